@@ -1,0 +1,221 @@
+"""Accounts: users with roles, Argon2id passwords, sessions and API tokens, rate-limited login."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import AuditLog
+from core.clock import Clock
+from core.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from core.models import AccessToken, LoginFailure, Organisation, User, UserRole
+from core.roles import Role
+
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
+MIN_PASSWORD = 8
+API_TOKEN_PREFIX = "sbt_"
+# A constant hash to verify against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: enough to authorise without touching the database again."""
+
+    user_id: int
+    username: str
+    display_name: str
+    roles: frozenset[Role]
+    organisation_id: int | None
+    token_id: int
+
+    def has_any(self, roles: frozenset[Role] | set[Role]) -> bool:
+        return bool(self.roles & roles)
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"密码至少{MIN_PASSWORD}位 (password must have at least {MIN_PASSWORD} characters)")
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def create_user(
+    session: AsyncSession,
+    clock: Clock,
+    audit: AuditLog,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: frozenset[Role],
+    organisation_id: int | None = None,
+    actor: str | None = None,
+) -> User:
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "用户名须为3-64位小写字母、数字或 . _ - (username: 3-64 of a-z, 0-9, '.', '_', '-')",
+            code="invalid_username",
+        )
+    if not roles:
+        raise InvalidInput("用户至少需要一个角色 (a user needs at least one role)", code="no_roles")
+    if await session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"用户名 {username} 已存在 (username already taken)", code="username_taken")
+    if organisation_id is not None and await session.get(Organisation, organisation_id) is None:
+        raise NotFound(f"organisation {organisation_id} does not exist")
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        organisation_id=organisation_id,
+        is_active=True,
+        created_at=clock.now(),
+        roles=[UserRole(role=role.value) for role in sorted(roles)],
+    )
+    session.add(user)
+    await session.flush()
+    await audit.append(
+        session,
+        "account.created",
+        actor=actor,
+        subject=f"user:{user.id}",
+        data={"roles": sorted(r.value for r in roles), "organisation": organisation_id},
+    )
+    return user
+
+
+async def find_user(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+async def check_rate_limit(
+    session: AsyncSession, clock: Clock, *, username: str, client: str, max_failures: int, window: int
+) -> None:
+    since = clock.now() - timedelta(seconds=window)
+    by_user = await session.scalar(
+        select(func.count()).where(LoginFailure.username == username.lower(), LoginFailure.at >= since)
+    )
+    by_client = await session.scalar(
+        select(func.count()).where(LoginFailure.client == client, LoginFailure.at >= since)
+    )
+    # A client may mistype several accounts, but not guess across many of them.
+    if (by_user or 0) >= max_failures or (by_client or 0) >= max_failures * 4:
+        raise TooManyAttempts(
+            f"登录失败次数过多，请{window // 60}分钟后再试 (too many failed logins; try again later)",
+            retry_after=window,
+        )
+
+
+async def authenticate(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    max_failures: int,
+    window: int,
+) -> User | None:
+    """The user for these credentials, or None after recording the failure (the caller commits it)."""
+    await check_rate_limit(
+        session, clock, username=username, client=client, max_failures=max_failures, window=window
+    )
+    user = await find_user(session, username)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = user is not None and user.is_active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        session.add(LoginFailure(username=username.strip().lower()[:64], client=client[:64], at=clock.now()))
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    await session.execute(
+        delete(LoginFailure).where(LoginFailure.username == user.username, LoginFailure.client == client)
+    )
+    return user
+
+
+async def issue_token(
+    session: AsyncSession,
+    clock: Clock,
+    user: User,
+    *,
+    kind: str,
+    lifetime: timedelta | None,
+    name: str = "",
+) -> str:
+    """Create a session or API token; the secret is returned once and only its hash is stored."""
+    secret = (API_TOKEN_PREFIX if kind == "api" else "") + secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(
+        AccessToken(
+            user_id=user.id,
+            token_hash=_token_hash(secret),
+            kind=kind,
+            name=name,
+            created_at=now,
+            expires_at=now + lifetime if lifetime else None,
+        )
+    )
+    await session.flush()
+    return secret
+
+
+async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Principal | None:
+    token = await session.scalar(select(AccessToken).where(AccessToken.token_hash == _token_hash(secret)))
+    now = clock.now()
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    user = await session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now  # coarse, so reads do not turn into writes on every request
+    return principal_of(user, token.id)
+
+
+def principal_of(user: User, token_id: int) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        roles=frozenset(Role(r) for r in user.role_names if r in Role._value2member_map_),
+        organisation_id=user.organisation_id,
+        token_id=token_id,
+    )
+
+
+async def revoke_token(session: AsyncSession, clock: Clock, *, user_id: int, token_id: int) -> None:
+    result = await session.execute(
+        update(AccessToken)
+        .where(AccessToken.id == token_id, AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"token {token_id} not found or already revoked")
+
+
+async def list_tokens(session: AsyncSession, user_id: int) -> list[AccessToken]:
+    rows = await session.scalars(
+        select(AccessToken).where(AccessToken.user_id == user_id).order_by(AccessToken.created_at.desc())
+    )
+    return list(rows)
+
+
+def token_expired(token: AccessToken, now: datetime) -> bool:
+    return token.expires_at is not None and token.expires_at <= now

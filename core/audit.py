@@ -1,0 +1,264 @@
+"""The append-only audit log: RFC 6962/9162 Merkle tree, one signed checkpoint per appended entry.
+
+Entries are public by design: a fact the public may not know yet goes in as ``seal(value, salt)``
+and the salt is revealed later (see DESIGN.md, "Audit log"). Appends run inside the caller's
+transaction, so an entry exists exactly when the change it records was committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.errors import NotFound
+from core.models import AuditEntry, AuditHead
+from core.pubsub import after_commit
+from crypto import merkle
+from crypto.signing import canonical_json
+
+HEAD_ID = 1
+CHANNEL = "audit"
+
+
+def seal(value: Any, salt: bytes) -> str:
+    """A commitment to a not-yet-public value; anyone checks it once the salt is revealed."""
+    return hashlib.sha256(salt + canonical_json(value)).hexdigest()
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(16)
+
+
+@dataclass(frozen=True)
+class Appended:
+    position: int
+    created_at: datetime
+    kind: str
+    leaf_hash: bytes
+    root: bytes
+    checkpoint: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    position: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    size: int
+    problem: Problem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+class AuditSigner:
+    """The server's checkpoint key, loaded from a PEM file (generated there on first use)."""
+
+    def __init__(self, origin: str, private_key: Ed25519PrivateKey) -> None:
+        self.origin = origin
+        self.private_key = private_key
+
+    @classmethod
+    def from_file(cls, origin: str, path: Path) -> AuditSigner:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pem = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            try:
+                with path.open("xb") as fh:
+                    path.chmod(0o600)
+                    fh.write(pem)
+            except FileExistsError:
+                pass  # another process generated it first; use theirs
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} does not hold an Ed25519 private key")
+        return cls(origin, key)
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    @property
+    def verifier_key(self) -> str:
+        return merkle.verifier_key(self.origin, self.public_key)
+
+    def sign(self, size: int, root: bytes) -> str:
+        return merkle.sign_checkpoint(merkle.Checkpoint(self.origin, size, root), self.origin, self.private_key)
+
+
+async def ensure_head(session: AsyncSession) -> None:
+    """Create the head row of an empty log (the initial migration does the same)."""
+    if await session.get(AuditHead, HEAD_ID) is None:
+        session.add(AuditHead(id=HEAD_ID, size=0, frontier=b""))
+        await session.flush()
+
+
+class AuditLog:
+    def __init__(self, signer: AuditSigner, clock: Clock) -> None:
+        self.signer = signer
+        self.clock = clock
+
+    async def append(
+        self,
+        session: AsyncSession,
+        kind: str,
+        *,
+        actor: str | None = None,
+        subject: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Appended:
+        # Bumping the head row first takes its row lock (PostgreSQL) or the write lock (SQLite), so
+        # concurrent appends from any number of processes queue here and positions have no gaps.
+        bumped = await session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(size=AuditHead.size + 1)
+            .returning(AuditHead.size, AuditHead.frontier)
+        )
+        row = bumped.one_or_none()
+        if row is None:
+            raise RuntimeError("audit log head is missing: run `sunbid db upgrade`")
+        new_size, packed = row
+        position = new_size - 1
+        now = self.clock.now()
+        entry = canonical_json(
+            {
+                "position": position,
+                "time": now.isoformat(),
+                "kind": kind,
+                "actor": actor,
+                "subject": subject,
+                "data": data or {},
+            }
+        )
+        leaf = merkle.leaf_hash(entry)
+        frontier = merkle.frontier_append(unpack(packed), position, leaf)
+        root = merkle.frontier_root(frontier)
+        checkpoint = self.signer.sign(new_size, root)
+        await session.execute(
+            update(AuditHead).where(AuditHead.id == HEAD_ID).values(frontier=b"".join(frontier))
+        )
+        await session.execute(
+            insert(AuditEntry).values(
+                position=position,
+                created_at=now,
+                kind=kind,
+                entry=entry.decode(),
+                leaf_hash=leaf,
+                root=root,
+                checkpoint=checkpoint,
+            )
+        )
+        appended = Appended(position, now, kind, leaf, root, checkpoint)
+        after_commit(session, CHANNEL, {"position": position, "kind": kind, "time": now.isoformat()})
+        return appended
+
+    async def size(self, session: AsyncSession) -> int:
+        head = await session.get(AuditHead, HEAD_ID)
+        return head.size if head else 0
+
+    async def entry(self, session: AsyncSession, position: int) -> AuditEntry:
+        found = await session.get(AuditEntry, position)
+        if found is None:
+            raise NotFound(f"audit entry {position} does not exist")
+        return found
+
+    async def leaf_hashes(self, session: AsyncSession, size: int) -> list[bytes]:
+        rows = await session.scalars(
+            select(AuditEntry.leaf_hash).where(AuditEntry.position < size).order_by(AuditEntry.position)
+        )
+        return list(rows)
+
+    async def inclusion_proof(self, session: AsyncSession, position: int, size: int) -> list[bytes]:
+        leaves = await self.leaf_hashes(session, size)
+        if not 0 <= position < len(leaves) or size != len(leaves):
+            raise NotFound(f"no entry {position} in a log of size {size}")
+        return merkle.inclusion_proof(leaves, position)
+
+    async def consistency_proof(self, session: AsyncSession, old_size: int, new_size: int) -> list[bytes]:
+        leaves = await self.leaf_hashes(session, new_size)
+        if not 0 < old_size <= new_size == len(leaves):
+            raise NotFound(f"no consistency proof from size {old_size} to {new_size}")
+        return merkle.consistency_proof(leaves, old_size)
+
+    async def verify(self, session: AsyncSession, progress: Callable[[int], None] | None = None) -> VerifyReport:
+        """Recompute every leaf, root and checkpoint; name the first entry that no longer matches."""
+        verifier = self.signer.verifier_key
+        frontier: list[bytes] = []
+        expected = 0
+        async for stored in _entries(session):
+            if stored.position != expected:
+                return VerifyReport(expected, Problem(expected, f"entry {expected} is missing"))
+            problem = _check_entry(stored, frontier, verifier)
+            if problem:
+                return VerifyReport(expected, Problem(expected, problem))
+            expected += 1
+            if progress:
+                progress(expected)
+        head = await session.get(AuditHead, HEAD_ID)
+        if head is not None and (head.size != expected or unpack(head.frontier) != frontier):
+            return VerifyReport(expected, Problem(expected, f"head says size {head.size}, log has {expected}"))
+        return VerifyReport(expected, None)
+
+
+def _check_entry(stored: AuditEntry, frontier: list[bytes], verifier: str) -> str | None:
+    """Extend ``frontier`` with the recomputed leaf; return what no longer matches, if anything."""
+    position = stored.position
+    try:
+        body = json.loads(stored.entry)
+    except ValueError:
+        return "entry is not valid JSON"
+    if body.get("position") != position or canonical_json(body) != stored.entry.encode():
+        return "entry text was changed (not canonical or wrong position)"
+    leaf = merkle.leaf_hash(stored.entry.encode())
+    frontier[:] = merkle.frontier_append(frontier, position, leaf)
+    root = merkle.frontier_root(frontier)
+    if leaf != stored.leaf_hash:
+        return "entry text no longer matches its leaf hash"
+    try:
+        checkpoint = merkle.open_checkpoint(stored.checkpoint, verifier)
+    except merkle.CheckpointError as exc:
+        return f"checkpoint signature invalid: {exc}"
+    if checkpoint.size != position + 1 or checkpoint.root != root or stored.root != root:
+        return "tree root no longer matches the signed checkpoint"
+    return None
+
+
+async def _entries(session: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditEntry]:
+    last = -1
+    while True:
+        rows = list(
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.position > last).order_by(AuditEntry.position).limit(batch)
+            )
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        last = rows[-1].position
+        for row in rows:  # keep memory flat on long logs
+            session.expunge(row)
+
+
+def unpack(packed: bytes) -> list[bytes]:
+    return [packed[i : i + 32] for i in range(0, len(packed), 32)]
+

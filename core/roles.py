@@ -1,0 +1,36 @@
+"""Roles a user can hold. Every route names the roles that may call it (see web/auth.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    AGENT = "agent"
+    TENDERER = "tenderer"
+    BIDDER = "bidder"
+    EXPERT = "expert"
+    CUSTODIAN = "custodian"
+
+
+ROLE_NAMES_ZH = {
+    Role.ADMIN: "系统管理员",
+    Role.SUPERVISOR: "监管/交易中心",
+    Role.AGENT: "招标代理",
+    Role.TENDERER: "招标人",
+    Role.BIDDER: "投标人",
+    Role.EXPERT: "评标专家",
+    Role.CUSTODIAN: "开标密钥保管人",
+}
+
+
+def parse_roles(values: str | list[str] | tuple[str, ...]) -> frozenset[Role]:
+    """Parse role names ("bidder,agent" or a list); unknown names raise ValueError naming them."""
+    items = values.split(",") if isinstance(values, str) else list(values)
+    names = [item.strip().lower() for item in items if item.strip()]
+    unknown = [name for name in names if name not in Role._value2member_map_]
+    if unknown:
+        raise ValueError(f"unknown role(s): {', '.join(unknown)}; known: {', '.join(r.value for r in Role)}")
+    return frozenset(Role(name) for name in names)

@@ -1,0 +1,60 @@
+"""The runtime: settings, clock, database, blob store, audit log — built once, shared by app and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from litestar.channels import ChannelsPlugin
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.audit import AuditLog, AuditSigner
+from core.blobs import BlobStore, open_blob_store
+from core.clock import Clock, SystemClock
+from core.db import make_engine, make_sessionmaker
+from core.pubsub import publish_pending, take_pending
+from core.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    blobs: BlobStore
+    audit: AuditLog
+    channels: ChannelsPlugin | None = field(default=None)
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        if settings.is_sqlite or settings.blob_url.startswith("file:"):
+            settings.ensure_var_dir()
+        clock = clock or SystemClock()
+        engine = make_engine(settings.database_url)
+        assert settings.audit_key_file is not None
+        signer = AuditSigner.from_file(settings.audit_origin, settings.audit_key_file)
+        return cls(
+            settings=settings,
+            clock=clock,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            blobs=open_blob_store(settings.blob_url),
+            audit=AuditLog(signer, clock),
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success (then publish what it queued), roll back on error."""
+        async with self.sessions() as session:
+            try:
+                async with session.begin():
+                    yield session
+            except BaseException:
+                take_pending(session)
+                raise
+            publish_pending(session, self.channels)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

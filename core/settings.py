@@ -1,0 +1,90 @@
+"""Settings from ``SUNBID_*`` environment variables, with embedded defaults under ``./var``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PREFIX = "SUNBID_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    blob_url: str = ""
+    redis_url: str | None = None
+    audit_origin: str = "sunbid.local/audit"
+    audit_key_file: Path | None = None
+    session_secret_file: Path | None = None
+    cookie_secure: bool = False
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    session_hours: int = 12
+    timezone: str = "Asia/Shanghai"
+    debug: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Fill the embedded defaults relative to var_dir, so one variable relocates everything.
+        var = self.var_dir
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{(var / 'sunbid.db').as_posix()}")
+        if not self.blob_url:
+            object.__setattr__(self, "blob_url", f"file://{(var / 'blobs').resolve().as_posix()}")
+        if self.audit_key_file is None:
+            object.__setattr__(self, "audit_key_file", var / "audit-ed25519.pem")
+        if self.session_secret_file is None:
+            object.__setattr__(self, "session_secret_file", var / "session.secret")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        get = lambda name: env.get(PREFIX + name) or None  # noqa: E731
+        var_dir = Path(get("VAR_DIR") or "var")
+        return cls(
+            var_dir=var_dir,
+            database_url=get("DATABASE_URL") or "",
+            blob_url=get("BLOB_URL") or "",
+            redis_url=get("REDIS_URL"),
+            audit_origin=get("AUDIT_ORIGIN") or cls.audit_origin,
+            audit_key_file=Path(p) if (p := get("AUDIT_KEY_FILE")) else None,
+            session_secret_file=Path(p) if (p := get("SESSION_SECRET_FILE")) else None,
+            cookie_secure=_flag(get("COOKIE_SECURE")),
+            login_max_failures=int(get("LOGIN_MAX_FAILURES") or cls.login_max_failures),
+            login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or cls.login_window_seconds),
+            session_hours=int(get("SESSION_HOURS") or cls.session_hours),
+            debug=_flag(get("DEBUG")),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def ensure_var_dir(self) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+
+    def session_secret(self) -> bytes:
+        """The secret for signing CSRF/session helpers; generated on first run in the embedded default."""
+        assert self.session_secret_file is not None
+        path = self.session_secret_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(path, secrets.token_hex(32).encode())
+        return bytes.fromhex(path.read_text().strip())
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)

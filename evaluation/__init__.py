@@ -1,0 +1,1 @@
+"""sunbid evaluation context."""

@@ -1,0 +1,1 @@
+"""sunbid web context."""
