@@ -22,7 +22,7 @@ from core.roles import Role
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD = 8
-API_TOKEN_PREFIX = "sbt_"
+API_TOKEN_PREFIX = "sbt_"  # noqa: S105 - a marker, not a secret
 # A constant hash to verify against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -44,7 +44,9 @@ class Principal:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"密码至少{MIN_PASSWORD}位 (password must have at least {MIN_PASSWORD} characters)")
+        raise InvalidInput(
+            f"密码至少{MIN_PASSWORD}位 (password must have at least {MIN_PASSWORD} characters)"
+        )
     return _hasher.hash(password)
 
 

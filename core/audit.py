@@ -101,7 +101,9 @@ class AuditSigner:
         return merkle.verifier_key(self.origin, self.public_key)
 
     def sign(self, size: int, root: bytes) -> str:
-        return merkle.sign_checkpoint(merkle.Checkpoint(self.origin, size, root), self.origin, self.private_key)
+        return merkle.sign_checkpoint(
+            merkle.Checkpoint(self.origin, size, root), self.origin, self.private_key
+        )
 
 
 async def ensure_head(session: AsyncSession) -> None:
@@ -199,7 +201,9 @@ class AuditLog:
             raise NotFound(f"no consistency proof from size {old_size} to {new_size}")
         return merkle.consistency_proof(leaves, old_size)
 
-    async def verify(self, session: AsyncSession, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    async def verify(
+        self, session: AsyncSession, progress: Callable[[int], None] | None = None
+    ) -> VerifyReport:
         """Recompute every leaf, root and checkpoint; name the first entry that no longer matches."""
         verifier = self.signer.verifier_key
         frontier: list[bytes] = []
@@ -215,7 +219,9 @@ class AuditLog:
                 progress(expected)
         head = await session.get(AuditHead, HEAD_ID)
         if head is not None and (head.size != expected or unpack(head.frontier) != frontier):
-            return VerifyReport(expected, Problem(expected, f"head says size {head.size}, log has {expected}"))
+            return VerifyReport(
+                expected, Problem(expected, f"head says size {head.size}, log has {expected}")
+            )
         return VerifyReport(expected, None)
 
 
@@ -247,7 +253,10 @@ async def _entries(session: AsyncSession, batch: int = 2000) -> AsyncIterator[Au
     while True:
         rows = list(
             await session.scalars(
-                select(AuditEntry).where(AuditEntry.position > last).order_by(AuditEntry.position).limit(batch)
+                select(AuditEntry)
+                .where(AuditEntry.position > last)
+                .order_by(AuditEntry.position)
+                .limit(batch)
             )
         )
         if not rows:
@@ -261,4 +270,3 @@ async def _entries(session: AsyncSession, batch: int = 2000) -> AsyncIterator[Au
 
 def unpack(packed: bytes) -> list[bytes]:
     return [packed[i : i + 32] for i in range(0, len(packed), 32)]
-

@@ -26,7 +26,9 @@ def validate_credit_code(raw: str) -> str:
     """Return the normalised code or raise InvalidCreditCode with a message naming the problem."""
     code = raw.strip().upper()
     if len(code) != 18:
-        raise InvalidCreditCode(f"统一社会信用代码应为18位，实际为{len(code)}位 (a credit code has 18 characters)")
+        raise InvalidCreditCode(
+            f"统一社会信用代码应为18位，实际为{len(code)}位 (a credit code has 18 characters)"
+        )
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
         raise InvalidCreditCode(
@@ -48,5 +50,7 @@ def make_credit_code(authority: str, category: str, region: str, organisation_co
     """Build a valid code from its parts (demo data and tests)."""
     first17 = f"{authority}{category}{region}{organisation_code}".upper()
     if len(first17) != 17:
-        raise ValueError("authority(1) + category(1) + region(6) + organisation code(9) must be 17 characters")
+        raise ValueError(
+            "authority(1) + category(1) + region(6) + organisation code(9) must be 17 characters"
+        )
     return first17 + check_character(first17)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -50,7 +50,13 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # asyncpg takes no ``options`` in the URL; ``?search_path=`` selects a schema (deployments, tests).
+    parsed = make_url(url)
+    search_path = parsed.query.get("search_path")
+    if isinstance(search_path, str):
+        parsed = parsed.difference_update_query(["search_path"])
+        kwargs.setdefault("connect_args", {})["server_settings"] = {"search_path": search_path}
+    return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -71,5 +77,3 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """One unit of work: commit on success, roll back on any error."""
     async with sessions() as session, session.begin():
         yield session
-
-

@@ -122,7 +122,10 @@ async def set_signing_key(
     org = await get_organisation(session, org_id)
     org.signing_key = validate_signing_key(key)
     await audit.append(
-        session, "organisation.signing_key_set", actor=actor, subject=f"org:{org.credit_code}",
+        session,
+        "organisation.signing_key_set",
+        actor=actor,
+        subject=f"org:{org.credit_code}",
         data={"signing_key": org.signing_key},
     )
     return org

@@ -41,7 +41,9 @@ JILIN_CITY: tuple[RegionSpec, ...] = (
 def validate_region_code(code: str) -> str:
     code = code.strip()
     if not _CODE.match(code):
-        raise InvalidInput(f"行政区划代码应为6位数字：{code!r} (region code must be six digits)", code="bad_region")
+        raise InvalidInput(
+            f"行政区划代码应为6位数字：{code!r} (region code must be six digits)", code="bad_region"
+        )
     return code
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar.channels import ChannelsPlugin
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,11 +29,13 @@ class Runtime:
     channels: ChannelsPlugin | None = field(default=None)
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+    def build(
+        cls, settings: Settings, clock: Clock | None = None, *, engine_options: dict[str, Any] | None = None
+    ) -> Runtime:
         if settings.is_sqlite or settings.blob_url.startswith("file:"):
             settings.ensure_var_dir()
         clock = clock or SystemClock()
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, **(engine_options or {}))
         assert settings.audit_key_file is not None
         signer = AuditSigner.from_file(settings.audit_origin, settings.audit_key_file)
         return cls(

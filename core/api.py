@@ -1,0 +1,355 @@
+"""HTTP API of core: login and tokens, users, organisations, regions, the public audit log."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import Cookie, State
+from litestar.params import Parameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import accounts, organisations, regions
+from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, allow, require_principal
+from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from core.models import AuditEntry, Organisation, User
+from core.roles import Role, parse_roles
+from core.runtime import Runtime
+
+
+@dataclass
+class LoginBody:
+    username: str
+    password: str
+
+
+@dataclass
+class TokenBody:
+    username: str
+    password: str
+    name: str = "cli"
+    days: int = 90
+
+
+@dataclass
+class NewUserBody:
+    username: str
+    password: str
+    display_name: str
+    roles: list[str]
+    organisation_id: int | None = None
+
+
+@dataclass
+class NewOrganisationBody:
+    credit_code: str
+    name: str
+    kind: str
+    legal_representative: str
+    region_code: str
+    signing_key: str | None = None
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": sorted(user.role_names),
+        "organisation_id": user.organisation_id,
+    }
+
+
+def org_json(org: Organisation) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "credit_code": org.credit_code,
+        "name": org.name,
+        "kind": org.kind,
+        "legal_representative": org.legal_representative,
+        "region_code": org.region_code,
+        "signing_key": org.signing_key,
+    }
+
+
+async def login_user(runtime: Runtime, request: Request[Any, Any, Any], username: str, password: str) -> User:
+    """Check credentials; a failure is recorded in its own committed transaction, then raised."""
+    settings = runtime.settings
+    async with runtime.transaction() as session:
+        user = await accounts.authenticate(
+            session,
+            runtime.clock,
+            username=username,
+            password=password,
+            client=client_address(request),
+            max_failures=settings.login_max_failures,
+            window=settings.login_window_seconds,
+        )
+    if user is None:
+        raise NotAuthenticated("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+    return user
+
+
+def session_cookie(runtime: Runtime, secret: str | None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=secret or "",
+        httponly=True,
+        secure=runtime.settings.cookie_secure,
+        samesite="lax",
+        path="/",
+        max_age=runtime.settings.session_hours * 3600 if secret else 0,
+    )
+
+
+async def start_session(runtime: Runtime, user: User) -> str:
+    async with runtime.transaction() as session:
+        return await accounts.issue_token(
+            session,
+            runtime.clock,
+            user,
+            kind="session",
+            lifetime=timedelta(hours=runtime.settings.session_hours),
+        )
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["accounts"]
+
+    @post("/login", opt=PUBLIC, status_code=200)
+    async def login(self, request: Request[Any, Any, Any], state: State, data: LoginBody) -> Response[Any]:
+        """Browser login: sets an HTTP-only session cookie."""
+        runtime: Runtime = state.runtime
+        user = await login_user(runtime, request, data.username, data.password)
+        secret = await start_session(runtime, user)
+        return Response(user_json(user), cookies=[session_cookie(runtime, secret)])
+
+    @post("/tokens", opt=PUBLIC, status_code=201)
+    async def create_token(
+        self, request: Request[Any, Any, Any], state: State, data: TokenBody
+    ) -> dict[str, Any]:
+        """CLI login: returns a bearer API token (shown once)."""
+        runtime: Runtime = state.runtime
+        if not 1 <= data.days <= 366:
+            raise InvalidInput("token lifetime must be 1-366 days", code="bad_lifetime")
+        user = await login_user(runtime, request, data.username, data.password)
+        async with runtime.transaction() as session:
+            token = await accounts.issue_token(
+                session, runtime.clock, user, kind="api", lifetime=timedelta(days=data.days), name=data.name
+            )
+        return {"token": token, "user": user_json(user)}
+
+    @get("/tokens", opt=ANY_USER)
+    async def list_tokens(self, request: Request[Any, Any, Any], db: AsyncSession) -> list[dict[str, Any]]:
+        principal = require_principal(request)
+        return [
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "name": t.name,
+                "created_at": t.created_at,
+                "expires_at": t.expires_at,
+                "revoked_at": t.revoked_at,
+                "current": t.id == principal.token_id,
+            }
+            for t in await accounts.list_tokens(db, principal.user_id)
+        ]
+
+    @delete("/tokens/{token_id:int}", opt=ANY_USER, status_code=204)
+    async def revoke_token(
+        self, request: Request[Any, Any, Any], state: State, db: AsyncSession, token_id: int
+    ) -> None:
+        principal = require_principal(request)
+        await accounts.revoke_token(db, state.runtime.clock, user_id=principal.user_id, token_id=token_id)
+
+    @post("/logout", opt=ANY_USER, status_code=200)
+    async def logout(self, request: Request[Any, Any, Any], state: State, db: AsyncSession) -> Response[Any]:
+        principal = require_principal(request)
+        await accounts.revoke_token(
+            db, state.runtime.clock, user_id=principal.user_id, token_id=principal.token_id
+        )
+        return Response({"ok": True}, cookies=[session_cookie(state.runtime, None)])
+
+    @get("/me", opt=ANY_USER)
+    async def me(self, request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, Any]:
+        principal = require_principal(request)
+        user = await db.get(User, principal.user_id)
+        assert user is not None
+        return user_json(user)
+
+
+class UserController(Controller):
+    path = "/api/users"
+    tags = ["accounts"]
+
+    @post("/", opt=allow(Role.ADMIN), status_code=201)
+    async def create(
+        self, request: Request[Any, Any, Any], state: State, db: AsyncSession, data: NewUserBody
+    ) -> dict[str, Any]:
+        try:
+            roles = parse_roles(data.roles)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), code="bad_roles") from exc
+        runtime: Runtime = state.runtime
+        user = await accounts.create_user(
+            db,
+            runtime.clock,
+            runtime.audit,
+            username=data.username,
+            password=data.password,
+            display_name=data.display_name,
+            roles=roles,
+            organisation_id=data.organisation_id,
+            actor=f"user:{require_principal(request).user_id}",
+        )
+        return user_json(user)
+
+    @get("/", opt=allow(Role.ADMIN, Role.SUPERVISOR))
+    async def list_users(self, db: AsyncSession) -> list[dict[str, Any]]:
+        return [user_json(u) for u in await db.scalars(select(User).order_by(User.id))]
+
+
+class OrganisationController(Controller):
+    path = "/api/organisations"
+    tags = ["organisations"]
+
+    @get("/", opt=PUBLIC)
+    async def list_orgs(
+        self,
+        db: AsyncSession,
+        kind: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> dict[str, Any]:
+        rows, total = await organisations.list_organisations(db, kind=kind, limit=limit, offset=offset)
+        return {"total": total, "items": [org_json(o) for o in rows]}
+
+    @get("/{org_id:int}", opt=PUBLIC)
+    async def get_org(self, db: AsyncSession, org_id: int) -> dict[str, Any]:
+        return org_json(await organisations.get_organisation(db, org_id))
+
+    @post(
+        "/", opt=allow(Role.ADMIN, Role.SUPERVISOR, Role.BIDDER, Role.AGENT, Role.TENDERER), status_code=201
+    )
+    async def register(
+        self, request: Request[Any, Any, Any], state: State, db: AsyncSession, data: NewOrganisationBody
+    ) -> dict[str, Any]:
+        """Staff register any company; a company user registers its own, once, of its own kind."""
+        principal = require_principal(request)
+        staff = bool(principal.roles & {Role.ADMIN, Role.SUPERVISOR})
+        if not staff:
+            if principal.organisation_id is not None:
+                raise PermissionDenied("你的账号已关联单位 (your account already belongs to a company)")
+            if data.kind not in {r.value for r in principal.roles}:
+                raise PermissionDenied(
+                    f"你的角色不能登记{data.kind}单位 (your role cannot register this kind)"
+                )
+        runtime: Runtime = state.runtime
+        org = await organisations.register_organisation(
+            db,
+            runtime.clock,
+            runtime.audit,
+            organisations.NewOrganisation(**data.__dict__),
+            actor=f"user:{principal.user_id}",
+        )
+        if not staff:
+            user = await db.get(User, principal.user_id)
+            assert user is not None
+            user.organisation_id = org.id
+        return org_json(org)
+
+
+class RegionController(Controller):
+    path = "/api/regions"
+    tags = ["regions"]
+
+    @get("/", opt=PUBLIC)
+    async def list_all(self, db: AsyncSession) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": r.code,
+                "name": r.name,
+                "name_en": r.name_en,
+                "level": r.level,
+                "parent_code": r.parent_code,
+            }
+            for r in await regions.list_regions(db)
+        ]
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def entry_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "position": entry.position,
+        "entry": entry.entry,
+        "leaf_hash": b64(entry.leaf_hash),
+        "root": b64(entry.root),
+        "checkpoint": entry.checkpoint,
+    }
+
+
+class AuditController(Controller):
+    """The audit log is public by design: anyone can fetch entries and proofs and check them."""
+
+    path = "/api/audit"
+    tags = ["audit"]
+
+    @get("/checkpoint", opt=PUBLIC)
+    async def checkpoint(self, state: State, db: AsyncSession) -> dict[str, Any]:
+        runtime: Runtime = state.runtime
+        size = await runtime.audit.size(db)
+        latest = await runtime.audit.entry(db, size - 1) if size else None
+        return {
+            "size": size,
+            "checkpoint": latest.checkpoint if latest else None,
+            "verifier_key": runtime.audit.signer.verifier_key,
+        }
+
+    @get("/entries", opt=PUBLIC)
+    async def entries(
+        self,
+        db: AsyncSession,
+        after: int = Parameter(default=-1, ge=-1),
+        limit: int = Parameter(default=100, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        rows = await db.scalars(
+            select(AuditEntry).where(AuditEntry.position > after).order_by(AuditEntry.position).limit(limit)
+        )
+        return [entry_json(e) for e in rows]
+
+    @get("/entries/{position:int}/proof", opt=PUBLIC)
+    async def inclusion(
+        self, state: State, db: AsyncSession, position: int, size: int | None = Parameter(default=None, ge=1)
+    ) -> dict[str, Any]:
+        audit = state.runtime.audit
+        size = size or await audit.size(db)
+        proof = await audit.inclusion_proof(db, position, size)
+        tree_head = await audit.entry(db, size - 1)
+        return {
+            "position": position,
+            "size": size,
+            "proof": [b64(p) for p in proof],
+            "checkpoint": tree_head.checkpoint,
+        }
+
+    @get("/consistency", opt=PUBLIC)
+    async def consistency(
+        self, state: State, db: AsyncSession, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
+    ) -> dict[str, Any]:
+        proof = await state.runtime.audit.consistency_proof(db, old, new)
+        return {"old": old, "new": new, "proof": [b64(p) for p in proof]}
+
+
+CONTROLLERS = [AuthController, UserController, OrganisationController, RegionController, AuditController]

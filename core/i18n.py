@@ -1,0 +1,59 @@
+"""zh-CN by default, English on request (``?lang=en`` or the ``lang`` cookie)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Request
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "lang"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "site.name": ("阳光招标", "Sunbid"),
+    "site.tagline": (
+        "公共资源交易 · 电子招标投标与远程异地评标平台",
+        "Public resource trading · e-tendering and remote evaluation",
+    ),
+    "nav.home": ("首页", "Home"),
+    "nav.login": ("登录", "Log in"),
+    "nav.logout": ("退出", "Log out"),
+    "nav.audit": ("审计日志", "Audit log"),
+    "nav.api": ("接口文档", "API"),
+    "lang.switch": ("English", "中文"),
+    "login.title": ("用户登录", "Log in"),
+    "login.username": ("用户名", "Username"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Log in"),
+    "login.failed": ("用户名或密码错误", "Wrong username or password"),
+    "login.welcome": ("欢迎，{name}", "Welcome, {name}"),
+    "home.regions": ("服务区域", "Regions served"),
+    "home.audit": ("审计日志", "Audit log"),
+    "home.audit.size": (
+        "已记录事件 {size} 条，最新检查点已签名",
+        "{size} events recorded; latest checkpoint signed",
+    ),
+    "home.flow": ("交易流程", "How a trade runs"),
+    "home.flow.steps": (
+        "招标公告 → 加密投标 → 不见面开标 → 随机抽取专家 → 远程异地评标 → 中标候选人公示 → 中标结果",
+        "Notice → sealed bids → online opening → random expert draw → remote evaluation → publicity → award",
+    ),
+    "home.roles": ("你的角色", "Your roles"),
+    "error.title": ("出错了", "Something went wrong"),
+}
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
+    return wanted if wanted in LANGS else "zh"
+
+
+def translator(lang: str) -> Callable[..., str]:
+    index = LANGS.index(lang) if lang in LANGS else 0
+
+    def t(key: str, **values: Any) -> str:
+        text = MESSAGES[key][index] if key in MESSAGES else key
+        return text.format(**values) if values else text
+
+    return t

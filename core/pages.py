@@ -1,0 +1,70 @@
+"""Login and logout pages (form posts; the JSON API lives in core/api.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from core import accounts
+from core.access import ANY_USER, PUBLIC, current_principal
+from core.api import login_user, session_cookie, start_session
+from core.errors import NotAuthenticated, TooManyAttempts
+from core.i18n import language_of, translator
+from core.rendering import page
+from core.runtime import Runtime
+
+
+def safe_next(target: str | None) -> str:
+    # Only local paths, so the login form cannot be used to bounce users to another site.
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@get("/login", opt=PUBLIC, include_in_schema=False)
+async def login_page(request: Request[Any, Any, Any], next: str | None = None) -> Template:
+    return page(request, "core/login.html", next=safe_next(next), error=None, username="")
+
+
+@post("/login", opt=PUBLIC, include_in_schema=False, status_code=303)
+async def login_submit(
+    request: Request[Any, Any, Any],
+    state: State,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any] | Template:
+    runtime: Runtime = state.runtime
+    username = data.get("username", "")
+    target = safe_next(data.get("next"))
+    try:
+        user = await login_user(runtime, request, username, data.get("password", ""))
+    except (NotAuthenticated, TooManyAttempts) as exc:
+        t = translator(language_of(request))
+        message = t("login.failed") if isinstance(exc, NotAuthenticated) else exc.detail
+        return page(
+            request,
+            "core/login.html",
+            status_code=exc.status_code,
+            next=target,
+            error=message,
+            username=username,
+        )
+    secret = await start_session(runtime, user)
+    return Redirect(target, status_code=303, cookies=[session_cookie(runtime, secret)])
+
+
+@post("/logout", opt=ANY_USER, include_in_schema=False, status_code=303)
+async def logout_submit(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    runtime: Runtime = state.runtime
+    principal = current_principal(request)
+    if principal is not None:
+        async with runtime.transaction() as session:
+            await accounts.revoke_token(
+                session, runtime.clock, user_id=principal.user_id, token_id=principal.token_id
+            )
+    return Redirect("/", status_code=303, cookies=[session_cookie(runtime, None)])
+
+
+PAGES = [login_page, login_submit, logout_submit]

@@ -1,0 +1,30 @@
+"""One way to render a page: the template plus language, translator and current user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from core.access import current_principal
+from core.i18n import language_of, translator
+from core.roles import ROLE_NAMES_ZH
+
+
+def page(
+    request: Request[Any, Any, Any], template_name: str, *, status_code: int = 200, **context: Any
+) -> Template:
+    lang = language_of(request)
+    user = current_principal(request)
+    roles = sorted(user.roles) if user else []
+    context.update(
+        lang=lang,
+        t=translator(lang),
+        user=user,
+        role_names=[ROLE_NAMES_ZH[r] if lang == "zh" else r.value for r in roles],
+    )
+    response = Template(template_name=template_name, context=context, status_code=status_code)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+    return response

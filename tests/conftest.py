@@ -1,0 +1,64 @@
+"""Shared fixtures: a migrated runtime on each configured engine, the app, and an HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.pool import NullPool
+
+from core.clock import ManualClock
+from core.migrate import upgrade
+from core.runtime import Runtime
+from core.settings import Settings
+from tests.support.services import postgres_schema, postgres_url
+from web.app import create_app
+
+pytest_plugins = ["tests.support.s3"]
+
+ENGINES = ["sqlite", "postgres"]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(params=ENGINES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Every test that uses the database runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'sunbid.db'}"
+        return
+    async with postgres_schema(postgres_url()) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(var_dir=tmp_path / "var", database_url=database_url)
+
+
+@pytest.fixture
+async def runtime(settings: Settings, clock: ManualClock) -> AsyncIterator[Runtime]:
+    # The test client serves the app from its own event loop; unpooled connections never cross loops.
+    runtime = Runtime.build(settings, clock, engine_options={"poolclass": NullPool})
+    await upgrade(runtime.engine)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Litestar:
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as client:
+        yield client

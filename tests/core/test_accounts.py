@@ -1,0 +1,107 @@
+"""Accounts over the real HTTP API: login, cookies, tokens, revocation, rate limiting, organisations."""
+
+from datetime import timedelta
+
+from core.clock import ManualClock
+from core.credit_code import make_credit_code
+from core.roles import Role
+from core.runtime import Runtime
+from tests.support.factories import PASSWORD, bearer, make_user, seed_regions
+
+
+async def test_login_sets_http_only_cookie_and_logout_revokes_it(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    await make_user(runtime, "alice", Role.BIDDER)
+    response = await client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 200
+    set_cookie = response.headers["set-cookie"].lower()
+    assert "sunbid_session=" in set_cookie and "httponly" in set_cookie and "samesite=lax" in set_cookie
+    me = await client.get("/api/auth/me")
+    assert me.status_code == 200 and me.json()["roles"] == ["bidder"]
+    cookie = client.cookies.get("sunbid_session")
+    assert (await client.post("/api/auth/logout")).status_code == 200
+    client.cookies.set("sunbid_session", cookie)  # replaying the old cookie must not work
+    assert (await client.get("/api/auth/me")).status_code == 401
+
+
+async def test_wrong_password_is_401_with_json_error(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    await make_user(runtime, "bob", Role.AGENT)
+    response = await client.post("/api/auth/login", json={"username": "bob", "password": "nope-nope"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "bad_credentials"
+    unknown = await client.post("/api/auth/login", json={"username": "nobody", "password": "nope-nope"})
+    assert unknown.status_code == 401 and unknown.json()["error"] == "bad_credentials"
+
+
+async def test_login_is_rate_limited_then_recovers(runtime: Runtime, client, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    await make_user(runtime, "carol", Role.BIDDER)
+    for _ in range(runtime.settings.login_max_failures):
+        bad = await client.post("/api/auth/login", json={"username": "carol", "password": "wrong-password"})
+        assert bad.status_code == 401
+    blocked = await client.post("/api/auth/login", json={"username": "carol", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert blocked.json()["error"] == "too_many_attempts" and int(blocked.headers["retry-after"]) > 0
+    clock.advance(seconds=runtime.settings.login_window_seconds + 1)
+    assert (
+        await client.post("/api/auth/login", json={"username": "carol", "password": PASSWORD})
+    ).status_code == 200
+
+
+async def test_api_tokens_work_and_can_be_revoked(runtime: Runtime, client, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    await make_user(runtime, "dave", Role.SUPERVISOR)
+    headers = await bearer(client, "dave")
+    tokens = (await client.get("/api/auth/tokens", headers=headers)).json()
+    current = next(t for t in tokens if t["current"])
+    assert current["kind"] == "api"
+    other = await bearer(client, "dave")
+    revoke = await client.delete(f"/api/auth/tokens/{current['id']}", headers=other)
+    assert revoke.status_code == 204
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 401
+    assert (await client.get("/api/auth/me", headers=other)).status_code == 200
+    clock.advance(timedelta(days=91))  # default lifetime is 90 days
+    assert (await client.get("/api/auth/me", headers=other)).status_code == 401
+
+
+async def test_admin_creates_users_with_validated_input(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    await make_user(runtime, "root", Role.ADMIN)
+    headers = await bearer(client, "root")
+    body = {"username": "erin", "password": "long-enough-pw", "display_name": "Erin", "roles": ["expert"]}
+    created = await client.post("/api/users", json=body, headers=headers)
+    assert created.status_code == 201 and created.json()["roles"] == ["expert"]
+    again = await client.post("/api/users", json=body, headers=headers)
+    assert again.status_code == 409 and again.json()["error"] == "username_taken"
+    bad_role = await client.post(
+        "/api/users", json={**body, "username": "frank", "roles": ["king"]}, headers=headers
+    )
+    assert bad_role.status_code == 422 and "king" in bad_role.json()["detail"]
+    short = await client.post(
+        "/api/users", json={**body, "username": "gina", "password": "short"}, headers=headers
+    )
+    assert short.status_code == 422
+
+
+async def test_bidder_registers_its_company_once_with_a_checked_credit_code(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    await seed_regions(runtime)
+    await make_user(runtime, "hank", Role.BIDDER)
+    headers = await bearer(client, "hank")
+    code = make_credit_code("9", "1", "220281", "12345678X")
+    body = {
+        "credit_code": code[:-1] + ("0" if code[-1] != "0" else "1"),
+        "name": "蛟河市测试建设有限公司",
+        "kind": "bidder",
+        "legal_representative": "韩某",
+        "region_code": "220281",
+    }
+    wrong = await client.post("/api/organisations", json=body, headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["error"] == "bad_credit_code"
+    assert "校验位" in wrong.json()["detail"]
+    as_agent = await client.post(
+        "/api/organisations", json={**body, "credit_code": code, "kind": "agent"}, headers=headers
+    )
+    assert as_agent.status_code == 403
+    ok = await client.post("/api/organisations", json={**body, "credit_code": code}, headers=headers)
+    assert ok.status_code == 201, ok.text
+    assert (await client.get("/api/auth/me", headers=headers)).json()["organisation_id"] == ok.json()["id"]
+    second = await client.post("/api/organisations", json={**body, "credit_code": code}, headers=headers)
+    assert second.status_code == 403
+    listed = (await client.get("/api/organisations", params={"kind": "bidder"})).json()
+    assert listed["total"] == 1 and listed["items"][0]["credit_code"] == code

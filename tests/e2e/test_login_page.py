@@ -1,0 +1,58 @@
+"""A person logs in through the real page in headless Chromium (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from tests.support.live import live_server, run_cli
+from tests.support.services import missing
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def chromium() -> str:
+    if not shutil.which(CHROMIUM):
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(var_dir=tmp_path / "var")
+
+
+async def test_login_through_the_page(chromium: str, sqlite_settings: Settings, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    run_cli(sqlite_settings, "demo", "--seed-only")
+    with live_server(sqlite_settings, tmp_path) as server:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = await browser.new_page()
+            await page.goto(f"{server.url}/login")
+            assert await page.title() == "用户登录 · 阳光招标"
+            await page.fill("input[name=username]", "bidder")
+            await page.fill("input[name=password]", "wrong-password")
+            await page.click("#login-submit")
+            assert "用户名或密码错误" in await page.inner_text("#login-error")
+            await page.fill("input[name=username]", "bidder")
+            await page.fill("input[name=password]", "sunbid-demo-2026")
+            await page.click("#login-submit")
+            await page.wait_for_url(f"{server.url}/")
+            assert "宏达建筑 投标人" in await page.inner_text("#welcome")
+            cookies = await page.context.cookies()
+            session = next(c for c in cookies if c["name"] == "sunbid_session")
+            assert session["httpOnly"] is True
+            await page.screenshot(path=str(tmp_path / "logged-in.png"), full_page=True)
+            await page.click("text=退出")
+            await page.wait_for_selector("#login-link")
+            await browser.close()

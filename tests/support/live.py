@@ -1,0 +1,86 @@
+"""Real app processes on free ports (``sunbid serve``), for browser and multi-process tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from core.settings import Settings
+
+SUNBID = str(Path(sys.executable).parent / "sunbid")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "SUNBID_VAR_DIR": str(settings.var_dir),
+        "SUNBID_DATABASE_URL": settings.database_url,
+    }
+    if settings.redis_url:
+        env["SUNBID_REDIS_URL"] = settings.redis_url
+    env.update(extra or {})
+    return env
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [SUNBID, *args], env=settings_env(settings), capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def live_server(settings: Settings, log_dir: Path, name: str = "app") -> Iterator[LiveServer]:
+    port = free_port()
+    log = log_dir / f"{name}-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [SUNBID, "serve", "--port", str(port)],
+            env=settings_env(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not become healthy:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield LiveServer(url, process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

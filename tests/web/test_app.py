@@ -1,0 +1,101 @@
+"""The app as a whole: health, OpenAPI, JSON errors, and that every route states its roles."""
+
+import pytest
+from litestar import Litestar
+
+from core.access import ROLES_KEY, route_handlers
+from core.roles import Role
+from core.runtime import Runtime
+from tests.support.factories import bearer, make_user
+
+
+async def test_healthz_reports_every_part(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/healthz")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ok"
+    assert {"database", "blobs", "pubsub"} <= body.keys()
+    assert all(body[part]["ok"] for part in ("database", "blobs", "pubsub"))
+
+
+async def test_openapi_schema_is_served(client) -> None:  # type: ignore[no-untyped-def]
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/auth/login" in schema["paths"] and "/healthz" in schema["paths"]
+
+
+async def test_unknown_route_is_json_404(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/api/nothing-here")
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+async def test_malformed_body_is_a_400_naming_the_field(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post("/api/auth/login", json={"username": "x"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request" and "password" in response.json()["detail"]
+
+
+def test_every_route_declares_its_roles(app: Litestar) -> None:
+    handlers = route_handlers(app)
+    assert any(path == "/ws/audit" for path, _ in handlers)
+    for path, handler in handlers:
+        assert ROLES_KEY in handler.opt, f"{path} declares no roles"
+
+
+def test_a_route_without_roles_stops_the_app(runtime: Runtime) -> None:
+    from litestar import get
+
+    from web import app as web_app
+
+    @get("/api/undeclared")
+    async def undeclared() -> str:
+        return "x"
+
+    original = web_app.portal.HANDLERS
+    web_app.portal.HANDLERS = [*original, undeclared]
+    try:
+        with pytest.raises(RuntimeError, match="/api/undeclared"):
+            web_app.create_app(runtime=runtime)
+    finally:
+        web_app.portal.HANDLERS = original
+
+
+PROTECTED = [
+    ("get", "/api/users", {Role.ADMIN, Role.SUPERVISOR}),
+    ("post", "/api/users", {Role.ADMIN}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), PROTECTED)
+async def test_protected_routes_401_logged_out_and_403_wrong_role(
+    runtime: Runtime,
+    client,
+    method: str,
+    path: str,
+    allowed: set[Role],  # type: ignore[no-untyped-def]
+) -> None:
+    logged_out = await client.request(method, path, json={})
+    assert logged_out.status_code == 401 and logged_out.json()["error"] == "not_authenticated"
+    for role in Role:
+        await make_user(runtime, f"u-{role.value}", role)
+        headers = await bearer(client, f"u-{role.value}")
+        response = await client.request(method, path, json={}, headers=headers)
+        if role in allowed:
+            assert response.status_code not in (401, 403), (role, response.text)
+        else:
+            assert response.status_code == 403, (role, response.text)
+            assert response.json()["error"] == "forbidden"
+
+
+async def test_pages_render_in_chinese_and_switch_to_english(client) -> None:  # type: ignore[no-untyped-def]
+    home = await client.get("/", headers={"accept": "text/html"})
+    assert home.status_code == 200 and "阳光招标" in home.text and 'lang="zh-CN"' in home.text
+    english = await client.get("/?lang=en", headers={"accept": "text/html"})
+    assert 'lang="en"' in english.text and "Audit log" in english.text
+    assert (await client.get("/", headers={"accept": "text/html"})).text.count(
+        'lang="en"'
+    ) == 1  # cookie kept
+
+
+async def test_html_page_needing_login_redirects_to_login(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post("/logout", headers={"accept": "text/html"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")

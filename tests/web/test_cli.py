@@ -1,0 +1,73 @@
+"""The sunbid CLI run as a user runs it: a real subprocess against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import update
+
+from core.models import AuditEntry
+from core.runtime import Runtime
+from core.settings import Settings
+
+SUNBID = str(Path(sys.executable).parent / "sunbid")
+
+
+def sunbid(settings: Settings, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SUNBID_VAR_DIR": str(settings.var_dir),
+        "SUNBID_DATABASE_URL": settings.database_url,
+    }
+    return subprocess.run(
+        [SUNBID, *args], env=env, capture_output=True, text=True, timeout=120, input=input, check=False
+    )
+
+
+def test_demo_seed_is_idempotent(settings: Settings) -> None:
+    first = sunbid(settings, "demo", "--seed-only")
+    assert first.returncode == 0, first.stderr
+    assert "+10 regions" in first.stdout and "+7 users" in first.stdout
+    assert "supervisor" in first.stdout and "sunbid-demo-2026" in first.stdout
+    second = sunbid(settings, "demo", "--seed-only")
+    assert second.returncode == 0, second.stderr
+    assert "+0 regions, +0 organisations, +0 users" in second.stdout
+
+
+def test_user_create_and_duplicate_is_a_clear_error(settings: Settings) -> None:
+    assert sunbid(settings, "db", "upgrade").returncode == 0
+    made = sunbid(
+        settings, "user", "create", "zhang.san", "--role", "supervisor", "--password", "pw-12345678"
+    )
+    assert made.returncode == 0, made.stderr
+    again = sunbid(
+        settings, "user", "create", "zhang.san", "--role", "supervisor", "--password", "pw-12345678"
+    )
+    assert again.returncode == 1 and "已存在" in again.stderr and "Traceback" not in again.stderr
+    bad = sunbid(settings, "user", "create", "li.si", "--role", "emperor", "--password", "pw-12345678")
+    assert bad.returncode == 1 and "emperor" in bad.stderr
+
+
+def test_audit_verify_names_the_tampered_entry(settings: Settings) -> None:
+    assert sunbid(settings, "demo", "--seed-only").returncode == 0
+    clean = sunbid(settings, "audit", "verify")
+    assert clean.returncode == 0 and "audit log OK" in clean.stdout
+
+    async def tamper() -> None:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.transaction() as session:
+                entry = await runtime.audit.entry(session, 3)
+                forged = entry.entry.replace('"kind":"', '"kind":"x', 1)
+                await session.execute(update(AuditEntry).where(AuditEntry.position == 3).values(entry=forged))
+        finally:
+            await runtime.close()
+
+    asyncio.run(tamper())
+    tampered = sunbid(settings, "audit", "verify")
+    assert tampered.returncode == 2
+    assert "entry 3" in tampered.stderr

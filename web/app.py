@@ -1,0 +1,105 @@
+"""The app factory: wires every context's controllers, pages and sockets onto one runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import core
+from core import api as core_api
+from core import pages as core_pages
+from core.access import PUBLIC, PrincipalMiddleware, check_routes_declare_roles, role_guard, route_handlers
+from core.clock import Clock
+from core.pubsub import make_channels_plugin
+from core.runtime import Runtime
+from core.settings import Settings
+from web import live, portal
+from web.errors import EXCEPTION_HANDLERS
+
+WEB = Path(__file__).parent
+# Each context keeps its templates under <context>/templates/<context>/; the layout lives in web.
+TEMPLATE_DIRS = [WEB / "templates", Path(core.__file__).parent / "templates"]
+
+
+async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """The request's unit of work: committed after the handler returns, rolled back if it raises."""
+    runtime: Runtime = state.runtime
+    async with runtime.transaction() as session:
+        yield session
+
+
+def template_engine() -> JinjaTemplateEngine:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
+        autoescape=select_autoescape(["html"]),
+        enable_async=False,
+    )
+    return JinjaTemplateEngine.from_environment(env)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None
+) -> Litestar:
+    runtime = runtime or Runtime.build(settings or Settings.from_env(), clock)
+    channels = make_channels_plugin(runtime.settings.redis_url)
+    runtime.channels = channels
+
+    async def close_runtime() -> None:
+        await runtime.close()
+
+    app = Litestar(
+        route_handlers=[
+            *core_api.CONTROLLERS,
+            *core_pages.PAGES,
+            *portal.HANDLERS,
+            *live.HANDLERS,
+            create_static_files_router(
+                "/static", directories=[WEB / "static"], opt=PUBLIC, include_in_schema=False
+            ),
+        ],
+        dependencies={"db": Provide(provide_db)},
+        guards=[role_guard],
+        middleware=[PrincipalMiddleware()],
+        plugins=[channels],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(instance=template_engine()),
+        openapi_config=OpenAPIConfig(
+            title="sunbid API",
+            version="0.1.0",
+            description="阳光招标 — e-tendering and remote bid evaluation",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        state=State({"runtime": runtime}),
+        on_shutdown=[close_runtime],
+        debug=runtime.settings.debug,
+    )
+    _declare_framework_routes(app)
+    check_routes_declare_roles(app)
+    return app
+
+
+def _declare_framework_routes(app: Litestar) -> None:
+    # Litestar's own routes are public: the OpenAPI documentation, and the OPTIONS handlers it adds
+    # to every path (they only list the allowed methods).
+    for path, handler in route_handlers(app):
+        methods = getattr(handler, "http_methods", set())
+        if path.startswith("/schema") or (methods == {"OPTIONS"} and handler.handler_name == "options_handler"):
+            handler.opt.update(PUBLIC)
+
+
+def asgi_app(**kwargs: Any) -> Litestar:
+    """Entry point for ``uvicorn --factory web.app:asgi_app`` (settings from the environment)."""
+    return create_app(**kwargs)

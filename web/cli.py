@@ -1,0 +1,192 @@
+"""The ``sunbid`` command line: serve, demo, db, user, audit — and the crypto tools of web/cli_crypto."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from core import accounts
+from core.errors import DomainError
+from core.migrate import upgrade
+from core.roles import parse_roles
+from core.runtime import Runtime
+from core.settings import Settings
+
+T = TypeVar("T")
+err = Console(stderr=True)
+
+
+def run(job: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run one async job on a fresh runtime and dispose of it afterwards."""
+
+    async def main() -> T:
+        runtime = Runtime.build(settings or Settings.from_env())
+        try:
+            return await job(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    sys.exit(1)
+
+
+@click.group(help="阳光招标 sunbid — e-tendering and remote bid evaluation.")
+def main() -> None:
+    pass
+
+
+def serve_app(host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "web.app:asgi_app", factory=True, host=host, port=port, log_level="info", ws="websockets-sansio"
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app (settings from SUNBID_* environment variables)."""
+    serve_app(host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--seed-only", is_flag=True, help="Seed the demo city and exit.")
+def demo(host: str, port: int, seed_only: bool) -> None:
+    """Migrate, seed the demo city (吉林市), print the logins and serve."""
+    from web.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+    async def job(runtime: Runtime) -> None:
+        await upgrade(runtime.engine)
+        report = await seed_demo(runtime)
+        added = f"+{report.regions} regions, +{report.organisations} organisations, +{report.users} users"
+        click.echo(f"demo seeded: {added}")
+
+    run(job)
+    click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
+    for user in DEMO_USERS:
+        click.echo(f"  {user.username:<11} {user.role.value:<11} {user.display_name}")
+    if seed_only:
+        return
+    click.echo(f"sunbid is at http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
+    serve_app(host, port)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all Alembic migrations."""
+
+    async def job(runtime: Runtime) -> None:
+        await upgrade(runtime.engine)
+
+    run(job)
+    click.echo("database is at the latest revision")
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    help="Comma-separated: admin,supervisor,agent,tenderer,bidder,expert,custodian",
+)
+@click.option("--name", "display_name", default="", help="Display name")
+@click.option("--organisation-id", type=int, default=None)
+@click.password_option("--password", help="Prompted when not given", confirmation_prompt=True)
+def user_create(
+    username: str, roles: str, display_name: str, organisation_id: int | None, password: str
+) -> None:
+    """Create a user with roles."""
+    try:
+        role_set = parse_roles(roles)
+    except ValueError as exc:
+        fail(str(exc))
+
+    async def job(runtime: Runtime) -> int:
+        async with runtime.transaction() as session:
+            created = await accounts.create_user(
+                session,
+                runtime.clock,
+                runtime.audit,
+                username=username,
+                password=password,
+                display_name=display_name,
+                roles=role_set,
+                organisation_id=organisation_id,
+                actor="cli",
+            )
+            return created.id
+
+    try:
+        user_id = run(job)
+    except DomainError as exc:
+        fail(exc.detail)
+    click.echo(f"created user {username} (id {user_id}) with roles {', '.join(sorted(role_set))}")
+
+
+@main.group()
+def audit() -> None:
+    """The public audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute every entry, root and checkpoint; name the first entry that no longer matches."""
+
+    async def job(runtime: Runtime) -> tuple[int, str | None]:
+        async with runtime.sessions() as session:
+            total = await runtime.audit.size(session)
+            with Progress(
+                TextColumn("verifying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                disable=total < 5000,
+            ) as bar:
+                task = bar.add_task("verify", total=total)
+                report = await runtime.audit.verify(session, progress=lambda n: bar.update(task, completed=n))
+        if report.problem:
+            return report.size, f"entry {report.problem.position}: {report.problem.reason}"
+        return report.size, None
+
+    size, problem = run(job)
+    if problem:
+        click.echo(f"TAMPERED: {problem}", err=True)
+        sys.exit(2)
+    click.echo(f"audit log OK: {size} entries, every leaf, root and signed checkpoint matches")
+
+
+def _register_crypto() -> None:
+    try:
+        from web.cli_crypto import register
+    except ImportError:  # pragma: no cover - only while crypto tools are absent
+        return
+    register(main)
+
+
+_register_crypto()

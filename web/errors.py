@@ -1,0 +1,83 @@
+"""Every error a user can cause becomes ``{"error": code, "detail": message}`` with the right status.
+
+Browsers asking for an HTML page get the same message on a page instead, and a login redirect for 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from core.errors import DomainError, TooManyAttempts
+from core.rendering import page
+
+log = logging.getLogger("sunbid")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_attempts",
+}
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/schema", "/healthz", "/ws/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(
+    request: Request[Any, Any, Any], status: int, code: str, detail: str, **extra: Any
+) -> Response[Any]:
+    if wants_html(request):
+        if status == 401:
+            return Redirect(f"/login?next={request.url.path}", status_code=303)
+        return page(request, "error.html", status_code=status, detail=detail)  # type: ignore[return-value]
+    headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
+    return Response({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    extra = {"retry_after": exc.retry_after} if isinstance(exc, TooManyAttempts) else {}
+    return error_response(request, exc.status_code, exc.code, exc.detail, **extra)
+
+
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    fields = exc.extra if isinstance(exc.extra, list) else []
+    named = "; ".join(f"{f.get('key', '?')}: {f.get('message', '')}" for f in fields if isinstance(f, dict))
+    detail = f"请求数据有误 (invalid request){': ' + named if named else ''}"
+    return error_response(request, 400, "invalid_request", detail, fields=fields)
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = HTTP_CODES.get(exc.status_code, re.sub(r"\W+", "_", str(exc.status_code)))
+    return error_response(request, exc.status_code, code, exc.detail)
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", "服务器内部错误 (internal error)"
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: internal_error,
+}
