@@ -69,7 +69,9 @@ def route_handlers(app: Litestar) -> list[tuple[str, BaseRouteHandler]]:
 def check_routes_declare_roles(app: Litestar) -> None:
     """Refuse to start if any route of ours forgets to say who may call it."""
     missing = [
-        f"{path} ({handler.handler_name})" for path, handler in route_handlers(app) if ROLES_KEY not in handler.opt
+        f"{path} ({handler.handler_name})"
+        for path, handler in route_handlers(app)
+        if ROLES_KEY not in handler.opt
     ]
     if missing:
         raise RuntimeError("routes without declared roles: " + ", ".join(sorted(missing)))
@@ -100,5 +102,5 @@ class PrincipalMiddleware(ASGIMiddleware):
             runtime = scope["app"].state.runtime
             async with runtime.transaction() as session:
                 principal = await resolve_token(session, runtime.clock, secret)
-        scope["user"] = principal  # type: ignore[typeddict-unknown-key]
+        scope["user"] = principal
         await next_app(scope, receive, send)

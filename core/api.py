@@ -9,16 +9,15 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import Cookie, State
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import accounts, organisations, regions
 from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, allow, require_principal
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from core.models import AuditEntry, Organisation, User
 from core.roles import Role, parse_roles
-from core.runtime import Runtime
+from core.runtime import Db, Runtime
 
 
 @dataclass
@@ -126,7 +125,9 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/login", opt=PUBLIC, status_code=200)
-    async def login(self, request: Request[Any, Any, Any], state: State, data: LoginBody) -> Response[Any]:
+    async def login(
+        self, request: Request[Any, Any, Any], state: State, data: JSONBody[LoginBody]
+    ) -> Response[Any]:
         """Browser login: sets an HTTP-only session cookie."""
         runtime: Runtime = state.runtime
         user = await login_user(runtime, request, data.username, data.password)
@@ -135,7 +136,7 @@ class AuthController(Controller):
 
     @post("/tokens", opt=PUBLIC, status_code=201)
     async def create_token(
-        self, request: Request[Any, Any, Any], state: State, data: TokenBody
+        self, request: Request[Any, Any, Any], state: State, data: JSONBody[TokenBody]
     ) -> dict[str, Any]:
         """CLI login: returns a bearer API token (shown once)."""
         runtime: Runtime = state.runtime
@@ -149,7 +150,7 @@ class AuthController(Controller):
         return {"token": token, "user": user_json(user)}
 
     @get("/tokens", opt=ANY_USER)
-    async def list_tokens(self, request: Request[Any, Any, Any], db: AsyncSession) -> list[dict[str, Any]]:
+    async def list_tokens(self, request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
         principal = require_principal(request)
         return [
             {
@@ -166,13 +167,13 @@ class AuthController(Controller):
 
     @delete("/tokens/{token_id:int}", opt=ANY_USER, status_code=204)
     async def revoke_token(
-        self, request: Request[Any, Any, Any], state: State, db: AsyncSession, token_id: int
+        self, request: Request[Any, Any, Any], state: State, db: Db, token_id: FromPath[int]
     ) -> None:
         principal = require_principal(request)
         await accounts.revoke_token(db, state.runtime.clock, user_id=principal.user_id, token_id=token_id)
 
     @post("/logout", opt=ANY_USER, status_code=200)
-    async def logout(self, request: Request[Any, Any, Any], state: State, db: AsyncSession) -> Response[Any]:
+    async def logout(self, request: Request[Any, Any, Any], state: State, db: Db) -> Response[Any]:
         principal = require_principal(request)
         await accounts.revoke_token(
             db, state.runtime.clock, user_id=principal.user_id, token_id=principal.token_id
@@ -180,7 +181,7 @@ class AuthController(Controller):
         return Response({"ok": True}, cookies=[session_cookie(state.runtime, None)])
 
     @get("/me", opt=ANY_USER)
-    async def me(self, request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, Any]:
+    async def me(self, request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
         principal = require_principal(request)
         user = await db.get(User, principal.user_id)
         assert user is not None
@@ -193,7 +194,7 @@ class UserController(Controller):
 
     @post("/", opt=allow(Role.ADMIN), status_code=201)
     async def create(
-        self, request: Request[Any, Any, Any], state: State, db: AsyncSession, data: NewUserBody
+        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[NewUserBody]
     ) -> dict[str, Any]:
         try:
             roles = parse_roles(data.roles)
@@ -214,7 +215,7 @@ class UserController(Controller):
         return user_json(user)
 
     @get("/", opt=allow(Role.ADMIN, Role.SUPERVISOR))
-    async def list_users(self, db: AsyncSession) -> list[dict[str, Any]]:
+    async def list_users(self, db: Db) -> list[dict[str, Any]]:
         return [user_json(u) for u in await db.scalars(select(User).order_by(User.id))]
 
 
@@ -225,8 +226,8 @@ class OrganisationController(Controller):
     @get("/", opt=PUBLIC)
     async def list_orgs(
         self,
-        db: AsyncSession,
-        kind: str | None = None,
+        db: Db,
+        kind: FromQuery[str | None] = None,
         limit: int = Parameter(default=50, ge=1, le=500),
         offset: int = Parameter(default=0, ge=0),
     ) -> dict[str, Any]:
@@ -234,14 +235,14 @@ class OrganisationController(Controller):
         return {"total": total, "items": [org_json(o) for o in rows]}
 
     @get("/{org_id:int}", opt=PUBLIC)
-    async def get_org(self, db: AsyncSession, org_id: int) -> dict[str, Any]:
+    async def get_org(self, db: Db, org_id: FromPath[int]) -> dict[str, Any]:
         return org_json(await organisations.get_organisation(db, org_id))
 
     @post(
         "/", opt=allow(Role.ADMIN, Role.SUPERVISOR, Role.BIDDER, Role.AGENT, Role.TENDERER), status_code=201
     )
     async def register(
-        self, request: Request[Any, Any, Any], state: State, db: AsyncSession, data: NewOrganisationBody
+        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[NewOrganisationBody]
     ) -> dict[str, Any]:
         """Staff register any company; a company user registers its own, once, of its own kind."""
         principal = require_principal(request)
@@ -273,7 +274,7 @@ class RegionController(Controller):
     tags = ["regions"]
 
     @get("/", opt=PUBLIC)
-    async def list_all(self, db: AsyncSession) -> list[dict[str, Any]]:
+    async def list_all(self, db: Db) -> list[dict[str, Any]]:
         return [
             {
                 "code": r.code,
@@ -307,7 +308,7 @@ class AuditController(Controller):
     tags = ["audit"]
 
     @get("/checkpoint", opt=PUBLIC)
-    async def checkpoint(self, state: State, db: AsyncSession) -> dict[str, Any]:
+    async def checkpoint(self, state: State, db: Db) -> dict[str, Any]:
         runtime: Runtime = state.runtime
         size = await runtime.audit.size(db)
         latest = await runtime.audit.entry(db, size - 1) if size else None
@@ -320,7 +321,7 @@ class AuditController(Controller):
     @get("/entries", opt=PUBLIC)
     async def entries(
         self,
-        db: AsyncSession,
+        db: Db,
         after: int = Parameter(default=-1, ge=-1),
         limit: int = Parameter(default=100, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
@@ -331,7 +332,7 @@ class AuditController(Controller):
 
     @get("/entries/{position:int}/proof", opt=PUBLIC)
     async def inclusion(
-        self, state: State, db: AsyncSession, position: int, size: int | None = Parameter(default=None, ge=1)
+        self, state: State, db: Db, position: FromPath[int], size: int | None = Parameter(default=None, ge=1)
     ) -> dict[str, Any]:
         audit = state.runtime.audit
         size = size or await audit.size(db)
@@ -346,7 +347,7 @@ class AuditController(Controller):
 
     @get("/consistency", opt=PUBLIC)
     async def consistency(
-        self, state: State, db: AsyncSession, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
+        self, state: State, db: Db, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
     ) -> dict[str, Any]:
         proof = await state.runtime.audit.consistency_proof(db, old, new)
         return {"old": old, "new": new, "proof": [b64(p) for p in proof]}

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from core import accounts
@@ -25,7 +25,7 @@ def safe_next(target: str | None) -> str:
 
 
 @get("/login", opt=PUBLIC, include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], next: str | None = None) -> Template:
+async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
     return page(request, "core/login.html", next=safe_next(next), error=None, username="")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.audit import AuditLog, AuditSigner
@@ -16,6 +17,9 @@ from core.clock import Clock, SystemClock
 from core.db import make_engine, make_sessionmaker
 from core.pubsub import publish_pending, take_pending
 from core.settings import Settings
+
+# How handlers ask for the request's unit of work (provided by web/app.py as ``db``).
+Db = NamedDependency[AsyncSession]
 
 
 @dataclass

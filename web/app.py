@@ -95,8 +95,10 @@ def _declare_framework_routes(app: Litestar) -> None:
     # Litestar's own routes are public: the OpenAPI documentation, and the OPTIONS handlers it adds
     # to every path (they only list the allowed methods).
     for path, handler in route_handlers(app):
-        methods = getattr(handler, "http_methods", set())
-        if path.startswith("/schema") or (methods == {"OPTIONS"} and handler.handler_name == "options_handler"):
+        methods: set[str] = getattr(handler, "http_methods", set())
+        if path.startswith("/schema") or (
+            methods == {"OPTIONS"} and handler.handler_name == "options_handler"
+        ):
             handler.opt.update(PUBLIC)
 
 

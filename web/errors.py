@@ -46,7 +46,7 @@ def error_response(
     if wants_html(request):
         if status == 401:
             return Redirect(f"/login?next={request.url.path}", status_code=303)
-        return page(request, "error.html", status_code=status, detail=detail)  # type: ignore[return-value]
+        return page(request, "error.html", status_code=status, detail=detail)
     headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
     return Response({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 
 from core.access import PUBLIC
@@ -42,7 +43,7 @@ async def forward(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin, na
 
 
 @websocket("/ws/audit", opt=PUBLIC)
-async def audit_stream(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -> None:
+async def audit_stream(socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
     await forward(socket, channels, [AUDIT_CHANNEL])
 
 

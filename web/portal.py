@@ -8,16 +8,15 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import regions
 from core.access import PUBLIC
 from core.rendering import page
-from core.runtime import Runtime
+from core.runtime import Db, Runtime
 
 
 @get("/", opt=PUBLIC, include_in_schema=False)
-async def home(request: Request[Any, Any, Any], state: State, db: AsyncSession) -> Template:
+async def home(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
     runtime: Runtime = state.runtime
     return page(
         request,

@@ -86,3 +86,39 @@ async def test_recomputing_the_leaf_hash_does_not_hide_tampering(runtime: Runtim
         report = await runtime.audit.verify(session)
     assert report.problem is not None and report.problem.position == 2
     assert "checkpoint" in report.problem.reason
+
+
+APPENDER = """
+import asyncio, sys
+from core.runtime import Runtime
+from core.settings import Settings
+
+async def main():
+    runtime = Runtime.build(Settings.from_env())
+    for i in range(int(sys.argv[1])):
+        async with runtime.transaction() as session:
+            await runtime.audit.append(session, "test.process", data={"pid": sys.argv[2], "i": i})
+    await runtime.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_appends_from_several_processes_have_no_gaps(runtime: Runtime) -> None:
+    import os
+    import sys
+
+    env = {
+        **os.environ,
+        "SUNBID_VAR_DIR": str(runtime.settings.var_dir),
+        "SUNBID_DATABASE_URL": runtime.settings.database_url,
+    }
+    procs = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", APPENDER, "40", str(n), env=env)
+        for n in range(3)
+    ]
+    codes = [await p.wait() for p in procs]
+    assert codes == [0, 0, 0]
+    async with runtime.sessions() as session:
+        report = await runtime.audit.verify(session)
+    assert report.ok and report.size == 120

@@ -1,0 +1,274 @@
+"""The blob store contract shared by the file and S3 back ends: keys, results, errors, readers."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import BinaryIO, Protocol, TypeAlias
+
+import anyio
+
+MAX_KEY_LENGTH = 512
+# Most file systems cap one path component at 255 bytes; the S3 store enforces the same limit so a
+# key accepted by one back end is accepted by the other.
+MAX_SEGMENT_LENGTH = 255
+DEFAULT_CHUNK_SIZE = 64 * 1024
+# Async sources are regrouped into blocks of about this size before they cross to a worker
+# thread: a source yielding tiny chunks would otherwise cost one thread hop per chunk.
+BLOCK_SIZE = 1024 * 1024
+
+_KEY_CHARS = re.compile(r"[A-Za-z0-9._\-/]+")
+
+BlobSource: TypeAlias = AsyncIterable[bytes] | BinaryIO | bytes
+"""What ``put`` accepts: bytes (or any bytes-like object), a binary file object, or an async
+iterable of bytes chunks (a request body, a generator, another store's ``get``)."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    key: str
+    size: int
+    sha256: str  # lowercase hex of the stored bytes
+
+
+class BlobNotFound(KeyError):
+    """No blob is stored under ``key``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ is repr(key), which reads badly in logs and error pages.
+        return f"no blob stored under key {self.key!r}"
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if it is a safe blob key, else raise ValueError saying why.
+
+    Keys often carry user-derived parts (tender numbers, file names), so only a small alphabet is
+    allowed and nothing that could walk out of the store's folder or mean different things to the
+    two back ends: ``[A-Za-z0-9._-/]``, at most 512 characters, ``/``-separated segments that are
+    non-empty, at most 255 characters, not ``.``, and no ``..`` anywhere.
+    """
+    if not isinstance(key, str):
+        raise TypeError(f"blob key must be a str, not {type(key).__name__}")
+    if not key:
+        raise ValueError("blob key must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"blob key is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}")
+    if not _KEY_CHARS.fullmatch(key):
+        bad = "".join(sorted({c for c in key if not _KEY_CHARS.fullmatch(c)}))
+        raise ValueError(f"blob key {key!r} contains {bad!r}; allowed are letters, digits and . _ - /")
+    if key.startswith("/"):
+        raise ValueError(f"blob key {key!r} must not start with '/'")
+    if key.endswith("/"):
+        raise ValueError(f"blob key {key!r} must not end with '/'")
+    if ".." in key:
+        raise ValueError(f"blob key {key!r} must not contain '..'")
+    for segment in key.split("/"):
+        if not segment:
+            raise ValueError(f"blob key {key!r} must not contain '//'")
+        if segment == ".":
+            raise ValueError(f"blob key {key!r} must not contain a '.' segment")
+        if len(segment) > MAX_SEGMENT_LENGTH:
+            raise ValueError(f"blob key {key!r} has a segment longer than {MAX_SEGMENT_LENGTH} characters")
+    return key
+
+
+def validate_chunk_size(chunk_size: int) -> int:
+    if chunk_size <= 0:
+        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    return chunk_size
+
+
+class Digest:
+    """Size and SHA-256 of the bytes that went past; hashlib releases the GIL on large updates."""
+
+    __slots__ = ("_sha", "size")
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self.size = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self._sha.update(data)
+        self.size += memoryview(data).nbytes
+
+    def info(self, key: str) -> BlobInfo:
+        return BlobInfo(key=key, size=self.size, sha256=self._sha.hexdigest())
+
+
+def is_bytes_like(data: object) -> bool:
+    return isinstance(data, bytes | bytearray | memoryview)
+
+
+def is_async_source(data: object) -> bool:
+    return isinstance(data, AsyncIterable)
+
+
+def is_file_source(data: object) -> bool:
+    return callable(getattr(data, "read", None))
+
+
+def unsupported_source(data: object) -> TypeError:
+    return TypeError(
+        f"cannot store a {type(data).__name__}: "
+        "pass bytes, a binary file object or an async iterable of bytes"
+    )
+
+
+async def blocks(
+    source: AsyncIterable[bytes], block_size: int = BLOCK_SIZE
+) -> AsyncIterator[bytes | bytearray]:
+    """Regroup ``source`` into blocks of at least ``block_size`` bytes (the last one may be shorter).
+
+    Memory stays at about one block plus one source chunk; a chunk that is already big enough is
+    passed through as it is rather than copied.
+    """
+    pending = bytearray()
+    async for chunk in source:
+        if not pending and len(chunk) >= block_size:
+            yield chunk
+            continue
+        pending += chunk
+        if len(pending) >= block_size:
+            # Hand the buffer over and start a fresh one, so the consumer may keep it without a copy.
+            full, pending = pending, bytearray()
+            yield full
+    if pending:
+        yield pending
+
+
+def read_full(raw: BinaryIO, size: int) -> bytes:
+    """Read ``size`` bytes (all if negative) from ``raw``, fewer only at end of file.
+
+    ``raw.read(n)`` may return short reads (pipes, sockets, raw files); callers such as minio's
+    ``put_object`` would then concatenate the pieces again and again, which costs copies.
+    """
+    if size is None or size < 0:
+        return bytes(raw.read() or b"")
+    first = raw.read(size) or b""
+    if len(first) == size or not first:
+        return bytes(first)
+    out = io.BytesIO()
+    out.write(first)
+    while out.tell() < size:
+        more = raw.read(size - out.tell())
+        if not more:
+            break
+        out.write(more)
+    # getvalue() hands over the buffer without a copy when it is exactly filled (CPython).
+    return out.getvalue()
+
+
+class BlobReader(AsyncIterator[bytes]):
+    """An open blob, returned by ``await store.open(key)``: iterate it for chunks of at most
+    ``chunk_size`` bytes.
+
+    It is closed (the file or HTTP connection released) when iteration ends or fails; a consumer
+    that stops early should ``await reader.aclose()`` or use ``async with``.
+    """
+
+    def __init__(self, key: str, size: int, chunk_size: int) -> None:
+        self.key = key
+        self.size = size
+        self._chunk_size = validate_chunk_size(chunk_size)
+        self._closed = False
+        self._complete = False
+
+    # Back ends implement these two; _read_chunk runs in a worker thread.
+    def _read_chunk(self, size: int) -> bytes:
+        raise NotImplementedError
+
+    def _release(self, complete: bool) -> None:
+        raise NotImplementedError
+
+    def __aiter__(self) -> BlobReader:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            data = await anyio.to_thread.run_sync(self._read_chunk, self._chunk_size)
+        except BaseException:
+            await self.aclose()
+            raise
+        if not data:
+            self._complete = True
+            await self.aclose()
+            raise StopAsyncIteration
+        return data
+
+    async def read(self) -> bytes:
+        """The rest of the blob in one bytes object: only for blobs known to be small."""
+        return b"".join([chunk async for chunk in self])
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            # Closing a file or a socket does not block, so it runs right here: that also keeps it
+            # working inside an already cancelled scope.
+            self._release(self._complete)
+
+    async def __aenter__(self) -> BlobReader:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class BlobStore(Protocol):
+    """Where sealed bids, tender documents and reports are kept.
+
+    Every method validates the key first (ValueError for a bad one, see ``validate_key``).
+    """
+
+    async def put(
+        self, key: str, data: BlobSource, *, content_type: str = "application/octet-stream"
+    ) -> BlobInfo:
+        """Store ``data`` under ``key``, replacing any previous blob, and return its size and SHA-256.
+
+        Streams: memory stays bounded whatever the size. The blob appears whole or not at all: if
+        the source or the upload fails (or the call is cancelled), readers keep seeing the previous
+        blob, or nothing. The file store does not keep ``content_type``.
+        """
+        ...
+
+    async def open(self, key: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> BlobReader:
+        """Open the blob for streaming; raises BlobNotFound right away if there is none."""
+        ...
+
+    def get(self, key: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """Stream the blob in chunks; BlobNotFound comes from the first iteration. Prefer ``open``
+        where the error must surface before anything is sent (an HTTP response)."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; deleting a missing blob is not an error."""
+        ...
+
+    async def check(self) -> None:
+        """Health check for /healthz: raises if the store cannot be reached or written to."""
+        ...
+
+    def describe(self) -> str:
+        """Where the blobs live, for logs and health output; never contains credentials."""
+        ...
+
+
+async def stream(store: BlobStore, key: str, chunk_size: int) -> AsyncIterator[bytes]:
+    """``get`` for both back ends: ``open`` on first iteration, always closing the reader."""
+    reader = await store.open(key, chunk_size=chunk_size)
+    async with reader:
+        async for chunk in reader:
+            yield chunk
