@@ -9,17 +9,23 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.contexts import folders
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    """Core's environment, with every context's own ``migrations/versions`` folder as a branch."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    locations = [str(path / "versions") for path in folders("migrations") if (path / "versions").is_dir()]
+    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("path_separator", "space")
     cfg.attributes["connection"] = connection
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
 

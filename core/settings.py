@@ -25,6 +25,7 @@ class Settings:
     login_window_seconds: int = 900
     session_hours: int = 12
     timezone: str = "Asia/Shanghai"
+    run_scheduler: bool = True
     debug: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -58,6 +59,7 @@ class Settings:
             login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or cls.login_window_seconds),
             session_hours=int(get("SESSION_HOURS") or cls.session_hours),
             debug=_flag(get("DEBUG")),
+            run_scheduler=not _flag(get("NO_SCHEDULER")),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -39,7 +39,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(var_dir=tmp_path / "var", database_url=database_url)
+    # Tests drive background jobs themselves (Scheduler.run_due) instead of a timer loop.
+    return Settings(var_dir=tmp_path / "var", database_url=database_url, run_scheduler=False)
 
 
 @pytest.fixture

@@ -17,20 +17,21 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import core
 from core import api as core_api
 from core import pages as core_pages
 from core.access import PUBLIC, PrincipalMiddleware, check_routes_declare_roles, role_guard, route_handlers
 from core.clock import Clock
+from core.contexts import folders, parts
 from core.pubsub import make_channels_plugin
 from core.runtime import Runtime
+from core.scheduler import Scheduler
 from core.settings import Settings
 from web import live, portal
 from web.errors import EXCEPTION_HANDLERS
 
 WEB = Path(__file__).parent
 # Each context keeps its templates under <context>/templates/<context>/; the layout lives in web.
-TEMPLATE_DIRS = [WEB / "templates", Path(core.__file__).parent / "templates"]
+TEMPLATE_DIRS = [WEB / "templates", *folders("templates")]
 
 
 async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -56,7 +57,14 @@ def create_app(
     channels = make_channels_plugin(runtime.settings.redis_url)
     runtime.channels = channels
 
+    scheduler = Scheduler(runtime, [job for module in parts("jobs") for job in module.JOBS])
+
+    async def start_scheduler() -> None:
+        if runtime.settings.run_scheduler:
+            await scheduler.start()
+
     async def close_runtime() -> None:
+        await scheduler.stop()
         await runtime.close()
 
     app = Litestar(
@@ -65,6 +73,8 @@ def create_app(
             *core_pages.PAGES,
             *portal.HANDLERS,
             *live.HANDLERS,
+            *[handler for module in parts("api") for handler in module.ROUTE_HANDLERS],
+            *[handler for module in parts("pages") for handler in module.ROUTE_HANDLERS],
             create_static_files_router(
                 "/static", directories=[WEB / "static"], opt=PUBLIC, include_in_schema=False
             ),
@@ -82,7 +92,8 @@ def create_app(
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/")],
         ),
-        state=State({"runtime": runtime}),
+        state=State({"runtime": runtime, "scheduler": scheduler}),
+        on_startup=[start_scheduler],
         on_shutdown=[close_runtime],
         debug=runtime.settings.debug,
     )

@@ -14,9 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from core import accounts
 from core.errors import DomainError
 from core.migrate import upgrade
+from core.contexts import parts
 from core.roles import parse_roles
 from core.runtime import Runtime
 from core.settings import Settings
+from web.cli_crypto import register as register_crypto_commands
 
 T = TypeVar("T")
 err = Console(stderr=True)
@@ -74,6 +76,8 @@ def demo(host: str, port: int, seed_only: bool) -> None:
         report = await seed_demo(runtime)
         added = f"+{report.regions} regions, +{report.organisations} organisations, +{report.users} users"
         click.echo(f"demo seeded: {added}")
+        for context, counts in report.contexts.items():
+            click.echo(f"  {context}: " + ", ".join(f"+{n} {what}" for what, n in counts.items()))
 
     run(job)
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
@@ -181,12 +185,6 @@ def audit_verify() -> None:
     click.echo(f"audit log OK: {size} entries, every leaf, root and signed checkpoint matches")
 
 
-def _register_crypto() -> None:
-    try:
-        from web.cli_crypto import register
-    except ImportError:  # pragma: no cover - only while crypto tools are absent
-        return
-    register(main)
-
-
-_register_crypto()
+register_crypto_commands(main)
+for _module in parts("cli"):  # each context adds its own commands
+    _module.register(main)

@@ -6,9 +6,10 @@ Every later feature adds its demo data here, as one more ``seed_*`` step in ``se
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core import accounts, organisations
+from core.contexts import parts
 from core.credit_code import make_credit_code
 from core.organisations import NewOrganisation, OrgKind
 from core.regions import JILIN_CITY, upsert_regions
@@ -72,9 +73,17 @@ class SeedReport:
     regions: int = 0
     organisations: int = 0
     users: int = 0
+    contexts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 async def seed_demo(runtime: Runtime, seed: int = 220200) -> SeedReport:
+    report = await seed_core(runtime, seed)
+    for module in parts("demo"):  # each context seeds its own data, after core's
+        report.contexts[module.__name__.split(".")[0]] = await module.seed(runtime, seed)
+    return report
+
+
+async def seed_core(runtime: Runtime, seed: int) -> SeedReport:
     report = SeedReport()
     rng = random.Random(seed)
     async with runtime.transaction() as session:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 from alembic import context
 
+import core.models  # noqa: F401 - registers core's tables
+from core.contexts import parts
 from core.db import Base
 
-# Contexts above core register their tables here; the migration environment is the one place that
-# sees every table, so it imports them by name instead of core importing upwards.
-CONTEXTS = ("core", "credit", "catalog", "experts", "bidding", "evaluation")
-for name in CONTEXTS:
-    try:
-        importlib.import_module(f"{name}.models")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{name}.models":
-            raise
+# The migration environment is the one place that sees every context's tables.
+parts("models")
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -4,6 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
+from core.contexts import parts
 from core.db import Base
 from core.migrate import current_revision, upgrade
 from core.models import AuditHead
@@ -11,6 +12,8 @@ from core.runtime import Runtime
 
 
 async def test_upgrade_yields_exactly_the_models(runtime: Runtime) -> None:
+    parts("models")  # every context's tables, as the migration environment sees them
+
     def diff(sync_conn):  # type: ignore[no-untyped-def]
         context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
         return compare_metadata(context, Base.metadata)

@@ -11,7 +11,7 @@ import core.db
 
 revision = '0001'
 down_revision = None
-branch_labels = None
+branch_labels = ('core',)
 depends_on = None
 
 
@@ -41,6 +41,13 @@ def upgrade() -> None:
         sa.table('audit_head', sa.column('id', sa.Integer), sa.column('size', sa.BigInteger),
                  sa.column('frontier', sa.LargeBinary)),
         [{'id': 1, 'size': 0, 'frontier': b''}],
+    )
+    op.create_table('job_leases',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('holder', sa.String(length=128), nullable=True),
+    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_leases'))
     )
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -134,6 +141,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_login_failures_client'))
 
     op.drop_table('login_failures')
+    op.drop_table('job_leases')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_kind'))
