@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core import accounts
+from core.contexts import parts
 from core.errors import DomainError
 from core.migrate import upgrade
-from core.contexts import parts
 from core.roles import parse_roles
 from core.runtime import Runtime
 from core.settings import Settings
