@@ -44,6 +44,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def register_messages(messages: dict[str, tuple[str, str]]) -> None:
+    """Contexts add their own (zh, en) messages at import; keys are prefixed with the context name."""
+    clashes = [key for key in messages if key in MESSAGES and MESSAGES[key] != messages[key]]
+    if clashes:
+        raise ValueError(f"message keys already defined differently: {', '.join(clashes)}")
+    MESSAGES.update(messages)
+
+
 def language_of(request: Request[Any, Any, Any]) -> str:
     wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
     return wanted if wanted in LANGS else "zh"
