@@ -13,6 +13,7 @@ class Role(StrEnum):
     BIDDER = "bidder"
     EXPERT = "expert"
     CUSTODIAN = "custodian"
+    HALL_STAFF = "hall_staff"  # a service-hall department's staff (catalog items and cases)
 
 
 ROLE_NAMES_ZH = {
@@ -23,6 +24,7 @@ ROLE_NAMES_ZH = {
     Role.BIDDER: "投标人",
     Role.EXPERT: "评标专家",
     Role.CUSTODIAN: "开标密钥保管人",
+    Role.HALL_STAFF: "政务大厅窗口人员",
 }
 
 

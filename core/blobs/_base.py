@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Protocol, TypeAlias
@@ -23,8 +23,8 @@ BLOCK_SIZE = 1024 * 1024
 
 _KEY_CHARS = re.compile(r"[A-Za-z0-9._\-/]+")
 
-BlobSource: TypeAlias = AsyncIterable[bytes] | BinaryIO | bytes
-"""What ``put`` accepts: bytes (or any bytes-like object), a binary file object, or an async
+BlobSource: TypeAlias = AsyncIterable[bytes] | BinaryIO | bytes | bytearray | memoryview
+"""What ``put`` accepts: bytes (or another bytes-like object), a binary file object, or an async
 iterable of bytes chunks (a request body, a generator, another store's ``get``)."""
 
 
@@ -124,7 +124,7 @@ def unsupported_source(data: object) -> TypeError:
 
 async def blocks(
     source: AsyncIterable[bytes], block_size: int = BLOCK_SIZE
-) -> AsyncIterator[bytes | bytearray]:
+) -> AsyncGenerator[bytes | bytearray, None]:
     """Regroup ``source`` into blocks of at least ``block_size`` bytes (the last one may be shorter).
 
     Memory stays at about one block plus one source chunk; a chunk that is already big enough is

@@ -7,6 +7,7 @@ import os
 import tempfile
 import threading
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -161,8 +162,9 @@ class FileBlobStore:
             if is_bytes_like(data):
                 await anyio.to_thread.run_sync(sink.write, cast(bytes, data))
             elif is_async_source(data):
-                async for block in blocks(cast(AsyncIterable[bytes], data)):
-                    await anyio.to_thread.run_sync(sink.write, block)
+                async with aclosing(blocks(cast(AsyncIterable[bytes], data))) as source_blocks:
+                    async for block in source_blocks:
+                        await anyio.to_thread.run_sync(sink.write, block)
             else:
                 await anyio.to_thread.run_sync(sink.copy_from, cast(BinaryIO, data))
             await anyio.to_thread.run_sync(sink.commit)

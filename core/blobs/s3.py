@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import aclosing
 from typing import BinaryIO, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -276,7 +277,8 @@ class S3BlobStore:
         validate_key(key)
         if not (is_bytes_like(data) or is_async_source(data) or is_file_source(data)):
             raise unsupported_source(data)
-        await anyio.to_thread.run_sync(self._ensure_bucket)
+        if not self._bucket_ready:
+            await anyio.to_thread.run_sync(self._ensure_bucket)
         if is_async_source(data):
             return await self._put_async(key, cast(AsyncIterable[bytes], data), content_type)
         if is_bytes_like(data):
@@ -299,8 +301,9 @@ class S3BlobStore:
         async def produce() -> None:
             with send:
                 try:
-                    async for block in blocks(source, QUEUE_BLOCK_SIZE):
-                        await send.send(block)
+                    async with aclosing(blocks(source, QUEUE_BLOCK_SIZE)) as source_blocks:
+                        async for block in source_blocks:
+                            await send.send(block)
                     await send.send(b"")  # the end mark: blocks are never empty
                 except anyio.BrokenResourceError:
                     pass  # the upload failed and closed the queue; its error is the one to report
