@@ -7,11 +7,15 @@ so a subscriber that reacts by reading the database always finds what the messag
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from typing import Any
 
+from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PENDING_KEY = "sunbid_after_commit"
@@ -50,3 +54,25 @@ def publish_pending(session: AsyncSession, channels: ChannelsPlugin | None) -> N
         return
     for channel, message in pending:
         channels.publish(message, channels=[channel])
+
+
+async def forward(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin, names: list[str]) -> None:
+    """Forward channel messages to the socket until the client goes away."""
+    await socket.accept()
+    async with channels.start_subscription(names) as subscriber:
+        await socket.send_json({"type": "subscribed", "channels": names})
+
+        async def pump() -> None:
+            async for message in subscriber.iter_events():
+                await socket.send_text(message.decode() if isinstance(message, bytes) else str(message))
+
+        pump_task = asyncio.create_task(pump())
+        try:
+            while True:  # reading detects the disconnect; clients send nothing we need
+                await socket.receive_data(mode="text")
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pump_task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await pump_task
