@@ -196,18 +196,11 @@ def _b64decode(data: bytes, length: int, what: str) -> bytes:
 
 # --- manifests and receipts ----------------------------------------------------------------------
 
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
-_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+# The shape of a unified social credit code; its check character is core/credit_code.py's job (the
+# server checks the bidder against its registered company, whose code was fully validated there).
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
-
-
-def is_valid_uscc(code: str) -> bool:
-    """Check an 18-character unified social credit code (统一社会信用代码), including its check character."""
-    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
-        return False
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARS[(31 - total % 31) % 31] == code[17]
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -272,8 +265,8 @@ class BidManifest:
         _check_text("tender", self.tender)
         _check_text("lot", self.lot)
         _check_text("submission_id", self.submission_id)
-        if not isinstance(self.bidder, str) or not is_valid_uscc(self.bidder):
-            raise StatementError("bidder must be a valid 18-character unified social credit code")
+        if not isinstance(self.bidder, str) or not _USCC_SHAPE.fullmatch(self.bidder):
+            raise StatementError("bidder must be an 18-character unified social credit code")
         if self.supersedes is not None:
             _check_text("supersedes", self.supersedes)
             if self.supersedes == self.submission_id:

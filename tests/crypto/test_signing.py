@@ -19,7 +19,6 @@ from crypto.signing import (
     StatementError,
     canonical_json,
     generate_private_key,
-    is_valid_uscc,
     key_id,
     load_private_key,
     parse_json,
@@ -151,12 +150,10 @@ def _receipt(manifest: BidManifest, **changes: Any) -> Receipt:
     return Receipt(**values)
 
 
-def test_uscc_check_character() -> None:
-    assert is_valid_uscc(USCC)
-    assert is_valid_uscc("91350100M000100Y43")
-    assert not is_valid_uscc("91440300708461136X")
-    assert not is_valid_uscc("9144030070846113")
-    assert not is_valid_uscc("91440300708461136t")
+@pytest.mark.parametrize("bidder", ["9144030070846113", "91440300708461136t", "9144030070846113OT"])
+def test_manifest_bidder_must_have_the_shape_of_a_credit_code(bidder: str) -> None:
+    with pytest.raises(StatementError, match="bidder"):
+        _manifest(bidder=bidder)
 
 
 def test_utc_timestamp() -> None:
