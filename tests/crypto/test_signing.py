@@ -183,7 +183,7 @@ def test_manifest_round_trip() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"bidder": "91440300708461136X"},
+        {"bidder": "91440300708461136I"},
         {"tender": ""},
         {"lot": " 1"},
         {"tender": "a\nb"},

@@ -1,0 +1,104 @@
+"""Whole-file operations: encrypt, decrypt, and the file-key paths used at bid opening."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import BinaryIO
+
+from .armor import ArmorReader, ArmorWriter
+from .errors import AgeError, HeaderError, WrongFileKey
+from .header import Header, parse_header
+from .recipients import FILE_KEY_SIZE, Identity, Recipient, unwrap_header
+from .scrypt import ScryptRecipient
+from .source import Readable, Source, Writable
+from .stream import NONCE_SIZE, Progress, decrypt_stream, encrypt_stream, payload_key
+
+__all__ = ["decrypt", "decrypt_with_file_key", "encrypt", "read_header", "unwrap_file_key"]
+
+_ARMOR_SNIFF = 1024 + 5  # armor may follow up to 1 KiB of whitespace
+_WS = b" \t\r\n\x0b\x0c"
+
+
+def _open(src: Readable, armor: bool | None) -> Source:
+    """Wrap src, undoing armor; armor=None detects it (after whitespace, the file starts '-----')."""
+    source = Source(src)
+    if armor is None:
+        armor = source.peek(_ARMOR_SNIFF).lstrip(_WS).startswith(b"-----")
+    return Source(ArmorReader(source)) if armor else source
+
+
+def _decrypt_payload(source: Source, dst: Writable, file_key: bytes, progress: Progress | None) -> None:
+    nonce = source.read_exact(NONCE_SIZE)
+    if len(nonce) != NONCE_SIZE:
+        raise HeaderError("file ends before the payload nonce")
+    decrypt_stream(source, dst, payload_key(file_key, bytes(nonce)), progress)
+
+
+def encrypt(
+    src: BinaryIO,
+    dst: BinaryIO,
+    recipients: Sequence[Recipient],
+    *,
+    armor: bool = False,
+    progress: Progress | None = None,
+) -> None:
+    """Encrypt src to every recipient, streaming 64 KiB chunks into dst (which is not closed)."""
+    if not recipients:
+        raise ValueError("no recipients given")
+    if len(recipients) > 1 and any(isinstance(r, ScryptRecipient) for r in recipients):
+        raise AgeError("a passphrase (scrypt) recipient must be the only recipient")
+    file_key = os.urandom(FILE_KEY_SIZE)
+    stanzas = [stanza for r in recipients for stanza in r.wrap(file_key)]
+    if len(stanzas) > 1 and any(s.type == "scrypt" for s in stanzas):
+        raise AgeError("an scrypt stanza must be the only stanza in the header")
+    nonce = os.urandom(NONCE_SIZE)
+    out: Writable = ArmorWriter(dst) if armor else dst
+    out.write(Header.build(stanzas, file_key).encode() + nonce)
+    encrypt_stream(Source(src), out, payload_key(file_key, nonce), progress)
+    if isinstance(out, ArmorWriter):
+        out.close()
+
+
+def decrypt(
+    src: BinaryIO,
+    dst: BinaryIO,
+    identities: Sequence[Identity],
+    *,
+    progress: Progress | None = None,
+    armor: bool | None = None,
+) -> None:
+    """Decrypt src into dst. Only authenticated chunks are written; errors come after the good prefix.
+
+    armor=None detects ASCII armor; True/False insist on armored/binary input.
+    """
+    source = _open(src, armor)
+    file_key = unwrap_header(parse_header(source), identities)
+    _decrypt_payload(source, dst, file_key, progress)
+
+
+def read_header(src: BinaryIO, *, armor: bool | None = None) -> Header:
+    """Parse just the header, for inspection (stanza types, MAC); nothing is verified."""
+    return parse_header(_open(src, armor))
+
+
+def unwrap_file_key(src: BinaryIO, identities: Sequence[Identity], *, armor: bool | None = None) -> bytes:
+    """The 16-byte file key, after checking it against the header MAC."""
+    return unwrap_header(parse_header(_open(src, armor)), identities)
+
+
+def decrypt_with_file_key(
+    src: BinaryIO,
+    dst: BinaryIO,
+    file_key: bytes,
+    *,
+    progress: Progress | None = None,
+    armor: bool | None = None,
+) -> None:
+    """Decrypt with a revealed file key. The header MAC is checked first, so a wrong key raises
+    WrongFileKey before any payload byte is decrypted or written."""
+    source = _open(src, armor)
+    header = parse_header(source)
+    if len(file_key) != FILE_KEY_SIZE or not header.verify(bytes(file_key)):
+        raise WrongFileKey("the file key does not authenticate this header")
+    _decrypt_payload(source, dst, bytes(file_key), progress)
