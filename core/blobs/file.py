@@ -7,7 +7,6 @@ import os
 import tempfile
 import threading
 from collections.abc import AsyncIterable, AsyncIterator
-from contextlib import aclosing
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -162,7 +161,7 @@ class FileBlobStore:
             if is_bytes_like(data):
                 await anyio.to_thread.run_sync(sink.write, cast(bytes, data))
             elif is_async_source(data):
-                async with aclosing(blocks(cast(AsyncIterable[bytes], data))) as source_blocks:
+                async with contextlib.aclosing(blocks(cast(AsyncIterable[bytes], data))) as source_blocks:
                     async for block in source_blocks:
                         await anyio.to_thread.run_sync(sink.write, block)
             else:
@@ -181,7 +180,7 @@ class FileBlobStore:
 
         def _open() -> tuple[BinaryIO, int]:
             try:
-                fh = open(path, "rb")
+                fh = open(path, "rb")  # the reader closes it
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise BlobNotFound(key) from None
             return fh, os.fstat(fh.fileno()).st_size
