@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -218,6 +218,3 @@ async def list_tokens(session: AsyncSession, user_id: int) -> list[AccessToken]:
     )
     return list(rows)
 
-
-def token_expired(token: AccessToken, now: datetime) -> bool:
-    return token.expires_at is not None and token.expires_at <= now

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import Cookie, State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy import select
@@ -41,6 +41,11 @@ class NewUserBody:
     display_name: str
     roles: list[str]
     organisation_id: int | None = None
+
+
+@dataclass
+class SigningKeyBody:
+    signing_key: str
 
 
 @dataclass
@@ -266,6 +271,27 @@ class OrganisationController(Controller):
             user = await db.get(User, principal.user_id)
             assert user is not None
             user.organisation_id = org.id
+        return org_json(org)
+
+    @put(
+        "/{org_id:int}/signing-key",
+        opt=allow(Role.ADMIN, Role.SUPERVISOR, Role.BIDDER, Role.AGENT, Role.TENDERER),
+    )
+    async def set_signing_key(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        db: Db,
+        org_id: FromPath[int],
+        data: JSONBody[SigningKeyBody],
+    ) -> dict[str, Any]:
+        """Register the company's Ed25519 public key (``ed25519:<base64>``) that signs its bid manifests."""
+        principal = require_principal(request)
+        if not principal.roles & {Role.ADMIN, Role.SUPERVISOR} and principal.organisation_id != org_id:
+            raise PermissionDenied("只能为本单位登记签名公钥 (only for your own company)")
+        org = await organisations.set_signing_key(
+            db, state.runtime.audit, org_id, data.signing_key, actor=f"user:{principal.user_id}"
+        )
         return org_json(org)
 
 

@@ -105,3 +105,33 @@ async def test_bidder_registers_its_company_once_with_a_checked_credit_code(runt
     assert second.status_code == 403
     listed = (await client.get("/api/organisations", params={"kind": "bidder"})).json()
     assert listed["total"] == 1 and listed["items"][0]["credit_code"] == code
+
+
+async def test_a_company_registers_its_own_signing_key_only(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    from crypto.signing import generate_private_key, public_key_to_text
+
+    await seed_regions(runtime)
+    await make_user(runtime, "ivy", Role.BIDDER)
+    await make_user(runtime, "jack", Role.BIDDER)
+    ivy, jack = await bearer(client, "ivy"), await bearer(client, "jack")
+    body = {
+        "name": "永吉县示范建设有限公司",
+        "kind": "bidder",
+        "legal_representative": "伊某",
+        "region_code": "220221",
+    }
+    org = await client.post(
+        "/api/organisations",
+        json={**body, "credit_code": make_credit_code("9", "1", "220221", "87654321X")},
+        headers=ivy,
+    )
+    assert org.status_code == 201, org.text
+    key = public_key_to_text(generate_private_key().public_key())
+    path = f"/api/organisations/{org.json()['id']}/signing-key"
+    assert (await client.put(path, json={"signing_key": key}, headers=jack)).status_code == 403
+    assert (await client.put(path, json={"signing_key": "ed25519:short"}, headers=ivy)).json()[
+        "error"
+    ] == "bad_signing_key"
+    done = await client.put(path, json={"signing_key": key}, headers=ivy)
+    assert done.status_code == 200 and done.json()["signing_key"] == key
+    assert (await client.put(path, json={"signing_key": key})).status_code == 401
