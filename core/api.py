@@ -48,16 +48,6 @@ class SigningKeyBody:
     signing_key: str
 
 
-@dataclass
-class NewOrganisationBody:
-    credit_code: str
-    name: str
-    kind: str
-    legal_representative: str
-    region_code: str
-    signing_key: str | None = None
-
-
 def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -247,7 +237,7 @@ class OrganisationController(Controller):
         "/", opt=allow(Role.ADMIN, Role.SUPERVISOR, Role.BIDDER, Role.AGENT, Role.TENDERER), status_code=201
     )
     async def register(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[NewOrganisationBody]
+        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[organisations.NewOrganisation]
     ) -> dict[str, Any]:
         """Staff register any company; a company user registers its own, once, of its own kind."""
         principal = require_principal(request)
@@ -264,7 +254,7 @@ class OrganisationController(Controller):
             db,
             runtime.clock,
             runtime.audit,
-            organisations.NewOrganisation(**data.__dict__),
+            data,
             actor=f"user:{principal.user_id}",
         )
         if not staff:
