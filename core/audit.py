@@ -183,6 +183,16 @@ class AuditLog:
             raise NotFound(f"audit entry {position} does not exist")
         return found
 
+    async def recent(self, session: AsyncSession, *, before: int, limit: int) -> list[AuditEntry]:
+        """Entries with positions below ``before``, newest first."""
+        rows = await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.position < before)
+            .order_by(AuditEntry.position.desc())
+            .limit(limit)
+        )
+        return list(rows)
+
     async def leaf_hashes(self, session: AsyncSession, size: int) -> list[bytes]:
         rows = await session.scalars(
             select(AuditEntry.leaf_hash).where(AuditEntry.position < size).order_by(AuditEntry.position)

@@ -41,6 +41,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "home.roles": ("你的角色", "Your roles"),
     "error.title": ("出错了", "Something went wrong"),
+    "audit.title": ("审计日志", "Audit log"),
+    "audit.intro": (
+        "平台上每一个关键事件都按顺序写入这份只增不改的公开日志（RFC 6962 默克尔树），"
+        "每条记录后的树根都由服务器签名。任何人都可以下载记录和证明，自行核对日志未被篡改。",
+        "Every consequential event is appended to this public, append-only log (an RFC 6962 Merkle "
+        "tree); the tree after each entry is signed by the server. Anyone can download entries and "
+        "proofs and check them.",
+    ),
+    "audit.position": ("序号", "#"),
+    "audit.time": ("时间（北京时间）", "Time (Beijing)"),
+    "audit.kind": ("事件", "Event"),
+    "audit.subject": ("对象", "Subject"),
+    "audit.data": ("内容", "Data"),
+    "audit.checkpoint": ("最新签名检查点", "Latest signed checkpoint"),
+    "audit.verifier": ("验证公钥", "Verifier key"),
+    "audit.older": ("更早的记录", "Older entries"),
+    "audit.live": ("新事件将实时显示", "New events appear live"),
 }
 
 

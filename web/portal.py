@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import text
 
 from core import regions
 from core.access import PUBLIC
+from core.clock import format_local
 from core.rendering import page
 from core.runtime import Db, Runtime
 
@@ -23,6 +26,26 @@ async def home(request: Request[Any, Any, Any], state: State, db: Db) -> Templat
         "home.html",
         regions=await regions.list_regions(db),
         audit_size=await runtime.audit.size(db),
+    )
+
+
+@get("/audit", opt=PUBLIC, include_in_schema=False)
+async def audit_page(
+    request: Request[Any, Any, Any], state: State, db: Db, before: FromQuery[int | None] = None
+) -> Template:
+    """The public audit log, newest first, with the signed checkpoint and live appends."""
+    runtime: Runtime = state.runtime
+    size = await runtime.audit.size(db)
+    upper = min(before if before is not None else size, size)
+    entries = await runtime.audit.recent(db, before=upper, limit=50)
+    return page(
+        request,
+        "audit.html",
+        size=size,
+        entries=[(e.position, format_local(e.created_at), json.loads(e.entry)) for e in entries],
+        checkpoint=(await runtime.audit.entry(db, size - 1)).checkpoint if size else "",
+        verifier_key=runtime.audit.signer.verifier_key,
+        older=entries[-1].position if entries and entries[-1].position > 0 else None,
     )
 
 
@@ -60,4 +83,4 @@ async def healthz(state: State) -> Response[dict[str, Any]]:
     )
 
 
-HANDLERS = [home, healthz]
+HANDLERS = [home, audit_page, healthz]

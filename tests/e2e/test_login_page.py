@@ -56,3 +56,40 @@ async def test_login_through_the_page(chromium: str, sqlite_settings: Settings, 
             await page.click("text=退出")
             await page.wait_for_selector("#login-link")
             await browser.close()
+
+
+async def test_audit_page_shows_the_log_and_new_entries_live(
+    chromium: str, sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    import httpx
+    from playwright.async_api import async_playwright
+
+    run_cli(sqlite_settings, "demo", "--seed-only")
+    with live_server(sqlite_settings, tmp_path) as server:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = await browser.new_page()
+            await page.goto(f"{server.url}/audit")
+            before = await page.locator("#audit-table tbody tr").count()
+            assert before > 0
+            assert "organisation.registered" in await page.inner_text("#audit-table")
+            await page.wait_for_function("document.getElementById('audit-live') !== null")
+            await page.wait_for_timeout(300)  # the socket subscribes right after load
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                login = {"username": "admin", "password": "sunbid-demo-2026"}
+                token = (await http.post("/api/auth/tokens", json=login)).json()["token"]
+                body = {
+                    "username": "live.viewer",
+                    "password": "viewer-pw-1",
+                    "display_name": "V",
+                    "roles": ["expert"],
+                }
+                created = await http.post(
+                    "/api/users", json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+                assert created.status_code == 201
+            await page.wait_for_function(
+                f"document.querySelectorAll('#audit-table tbody tr').length === {before + 1}", timeout=10000
+            )
+            assert "account.created" in await page.inner_text("#audit-table tbody tr:first-child")
+            await browser.close()

@@ -99,3 +99,13 @@ async def test_pages_render_in_chinese_and_switch_to_english(client) -> None:  #
 async def test_html_page_needing_login_redirects_to_login(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
     response = await client.post("/logout", headers={"accept": "text/html"}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+async def test_audit_page_lists_entries_newest_first_with_the_checkpoint(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    await make_user(runtime, "first", Role.EXPERT)
+    await make_user(runtime, "second", Role.EXPERT)
+    page = await client.get("/audit", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    html = page.text
+    assert html.index("user:2") < html.index("user:1")  # newest first
+    assert runtime.audit.signer.verifier_key in html and "sunbid.local/audit" in html
