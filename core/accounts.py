@@ -217,4 +217,3 @@ async def list_tokens(session: AsyncSession, user_id: int) -> list[AccessToken]:
         select(AccessToken).where(AccessToken.user_id == user_id).order_by(AccessToken.created_at.desc())
     )
     return list(rows)
-

@@ -237,7 +237,11 @@ class OrganisationController(Controller):
         "/", opt=allow(Role.ADMIN, Role.SUPERVISOR, Role.BIDDER, Role.AGENT, Role.TENDERER), status_code=201
     )
     async def register(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[organisations.NewOrganisation]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        db: Db,
+        data: JSONBody[organisations.NewOrganisation],
     ) -> dict[str, Any]:
         """Staff register any company; a company user registers its own, once, of its own kind."""
         principal = require_principal(request)

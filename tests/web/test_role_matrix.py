@@ -35,7 +35,9 @@ def protected_routes(app: Litestar) -> list[tuple[str, str, frozenset[Role]]]:
 
 
 async def test_every_protected_route_401_logged_out_and_403_for_other_roles(
-    runtime: Runtime, app: Litestar, client  # type: ignore[no-untyped-def]
+    runtime: Runtime,
+    app: Litestar,
+    client,  # type: ignore[no-untyped-def]
 ) -> None:
     routes = protected_routes(app)
     assert routes, "the app has protected routes"
