@@ -30,8 +30,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+async def current_heads(engine: AsyncEngine) -> tuple[str, ...]:
+    """The applied revision of every branch (core and each context)."""
     from alembic.runtime.migration import MigrationContext
 
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        return await conn.run_sync(lambda c: tuple(MigrationContext.configure(c).get_current_heads()))
