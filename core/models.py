@@ -138,3 +138,25 @@ class JobLease(Base):
     holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RoomEvent(Base):
+    """One event of a live room (opening hall, evaluation room), numbered per room from 1."""
+
+    __tablename__ = "room_events"
+
+    room: Mapped[str] = mapped_column(String(96), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(String(64))  # "public", "role:<role>", "org:<id>", "user:<id>"
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+
+
+class RoomHead(Base):
+    """The last sequence number of each room; bumping it serialises appends like the audit head."""
+
+    __tablename__ = "room_heads"
+
+    room: Mapped[str] = mapped_column(String(96), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)

@@ -52,16 +52,22 @@ class LiveServer:
     log: Path
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 @contextmanager
-def live_server(settings: Settings, log_dir: Path, name: str = "app") -> Iterator[LiveServer]:
+def live_server(
+    settings: Settings, log_dir: Path, name: str = "app", *, app_factory: str | None = None
+) -> Iterator[LiveServer]:
+    """``sunbid serve`` (or uvicorn on ``app_factory``) on a free port, until the block ends."""
     port = free_port()
     log = log_dir / f"{name}-{port}.log"
+    command = [SUNBID, "serve", "--port", str(port)]
+    if app_factory:
+        command = [sys.executable, "-m", "uvicorn", "--factory", app_factory, "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [SUNBID, "serve", "--port", str(port)],
-            env=settings_env(settings),
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            command, env=settings_env(settings), stdout=out, stderr=subprocess.STDOUT, cwd=REPO
         )
     url = f"http://127.0.0.1:{port}"
     try:
