@@ -1,0 +1,222 @@
+"""credit's HTML pages: public index look-up, subject page with SVG history, rules; supervisors'
+administration; a subject's own deductions and appeals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from markupsafe import Markup
+
+import credit.i18n  # noqa: F401 - registers the page texts
+from core import regions
+from core.access import PUBLIC, allow, require_principal
+from core.errors import InvalidInput
+from core.rendering import page
+from core.roles import Role
+from core.runtime import Db
+from credit import chart, service, snapshots
+from credit.api import SUBJECTS, actor_of, history_points, subject_page_data
+from credit.catalogue import INDUSTRIES
+from credit.subjects import SubjectKind, parse_kind
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+KINDS = [k.value for k in SubjectKind]
+
+
+@get("/credit", opt=PUBLIC, include_in_schema=False)
+async def credit_home(
+    request: Request[Any, Any, Any],
+    state: State,
+    db: Db,
+    kind: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+) -> Template:
+    subject_kind = parse_kind(kind) if kind else None
+    run = await snapshots.latest_run(db, on_or_before=service.today(state.runtime))
+    ranked: list[snapshots.Ranked] = []
+    total = 0
+    if run is not None:
+        ranked, total = await snapshots.rankings(
+            db, day=run.day, kind=subject_kind, region=region or None, limit=100
+        )
+    return page(
+        request,
+        "credit/index.html",
+        kinds=KINDS,
+        kind=kind or "",
+        region=region or "",
+        regions=await regions.list_regions(db),
+        run=run,
+        ranked=ranked,
+        total=total,
+    )
+
+
+@get("/credit/lookup", opt=PUBLIC, include_in_schema=False)
+async def credit_lookup(kind: FromQuery[str], key: FromQuery[str]) -> Redirect:
+    subject_kind = parse_kind(kind)
+    return Redirect(f"/credit/subjects/{subject_kind.value}/{quote(key.strip(), safe='')}", status_code=303)
+
+
+@get("/credit/subjects/{kind:str}/{key:str}", opt=PUBLIC, include_in_schema=False)
+async def credit_subject(
+    request: Request[Any, Any, Any], state: State, db: Db, kind: FromPath[str], key: FromPath[str]
+) -> Template:
+    day = service.today(state.runtime)
+    data = await subject_page_data(db, kind, key, day)
+    points = await history_points(state, db, kind, key, 180)
+    # chart.svg escapes every text it writes, so its output is safe to embed.
+    svg = Markup(chart.svg(points, title=f"{data['name']} {data['standing'].key}"))  # noqa: S704
+    return page(request, "credit/subject.html", day=day, chart=svg, industries=INDUSTRIES, **data)
+
+
+@get("/credit/rules", opt=PUBLIC, include_in_schema=False)
+async def credit_rules(request: Request[Any, Any, Any], db: Db) -> Template:
+    return page(request, "credit/rules.html", rules=await service.list_rules(db))
+
+
+@get("/credit/admin", opt=allow(Role.SUPERVISOR), include_in_schema=False)
+async def credit_admin(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
+    principal = require_principal(request)
+    recent, total = await service.list_deductions(db, limit=30)
+    return page(
+        request,
+        "credit/admin.html",
+        appeals=await service.list_appeals(db, principal, status="pending"),
+        recent=recent,
+        total=total,
+        rules=await service.list_rules(db),
+        kinds=KINDS,
+        industries=INDUSTRIES,
+        today=service.today(state.runtime),
+    )
+
+
+@post("/credit/admin/deductions", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)
+async def admin_record(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+    day = date.fromisoformat(data["day"]) if data.get("day") else None
+    new = service.NewDeduction(
+        kind=data.get("kind", ""),
+        key=data.get("key", ""),
+        rule_code=data.get("rule_code", ""),
+        reason=data.get("reason", ""),
+        evidence=data.get("evidence", ""),
+        day=day,
+        source_region=data.get("source_region") or "220200",
+        source_industry=data.get("source_industry") or "construction",
+        source_ref=data.get("source_ref", ""),
+        subject_name=data.get("subject_name") or None,
+    )
+    await service.record_deduction(db, state.runtime, new, actor=actor_of(request))
+    return Redirect("/credit/admin", status_code=303)
+
+
+@post("/credit/admin/rules", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)
+async def admin_rule(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+    spec = service.RuleInput(
+        code=data.get("code", ""),
+        subject_kind=data.get("subject_kind", ""),
+        title=data.get("title", ""),
+        description=data.get("description", ""),
+        points=data.get("points", ""),
+        validity_days=_days(data.get("validity_days")),
+        legal_basis=data.get("legal_basis", ""),
+        bars=data.get("bars") == "on",
+    )
+    await service.create_rule(db, state.runtime, spec, actor=actor_of(request))
+    return Redirect("/credit/admin", status_code=303)
+
+
+@get("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False)
+async def admin_rule_page(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> Template:
+    return page(request, "credit/rule.html", rule=await service.get_rule(db, code))
+
+
+@post("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)
+async def admin_rule_update(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: Form
+) -> Redirect:
+    """Edit a rule for future deductions; recorded deductions keep the points they were given."""
+    rule = await service.get_rule(db, code)
+    spec = service.RuleInput(
+        code=rule.code,
+        subject_kind=rule.subject_kind,
+        title=data.get("title", ""),
+        description=data.get("description", ""),
+        points=data.get("points", ""),
+        validity_days=_days(data.get("validity_days")),
+        legal_basis=data.get("legal_basis", ""),
+        bars=data.get("bars") == "on",
+        event=rule.event,
+        active=data.get("active") == "on",
+    )
+    await service.update_rule(db, state.runtime, rule.code, spec, actor=actor_of(request))
+    return Redirect("/credit/rules", status_code=303)
+
+
+def _days(text: str | None) -> int:
+    try:
+        return int(text or "")
+    except ValueError as exc:
+        raise InvalidInput("有效期须为整数天 (validity: whole days)", code="bad_rule") from exc
+
+
+@post(
+    "/credit/admin/appeals/{appeal_id:int}",
+    opt=allow(Role.SUPERVISOR),
+    include_in_schema=False,
+    status_code=303,
+)
+async def admin_decide(
+    request: Request[Any, Any, Any], state: State, db: Db, appeal_id: FromPath[int], data: Form
+) -> Redirect:
+    await service.decide_appeal(
+        db, state.runtime, appeal_id, data.get("outcome", ""), data.get("reason", ""), actor=actor_of(request)
+    )
+    return Redirect("/credit/admin", status_code=303)
+
+
+@get("/credit/mine", opt=allow(*SUBJECTS), include_in_schema=False)
+async def credit_mine(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
+    principal = require_principal(request)
+    day = service.today(state.runtime)
+    mine = []
+    for kind, key in await service.subjects_of(db, principal):
+        rows, _ = await service.list_deductions(db, kind=kind, key=key, limit=200)
+        mine.append((await service.standing(db, kind, key, day), rows))
+    return page(request, "credit/mine.html", mine=mine, appeals=await service.list_appeals(db, principal))
+
+
+@post("/credit/mine/appeals", opt=allow(*SUBJECTS), include_in_schema=False, status_code=303)
+async def mine_appeal(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+    try:
+        deduction_id = int(data.get("deduction_id", ""))
+    except ValueError as exc:
+        raise InvalidInput("deduction_id must be a number") from exc
+    await service.file_appeal(
+        db, state.runtime, require_principal(request), deduction_id, data.get("reason", "")
+    )
+    return Redirect("/credit/mine", status_code=303)
+
+
+ROUTE_HANDLERS = [
+    credit_home,
+    credit_lookup,
+    credit_subject,
+    credit_rules,
+    credit_admin,
+    admin_record,
+    admin_rule,
+    admin_rule_page,
+    admin_rule_update,
+    admin_decide,
+    credit_mine,
+    mine_appeal,
+]

@@ -1,0 +1,176 @@
+"""Rules as data: supervisors create and edit them; deductions copy what they need when recorded."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.runtime import Runtime
+from credit.catalogue import CATALOGUE, RuleSpec
+from credit.index import to_tenths
+from credit.models import Rule
+from credit.subjects import SubjectKind, parse_kind
+
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+MAX_VALIDITY_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    code: str
+    subject_kind: str
+    title: str
+    description: str
+    points: Decimal | str
+    validity_days: int
+    legal_basis: str
+    bars: bool = False
+    event: str | None = None
+    active: bool = True
+
+
+def check_points(points: Decimal | str | int) -> Decimal:
+    try:
+        value = Decimal(str(points))
+        tenths = to_tenths(value)
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(
+            f"分值须为最多一位小数的数字：{points} (points: a number with at most one decimal place)",
+            code="bad_points",
+        ) from exc
+    if not 0 < tenths <= 1000:
+        raise InvalidInput("分值须大于0且不超过100 (points must be in (0, 100])", code="bad_points")
+    return value.quantize(Decimal("0.1"))
+
+
+def _check(data: RuleInput) -> tuple[str, SubjectKind, Decimal]:
+    code = data.code.strip().upper()
+    if not _CODE.match(code):
+        raise InvalidInput(
+            f"规则编号格式无效 {data.code!r} (rule code: A-Z, 0-9, '_' or '-')", code="bad_rule"
+        )
+    if not 1 <= data.validity_days <= MAX_VALIDITY_DAYS:
+        raise InvalidInput(
+            f"有效期须为1-{MAX_VALIDITY_DAYS}天 (validity must be 1-{MAX_VALIDITY_DAYS} days)",
+            code="bad_rule",
+        )
+    if not data.title.strip() or not data.legal_basis.strip():
+        raise InvalidInput("规则名称和法律依据不能为空 (title and legal basis are required)", code="bad_rule")
+    return code, parse_kind(data.subject_kind), check_points(data.points)
+
+
+async def list_rules(session: AsyncSession, *, kind: str | None = None) -> list[Rule]:
+    query = select(Rule).order_by(Rule.subject_kind, Rule.code)
+    if kind:
+        query = query.where(Rule.subject_kind == parse_kind(kind).value)
+    return list(await session.scalars(query))
+
+
+async def get_rule(session: AsyncSession, code: str) -> Rule:
+    rule = await session.scalar(select(Rule).where(Rule.code == code.strip().upper()))
+    if rule is None:
+        raise NotFound(f"信用规则 {code} 不存在 (rule not found)", code="rule_not_found")
+    return rule
+
+
+async def rule_for_event(session: AsyncSession, event: str) -> Rule | None:
+    return await session.scalar(select(Rule).where(Rule.event == event))
+
+
+async def _event_free(session: AsyncSession, event: str | None, code: str) -> None:
+    if event:
+        holder = await rule_for_event(session, event)
+        if holder is not None and holder.code != code:
+            raise Conflict(
+                f"事件 {event} 已对应规则 {holder.code} (event already mapped)", code="event_taken"
+            )
+
+
+async def create_rule(session: AsyncSession, runtime: Runtime, data: RuleInput, *, actor: str) -> Rule:
+    code, kind, points = _check(data)
+    if await session.scalar(select(Rule.id).where(Rule.code == code)) is not None:
+        raise Conflict(f"规则编号 {code} 已存在 (rule code taken)", code="rule_code_taken")
+    await _event_free(session, data.event, code)
+    now = runtime.clock.now()
+    rule = Rule(
+        code=code,
+        subject_kind=kind.value,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        points=points,
+        validity_days=data.validity_days,
+        legal_basis=data.legal_basis.strip(),
+        bars=data.bars,
+        event=data.event or None,
+        active=data.active,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(rule)
+    await session.flush()
+    await runtime.audit.append(
+        session, "credit.rule_created", actor=actor, subject=f"rule:{code}", data=_facts(rule)
+    )
+    return rule
+
+
+async def update_rule(
+    session: AsyncSession, runtime: Runtime, code: str, data: RuleInput, *, actor: str
+) -> Rule:
+    """Change a rule for future deductions; the code and subject kind are fixed once created."""
+    rule = await get_rule(session, code)
+    _, kind, points = _check(data)
+    if kind.value != rule.subject_kind or data.code.strip().upper() != rule.code:
+        raise InvalidInput("规则编号和主体类型不可修改 (code and subject kind are fixed)", code="rule_fixed")
+    await _event_free(session, data.event, rule.code)
+    rule.title, rule.description = data.title.strip(), data.description.strip()
+    rule.points, rule.validity_days, rule.legal_basis = points, data.validity_days, data.legal_basis.strip()
+    rule.bars, rule.event, rule.active = data.bars, data.event or None, data.active
+    rule.updated_at = runtime.clock.now()
+    await runtime.audit.append(
+        session, "credit.rule_updated", actor=actor, subject=f"rule:{rule.code}", data=_facts(rule)
+    )
+    return rule
+
+
+async def ensure_catalogue(session: AsyncSession, runtime: Runtime, *, actor: str = "system") -> int:
+    """Add the shipped rules that are missing (by code); never touches existing or retired ones."""
+    existing = set(await session.scalars(select(Rule.code)))
+    added = 0
+    for spec in CATALOGUE:
+        if spec.code not in existing:
+            await create_rule(session, runtime, _input(spec), actor=actor)
+            added += 1
+    return added
+
+
+def _input(spec: RuleSpec) -> RuleInput:
+    return RuleInput(
+        spec.code,
+        spec.kind.value,
+        spec.title,
+        spec.description,
+        spec.points,
+        spec.validity_days,
+        spec.legal_basis,
+        spec.bars,
+        spec.event,
+    )
+
+
+def _facts(rule: Rule) -> dict[str, object]:
+    return {
+        "kind": rule.subject_kind,
+        "title": rule.title,
+        "points": str(rule.points),
+        "validity_days": rule.validity_days,
+        "bars": rule.bars,
+        "event": rule.event,
+        "active": rule.active,
+        "legal_basis": rule.legal_basis,
+    }
