@@ -21,6 +21,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.logout": ("退出", "Log out"),
     "nav.audit": ("审计日志", "Audit log"),
     "nav.credit": ("信用指数", "Credit index"),
+    "nav.catalog": ("政务服务", "Service hall"),
     "nav.api": ("接口文档", "API"),
     "lang.switch": ("English", "中文"),
     "login.title": ("用户登录", "Log in"),

@@ -15,7 +15,7 @@ from core import accounts
 from core.contexts import parts
 from core.errors import DomainError
 from core.migrate import upgrade
-from core.roles import parse_roles
+from core.roles import Role, parse_roles
 from core.runtime import Runtime
 from core.settings import Settings
 from web.cli_crypto import register as register_crypto_commands
@@ -116,7 +116,7 @@ def user() -> None:
     "--role",
     "roles",
     required=True,
-    help="Comma-separated: admin,supervisor,agent,tenderer,bidder,expert,custodian",
+    help="Comma-separated: " + ",".join(r.value for r in Role),
 )
 @click.option("--name", "display_name", default="", help="Display name")
 @click.option("--organisation-id", type=int, default=None)

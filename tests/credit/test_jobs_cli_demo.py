@@ -39,7 +39,7 @@ async def test_the_daily_job_evaluates_each_day_once(runtime: Runtime, clock: Ma
 
 
 async def test_demo_seed_is_idempotent(runtime: Runtime) -> None:
-    from web.demo import seed_core
+    from core.demo import seed_core
 
     await seed_core(runtime, 220200)
     first = await seed(runtime, 220200)

@@ -31,7 +31,7 @@ def sunbid(settings: Settings, *args: str, input: str | None = None) -> subproce
 def test_demo_seed_is_idempotent(settings: Settings) -> None:
     first = sunbid(settings, "demo", "--seed-only")
     assert first.returncode == 0, first.stderr
-    assert "+10 regions" in first.stdout and "+7 users" in first.stdout
+    assert "+10 regions" in first.stdout and "+8 users" in first.stdout
     assert "supervisor" in first.stdout and "sunbid-demo-2026" in first.stdout
     second = sunbid(settings, "demo", "--seed-only")
     assert second.returncode == 0, second.stderr

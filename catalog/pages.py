@@ -1,0 +1,144 @@
+"""HTML pages of the catalog: search, item, bundle, statistics, supervision board, rating."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Template
+
+from catalog import browse, bundling, cases, messages, service
+from catalog.codes import HANDLING_EN, KIND_EN, KINDS, LEVEL_ZH, LEVELS, OBJECT_ZH, OBJECTS
+from catalog.service import Actor
+from core.access import PUBLIC, allow, current_principal, require_principal
+from core.clock import format_local
+from core.errors import DomainError
+from core.rendering import page
+from core.roles import Role
+from core.runtime import Db, Runtime
+
+assert messages.MESSAGES  # registering the page texts is the import's side effect
+PAGE_SIZE = 20
+
+
+def _labels(lang: str) -> dict[str, dict[str, str]]:
+    zh = lang == "zh"
+    return {
+        "kind": {k: (k if zh else KIND_EN[k]) for k in KINDS},
+        "level": {lv: (LEVEL_ZH[lv] if zh else lv) for lv in LEVELS},
+        "object": {o: (OBJECT_ZH[o] if zh else o) for o in OBJECTS},
+        "handling": {h: (h if zh else f"{h} ({e})") for h, e in HANDLING_EN.items()},
+    }
+
+
+def _lang(request: Request[Any, Any, Any]) -> str:
+    from core.i18n import language_of
+
+    return language_of(request)
+
+
+@get("/catalog", opt=PUBLIC, include_in_schema=False)
+async def search_page(
+    request: Request[Any, Any, Any],
+    db: Db,
+    q: FromQuery[str] = "",
+    department_id: FromQuery[str] = "",
+    kind: FromQuery[str] = "",
+    level: FromQuery[str] = "",
+    object: FromQuery[str] = "",
+    page_no: FromQuery[int] = 1,
+) -> Template:
+    # A form sends every select, the empty ones as "": those mean "all", not a bad number.
+    department = int(department_id) if department_id.isdigit() else None
+    query = browse.Query(
+        q.strip(), department, kind or None, level or None, object or None,
+        limit=PAGE_SIZE, offset=max(0, page_no - 1) * PAGE_SIZE,
+    )  # fmt: skip
+    total, rows = await browse.search(db, query)
+    return page(
+        request,
+        "catalog/search.html",
+        q=q,
+        filters={"department_id": department, "kind": kind, "level": level, "object": object},
+        total=total,
+        items=[browse.summary_json(*r) for r in rows],
+        page_no=max(1, page_no),
+        pages=max(1, -(-total // PAGE_SIZE)),
+        departments=await service.list_departments(db),
+        bundles=await bundling.list_bundles(db),
+        labels=_labels(_lang(request)),
+    )
+
+
+@get("/catalog/items/{item_id:int}", opt=PUBLIC, include_in_schema=False)
+async def item_page(request: Request[Any, Any, Any], db: Db, item_id: FromPath[int]) -> Template:
+    item = await service.get_item(db, item_id)
+    department = await service.get_department(db, item.department_id)
+    return page(
+        request,
+        "catalog/item.html",
+        item=service.item_json(item, department.name),
+        updated=format_local(item.updated_at),
+        labels=_labels(_lang(request)),
+    )
+
+
+@get("/catalog/bundles/{ref:str}", opt=PUBLIC, include_in_schema=False)
+async def bundle_page(request: Request[Any, Any, Any], db: Db, ref: FromPath[str]) -> Template:
+    bundle = await bundling.bundle_json(db, await bundling.get_bundle(db, ref))
+    return page(request, "catalog/bundle.html", bundle=bundle, labels=_labels(_lang(request)))
+
+
+@get("/catalog/stats", opt=PUBLIC, include_in_schema=False)
+async def stats_page(request: Request[Any, Any, Any], db: Db) -> Template:
+    stats = await browse.statistics(db)
+    return page(request, "catalog/stats.html", stats=stats, labels=_labels(_lang(request)))
+
+
+@get("/catalog/board", opt=allow(Role.HALL_STAFF, Role.SUPERVISOR), include_in_schema=False)
+async def board_page(
+    request: Request[Any, Any, Any], state: State, db: Db, department_id: FromQuery[int | None] = None
+) -> Template:
+    runtime: Runtime = state.runtime
+    board = await cases.board(db, runtime, Actor.of(require_principal(request)), department_id)
+    return page(request, "catalog/board.html", board=board)
+
+
+@get("/catalog/rate/{number:str}", opt=PUBLIC, include_in_schema=False)
+async def rate_page(
+    request: Request[Any, Any, Any], number: FromPath[str], token: FromQuery[str] = ""
+) -> Template:
+    return page(request, "catalog/rate.html", number=number, token=token, error=None, done=False)
+
+
+@post("/catalog/rate/{number:str}", opt=PUBLIC, include_in_schema=False, status_code=200)
+async def rate_submit(
+    request: Request[Any, Any, Any],
+    state: State,
+    db: Db,
+    number: FromPath[str],
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    principal = current_principal(request)
+    try:
+        await cases.rate_case(
+            db,
+            state.runtime,
+            number,
+            rating=data.get("rating", ""),
+            reason=data.get("reason", ""),
+            token=data.get("token") or None,
+            user_id=principal.user_id if principal else None,
+        )
+    except DomainError as exc:
+        return page(
+            request, "catalog/rate.html", status_code=exc.status_code, number=number,
+            token=data.get("token", ""), error=exc.detail, done=False,
+        )  # fmt: skip
+    return page(request, "catalog/rate.html", number=number, token="", error=None, done=True)
+
+
+ROUTE_HANDLERS = [search_page, item_page, bundle_page, stats_page, board_page, rate_page, rate_submit]
