@@ -22,6 +22,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.audit": ("审计日志", "Audit log"),
     "nav.credit": ("信用指数", "Credit index"),
     "nav.catalog": ("政务服务", "Service hall"),
+    "nav.expert_desk": ("我的评标", "My evaluations"),
+    "nav.draws": ("专家抽取", "Expert draws"),
     "nav.api": ("接口文档", "API"),
     "lang.switch": ("English", "中文"),
     "login.title": ("用户登录", "Log in"),

@@ -1,0 +1,330 @@
+"""HTTP API of experts: the pool, the expert's own profile and invitations, draws, live sockets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from litestar import Controller, Request, WebSocket, delete, get, post, put, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from core.access import PUBLIC, allow, current_principal, require_principal
+from core.errors import InvalidInput
+from core.pubsub import forward
+from core.roles import Role
+from core.runtime import Db, Runtime
+from experts import registry, service, specialties
+from experts.draw import Rules, Slot, Tender
+
+SUPERVISOR = allow(Role.SUPERVISOR)
+EXPERT = allow(Role.EXPERT)
+
+
+@dataclass
+class SlotBody:
+    specialty: str
+    experts: int
+    alternates: int = 0
+
+
+@dataclass
+class DrawBody:
+    tender_ref: str
+    tenderer_code: str
+    tenderer_county: str
+    evaluation_date: date
+    slots: list[SlotBody]
+    lot_ref: str | None = None
+    agent_code: str | None = None
+    bidder_codes: list[str] = field(default_factory=list)
+    counties_allowed: list[str] = field(default_factory=list)
+    counties_excluded: list[str] = field(default_factory=list)
+    exclude_tenderer_county: bool = False
+    min_counties: int = 0
+    max_per_county: int | None = None
+    max_recent_for_tenderer: int | None = None
+    min_credit: str | None = None
+    response_minutes: int = 30
+
+
+@dataclass
+class ContributionBody:
+    value: str
+
+
+@dataclass
+class ResponseBody:
+    accept: bool
+    reason: str = ""
+
+
+@dataclass
+class StatusBody:
+    status: str
+    reason: str = ""
+
+
+@dataclass
+class LeaveBody:
+    start: date
+    end: date
+    reason: str = ""
+
+
+def _decimal(raw: str | None) -> Decimal | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation as exc:
+        raise InvalidInput("min_credit: 信用分阈值应为数字 (must be a number)", code="bad_rule") from exc
+
+
+def parse_draw_body(data: DrawBody) -> tuple[Tender, Rules]:
+    tender = Tender(
+        data.tenderer_code,
+        data.tenderer_county,
+        data.agent_code,
+        tuple(data.bidder_codes),
+        data.evaluation_date,
+    )
+    rules = Rules(
+        slots=tuple(Slot(s.specialty, s.experts, s.alternates) for s in data.slots),
+        counties_allowed=tuple(data.counties_allowed),
+        counties_excluded=tuple(data.counties_excluded),
+        exclude_tenderer_county=data.exclude_tenderer_county,
+        min_counties=data.min_counties,
+        max_per_county=data.max_per_county,
+        max_recent_for_tenderer=data.max_recent_for_tenderer,
+        min_credit=_decimal(data.min_credit),
+    )
+    return tender, rules
+
+
+def _is_supervisor(request: Request[Any, Any, Any]) -> bool:
+    principal = current_principal(request)
+    return principal is not None and Role.SUPERVISOR in principal.roles
+
+
+class PoolController(Controller):
+    path = "/api/experts"
+    tags = ["experts"]
+
+    @get("/specialties", opt=PUBLIC)
+    async def specialty_tree(self) -> list[dict[str, Any]]:
+        return [s.__dict__ for s in specialties.tree().values()]
+
+    @get("/", opt=allow(Role.SUPERVISOR, Role.ADMIN))
+    async def list_pool(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        q: FromQuery[str | None] = None,
+        county: FromQuery[str | None] = None,
+        specialty: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        rows, total = await registry.list_experts(
+            db, q=q, county=county, specialty=specialty, status=status, limit=limit, offset=offset
+        )
+        sup = _is_supervisor(request)
+        return {"total": total, "items": [registry.profile_json(e, supervisor=sup) for e in rows]}
+
+    @post("/", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201)
+    async def register(
+        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[registry.ExpertInput]
+    ) -> dict[str, Any]:
+        runtime: Runtime = state.runtime
+        actor = f"user:{require_principal(request).user_id}"
+        expert = await registry.register_expert(db, runtime, data, actor=actor)
+        return registry.profile_json(expert, supervisor=_is_supervisor(request))
+
+    @post("/import", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201)
+    async def import_pool(self, request: Request[Any, Any, Any], state: State, db: Db) -> dict[str, int]:
+        text = (await request.body()).decode("utf-8", errors="replace")
+        actor = f"user:{require_principal(request).user_id}"
+        return {"imported": await registry.import_csv(db, state.runtime, text, actor=actor)}
+
+    @get("/{code:str}", opt=allow(Role.SUPERVISOR, Role.ADMIN))
+    async def get_one(self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> dict[str, Any]:
+        return registry.profile_json(await registry.get_expert(db, code), supervisor=_is_supervisor(request))
+
+    @post("/{code:str}/status", opt=SUPERVISOR, status_code=200)
+    async def change_status(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        db: Db,
+        code: FromPath[str],
+        data: JSONBody[StatusBody],
+    ) -> dict[str, Any]:
+        actor = f"user:{require_principal(request).user_id}"
+        expert = await registry.set_status(
+            db, state.runtime, code, data.status, reason=data.reason, actor=actor
+        )
+        return registry.profile_json(expert, supervisor=True)
+
+
+class MeController(Controller):
+    """The logged-in expert's own profile, leave and invitations."""
+
+    path = "/api/experts/me"
+    tags = ["experts"]
+
+    @get("/", opt=EXPERT)
+    async def profile(self, request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
+        expert = await registry.expert_for_user(db, require_principal(request).user_id)
+        return registry.profile_json(expert, supervisor=False, own=True)
+
+    @put("/", opt=EXPERT)
+    async def update(
+        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[registry.ProfileChanges]
+    ) -> dict[str, Any]:
+        principal = require_principal(request)
+        expert = await registry.expert_for_user(db, principal.user_id)
+        expert = await registry.update_profile(
+            db, state.runtime, expert, data, actor=f"user:{principal.user_id}"
+        )
+        return registry.profile_json(expert, supervisor=False, own=True)
+
+    @post("/leave", opt=EXPERT, status_code=201)
+    async def add_leave(
+        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[LeaveBody]
+    ) -> dict[str, Any]:
+        principal = require_principal(request)
+        expert = await registry.expert_for_user(db, principal.user_id)
+        await registry.add_leave(
+            db, state.runtime, expert, data.start, data.end, data.reason, actor=f"user:{principal.user_id}"
+        )
+        return registry.profile_json(expert, supervisor=False, own=True)
+
+    @delete("/leave/{leave_id:int}", opt=EXPERT, status_code=204)
+    async def remove_leave(
+        self, request: Request[Any, Any, Any], state: State, db: Db, leave_id: FromPath[int]
+    ) -> None:
+        principal = require_principal(request)
+        expert = await registry.expert_for_user(db, principal.user_id)
+        await registry.remove_leave(db, state.runtime, expert, leave_id, actor=f"user:{principal.user_id}")
+
+    @get("/invitations", opt=EXPERT)
+    async def invitations(self, request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
+        expert = await registry.expert_for_user(db, require_principal(request).user_id)
+        return await service.invitations_for(db, expert)
+
+    @post("/invitations/{invitation_id:int}/respond", opt=EXPERT, status_code=200)
+    async def respond(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        db: Db,
+        invitation_id: FromPath[int],
+        data: JSONBody[ResponseBody],
+    ) -> dict[str, Any]:
+        invitation = await service.respond(
+            db,
+            state.runtime,
+            invitation_id,
+            actor=require_principal(request),
+            accept=data.accept,
+            reason=data.reason,
+        )
+        return {"id": invitation.id, "state": invitation.state}
+
+
+class DrawController(Controller):
+    path = "/api/experts/draws"
+    tags = ["experts"]
+
+    @post("/", opt=SUPERVISOR, status_code=201)
+    async def create(
+        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[DrawBody]
+    ) -> dict[str, Any]:
+        tender, rules = parse_draw_body(data)
+        found = await service.create_draw_request(
+            db, state.runtime, tender_ref=data.tender_ref, lot_ref=data.lot_ref, tender=tender, rules=rules,
+            response_minutes=data.response_minutes, actor=require_principal(request),
+        )  # fmt: skip
+        return service.draw_json(found, supervisor=True)
+
+    @get("/", opt=SUPERVISOR)
+    async def list_all(self, db: Db) -> list[dict[str, Any]]:
+        return [service.draw_json(d, supervisor=True) for d in await service.list_draws(db)]
+
+    @get("/{draw_id:int}", opt=PUBLIC)
+    async def get_one(
+        self, request: Request[Any, Any, Any], db: Db, draw_id: FromPath[int]
+    ) -> dict[str, Any]:
+        return service.draw_json(await service.get_draw(db, draw_id), supervisor=_is_supervisor(request))
+
+    @get("/{draw_id:int}/counts", opt=SUPERVISOR)
+    async def counts(self, db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
+        return [
+            {"specialty": c.specialty, "name": specialties.path_name(c.specialty), "needed": c.needed,
+             "holders": c.holders, "eligible": c.eligible, "rules": [r.__dict__ for r in c.rules]}
+            for c in await service.eligible_counts(db, draw_id)
+        ]  # fmt: skip
+
+    @post("/{draw_id:int}/commit", opt=SUPERVISOR, status_code=200)
+    async def commit(
+        self, request: Request[Any, Any, Any], state: State, db: Db, draw_id: FromPath[int]
+    ) -> dict[str, Any]:
+        found = await service.commit_seed(db, state.runtime, draw_id, actor=require_principal(request))
+        return service.draw_json(found, supervisor=True)
+
+    @post("/{draw_id:int}/contributions", opt=allow(Role.SUPERVISOR, Role.TENDERER), status_code=200)
+    async def contribute(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        db: Db,
+        draw_id: FromPath[int],
+        data: JSONBody[ContributionBody],
+    ) -> dict[str, Any]:
+        found = await service.contribute(
+            db, state.runtime, draw_id, actor=require_principal(request), value=data.value
+        )
+        return service.draw_json(found, supervisor=_is_supervisor(request))
+
+    @post("/{draw_id:int}/run", opt=SUPERVISOR, status_code=200)
+    async def run(
+        self, request: Request[Any, Any, Any], state: State, db: Db, draw_id: FromPath[int]
+    ) -> dict[str, Any]:
+        found = await service.run_draw(db, state.runtime, draw_id, actor=require_principal(request))
+        return service.draw_json(found, supervisor=True)
+
+    @get("/{draw_id:int}/committee", opt=PUBLIC)
+    async def committee(
+        self, request: Request[Any, Any, Any], db: Db, draw_id: FromPath[int]
+    ) -> list[dict[str, Any]]:
+        return await service.committee(db, draw_id, viewer=current_principal(request))
+
+    @get("/{draw_id:int}/document", opt=PUBLIC)
+    async def document(
+        self, request: Request[Any, Any, Any], db: Db, draw_id: FromPath[int]
+    ) -> dict[str, Any]:
+        return await service.document(db, draw_id, viewer=current_principal(request))
+
+
+@websocket("/ws/experts/me", opt=EXPERT)
+async def my_notices(socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
+    """Invitation notices for the logged-in expert, live."""
+    principal = require_principal(socket)
+    await forward(socket, channels, [service.channel_for_expert(principal.user_id)])
+
+
+@websocket("/ws/experts/draws/{draw_id:int}", opt=SUPERVISOR)
+async def draw_events(
+    socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin], draw_id: FromPath[int]
+) -> None:
+    """A draw's progress for the supervisor's console: commit, draw, confirmations, alternates."""
+    await forward(socket, channels, [service.channel_for_draw(draw_id)])
+
+
+ROUTE_HANDLERS = [PoolController, MeController, DrawController, my_notices, draw_events]

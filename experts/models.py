@@ -1,0 +1,121 @@
+"""experts tables: the pool (experts, specialties, leave, avoidances), draws and invitations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime
+
+
+class Expert(Base):
+    __tablename__ = "experts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # public registry code, used in the lottery
+    name: Mapped[str] = mapped_column(String(32))
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    county_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    employer_code: Mapped[str] = mapped_column(String(18), index=True)
+    employer_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12), index=True)  # active | suspended | retired
+    public_key: Mapped[str | None] = mapped_column(String(128), nullable=True)  # ed25519:<base64>
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    specialties: Mapped[list[ExpertSpecialty]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    leaves: Mapped[list[ExpertLeave]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    avoidances: Mapped[list[ExpertAvoidance]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def specialty_codes(self) -> list[str]:
+        return sorted(s.code for s in self.specialties)
+
+
+class ExpertSpecialty(Base):
+    __tablename__ = "expert_specialties"
+
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+
+
+class ExpertLeave(Base):
+    __tablename__ = "expert_leaves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), index=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ExpertAvoidance(Base):
+    """A company the expert must never judge (former employer, relatives' firms…)."""
+
+    __tablename__ = "expert_avoidances"
+
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Draw(Base):
+    """One draw request for a tender (or lot), from its rules to the full committee."""
+
+    __tablename__ = "expert_draws"
+    __table_args__ = (
+        Index("ix_expert_draws_tenderer_code_evaluation_date", "tenderer_code", "evaluation_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    tender_ref: Mapped[str] = mapped_column(String(64), index=True)
+    lot_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tenderer_code: Mapped[str] = mapped_column(String(18))
+    evaluation_date: Mapped[date] = mapped_column(Date)
+    tender: Mapped[dict[str, Any]] = mapped_column(JSON)  # draw.Tender.to_json()
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # draw.Rules.to_json()
+    response_minutes: Mapped[int] = mapped_column(Integer)
+    # created → committed (secret committed, eligible set fixed) → drawn → complete | short
+    state: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(16))  # sealed | evaluation | published: who sees names
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # hex; revealed after the draw
+    commitment: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contributions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"by", "role", "value"}]
+    # The snapshot is large (thousands of rows at 100,000 experts): loaded only where it is used.
+    pool: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, deferred=True)  # PoolRow.to_json()
+    pool_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    eligible: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    result: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    name_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)  # revealed with the names
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Invitation(Base):
+    """A drawn expert's seat: winners are invited at once, alternates wait (standby) in order."""
+
+    __tablename__ = "expert_invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("expert_draws.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    slot: Mapped[int] = mapped_column(Integer)
+    specialty: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(12))  # winner | alternate
+    position: Mapped[int] = mapped_column(Integer)  # order within the slot's winners or alternates
+    # standby → invited → confirmed | declined | expired; standby → unused when the committee is full
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    expert: Mapped[Expert] = relationship(lazy="selectin")
