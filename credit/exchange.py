@@ -45,6 +45,7 @@ from credit import rules
 from credit.deductions import audit_recorded, check_source, ensure_subject, find_by_uid, revoke
 from credit.models import Deduction, Rule, Subject
 from credit.subjects import SubjectKind, normalise_key, parse_kind
+from credit.views import public_deduction
 
 SCHEMA = "sunbid.credit.deduction/1"
 FIELDS = (
@@ -56,25 +57,15 @@ MAX_ERRORS = 20
 
 
 def to_record(d: Deduction, name: str) -> dict[str, Any]:
+    """The exchange line: what the public may read of a deduction, plus who it concerns."""
+    public = {key: value for key, value in public_deduction(d).items() if key != "id"}
     return {
         "schema": SCHEMA,
-        "uid": d.uid,
-        "origin": d.origin,
+        **public,
         "subject_kind": d.subject_kind,
         "subject_key": d.subject_key,
         "subject_name": name,
-        "rule_code": d.rule_code,
-        "rule_title": d.rule_title,
-        "points": str(d.points),
-        "bars": d.bars,
-        "start_day": d.start_day.isoformat(),
-        "end_day": d.end_day.isoformat(),
-        "reason": d.reason,
-        "source_region": d.source_region,
-        "source_industry": d.source_industry,
         "source_ref": d.source_ref,
-        "revoked_on": d.revoked_on.isoformat() if d.revoked_on else None,
-        "revoked_reason": d.revoked_reason,
     }
 
 
