@@ -1,0 +1,152 @@
+"""The bidder's side, run on the bidder's own machine: build the bid package, seal it, talk to the server.
+
+Sealing never sends anything: it writes ``OUT`` (the age file, encrypted to the bidder's own
+recipient and the tender's opening recipient) and ``OUT.manifest.json`` (the manifest signed with the
+company's Ed25519 key). The signing key is derived from the bidder's age identity by default, so a
+company keeps one key file: ``signing_key_from_identity``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from bidding.criteria import check_bid_form
+from crypto.age import X25519Identity, X25519Recipient, bech32, encrypt
+from crypto.signing import BidManifest, SignedStatement, canonical_json, sign_statement, utc_timestamp
+
+MANIFEST_SUFFIX = ".manifest.json"
+READ_BLOCK = 1024 * 1024
+
+
+def signing_key_from_identity(identity: X25519Identity) -> Ed25519PrivateKey:
+    """A company's Ed25519 bid-signing key, derived from its age identity (HKDF-SHA-256)."""
+    _, secret = bech32.decode(identity.to_str())
+    seed = HKDF(hashes.SHA256(), 32, salt=b"sunbid", info=b"bid-signing-key v1").derive(bytes(secret))
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def build_package(form: dict[str, Any], attachments: Sequence[Path], out: BinaryIO) -> None:
+    """The bid package: a ZIP with bid.json (the form) and the attachments under attachments/."""
+    names = [path.name for path in attachments]
+    if len(set(names)) != len(names):
+        raise ValueError("two attachments have the same file name")
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        package.writestr("bid.json", json.dumps(form, ensure_ascii=False, indent=2))
+        for path in attachments:
+            package.write(path, f"attachments/{path.name}")
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while block := fh.read(READ_BLOCK):
+            sha.update(block)
+            size += len(block)
+    return sha.hexdigest(), size
+
+
+@dataclass(frozen=True)
+class Sealed:
+    envelope: Path
+    manifest_path: Path
+    manifest: BidManifest
+    signed: SignedStatement
+
+
+def seal_bid(
+    *,
+    tender: dict[str, Any],
+    lot: str,
+    form: dict[str, Any],
+    attachments: Sequence[Path],
+    identity: X25519Identity,
+    signing_key: Ed25519PrivateKey,
+    bidder: str,
+    out: Path,
+    submission_id: str | None = None,
+    supersedes: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Sealed:
+    """Seal a bid for ``tender`` (the JSON the server publishes for it) into ``out`` + manifest."""
+    check_bid_form(form, tender["form_fields"])
+    if lot not in {item["number"] for item in tender["lots"]}:
+        raise ValueError(f"tender {tender['code']} has no lot {lot!r}")
+    recipients = [identity.recipient(), X25519Recipient.from_str(tender["opening_recipient"])]
+    with tempfile.TemporaryFile() as package:
+        build_package(form, attachments, package)
+        package.seek(0)
+        with _new_file(out) as sink:
+            encrypt(package, sink, recipients, progress=progress)
+    sha256, length = _hash_file(out)
+    manifest = BidManifest(
+        tender=tender["code"],
+        lot=lot,
+        bidder=bidder,
+        submission_id=submission_id or str(uuid.uuid4()),
+        envelope_sha256=sha256,
+        envelope_length=length,
+        client_time=utc_timestamp(),
+        supersedes=supersedes,
+    )
+    signed = sign_statement(manifest, signing_key)
+    manifest_path = out.with_name(out.name + MANIFEST_SUFFIX)
+    manifest_path.write_bytes(signed.to_json() + b"\n")
+    return Sealed(out, manifest_path, manifest, signed)
+
+
+class _new_file:
+    """Write to a temporary file beside ``path`` and rename it into place only on success."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> BinaryIO:
+        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".part")
+        self.fh = os.fdopen(fd, "wb")
+        return self.fh
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.fh.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            Path(self.tmp).unlink(missing_ok=True)
+
+
+def load_manifest(path: Path) -> SignedStatement:
+    return SignedStatement.from_json(path.read_bytes())
+
+
+def withdrawal(signed_manifest: SignedStatement, signing_key: Ed25519PrivateKey) -> SignedStatement:
+    from bidding.submissions import withdrawal_statement
+
+    manifest = BidManifest.from_dict(signed_manifest.statement)
+    return sign_statement(withdrawal_statement(manifest, utc_timestamp()), signing_key)
+
+
+def file_chunks(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+    done = 0
+    with path.open("rb") as fh:
+        while block := fh.read(READ_BLOCK):
+            done += len(block)
+            if progress:
+                progress(done)
+            yield block
+
+
+def canonical(obj: Any) -> bytes:
+    return canonical_json(obj)

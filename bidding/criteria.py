@@ -1,0 +1,204 @@
+"""Validation of a tender's evaluation method document and bid form fields (pure).
+
+The criteria document, as evaluation/ reads it:
+
+    {"method": "comprehensive" | "lowest_price",
+     "qualification": [{"id": "Q1", "text": "具有市政公用工程施工总承包三级及以上资质"}],
+     "scored": [{"id": "T1", "group": "technical" | "commercial" | "price", "name": "施工方案",
+                 "max_points": "20", "step": "0.5"}],
+     "price": {"benchmark": "mean" | "trimmed_mean", "coefficient_max": "0.05",
+               "above_per_percent": "1", "below_per_percent": "0.5"},
+     "anomaly_limit": "20"}
+
+Numbers are decimal strings (JSON floats are refused elsewhere too); comprehensive scoring totals 100.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+METHODS = ("comprehensive", "lowest_price")
+GROUPS = ("technical", "commercial", "price")
+BENCHMARKS = ("mean", "trimmed_mean")
+FIELD_TYPES = ("decimal", "integer", "text")
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
+_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+DEFAULT_FORM_FIELDS: list[dict[str, Any]] = [
+    {"name": "price", "label": "投标报价（元）", "type": "decimal", "required": True},
+    {"name": "duration_days", "label": "工期（日历天）", "type": "integer", "required": True},
+    {"name": "quality", "label": "质量标准", "type": "text", "required": True},
+    {"name": "project_manager", "label": "项目经理", "type": "text", "required": True},
+]
+
+
+class CriteriaError(ValueError):
+    pass
+
+
+def _decimal(where: str, value: Any, *, positive: bool = True) -> Decimal:
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise CriteriaError(f"{where} must be a decimal string")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise CriteriaError(f"{where} is not a number: {value!r}") from None
+    if not number.is_finite() or number < 0 or (positive and number == 0):
+        raise CriteriaError(f"{where} must be {'positive' if positive else 'non-negative'}")
+    return number
+
+
+def _items(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    items = doc.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise CriteriaError(f"{key} must be a list of objects")
+    return items
+
+
+def validate_criteria(doc: Any) -> dict[str, Any]:
+    """Return the document if valid (normalised numbers), else CriteriaError naming the problem."""
+    if not isinstance(doc, dict):
+        raise CriteriaError("criteria must be a JSON object")
+    unknown = set(doc) - {"method", "qualification", "scored", "price", "anomaly_limit"}
+    if unknown:
+        raise CriteriaError(f"unknown criteria keys: {', '.join(sorted(unknown))}")
+    method = doc.get("method")
+    if method not in METHODS:
+        raise CriteriaError(f"method must be one of {', '.join(METHODS)}")
+    seen: set[str] = set()
+    qualification = []
+    for item in _items(doc, "qualification"):
+        ident, text = item.get("id"), item.get("text")
+        if not isinstance(ident, str) or not _ID.match(ident) or ident in seen:
+            raise CriteriaError(f"qualification id {ident!r} is missing, malformed or repeated")
+        if not isinstance(text, str) or not text.strip():
+            raise CriteriaError(f"qualification {ident}: text is required")
+        seen.add(ident)
+        qualification.append({"id": ident, "text": text.strip()})
+    scored = []
+    total = Decimal(0)
+    for item in _items(doc, "scored"):
+        ident = item.get("id")
+        if not isinstance(ident, str) or not _ID.match(ident) or ident in seen:
+            raise CriteriaError(f"criterion id {ident!r} is missing, malformed or repeated")
+        seen.add(ident)
+        if item.get("group") not in GROUPS:
+            raise CriteriaError(f"criterion {ident}: group must be one of {', '.join(GROUPS)}")
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise CriteriaError(f"criterion {ident}: name is required")
+        points = _decimal(f"criterion {ident} max_points", item.get("max_points"))
+        step = _decimal(f"criterion {ident} step", item.get("step", "0.5"))
+        if points % step != 0:
+            raise CriteriaError(f"criterion {ident}: max_points {points} is not a multiple of step {step}")
+        total += points
+        scored.append(
+            {
+                "id": ident,
+                "group": item["group"],
+                "name": name.strip(),
+                "max_points": str(points),
+                "step": str(step),
+            }
+        )
+    if method == "comprehensive" and total != 100:
+        raise CriteriaError(f"comprehensive scoring must total 100 points, not {total}")
+    price_doc = doc.get("price", {})
+    if not isinstance(price_doc, dict):
+        raise CriteriaError("price must be an object")
+    benchmark = price_doc.get("benchmark", "mean")
+    if benchmark not in BENCHMARKS:
+        raise CriteriaError(f"price benchmark must be one of {', '.join(BENCHMARKS)}")
+    coefficient = _decimal("price coefficient_max", price_doc.get("coefficient_max", "0"), positive=False)
+    if coefficient >= 1:
+        raise CriteriaError("price coefficient_max must be below 1")
+    price = {
+        "benchmark": benchmark,
+        "coefficient_max": str(coefficient),
+        "above_per_percent": str(
+            _decimal("price above_per_percent", price_doc.get("above_per_percent", "1"))
+        ),
+        "below_per_percent": str(
+            _decimal("price below_per_percent", price_doc.get("below_per_percent", "0.5"), positive=False)
+        ),
+    }
+    if method == "comprehensive" and not any(c["group"] == "price" for c in scored):
+        raise CriteriaError("comprehensive scoring needs a price criterion")
+    anomaly = _decimal("anomaly_limit", doc.get("anomaly_limit", "20"))
+    if anomaly > 100:
+        raise CriteriaError("anomaly_limit is a percentage (at most 100)")
+    return {
+        "method": method,
+        "qualification": qualification,
+        "scored": scored,
+        "price": price,
+        "anomaly_limit": str(anomaly),
+    }
+
+
+def validate_form_fields(fields: Any) -> list[dict[str, Any]]:
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, dict) for f in fields):
+        raise CriteriaError("form_fields must be a non-empty list of objects")
+    out, names = [], set()
+    for f in fields:
+        name, kind = f.get("name"), f.get("type", "text")
+        if not isinstance(name, str) or not _FIELD.match(name) or name in names:
+            raise CriteriaError(f"form field name {name!r} is missing, malformed or repeated")
+        if kind not in FIELD_TYPES:
+            raise CriteriaError(f"form field {name}: type must be one of {', '.join(FIELD_TYPES)}")
+        label = f.get("label") or name
+        if not isinstance(label, str):
+            raise CriteriaError(f"form field {name}: label must be text")
+        names.add(name)
+        out.append({"name": name, "label": label, "type": kind, "required": bool(f.get("required", True))})
+    if "price" not in names or next(f for f in out if f["name"] == "price")["type"] != "decimal":
+        raise CriteriaError("the bid form must have a decimal 'price' field")
+    return out
+
+
+def check_bid_form(form: Any, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """Check a bid form (bid.json) against the tender's fields before sealing; returns it."""
+    if not isinstance(form, dict):
+        raise CriteriaError("bid.json must be a JSON object")
+    for f in fields:
+        value = form.get(f["name"])
+        if value is None or value == "":
+            if f["required"]:
+                raise CriteriaError(f"bid form: {f['name']} ({f['label']}) is required")
+            continue
+        if f["type"] == "decimal":
+            if not isinstance(value, str):
+                raise CriteriaError(f'bid form: {f["name"]} must be a decimal string like "1234.50"')
+            _decimal(f"bid form {f['name']}", value, positive=False)
+        elif f["type"] == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise CriteriaError(f"bid form: {f['name']} must be a whole number")
+        elif f["type"] == "text" and not isinstance(value, str):
+            raise CriteriaError(f"bid form: {f['name']} must be text")
+    return form
+
+
+def default_criteria() -> dict[str, Any]:
+    return validate_criteria(
+        {
+            "method": "comprehensive",
+            "qualification": [
+                {"id": "Q1", "text": "具有独立法人资格，营业执照有效"},
+                {"id": "Q2", "text": "具有相应施工总承包资质及安全生产许可证"},
+            ],
+            "scored": [
+                {"id": "T1", "group": "technical", "name": "施工组织设计", "max_points": "30", "step": "0.5"},
+                {
+                    "id": "C1",
+                    "group": "commercial",
+                    "name": "企业业绩与信誉",
+                    "max_points": "10",
+                    "step": "1",
+                },
+                {"id": "P1", "group": "price", "name": "投标报价", "max_points": "60", "step": "0.01"},
+            ],
+            "price": {"benchmark": "trimmed_mean", "coefficient_max": "0.05"},
+            "anomaly_limit": "20",
+        }
+    )

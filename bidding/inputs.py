@@ -1,0 +1,211 @@
+"""What a tender draft is made of, and its validation: categories, methods, money, custody, rules.
+
+Pure (no I/O): ``validated`` turns a ``NewTender`` into column values or raises InvalidInput.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bidding import criteria as crit
+from bidding.common import CODE
+from bidding.lifecycle import LifecycleError, Rules
+from core.errors import InvalidInput
+from crypto.age import AgeError, X25519Recipient
+
+CATEGORIES = {
+    "construction": ("工程建设", "Construction works"),
+    "goods": ("货物", "Goods"),
+    "services": ("服务", "Services"),
+    "land": ("土地使用权", "Land use rights"),
+    "mineral": ("矿业权", "Mineral rights"),
+    "property": ("国有产权", "State property rights"),
+    "other": ("其他", "Other"),
+}
+METHODS = {
+    "open": ("公开招标", "Open tendering"),
+    "invited": ("邀请招标", "Invited tendering"),
+    "negotiation": ("竞争性谈判", "Competitive negotiation"),
+    "consultation": ("竞争性磋商", "Competitive consultation"),
+    "inquiry": ("询价", "Request for quotation"),
+    "listing": ("挂牌出让", "Listing"),
+    "auction": ("拍卖出让", "Auction"),
+}
+BOND_FORMS = {
+    "deposit": ("保证金", "Cash deposit"),
+    "guarantee_letter": ("银行保函", "Bank guarantee letter"),
+    "guarantee_insurance": ("保证保险", "Guarantee insurance"),
+}
+MIB = 1024 * 1024
+MAX_ENVELOPE_MIB = 8 * 1024  # the platform's ceiling; each tender sets its own below it
+CENT = Decimal("0.01")
+
+
+@dataclass
+class LotInput:
+    number: str
+    title: str
+    budget: Decimal
+    ceiling_price: Decimal
+
+
+@dataclass
+class NewTender:
+    code: str
+    title: str
+    category: str
+    method: str
+    region_code: str
+    budget: Decimal
+    ceiling_price: Decimal
+    bond_amount: Decimal
+    registration_start: datetime
+    registration_end: datetime
+    clarification_deadline: datetime
+    bid_deadline: datetime
+    opening_recipient: str
+    tenderer_id: int | None = None  # required when an agent drafts; a tenderer drafts for itself
+    bond_forms: list[str] = field(
+        default_factory=lambda: ["deposit", "guarantee_letter", "guarantee_insurance"]
+    )
+    criteria: dict[str, Any] | None = None
+    form_fields: list[dict[str, Any]] | None = None
+    lots: list[LotInput] | None = None
+    custody: dict[str, Any] | None = None
+    description: str = ""
+    max_envelope_mib: int = 512
+    min_credit_index: Decimal = Decimal(60)
+    public_bid_count: bool = False
+    rules: dict[str, int] | None = None
+    decryption_minutes: int | None = None
+
+
+@dataclass
+class Amendment:
+    title: str
+    body: str
+    bid_deadline: datetime | None = None
+
+
+def money(value: Decimal, what: str) -> Decimal:
+    if not value.is_finite() or value < 0 or value != value.quantize(CENT):
+        raise InvalidInput(
+            f"{what} 须为非负金额，最多两位小数 (must be a non-negative amount in yuan, 2 places)"
+        )
+    return value.quantize(CENT)
+
+
+def validate_custody(recipient: str, custody: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The opening recipient and the ceremony's public part (``sunbid custody init`` output)."""
+    try:
+        opening = X25519Recipient.from_str(recipient.strip()).to_str()
+    except (AgeError, ValueError):
+        raise InvalidInput(
+            "开标公钥不是有效的 age 接收方 (opening recipient is not an age X25519 recipient): "
+            f"{recipient[:80]!r}",
+            code="bad_opening_recipient",
+        ) from None
+    custody = custody or {}
+    custodians = custody.get("custodians", [])
+    threshold = custody.get("threshold", 0)
+    if not isinstance(custodians, list) or not isinstance(threshold, int):
+        raise InvalidInput("custody: threshold is a number and custodians a list", code="bad_custody")
+    cleaned = []
+    for i, item in enumerate(custodians, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("recipient"), str):
+            raise InvalidInput(f"custody: custodian {i} needs a recipient", code="bad_custody")
+        try:
+            rcpt = X25519Recipient.from_str(item["recipient"].strip()).to_str()
+        except (AgeError, ValueError):
+            raise InvalidInput(
+                f"custody: custodian {i} recipient is not an age recipient", code="bad_custody"
+            ) from None
+        share = item.get("share")
+        if share is not None and (not isinstance(share, str) or "BEGIN AGE ENCRYPTED FILE" not in share):
+            raise InvalidInput(
+                f"custody: custodian {i} share must be the armored share file", code="bad_custody"
+            )
+        cleaned.append({"index": int(item.get("index", i)), "recipient": rcpt, "share": share})
+    if len({c["recipient"] for c in cleaned}) != len(cleaned):
+        raise InvalidInput("custody: custodians must be distinct", code="bad_custody")
+    if cleaned and not 2 <= threshold <= len(cleaned):
+        raise InvalidInput(f"custody: threshold must be 2..{len(cleaned)}", code="bad_custody")
+    if custody.get("opening_recipient") not in (None, opening):
+        raise InvalidInput("custody: the ceremony names another opening recipient", code="bad_custody")
+    return opening, {"threshold": threshold if cleaned else 0, "custodians": cleaned}
+
+
+def validated(new: NewTender) -> dict[str, Any]:
+    if not CODE.match(new.code):
+        raise InvalidInput("项目编号须为3-40位字母、数字或 - (code: 3-40 of A-Z, 0-9, '-')", code="bad_code")
+    if not new.title.strip():
+        raise InvalidInput("项目名称不能为空 (title is required)", code="title_required")
+    if new.category not in CATEGORIES:
+        raise InvalidInput(
+            f"交易类别须为 {', '.join(CATEGORIES)} 之一 (unknown category)", code="bad_category"
+        )
+    if new.method not in METHODS:
+        raise InvalidInput(f"采购方式须为 {', '.join(METHODS)} 之一 (unknown method)", code="bad_method")
+    bad_forms = [f for f in new.bond_forms if f not in BOND_FORMS]
+    if bad_forms or not new.bond_forms:
+        raise InvalidInput(f"保证金形式须为 {', '.join(BOND_FORMS)} (bond forms)", code="bad_bond_forms")
+    budget, ceiling = money(new.budget, "预算 budget"), money(new.ceiling_price, "最高投标限价 ceiling price")
+    if ceiling > budget:
+        raise InvalidInput(
+            "最高投标限价不得高于预算 (ceiling price above budget)", code="ceiling_above_budget"
+        )
+    if not 1 <= new.max_envelope_mib <= MAX_ENVELOPE_MIB:
+        raise InvalidInput(f"max_envelope_mib must be 1..{MAX_ENVELOPE_MIB}", code="bad_size_limit")
+    if not Decimal(0) <= new.min_credit_index <= Decimal(100):
+        raise InvalidInput("min_credit_index must be 0..100", code="bad_credit_gate")
+    try:
+        floor = Rules.for_category(new.category)
+        rules = Rules.from_dict({**floor.to_dict(), **(new.rules or {})})
+        criteria = crit.validate_criteria(new.criteria) if new.criteria else crit.default_criteria()
+        form_fields = crit.validate_form_fields(new.form_fields or crit.DEFAULT_FORM_FIELDS)
+    except (LifecycleError, crit.CriteriaError) as exc:
+        raise InvalidInput(
+            str(exc), code="bad_criteria" if isinstance(exc, crit.CriteriaError) else exc.code
+        ) from None
+    if looser := rules.at_least(floor):
+        raise InvalidInput(f"规则不得低于法定标准 (rules below the statutory minimum): {'; '.join(looser)}")
+    lots = new.lots or [LotInput("1", new.title, budget, ceiling)]
+    numbers = [lot.number.strip() for lot in lots]
+    if len(set(numbers)) != len(numbers) or not all(CODE.match(f"L-{n}") for n in numbers):
+        raise InvalidInput(
+            "标段编号须唯一，且为字母数字 (lot numbers: unique, letters/digits)", code="bad_lots"
+        )
+    for lot in lots:
+        if money(lot.ceiling_price, "lot ceiling") > money(lot.budget, "lot budget"):
+            raise InvalidInput(
+                f"标段 {lot.number}: 最高投标限价不得高于预算 (ceiling above budget)", code="bad_lots"
+            )
+    opening, custody = validate_custody(new.opening_recipient, new.custody)
+    return {
+        "title": new.title.strip(),
+        "category": new.category,
+        "method": new.method,
+        "region_code": new.region_code,
+        "budget": budget,
+        "ceiling_price": ceiling,
+        "bond_amount": money(new.bond_amount, "保证金 bond"),
+        "bond_forms": sorted(set(new.bond_forms)),
+        "description": new.description.strip(),
+        "registration_start": new.registration_start,
+        "registration_end": new.registration_end,
+        "clarification_deadline": new.clarification_deadline,
+        "bid_deadline": new.bid_deadline,
+        "decryption_minutes": new.decryption_minutes or rules.decryption_minutes,
+        "criteria": criteria,
+        "form_fields": form_fields,
+        "rules": rules.to_dict(),
+        "opening_recipient": opening,
+        "custody": custody,
+        "max_envelope_bytes": new.max_envelope_mib * MIB,
+        "min_credit_index": new.min_credit_index,
+        "public_bid_count": new.public_bid_count,
+        "_lots": lots,
+    }

@@ -1,0 +1,48 @@
+"""bidding's background jobs: close registration windows, and sweep abandoned staged uploads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from bidding.models import StagedUpload, Submission
+from bidding.tenders import close_due_registrations
+from core.runtime import Runtime
+from core.scheduler import Job
+
+STAGING_GRACE = timedelta(hours=1)
+
+
+async def sweep_staged_uploads(runtime: Runtime, *, older_than: timedelta = STAGING_GRACE) -> int:
+    """Delete staged blobs older than the grace period that no committed submission adopted.
+
+    A crash between upload and commit leaves a staging row (and perhaps a blob); an upload still
+    running is younger than the grace period, so it is left alone. Idempotent.
+    """
+    cutoff = runtime.clock.now() - older_than
+    async with runtime.transaction() as session:
+        keys = list(
+            await session.scalars(select(StagedUpload.blob_key).where(StagedUpload.created_at < cutoff))
+        )
+        adopted = set(await session.scalars(select(Submission.blob_key).where(Submission.blob_key.in_(keys))))
+    for key in keys:
+        if key not in adopted:
+            await runtime.blobs.delete(key)
+    async with runtime.transaction() as session:
+        await session.execute(delete(StagedUpload).where(StagedUpload.blob_key.in_(keys)))
+    return len(keys) - len(adopted)
+
+
+async def close_registrations(runtime: Runtime) -> None:
+    await close_due_registrations(runtime)
+
+
+async def sweep(runtime: Runtime) -> None:
+    await sweep_staged_uploads(runtime)
+
+
+JOBS = [
+    Job("bidding.close_registrations", timedelta(minutes=1), close_registrations),
+    Job("bidding.sweep_staged_uploads", timedelta(minutes=10), sweep),
+]

@@ -1,0 +1,228 @@
+"""The tender lifecycle as one pure state machine (no I/O): states, who may move them, and when.
+
+    draft → published (报名/发售) → bidding → opening → evaluating → publicity → awarded → closed
+    side exits: cancelled (终止), failed (流标)
+
+The statutory defaults are data (``Rules``) stored on each tender, so a tender keeps the rules it was
+published under even if the defaults change later. Services call ``check`` before every transition
+and append the result to the audit log; this module only decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    BIDDING = "bidding"
+    OPENING = "opening"
+    EVALUATING = "evaluating"
+    PUBLICITY = "publicity"
+    AWARDED = "awarded"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Action(StrEnum):
+    PUBLISH = "publish"
+    AMEND = "amend"
+    CLOSE_REGISTRATION = "close_registration"
+    OPEN = "open"
+    START_EVALUATION = "start_evaluation"
+    PUBLISH_CANDIDATES = "publish_candidates"
+    AWARD = "award"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    FAIL = "fail"
+
+
+class Actor(StrEnum):
+    """Who moves a tender: the owners (tenderer, agent), the supervisor, or the platform itself."""
+
+    OWNER = "owner"
+    SUPERVISOR = "supervisor"
+    SYSTEM = "system"
+
+
+# (from, action) -> to. AMEND keeps the state.
+TRANSITIONS: dict[tuple[State, Action], State] = {
+    (State.DRAFT, Action.PUBLISH): State.PUBLISHED,
+    (State.PUBLISHED, Action.AMEND): State.PUBLISHED,
+    (State.BIDDING, Action.AMEND): State.BIDDING,
+    (State.PUBLISHED, Action.CLOSE_REGISTRATION): State.BIDDING,
+    (State.PUBLISHED, Action.OPEN): State.OPENING,  # registration may run up to the deadline
+    (State.BIDDING, Action.OPEN): State.OPENING,
+    (State.OPENING, Action.START_EVALUATION): State.EVALUATING,
+    (State.EVALUATING, Action.PUBLISH_CANDIDATES): State.PUBLICITY,
+    (State.PUBLICITY, Action.AWARD): State.AWARDED,
+    (State.AWARDED, Action.CLOSE): State.CLOSED,
+    (State.OPENING, Action.FAIL): State.FAILED,
+    (State.EVALUATING, Action.FAIL): State.FAILED,
+    **{(s, Action.CANCEL): State.CANCELLED for s in (State.DRAFT, State.PUBLISHED, State.BIDDING)},
+}
+
+WHO: dict[Action, frozenset[Actor]] = {
+    Action.PUBLISH: frozenset({Actor.OWNER}),
+    Action.AMEND: frozenset({Actor.OWNER}),
+    Action.CLOSE_REGISTRATION: frozenset({Actor.SYSTEM}),
+    Action.OPEN: frozenset({Actor.SYSTEM}),
+    Action.START_EVALUATION: frozenset({Actor.OWNER, Actor.SUPERVISOR, Actor.SYSTEM}),
+    Action.PUBLISH_CANDIDATES: frozenset({Actor.OWNER}),
+    Action.AWARD: frozenset({Actor.OWNER}),
+    Action.CLOSE: frozenset({Actor.OWNER, Actor.SUPERVISOR, Actor.SYSTEM}),
+    Action.CANCEL: frozenset({Actor.OWNER, Actor.SUPERVISOR}),
+    Action.FAIL: frozenset({Actor.OWNER, Actor.SUPERVISOR, Actor.SYSTEM}),
+}
+
+# States in which the tender and its notices are public.
+PUBLIC_STATES = frozenset(State) - {State.DRAFT}
+# Statutory minimum from notice to deadline by trading category (《招标投标法》第二十四条: 20 days
+# for works and goods; the same default is used for the other categories unless a tender says so).
+MIN_NOTICE_DAYS = {"construction": 20, "goods": 20, "services": 20}
+DEFAULT_MIN_NOTICE_DAYS = 20
+
+
+class LifecycleError(Exception):
+    """A transition or timeline the rules do not allow; ``code`` is the API error code."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_notice_days: int = DEFAULT_MIN_NOTICE_DAYS  # notice → bid deadline
+    min_registration_days: int = 5  # document sale window (《招标投标法实施条例》第十六条)
+    amendment_min_days: int = 15  # an amendment closer than this to the deadline moves it
+    clarification_min_days: int = 3  # clarification questions close this long before the deadline
+    publicity_days: int = 3  # candidate publicity
+    min_valid_bids: int = 3  # fewer valid bids → failed (流标)
+    decryption_minutes: int = 30
+
+    @classmethod
+    def for_category(cls, category: str) -> Rules:
+        return cls(min_notice_days=MIN_NOTICE_DAYS.get(category, DEFAULT_MIN_NOTICE_DAYS))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rules:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise LifecycleError("bad_rules", f"unknown rule(s): {', '.join(sorted(unknown))}")
+        values = {k: v for k, v in data.items() if k in known}
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values.values()):
+            raise LifecycleError("bad_rules", "rules are non-negative whole numbers")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def at_least(self, floor: Rules) -> list[str]:
+        """Rules may be stricter than the statutory defaults, never looser."""
+        return [
+            f"{f.name} {getattr(self, f.name)} < {getattr(floor, f.name)}"
+            for f in fields(self)
+            if f.name not in ("decryption_minutes", "min_valid_bids")
+            and getattr(self, f.name) < getattr(floor, f.name)
+        ]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    registration_start: datetime
+    registration_end: datetime
+    clarification_deadline: datetime
+    bid_deadline: datetime
+    notice_at: datetime | None = None
+
+
+def timeline_problems(timeline: Timeline, rules: Rules, notice_at: datetime) -> list[str]:
+    """What is wrong with a timeline if the notice went out at ``notice_at`` (empty when fine)."""
+    t = timeline
+    problems = []
+    if t.registration_start < notice_at - timedelta(minutes=1):
+        problems.append("报名开始不能早于公告发布 (registration cannot start before the notice)")
+    if t.registration_end <= t.registration_start:
+        problems.append("报名截止须晚于报名开始 (registration must end after it starts)")
+    elif t.registration_end - t.registration_start < timedelta(days=rules.min_registration_days):
+        problems.append(
+            f"招标文件发售期不得少于{rules.min_registration_days}日 "
+            f"(documents must be on sale at least {rules.min_registration_days} days)"
+        )
+    if t.registration_end > t.bid_deadline:
+        problems.append("报名截止不能晚于投标截止 (registration must close by the bid deadline)")
+    if t.bid_deadline - notice_at < timedelta(days=rules.min_notice_days):
+        problems.append(
+            f"自公告发布至投标截止不得少于{rules.min_notice_days}日 "
+            f"(at least {rules.min_notice_days} days from notice to bid deadline)"
+        )
+    if t.clarification_deadline > t.bid_deadline - timedelta(days=rules.clarification_min_days):
+        problems.append(
+            f"澄清截止须在投标截止前至少{rules.clarification_min_days}日 "
+            f"(clarifications close at least {rules.clarification_min_days} days before the deadline)"
+        )
+    return problems
+
+
+def check(state: State, action: Action, actor: Actor) -> State:
+    """The state after ``action``, or LifecycleError saying why it is not allowed."""
+    target = TRANSITIONS.get((state, action))
+    if target is None:
+        raise LifecycleError(
+            "invalid_state",
+            f"招标项目处于“{state.value}”状态，不能执行 {action.value} (not allowed in this state)",
+        )
+    if actor not in WHO[action]:
+        raise LifecycleError("forbidden", f"{actor.value} may not {action.value} a tender")
+    return target
+
+
+def check_publish(timeline: Timeline, rules: Rules, now: datetime) -> None:
+    problems = timeline_problems(timeline, rules, now)
+    if problems:
+        raise LifecycleError("bad_timeline", "；".join(problems))
+
+
+def amended_deadline(
+    bid_deadline: datetime, rules: Rules, now: datetime, wanted: datetime | None
+) -> datetime:
+    """The deadline after an amendment issued at ``now``.
+
+    《招标投标法》第二十三条: a clarification or change less than 15 days before the deadline
+    moves the deadline so that at least 15 days remain; a later deadline asked for is kept.
+    """
+    if now >= bid_deadline:
+        raise LifecycleError("deadline_passed", "投标截止后不能修改招标文件 (the deadline has passed)")
+    deadline = wanted or bid_deadline
+    if wanted is not None and wanted < bid_deadline:
+        raise LifecycleError(
+            "bad_timeline", "修改不能提前投标截止时间 (an amendment cannot bring the deadline forward)"
+        )
+    floor = now + timedelta(days=rules.amendment_min_days)
+    return max(deadline, floor)
+
+
+def registration_open(state: State, timeline: Timeline, now: datetime) -> bool:
+    return state == State.PUBLISHED and timeline.registration_start <= now < timeline.registration_end
+
+
+def accepting_bids(state: State, timeline: Timeline, now: datetime) -> bool:
+    """Bids count only if committed before the deadline by the server clock, whatever the state says
+    (the opening job may not have flipped the state yet)."""
+    return state in (State.PUBLISHED, State.BIDDING) and now < timeline.bid_deadline
+
+
+def due_to_close_registration(state: State, timeline: Timeline, now: datetime) -> bool:
+    return state == State.PUBLISHED and now >= timeline.registration_end
+
+
+def due_to_open(state: State, timeline: Timeline, now: datetime) -> bool:
+    return state in (State.PUBLISHED, State.BIDDING) and now >= timeline.bid_deadline

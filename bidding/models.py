@@ -1,0 +1,172 @@
+"""bidding's tables: tenders and lots, documents, notices, registrations, downloads, sealed submissions.
+
+Money is Numeric(18, 2); times are UTC. A submission row is the only thing that makes a stored
+envelope count: uploads land under a key recorded in ``bidding_staged_uploads`` first, and the
+janitor (bidding/jobs.py) removes any staged blob that no committed submission adopted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+
+
+class Tender(Base):
+    __tablename__ = "bidding_tenders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(24), index=True)
+    method: Mapped[str] = mapped_column(String(24))
+    tenderer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True, index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    budget: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    ceiling_price: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    bond_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    bond_forms: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Timeline (UTC). notice_at is set when the tender is published.
+    notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    registration_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    registration_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    clarification_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    bid_deadline: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    decryption_minutes: Mapped[int] = mapped_column(Integer)
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON)
+    form_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # statutory defaults, overridable per tender
+    opening_recipient: Mapped[str] = mapped_column(String(100))
+    custody: Mapped[dict[str, Any]] = mapped_column(JSON)  # threshold, custodians and sealed shares
+    max_envelope_bytes: Mapped[int] = mapped_column(BigInteger)
+    min_credit_index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    public_bid_count: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    amendments: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Lot(Base):
+    """标段: bid and opened on its own."""
+
+    __tablename__ = "bidding_lots"
+    __table_args__ = (UniqueConstraint("tender_id", "number", name="uq_bidding_lots_tender_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    budget: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    ceiling_price: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+
+
+class TenderDocument(Base):
+    __tablename__ = "bidding_documents"
+    __table_args__ = (UniqueConstraint("tender_id", "name", name="uq_bidding_documents_tender_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    blob_key: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Notice(Base):
+    """A public notice (公告); rows exist only once published."""
+
+    __tablename__ = "bidding_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    title: Mapped[str] = mapped_column(String(240))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(24), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    audit_position: Mapped[int] = mapped_column(BigInteger)
+
+
+class Registration(Base):
+    """报名: a bidder company signed up for a tender."""
+
+    __tablename__ = "bidding_registrations"
+    __table_args__ = (
+        UniqueConstraint("tender_id", "organisation_id", name="uq_bidding_registrations_tender_org"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    credit_index: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+
+
+class DocumentDownload(Base):
+    __tablename__ = "bidding_downloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("bidding_documents.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Submission(Base):
+    """A sealed bid committed before the deadline, with the receipt the server signed for it."""
+
+    __tablename__ = "bidding_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(64), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_lots.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    supersedes: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | superseded | withdrawn
+    blob_key: Mapped[str] = mapped_column(String(512))
+    envelope_sha256: Mapped[str] = mapped_column(String(64))
+    envelope_length: Mapped[int] = mapped_column(BigInteger)
+    manifest: Mapped[str] = mapped_column(Text)  # the bidder's signed manifest (canonical JSON)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    seal_salt: Mapped[bytes] = mapped_column(LargeBinary(16))  # revealed at opening
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    audit_position: Mapped[int] = mapped_column(BigInteger)
+    receipt: Mapped[str] = mapped_column(Text)  # the receipt bundle (JSON) handed to the bidder
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    withdrawal: Mapped[str | None] = mapped_column(Text, nullable=True)  # the signed withdrawal
+
+
+class StagedUpload(Base):
+    """A blob being uploaded (or left by a crash); deleted when a submission adopts the key."""
+
+    __tablename__ = "bidding_staged_uploads"
+
+    blob_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,152 @@
+"""Public notices (公告): every kind a trading centre publishes, their list, filters and Atom feed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from xml.sax.saxutils import escape
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.models import Notice, Tender
+from core.errors import InvalidInput, NotFound
+from core.runtime import Runtime
+
+
+class NoticeKind(StrEnum):
+    TENDER = "tender"  # 招标公告
+    AMENDMENT = "amendment"  # 变更/澄清公告
+    OPENING_RECORD = "opening_record"  # 开标记录
+    CANDIDATES = "candidates"  # 中标候选人公示
+    AWARD = "award"  # 中标结果公告
+    FAILURE = "failure"  # 流标公告
+    TERMINATION = "termination"  # 终止公告
+
+
+KIND_ZH = {
+    NoticeKind.TENDER: "招标公告",
+    NoticeKind.AMENDMENT: "变更公告",
+    NoticeKind.OPENING_RECORD: "开标记录",
+    NoticeKind.CANDIDATES: "中标候选人公示",
+    NoticeKind.AWARD: "中标结果公告",
+    NoticeKind.FAILURE: "流标公告",
+    NoticeKind.TERMINATION: "终止公告",
+}
+MAX_PAGE = 100
+
+
+async def publish_notice(
+    session: AsyncSession, runtime: Runtime, tender: Tender, kind: NoticeKind, title: str, body: str
+) -> Notice:
+    """Publish a notice now; the audit entry carries its digest so the text can never change quietly."""
+    entry = await runtime.audit.append(
+        session,
+        "notice.published",
+        subject=f"tender:{tender.code}",
+        data={"kind": kind.value, "title": title, "sha256": hashlib.sha256(body.encode()).hexdigest()},
+    )
+    notice = Notice(
+        tender_id=tender.id,
+        kind=kind.value,
+        title=title,
+        body=body,
+        category=tender.category,
+        region_code=tender.region_code,
+        published_at=entry.created_at,
+        audit_position=entry.position,
+    )
+    session.add(notice)
+    await session.flush()
+    return notice
+
+
+@dataclass(frozen=True)
+class NoticeFilter:
+    category: str | None = None
+    region: str | None = None
+    kind: str | None = None
+    status: str | None = None  # the tender's lifecycle state
+    since: datetime | None = None
+    until: datetime | None = None
+    query: str | None = None
+
+
+async def list_notices(
+    session: AsyncSession, filters: NoticeFilter, *, limit: int = 20, offset: int = 0
+) -> tuple[list[tuple[Notice, Tender]], int]:
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0", code="bad_paging")
+    if filters.kind and filters.kind not in NoticeKind._value2member_map_:
+        raise InvalidInput(f"unknown notice kind {filters.kind!r}", code="bad_filter")
+    query = select(Notice, Tender).join(Tender, Tender.id == Notice.tender_id)
+    if filters.category:
+        query = query.where(Notice.category == filters.category)
+    if filters.region:
+        query = query.where(Notice.region_code == filters.region)
+    if filters.kind:
+        query = query.where(Notice.kind == filters.kind)
+    if filters.status:
+        query = query.where(Tender.state == filters.status)
+    if filters.since:
+        query = query.where(Notice.published_at >= filters.since)
+    if filters.until:
+        query = query.where(Notice.published_at < filters.until)
+    if filters.query:
+        like = f"%{filters.query.strip()}%"
+        query = query.where(Notice.title.like(like) | Tender.code.like(like))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.execute(
+        query.order_by(Notice.published_at.desc(), Notice.id.desc()).limit(limit).offset(offset)
+    )
+    return [(n, t) for n, t in rows], total
+
+
+async def get_notice(session: AsyncSession, notice_id: int) -> tuple[Notice, Tender]:
+    row = (
+        await session.execute(
+            select(Notice, Tender).join(Tender, Tender.id == Notice.tender_id).where(Notice.id == notice_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"公告 {notice_id} 不存在 (no such notice)", code="unknown_notice")
+    return row[0], row[1]
+
+
+async def notices_of(session: AsyncSession, tender_id: int) -> list[Notice]:
+    rows = await session.scalars(
+        select(Notice).where(Notice.tender_id == tender_id).order_by(Notice.published_at, Notice.id)
+    )
+    return list(rows)
+
+
+def atom_feed(base_url: str, rows: list[tuple[Notice, Tender]], updated: datetime) -> str:
+    """An Atom 1.0 feed (RFC 4287) of the given notices."""
+
+    def when(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    entries = []
+    for notice, tender in rows:
+        link = f"{base_url}/notices/{notice.id}"
+        entries.append(
+            "<entry>"
+            f"<id>{escape(link)}</id>"
+            f"<title>{escape(f'[{KIND_ZH[NoticeKind(notice.kind)]}] {notice.title}')}</title>"
+            f'<link rel="alternate" href="{escape(link)}"/>'
+            f"<updated>{when(notice.published_at)}</updated>"
+            f'<category term="{escape(notice.kind)}"/><category term="{escape(tender.category)}"/>'
+            f"<summary>{escape(notice.body[:500])}</summary>"
+            "</entry>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
+        f"<id>{escape(base_url)}/notices</id><title>阳光招标 · 交易公告</title>"
+        f'<link rel="self" href="{escape(base_url)}/api/notices.atom"/>'
+        f"<updated>{when(updated)}</updated><author><name>阳光招标</name></author>"
+        + "".join(entries)
+        + "</feed>\n"
+    )

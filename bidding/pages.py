@@ -1,0 +1,244 @@
+"""bidding's HTML pages: public tenders and notices; the agent's editor and publish flow; the bidder's
+console (register, download, upload a sealed file made by `sunbid bid seal`, see receipts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+import bidding.i18n
+from bidding import documents, inputs, registration, submissions, tenders
+from bidding import notices as notice_service
+from bidding.common import can_see_draft, lots_of, visible_tender
+from bidding.models import Lot, Registration, Tender
+from core import regions
+from core.access import PUBLIC, allow, current_principal, require_principal
+from core.clock import SHANGHAI, format_local
+from core.errors import InvalidInput
+from core.models import Organisation
+from core.rendering import page
+from core.roles import Role
+from core.runtime import Db, Runtime
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+OWNERS = (Role.AGENT, Role.TENDERER)
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "categories": inputs.CATEGORIES,
+        "methods": inputs.METHODS,
+        "bond_forms": inputs.BOND_FORMS,
+        "fmt": format_local,
+        "kinds": notice_service.KIND_ZH,
+    }
+
+
+@get("/tenders", opt=PUBLIC, include_in_schema=False)
+async def tender_list(
+    request: Request[Any, Any, Any],
+    db: Db,
+    category: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
+) -> Template:
+    principal = current_principal(request)
+    filters = tenders.TenderFilter(category=category or None, region=region or None, state=status or None)
+    rows, total = await tenders.list_tenders(db, principal, filters, limit=20, offset=max(offset, 0))
+    return page(
+        request,
+        "bidding/tenders.html",
+        rows=rows,
+        total=total,
+        offset=offset,
+        category=category or "",
+        region=region or "",
+        status=status or "",
+        regions=await regions.list_regions(db),
+        states=list(bidding.i18n.STATES),
+        **_common(),
+    )
+
+
+@get("/tenders/{code:str}", opt=PUBLIC, include_in_schema=False)
+async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]) -> Template:
+    runtime: Runtime = state.runtime
+    principal = current_principal(request)
+    tender = await visible_tender(db, code, principal)
+    is_bidder = (
+        principal is not None and Role.BIDDER in principal.roles and principal.organisation_id is not None
+    )
+    registered = None
+    mine: list[tuple[Any, str]] = []
+    if is_bidder and principal is not None:
+        registered = await registration.registration_of(db, tender.id, principal.organisation_id or 0)
+        for s in await submissions.own_submissions(db, principal, tender.id):
+            lot = await db.get(Lot, s.lot_id)
+            mine.append((s, lot.number if lot else ""))
+    now = runtime.clock.now()
+    return page(
+        request,
+        "bidding/tender.html",
+        tender=tender,
+        lots=await lots_of(db, tender.id),
+        documents=await documents.documents_of(db, tender.id),
+        notices=await notice_service.notices_of(db, tender.id),
+        tenderer=await db.get(Organisation, tender.tenderer_id),
+        is_bidder=is_bidder,
+        is_owner=principal is not None and can_see_draft(principal, tender),
+        registered=registered,
+        registration_open=tender.state == "published"
+        and tender.registration_start <= now < tender.registration_end,
+        accepting=tender.state in ("published", "bidding") and now < tender.bid_deadline,
+        mine=mine,
+        bid_count=await tenders.bid_count(db, tender.id) if tender.public_bid_count else None,
+        manifest_header=submissions.MANIFEST_HEADER,
+        **_common(),
+    )
+
+
+@post("/tenders/{code:str}/register", opt=allow(Role.BIDDER), include_in_schema=False)
+async def register_form(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
+) -> Redirect:
+    await registration.register(db, state.runtime, require_principal(request), code)
+    return Redirect(f"/tenders/{quote(code)}", status_code=303)
+
+
+@post("/tenders/{code:str}/publish", opt=allow(*OWNERS), include_in_schema=False)
+async def publish_form(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
+) -> Redirect:
+    await tenders.publish(db, state.runtime, require_principal(request), code)
+    return Redirect(f"/tenders/{quote(code)}", status_code=303)
+
+
+@get("/notices", opt=PUBLIC, include_in_schema=False)
+async def notice_list(
+    request: Request[Any, Any, Any],
+    db: Db,
+    category: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+    kind: FromQuery[str | None] = None,
+    offset: FromQuery[int] = 0,
+) -> Template:
+    filters = notice_service.NoticeFilter(category=category or None, region=region or None, kind=kind or None)
+    rows, total = await notice_service.list_notices(db, filters, limit=20, offset=max(offset, 0))
+    return page(
+        request,
+        "bidding/notices.html",
+        rows=rows,
+        total=total,
+        offset=offset,
+        category=category or "",
+        region=region or "",
+        kind=kind or "",
+        regions=await regions.list_regions(db),
+        **_common(),
+    )
+
+
+@get("/notices/{notice_id:int}", opt=PUBLIC, include_in_schema=False)
+async def notice_page(request: Request[Any, Any, Any], db: Db, notice_id: FromPath[int]) -> Template:
+    notice, tender = await notice_service.get_notice(db, notice_id)
+    return page(request, "bidding/notice.html", notice=notice, tender=tender, **_common())
+
+
+@get("/agent/tenders/new", opt=allow(*OWNERS), include_in_schema=False)
+async def editor(request: Request[Any, Any, Any], db: Db) -> Template:
+    tenderers = await db.scalars(
+        select(Organisation).where(Organisation.kind == "tenderer").order_by(Organisation.id)
+    )
+    return page(
+        request,
+        "bidding/editor.html",
+        tenderers=list(tenderers),
+        regions=await regions.list_regions(db),
+        values={},
+        error=None,
+        **_common(),
+    )
+
+
+def _local(value: str, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=SHANGHAI)
+    except ValueError:
+        raise InvalidInput(f"{name}: 请填写日期时间 (enter a date and time)") from None
+
+
+def _amount(value: str, name: str) -> Decimal:
+    try:
+        return Decimal(value.replace(",", "").strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{name}: 请填写金额 (enter an amount)") from None
+
+
+@post("/agent/tenders", opt=allow(*OWNERS), include_in_schema=False)
+async def editor_save(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+    """The editor posts here; the draft is saved (invisible) and the owner lands on its page to publish."""
+    get_ = data.get
+    tenderer = get_("tenderer_id") or ""
+    new = tenders.NewTender(
+        code=get_("code", "").strip(),
+        title=get_("title", ""),
+        category=get_("category", ""),
+        method=get_("method", ""),
+        region_code=get_("region_code", ""),
+        budget=_amount(get_("budget", ""), "budget"),
+        ceiling_price=_amount(get_("ceiling_price", ""), "ceiling_price"),
+        bond_amount=_amount(get_("bond_amount", "0"), "bond_amount"),
+        registration_start=_local(get_("registration_start", ""), "registration_start"),
+        registration_end=_local(get_("registration_end", ""), "registration_end"),
+        clarification_deadline=_local(get_("clarification_deadline", ""), "clarification_deadline"),
+        bid_deadline=_local(get_("bid_deadline", ""), "bid_deadline"),
+        opening_recipient=get_("opening_recipient", ""),
+        tenderer_id=int(tenderer) if tenderer.isdigit() else None,
+        description=get_("description", ""),
+        max_envelope_mib=int(get_("max_envelope_mib") or 512),
+    )
+    tender = await tenders.save_draft(db, state.runtime, require_principal(request), new)
+    return Redirect(f"/tenders/{quote(tender.code)}", status_code=303)
+
+
+@get("/bidder", opt=allow(Role.BIDDER), include_in_schema=False)
+async def console(request: Request[Any, Any, Any], db: Db) -> Template:
+    principal = require_principal(request)
+    org = await registration.bidder_org(db, principal)
+    regs = await db.execute(
+        select(Registration, Tender)
+        .join(Tender, Tender.id == Registration.tender_id)
+        .where(Registration.organisation_id == org.id)
+        .order_by(Registration.registered_at.desc())
+    )
+    rows = []
+    for s in await submissions.own_submissions(db, principal):
+        tender = await db.get(Tender, s.tender_id)
+        lot = await db.get(Lot, s.lot_id)
+        rows.append((s, tender.code if tender else "", lot.number if lot else ""))
+    return page(
+        request, "bidding/console.html", org=org, registrations=list(regs), submissions=rows, **_common()
+    )
+
+
+ROUTE_HANDLERS = [
+    tender_list,
+    tender_page,
+    register_form,
+    publish_form,
+    notice_list,
+    notice_page,
+    editor,
+    editor_save,
+    console,
+]

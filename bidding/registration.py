@@ -1,0 +1,146 @@
+"""Registration (报名) behind the tender's qualification gate, and logged document downloads."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding import lifecycle
+from bidding.common import can_see_draft, state_of, timeline_of, visible_tender
+from bidding.models import DocumentDownload, Registration, Tender, TenderDocument
+from core.accounts import Principal
+from core.clock import local
+from core.errors import Conflict, NotFound, PermissionDenied
+from core.models import Organisation
+from core.organisations import OrgKind
+from core.roles import Role
+from core.runtime import Runtime
+
+# credit.service.standings(session, kind, keys, day) -> {key: Standing(index, grade, barred, ...)}
+Standings = Callable[[AsyncSession, str, Sequence[str], date], Awaitable[dict[str, Any]]]
+
+
+def credit_standings() -> Standings | None:
+    """credit's look-up, if that context is installed; without it the gate has nothing to check."""
+    try:
+        module = importlib.import_module("credit.service")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "standings", None)
+
+
+async def bidder_org(session: AsyncSession, principal: Principal) -> Organisation:
+    if Role.BIDDER not in principal.roles or principal.organisation_id is None:
+        raise PermissionDenied("只有投标人单位的用户可以报名投标 (only users of a bidder company)")
+    org = await session.get(Organisation, principal.organisation_id)
+    if org is None or org.kind != OrgKind.BIDDER:
+        raise PermissionDenied("你所属的单位不是投标人 (your organisation is not a bidder)")
+    return org
+
+
+async def check_gate(
+    session: AsyncSession, runtime: Runtime, tender: Tender, org: Organisation, standings: Standings | None
+) -> Decimal | None:
+    """The qualification gate: credit index at least the tender's minimum and not barred.
+
+    Returns the index seen (kept on the registration), or None when no credit module is present.
+    """
+    lookup = standings if standings is not None else credit_standings()
+    if lookup is None:
+        return None
+    day = local(runtime.clock.now()).date()
+    found = (await lookup(session, "bidder", [org.credit_code], day))[org.credit_code]
+    if found.barred:
+        raise PermissionDenied(
+            "你单位处于限制投标期内 (your company is barred from bidding)", code="credit_barred"
+        )
+    if Decimal(found.index) < tender.min_credit_index:
+        raise PermissionDenied(
+            f"信用指数 {found.index} 低于本项目要求的 {tender.min_credit_index} "
+            f"(credit index below this tender's minimum)",
+            code="credit_too_low",
+        )
+    return Decimal(found.index)
+
+
+async def register(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    code: str,
+    *,
+    standings: Standings | None = None,
+) -> Registration:
+    """Sign the caller's company up (idempotent: a second call returns the first registration)."""
+    org = await bidder_org(session, principal)
+    tender = await visible_tender(session, code, principal)
+    existing = await session.scalar(
+        select(Registration).where(
+            Registration.tender_id == tender.id, Registration.organisation_id == org.id
+        )
+    )
+    if existing is not None:
+        return existing
+    now = runtime.clock.now()
+    if not lifecycle.registration_open(state_of(tender), timeline_of(tender), now):
+        raise Conflict("不在报名期内 (registration is not open)", code="registration_closed")
+    index = await check_gate(session, runtime, tender, org, standings)
+    registration = Registration(
+        tender_id=tender.id,
+        organisation_id=org.id,
+        user_id=principal.user_id,
+        registered_at=now,
+        credit_index=index,
+    )
+    session.add(registration)
+    await session.flush()
+    # Not in the public audit log: who registered is as secret as who bid until the opening.
+    return registration
+
+
+async def registration_of(session: AsyncSession, tender_id: int, org_id: int) -> Registration | None:
+    return await session.scalar(
+        select(Registration).where(
+            Registration.tender_id == tender_id, Registration.organisation_id == org_id
+        )
+    )
+
+
+async def registration_count(session: AsyncSession, tender_id: int) -> int:
+    return await session.scalar(select(func.count()).where(Registration.tender_id == tender_id)) or 0
+
+
+async def open_download(
+    session: AsyncSession, runtime: Runtime, principal: Principal, code: str, document_id: int
+) -> TenderDocument:
+    """The document, after logging the download. Bidders must have registered; owners and supervisors
+    may always read their documents."""
+    tender = await visible_tender(session, code, principal)
+    doc = await session.get(TenderDocument, document_id)
+    if doc is None or doc.tender_id != tender.id:
+        raise NotFound(f"招标文件 {document_id} 不存在 (no such document)", code="unknown_document")
+    if Role.BIDDER in principal.roles and not (
+        principal.roles & {Role.SUPERVISOR, Role.AGENT, Role.TENDERER}
+    ):
+        org = await bidder_org(session, principal)
+        if await registration_of(session, tender.id, org.id) is None:
+            raise PermissionDenied(
+                "请先报名再下载招标文件 (register for the tender first)", code="not_registered"
+            )
+    elif not can_see_draft(principal, tender):
+        raise PermissionDenied("无权下载该招标文件 (you may not download this document)")
+    session.add(
+        DocumentDownload(
+            document_id=doc.id,
+            organisation_id=principal.organisation_id,
+            user_id=principal.user_id,
+            at=runtime.clock.now(),
+        )
+    )
+    return doc

@@ -1,0 +1,38 @@
+"""What other contexts call in bidding (the opening, evaluation, web). Import only this module."""
+
+from __future__ import annotations
+
+from bidding.common import lock_tender, lots_of, tender_by_code
+from bidding.lifecycle import Action, Actor, Rules, State
+from bidding.notices import NoticeKind, list_notices, publish_notice
+from bidding.receipts import sealed_value, verify_bundle
+from bidding.registration import register
+from bidding.submissions import ACTIVE, SUPERSEDED, WITHDRAWN, submit, tender_submissions, withdraw
+from bidding.tenders import amend, cancel, publish, save_draft, tenders_past_deadline
+
+__all__ = [
+    "ACTIVE",
+    "SUPERSEDED",
+    "WITHDRAWN",
+    "Action",
+    "Actor",
+    "NoticeKind",
+    "Rules",
+    "State",
+    "amend",
+    "cancel",
+    "list_notices",
+    "lock_tender",
+    "lots_of",
+    "publish",
+    "publish_notice",
+    "register",
+    "save_draft",
+    "sealed_value",
+    "submit",
+    "tender_by_code",
+    "tender_submissions",
+    "tenders_past_deadline",
+    "verify_bundle",
+    "withdraw",
+]

@@ -1,0 +1,337 @@
+"""Tenders: drafts, publishing, amendments, cancellation, documents, and the lists that show them.
+
+Publishing is two-phase: ``save_draft`` (idempotent by the tender code; a draft is invisible to
+everyone but its owners and supervisors) then ``publish`` (idempotent: publishing a published tender
+returns it), so a retried request never makes two tenders or two notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding import lifecycle
+from bidding.common import (
+    actor_of,
+    can_see_draft,
+    domain_error,
+    lots_of,
+    owner_actor,
+    state_of,
+    tender_by_code,
+    timeline_of,
+    visible_tender,
+)
+from bidding.documents import documents_of
+from bidding.inputs import (
+    BOND_FORMS,
+    CATEGORIES,
+    METHODS,
+    Amendment,
+    LotInput,
+    NewTender,
+    money,
+    validated,
+)
+from bidding.lifecycle import Action, Actor, LifecycleError, Rules, State
+from bidding.models import Lot, Submission, Tender
+from bidding.notices import NoticeKind, publish_notice
+from core.accounts import Principal
+from core.clock import format_local
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.models import Organisation
+from core.organisations import OrgKind, get_organisation
+from core.regions import get_region
+from core.roles import Role
+from core.runtime import Runtime
+
+
+async def _check_parties(
+    session: AsyncSession, principal: Principal, new: NewTender
+) -> tuple[int, int | None]:
+    """(tenderer id, agent id) for the drafter: a tenderer drafts for itself, an agent for a client."""
+    org_id = principal.organisation_id
+    if org_id is None:
+        raise PermissionDenied("起草招标项目需要所属单位 (you need an organisation to draft tenders)")
+    own = await get_organisation(session, org_id)
+    if Role.AGENT in principal.roles and own.kind == OrgKind.AGENT:
+        if new.tenderer_id is None:
+            raise InvalidInput(
+                "代理机构须指定招标人 (an agent must name the tenderer)", code="tenderer_required"
+            )
+        tenderer = await session.get(Organisation, new.tenderer_id)
+        if tenderer is None or tenderer.kind != OrgKind.TENDERER:
+            raise InvalidInput(f"organisation {new.tenderer_id} is not a tenderer", code="bad_tenderer")
+        return tenderer.id, own.id
+    if Role.TENDERER in principal.roles and own.kind == OrgKind.TENDERER:
+        if new.tenderer_id not in (None, own.id):
+            raise PermissionDenied("招标人只能为本单位起草 (a tenderer drafts only for itself)")
+        return own.id, None
+    raise PermissionDenied("只有招标人或代理机构可以起草 (only tenderers and agents draft tenders)")
+
+
+async def save_draft(session: AsyncSession, runtime: Runtime, principal: Principal, new: NewTender) -> Tender:
+    """Create the draft with this code, or replace the caller's draft of that code (idempotent)."""
+    values = validated(new)
+    lots: list[LotInput] = values.pop("_lots")
+    await get_region(session, new.region_code)
+    tenderer_id, agent_id = await _check_parties(session, principal, new)
+    now = runtime.clock.now()
+    tender = await session.scalar(select(Tender).where(Tender.code == new.code))
+    if tender is None:
+        tender = Tender(
+            code=new.code,
+            tenderer_id=tenderer_id,
+            agent_id=agent_id,
+            state=State.DRAFT.value,
+            amendments=0,
+            created_by=principal.user_id,
+            created_at=now,
+            **values,
+            updated_at=now,
+        )
+        session.add(tender)
+        await session.flush()  # no audit entry: the log is public and a draft is not
+    else:
+        if not can_see_draft(principal, tender) or (tender.tenderer_id, tender.agent_id) != (
+            tenderer_id,
+            agent_id,
+        ):
+            raise Conflict(f"项目编号 {new.code} 已被使用 (tender code already taken)", code="code_taken")
+        if tender.state != State.DRAFT:
+            raise Conflict(
+                "已发布的项目只能通过变更公告修改 (published: amend it instead)", code="invalid_state"
+            )
+        for key, value in values.items():
+            setattr(tender, key, value)
+        tender.updated_at = now
+        await session.execute(delete(Lot).where(Lot.tender_id == tender.id))
+    for lot in lots:
+        session.add(
+            Lot(
+                tender_id=tender.id,
+                number=lot.number.strip(),
+                title=lot.title.strip() or tender.title,
+                budget=money(lot.budget, "lot budget"),
+                ceiling_price=money(lot.ceiling_price, "lot ceiling"),
+            )
+        )
+    await session.flush()
+    return tender
+
+
+def notice_text(tender: Tender, lots: list[Lot]) -> str:
+    lines = [
+        f"项目编号：{tender.code}",
+        f"交易类别：{CATEGORIES[tender.category][0]}；采购方式：{METHODS[tender.method][0]}",
+        f"预算：{tender.budget:,.2f} 元；最高投标限价：{tender.ceiling_price:,.2f} 元",
+        f"投标保证金：{tender.bond_amount:,.2f} 元（"
+        + "、".join(BOND_FORMS[f][0] for f in tender.bond_forms)
+        + "）",
+        f"报名及招标文件获取：{format_local(tender.registration_start)} 至 "
+        f"{format_local(tender.registration_end)}",
+        f"投标截止及开标时间：{format_local(tender.bid_deadline)}（北京时间，不见面开标）",
+        "标段：" + "；".join(f"{lot.number} {lot.title}（限价 {lot.ceiling_price:,.2f} 元）" for lot in lots),
+    ]
+    if tender.description:
+        lines.append(tender.description)
+    return "\n".join(lines)
+
+
+async def publish(session: AsyncSession, runtime: Runtime, principal: Principal, code: str) -> Tender:
+    tender = await tender_by_code(session, code)
+    actor = owner_actor(principal, tender) if can_see_draft(principal, tender) else None
+    if actor is None:
+        raise NotFound(f"招标项目 {code} 不存在 (no such tender)", code="unknown_tender")
+    if tender.state != State.DRAFT:
+        if tender.state == State.PUBLISHED:
+            return tender  # a retried publish is a no-op
+        raise domain_error(LifecycleError("invalid_state", f"tender is {tender.state}"))
+    now = runtime.clock.now()
+    rules = Rules.from_dict(tender.rules)
+    try:
+        target = lifecycle.check(State.DRAFT, Action.PUBLISH, actor)
+        lifecycle.check_publish(timeline_of(tender), rules, now)
+    except LifecycleError as exc:
+        raise domain_error(exc) from None
+    tender.state = target.value
+    tender.notice_at = now
+    tender.updated_at = now
+    await runtime.audit.append(
+        session,
+        "tender.published",
+        actor=actor_of(principal),
+        subject=f"tender:{tender.code}",
+        data={
+            "bid_deadline": tender.bid_deadline.isoformat(),
+            "opening_recipient": tender.opening_recipient,
+            # the documents as published, so a later silent change would be visible
+            "documents": [
+                {"name": d.name, "sha256": d.sha256} for d in await documents_of(session, tender.id)
+            ],
+        },
+    )
+    await publish_notice(
+        session,
+        runtime,
+        tender,
+        NoticeKind.TENDER,
+        tender.title,
+        notice_text(tender, await lots_of(session, tender.id)),
+    )
+    return tender
+
+
+async def amend(
+    session: AsyncSession, runtime: Runtime, principal: Principal, code: str, change: Amendment
+) -> Tender:
+    """An amendment or clarification notice; less than 15 days before the deadline moves it out."""
+    tender = await visible_tender(session, code, principal)
+    actor = owner_actor(principal, tender)
+    now = runtime.clock.now()
+    if not change.title.strip() or not change.body.strip():
+        raise InvalidInput("变更公告须有标题和正文 (title and body are required)", code="notice_required")
+    try:
+        lifecycle.check(state_of(tender), Action.AMEND, actor)
+        deadline = lifecycle.amended_deadline(
+            tender.bid_deadline, Rules.from_dict(tender.rules), now, change.bid_deadline
+        )
+    except LifecycleError as exc:
+        raise domain_error(exc) from None
+    old = tender.bid_deadline
+    tender.bid_deadline = deadline
+    tender.amendments += 1
+    tender.updated_at = now
+    body = change.body.strip()
+    if deadline != old:
+        body += f"\n投标截止及开标时间调整为：{format_local(deadline)}（北京时间）"
+    await runtime.audit.append(
+        session,
+        "tender.amended",
+        actor=actor_of(principal),
+        subject=f"tender:{tender.code}",
+        data={
+            "old_deadline": old.isoformat(),
+            "bid_deadline": deadline.isoformat(),
+            "number": tender.amendments,
+        },
+    )
+    await publish_notice(session, runtime, tender, NoticeKind.AMENDMENT, change.title.strip(), body)
+    return tender
+
+
+async def cancel(
+    session: AsyncSession, runtime: Runtime, principal: Principal, code: str, reason: str
+) -> Tender:
+    tender = await visible_tender(session, code, principal)
+    actor = owner_actor(principal, tender)
+    if not reason.strip():
+        raise InvalidInput("终止须说明理由 (a reason is required)", code="reason_required")
+    try:
+        target = lifecycle.check(state_of(tender), Action.CANCEL, actor)
+    except LifecycleError as exc:
+        raise domain_error(exc) from None
+    was_public = tender.state != State.DRAFT
+    tender.state = target.value
+    tender.updated_at = runtime.clock.now()
+    if was_public:  # a cancelled draft was never public and stays out of the public log
+        await runtime.audit.append(
+            session,
+            "tender.cancelled",
+            actor=actor_of(principal),
+            subject=f"tender:{tender.code}",
+            data={"reason": reason},
+        )
+        await publish_notice(
+            session, runtime, tender, NoticeKind.TERMINATION, f"{tender.title} 终止公告", reason.strip()
+        )
+    return tender
+
+
+async def close_due_registrations(runtime: Runtime) -> int:
+    """published → bidding once the registration window ends (a job; idempotent)."""
+    now = runtime.clock.now()
+    closed = 0
+    async with runtime.transaction() as session:
+        due = await session.scalars(
+            select(Tender)
+            .where(Tender.state == State.PUBLISHED, Tender.registration_end <= now)
+            .with_for_update()
+        )
+        for tender in due:
+            tender.state = lifecycle.check(State.PUBLISHED, Action.CLOSE_REGISTRATION, Actor.SYSTEM).value
+            tender.updated_at = now
+            await runtime.audit.append(session, "tender.registration_closed", subject=f"tender:{tender.code}")
+            closed += 1
+    return closed
+
+
+async def tenders_past_deadline(session: AsyncSession, now: datetime) -> list[Tender]:
+    """Tenders still taking bids by state whose deadline has passed: the opening job moves them on.
+
+    The opening transition must call ``bidding.common.lock_tender`` first (the same lock a
+    committing submission takes), then re-check state and deadline.
+    """
+    rows = await session.scalars(
+        select(Tender)
+        .where(Tender.state.in_([State.PUBLISHED, State.BIDDING]), Tender.bid_deadline <= now)
+        .order_by(Tender.bid_deadline)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class TenderFilter:
+    category: str | None = None
+    region: str | None = None
+    state: str | None = None
+    query: str | None = None
+    mine: bool = False
+
+
+async def list_tenders(
+    session: AsyncSession,
+    principal: Principal | None,
+    filters: TenderFilter,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[Tender], int]:
+    if not 1 <= limit <= 100 or offset < 0:
+        raise InvalidInput("limit must be 1..100 and offset >= 0", code="bad_paging")
+    query = select(Tender)
+    if filters.mine and principal is not None and principal.organisation_id is not None:
+        org = principal.organisation_id
+        query = query.where(or_(Tender.tenderer_id == org, Tender.agent_id == org))
+        if Role.SUPERVISOR not in principal.roles and not (principal.roles & {Role.AGENT, Role.TENDERER}):
+            query = query.where(Tender.state != State.DRAFT)
+    elif principal is not None and Role.SUPERVISOR in principal.roles:
+        pass
+    else:
+        query = query.where(Tender.state != State.DRAFT)
+    if filters.category:
+        query = query.where(Tender.category == filters.category)
+    if filters.region:
+        query = query.where(Tender.region_code == filters.region)
+    if filters.state:
+        query = query.where(Tender.state == filters.state)
+    if filters.query:
+        like = f"%{filters.query.strip()}%"
+        query = query.where(Tender.title.like(like) | Tender.code.like(like))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.order_by(Tender.updated_at.desc(), Tender.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+async def bid_count(session: AsyncSession, tender_id: int) -> int:
+    return (
+        await session.scalar(
+            select(func.count()).where(Submission.tender_id == tender_id, Submission.status == "active")
+        )
+        or 0
+    )

@@ -1,0 +1,120 @@
+"""Registration behind the credit gate, logged downloads, and the role matrix of bidding's routes."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from sqlalchemy import func, select
+
+from bidding import registration
+from bidding.models import DocumentDownload
+from core.accounts import principal_of
+from core.clock import ManualClock
+from core.errors import PermissionDenied
+from core.models import User
+from core.roles import Role
+from core.runtime import Runtime
+from tests.bidding.helpers import make_world, published_tender
+from tests.support.factories import bearer, make_user
+from tests.web.test_role_matrix import protected_routes
+
+OURS = (
+    "/api/tenders",
+    "/api/notices",
+    "/api/submissions",
+    "/api/receipts",
+    "/tenders",
+    "/notices",
+    "/bidder",
+    "/agent",
+)
+
+
+@dataclass
+class FakeStanding:
+    index: Decimal
+    barred: bool
+
+
+def fake(index: str, barred: bool = False) -> Any:
+    async def standings(session, kind, keys, day):  # type: ignore[no-untyped-def]
+        assert kind == "bidder"
+        return {key: FakeStanding(Decimal(index), barred) for key in keys}
+
+    return standings
+
+
+async def test_the_credit_gate_decides_through_the_seam(runtime: Runtime, client, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=1)
+    await published_tender(runtime, client, world, min_credit_index="70")
+    bidder = world.bidders[0]
+    async with runtime.transaction() as session:
+        user = await session.scalar(select(User).where(User.username == bidder.username))
+        assert user is not None
+        principal = principal_of(user, 0)
+        with pytest.raises(PermissionDenied) as low:
+            await registration.register(session, runtime, principal, "JLZB-2026-001", standings=fake("65.5"))
+        assert low.value.code == "credit_too_low"
+        with pytest.raises(PermissionDenied) as barred:
+            await registration.register(
+                session, runtime, principal, "JLZB-2026-001", standings=fake("99", True)
+            )
+        assert barred.value.code == "credit_barred"
+        done = await registration.register(session, runtime, principal, "JLZB-2026-001", standings=fake("70"))
+        assert done.credit_index == Decimal("70")
+    # Through the API the real credit module answers: a fresh company stands at 100.
+    response = await client.post("/api/tenders/JLZB-2026-001/registration", headers=bidder.headers)
+    assert response.status_code == 201
+    clock.advance(days=11)
+    other = await client.post("/api/tenders/JLZB-2026-001/registration", headers=world.agent)
+    assert other.status_code == 403
+
+
+async def test_documents_download_only_after_registration_and_every_download_is_logged(
+    runtime: Runtime, client
+) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=1)
+    await client.post(
+        "/api/tenders",
+        json=__import__("tests.bidding.helpers", fromlist=["x"]).tender_body(runtime, world),
+        headers=world.agent,
+    )
+    content = "招标文件正文".encode() * 1000
+    stored = await client.put(
+        "/api/tenders/JLZB-2026-001/documents/招标文件.pdf", content=content, headers=world.agent
+    )
+    assert stored.status_code == 201, stored.text
+    await client.post("/api/tenders/JLZB-2026-001/publish", headers=world.agent)
+    doc = (await client.get("/api/tenders/JLZB-2026-001")).json()["documents"][0]
+    path = f"/api/tenders/JLZB-2026-001/documents/{doc['id']}"
+    bidder = world.bidders[0]
+    assert (await client.get(path, headers=bidder.headers)).json()["error"] == "not_registered"
+    await client.post("/api/tenders/JLZB-2026-001/registration", headers=bidder.headers)
+    got = await client.get(path, headers=bidder.headers)
+    assert (
+        got.status_code == 200 and got.content == content and got.headers["x-content-sha256"] == doc["sha256"]
+    )
+    assert (await client.get(path, headers=world.tenderer)).status_code == 200
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DocumentDownload)) == 2
+
+
+async def test_role_matrix_of_bidding_routes(runtime: Runtime, app: Litestar, client) -> None:  # type: ignore[no-untyped-def]
+    routes = [r for r in protected_routes(app) if r[1].startswith(OURS)]
+    assert len(routes) >= 10
+    tokens = {}
+    for role in Role:
+        name = f"m-{role.value.replace('_', '-')}"
+        await make_user(runtime, name, role)
+        tokens[role] = await bearer(client, name)
+    failures = []
+    for method, path, allowed in routes:
+        if (await client.request(method, path, json={})).status_code != 401:
+            failures.append(f"{method} {path} logged out")
+        for role in set(Role) - set(allowed):
+            response = await client.request(method, path, json={}, headers=tokens[role])
+            if response.status_code != 403:
+                failures.append(f"{method} {path} as {role.value} -> {response.status_code}")
+    assert not failures, failures

@@ -1,0 +1,144 @@
+"""Tenders over the API: two-phase publishing, visibility, amendments, notices and the Atom feed."""
+
+from datetime import timedelta
+
+from core.clock import ManualClock
+from core.runtime import Runtime
+from tests.bidding.helpers import make_world, published_tender, tender_body
+
+
+async def test_draft_is_invisible_until_published_and_retries_make_one_tender(
+    runtime: Runtime, client
+) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=1)
+    body = tender_body(runtime, world)
+    first = await client.post("/api/tenders", json=body, headers=world.agent)
+    again = await client.post("/api/tenders", json=body, headers=world.agent)
+    assert first.status_code == again.status_code == 201
+    assert (await client.get("/api/tenders/JLZB-2026-001")).status_code == 404
+    assert (
+        await client.get("/api/tenders/JLZB-2026-001", headers=world.bidders[0].headers)
+    ).status_code == 404
+    assert (await client.get("/api/tenders/JLZB-2026-001", headers=world.tenderer)).json()["state"] == "draft"
+    assert (await client.get("/api/tenders")).json()["total"] == 0
+    assert (await client.get("/api/tenders", headers=world.supervisor)).json()["total"] == 1
+    public_log = (await client.get("/api/audit/entries?limit=100")).text
+    assert "JLZB-2026-001" not in public_log  # the public log knows nothing of drafts
+    for _ in range(2):
+        done = await client.post("/api/tenders/JLZB-2026-001/publish", headers=world.agent)
+        assert done.status_code == 200 and done.json()["state"] == "published"
+    public = (await client.get("/api/tenders/JLZB-2026-001")).json()
+    assert public["budget"] == "12000000.00" and public["lots"][0]["ceiling_price"] == "11500000.00"
+    assert [n["kind"] for n in public["notices"]] == ["tender"]
+    taken = await client.post("/api/tenders", json=body, headers=world.tenderer)
+    assert taken.status_code == 409
+
+
+async def test_publish_refuses_a_short_notice_period_and_bad_inputs(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=0)
+    now = runtime.clock.now()
+    short = tender_body(runtime, world, bid_deadline=(now + timedelta(days=19)).isoformat())
+    assert (await client.post("/api/tenders", json=short, headers=world.agent)).status_code == 201
+    refused = await client.post("/api/tenders/JLZB-2026-001/publish", headers=world.agent)
+    assert refused.status_code == 422 and refused.json()["error"] == "bad_timeline"
+    assert "20" in refused.json()["detail"]
+    for bad, code in [
+        ({"opening_recipient": "age1notarecipient"}, "bad_opening_recipient"),
+        ({"ceiling_price": "13000000.00"}, "ceiling_above_budget"),
+        ({"category": "lottery"}, "bad_category"),
+        ({"criteria": {"method": "comprehensive", "scored": []}}, "bad_criteria"),
+        ({"budget": "1.234"}, "invalid_input"),
+    ]:
+        response = await client.post(
+            "/api/tenders", json=tender_body(runtime, world, "X-2", **bad), headers=world.agent
+        )
+        assert response.status_code == 422 and response.json()["error"] == code, (bad, response.text)
+
+
+async def test_another_agent_cannot_publish_or_amend(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    from core.roles import Role
+    from tests.bidding.helpers import _org
+    from tests.support.factories import bearer, make_user
+
+    world = await make_world(runtime, client, bidders=0)
+    await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
+    other = await _org(runtime, 3, "agent")
+    await make_user(runtime, "agent2", Role.AGENT, organisation_id=other)
+    stranger = await bearer(client, "agent2")
+    assert (await client.post("/api/tenders/JLZB-2026-001/publish", headers=stranger)).status_code == 404
+    await client.post("/api/tenders/JLZB-2026-001/publish", headers=world.agent)
+    amend = {"title": "变更", "body": "修改工期"}
+    assert (
+        await client.post("/api/tenders/JLZB-2026-001/amendments", json=amend, headers=stranger)
+    ).status_code == 403
+
+
+async def test_late_amendment_moves_the_deadline_and_publishes_a_notice(
+    runtime: Runtime,
+    client,  # type: ignore[no-untyped-def]
+    clock: ManualClock,
+) -> None:
+    world = await make_world(runtime, client, bidders=0)
+    tender = await published_tender(runtime, client, world)
+    clock.advance(days=10)
+    amended = await client.post(
+        "/api/tenders/JLZB-2026-001/amendments",
+        json={"title": "澄清公告", "body": "工程量清单第3项更正"},
+        headers=world.agent,
+    )
+    assert amended.status_code == 201, amended.text
+    new_deadline = amended.json()["timeline"]["bid_deadline"]
+    assert new_deadline > tender["timeline"]["bid_deadline"]
+    assert new_deadline.startswith((clock.now() + timedelta(days=15)).date().isoformat())
+    kinds = [n["kind"] for n in (await client.get("/api/notices")).json()["items"]]
+    assert kinds == ["amendment", "tender"]
+
+
+async def test_notices_page_filter_and_feed(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=0)
+    await published_tender(runtime, client, world, "T-A")
+    await published_tender(runtime, client, world, "T-B", category="goods", region_code="220202")
+    await published_tender(runtime, client, world, "T-C", category="goods")
+    everything = (await client.get("/api/notices?limit=2")).json()
+    assert everything["total"] == 3 and len(everything["items"]) == 2
+    assert (await client.get("/api/notices?limit=2&offset=2")).json()["items"][0]["tender"] == "T-A"
+    assert (await client.get("/api/notices?category=goods")).json()["total"] == 2
+    assert (await client.get("/api/notices?category=goods&region=220202")).json()["total"] == 1
+    assert (await client.get("/api/notices?status=published&kind=tender")).json()["total"] == 3
+    day = runtime.clock.now().date()
+    assert (await client.get(f"/api/notices?since={day + timedelta(days=1)}T00:00:00Z")).json()["total"] == 0
+    assert (await client.get("/api/notices?limit=1000")).status_code == 422
+    assert (await client.get("/api/notices?kind=bogus")).status_code == 422
+    one = (await client.get("/api/notices")).json()["items"][0]
+    detail = (await client.get(f"/api/notices/{one['id']}")).json()
+    assert "投标截止及开标时间" in detail["body"]
+    feed = await client.get("/api/notices/feed.atom")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom+xml")
+    assert feed.text.count("<entry>") == 3 and "http://www.w3.org/2005/Atom" in feed.text
+
+
+async def test_jobs_close_registration_and_find_tenders_past_the_deadline(
+    runtime: Runtime,
+    client,  # type: ignore[no-untyped-def]
+    clock: ManualClock,
+) -> None:
+    from bidding.jobs import close_registrations
+    from bidding.tenders import tenders_past_deadline
+
+    world = await make_world(runtime, client, bidders=0)
+    await published_tender(runtime, client, world)
+    await close_registrations(runtime)
+    assert (await client.get("/api/tenders/JLZB-2026-001")).json()["state"] == "published"
+    clock.advance(days=10)
+    await close_registrations(runtime)
+    await close_registrations(runtime)  # idempotent
+    assert (await client.get("/api/tenders/JLZB-2026-001")).json()["state"] == "bidding"
+    async with runtime.sessions() as session:
+        assert await tenders_past_deadline(session, clock.now()) == []
+        clock.advance(days=11)
+        assert [t.code for t in await tenders_past_deadline(session, clock.now())] == ["JLZB-2026-001"]
+    cancel = await client.post(
+        "/api/tenders/JLZB-2026-001/cancel", json={"reason": "项目取消"}, headers=world.supervisor
+    )
+    assert cancel.status_code == 200 and cancel.json()["state"] == "cancelled"
+    assert (await client.get("/api/notices?kind=termination")).json()["total"] == 1
