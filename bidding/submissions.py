@@ -35,7 +35,7 @@ from bidding.registration import bidder_org, registration_of
 from core.accounts import Principal
 from core.audit import seal
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from core.models import AuditEntry, Organisation
+from core.models import Organisation
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.signing import (
@@ -293,10 +293,7 @@ async def _insert(
         SUBMITTED,
         data={"sealed": seal(sealed_value(manifest), salt), "envelope_sha256": manifest.envelope_sha256},
     )
-    entry = await session.get(AuditEntry, appended.position)
-    assert entry is not None
     size = appended.position + 1
-    proof = await runtime.audit.inclusion_proof(session, appended.position, size)
     receipt = Receipt(
         manifest_sha256=manifest.canonical_hash(),
         submission_id=manifest.submission_id,
@@ -304,11 +301,11 @@ async def _insert(
         audit_index=appended.position,
         audit_size=size,
         audit_root=appended.root.hex(),
-        inclusion_proof=tuple(h.hex() for h in proof),
+        inclusion_proof=tuple(h.hex() for h in appended.proof),
         checkpoint=appended.checkpoint,
     )
     signed_receipt = sign_statement(receipt, runtime.audit.signer.private_key)
-    bundle = make_bundle(signed_receipt, signed, entry.entry, salt)
+    bundle = make_bundle(signed_receipt, signed, appended.entry, salt)
     submission = Submission(
         submission_id=manifest.submission_id,
         tender_id=tender_id,

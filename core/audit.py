@@ -46,9 +46,11 @@ class Appended:
     position: int
     created_at: datetime
     kind: str
+    entry: str  # the canonical JSON that was hashed
     leaf_hash: bytes
     root: bytes
     checkpoint: str
+    proof: list[bytes]  # inclusion proof of this entry in the tree it completes (size position + 1)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,11 @@ class AuditLog:
             }
         )
         leaf = merkle.leaf_hash(entry)
-        frontier = merkle.frontier_append(unpack(packed), position, leaf)
+        before = unpack(packed)
+        # The newest leaf's audit path is the old frontier, nearest subtree first: free to compute here,
+        # so receipts never reread the log.
+        proof = list(reversed(before))
+        frontier = merkle.frontier_append(before, position, leaf)
         root = merkle.frontier_root(frontier)
         checkpoint = self.signer.sign(new_size, root)
         await session.execute(
@@ -169,7 +175,7 @@ class AuditLog:
                 checkpoint=checkpoint,
             )
         )
-        appended = Appended(position, now, kind, leaf, root, checkpoint)
+        appended = Appended(position, now, kind, entry.decode(), leaf, root, checkpoint, proof)
         after_commit(session, CHANNEL, {"position": position, "kind": kind, "time": now.isoformat()})
         return appended
 

@@ -32,6 +32,19 @@ async def test_appends_are_gapless_and_checkpoints_verify(runtime: Runtime) -> N
     assert body["position"] == 6 and body["data"] == {"i": 6} and body["kind"] == "test.event"
 
 
+async def test_each_append_returns_its_own_inclusion_proof(runtime: Runtime) -> None:
+    appended = []
+    async with runtime.transaction() as session:
+        for i in range(13):
+            appended.append(await runtime.audit.append(session, "test.proof", data={"i": i}))
+    async with runtime.sessions() as session:
+        for a in appended:
+            size = a.position + 1
+            assert a.proof == await runtime.audit.inclusion_proof(session, a.position, size)
+            leaf = merkle.leaf_hash(a.entry.encode())
+            assert merkle.verify_inclusion(leaf, a.position, size, a.proof, a.root)
+
+
 async def test_concurrent_appends_never_collide(runtime: Runtime) -> None:
     async def one(i: int) -> None:
         async with runtime.transaction() as session:
