@@ -10,7 +10,7 @@ and append the result to the audit log; this module only decides.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -142,6 +142,16 @@ class Timeline:
     clarification_deadline: datetime
     bid_deadline: datetime
     notice_at: datetime | None = None
+
+
+def registration_from_notice(timeline: Timeline, notice_at: datetime) -> Timeline:
+    """A registration start already past when the notice goes out means "open on publication".
+
+    An agent who fills in 10:00 and publishes at 10:03 wants registration open now, not an error.
+    """
+    if timeline.registration_start >= notice_at:
+        return timeline
+    return replace(timeline, registration_start=notice_at)
 
 
 def timeline_problems(timeline: Timeline, rules: Rules, notice_at: datetime) -> list[str]:

@@ -152,11 +152,13 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
         raise domain_error(LifecycleError("invalid_state", f"tender is {tender.state}"))
     now = runtime.clock.now()
     rules = Rules.from_dict(tender.rules)
+    timeline = lifecycle.registration_from_notice(timeline_of(tender), now)
     try:
         target = lifecycle.check(State.DRAFT, Action.PUBLISH, actor)
-        lifecycle.check_publish(timeline_of(tender), rules, now)
+        lifecycle.check_publish(timeline, rules, now)
     except LifecycleError as exc:
         raise domain_error(exc) from None
+    tender.registration_start = timeline.registration_start
     tender.state = target.value
     tender.notice_at = now
     tender.updated_at = now

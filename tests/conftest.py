@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.pool import NullPool
 
+from core import accounts
 from core.clock import ManualClock
 from core.migrate import upgrade
 from core.runtime import Runtime
@@ -20,6 +22,12 @@ from web.app import create_app
 pytest_plugins = ["tests.support.s3"]
 
 ENGINES = ["sqlite", "postgres"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap Argon2id parameters in-process (tests create many users); real processes keep the defaults."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

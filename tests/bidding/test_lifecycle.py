@@ -16,6 +16,7 @@ from bidding.lifecycle import (
     amended_deadline,
     check,
     check_publish,
+    registration_from_notice,
     registration_open,
     timeline_problems,
 )
@@ -119,3 +120,12 @@ def test_registration_and_bids_follow_the_server_clock() -> None:
     assert accepting_bids(State.BIDDING, t, t.bid_deadline - timedelta(microseconds=1))
     assert not accepting_bids(State.BIDDING, t, t.bid_deadline)
     assert not accepting_bids(State.OPENING, t, NOW)
+
+
+def test_a_registration_start_already_past_at_publication_opens_with_the_notice() -> None:
+    late_publish = NOW + timedelta(minutes=3)  # the agent typed "now", then took three minutes
+    moved = registration_from_notice(timeline(), late_publish)
+    assert moved.registration_start == late_publish and moved.bid_deadline == timeline().bid_deadline
+    assert timeline_problems(moved, Rules(), late_publish) == []
+    future = timeline()
+    assert registration_from_notice(future, NOW - timedelta(days=1)) is future
