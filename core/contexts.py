@@ -19,7 +19,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-CONTEXTS = ("credit", "catalog", "experts", "bidding", "evaluation")
+CONTEXTS = ("credit", "catalog", "experts", "bidding", "evaluation", "publication")
 ROOT = Path(__file__).resolve().parent.parent
 
 

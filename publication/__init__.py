@@ -1,0 +1,1 @@
+"""sunbid publication context: open data (OCDS) and the public change feed."""
