@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
@@ -161,9 +162,7 @@ class FileBlobStore:
             if is_bytes_like(data):
                 await anyio.to_thread.run_sync(sink.write, cast(bytes, data))
             elif is_async_source(data):
-                async with contextlib.aclosing(blocks(cast(AsyncIterable[bytes], data))) as source_blocks:
-                    async for block in source_blocks:
-                        await anyio.to_thread.run_sync(sink.write, block)
+                await _write_overlapped(sink, cast(AsyncIterable[bytes], data))
             else:
                 await anyio.to_thread.run_sync(sink.copy_from, cast(BinaryIO, data))
             await anyio.to_thread.run_sync(sink.commit)
@@ -221,3 +220,26 @@ class FileBlobStore:
                 os.unlink(tmp)
 
         await anyio.to_thread.run_sync(_probe)
+
+
+async def _write_overlapped(sink: _FileSink, data: AsyncIterable[bytes]) -> None:
+    """Hash and write one block in a worker thread while the next block arrives from the source.
+
+    Uploads stream from the network, so overlapping the two roughly doubles what one request can
+    store; at most two blocks are held at once.
+    """
+    in_flight: asyncio.Future[None] | None = None
+    try:
+        async with contextlib.aclosing(blocks(data)) as source_blocks:
+            async for block in source_blocks:
+                if in_flight is not None:
+                    await in_flight
+                in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(sink.write, block))
+        if in_flight is not None:
+            await in_flight
+            in_flight = None
+    finally:
+        if in_flight is not None and not in_flight.done():
+            # Let the running write finish before the caller aborts the temporary file.
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await asyncio.shield(in_flight)
