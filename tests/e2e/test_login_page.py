@@ -72,9 +72,11 @@ async def test_audit_page_shows_the_log_and_new_entries_live(
             await page.goto(f"{server.url}/audit")
             before = await page.locator("#audit-table tbody tr").count()
             assert before > 0
-            size = httpx.get(f"{server.url}/api/audit/checkpoint").json()["size"]
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                size = (await http.get("/api/audit/checkpoint")).json()["size"]
             assert await page.inner_text("#audit-size") == str(size)
-            assert (await page.inner_text("#audit-table tbody tr:first-child td:first-child")) == str(size - 1)
+            newest = await page.inner_text("#audit-table tbody tr:first-child td:first-child")
+            assert newest == str(size - 1)
             await page.wait_for_function("document.getElementById('audit-live') !== null")
             await page.wait_for_timeout(300)  # the socket subscribes right after load
             async with httpx.AsyncClient(base_url=server.url) as http:
