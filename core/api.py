@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy import select
 
 from core import accounts, organisations, regions
+from core import audit as audit_log
 from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, allow, require_principal
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from core.models import AuditEntry, Organisation, User
@@ -345,10 +346,7 @@ class AuditController(Controller):
         after: int = Parameter(default=-1, ge=-1),
         limit: int = Parameter(default=100, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
-        rows = await db.scalars(
-            select(AuditEntry).where(AuditEntry.position > after).order_by(AuditEntry.position).limit(limit)
-        )
-        return [entry_json(e) for e in rows]
+        return [entry_json(e) for e in await audit_log.entries_after(db, after, limit=limit)]
 
     @get("/entries/{position:int}/proof", opt=PUBLIC)
     async def inclusion(

@@ -108,6 +108,16 @@ class AuditSigner:
         )
 
 
+async def entries_after(
+    session: AsyncSession, after: int, *, limit: int, kind: str | None = None
+) -> list[AuditEntry]:
+    """Entries with positions above ``after`` (optionally of one kind), oldest first."""
+    query = select(AuditEntry).where(AuditEntry.position > after)
+    if kind is not None:
+        query = query.where(AuditEntry.kind == kind)
+    return list(await session.scalars(query.order_by(AuditEntry.position).limit(limit)))
+
+
 async def ensure_head(session: AsyncSession) -> None:
     """Create the head row of an empty log (the initial migration does the same)."""
     if await session.get(AuditHead, HEAD_ID) is None:

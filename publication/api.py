@@ -1,0 +1,77 @@
+"""Open data API (public): OCDS releases and records, and the change feed.
+
+GET /api/ocds/releases?ocid=…          release package of one contracting process
+GET /api/ocds/releases?cursor=…&limit=  release package of everything public, in feed order
+                                        (``links.next`` continues; 204 when nothing new yet)
+GET /api/ocds/records/{ocid}           record package with the compiled release
+GET /api/feed?cursor=…&limit=          public changes, oldest first, by an opaque cursor
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery
+
+from core.access import PUBLIC
+from core.errors import DomainError
+from core.runtime import Db, Runtime
+from publication import service
+from publication.config import OcdsConfig
+from publication.packages import dumps
+
+JSON = "application/json"
+
+
+def _config(state: State) -> OcdsConfig:
+    runtime: Runtime = state.runtime
+    config = getattr(state, "ocds_config", None)
+    if not isinstance(config, OcdsConfig):
+        config = OcdsConfig.from_settings(runtime.settings)
+        state.ocds_config = config
+    return config
+
+
+def _json(data: Any, status_code: int = 200) -> Response[bytes]:
+    # our own encoder: money is written as exact JSON numbers, as the OCDS schema wants
+    return Response(dumps(data), media_type=JSON, status_code=status_code)
+
+
+@get("/api/ocds/releases", opt=PUBLIC, tags=["open data"])
+async def releases(
+    state: State,
+    db: Db,
+    ocid: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 50,
+) -> Response[bytes]:
+    """OCDS 1.1 release package: one process (``ocid``) or all public releases paged by ``cursor``."""
+    config = _config(state)
+    if ocid is not None:
+        if cursor is not None:
+            raise DomainError("ocid 与 cursor 只能二选一 (pass either ocid or cursor)", code="bad_query")
+        return _json(await service.release_package_of(db, config, ocid))
+    package = await service.release_page(db, state.runtime, config, cursor, limit)
+    if package is None:
+        return Response(b"", status_code=204)
+    return _json(package)
+
+
+@get("/api/ocds/records/{ocid:str}", opt=PUBLIC, tags=["open data"])
+async def record(state: State, db: Db, ocid: FromPath[str]) -> Response[bytes]:
+    """OCDS 1.1 record package for one contracting process, with its compiled release."""
+    return _json(await service.record_package_of(db, _config(state), ocid))
+
+
+@get("/api/feed", opt=PUBLIC, tags=["open data"])
+async def feed(
+    state: State, db: Db, cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50
+) -> dict[str, Any]:
+    """Public changes, oldest first; pass ``next`` back as ``cursor``. The newest few seconds are
+    held back so that a page never skips or repeats an item while new ones are being written."""
+    return await service.feed_page(db, state.runtime, _config(state), cursor, limit)
+
+
+ROUTE_HANDLERS = [releases, record, feed]
