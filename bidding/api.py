@@ -24,7 +24,7 @@ from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
-from bidding import documents, inputs, registration, submissions, tenders
+from bidding import documents, inputs, opening_api, registration, submissions, tenders
 from bidding import notices as notice_service
 from bidding.common import lots_of, visible_tender
 from bidding.envelope import TooLarge
@@ -385,6 +385,7 @@ ROUTE_HANDLERS = [
     notice_detail,
     server_key,
     bid_count,
+    *opening_api.ROUTE_HANDLERS,
 ]
 
 __all__ = ["ROUTE_HANDLERS", "TooLarge"]

@@ -1,5 +1,9 @@
-"""The bidder's client: `sunbid login`, `sunbid bid seal|submit|withdraw|status|signing-key`,
-and the auditor's offline `sunbid receipt verify`.
+"""The bidder's client: `sunbid login`, `sunbid bid seal|submit|withdraw|status|signing-key|decrypt`,
+the custodian's `sunbid custody reveal`, and the auditor's offline `sunbid receipt verify`.
+
+At the opening, `bid decrypt` fetches the bid's age header, unwraps the 16-byte file key locally with
+the bidder's identity and sends only that key; `custody reveal` opens the custodian's sealed share
+locally and sends only the share. Identities never leave the machine.
 
 Sealing is offline. Submitting first asks the server whether the submission id is already stored,
 so a retry after a network failure never uploads twice and always ends with the same receipt.
@@ -7,6 +11,7 @@ so a retry after a network failure never uploads twice and always ends with the 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -37,7 +42,8 @@ from bidding.client import (
 )
 from bidding.receipts import ReceiptError, verify_bundle
 from bidding.submissions import MANIFEST_HEADER, encode_manifest
-from crypto.age import AgeError, ScryptIdentity, X25519Identity, decrypt, parse_identities
+from crypto.age import AgeError, ScryptIdentity, X25519Identity, decrypt, parse_identities, read_header
+from crypto.age.recipients import unwrap_header
 from crypto.signing import BidManifest, SigningError, public_key_from_text, public_key_to_text
 
 err = Console(stderr=True)
@@ -349,6 +355,53 @@ def status(code: str | None) -> None:
         )
 
 
+@bid.command("decrypt")
+@click.option("--tender", "code", required=True)
+@click.option("--lot", default="1", show_default=True)
+@click.option("--identity", "identity_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False))
+def decrypt_bid(code: str, lot: str, identity_path: str, passphrase_file: str | None) -> None:
+    """Reveal your bid's file key at the opening (unwrapped here; your identity is never sent)."""
+    identity = load_identity(identity_path, passphrase_file)
+    base = f"/api/tenders/{code}/lots/{lot}/opening"
+    with api(load_config(), timeout=600) as http:
+        found = check(with_retries("header", lambda: http.get(f"{base}/header")))
+        try:
+            header = read_header(io.BytesIO(base64.b64decode(found["header"])), armor=False)
+            file_key = unwrap_header(header, [identity])
+        except (AgeError, ValueError) as exc:
+            raise click.ClickException(f"this identity cannot open the bid's header: {exc}") from None
+        done = check(http.post(f"{base}/key", json={"file_key": file_key.hex()}))
+    line = f"{found['submission_id']}: {done['outcome']}"
+    if done.get("price"):
+        line += f" (price {done['price']})"
+    if done.get("reason"):
+        line += f" - {done['reason']}"
+    click.echo(line)
+
+
+@click.command("reveal")
+@click.option("--tender", "code", required=True)
+@click.option("--share", "share_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--identity", "identity_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False))
+def custody_reveal(code: str, share_path: str, identity_path: str, passphrase_file: str | None) -> None:
+    """Open your sealed share here and reveal it to the opening (after the decryption window)."""
+    identity = load_identity(identity_path, passphrase_file)
+    plain = io.BytesIO()
+    try:
+        decrypt(io.BytesIO(Path(share_path).read_bytes()), plain, [identity])
+    except AgeError as exc:
+        raise click.ClickException(f"{share_path}: this identity cannot open the share: {exc}") from None
+    share = plain.getvalue().decode("ascii", "replace").strip()
+    with api(load_config()) as http:
+        done = check(http.post(f"/api/tenders/{code}/opening/shares", json={"share": share}))
+    if done.get("combined"):
+        click.echo(f"opening key combined; {done.get('opened', 0)} bid(s) opened by the custodians")
+    else:
+        click.echo(f"share accepted ({done['have']} of {done['threshold']} needed)")
+
+
 @click.group("receipt")
 def receipt() -> None:
     """Check receipts offline."""
@@ -381,3 +434,8 @@ def register(group: click.Group) -> None:
     group.add_command(login)
     group.add_command(bid)
     group.add_command(receipt)
+    custody = group.commands.get("custody")  # web/cli_crypto's custody init|combine
+    if not isinstance(custody, click.Group):
+        custody = click.Group("custody", help="Key custody for tender openings.")
+        group.add_command(custody)
+    custody.add_command(custody_reveal)

@@ -1,4 +1,5 @@
-"""bidding's background jobs: close registration windows, and sweep abandoned staged uploads."""
+"""bidding's background jobs: close registration windows, open tenders at their deadline and move their
+openings on, and sweep abandoned staged uploads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from bidding import opening
 from bidding.models import StagedUpload, Submission
 from bidding.tenders import close_due_registrations
 from core.runtime import Runtime
@@ -42,7 +44,15 @@ async def sweep(runtime: Runtime) -> None:
     await sweep_staged_uploads(runtime)
 
 
+async def open_tenders(runtime: Runtime) -> None:
+    """Exactly once per tender even when several processes run it: see ``bidding.opening.open_tender``."""
+    await opening.open_due(runtime)
+    await opening.advance(runtime)
+
+
 JOBS = [
+    # Due on every scheduler tick (1 s), so an opening starts within a second of its deadline.
+    Job("bidding.open_tenders", timedelta(milliseconds=500), open_tenders, lease=timedelta(seconds=30)),
     Job("bidding.close_registrations", timedelta(minutes=1), close_registrations),
     Job("bidding.sweep_staged_uploads", timedelta(minutes=10), sweep),
 ]

@@ -170,3 +170,57 @@ class StagedUpload(Base):
 
     blob_key: Mapped[str] = mapped_column(String(512), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Opening(Base):
+    """One lot's opening (开标): its phase, the decryption window and the coefficient draw.
+
+    Created exactly once, by the transaction that moved the tender from bidding to opening.
+    """
+
+    __tablename__ = "bidding_openings"
+    __table_args__ = (UniqueConstraint("lot_id", name="uq_bidding_openings_lot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_lots.id", ondelete="CASCADE"))
+    # awaiting_host | decrypting | custody | confirming | closed | failed
+    phase: Mapped[str] = mapped_column(String(16), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    custody_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    confirm_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Commit–reveal for the benchmark coefficient: the hash is public from the start.
+    coefficient_secret: Mapped[bytes] = mapped_column(LargeBinary(32))
+    coefficient_commit: Mapped[str] = mapped_column(String(64))
+    contributions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    coefficient: Mapped[Decimal | None] = mapped_column(Numeric(8, 4), nullable=True)
+    # Shares custodians revealed; erased as soon as they have been combined.
+    shares: Mapped[list[str]] = mapped_column(JSON, default=list)
+    record: Mapped[str | None] = mapped_column(Text, nullable=True)  # signed opening record (JSON)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OpeningBid(Base):
+    """What the opening made of one sealed bid: its outcome and, once opened, its 唱标 row."""
+
+    __tablename__ = "bidding_opening_bids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("bidding_openings.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("bidding_submissions.id"), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # queued | decrypting | opened | rejected | revoked (撤销) | withdrawn (撤回)
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    wrong_keys: Mapped[int] = mapped_column(Integer, default=0)
+    opened_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # bidder | custodians
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    package_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    package_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    form: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), nullable=True)
+    # confirmed | objected | None
+    confirmation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    objection: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)

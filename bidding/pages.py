@@ -18,7 +18,7 @@ from sqlalchemy import select
 import bidding.i18n
 from bidding import documents, inputs, registration, submissions, tenders
 from bidding import notices as notice_service
-from bidding.common import can_see_draft, lots_of, visible_tender
+from bidding.common import can_see_draft, is_owner, lot_of, lots_of, visible_tender
 from bidding.models import Lot, Registration, Tender
 from core import regions
 from core.access import PUBLIC, allow, current_principal, require_principal
@@ -231,6 +231,25 @@ async def console(request: Request[Any, Any, Any], db: Db) -> Template:
     )
 
 
+@get("/tenders/{code:str}/opening", opt=PUBLIC, include_in_schema=False)
+async def opening_hall(
+    request: Request[Any, Any, Any], db: Db, code: FromPath[str], lot: FromQuery[str] = "1"
+) -> Template:
+    """The opening hall (开标大厅): countdown, progress and the 唱标 table, live over the room socket."""
+    principal = current_principal(request)
+    tender = await visible_tender(db, code, principal)
+    found = await lot_of(db, tender, lot)
+    role = "public"
+    if principal is not None:
+        if is_owner(principal, tender):
+            role = "host"
+        elif Role.BIDDER in principal.roles:
+            role = "bidder"
+        elif Role.SUPERVISOR in principal.roles:
+            role = "supervisor"
+    return page(request, "bidding/opening.html", tender=tender, lot=found, role=role, **_common())
+
+
 ROUTE_HANDLERS = [
     tender_list,
     tender_page,
@@ -241,4 +260,5 @@ ROUTE_HANDLERS = [
     editor,
     editor_save,
     console,
+    opening_hall,
 ]

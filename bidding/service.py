@@ -5,6 +5,7 @@ from __future__ import annotations
 from bidding.common import lock_tender, lots_of, tender_by_code
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.notices import NoticeKind, list_notices, publish_notice
+from bidding.opening import OpenedBid, opened_bids, room_name
 from bidding.receipts import sealed_value, verify_bundle
 from bidding.registration import register
 from bidding.submissions import ACTIVE, SUPERSEDED, WITHDRAWN, submit, tender_submissions, withdraw
@@ -17,6 +18,7 @@ __all__ = [
     "Action",
     "Actor",
     "NoticeKind",
+    "OpenedBid",
     "Rules",
     "State",
     "amend",
@@ -24,9 +26,11 @@ __all__ = [
     "list_notices",
     "lock_tender",
     "lots_of",
+    "opened_bids",
     "publish",
     "publish_notice",
     "register",
+    "room_name",
     "save_draft",
     "sealed_value",
     "submit",
