@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,24 +12,10 @@ from rich.console import Console
 from catalog.service import Actor
 from catalog.transfer import ImportReport, export_csv, export_json, import_catalog, read_csv, read_json
 from core.errors import DomainError
-from core.runtime import Runtime
-from core.settings import Settings
+from core.runtime import Runtime, run_job
 
 err = Console(stderr=True)
 T = TypeVar("T")
-
-
-def _run(job: Callable[[Runtime], Awaitable[T]]) -> T:
-    """One async job on a fresh runtime (as web.cli.run, which catalog may not import: web is above)."""
-
-    async def main() -> T:
-        runtime = Runtime.build(Settings.from_env())
-        try:
-            return await job(runtime)
-        finally:
-            await runtime.close()
-
-    return asyncio.run(main())
 
 
 def _fail(message: str) -> None:
@@ -73,7 +57,7 @@ def register(group: click.Group) -> None:
                     return await import_catalog(session, runtime, Actor.system("cli"), parsed, raw)
 
         try:
-            report = _run(job)
+            report = run_job(job)
         except DomainError as exc:
             _fail(exc.detail)
         click.echo(
@@ -93,7 +77,7 @@ def register(group: click.Group) -> None:
                     return await export_json(session), None
                 return await export_csv(session)
 
-        main_text, bundles_text = _run(job)
+        main_text, bundles_text = run_job(job)
         output.write_text(main_text, encoding="utf-8")
         if bundles_text is not None:
             bundles_path(output).write_text(bundles_text, encoding="utf-8")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
@@ -65,3 +66,19 @@ class Runtime:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+def run_job(job: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run one async job on a fresh runtime and dispose of it afterwards (every CLI command's shape)."""
+
+    async def main() -> T:
+        runtime = Runtime.build(settings or Settings.from_env())
+        try:
+            return await job(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())

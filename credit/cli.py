@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -14,8 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.errors import DomainError
-from core.runtime import Runtime
-from core.settings import Settings
+from core.runtime import Runtime, run_job
 from credit import exchange, rules, snapshots
 from credit.deductions import today
 
@@ -24,15 +22,8 @@ err = Console(stderr=True)
 
 
 def run(job: Callable[[Runtime], Awaitable[T]]) -> T:
-    async def main() -> T:
-        runtime = Runtime.build(Settings.from_env())
-        try:
-            return await job(runtime)
-        finally:
-            await runtime.close()
-
     try:
-        return asyncio.run(main())
+        return run_job(job)
     except DomainError as exc:
         err.print(f"[red]error:[/red] {exc.detail}", soft_wrap=True)
         sys.exit(1)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,8 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from core.errors import DomainError
-from core.runtime import Runtime
-from core.settings import Settings
+from core.runtime import Runtime, run_job
 from experts import registry
 from experts.verify import verify
 
@@ -26,17 +23,6 @@ T = TypeVar("T")
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
     sys.exit(code)
-
-
-def _run(job: Callable[[Runtime], Awaitable[T]]) -> T:
-    async def main() -> T:
-        runtime = Runtime.build(Settings.from_env())
-        try:
-            return await job(runtime)
-        finally:
-            await runtime.close()
-
-    return asyncio.run(main())
 
 
 def register(group: click.Group) -> None:
@@ -55,7 +41,7 @@ def register(group: click.Group) -> None:
                 return await registry.import_csv(session, runtime, text, actor="cli")
 
         try:
-            count = _run(job)
+            count = run_job(job)
         except DomainError as exc:
             _fail(exc.detail)
         click.echo(f"imported {count} experts")
@@ -77,7 +63,7 @@ def register(group: click.Group) -> None:
             return len(made)
 
         try:
-            added = _run(job)
+            added = run_job(job)
         except DomainError as exc:
             _fail(exc.detail)
         click.echo(f"generated {added} experts")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -10,8 +9,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from core.runtime import Runtime
-from core.settings import Settings
+from core.runtime import Runtime, run_job
 from publication import service
 from publication.config import OcdsConfig
 
@@ -28,21 +26,16 @@ def register(group: click.Group) -> None:
     def export_ocds(out: Path) -> None:
         """Write OCDS 1.1 release packages and record packages of every public tender to DIR."""
 
-        async def job() -> dict[str, int]:
-            settings = Settings.from_env()
-            runtime = Runtime.build(settings)
-            try:
-                config = OcdsConfig.from_settings(settings)
-                with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-                    task = bar.add_task("export", total=None)
-                    return await service.export(
-                        runtime, config, out, lambda n, total: bar.update(task, completed=n, total=total)
-                    )
-            finally:
-                await runtime.close()
+        async def job(runtime: Runtime) -> dict[str, int]:
+            config = OcdsConfig.from_settings(runtime.settings)
+            with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+                task = bar.add_task("export", total=None)
+                return await service.export(
+                    runtime, config, out, lambda n, total: bar.update(task, completed=n, total=total)
+                )
 
         try:
-            counts = asyncio.run(job())
+            counts = run_job(job)
         except (OSError, ValueError) as exc:
             err.print(f"[red]error:[/red] {exc}")
             sys.exit(1)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
@@ -16,25 +14,11 @@ from core.contexts import parts
 from core.errors import DomainError
 from core.migrate import upgrade
 from core.roles import Role, parse_roles
-from core.runtime import Runtime
-from core.settings import Settings
+from core.runtime import Runtime, run_job
 from web.cli_crypto import register as register_crypto_commands
 
 T = TypeVar("T")
 err = Console(stderr=True)
-
-
-def run(job: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Run one async job on a fresh runtime and dispose of it afterwards."""
-
-    async def main() -> T:
-        runtime = Runtime.build(settings or Settings.from_env())
-        try:
-            return await job(runtime)
-        finally:
-            await runtime.close()
-
-    return asyncio.run(main())
 
 
 def fail(message: str) -> None:
@@ -79,7 +63,7 @@ def demo(host: str, port: int, seed_only: bool) -> None:
         for context, counts in report.contexts.items():
             click.echo(f"  {context}: " + ", ".join(f"+{n} {what}" for what, n in counts.items()))
 
-    run(job)
+    run_job(job)
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for user in DEMO_USERS:
         click.echo(f"  {user.username:<11} {user.role.value:<11} {user.display_name}")
@@ -101,7 +85,7 @@ def db_upgrade() -> None:
     async def job(runtime: Runtime) -> None:
         await upgrade(runtime.engine)
 
-    run(job)
+    run_job(job)
     click.echo("database is at the latest revision")
 
 
@@ -146,7 +130,7 @@ def user_create(
             return created.id
 
     try:
-        user_id = run(job)
+        user_id = run_job(job)
     except DomainError as exc:
         fail(exc.detail)
     click.echo(f"created user {username} (id {user_id}) with roles {', '.join(sorted(role_set))}")
@@ -178,7 +162,7 @@ def audit_verify() -> None:
             return report.size, f"entry {report.problem.position}: {report.problem.reason}"
         return report.size, None
 
-    size, problem = run(job)
+    size, problem = run_job(job)
     if problem:
         click.echo(f"TAMPERED: {problem}", err=True)
         sys.exit(2)
