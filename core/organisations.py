@@ -37,6 +37,14 @@ class NewOrganisation:
     signing_key: str | None = None
 
 
+def checked_credit_code(raw: str, field: str | None = None) -> str:
+    """The normalised credit code, or a 422 naming the field and what is wrong with the code."""
+    try:
+        return validate_credit_code(raw)
+    except InvalidCreditCode as exc:
+        raise InvalidInput(f"{field}: {exc}" if field else str(exc), code="bad_credit_code") from exc
+
+
 def validate_signing_key(text: str) -> str:
     """An Ed25519 public key as ``ed25519:<base64 of 32 bytes>``."""
     text = text.strip()
@@ -56,10 +64,7 @@ def validate_signing_key(text: str) -> str:
 async def register_organisation(
     session: AsyncSession, clock: Clock, audit: AuditLog, new: NewOrganisation, *, actor: str | None = None
 ) -> Organisation:
-    try:
-        code = validate_credit_code(new.credit_code)
-    except InvalidCreditCode as exc:
-        raise InvalidInput(str(exc), code="bad_credit_code") from exc
+    code = checked_credit_code(new.credit_code)
     try:
         kind = OrgKind(new.kind)
     except ValueError as exc:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from core.credit_code import InvalidCreditCode, validate_credit_code
 from core.errors import InvalidInput
+from core.organisations import checked_credit_code
 
 
 class SubjectKind(StrEnum):
@@ -57,10 +57,7 @@ def parse_kind(kind: SubjectKind | str) -> SubjectKind:
 def normalise_key(kind: SubjectKind | str, key: str) -> str:
     """The canonical key: a checked credit code for companies, a bounded code for experts."""
     if parse_kind(kind) in COMPANY_KINDS:
-        try:
-            return validate_credit_code(key)
-        except InvalidCreditCode as exc:
-            raise InvalidInput(str(exc), code="bad_credit_code") from exc
+        return checked_credit_code(key)
     key = key.strip()
     if not _EXPERT_KEY.match(key):
         raise InvalidInput(

@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.credit_code import InvalidCreditCode, validate_credit_code
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Region
-from core.organisations import validate_signing_key
+from core.organisations import checked_credit_code, validate_signing_key
 from core.regions import JILIN_CITY, upsert_regions
 from core.runtime import Runtime
 from experts import generate as gen
@@ -58,13 +57,6 @@ class ExpertInput:
     code: str | None = None
 
 
-def _credit(code: str, what: str) -> str:
-    try:
-        return validate_credit_code(code)
-    except InvalidCreditCode as exc:
-        raise InvalidInput(f"{what}: {exc}", code="bad_credit_code") from exc
-
-
 def validate_input(inp: ExpertInput, counties: set[str], today: date) -> ExpertInput:
     """The input with every field checked and normalised; InvalidInput names the field."""
     name = inp.name.strip()
@@ -87,13 +79,13 @@ def validate_input(inp: ExpertInput, counties: set[str], today: date) -> ExpertI
         id_number=validate_id_number(inp.id_number, today=today),
         phone=phone,
         county=inp.county.strip(),
-        employer_code=_credit(inp.employer_code, "employer_code"),
+        employer_code=checked_credit_code(inp.employer_code, "employer_code"),
         employer_name=inp.employer_name.strip(),
         title=inp.title.strip(),
         specialties=codes,
         status=inp.status,
         public_key=validate_signing_key(inp.public_key) if inp.public_key else None,
-        avoid=sorted({_credit(c, "avoid") for c in inp.avoid if c.strip()}),
+        avoid=sorted({checked_credit_code(c, "avoid") for c in inp.avoid if c.strip()}),
         code=inp.code,
     )
 

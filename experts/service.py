@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
 from core.audit import seal
-from core.credit_code import InvalidCreditCode, validate_credit_code
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from core.organisations import checked_credit_code
 from core.pubsub import after_commit
 from core.roles import Role
 from core.runtime import Runtime
@@ -75,13 +75,6 @@ def _actor(actor: Principal | str | None) -> str | None:
     return f"user:{actor.user_id}" if isinstance(actor, Principal) else actor
 
 
-def _code(raw: str, field: str) -> str:
-    try:
-        return validate_credit_code(raw)
-    except InvalidCreditCode as exc:
-        raise InvalidInput(f"{field}: {exc}", code="bad_credit_code") from exc
-
-
 async def get_draw(session: AsyncSession, draw_id: int) -> Draw:
     found = await session.get(Draw, draw_id)
     if found is None:
@@ -125,10 +118,10 @@ async def create_draw_request(
             f"counties: 未知的区县代码 {', '.join(unknown)} (unknown county)", code="unknown_region"
         )
     tender = Tender(
-        _code(tender.tenderer_code, "tenderer_code"),
+        checked_credit_code(tender.tenderer_code, "tenderer_code"),
         tender.tenderer_county,
-        _code(tender.agent_code, "agent_code") if tender.agent_code else None,
-        tuple(_code(c, "bidder_codes") for c in tender.bidder_codes),
+        checked_credit_code(tender.agent_code, "agent_code") if tender.agent_code else None,
+        tuple(checked_credit_code(c, "bidder_codes") for c in tender.bidder_codes),
         tender.evaluation_date,
     )
     rules = Rules(
