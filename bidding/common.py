@@ -21,7 +21,7 @@ SUBMISSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{7,63}$")
 
 
 def actor_of(principal: Principal | None) -> str:
-    return f"user:{principal.user_id}" if principal else "system"
+    return principal.actor if principal else "system"
 
 
 def domain_error(exc: LifecycleError) -> DomainError:

@@ -265,7 +265,7 @@ async def start(session: AsyncSession, runtime: Runtime, principal: Principal, c
         await runtime.audit.append(
             session,
             "opening.bids_listed",
-            actor=f"user:{principal.user_id}",
+            actor=principal.actor,
             subject=f"tender:{tender.code}/lot:{lot.number}",
             data={"bids": listed, "window_ends_at": window_end.isoformat()},
         )
@@ -634,7 +634,7 @@ async def reveal_key(
         async with runtime.transaction() as session:
             await session.execute(update(OpeningBid).where(OpeningBid.id == bid_id).values(outcome=QUEUED))
         raise
-    await _record_opened(runtime, bid_id, result, file_key, "bidder", f"user:{principal.user_id}")
+    await _record_opened(runtime, bid_id, result, file_key, "bidder", principal.actor)
     async with runtime.sessions() as session:
         done = await session.get(OpeningBid, bid_id)
         assert done is not None
@@ -713,7 +713,7 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
         await runtime.audit.append(
             session,
             "custody.share_revealed",
-            actor=f"user:{principal.user_id}",
+            actor=principal.actor,
             subject=f"tender:{tender.code}",
             data={"index": share.index, "have": len(have), "threshold": threshold},
         )
@@ -1043,7 +1043,7 @@ async def object_to(
     await runtime.audit.append(
         session,
         "opening.objection",
-        actor=f"user:{principal.user_id}",
+        actor=principal.actor,
         subject=f"tender:{tender.code}/lot:{lot.number}",
         data={"bidder": org.name, "reason": reason},
     )
@@ -1088,7 +1088,7 @@ async def answer(
     await runtime.audit.append(
         session,
         "opening.answer",
-        actor=f"user:{principal.user_id}",
+        actor=principal.actor,
         subject=f"tender:{tender.code}/lot:{lot.number}",
         data={"submission_id": submission_id, "answer": text},
     )

@@ -40,7 +40,7 @@ class Actor:
 
     @classmethod
     def of(cls, principal: Principal) -> Actor:
-        return cls(f"user:{principal.user_id}", principal.roles, principal.user_id)
+        return cls(principal.actor, principal.roles, principal.user_id)
 
     @classmethod
     def system(cls, name: str) -> Actor:

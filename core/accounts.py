@@ -38,6 +38,11 @@ class Principal:
     organisation_id: int | None
     token_id: int
 
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"user:{self.user_id}"
+
     def has_any(self, roles: frozenset[Role] | set[Role]) -> bool:
         return bool(self.roles & roles)
 

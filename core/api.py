@@ -206,7 +206,7 @@ class UserController(Controller):
             display_name=data.display_name,
             roles=roles,
             organisation_id=data.organisation_id,
-            actor=f"user:{require_principal(request).user_id}",
+            actor=require_principal(request).actor,
         )
         return user_json(user)
 
@@ -260,7 +260,7 @@ class OrganisationController(Controller):
             runtime.clock,
             runtime.audit,
             data,
-            actor=f"user:{principal.user_id}",
+            actor=principal.actor,
         )
         if not staff:
             user = await db.get(User, principal.user_id)
@@ -285,7 +285,7 @@ class OrganisationController(Controller):
         if not principal.roles & {Role.ADMIN, Role.SUPERVISOR} and principal.organisation_id != org_id:
             raise PermissionDenied("只能为本单位登记签名公钥 (only for your own company)")
         org = await organisations.set_signing_key(
-            db, state.runtime.audit, org_id, data.signing_key, actor=f"user:{principal.user_id}"
+            db, state.runtime.audit, org_id, data.signing_key, actor=principal.actor
         )
         return org_json(org)
 

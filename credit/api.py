@@ -79,7 +79,7 @@ class LinkBody:
 
 
 def actor_of(request: Request[Any, Any, Any]) -> str:
-    return f"user:{require_principal(request).user_id}"
+    return require_principal(request).actor
 
 
 async def subject_page_data(db: Db, kind: str, key: str, day: date) -> dict[str, Any]:

@@ -106,7 +106,7 @@ async def file_appeal(
     await runtime.audit.append(
         session,
         "credit.appeal_filed",
-        actor=f"user:{principal.user_id}",
+        actor=principal.actor,
         subject=f"{deduction.subject_kind}:{deduction.subject_key}",
         data={"appeal": appeal.id, "uid": deduction.uid},
     )

@@ -142,14 +142,14 @@ class PoolController(Controller):
         self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[registry.ExpertInput]
     ) -> dict[str, Any]:
         runtime: Runtime = state.runtime
-        actor = f"user:{require_principal(request).user_id}"
+        actor = require_principal(request).actor
         expert = await registry.register_expert(db, runtime, data, actor=actor)
         return registry.profile_json(expert, supervisor=_is_supervisor(request))
 
     @post("/import", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201)
     async def import_pool(self, request: Request[Any, Any, Any], state: State, db: Db) -> dict[str, int]:
         text = (await request.body()).decode("utf-8", errors="replace")
-        actor = f"user:{require_principal(request).user_id}"
+        actor = require_principal(request).actor
         return {"imported": await registry.import_csv(db, state.runtime, text, actor=actor)}
 
     @get("/{code:str}", opt=allow(Role.SUPERVISOR, Role.ADMIN))
@@ -165,7 +165,7 @@ class PoolController(Controller):
         code: FromPath[str],
         data: JSONBody[StatusBody],
     ) -> dict[str, Any]:
-        actor = f"user:{require_principal(request).user_id}"
+        actor = require_principal(request).actor
         expert = await registry.set_status(
             db, state.runtime, code, data.status, reason=data.reason, actor=actor
         )
@@ -189,9 +189,7 @@ class MeController(Controller):
     ) -> dict[str, Any]:
         principal = require_principal(request)
         expert = await registry.expert_for_user(db, principal.user_id)
-        expert = await registry.update_profile(
-            db, state.runtime, expert, data, actor=f"user:{principal.user_id}"
-        )
+        expert = await registry.update_profile(db, state.runtime, expert, data, actor=principal.actor)
         return registry.profile_json(expert, supervisor=False, own=True)
 
     @post("/leave", opt=EXPERT, status_code=201)
@@ -201,7 +199,7 @@ class MeController(Controller):
         principal = require_principal(request)
         expert = await registry.expert_for_user(db, principal.user_id)
         await registry.add_leave(
-            db, state.runtime, expert, data.start, data.end, data.reason, actor=f"user:{principal.user_id}"
+            db, state.runtime, expert, data.start, data.end, data.reason, actor=principal.actor
         )
         return registry.profile_json(expert, supervisor=False, own=True)
 
@@ -211,7 +209,7 @@ class MeController(Controller):
     ) -> None:
         principal = require_principal(request)
         expert = await registry.expert_for_user(db, principal.user_id)
-        await registry.remove_leave(db, state.runtime, expert, leave_id, actor=f"user:{principal.user_id}")
+        await registry.remove_leave(db, state.runtime, expert, leave_id, actor=principal.actor)
 
     @get("/invitations", opt=EXPERT)
     async def invitations(self, request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:

@@ -72,7 +72,7 @@ def channel_for_draw(draw_id: int) -> str:
 
 
 def _actor(actor: Principal | str | None) -> str | None:
-    return f"user:{actor.user_id}" if isinstance(actor, Principal) else actor
+    return actor.actor if isinstance(actor, Principal) else actor
 
 
 async def get_draw(session: AsyncSession, draw_id: int) -> Draw:
@@ -436,7 +436,7 @@ async def respond(
     if invitation is None or invitation.expert.user_id != actor.user_id:
         raise NotFound(f"邀请 {invitation_id} 不存在 (no such invitation)", code="unknown_invitation")
     return await record_response(
-        session, runtime, invitation_id, accept=accept, reason=reason, actor=f"user:{actor.user_id}"
+        session, runtime, invitation_id, accept=accept, reason=reason, actor=actor.actor
     )
 
 
