@@ -16,7 +16,8 @@ server → client
 client → server
     {"type": "resume", "after": n}    resend everything after n (the client saw a gap)
     {"type": "ping"}                  answered with {"type": "pong", "server_time": ISO}
-    anything else                     handed to the room's own handler (``on_message``)
+    anything else                     handed to the room's own handler (``on_message``), whose
+                                      answer, if any, is sent back to this client
 
 Audiences: "public" (everyone, including anonymous observers), "role:<role>", "org:<id>", "user:<id>".
 """
@@ -25,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from litestar import WebSocket
@@ -47,7 +50,8 @@ if TYPE_CHECKING:
     from core.runtime import Runtime
 
 PUBLIC = "public"
-SWEEP_SECONDS = 10.0  # an idle socket re-reads the database this often, in case news was lost
+# A socket that heard nothing for 1–2× this long re-reads the database, in case news was lost.
+SWEEP_SECONDS = 10.0
 BATCH = 500
 
 
@@ -106,6 +110,24 @@ async def _next_seq(session: AsyncSession, room: str) -> int:
         return int((await session.execute(bump)).scalar_one())
 
 
+async def lock(session: AsyncSession, room: str) -> int:
+    """Hold the room's head row until this transaction ends and return the last seq.
+
+    A room whose events must be checked against its state before they are stored (the evaluation
+    room) locks first, reads and checks, then appends: no other event can slip in between.
+    """
+    touch = update(RoomHead).where(RoomHead.room == room).values(seq=RoomHead.seq).returning(RoomHead.seq)
+    seq = (await session.execute(touch)).scalar_one_or_none()
+    if seq is not None:
+        return int(seq)
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(RoomHead).values(room=room, seq=0))
+        return 0
+    except IntegrityError:  # created meanwhile: queue behind its creator
+        return int((await session.execute(touch)).scalar_one())
+
+
 async def head(session: AsyncSession, room: str) -> int:
     return int(await session.scalar(select(RoomHead.seq).where(RoomHead.room == room)) or 0)
 
@@ -126,7 +148,8 @@ def frame(viewer: Viewer, seq: int, kind: str, at: str, audience: str, data: Any
     return {"type": "event", "seq": seq, "kind": kind, "at": at, "data": data}
 
 
-OnMessage = Callable[[dict[str, Any]], Awaitable[None]]
+# A room's own handler; what it returns (if anything) is sent back to this client, in frame order.
+OnMessage = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
 class RoomConnection:
@@ -141,6 +164,7 @@ class RoomConnection:
         self.viewer = viewer
         self.sent = max(0, after)
         self.lock = asyncio.Lock()  # the pump and the reader both send; keep frames in order
+        self.heard = asyncio.get_running_loop().time()  # when news last came (or the database was read)
 
     async def catch_up(self) -> None:
         """Send what the database has after ``sent`` (caller holds the lock)."""
@@ -163,6 +187,7 @@ class RoomConnection:
                 return
 
     async def news(self, message: dict[str, Any]) -> None:
+        self.heard = asyncio.get_running_loop().time()
         async with self.lock:
             seq = int(message["seq"])
             if seq <= self.sent:
@@ -183,6 +208,21 @@ class RoomConnection:
     async def sweep(self) -> None:
         async with self.lock:
             await self.catch_up()
+        self.heard = asyncio.get_running_loop().time()
+
+    async def sweep_when_idle(self) -> None:
+        """Re-read the database once no news came for a while (the last message may have been lost).
+
+        A busy room needs no sweep (the next message reveals a gap), so sockets do not all read the
+        database every few seconds; the random extra wait spreads the sockets' reads over time.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = loop.time() - self.heard
+            if idle < SWEEP_SECONDS:
+                await asyncio.sleep(SWEEP_SECONDS - idle + random.uniform(0, SWEEP_SECONDS))
+                continue
+            await self.sweep()
 
 
 async def serve(
@@ -209,14 +249,9 @@ async def serve(
 
         async def pump() -> None:
             async for raw in subscriber.iter_events():
-                await connection.news(json.loads(raw))
+                await connection.news(_news(raw))
 
-        async def sweeper() -> None:
-            while True:
-                await asyncio.sleep(SWEEP_SECONDS)
-                await connection.sweep()
-
-        tasks = [asyncio.create_task(pump()), asyncio.create_task(sweeper())]
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(connection.sweep_when_idle())]
         try:
             while True:
                 message = _parse(await socket.receive_text())
@@ -234,7 +269,9 @@ async def serve(
                     pong = {"type": "pong", "server_time": runtime.clock.now().isoformat()}
                     await _send_locked(connection, pong)
                 elif on_message is not None:
-                    await on_message(message)
+                    reply = await on_message(message)
+                    if reply is not None:
+                        await _send_locked(connection, reply)
         except WebSocketDisconnect:
             pass
         finally:
@@ -243,6 +280,13 @@ async def serve(
             for task in tasks:
                 with suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+@lru_cache(maxsize=64)
+def _news(raw: bytes | str) -> dict[str, Any]:
+    """A pub/sub message, decoded once for all of this process's sockets in the room (read only)."""
+    message: dict[str, Any] = json.loads(raw)
+    return message
 
 
 def _parse(text: str) -> dict[str, Any] | None:
