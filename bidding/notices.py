@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from xml.sax.saxutils import escape
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.models import Notice, Tender
 from core.errors import InvalidInput, NotFound
 from core.runtime import Runtime
+from crypto.signing import canonical_json
 
 
 class NoticeKind(StrEnum):
@@ -39,14 +41,25 @@ MAX_PAGE = 100
 
 
 async def publish_notice(
-    session: AsyncSession, runtime: Runtime, tender: Tender, kind: NoticeKind, title: str, body: str
+    session: AsyncSession,
+    runtime: Runtime,
+    tender: Tender,
+    kind: NoticeKind,
+    title: str,
+    body: str,
+    *,
+    data: dict[str, Any] | None = None,
 ) -> Notice:
-    """Publish a notice now; the audit entry carries its digest so the text can never change quietly."""
+    """Publish a notice now; the audit entry carries the digest of its text (and of its structured
+    data, if any) so neither can ever change quietly."""
+    digests = {"sha256": hashlib.sha256(body.encode()).hexdigest()}
+    if data is not None:
+        digests["data_sha256"] = hashlib.sha256(canonical_json(data)).hexdigest()
     entry = await runtime.audit.append(
         session,
         "notice.published",
         subject=f"tender:{tender.code}",
-        data={"kind": kind.value, "title": title, "sha256": hashlib.sha256(body.encode()).hexdigest()},
+        data={"kind": kind.value, "title": title, **digests},
     )
     notice = Notice(
         tender_id=tender.id,
@@ -57,6 +70,7 @@ async def publish_notice(
         region_code=tender.region_code,
         published_at=entry.created_at,
         audit_position=entry.position,
+        data=data,
     )
     session.add(notice)
     await session.flush()

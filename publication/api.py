@@ -5,27 +5,29 @@ GET /api/ocds/releases?cursor=…&limit=  release package of everything public, 
                                         (``links.next`` continues; 204 when nothing new yet)
 GET /api/ocds/records/{ocid}           record package with the compiled release
 GET /api/feed?cursor=…&limit=          public changes, oldest first, by an opaque cursor
+GET /api/statistics?format=json|csv    the trading statistics of the /statistics page
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from core.access import PUBLIC
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
+from core.i18n import language_of
 from core.runtime import Db, Runtime
-from publication import service
+from publication import service, stats
 from publication.config import OcdsConfig
 from publication.packages import dumps
 
 JSON = "application/json"
 
 
-def _config(state: State) -> OcdsConfig:
+def config_of(state: State) -> OcdsConfig:
     runtime: Runtime = state.runtime
     config = getattr(state, "ocds_config", None)
     if not isinstance(config, OcdsConfig):
@@ -48,7 +50,7 @@ async def releases(
     limit: FromQuery[int] = 50,
 ) -> Response[bytes]:
     """OCDS 1.1 release package: one process (``ocid``) or all public releases paged by ``cursor``."""
-    config = _config(state)
+    config = config_of(state)
     if ocid is not None:
         if cursor is not None:
             raise DomainError("ocid 与 cursor 只能二选一 (pass either ocid or cursor)", code="bad_query")
@@ -62,7 +64,7 @@ async def releases(
 @get("/api/ocds/records/{ocid:str}", opt=PUBLIC, tags=["open data"])
 async def record(state: State, db: Db, ocid: FromPath[str]) -> Response[bytes]:
     """OCDS 1.1 record package for one contracting process, with its compiled release."""
-    return _json(await service.record_package_of(db, _config(state), ocid))
+    return _json(await service.record_package_of(db, config_of(state), ocid))
 
 
 @get("/api/feed", opt=PUBLIC, tags=["open data"])
@@ -71,7 +73,38 @@ async def feed(
 ) -> dict[str, Any]:
     """Public changes, oldest first; pass ``next`` back as ``cursor``. The newest few seconds are
     held back so that a page never skips or repeats an item while new ones are being written."""
-    return await service.feed_page(db, state.runtime, _config(state), cursor, limit)
+    return await service.feed_page(db, state.runtime, config_of(state), cursor, limit)
 
 
-ROUTE_HANDLERS = [releases, record, feed]
+@get("/api/statistics", opt=PUBLIC, tags=["open data"])
+async def statistics(
+    request: Request[Any, Any, Any],
+    db: Db,
+    output: Annotated[str, QueryParameter(name="format")] = "json",
+) -> Response[bytes]:
+    """Trading statistics (the /statistics page's figures): total, by month, category and region.
+    ``format=csv`` for a spreadsheet; labels in Chinese, or English with ``lang=en``."""
+    if output not in ("json", "csv"):
+        raise InvalidInput("format 须为 json 或 csv (format must be json or csv)", code="bad_format")
+    figures, labels = await service.trading_statistics(db, language_of(request))
+    if output == "csv":
+        # a byte-order mark so that spreadsheet programs read the Chinese labels as UTF-8
+        body = ("\ufeff" + stats.to_csv(figures, labels)).encode()
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="sunbid-statistics.csv"'},
+        )
+    return _json({"definitions": DEFINITIONS, **stats.to_json(figures, labels)})
+
+
+DEFINITIONS = {
+    "savings": "awarded_budget - award_amount, over awarded lots only",
+    "savings_rate": "savings / awarded_budget (a fraction; null when awarded_budget is 0)",
+    "avg_bidders": "distinct bidders in the opening records / tenders with an opening record",
+    "month": "the month (Asia/Shanghai) the tender notice was published",
+    "currency": "CNY",
+}
+
+
+ROUTE_HANDLERS = [releases, record, feed, statistics]

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
 from core.runtime import Runtime
-from publication import ocds, packages, sources
+from publication import ocds, packages, sources, stats
 from publication.config import OcdsConfig
 from publication.feed import BadCursor, Cursor, check_limit, ready_prefix
 from publication.ocds import NoticeFacts, TenderFacts
@@ -244,3 +244,18 @@ async def export(
         records = packages.record_package(config, all_records, f"{config.base_url}/api/ocds/records")
         (out / "records.json").write_bytes(packages.dumps(records, indent=1))
     return {"records": len(all_records), "releases": len(all_releases)}
+
+
+async def trading_statistics(
+    session: AsyncSession, lang: str = "zh"
+) -> tuple[stats.Statistics, dict[str, dict[str, str]]]:
+    """The trading statistics of everything public, with display labels (``lang``: zh or en)."""
+    index = 0 if lang == "zh" else 1
+    categories = sources.category_names()
+    result = stats.compute(await sources.stat_facts(session), category_order=list(categories))
+    labels = {
+        "total": {"total": ("合计", "Total")[index]},
+        "category": {code: names[index] for code, names in categories.items()},
+        "region": {code: names[index] for code, names in (await sources.region_names(session)).items()},
+    }
+    return result, labels

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -17,13 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
 from bidding.documents import documents_of
-from bidding.notices import notices_of
+from bidding.inputs import CATEGORIES
+from bidding.notices import NoticeFilter, notices_of
+from bidding.tenders import TenderFilter, list_tenders
 from core.audit import entries_after
-from core.clock import as_utc
+from core.clock import as_utc, local
 from core.errors import NotFound
 from core.models import AuditEntry
 from core.organisations import get_organisation
-from core.regions import get_region
+from core.regions import get_region, list_regions
+from publication import entries
 from publication.ocds import (
     DocumentFacts,
     LotFacts,
@@ -32,6 +36,7 @@ from publication.ocds import (
     TenderFacts,
     payload_from_body,
 )
+from publication.stats import Award, TenderStat
 
 if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from its tables
     from bidding.models import Notice, Tender
@@ -139,10 +144,10 @@ async def tender_facts(session: AsyncSession, tender: Tender) -> TenderFacts:
 
 
 def notice_facts(notice: Notice) -> NoticeFacts:
-    # Structured content: a ``data`` dict stored with the notice, if bidding adds one (shapes in
-    # publication/ocds.py), else what a signed body says (the opening record); text notices have none.
-    payload = getattr(notice, "data", None)
-    if not isinstance(payload, dict):
+    # Structured content: the ``data`` stored with the notice (shapes in publication/ocds.py), else
+    # what a signed body says (the opening record); text notices have none.
+    payload = notice.data
+    if payload is None:
         payload = payload_from_body(notice.kind, notice.body)
     return NoticeFacts(
         id=notice.id,
@@ -157,3 +162,103 @@ def notice_facts(notice: Notice) -> NoticeFacts:
 
 async def tender_notices(session: AsyncSession, tender: Tender) -> list[NoticeFacts]:
     return [notice_facts(n) for n in await notices_of(session, tender.id)]
+
+
+# --- the portal: award announcements and trading statistics ---------------------------------------
+
+PAGE = 100  # bidding's largest page
+
+
+async def award_notices(
+    session: AsyncSession,
+    *,
+    category: str | None = None,
+    region: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[tuple[Notice, Tender]], int]:
+    """Published award notices (中标结果公告), newest first, with their tenders."""
+    filters = NoticeFilter(category=category, region=region, kind="award", since=since, until=until)
+    return await bidding.list_notices(session, filters, limit=limit, offset=offset)
+
+
+async def _every_notice(session: AsyncSession, kind: str) -> list[tuple[Notice, Tender]]:
+    out: list[tuple[Notice, Tender]] = []
+    while True:
+        rows, total = await bidding.list_notices(
+            session, NoticeFilter(kind=kind), limit=PAGE, offset=len(out)
+        )
+        out.extend(rows)
+        if not rows or len(out) >= total:
+            return out
+
+
+async def _public_tenders(session: AsyncSession) -> list[Tender]:
+    """Every tender the public may see (``list_tenders`` hides drafts from a caller without a login)."""
+    found: dict[int, Tender] = {}
+    offset = 0
+    while True:
+        rows, total = await list_tenders(session, None, TenderFilter(), limit=PAGE, offset=offset)
+        found.update((t.id, t) for t in rows if t.state != bidding.State.DRAFT)
+        offset += len(rows)
+        if not rows or offset >= total:
+            return sorted(found.values(), key=lambda t: t.id)
+
+
+async def lot_budgets(session: AsyncSession, tender: Tender) -> dict[str, Decimal]:
+    return {lot.number: lot.budget for lot in await bidding.lots_of(session, tender.id)}
+
+
+def month_of(moment: datetime) -> str:
+    return local(moment).strftime("%Y-%m")
+
+
+async def stat_facts(session: AsyncSession) -> list[TenderStat]:
+    """One ``TenderStat`` per public tender, from its budget, its award notices and opening records.
+
+    A later award notice for a lot replaces an earlier one (a corrected result); the bidders of a
+    tender are the distinct credit codes named in its opening records, whatever each bid's outcome
+    (records that name no bidder do not count).
+    """
+    awards: dict[int, dict[str, list[Award]]] = {}
+    for notice, tender in sorted(
+        await _every_notice(session, "award"), key=lambda row: (row[0].published_at, row[0].id)
+    ):
+        by_lot: dict[str, list[Award]] = {}
+        for row in entries.awards(notice_facts(notice).payload):
+            if row.price is not None:
+                by_lot.setdefault(row.lot, []).append(Award(row.lot, row.price))
+        awards.setdefault(tender.id, {}).update(by_lot)
+    bidders: dict[int, set[str]] = {}
+    for notice, tender in await _every_notice(session, "opening_record"):
+        codes = {bid.bidder.credit_code for bid in entries.bids(notice_facts(notice).payload)}
+        if codes:  # a record without structured bids (text only) says nothing countable
+            bidders.setdefault(tender.id, set()).update(codes)
+    facts = []
+    for tender in await _public_tenders(session):
+        won = [award for rows in awards.get(tender.id, {}).values() for award in rows]
+        facts.append(
+            TenderStat(
+                code=tender.code,
+                month=month_of(tender.notice_at or tender.created_at),
+                category=tender.category,
+                region=tender.region_code,
+                budget=tender.budget,
+                lot_budgets=await lot_budgets(session, tender) if won else {},
+                awards=tuple(won),
+                bidders=len(bidders[tender.id]) if tender.id in bidders else None,
+            )
+        )
+    return facts
+
+
+def category_names() -> dict[str, tuple[str, str]]:
+    """Trading categories in their display order: code → (zh, en)."""
+    return dict(CATEGORIES)
+
+
+async def region_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
+    """Regions by code: code → (zh, en)."""
+    return {r.code: (r.name, r.name_en or r.name) for r in await list_regions(session)}

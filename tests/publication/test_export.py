@@ -35,7 +35,7 @@ async def test_export_of_the_demo_writes_valid_release_and_record_packages(
     files = sorted(out.rglob("*.json"))
     assert len(files) == 2 + 2 * 10  # one release and one record package per public tender, plus all-in-one
     tags: set[str] = set()
-    text = ""
+    text = before_opening = ""
     for path in files:
         package = json.loads(path.read_text("utf-8"))
         assert_valid(package)
@@ -43,15 +43,18 @@ async def test_export_of_the_demo_writes_valid_release_and_record_packages(
         for release in package.get("releases", []):
             tags.update(release["tag"])
             assert release["ocid"].startswith("ocds-jl0001-JLGGZY-2026-")
+            if release["tag"] in (["tender"], ["tenderAmendment"], ["tenderCancellation"]):
+                before_opening += json.dumps(release, ensure_ascii=False)
     # the demo's notices: tender, opening record, candidates, award, failure, termination
     assert tags == {"tender", "tenderUpdate", "award", "tenderCancellation"}
     everything = json.loads((out / "records.json").read_text("utf-8"))
     statuses = {r["compiledRelease"]["tender"]["status"] for r in everything["records"]}
     assert statuses == {"active", "complete", "unsuccessful", "cancelled"}
     assert "JLGGZY-2026-011" not in text  # the draft
+    assert any(org.name in text for org in DEMO_ORGS if org.kind == OrgKind.BIDDER)  # named once opened
     for org in DEMO_ORGS:
         if org.kind == OrgKind.BIDDER:
-            assert org.name not in text  # no bidder appears before an opening record names it
+            assert org.name not in before_opening  # no bidder appears before an opening record names it
         else:
             assert org.legal_representative not in text
 

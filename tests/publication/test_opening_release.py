@@ -75,6 +75,12 @@ async def test_an_opening_record_publishes_the_opened_bids(
     assert_valid((await client.get(f"/api/ocds/records/{OCID}")).json())
     feed = (await client.get("/api/feed")).json()["items"]
     assert [i["kind"] for i in feed] == ["tender", "opening_record"]
+    # the portal's history page reads the same signed record: the 唱标 prices, none for the rejected bid
+    page = (await client.get(f"/tenders/{CODE}/history", headers={"accept": "text/html"})).text
+    table = page.split('class="log opening-bids"')[1].split("</table>")[0]
+    assert all(f"{b.code}" in table for b in world.bidders)
+    assert "11,000,000.00" in table and "10,950,000.50" in table and "未通过开标检查" in table
+    assert "11,600,000.00" not in page and SECRET_FORM_TEXT not in page
 
 
 async def test_a_lot_without_enough_opened_bids_fails_in_the_open_data(

@@ -1,0 +1,89 @@
+"""The tender's side of its evaluation: evaluating → candidate publicity (公示) → award (定标).
+
+evaluation/ decides who ranks where; these functions move the tender through the lifecycle and
+publish the notices (with their structured data, for open data). A tender with several lots moves
+when its first lot does, and the later lots' notices are published in the state it is already in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding import lifecycle
+from bidding.common import actor_of, domain_error, lock_tender, owner_actor, tender_by_code
+from bidding.lifecycle import Action, Actor, LifecycleError, State
+from bidding.models import Notice, Tender
+from bidding.notices import NoticeKind, publish_notice
+from core.accounts import Principal
+from core.runtime import Runtime
+
+
+async def _move(
+    session: AsyncSession, runtime: Runtime, tender: Tender, action: Action, actor: Actor, by: str
+) -> None:
+    state, _ = await lock_tender(session, tender.id)
+    target = lifecycle.TRANSITIONS.get((state, action))
+    if target is None and state in _AFTER[action]:
+        return  # an earlier lot already moved the tender
+    try:
+        target = lifecycle.check(state, action, actor)
+    except LifecycleError as exc:
+        raise domain_error(exc) from None
+    tender.state = target.value
+    tender.updated_at = runtime.clock.now()
+    await runtime.audit.append(
+        session,
+        f"tender.{action.value}",
+        actor=by,
+        subject=f"tender:{tender.code}",
+        data={"state": target.value},
+    )
+
+
+# Where a tender already is once the action has happened for one of its lots.
+_AFTER: dict[Action, frozenset[State]] = {
+    Action.START_EVALUATION: frozenset({State.EVALUATING, State.PUBLICITY, State.AWARDED}),
+    Action.PUBLISH_CANDIDATES: frozenset({State.PUBLICITY, State.AWARDED}),
+    Action.AWARD: frozenset({State.AWARDED}),
+}
+
+
+async def start_evaluation(
+    session: AsyncSession, runtime: Runtime, principal: Principal, code: str
+) -> Tender:
+    tender = await tender_by_code(session, code)
+    actor = owner_actor(principal, tender)
+    await _move(session, runtime, tender, Action.START_EVALUATION, actor, actor_of(principal))
+    return tender
+
+
+async def publish_candidates(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    code: str,
+    title: str,
+    body: str,
+    data: dict[str, Any],
+) -> Notice:
+    tender = await tender_by_code(session, code)
+    actor = owner_actor(principal, tender)
+    await _move(session, runtime, tender, Action.PUBLISH_CANDIDATES, actor, actor_of(principal))
+    return await publish_notice(session, runtime, tender, NoticeKind.CANDIDATES, title, body, data=data)
+
+
+async def award(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    code: str,
+    title: str,
+    body: str,
+    data: dict[str, Any],
+) -> Notice:
+    tender = await tender_by_code(session, code)
+    actor = owner_actor(principal, tender)
+    await _move(session, runtime, tender, Action.AWARD, actor, actor_of(principal))
+    return await publish_notice(session, runtime, tender, NoticeKind.AWARD, title, body, data=data)
