@@ -4,6 +4,7 @@ The criteria document, as evaluation/ reads it:
 
     {"method": "comprehensive" | "lowest_price",
      "qualification": [{"id": "Q1", "text": "具有市政公用工程施工总承包三级及以上资质"}],
+     "preliminary": [{"id": "P1", "text": "投标函有法定代表人签字并加盖公章"}],   (optional: 初步评审)
      "scored": [{"id": "T1", "group": "technical" | "commercial" | "price", "name": "施工方案",
                  "max_points": "20", "step": "0.5"}],
      "price": {"benchmark": "mean" | "trimmed_mean", "coefficient_max": "0.05",
@@ -61,22 +62,23 @@ def validate_criteria(doc: Any) -> dict[str, Any]:
     """Return the document if valid (normalised numbers), else CriteriaError naming the problem."""
     if not isinstance(doc, dict):
         raise CriteriaError("criteria must be a JSON object")
-    unknown = set(doc) - {"method", "qualification", "scored", "price", "anomaly_limit"}
+    unknown = set(doc) - {"method", "qualification", "preliminary", "scored", "price", "anomaly_limit"}
     if unknown:
         raise CriteriaError(f"unknown criteria keys: {', '.join(sorted(unknown))}")
     method = doc.get("method")
     if method not in METHODS:
         raise CriteriaError(f"method must be one of {', '.join(METHODS)}")
     seen: set[str] = set()
-    qualification = []
-    for item in _items(doc, "qualification"):
-        ident, text = item.get("id"), item.get("text")
-        if not isinstance(ident, str) or not _ID.match(ident) or ident in seen:
-            raise CriteriaError(f"qualification id {ident!r} is missing, malformed or repeated")
-        if not isinstance(text, str) or not text.strip():
-            raise CriteriaError(f"qualification {ident}: text is required")
-        seen.add(ident)
-        qualification.append({"id": ident, "text": text.strip()})
+    reviews: dict[str, list[dict[str, str]]] = {"qualification": [], "preliminary": []}
+    for key, items in reviews.items():  # pass/fail items: 资格评审, 初步评审
+        for item in _items(doc, key):
+            ident, text = item.get("id"), item.get("text")
+            if not isinstance(ident, str) or not _ID.match(ident) or ident in seen:
+                raise CriteriaError(f"{key} id {ident!r} is missing, malformed or repeated")
+            if not isinstance(text, str) or not text.strip():
+                raise CriteriaError(f"{key} {ident}: text is required")
+            seen.add(ident)
+            items.append({"id": ident, "text": text.strip()})
     scored = []
     total = Decimal(0)
     for item in _items(doc, "scored"):
@@ -131,7 +133,8 @@ def validate_criteria(doc: Any) -> dict[str, Any]:
         raise CriteriaError("anomaly_limit is a percentage (at most 100)")
     return {
         "method": method,
-        "qualification": qualification,
+        "qualification": reviews["qualification"],
+        "preliminary": reviews["preliminary"],
         "scored": scored,
         "price": price,
         "anomaly_limit": str(anomaly),
@@ -186,6 +189,10 @@ def default_criteria() -> dict[str, Any]:
             "qualification": [
                 {"id": "Q1", "text": "具有独立法人资格，营业执照有效"},
                 {"id": "Q2", "text": "具有相应施工总承包资质及安全生产许可证"},
+            ],
+            "preliminary": [
+                {"id": "R1", "text": "投标文件格式、签字盖章符合招标文件要求"},
+                {"id": "R2", "text": "投标有效期、工期和质量标准实质性响应招标文件"},
             ],
             "scored": [
                 {"id": "T1", "group": "technical", "name": "施工组织设计", "max_points": "30", "step": "0.5"},

@@ -1,19 +1,22 @@
 """Demo tenders in every lifecycle state, so the portal is not empty. Idempotent: by tender code.
 
 Tenders still open are published through the real services; ones further along (opening and later)
-are written as they would stand by then, with the notices those stages publish.
+are written as they would stand by then, with the notices those stages publish. The live opening a
+visitor can watch end to end is ``bidding/demo_opening.py``'s: the seed gives the demo bidders their
+keys and asks the running server for one.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 
-from bidding import tenders
+from bidding import demo_opening, tenders
 from bidding.common import lots_of
 from bidding.lifecycle import State
 from bidding.models import Tender
@@ -55,6 +58,35 @@ LATER_NOTICES = {
 }
 
 
+# The later notices' structured content for open data (shapes: publication/ocds.py), as shares of the
+# budget: the opened prices of the demo bidders in order, the first ranked first.
+DEMO_PRICE_SHARES = (Decimal("0.921"), Decimal("0.948"), Decimal("0.957"), Decimal("0.973"))
+
+
+def outcome_data(
+    kind: NoticeKind, budget: Decimal, bidders: list[Organisation], opened_at: datetime, *, fail: bool
+) -> dict[str, Any] | None:
+    if not bidders:
+        return None
+    count = 2 if fail else min(len(bidders), len(DEMO_PRICE_SHARES))
+    rows = [
+        ({"name": org.name, "credit_code": org.credit_code}, f"{(budget * share).quantize(Decimal('0.01'))}")
+        for org, share in zip(bidders[:count], DEMO_PRICE_SHARES, strict=False)
+    ]
+    if kind == NoticeKind.OPENING_RECORD:
+        return {"bids": [{"lot": "1", "bidder": who, "status": "opened", "price": price,
+                          "opened_at": opened_at.isoformat()} for who, price in rows]}  # fmt: skip
+    candidates = [
+        {"lot": "1", "rank": n, "bidder": who, "price": price} for n, (who, price) in enumerate(rows[:3], 1)
+    ]
+    if kind == NoticeKind.CANDIDATES:
+        return {"candidates": candidates}
+    if kind == NoticeKind.AWARD:
+        award = {"lot": "1", "bidder": rows[0][0], "price": rows[0][1], "date": opened_at.isoformat()}
+        return {"awards": [award], "candidates": candidates}
+    return None
+
+
 def opening_identity(seed: int, code: str) -> X25519Identity:
     """A deterministic opening key per demo tender (demo only: real ones come from a ceremony)."""
     raw = hashlib.sha256(f"sunbid-demo-opening:{seed}:{code}".encode()).digest()
@@ -71,8 +103,13 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
             )
         )
         if agent is None or not tenderers:
-            return {"tenders": 0, "notices": 0}
+            return {"tenders": 0, "notices": 0, "signing keys": 0}
         principal = principal_of(agent, 0)
+        bidders = list(
+            await session.scalars(
+                select(Organisation).where(Organisation.kind == "bidder").order_by(Organisation.id)
+            )
+        )
         now = runtime.clock.now().replace(second=0, microsecond=0)
         for i, (suffix, title, category, region, budget, state, days) in enumerate(DEMO_TENDERS):
             code = f"JLGGZY-2026-{suffix}"
@@ -114,7 +151,11 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
             tender.state = state.value
             for kind, label in LATER_NOTICES.get(state, []):
                 await publish_notice(
-                    session, runtime, tender, kind, f"{title} {label}", f"{label}：详见附件。"
-                )
+                    session, runtime, tender, kind, f"{title} {label}", f"{label}：详见附件。",
+                    data=outcome_data(kind, total, bidders, deadline, fail=state == State.FAILED),
+                )  # fmt: skip
                 notices += 1
-    return {"tenders": added, "notices": notices}
+    # The live opening: demo bidders' keys, and a request the running demo server fulfils.
+    keys = await demo_opening.ensure_bidders(runtime)
+    demo_opening.request_live_opening(runtime, seed)
+    return {"tenders": added, "notices": notices, "signing keys": keys}

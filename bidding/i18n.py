@@ -68,6 +68,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bidding.status.superseded": ("已替换", "Superseded"),
     "bidding.status.withdrawn": ("已撤回", "Withdrawn"),
     "bidding.my_tenders": ("我代理/招标的项目", "My tenders"),
+    "bidding.decryption_minutes": ("解密时限（分钟）", "Decryption window (minutes)"),
+    "bidding.confirm_minutes": ("唱标确认时限（分钟）", "Time to confirm the 唱标 (minutes)"),
     "bidding.opening_recipient": (
         "开标公钥（sunbid custody init 输出）",
         "Opening recipient (from sunbid custody init)",

@@ -42,6 +42,8 @@ BOND_FORMS = {
 MIB = 1024 * 1024
 MAX_ENVELOPE_MIB = 8 * 1024  # the platform's ceiling; each tender sets its own below it
 CENT = Decimal("0.01")
+CONFIRM_MINUTES = 10  # default time for bidders to confirm or object to the 唱标
+MAX_MINUTES = 24 * 60  # a decryption window or confirmation time longer than a day is a mistake
 
 
 @dataclass
@@ -81,6 +83,7 @@ class NewTender:
     public_bid_count: bool = False
     rules: dict[str, int] | None = None
     decryption_minutes: int | None = None
+    confirm_minutes: int | None = None  # bidders confirm or object to the 唱标 within this time
 
 
 @dataclass
@@ -157,6 +160,12 @@ def validated(new: NewTender) -> dict[str, Any]:
         raise InvalidInput(
             "最高投标限价不得高于预算 (ceiling price above budget)", code="ceiling_above_budget"
         )
+    for name in ("decryption_minutes", "confirm_minutes"):
+        minutes = getattr(new, name)
+        if minutes is not None and (
+            not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_MINUTES
+        ):
+            raise InvalidInput(f"{name} must be 1..{MAX_MINUTES} minutes", code=f"bad_{name}")
     if not 1 <= new.max_envelope_mib <= MAX_ENVELOPE_MIB:
         raise InvalidInput(f"max_envelope_mib must be 1..{MAX_ENVELOPE_MIB}", code="bad_size_limit")
     if not Decimal(0) <= new.min_credit_index <= Decimal(100):
@@ -199,6 +208,7 @@ def validated(new: NewTender) -> dict[str, Any]:
         "clarification_deadline": new.clarification_deadline,
         "bid_deadline": new.bid_deadline,
         "decryption_minutes": new.decryption_minutes or rules.decryption_minutes,
+        "confirm_minutes": new.confirm_minutes or CONFIRM_MINUTES,
         "criteria": criteria,
         "form_fields": form_fields,
         "rules": rules.to_dict(),

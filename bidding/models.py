@@ -51,6 +51,8 @@ class Tender(Base):
     clarification_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     bid_deadline: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     decryption_minutes: Mapped[int] = mapped_column(Integer)
+    # How long bidders have to confirm or object once the 唱标 table is read out.
+    confirm_minutes: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     criteria: Mapped[dict[str, Any]] = mapped_column(JSON)
     form_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # statutory defaults, overridable per tender
@@ -107,6 +109,8 @@ class Notice(Base):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     audit_position: Mapped[int] = mapped_column(BigInteger)
+    # Structured content for open data (candidates, awards: see publication/ocds.py); None for prose-only.
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Registration(Base):
@@ -216,8 +220,13 @@ class OpeningBid(Base):
     wrong_keys: Mapped[int] = mapped_column(Integer, default=0)
     opened_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # bidder | custodians
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Unused since bidding_0004 (the opened package is no longer copied; see ``file_key``).
     package_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     package_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The revealed file key: with the stored envelope it is the opened package (read_package).
+    file_key: Mapped[bytes | None] = mapped_column(LargeBinary(16), nullable=True)
+    # When the current decryption was claimed: one left "decrypting" too long died with its process.
+    decrypting_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     form: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     price: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), nullable=True)
     # confirmed | objected | None

@@ -12,13 +12,17 @@
     POST /api/tenders/{code}/lots/{lot}/opening/finish          host: close the confirmation time early
     WS   /ws/openings/{code}/{lot}                              everyone (core.rooms protocol)
 
-The room socket takes no actions (those go through the HTTP routes above, with their roles); besides
-``resume`` and ``ping`` a client frame is answered with an error. Public observers receive "skip" frames
-for bidder-private events (audience ``org:<id>``).
+Besides ``resume`` and ``ping`` (core.rooms), the room socket takes the confirmation-time actions
+(``room_action``): a bidder sends ``{"type": "confirm"}`` or ``{"type": "object", "reason": "…"}``,
+the host ``{"type": "answer", "submission_id": "…", "answer": "…"}`` — the same service calls and
+role checks as the REST routes; the reply is an ``ok`` or ``error`` frame, and the action's event
+arrives like any other. Anything else, or a role that may not act, gets an error frame. Public
+observers receive "skip" frames for bidder-private events (audience ``org:<id>``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +37,8 @@ from bidding.common import lot_of, visible_tender
 from bidding.models import OpeningBid
 from core import rooms
 from core.access import PUBLIC, allow, current_principal, require_principal
+from core.accounts import Principal
+from core.errors import DomainError, InvalidInput
 from core.roles import Role
 from core.runtime import Db, Runtime
 
@@ -77,7 +83,7 @@ def bid_json(bid: OpeningBid) -> dict[str, Any]:
         "wrong_keys": bid.wrong_keys,
         "opened_by": bid.opened_by,
         "price": str(bid.price) if bid.price is not None else None,
-        "package_sha256": bid.package_sha256,
+        "file_key_sha256": hashlib.sha256(bid.file_key).hexdigest() if bid.file_key else None,
     }
 
 
@@ -231,17 +237,81 @@ async def opening_room(
         found = await lot_of(session, tender, lot)
         room = opening.room_name(tender.code, found.number)
 
-    async def refuse(_message: dict[str, Any]) -> None:
-        await socket.send_json(
-            {
-                "type": "error",
-                "detail": "开标室只接受 resume/ping；操作请用接口 (only resume and ping; act via the API)",
-            }
-        )
+    async def act(message: dict[str, Any]) -> None:
+        reply = await room_action(runtime, principal, tender.code, found.number, message)
+        await socket.send_json(reply)
 
     await rooms.serve(
-        socket, runtime, channels, room, rooms.Viewer.of(principal), after=after, on_message=refuse
+        socket, runtime, channels, room, rooms.Viewer.of(principal), after=after, on_message=act
     )
+
+
+# What a room message may do, who may send it, and the REST route it mirrors (same service function).
+ROOM_ACTIONS: dict[str, tuple[Role, ...]] = {
+    "confirm": (Role.BIDDER,),  # POST …/opening/confirm
+    "object": (Role.BIDDER,),  # POST …/opening/objections {"reason"}
+    "answer": HOSTS,  # POST …/opening/answers {"submission_id", "answer"}
+}
+
+
+def _text(message: dict[str, Any], name: str) -> str:
+    value = message.get(name)
+    if not isinstance(value, str):
+        raise InvalidInput(f"“{name}” must be text", code="bad_message")
+    return value
+
+
+async def room_action(
+    runtime: Runtime, principal: Principal | None, code: str, lot: str, message: dict[str, Any]
+) -> dict[str, Any]:
+    """One action sent over the room socket: the same role checks and service calls as the REST routes.
+
+    Returns the frame to send back: ``{"type": "ok", "action": …}`` — the action's own event then
+    arrives as a room event like everyone else's — or ``{"type": "error", "action": …, "error": code,
+    "detail": …}`` (nothing was done).
+    """
+    action = message.get("type")
+    if not isinstance(action, str) or action not in ROOM_ACTIONS:
+        return {
+            "type": "error",
+            "action": action,
+            "error": "unknown_message",
+            "detail": "开标室接受 resume/ping/confirm/object/answer (the room takes resume, ping, confirm, "
+            "object and answer)",
+        }
+    if principal is None:
+        return {
+            "type": "error",
+            "action": action,
+            "error": "unauthorized",
+            "detail": "请先登录 (log in first)",
+        }
+    if not principal.roles & set(ROOM_ACTIONS[action]):
+        return {
+            "type": "error",
+            "action": action,
+            "error": "forbidden",
+            "detail": f"你的角色不能执行 {action} (your role may not {action})",
+        }
+    try:
+        async with runtime.transaction() as session:
+            if action == "confirm":
+                await opening.confirm(session, runtime, principal, code, lot)
+            elif action == "object":
+                await opening.object_to(session, runtime, principal, code, lot, _text(message, "reason"))
+            else:
+                await opening.answer(
+                    session,
+                    runtime,
+                    principal,
+                    code,
+                    lot,
+                    _text(message, "submission_id"),
+                    _text(message, "answer"),
+                )
+    except DomainError as exc:
+        return {"type": "error", "action": action, "error": exc.code, "detail": exc.detail}
+    return {"type": "ok", "action": action}
 
 
 ROUTE_HANDLERS = [

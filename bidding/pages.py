@@ -184,6 +184,15 @@ def _amount(value: str, name: str) -> Decimal:
         raise InvalidInput(f"{name}: 请填写金额 (enter an amount)") from None
 
 
+def _minutes(value: str, name: str) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{name}: 请填写分钟数 (enter whole minutes)") from None
+
+
 @post("/agent/tenders", opt=allow(*OWNERS), include_in_schema=False)
 async def editor_save(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
     """The editor posts here; the draft is saved (invisible) and the owner lands on its page to publish."""
@@ -206,6 +215,8 @@ async def editor_save(request: Request[Any, Any, Any], state: State, db: Db, dat
         tenderer_id=int(tenderer) if tenderer.isdigit() else None,
         description=get_("description", ""),
         max_envelope_mib=int(get_("max_envelope_mib") or 512),
+        decryption_minutes=_minutes(get_("decryption_minutes", ""), "decryption_minutes"),
+        confirm_minutes=_minutes(get_("confirm_minutes", ""), "confirm_minutes"),
     )
     tender = await tenders.save_draft(db, state.runtime, require_principal(request), new)
     return Redirect(f"/tenders/{quote(tender.code)}", status_code=303)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bidding.common import lock_tender, lots_of, tender_by_code
+from bidding.common import is_owner, lock_tender, lots_of, tender_by_code
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.notices import NoticeKind, list_notices, publish_notice
 from bidding.opening import OpenedBid, opened_bids, room_name
+from bidding.outcome import award, publish_candidates, start_evaluation
 from bidding.receipts import sealed_value, verify_bundle
 from bidding.registration import register
 from bidding.submissions import ACTIVE, SUPERSEDED, WITHDRAWN, submit, tender_submissions, withdraw
@@ -22,17 +23,21 @@ __all__ = [
     "Rules",
     "State",
     "amend",
+    "award",
     "cancel",
+    "is_owner",
     "list_notices",
     "lock_tender",
     "lots_of",
     "opened_bids",
     "publish",
+    "publish_candidates",
     "publish_notice",
     "register",
     "room_name",
     "save_draft",
     "sealed_value",
+    "start_evaluation",
     "submit",
     "tender_by_code",
     "tender_submissions",

@@ -46,6 +46,7 @@ def tender_json(
             "bid_deadline": when(tender.bid_deadline),
             "bid_deadline_local": format_local(tender.bid_deadline),
             "decryption_minutes": tender.decryption_minutes,
+            "confirm_minutes": tender.confirm_minutes,
         },
         "criteria": tender.criteria,
         "form_fields": tender.form_fields,

@@ -63,6 +63,10 @@ DEMO_USERS = (
     DemoUser("agent", "江城项目管理 代理人", Role.AGENT, 2),
     DemoUser("tenderer", "城建投资集团 招标人", Role.TENDERER, 0),
     DemoUser("bidder", "宏达建筑 投标人", Role.BIDDER, 4),
+    # More bidder companies' users: the demo's live opening (bidding/demo_opening.py) bids for them.
+    DemoUser("bidder2", "鑫源路桥 投标人", Role.BIDDER, 5),
+    DemoUser("bidder3", "恒通市政 投标人", Role.BIDDER, 6),
+    DemoUser("bidder4", "天宇建设 投标人", Role.BIDDER, 7),
     DemoUser("expert", "评标专家 杨文博", Role.EXPERT),
     DemoUser("custodian", "开标密钥保管人 郑晓燕", Role.CUSTODIAN),
     DemoUser("hallstaff", "市场监管局窗口 刘晓梅", Role.HALL_STAFF),

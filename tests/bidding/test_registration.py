@@ -16,7 +16,7 @@ from core.errors import PermissionDenied
 from core.models import User
 from core.roles import Role
 from core.runtime import Runtime
-from tests.bidding.helpers import make_world, published_tender
+from tests.bidding.helpers import make_world, published_tender, tender_body
 from tests.support.factories import bearer, make_user
 from tests.web.test_role_matrix import protected_routes
 
@@ -78,7 +78,7 @@ async def test_documents_download_only_after_registration_and_every_download_is_
     world = await make_world(runtime, client, bidders=1)
     await client.post(
         "/api/tenders",
-        json=__import__("tests.bidding.helpers", fromlist=["x"]).tender_body(runtime, world),
+        json=tender_body(runtime, world),
         headers=world.agent,
     )
     content = "招标文件正文".encode() * 1000

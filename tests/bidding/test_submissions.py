@@ -1,6 +1,7 @@
 """Sealed submission: receipts, idempotent retry, replacement, withdrawal, the deadline race, crashes,
 bad envelopes, secrecy of who bid, and no plaintext anywhere on the server."""
 
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -276,7 +277,7 @@ async def test_not_an_age_file_and_too_large(runtime: Runtime, client, tmp_path:
         )
         assert response.status_code == 422 and response.json()["error"] == "bad_envelope", response.text
     big = tmp_path / "big.bin"
-    big.write_bytes(__import__("os").urandom(1_100_000))
+    big.write_bytes(os.urandom(1_100_000))
     sealed = seal_bid(
         tender=tender,
         lot="1",

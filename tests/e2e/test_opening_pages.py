@@ -4,6 +4,7 @@ and the host's own page starts it. Real ``sunbid serve`` process; Debian's chrom
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -125,3 +126,53 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
                 await browser.close()
     finally:
         await runtime.close()
+
+
+async def test_a_visitor_watches_the_demo_opening_end_to_end(tmp_path: Path, chromium: str) -> None:
+    """`sunbid demo`: a visitor sees countdown → progress → the 唱标 table fill → the record published,
+    while the demo bidders and host play their parts (bidding/demo_opening.py) — nobody touches a thing."""
+    from playwright.async_api import async_playwright
+
+    from bidding.demo_opening import LIVE_PREFIX
+
+    settings = Settings(var_dir=tmp_path / "var")
+    run_cli(settings, "demo", "--seed-only")
+    code = f"{LIVE_PREFIX}001"
+    with live_server(settings, tmp_path) as server:
+        async with async_playwright() as pw, httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            for _ in range(60):  # the running server's driver publishes the live tender at once
+                found = await http.get(f"/api/tenders/{code}")
+                if found.status_code == 200:
+                    break
+                await asyncio.sleep(0.5)
+            assert found.status_code == 200, found.text
+            assert found.json()["state"] == "published"
+
+            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = await browser.new_page(viewport={"width": 1100, "height": 900})
+            await page.goto(f"{server.url}/tenders/{code}")
+            await page.click(".opening-link")
+            await page.wait_for_url(f"{server.url}/tenders/{code}/opening?lot=1")
+            assert await page.inner_text("#phase") == "尚未开标"
+            await page.wait_for_function(
+                "document.getElementById('countdown').textContent.includes(':')", timeout=5000
+            )
+            assert (await page.inner_text("#countdown")).startswith(("0:", "1:"))  # to the deadline
+
+            await page.wait_for_selector("#phase[data-phase=awaiting_host]", timeout=90_000)
+            await page.wait_for_selector("#phase[data-phase=decrypting]", timeout=30_000)
+            await page.wait_for_function(
+                "document.getElementById('n-opened').textContent === '3'", timeout=60_000
+            )
+            await page.wait_for_selector("#phase[data-phase=confirming]", timeout=90_000)
+            await page.wait_for_function(
+                "document.querySelectorAll('#table tbody tr').length === 3", timeout=15_000
+            )
+            assert (await page.inner_text("#coefficient")) != "—"
+            await page.wait_for_selector("#phase[data-phase=closed]", timeout=90_000)
+            assert await page.is_visible("#record-published")
+            rows = await page.locator("#table tbody tr[data-outcome=opened]").count()
+            assert rows == 3
+            log = await page.inner_text("#log")
+            assert "objection" in log and "answer" in log and "record.published" in log
+            await browser.close()

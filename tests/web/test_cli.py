@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from core.demo import DEMO_USERS
 from core.models import AuditEntry
 from core.runtime import Runtime
 from core.settings import Settings
@@ -31,7 +32,7 @@ def sunbid(settings: Settings, *args: str, input: str | None = None) -> subproce
 def test_demo_seed_is_idempotent(settings: Settings) -> None:
     first = sunbid(settings, "demo", "--seed-only")
     assert first.returncode == 0, first.stderr
-    assert "+10 regions" in first.stdout and "+8 users" in first.stdout
+    assert "+10 regions" in first.stdout and f"+{len(DEMO_USERS)} users" in first.stdout
     assert "supervisor" in first.stdout and "sunbid-demo-2026" in first.stdout
     second = sunbid(settings, "demo", "--seed-only")
     assert second.returncode == 0, second.stderr

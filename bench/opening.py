@@ -1,0 +1,427 @@
+"""Opening benchmark: sealed bids opened with their revealed file keys, against raw age decryption.
+
+Usage: .venv/bin/python bench/opening.py [--bids 200] [--size-mib 20] [--concurrency 4] [--postgres URL]
+
+Seals ``--bids`` bids of ``--size-mib`` each (a bid package: bid.json and a random attachment, so
+nothing compresses), submits them through the real submission service, passes the deadline and has
+the host start the opening. Then, once with one and once with two ``sunbid serve`` worker processes
+(the same database and blob folder), every bidder reveals its file key over HTTP (round-robin over the
+workers, ``--concurrency`` requests in flight per worker) and the window is closed so the 唱标 table
+is read out: the time from the first key to the complete table is the opening's. Between the runs the
+opening is put back to "every bid queued". In the same run, the raw decryption of the same envelopes
+(``decrypt_with_file_key`` to a null sink) is timed on one core and on two processes.
+
+ratio_Nproc = raw decryption time on N processes / opening time with N workers (1.0 = as fast as
+bare decryption). Peak RSS is each worker's VmHWM; ``rss_growth_mib`` is how much the peak grew
+between the first tenth of the bids and the end (flat memory: about 0).
+The last line printed is one JSON object: ratio_1proc, ratio_2proc, peak_rss_mib (and the raw figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from argon2 import PasswordHasher  # noqa: E402
+from sqlalchemy import delete, select, update  # noqa: E402
+
+from bench.ingest import SUNBID, free_port, peak_rss_mib, server, sunbid_env  # noqa: E402
+from bidding import opening, registration, submissions, tenders  # noqa: E402
+from bidding.client import signing_key_from_identity  # noqa: E402
+from bidding.models import Opening, OpeningBid, Submission, Tender  # noqa: E402
+from bidding.submissions import encode_manifest  # noqa: E402
+from core import accounts, organisations  # noqa: E402
+from core.accounts import principal_of  # noqa: E402
+from core.credit_code import make_credit_code  # noqa: E402
+from core.migrate import upgrade  # noqa: E402
+from core.models import RoomEvent, RoomHead  # noqa: E402
+from core.organisations import NewOrganisation  # noqa: E402
+from core.regions import JILIN_CITY, upsert_regions  # noqa: E402
+from core.roles import Role  # noqa: E402
+from core.runtime import Runtime  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from crypto.age import X25519Identity, decrypt_with_file_key, encrypt, unwrap_file_key  # noqa: E402
+from crypto.signing import BidManifest, public_key_to_text, sign_statement, utc_timestamp  # noqa: E402
+
+MIB = 1 << 20
+CODE = "BENCH-OPEN-001"
+
+
+@dataclass
+class Bid:
+    token: str
+    file_key: bytes
+
+
+def make_package(path: Path, size_mib: int) -> None:
+    """A bid package of about size_mib: bid.json and one random attachment, stored (no compression)."""
+    form = {"price": "850000.00", "duration_days": 365, "quality": "合格", "project_manager": "李四"}
+    block = os.urandom(MIB)
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("bid.json", json.dumps(form, ensure_ascii=False), compress_type=zipfile.ZIP_DEFLATED)
+        with package.open("attachments/drawings.bin", "w", force_zip64=True) as out:
+            for _ in range(size_mib):
+                out.write(block)
+
+
+def seal(package: Path, out: Path, recipients: list[Any], identity: X25519Identity) -> bytes:
+    with package.open("rb") as src, out.open("wb") as dst:
+        encrypt(src, dst, recipients)
+    with out.open("rb") as fh:
+        return unwrap_file_key(fh, [identity])
+
+
+async def setup(settings: Settings, work: Path, bids: int, size_mib: int) -> list[Bid]:
+    """A published tender, ``bids`` registered bidder companies with keys and tokens, their sealed bids
+    submitted through the service; then the deadline passes and the host starts the opening."""
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # setup speed only
+    runtime = Runtime.build(settings)
+    await upgrade(runtime.engine)
+    opening_identity = X25519Identity.generate()
+    package = work / "package.zip"
+    make_package(package, size_mib)
+    made: list[Bid] = []
+    try:
+        async with runtime.transaction() as session:
+            await upsert_regions(session, JILIN_CITY)
+
+            async def org(n: int, kind: str, key: str | None = None) -> int:
+                code = make_credit_code("9", "1", "220281", f"{n:08d}X")
+                new = NewOrganisation(code, f"{kind}{n}", kind, "张三", "220281", key)
+                return (
+                    await organisations.register_organisation(session, runtime.clock, runtime.audit, new)
+                ).id
+
+            tenderer, agent_org = await org(1, "tenderer"), await org(2, "agent")
+            agent = await accounts.create_user(
+                session,
+                runtime.clock,
+                runtime.audit,
+                username="agent",
+                password="bench-password",
+                display_name="agent",
+                roles=frozenset({Role.AGENT}),
+                organisation_id=agent_org,
+            )
+            host = principal_of(agent, 0)
+            now = runtime.clock.now()
+            new = tenders.NewTender(
+                code=CODE,
+                title="开标基准测试工程",
+                category="construction",
+                method="open",
+                region_code="220281",
+                budget=Decimal("1000000.00"),
+                ceiling_price=Decimal("900000.00"),
+                bond_amount=Decimal("0"),
+                registration_start=now,
+                registration_end=now + timedelta(days=10),
+                clarification_deadline=now + timedelta(days=15),
+                bid_deadline=now + timedelta(days=21),
+                opening_recipient=opening_identity.recipient().to_str(),
+                tenderer_id=tenderer,
+                max_envelope_mib=size_mib + 16,
+            )
+            await tenders.save_draft(session, runtime, host, new)
+            await tenders.publish(session, runtime, host, CODE)
+            users = []
+            for i in range(bids):
+                identity = X25519Identity.generate()
+                key = public_key_to_text(signing_key_from_identity(identity).public_key())
+                org_id = await org(100 + i, "bidder", key)
+                user = await accounts.create_user(
+                    session,
+                    runtime.clock,
+                    runtime.audit,
+                    username=f"bidder{i}",
+                    password="bench-password",
+                    display_name=f"bidder{i}",
+                    roles=frozenset({Role.BIDDER}),
+                    organisation_id=org_id,
+                )
+                await registration.register(session, runtime, principal_of(user, 0), CODE)
+                token = await accounts.issue_token(session, runtime.clock, user, kind="api", lifetime=None)
+                users.append((user, identity, token, make_credit_code("9", "1", "220281", f"{100 + i:08d}X")))
+        envelope = work / "envelope.age"
+        for i, (user, identity, token, bidder_code) in enumerate(users):
+            file_key = await asyncio.to_thread(
+                seal, package, envelope, [identity.recipient(), opening_identity.recipient()], identity
+            )
+            digest, length = await asyncio.to_thread(_digest, envelope)
+            sid = f"bench-{i:06d}"
+            manifest = BidManifest(CODE, "1", bidder_code, sid, digest, length, utc_timestamp())
+            signed = sign_statement(manifest, signing_key_from_identity(identity))
+            await submissions.submit(
+                runtime,
+                principal_of(user, 0),
+                CODE,
+                "1",
+                sid,
+                encode_manifest(signed),
+                _chunks(envelope),
+                content_length=length,
+            )
+            made.append(Bid(token, file_key))
+            if (i + 1) % 20 == 0:
+                print(f"  sealed and submitted {i + 1}/{len(users)}", file=sys.stderr)
+        async with runtime.transaction() as session:
+            await session.execute(
+                update(Tender).where(Tender.code == CODE).values(bid_deadline=runtime.clock.now())
+            )
+        await opening.open_due(runtime)
+        async with runtime.transaction() as session:
+            await opening.start(session, runtime, host, CODE)
+    finally:
+        await runtime.close()
+    return made
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    import hashlib
+
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(4 * MIB):
+            sha.update(block)
+    return sha.hexdigest(), path.stat().st_size
+
+
+async def _chunks(path: Path) -> Any:
+    with path.open("rb") as fh:
+        while block := await asyncio.to_thread(fh.read, MIB):
+            yield block
+
+
+async def stored_envelopes(settings: Settings) -> list[Path]:
+    runtime = Runtime.build(settings)
+    try:
+        async with runtime.sessions() as session:
+            keys = list(await session.scalars(select(Submission.blob_key).order_by(Submission.id)))
+    finally:
+        await runtime.close()
+    root = settings.var_dir / "blobs"
+    return [root.joinpath(*key.split("/")) for key in keys]
+
+
+async def reset(settings: Settings) -> None:
+    """Put the opening back to "window open, every bid queued" (bench only) and drop opened packages."""
+    runtime = Runtime.build(settings)
+    try:
+        async with runtime.transaction() as session:
+            room = opening.room_name(CODE, "1")
+            await session.execute(
+                update(Opening).values(
+                    phase=opening.DECRYPTING,
+                    window_ends_at=runtime.clock.now() + timedelta(hours=1),
+                    confirm_ends_at=None,
+                    coefficient=None,
+                )
+            )
+            await session.execute(
+                update(OpeningBid).values(
+                    outcome=opening.QUEUED,
+                    reason=None,
+                    opened_by=None,
+                    opened_at=None,
+                    package_key=None,
+                    package_sha256=None,
+                    form=None,
+                    price=None,
+                )
+            )
+            await session.execute(delete(RoomEvent).where(RoomEvent.room == room))
+            await session.execute(delete(RoomHead).where(RoomHead.room == room))
+    finally:
+        await runtime.close()
+    shutil.rmtree(settings.var_dir / "blobs" / "opened", ignore_errors=True)
+
+
+async def close_window(settings: Settings) -> int:
+    """The window ends: the 唱标 table is read out (what the scheduler's advance job does)."""
+    runtime = Runtime.build(settings)
+    try:
+        async with runtime.transaction() as session:
+            await session.execute(update(Opening).values(window_ends_at=runtime.clock.now()))
+        await opening.advance(runtime)
+        async with runtime.sessions() as session:
+            phase = await session.scalar(select(Opening.phase))
+            opened = len(
+                list(await session.scalars(select(OpeningBid).where(OpeningBid.outcome == "opened")))
+            )
+        assert phase == opening.CONFIRMING, phase
+        return opened
+    finally:
+        await runtime.close()
+
+
+def open_with_workers(
+    settings: Settings, work: Path, bids: list[Bid], workers: int, concurrency: int
+) -> dict[str, Any]:
+    ports = [free_port() for _ in range(workers)]
+    env = sunbid_env(settings)
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        procs = [
+            stack.enter_context(
+                server([SUNBID, "serve", "--port", str(p)], env, work / f"w{workers}-{p}.log", p)
+            )
+            for p in ports
+        ]
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=600) for p in ports]
+        done = 0
+        lock = threading.Lock()
+        early: list[float] = []
+
+        def reveal(i: int) -> None:
+            nonlocal done
+            bid = bids[i]
+            response = clients[i % workers].post(
+                f"/api/tenders/{CODE}/lots/1/opening/key",
+                json={"file_key": bid.file_key.hex()},
+                headers={"Authorization": f"Bearer {bid.token}"},
+            )
+            if response.status_code != 200 or response.json()["outcome"] != "opened":
+                raise RuntimeError(f"reveal {i}: {response.status_code} {response.text[:300]}")
+            with lock:
+                done += 1
+                if done == max(1, len(bids) // 10):
+                    early.append(max(peak_rss_mib(p.pid) for p in procs))
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency * workers) as pool:
+            list(pool.map(reveal, range(len(bids))))
+        revealed = time.perf_counter() - started
+        opened = asyncio.run(close_window(settings))
+        elapsed = time.perf_counter() - started
+        rss = max(peak_rss_mib(p.pid) for p in procs)
+        for client in clients:
+            client.close()
+    assert opened == len(bids), opened
+    return {
+        "seconds": elapsed,
+        "announce_seconds": elapsed - revealed,
+        "peak_rss_mib": rss,
+        "rss_growth_mib": rss - (early[0] if early else rss),
+    }
+
+
+class _Null:
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+def raw_decrypt(jobs: list[tuple[str, bytes]]) -> int:
+    total = 0
+    for path, key in jobs:
+        with open(path, "rb") as fh:
+            total += os.path.getsize(path)
+            decrypt_with_file_key(io.BufferedReader(fh, MIB), _Null(), key, armor=False)  # type: ignore[arg-type]
+    return total
+
+
+def raw_seconds(envelopes: list[Path], bids: list[Bid], processes: int) -> float:
+    jobs = [(str(path), bid.file_key) for path, bid in zip(envelopes, bids, strict=True)]
+    started = time.perf_counter()
+    if processes == 1:
+        raw_decrypt(jobs)
+    else:
+        with ProcessPoolExecutor(processes) as pool:
+            list(pool.map(raw_decrypt, [jobs[i::processes] for i in range(processes)]))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bids", type=int, default=200)
+    parser.add_argument("--size-mib", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=4, help="requests in flight per worker")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on PostgreSQL (a fresh schema, dropped after) instead of SQLite",
+    )
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sunbid-opening-"))
+    schema = f"bench_{uuid.uuid4().hex[:12]}" if args.postgres else None
+    database_url = ""
+    if args.postgres:
+        asyncio.run(_schema(args.postgres, f'CREATE SCHEMA "{schema}"'))
+        database_url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}search_path={schema}"
+    settings = Settings(var_dir=work / "var", database_url=database_url, run_scheduler=False)
+    try:
+        print(f"sealing and submitting {args.bids} bids of {args.size_mib} MiB in {work}", file=sys.stderr)
+        bids = asyncio.run(setup(settings, work, args.bids, args.size_mib))
+        envelopes = asyncio.run(stored_envelopes(settings))
+        total_mib = sum(p.stat().st_size for p in envelopes) / MIB
+        result: dict[str, Any] = {
+            "database": "postgresql" if args.postgres else "sqlite",
+            "bids": args.bids,
+            "size_mib": args.size_mib,
+            "total_mib": round(total_mib, 1),
+            "cores": os.cpu_count(),
+        }
+        raw_seconds(envelopes[:2], bids[:2], 1)  # warm the page cache path and imports
+        for n in (1, 2):
+            raw = raw_seconds(envelopes, bids, n)
+            run = open_with_workers(settings, work, bids, n, args.concurrency)
+            asyncio.run(reset(settings))
+            result[f"raw_{n}proc_mib_s"] = round(total_mib / raw, 1)
+            result[f"open_{n}proc_mib_s"] = round(total_mib / run["seconds"], 1)
+            result[f"open_{n}proc_seconds"] = round(run["seconds"], 2)
+            result[f"ratio_{n}proc"] = round(raw / run["seconds"], 3)
+            result[f"announce_{n}proc_seconds"] = round(run["announce_seconds"], 2)
+            result[f"peak_rss_{n}proc_mib"] = round(run["peak_rss_mib"], 1)
+            result[f"rss_growth_{n}proc_mib"] = round(run["rss_growth_mib"], 1)
+            print(
+                f"{n} worker(s): opening {total_mib / run['seconds']:.0f} MiB/s "
+                f"({run['seconds']:.1f} s to the complete 唱标 table), "
+                f"raw decryption {total_mib / raw:.0f} MiB/s; "
+                f"peak RSS {run['peak_rss_mib']:.0f} MiB",
+                file=sys.stderr,
+            )
+        result["peak_rss_mib"] = max(result["peak_rss_1proc_mib"], result["peak_rss_2proc_mib"])
+        print(json.dumps(result))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        if args.postgres:
+            asyncio.run(_schema(args.postgres, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+async def _schema(url: str, statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(url)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

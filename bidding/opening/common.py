@@ -1,0 +1,163 @@
+"""Shared by the opening's modules: phases and outcomes, the room, the host check, the bid rows,
+progress events and the Art. 31 outcome of a bid that cannot be opened."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.common import is_owner
+from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
+from core import rooms
+from core.accounts import Principal
+from core.errors import Conflict, PermissionDenied
+from core.models import Organisation
+from core.runtime import Runtime
+
+# Phases of a lot's opening.
+AWAITING_HOST = "awaiting_host"
+DECRYPTING = "decrypting"
+CUSTODY = "custody"
+CONFIRMING = "confirming"
+CLOSED = "closed"
+FAILED = "failed"
+ACTIVE_PHASES = (AWAITING_HOST, DECRYPTING, CUSTODY, CONFIRMING)
+
+
+# Outcomes of a bid.
+QUEUED = "queued"
+DECRYPTING_BID = "decrypting"
+OPENED = "opened"  # opened and valid
+REJECTED = "rejected"  # opened, but the bid form fails the tender's rules (reason recorded)
+REVOKED = "revoked"  # 撤销: the bidder's fault (Art. 31)
+WITHDRAWN_BID = "withdrawn"  # 撤回: any other failure
+OUTCOMES = (QUEUED, DECRYPTING_BID, OPENED, REJECTED, REVOKED, WITHDRAWN_BID)
+
+CREDIT_EVENT = "bid.decryption_failed_bidder_fault"
+CONFIRM_MINUTES = 10  # when a tender does not say (bidding_0004 gives every tender its own)
+HEADER_LIMIT = 1 << 20
+STUCK_AFTER = timedelta(minutes=5)  # a decryption claimed this long ago died with its process
+READ_CHUNK = 1 << 20  # envelope bytes per blob read: one thread hop per MiB, not per 64 KiB
+PACKAGE_LIMIT = 64  # MiB of bid.json is absurd; 1 MiB is plenty
+BID_JSON_LIMIT = 1 << 20
+COEFFICIENT_PLACES = Decimal("0.0001")
+RECORD_TYPE = "sunbid.opening-record.v1"
+
+
+def room_name(tender_code: str, lot_number: str) -> str:
+    return f"opening:{tender_code}:{lot_number}"
+
+
+class NotOpen(Conflict):
+    code = "not_open"
+
+
+async def _openings(session: AsyncSession, tender_id: int) -> list[Opening]:
+    return list(
+        await session.scalars(select(Opening).where(Opening.tender_id == tender_id).order_by(Opening.lot_id))
+    )
+
+
+async def _opening(session: AsyncSession, tender: Tender, lot: Lot) -> Opening:
+    opening = await session.scalar(select(Opening).where(Opening.lot_id == lot.id))
+    if opening is None:
+        raise NotOpen(
+            "开标尚未开始：投标截止前不接受密钥或分片 (the opening has not begun; nothing is accepted before "
+            "the deadline)"
+        )
+    return opening
+
+
+def _host(principal: Principal, tender: Tender) -> None:
+    if not is_owner(principal, tender):
+        raise PermissionDenied(
+            "只有本项目的代理机构或招标人可以主持开标 (only the tender's agent or tenderer hosts)"
+        )
+
+
+async def _bid_rows(
+    session: AsyncSession, opening: Opening
+) -> list[tuple[OpeningBid, Submission, Organisation]]:
+    rows = await session.execute(
+        select(OpeningBid, Submission, Organisation)
+        .join(Submission, Submission.id == OpeningBid.submission_id)
+        .join(Organisation, Organisation.id == OpeningBid.organisation_id)
+        .where(OpeningBid.opening_id == opening.id)
+        .order_by(Submission.submitted_at, Submission.id)
+    )
+    return [(b, s, o) for b, s, o in rows]
+
+
+async def _counts(session: AsyncSession, opening_id: int) -> dict[str, int]:
+    counts = {k: 0 for k in OUTCOMES}
+    rows = await session.execute(
+        select(OpeningBid.outcome, func.count())
+        .where(OpeningBid.opening_id == opening_id)
+        .group_by(OpeningBid.outcome)
+    )
+    for outcome, n in rows:
+        counts[outcome] = n
+    return counts
+
+
+async def _progress(
+    session: AsyncSession, runtime: Runtime, tender: Tender, lot: Lot, opening: Opening
+) -> None:
+    counts = await _counts(session, opening.id)
+    await rooms.append(
+        session,
+        runtime.clock,
+        room_name(tender.code, lot.number),
+        "progress",
+        {
+            "queued": counts[QUEUED],
+            "decrypting": counts[DECRYPTING_BID],
+            "opened": counts[OPENED] + counts[REJECTED],
+            "failed": counts[REVOKED] + counts[WITHDRAWN_BID],
+            "counts": counts,
+        },
+    )
+
+
+async def _fail_bid(
+    session: AsyncSession,
+    runtime: Runtime,
+    tender: Tender,
+    lot: Lot,
+    bid: OpeningBid,
+    *,
+    fault: bool,
+    reason: str,
+) -> None:
+    """Art. 31: 撤销 with a credit event when the bidder is at fault, else 撤回."""
+    sub = await session.get(Submission, bid.submission_id)
+    org = await session.get(Organisation, bid.organisation_id)
+    assert sub is not None and org is not None
+    bid.outcome = REVOKED if fault else WITHDRAWN_BID
+    bid.reason = reason
+    source_ref = f"tender:{tender.code}/submission:{sub.submission_id}"
+    await runtime.audit.append(
+        session, "bid.not_opened", subject=source_ref, data={"outcome": bid.outcome, "reason": reason}
+    )
+    if fault:
+        from credit.service import record_event_deduction
+
+        await record_event_deduction(
+            session,
+            runtime,
+            event=CREDIT_EVENT,
+            kind="bidder",
+            key=org.credit_code,
+            evidence=f"{tender.code} 标段{lot.number}: {reason}",
+            source_ref=source_ref,
+        )
+    await rooms.append(
+        session,
+        runtime.clock,
+        room_name(tender.code, lot.number),
+        "bid.failed",
+        {"bidder": org.name, "outcome": bid.outcome, "reason": reason},
+    )

@@ -1,0 +1,264 @@
+"""Time drives the script: the deadline opens a tender exactly once (``open_due``), the host starts the
+window (``start``), and the advance job moves each opening on when its window, custody or confirmation
+time is over."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.common import lock_tender, lots_of, tender_by_code
+from bidding.lifecycle import Rules, State
+from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
+from bidding.opening.common import (
+    AWAITING_HOST,
+    CONFIRMING,
+    CUSTODY,
+    DECRYPTING,
+    DECRYPTING_BID,
+    QUEUED,
+    _bid_rows,
+    _fail_bid,
+    _host,
+    _opening,
+    _progress,
+    room_name,
+)
+from bidding.opening.keys import recover_stuck
+from bidding.opening.record import _announce, _finish
+from bidding.submissions import ACTIVE
+from core import rooms
+from core.accounts import Principal
+from core.clock import as_utc
+from core.errors import Conflict
+from core.runtime import Runtime
+
+
+async def open_due(runtime: Runtime) -> list[str]:
+    """Open every tender whose deadline has passed (a job, every second; idempotent)."""
+    from bidding.tenders import tenders_past_deadline
+
+    now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        due = [(t.id, t.code) for t in await tenders_past_deadline(session, now)]
+    opened = []
+    for tender_id, code in due:
+        async with runtime.transaction() as session:
+            if await open_tender(session, runtime, tender_id):
+                opened.append(code)
+    return opened
+
+
+async def open_tender(session: AsyncSession, runtime: Runtime, tender_id: int) -> bool:
+    """bidding → opening, if nobody did it yet; returns whether this transaction did."""
+    now = runtime.clock.now()
+    await lock_tender(session, tender_id)  # the same lock a committing bid takes
+    moved = await session.execute(
+        update(Tender)
+        .where(
+            Tender.id == tender_id,
+            Tender.state.in_([State.PUBLISHED, State.BIDDING]),
+            Tender.bid_deadline <= now,
+        )
+        .values(state=State.OPENING.value, updated_at=now)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    tender = await session.get(Tender, tender_id, populate_existing=True)
+    assert tender is not None
+    lots = await lots_of(session, tender.id)
+    counts: dict[str, int] = {}
+    commits: dict[str, str] = {}
+    for lot in lots:
+        secret = secrets.token_bytes(32)
+        opening = Opening(
+            tender_id=tender.id,
+            lot_id=lot.id,
+            phase=AWAITING_HOST,
+            opened_at=now,
+            coefficient_secret=secret,
+            coefficient_commit=hashlib.sha256(secret).hexdigest(),
+            contributions=[],
+            shares=[],
+        )
+        session.add(opening)
+        await session.flush()
+        subs = list(
+            await session.scalars(
+                select(Submission)
+                .where(Submission.lot_id == lot.id, Submission.status == ACTIVE)
+                .order_by(Submission.submitted_at, Submission.id)
+            )
+        )
+        for sub in subs:
+            session.add(
+                OpeningBid(
+                    opening_id=opening.id,
+                    submission_id=sub.id,
+                    organisation_id=sub.organisation_id,
+                    outcome=QUEUED,
+                    wrong_keys=0,
+                )
+            )
+        counts[lot.number] = len(subs)
+        commits[lot.number] = opening.coefficient_commit
+        await rooms.append(
+            session,
+            runtime.clock,
+            room_name(tender.code, lot.number),
+            "opening.due",
+            {
+                "tender": tender.code,
+                "lot": lot.number,
+                "deadline": as_utc(tender.bid_deadline).isoformat(),
+                "bids": len(subs),
+                "coefficient_commit": opening.coefficient_commit,
+            },
+        )
+    await runtime.audit.append(
+        session,
+        "tender.deadline_passed",
+        subject=f"tender:{tender.code}",
+        data={
+            "state": State.OPENING.value,
+            "bids": counts,
+            "coefficient_commits": commits,
+        },
+    )
+    return True
+
+
+async def start(session: AsyncSession, runtime: Runtime, principal: Principal, code: str) -> list[Opening]:
+    """The host starts: received bids are listed (their seal salts revealed) and the window opens."""
+    tender = await tender_by_code(session, code)
+    _host(principal, tender)
+    now = runtime.clock.now()
+    started = []
+    for lot in await lots_of(session, tender.id):
+        opening = await _opening(session, tender, lot)
+        window_end = now + timedelta(minutes=tender.decryption_minutes or Rules().decryption_minutes)
+        moved = await session.execute(
+            update(Opening)
+            .where(Opening.id == opening.id, Opening.phase == AWAITING_HOST)
+            .values(phase=DECRYPTING, window_ends_at=window_end)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        listed = [
+            {
+                "submission_id": sub.submission_id,
+                "bidder": org.name,
+                "bidder_code": org.credit_code,
+                "submitted_at": as_utc(sub.submitted_at).isoformat(),
+                "audit_position": sub.audit_position,
+                "seal_salt": sub.seal_salt.hex(),
+            }
+            for _bid, sub, org in await _bid_rows(session, opening)
+        ]
+        await runtime.audit.append(
+            session,
+            "opening.bids_listed",
+            actor=principal.actor,
+            subject=f"tender:{tender.code}/lot:{lot.number}",
+            data={"bids": listed, "window_ends_at": window_end.isoformat()},
+        )
+        room = room_name(tender.code, lot.number)
+        await rooms.append(session, runtime.clock, room, "bids.listed", {"bids": listed})
+        await rooms.append(
+            session,
+            runtime.clock,
+            room,
+            "window.opened",
+            {"window_ends_at": window_end.isoformat(), "server_time": now.isoformat()},
+        )
+        await _progress(session, runtime, tender, lot, opening)
+        started.append(opening)
+    if not started:
+        raise Conflict(
+            "开标已开始或不在待主持状态 (the opening is not waiting for its host)", code="already_started"
+        )
+    return started
+
+
+async def advance(runtime: Runtime) -> int:
+    """Move every opening whose window, custody or confirmation time is over (a job; idempotent).
+
+    Decryptions a crashed process left behind are finished first (``recover_stuck``): the window's
+    end waits for bids still being decrypted, so a stuck one would hold the opening forever.
+    """
+    await recover_stuck(runtime)
+    now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        due = list(
+            await session.scalars(
+                select(Opening.id).where(
+                    ((Opening.phase == DECRYPTING) & (Opening.window_ends_at <= now))
+                    | ((Opening.phase == CUSTODY) & (Opening.custody_ends_at <= now))
+                    | ((Opening.phase == CONFIRMING) & (Opening.confirm_ends_at <= now))
+                )
+            )
+        )
+    for opening_id in due:
+        async with runtime.transaction() as session:
+            await _step(session, runtime, opening_id, now)
+    return len(due)
+
+
+async def _step(session: AsyncSession, runtime: Runtime, opening_id: int, now: datetime) -> None:
+    opening = await session.get(Opening, opening_id)
+    assert opening is not None
+    tender = await session.get(Tender, opening.tender_id)
+    lot = await session.get(Lot, opening.lot_id)
+    assert tender is not None and lot is not None
+    await lock_tender(session, tender.id)
+    await session.refresh(opening)
+    if opening.phase == DECRYPTING and opening.window_ends_at and as_utc(opening.window_ends_at) <= now:
+        rows = await _bid_rows(session, opening)
+        if any(b.outcome == DECRYPTING_BID for b, _s, _o in rows):
+            return  # a decryption that began in the window is allowed to finish
+        pending = [b for b, _s, _o in rows if b.outcome == QUEUED]
+        if pending and int((tender.custody or {}).get("threshold") or 0) >= 2:
+            opening.phase = CUSTODY
+            opening.custody_ends_at = now + timedelta(minutes=tender.decryption_minutes or 30)
+            await rooms.append(
+                session,
+                runtime.clock,
+                room_name(tender.code, lot.number),
+                "custody.called",
+                {"pending": len(pending), "custody_ends_at": opening.custody_ends_at.isoformat()},
+            )
+            await runtime.audit.append(
+                session, "opening.custody_called", subject=f"tender:{tender.code}/lot:{lot.number}"
+            )
+            return
+        for bid in pending:
+            await _fail_bid(
+                session,
+                runtime,
+                tender,
+                lot,
+                bid,
+                fault=True,
+                reason="解密窗口内未提交文件密钥，且本项目无密钥保管人 (no key in time and no custodians)",
+            )
+        await _announce(session, runtime, opening)
+    elif opening.phase == CUSTODY and opening.custody_ends_at and as_utc(opening.custody_ends_at) <= now:
+        for bid, _s, _o in await _bid_rows(session, opening):
+            if bid.outcome == QUEUED:
+                await _fail_bid(
+                    session,
+                    runtime,
+                    tender,
+                    lot,
+                    bid,
+                    fault=False,
+                    reason="密钥保管人未能在时限内开启 (the custodians did not open it in time)",
+                )
+        opening.shares = []
+        await _announce(session, runtime, opening)
+    elif opening.phase == CONFIRMING and opening.confirm_ends_at and as_utc(opening.confirm_ends_at) <= now:
+        await _finish(session, runtime, tender, lot, opening)
