@@ -140,3 +140,70 @@ Event = (
     | ReportSigned
     | Advance
 )
+
+
+# --- storage form ------------------------------------------------------------------------------------
+# A room's events are stored as (kind, JSON object); decimals travel as strings so no score is ever
+# rounded through a float. ``decode(*encode(e)) == e`` for every event.
+
+KINDS: dict[str, type] = {
+    "opened": RoomOpened,
+    "signed_in": SignedIn,
+    "avoidance": AvoidanceDeclared,
+    "alternates_added": AlternatesAdded,
+    "chair_vote": ChairVote,
+    "verdict": Verdict,
+    "score": ScoreGiven,
+    "sheet_submitted": SheetSubmitted,
+    "scores_returned": ScoresReturned,
+    "anomaly_confirmed": AnomalyConfirmed,
+    "anomaly_unexplained": AnomalyUnexplained,
+    "price_scores": PriceScoresComputed,
+    "ranking": RankingPublished,
+    "report_signed": ReportSigned,
+    "advance": Advance,
+}
+KIND_OF: dict[type, str] = {cls: kind for kind, cls in KINDS.items()}
+PREFIX = "step."  # the room log's kind for a step event: "step.<kind>"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Criterion):
+        return {"id": value.id, "group": value.group, "max_points": str(value.max_points),
+                "step": str(value.step), "name": value.name}  # fmt: skip
+    if isinstance(value, AnomalyLimit):
+        return {"value": str(value.value), "unit": value.unit, "per": value.per}
+    return value
+
+
+def encode(event: Event) -> tuple[str, dict[str, object]]:
+    """The stored kind (``step.<kind>``) and JSON object of an event."""
+    fields = event.__dataclass_fields__
+    return PREFIX + KIND_OF[type(event)], {name: _plain(getattr(event, name)) for name in fields}
+
+
+def decode(kind: str, data: dict[str, object]) -> Event:
+    """The event stored as ``kind`` / ``data`` (the inverse of :func:`encode`)."""
+    cls = KINDS[kind.removeprefix(PREFIX)]
+    d: dict[str, object] = dict(data)
+    if cls is RoomOpened:
+        for key in ("members", "alternates", "bidders", "qualification_items", "preliminary_items"):
+            d[key] = tuple(d[key])  # type: ignore[arg-type]
+        d["criteria"] = tuple(Criterion(**c) for c in d["criteria"])  # type: ignore[attr-defined]
+        limit = d.get("anomaly_limit")
+        d["anomaly_limit"] = AnomalyLimit(**limit) if isinstance(limit, dict) else None
+    elif cls is AlternatesAdded:
+        d["alternates"] = tuple(d["alternates"])  # type: ignore[arg-type]
+    elif cls is ScoreGiven:
+        d["value"] = Decimal(str(d["value"]))
+    elif cls is PriceScoresComputed:
+        d["figures"] = tuple((b, Decimal(v)) for b, v in d["figures"])  # type: ignore[attr-defined]
+        d["benchmark"] = None if d.get("benchmark") is None else Decimal(str(d["benchmark"]))
+    elif cls is RankingPublished:
+        d["order"] = tuple(d["order"])  # type: ignore[arg-type]
+    event: Event = cls(**d)
+    return event

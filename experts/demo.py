@@ -13,7 +13,7 @@ from core.organisations import list_organisations
 from core.runtime import Runtime
 from experts import registry, service
 from experts.draw import Rules, Slot, Tender
-from experts.models import Draw, Expert, ExpertSpecialty, Invitation
+from experts.models import Draw, Expert, Invitation
 
 POOL_SIZE = 849  # the size of the city's pool the platform is modelled on
 DEMO_TENDERS = ("JLGC-2026-0188", "JLGC-2026-0203")
@@ -41,13 +41,7 @@ async def _demo_draw(session: AsyncSession, runtime: Runtime, tender_ref: str, *
     bidders, _ = await list_organisations(session, kind="bidder")
     if supervisor is None or not tenderers:
         return  # core demo data is missing; nothing sensible to draw for
-    busiest = await session.execute(
-        select(ExpertSpecialty.code, func.count())
-        .group_by(ExpertSpecialty.code)
-        .order_by(func.count().desc(), ExpertSpecialty.code)
-        .limit(2)
-    )
-    codes = [row[0] for row in busiest]
+    codes = await service.busiest_specialties(session, 2)
     tenderer = tenderers[0] if complete else tenderers[-1]
     tender = Tender(
         tenderer.credit_code, tenderer.region_code if tenderer.region_code != "220200" else "220202",

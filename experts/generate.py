@@ -142,6 +142,12 @@ def _specialty_picker(rng: random.Random) -> Iterator[list[str]]:
         yield sorted(held)
 
 
+def signing_key(seed: int, code: str) -> Ed25519PrivateKey:
+    """A generated expert's Ed25519 key: derived from the seed, so the demo can sign as its experts
+    (synthetic pool only — a real expert's key is made on their own machine)."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"{seed}:{code}".encode()).digest())
+
+
 def generate(
     count: int,
     seed: int,
@@ -187,8 +193,7 @@ def generate(
             status=status,
         )
         if keys:
-            private = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"{seed}:{code}".encode()).digest())
-            expert.public_key = public_key_to_text(private.public_key())
+            expert.public_key = public_key_to_text(signing_key(seed, code).public_key())
         if rng.random() < 0.05:
             start_day = today + timedelta(days=rng.randint(-10, 60))
             expert.leave.append((start_day, start_day + timedelta(days=rng.randint(3, 30))))

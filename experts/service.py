@@ -586,6 +586,31 @@ async def unseal_for_evaluation(session: AsyncSession, runtime: Runtime, draw_id
     return found
 
 
+async def busiest_specialties(session: AsyncSession, count: int = 1) -> list[str]:
+    """The specialties with the most experts (the demo draws from these)."""
+    busiest = await session.execute(
+        select(ExpertSpecialty.code, func.count())
+        .group_by(ExpertSpecialty.code)
+        .order_by(func.count().desc(), ExpertSpecialty.code)
+        .limit(count)
+    )
+    return [row[0] for row in busiest]
+
+
+async def open_invitations(session: AsyncSession, draw_id: int) -> list[tuple[int, str]]:
+    """(invitation id, expert code) of the invitations waiting for an answer, in order."""
+    return [(i.id, i.expert.code) for i in await _invitations(session, draw_id) if i.state == "invited"]
+
+
+async def seats(session: AsyncSession, draw_id: int) -> tuple[list[Expert], list[Expert]]:
+    """The committee (confirmed members, by slot) and the alternates left unused (by slot, then order),
+    for evaluation/ to seat in its room after :func:`unseal_for_evaluation`."""
+    invitations = await _invitations(session, draw_id)
+    members = [i.expert for i in invitations if i.state == "confirmed"]
+    alternates = [i.expert for i in invitations if i.state == "unused"]
+    return members, alternates
+
+
 async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -> Draw:
     """At award: names public, and the salt revealed so anyone can check the sealed audit entries."""
     found = await get_draw(session, draw_id)

@@ -1,0 +1,214 @@
+"""Evaluation HTTP API and the evaluation room's WebSocket (protocol: docs/evaluation-room.md).
+
+Room protocol: core/rooms.py's frames (hello / event / skip, resume, ping), plus, from members only,
+``{"type": "act", "action": …, …fields}`` — the same actions as ``POST /api/evaluations/{code}/actions``
+(see evaluation/service.py ``MEMBER_ACTIONS``). Each is answered with ``{"type": "acted", "ref", "seq",
+"phase"}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``; ``ref`` echoes the client's
+own ``ref`` so it can match answers to what it sent. What an action changes arrives as room events.
+Step events are ``step.<kind>`` (evaluation/events.py); the others are ``progress`` (member, scored,
+of), ``presence`` (member, venue, online), ``clarification.asked`` / ``clarification.answered``,
+``report.ready`` / ``report.signed`` (digest). Score values (``step.score``) reach only the member who
+gave them and supervisors; everyone else gets a ``skip`` frame for them and the ``progress`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request, WebSocket, get, post, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
+
+from core import rooms
+from core.access import allow, current_principal, require_principal
+from core.errors import DomainError
+from core.roles import Role
+from core.runtime import Db, Runtime
+from evaluation import service
+
+HOSTS = (Role.AGENT, Role.TENDERER)
+ROOM_ROLES = (Role.EXPERT, *HOSTS, Role.SUPERVISOR)
+
+# A room's actions are applied one at a time anyway (its head row is locked); members acting at once
+# on this process's sockets queue here instead of each holding a database connection (or, on SQLite,
+# sleeping in the busy handler) while they wait for the lock.
+_ACTING: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _acting(code: str) -> asyncio.Lock:
+    lock = _ACTING.get(code)
+    if lock is None:
+        lock = _ACTING[code] = asyncio.Lock()
+    return lock
+
+
+@dataclass
+class StartBody:
+    tender: str
+    lot: str
+    draw_id: int
+    main_venue: str
+    venues: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AwardBody:
+    winner: str | None = None
+
+
+@dataclass
+class AnswerBody:
+    answer: str
+
+
+def _runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+@post("/api/evaluations", opt=allow(*HOSTS), tags=["evaluation"])
+async def start_evaluation(
+    request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[StartBody]
+) -> dict[str, Any]:
+    """The tender's tenderer or agent opens the evaluation room of a lot whose opening is closed."""
+    new = service.NewEvaluation(data.tender, data.lot, data.draw_id, data.main_venue, tuple(data.venues))
+    evaluation = await service.start(db, _runtime(state), require_principal(request), new)
+    return {"code": evaluation.code}
+
+
+@get("/api/evaluations", opt=allow(*ROOM_ROLES), tags=["evaluation"])
+async def my_evaluations(request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
+    """The evaluations the caller may enter (a member's seats, a host's tenders, all for supervisors)."""
+    return await service.evaluations_for(db, require_principal(request))
+
+
+@get("/api/evaluations/{code:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
+async def room_view(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
+) -> dict[str, Any]:
+    return await service.view(db, require_principal(request), code, _runtime(state))
+
+
+@post("/api/evaluations/{code:str}/actions", opt=allow(Role.EXPERT), status_code=200, tags=["evaluation"])
+async def act(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """A member's action in the room (sign_in, declare, vote, verdict, score, submit, return,
+    confirm_anomaly, unexplained, advance, sign, clarify)."""
+    return await service.act(db, _runtime(state), require_principal(request), code, data)
+
+
+@get("/api/evaluations/{code:str}/report/{kind:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
+async def report_file(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], kind: FromPath[str]
+) -> Stream:
+    """The report (pdf or html) as drafted for signature; the same file once signed."""
+    reader = await service.report_file(db, _runtime(state), require_principal(request), code, kind)
+    media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
+    return Stream(reader, media_type=media, headers={"Content-Length": str(reader.size)})
+
+
+@post("/api/evaluations/{code:str}/publicity", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])
+async def publish_publicity(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], days: FromQuery[int] = 3
+) -> dict[str, Any]:
+    """Publish the candidates (中标候选人公示, at least 3 days) from the signed report."""
+    return await service.publish_publicity(db, _runtime(state), require_principal(request), code, days)
+
+
+@post("/api/evaluations/{code:str}/award", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])
+async def award(
+    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: JSONBody[AwardBody]
+) -> dict[str, Any]:
+    """After the publicity period: the award (default: the first candidate) and the committee's names."""
+    return await service.award(db, _runtime(state), require_principal(request), code, data.winner)
+
+
+@get("/api/clarifications", opt=allow(Role.BIDDER), tags=["evaluation"])
+async def my_clarifications(request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
+    """The committee's clarification requests (澄清) to the caller's company."""
+    return await service.clarifications_for_bidder(db, require_principal(request))
+
+
+@post(
+    "/api/clarifications/{clarification_id:int}/answer",
+    opt=allow(Role.BIDDER),
+    status_code=200,
+    tags=["evaluation"],
+)
+async def answer_clarification(
+    request: Request[Any, Any, Any],
+    state: State,
+    db: Db,
+    clarification_id: FromPath[int],
+    data: JSONBody[AnswerBody],
+) -> dict[str, Any]:
+    return await service.answer_clarification(
+        db, _runtime(state), require_principal(request), clarification_id, data.answer
+    )
+
+
+@websocket("/ws/evaluations/{code:str}", opt=allow(*ROOM_ROLES))
+async def evaluation_room(
+    socket: WebSocket[Any, Any, Any],
+    channels: NamedDependency[ChannelsPlugin],
+    code: FromPath[str],
+    after: FromQuery[int] = 0,
+) -> None:
+    """The evaluation room, live, for its committee, its host and supervisors."""
+    runtime = _runtime(socket.app.state)
+    principal = current_principal(socket)
+    async with runtime.sessions() as session:
+        evaluation, seat = await service.admitted(session, code, principal)
+        state = await service.room_state(session, evaluation, runtime)
+    assert principal is not None  # the route's roles require a caller
+    viewer = service.viewer(principal, seat, state)
+
+    async def on_message(message: dict[str, Any]) -> dict[str, Any]:
+        ref = message.get("ref")
+        if message.get("type") != "act":
+            return {
+                "type": "error",
+                "ref": ref,
+                "code": "unknown_type",
+                "detail": "frames: act, resume, ping",
+            }
+        action = {k: v for k, v in message.items() if k not in ("type", "ref")}
+        try:
+            async with _acting(code), runtime.transaction() as session:
+                done = await service.act(session, runtime, principal, code, action)
+        except DomainError as error:
+            return {"type": "error", "ref": ref, "code": error.code, "detail": error.detail}
+        return {"type": "acted", "ref": ref, **done}
+
+    if seat.member is not None:
+        async with runtime.transaction() as session:
+            await service.presence(session, runtime, code, seat.member, True)
+    try:
+        await rooms.serve(
+            socket, runtime, channels, service.room_name(code), viewer, after=after, on_message=on_message
+        )
+    finally:
+        if seat.member is not None:
+            async with runtime.transaction() as session:
+                await service.presence(session, runtime, code, seat.member, False)
+
+
+ROUTE_HANDLERS = [
+    start_evaluation,
+    my_evaluations,
+    room_view,
+    act,
+    report_file,
+    publish_publicity,
+    award,
+    my_clarifications,
+    answer_clarification,
+    evaluation_room,
+]

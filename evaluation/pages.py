@@ -1,0 +1,96 @@
+"""evaluation's HTML pages: the list of rooms (and the host's form to open one), the room itself —
+one page, role-aware: a member's scoring desk, the chair's controls, the supervisor's live view of all
+venues, the host's read-only progress with publicity and award — and the bidder's clarification page.
+
+Pages render the room as ``GET /api/evaluations/{code}`` returns it (evaluation/views.py). The room
+socket only says that something happened; the page then asks for the view again (the database is
+the truth). Actions go over the socket (``act`` frames), or over HTTP while it is down.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Template
+
+from core import rooms
+from core.access import allow, require_principal
+from core.clock import as_utc, format_local
+from core.i18n import language_of
+from core.regions import list_regions
+from core.rendering import page
+from core.roles import Role
+from core.runtime import Db, Runtime
+from evaluation import i18n, service
+
+ROOM_ROLES = (Role.EXPERT, Role.AGENT, Role.TENDERER, Role.SUPERVISOR)
+HOSTS = (Role.AGENT, Role.TENDERER)
+
+
+@get("/evaluations", opt=allow(*ROOM_ROLES), include_in_schema=False)
+async def evaluation_list(request: Request[Any, Any, Any], db: Db) -> Template:
+    principal = require_principal(request)
+    rows = await service.evaluations_for(db, principal)
+    host = bool(principal.roles & set(HOSTS))
+    regions = [r for r in await list_regions(db) if r.level != "city"] if host else []
+    return page(request, "evaluation/list.html", rows=rows, host=host, regions=regions)
+
+
+def _room_texts(lang: str) -> dict[str, str]:
+    index = 0 if lang == "zh" else 1
+    texts = {key: value[index] for key, value in i18n.ROOM.items()}
+    texts.update({f"phase.{key}": value[index] for key, value in i18n.PHASES.items()})
+    texts.update({f"state.{key}": value[index] for key, value in i18n.STATES.items()})
+    return texts
+
+
+@get("/evaluations/{code:str}", opt=allow(*ROOM_ROLES), include_in_schema=False)
+async def room_page(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> Template:
+    """The evaluation room (403 for anyone not admitted: other experts, other companies' hosts)."""
+    principal = require_principal(request)
+    head = await rooms.head(db, service.room_name(code))
+    view = await service.view(db, principal, code)  # raises 404 / 403 before anything is shown
+    evaluation = await service.get_evaluation(db, code)
+    items = {
+        str(i["id"]): str(i.get("text", i["id"]))
+        for key in ("qualification", "preliminary")
+        for i in evaluation.criteria.get(key, [])
+    }
+    me = view["me"]
+    role = "member" if me["member"] else "supervisor" if me["supervisor"] else "host"
+    return page(
+        request,
+        "evaluation/room.html",
+        view=view,
+        head=head,
+        role=role,
+        items=items,
+        texts=_room_texts(language_of(request)),
+    )
+
+
+@get("/bidder/clarifications", opt=allow(Role.BIDDER), include_in_schema=False)
+async def bidder_clarifications(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
+    """The committee's clarification requests to the caller's company, with the time left to answer."""
+    runtime: Runtime = state.runtime
+    rows = await service.clarifications_for_bidder(db, require_principal(request))
+    now = runtime.clock.now()
+    return page(
+        request,
+        "evaluation/clarifications.html",
+        rows=rows,
+        now=now.isoformat(),
+        fmt=lambda iso: format_local(_parse(iso)) if iso else "",
+        open=lambda row: row["answer"] is None and _parse(row["due_at"]) > now,
+    )
+
+
+def _parse(iso: str) -> datetime:
+    return as_utc(datetime.fromisoformat(iso))
+
+
+ROUTE_HANDLERS = [evaluation_list, room_page, bidder_clarifications]
