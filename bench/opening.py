@@ -12,8 +12,11 @@ opening is put back to "every bid queued". In the same run, the raw decryption o
 (``decrypt_with_file_key`` to a null sink) is timed on one core and on two processes.
 
 ratio_Nproc = raw decryption time on N processes / opening time with N workers (1.0 = as fast as
-bare decryption). Peak RSS is each worker's VmHWM; ``rss_growth_mib`` is how much the peak grew
-between the first tenth of the bids and the end (flat memory: about 0).
+bare decryption). ``path_ratio_1proc`` is the same for the server's decryption path alone (blob store,
+streaming decryption, package check; in-process, no requests), and ``per_bid_overhead_ms`` what each
+bid costs on top of it in the one-worker opening (request, key check, transactions, audit, room news).
+Peak RSS is each worker's VmHWM; ``rss_growth_mib`` is how much the peak grew between the first
+tenth of the bids and the end (flat memory: about 0).
 The last line printed is one JSON object: ratio_1proc, ratio_2proc, peak_rss_mib (and the raw figures).
 """
 
@@ -352,6 +355,29 @@ def raw_seconds(envelopes: list[Path], bids: list[Bid], processes: int) -> float
     return time.perf_counter() - started
 
 
+async def path_seconds(settings: Settings, bids: list[Bid]) -> float:
+    """The server's own decryption path for every bid, in one process, one bid after another: blob
+    store read, streaming decryption, bid-package check; no request, transaction or room event.
+    Against ``raw_seconds`` it says what the path costs; against the opening, what the rest costs."""
+    from bidding.models import Lot
+    from bidding.opening.keys import _decrypt  # the step reveal_key runs between its transactions
+
+    runtime = Runtime.build(settings)
+    try:
+        async with runtime.sessions() as session:
+            tender = await session.scalar(select(Tender).where(Tender.code == CODE))
+            lot = await session.scalar(select(Lot).where(Lot.tender_id == Tender.id, Tender.code == CODE))
+            subs = list(await session.scalars(select(Submission).order_by(Submission.id)))
+        assert tender is not None and lot is not None
+        started = time.perf_counter()
+        for sub, bid in zip(subs, bids, strict=True):
+            opened = await _decrypt(runtime, tender, lot, sub, bid.file_key)
+            assert opened.reason is None, opened.reason
+        return time.perf_counter() - started
+    finally:
+        await runtime.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bids", type=int, default=200)
@@ -384,6 +410,8 @@ def main() -> None:
             "cores": os.cpu_count(),
         }
         raw_seconds(envelopes[:2], bids[:2], 1)  # warm the page cache path and imports
+        path = asyncio.run(path_seconds(settings, bids))
+        result["path_1proc_mib_s"] = round(total_mib / path, 1)
         for n in (1, 2):
             raw = raw_seconds(envelopes, bids, n)
             run = open_with_workers(settings, work, bids, n, args.concurrency)
@@ -392,6 +420,9 @@ def main() -> None:
             result[f"open_{n}proc_mib_s"] = round(total_mib / run["seconds"], 1)
             result[f"open_{n}proc_seconds"] = round(run["seconds"], 2)
             result[f"ratio_{n}proc"] = round(raw / run["seconds"], 3)
+            if n == 1:
+                result["path_ratio_1proc"] = round(raw / path, 3)
+                result["per_bid_overhead_ms"] = round((run["seconds"] - path) / len(bids) * 1000, 1)
             result[f"announce_{n}proc_seconds"] = round(run["announce_seconds"], 2)
             result[f"peak_rss_{n}proc_mib"] = round(run["peak_rss_mib"], 1)
             result[f"rss_growth_{n}proc_mib"] = round(run["rss_growth_mib"], 1)
