@@ -9,7 +9,8 @@ The criteria document, as evaluation/ reads it:
                  "max_points": "20", "step": "0.5"}],
      "price": {"benchmark": "mean" | "trimmed_mean", "coefficient_max": "0.05",
                "above_per_percent": "1", "below_per_percent": "0.5"},
-     "anomaly_limit": "20"}
+     "anomaly_limit": "20",
+     "tenderer_representative": false}   (optional: the tenderer seats one representative on the committee)
 
 Numbers are decimal strings (JSON floats are refused elsewhere too); comprehensive scoring totals 100.
 """
@@ -62,7 +63,8 @@ def validate_criteria(doc: Any) -> dict[str, Any]:
     """Return the document if valid (normalised numbers), else CriteriaError naming the problem."""
     if not isinstance(doc, dict):
         raise CriteriaError("criteria must be a JSON object")
-    unknown = set(doc) - {"method", "qualification", "preliminary", "scored", "price", "anomaly_limit"}
+    known = ("method", "qualification", "preliminary", "scored", "price", "anomaly_limit")
+    unknown = set(doc) - {*known, "tenderer_representative"}
     if unknown:
         raise CriteriaError(f"unknown criteria keys: {', '.join(sorted(unknown))}")
     method = doc.get("method")
@@ -131,6 +133,9 @@ def validate_criteria(doc: Any) -> dict[str, Any]:
     anomaly = _decimal("anomaly_limit", doc.get("anomaly_limit", "20"))
     if anomaly > 100:
         raise CriteriaError("anomaly_limit is a percentage (at most 100)")
+    representative = doc.get("tenderer_representative", False)
+    if not isinstance(representative, bool):
+        raise CriteriaError("tenderer_representative must be true or false")
     return {
         "method": method,
         "qualification": reviews["qualification"],
@@ -138,6 +143,7 @@ def validate_criteria(doc: Any) -> dict[str, Any]:
         "scored": scored,
         "price": price,
         "anomaly_limit": str(anomaly),
+        "tenderer_representative": representative,
     }
 
 

@@ -55,6 +55,8 @@ class StartBody:
     draw_id: int
     main_venue: str
     venues: list[str] = field(default_factory=list)
+    representative: str = ""  # where the tender seats the tenderer's representative: their username
+    representative_key: str = ""  # and their Ed25519 public key, to sign the report
 
 
 @dataclass
@@ -77,7 +79,10 @@ async def start_evaluation(
     request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[StartBody]
 ) -> dict[str, Any]:
     """The tender's tenderer or agent opens the evaluation room of a lot whose opening is closed."""
-    new = service.NewEvaluation(data.tender, data.lot, data.draw_id, data.main_venue, tuple(data.venues))
+    new = service.NewEvaluation(
+        data.tender, data.lot, data.draw_id, data.main_venue, tuple(data.venues),
+        data.representative, data.representative_key,
+    )  # fmt: skip
     evaluation = await service.start(db, _runtime(state), require_principal(request), new)
     return {"code": evaluation.code}
 

@@ -183,6 +183,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "evaluation.start.main": ("主会场", "Main venue"),
     "evaluation.start.venues": ("分会场（可多选）", "Sub-venues (any number)"),
     "evaluation.start.submit": ("开启评标室", "Open the room"),
+    "evaluation.start.representative": (
+        "招标人代表（用户名，评标办法设代表席位时）",
+        "Tenderer's representative (username, where the tender seats one)",
+    ),
+    "evaluation.start.representative_key": ("招标人代表签名公钥", "Representative's signing public key"),
     "evaluation.room.heading": ("评标室", "Evaluation room"),
     "evaluation.room.phase": ("当前步骤", "Current step"),
     "evaluation.room.venues": ("各会场", "Venues"),

@@ -30,13 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
 from core import rooms
-from core.accounts import Principal
+from core.accounts import Principal, find_user
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.models import RoomEvent
+from core.models import Organisation, RoomEvent
 from core.organisations import find_by_credit_code
 from core.regions import get_region
 from core.roles import Role
 from core.runtime import Runtime
+from crypto.signing import SigningError, public_key_from_text, public_key_to_text
 from evaluation import report as reports
 from evaluation.events import PREFIX, decode, encode
 from evaluation.models import Clarification, Evaluation, Member
@@ -192,12 +193,14 @@ async def seat_of(
     if principal is None:
         return Seat(None, False, False)
     member = None
-    if Role.EXPERT in principal.roles:
+    if Role.EXPERT in principal.roles or Role.TENDERER in principal.roles:
         mine = [s for s in await seats_of(session, evaluation) if s.user_id == principal.user_id]
         # In the room: the committee as it stands (an alternate once it has replaced someone; not
         # a member who declared a conflict and was replaced).
         if mine and (mine[0].code in state.members if state is not None else mine[0].kind == "member"):
             member = mine[0].code
+    if member is not None:  # the tenderer's representative sits as a member, not as the host
+        return Seat(member, False, False)
     tender = await bidding.tender_by_code(session, evaluation.tender_code)
     return Seat(member, bidding.is_owner(principal, tender), Role.SUPERVISOR in principal.roles)
 
@@ -258,6 +261,57 @@ class NewEvaluation:
     draw_id: int
     main_venue: str
     venues: tuple[str, ...] = ()
+    representative: str = ""  # the tenderer's representative's username, where the tender allows one
+    representative_key: str = ""  # their Ed25519 public key (ed25519:<base64> or PEM), to sign the report
+
+
+REPRESENTATIVE_PREFIX = "TR-"  # a representative's member code: TR-<user id> (experts' codes are E…)
+
+
+async def _representative_seat(
+    session: AsyncSession, tender: Any, new: NewEvaluation, experts_seated: int
+) -> Member | None:
+    """The tenderer's representative (招标人代表), checked against the law's shape of a committee:
+    an odd number of members, experts at least two thirds of them (招标投标法 Art. 37)."""
+    if not new.representative.strip():
+        return None
+    if not tender.criteria.get("tenderer_representative", False):
+        raise InvalidInput(
+            "本项目的评标办法不设招标人代表 (this tender seats no tenderer's representative)",
+            code="no_representative_seat",
+        )
+    user = await find_user(session, new.representative.strip())
+    if user is None or Role.TENDERER not in user.role_names or user.organisation_id != tender.tenderer_id:
+        raise InvalidInput(
+            f"招标人代表 {new.representative.strip()} 不是本项目招标人的用户 "
+            "(the representative must be a user of the tender's tenderer)",
+            code="bad_representative",
+        )
+    try:
+        public_key = public_key_to_text(public_key_from_text(new.representative_key))
+    except SigningError as error:
+        raise InvalidInput(
+            f"招标人代表的签名公钥无效 (the representative's public key): {error}",
+            code="bad_representative_key",
+        ) from None
+    total = experts_seated + 1
+    if total % 2 == 0 or experts_seated * 3 < total * 2:
+        raise InvalidInput(
+            f"评标委员会应为单数且专家不少于三分之二：{experts_seated} 名专家加 1 名招标人代表不符合 "
+            f"({experts_seated} experts and a representative: the committee must be odd, experts ≥ 2/3)",
+            code="committee_shape",
+        )
+    organisation = await session.get(Organisation, tender.tenderer_id)
+    assert organisation is not None  # a tender's tenderer exists
+    return Member(
+        code=f"{REPRESENTATIVE_PREFIX}{user.id}", user_id=user.id, name=user.display_name,
+        county_code=organisation.region_code, employer=organisation.name, public_key=public_key,
+        kind="member", position=experts_seated,
+    )  # fmt: skip
+
+
+def is_representative(code: str) -> bool:
+    return code.startswith(REPRESENTATIVE_PREFIX)
 
 
 async def start(
@@ -295,6 +349,7 @@ async def start(
         raise InvalidInput(f"评标办法有误 (criteria): {error}", code="bad_criteria") from None
     draw = await experts.unseal_for_evaluation(session, runtime, draw.id)
     members, alternates = await experts.seats(session, draw.id)
+    representative = await _representative_seat(session, tender, new, len(members))
     bid_rows = []
     for bid in bids:
         org = await find_by_credit_code(session, bid.bidder_code)
@@ -325,10 +380,13 @@ async def start(
                     position=position,
                 )
             )
+    if representative is not None:
+        representative.evaluation_id = evaluation.id
+        session.add(representative)
     qualification = tuple(str(q["id"]) for q in tender.criteria.get("qualification", []))
     preliminary = tuple(str(q["id"]) for q in tender.criteria.get("preliminary", []))
     opened = RoomOpened(
-        members=tuple(e.code for e in members),
+        members=(*(e.code for e in members), *([representative.code] if representative is not None else [])),
         alternates=tuple(e.code for e in alternates),
         bidders=tuple(b.bidder_code for b in bids),
         qualification_items=qualification,
@@ -507,6 +565,9 @@ async def _after(
     for credit_event in new.credit[len(old.credit) :]:
         from credit.service import record_event_deduction
 
+        if is_representative(credit_event.expert):
+            continue  # the expert-conduct rules bind experts; the anomaly itself still does not count
+
         await record_event_deduction(
             session, runtime, event=credit_event.event, kind="expert", key=credit_event.expert,
             evidence=f"{evaluation.tender_code} 标段{evaluation.lot_number}: {credit_event.detail}",
@@ -595,6 +656,7 @@ async def _build_report(session: AsyncSession, evaluation: Evaluation, state: Ro
             employer=s.employer,
             chair=state.chair == s.code,
             public_key=s.public_key,
+            role="tenderer" if is_representative(s.code) else "expert",
         )
         for s in seats
     }

@@ -77,11 +77,16 @@ class EvalWorld:
 
 
 async def opened_lot(
-    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path, prices: list[str] = PRICES
+    runtime: Runtime,
+    client: Any,
+    clock: ManualClock,
+    tmp_path: Path,
+    prices: list[str] = PRICES,
+    criteria: dict[str, Any] = CRITERIA,
 ) -> World:
     """A tender whose lot 1 opened with every bid valid and its opening closed."""
     world = await make_world(runtime, client, bidders=len(prices))
-    tender = await published_tender(runtime, client, world, criteria=CRITERIA)
+    tender = await published_tender(runtime, client, world, criteria=criteria)
     await register_all(client, world)
     sealed = []
     for bidder, price in zip(world.bidders, prices, strict=True):
