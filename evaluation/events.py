@@ -44,6 +44,14 @@ class AvoidanceDeclared:
 
 
 @dataclass(frozen=True)
+class MemberAbsent:
+    """The host records that a member who confirmed did not come (无故缺席): replaced like a conflict."""
+
+    member: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class AlternatesAdded:
     """Alternates from a supplementary draw; they fill vacancies first, in order."""
 
@@ -127,6 +135,7 @@ Event = (
     RoomOpened
     | SignedIn
     | AvoidanceDeclared
+    | MemberAbsent
     | AlternatesAdded
     | ChairVote
     | Verdict
@@ -150,6 +159,7 @@ KINDS: dict[str, type] = {
     "opened": RoomOpened,
     "signed_in": SignedIn,
     "avoidance": AvoidanceDeclared,
+    "absent": MemberAbsent,
     "alternates_added": AlternatesAdded,
     "chair_vote": ChairVote,
     "verdict": Verdict,

@@ -153,6 +153,13 @@ ROOM: dict[str, tuple[str, str]] = {
     "host.publicity_ends": ("公示期至", "Publicity ends"),
     "host.awarded": ("已定标，中标人：{winner}", "Awarded to {winner}"),
     "host.done": ("已完成", "Done"),
+    "host.absent": ("登记缺席", "Record as absent"),
+    "host.absent_reason": ("缺席情况", "What happened"),
+    "host.absent_help": (
+        "确认参加却未到场的专家：登记后由候补专家递补，并按规则扣减其信用分。",
+        "A member who confirmed but did not come: the next alternate takes the seat and the rule's "
+        "credit deduction is recorded.",
+    ),
     "log.title": ("评标室记录", "Room log"),
     "not_connected": ("未连接，正在通过接口提交…", "Not connected; sending over HTTP…"),
     "sending": ("提交中…", "Sending…"),

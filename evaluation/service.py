@@ -49,6 +49,7 @@ from evaluation.steps import (
     AvoidanceDeclared,
     ChairVote,
     Event,
+    MemberAbsent,
     Phase,
     ReportSigned,
     Room,
@@ -446,14 +447,20 @@ MEMBER_ACTIONS = (
     "sign_in", "declare", "vote", "verdict", "score", "submit", "return", "confirm_anomaly",
     "unexplained", "advance", "sign", "clarify",
 )  # fmt: skip
+HOST_ACTIONS = ("absent",)  # the host records a member who confirmed but did not come
 
 
 async def _event_for(
     session: AsyncSession, evaluation: Evaluation, seat: Seat, state: Room, message: Mapping[str, Any]
 ) -> Event:
     action = message.get("action")
-    if action not in MEMBER_ACTIONS:
-        raise InvalidInput(f"未知操作 {action!r} (unknown action; one of {', '.join(MEMBER_ACTIONS)})")
+    if action not in (*MEMBER_ACTIONS, *HOST_ACTIONS):
+        actions = ", ".join((*MEMBER_ACTIONS, *HOST_ACTIONS))
+        raise InvalidInput(f"未知操作 {action!r} (unknown action; one of {actions})")
+    if action == "absent":
+        if not seat.host:
+            raise PermissionDenied("只有招标人或代理机构可以登记缺席 (only the host records an absence)")
+        return MemberAbsent(_text(message, "member"), _text(message, "reason"))
     if action == "advance":
         if state.phase in (Phase.SIGN_IN, Phase.CHAIR_ELECTION):
             raise InvalidInput("签到和推选组长完成后自动进入下一步 (this step moves on by itself)")

@@ -52,6 +52,7 @@ from evaluation.events import (
     AvoidanceDeclared,
     ChairVote,
     Event,
+    MemberAbsent,
     PriceScoresComputed,
     RankingPublished,
     ReportSigned,
@@ -89,6 +90,7 @@ __all__ = [  # the events live in evaluation/events.py; this module is the one t
     "AvoidanceDeclared",
     "ChairVote",
     "Event",
+    "MemberAbsent",
     "Phase",
     "PriceScoresComputed",
     "RankingPublished",
@@ -134,7 +136,7 @@ PHASES = tuple(Phase)
 
 # Which events each phase accepts; anything else is refused naming the phase.
 ALLOWED: dict[Phase, tuple[type, ...]] = {
-    Phase.SIGN_IN: (SignedIn, AvoidanceDeclared, AlternatesAdded, Advance),
+    Phase.SIGN_IN: (SignedIn, AvoidanceDeclared, MemberAbsent, AlternatesAdded, Advance),
     Phase.CHAIR_ELECTION: (ChairVote, Advance),
     Phase.QUALIFICATION: (Verdict, Advance),
     Phase.PRELIMINARY: (Verdict, Advance),
@@ -338,23 +340,38 @@ def _declare(room: Room, event: AvoidanceDeclared) -> Room:
     if not event.conflict:
         return replace(room, declared=room.declared | {event.member})
     _reason(event.reason, f"{event.member}'s conflict of interest")
+    return _replace_member(room, event.member, event.reason)
+
+
+def _absent(room: Room, event: MemberAbsent) -> Room:
+    """A member who confirmed but did not come: replaced, and a credit event (rule E01, 无故缺席)."""
+    _member(room, event.member)
+    if event.member in room.signed_in:
+        raise StepError(f"{event.member} has signed in: not absent")
+    _reason(event.reason, f"{event.member}'s absence")
+    replaced = _replace_member(room, event.member, event.reason)
+    detail = f"确认参加评标后缺席 (absent after confirming): {event.reason}"
+    return replace(replaced, credit=(*room.credit, CreditEvent("expert.no_show", event.member, detail)))
+
+
+def _replace_member(room: Room, member: str, reason: str) -> Room:
+    """The first remaining alternate takes the seat (the committee keeps its drawn order), or a vacancy."""
     if room.alternates:
-        # The alternate takes the seat, so the committee keeps its drawn order.
         alternate = room.alternates[0]
-        members = tuple(alternate if m == event.member else m for m in room.members)
+        members = tuple(alternate if m == member else m for m in room.members)
         return replace(
             room,
             members=members,
             alternates=room.alternates[1:],
-            replacements=(*room.replacements, Replacement(event.member, event.reason, alternate)),
+            replacements=(*room.replacements, Replacement(member, reason, alternate)),
             ballot=members,
         )
-    members = tuple(m for m in room.members if m != event.member)
+    members = tuple(m for m in room.members if m != member)
     return replace(
         room,
         members=members,
         vacancies=room.vacancies + 1,
-        replacements=(*room.replacements, Replacement(event.member, event.reason, None)),
+        replacements=(*room.replacements, Replacement(member, reason, None)),
         ballot=members,
     )
 
@@ -587,6 +604,8 @@ def transition(room: Room | None, event: Event) -> Room:
         new = _sign_in(room, event)
     elif isinstance(event, AvoidanceDeclared):
         new = _declare(room, event)
+    elif isinstance(event, MemberAbsent):
+        new = _absent(room, event)
     elif isinstance(event, AlternatesAdded):
         new = _add_alternates(room, event)
     elif isinstance(event, ChairVote):

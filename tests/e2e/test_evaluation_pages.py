@@ -373,4 +373,16 @@ async def test_the_host_opens_the_room_from_the_form(tmp_path: Path, chromium: s
             assert await host.get_attribute("#role", "data-role") == "host"
             assert await host.locator("#venues [data-venue]").count() == 2
             assert await host.locator("#members tbody tr").count() == len(ew.members)
+            # A member who confirmed did not come: the host records it; the alternate takes the seat.
+            absent = ew.members[0]
+            row = host.locator(f"#host-body [data-absent='{absent}']")
+            await row.locator("button").click()  # no reason yet: refused, named, nothing lost
+            await host.wait_for_function(
+                f"document.querySelector(\"[data-err='absent.{absent}']\").textContent.includes('reason')"
+            )
+            await row.locator("input").fill("开标后联系不上，未到评标场地")
+            await row.locator("button").click()
+            await host.wait_for_selector(f"#host-body [data-absent='{ew.alternates[0]}']")
+            assert await host.locator(f"#host-body [data-absent='{absent}']").count() == 0
+            assert await host.locator("#members tbody tr").count() == len(ew.members)
             await browser.close()

@@ -293,6 +293,36 @@ async def test_an_unexplained_anomaly_does_not_count_and_costs_credit(
     assert seen["anomalies"][0]["unexplained"]
 
 
+async def test_the_host_records_an_absent_member_who_is_replaced_and_loses_credit(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    ew = await started(runtime, client, clock, tmp_path)
+    absent, *rest = ew.members
+    with pytest.raises(PermissionDenied):  # a member cannot record another's absence
+        await act(ew, rest[0], action="absent", member=absent, reason="未到场")
+    with pytest.raises(PermissionDenied):  # nor can a supervisor (read-only)
+        async with runtime.transaction() as session:
+            await service.act(session, runtime, ew.supervisor, f"{CODE}-1",
+                              {"action": "absent", "member": absent, "reason": "未到场"})  # fmt: skip
+    async with runtime.transaction() as session:
+        with pytest.raises(InvalidInput):  # a reason is required
+            await service.act(session, runtime, ew.agent, f"{CODE}-1", {"action": "absent", "member": absent})
+    reason = "开标后联系不上，未到评标场地"
+    async with runtime.transaction() as session:
+        await service.act(
+            session, runtime, ew.agent, f"{CODE}-1", {"action": "absent", "member": absent, "reason": reason}
+        )
+    seen = await view(ew, ew.supervisor)
+    assert {m["code"] for m in seen["members"]} == {*rest, ew.alternates[0]}
+    async with runtime.sessions() as session:
+        deduction = await session.scalar(select(Deduction))
+    assert deduction is not None
+    assert (deduction.subject_kind, deduction.subject_key) == ("expert", absent)
+    assert "联系不上" in deduction.evidence
+    with pytest.raises(PermissionDenied):  # replaced: out of the room
+        await act(ew, absent, action="sign_in", venue=MAIN)
+
+
 async def test_the_chair_returns_a_sheet_and_signatures_start_over(
     runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
 ) -> None:

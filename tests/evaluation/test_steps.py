@@ -29,6 +29,7 @@ from evaluation.steps import (
     AvoidanceDeclared,
     ChairVote,
     Event,
+    MemberAbsent,
     Phase,
     PriceScoresComputed,
     RankingPublished,
@@ -237,6 +238,28 @@ def test_running_out_of_alternates_blocks_until_a_supplementary_draw() -> None:
     with pytest.raises(StepError, match="1 of 5 members have not signed in: s1"):
         more(room, Advance(CHAIR))
     assert more(room, *sign_in(("s1",)), Advance(CHAIR)).phase is Phase.CHAIR_ELECTION
+
+
+def test_an_absent_member_is_replaced_and_raises_a_no_show_credit_event() -> None:
+    room = run([OPENED, SignedIn("e1")])
+    with pytest.raises(StepError, match="e1 has signed in: not absent"):
+        more(room, MemberAbsent("e1", "未到场"))
+    with pytest.raises(StepError, match="reason"):
+        more(room, MemberAbsent("e3", " "))
+    with pytest.raises(StepError, match="x9 is not a member"):
+        more(room, MemberAbsent("x9", "未到场"))
+    room = more(room, MemberAbsent("e3", "开标后联系不上，未到评标场地"))
+    assert room.members == ("e1", "e2", "a1", "e4", "e5") and room.alternates == ("a2",)
+    assert room.replacements == (Replacement("e3", "开标后联系不上，未到评标场地", "a1"),)
+    assert [(c.event, c.expert) for c in room.credit] == [("expert.no_show", "e3")]
+    assert "开标后联系不上" in room.credit[0].detail
+    # A declared conflict is no fault: no credit event.
+    room = more(room, SignedIn("e2"), AvoidanceDeclared("e2", True, "回避"))
+    assert len(room.credit) == 1
+    assert room.members == ("e1", "a2", "a1", "e4", "e5")
+    room = more(room, AvoidanceDeclared("e1", False), *sign_in(("a2", "a1", "e4", "e5")))
+    with pytest.raises(StepError, match="MemberAbsent is not allowed in phase chair_election"):
+        more(room, Advance(CHAIR), MemberAbsent("e5", "late"))
 
 
 # --- chair election ----------------------------------------------------------------------------------
