@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.lifecycle import Actor, LifecycleError, State, Timeline
@@ -40,6 +40,17 @@ def is_owner(principal: Principal, tender: Tender) -> bool:
     return (Role.TENDERER in principal.roles and org == tender.tenderer_id) or (
         Role.AGENT in principal.roles and org == tender.agent_id
     )
+
+
+def owned_tender_codes(principal: Principal) -> Select[str]:
+    """The codes of the tenders ``is_owner`` allows the principal, as a subquery (none for others)."""
+    org = principal.organisation_id
+    owns = []
+    if org is not None and Role.TENDERER in principal.roles:
+        owns.append(Tender.tenderer_id == org)
+    if org is not None and Role.AGENT in principal.roles:
+        owns.append(Tender.agent_id == org)
+    return select(Tender.code).where(or_(false(), *owns))
 
 
 def owner_actor(principal: Principal, tender: Tender) -> Actor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bidding.common import is_owner, lock_tender, lots_of, tender_by_code
+from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, tender_by_code
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.notices import NoticeKind, list_notices, publish_notice
 from bidding.opening import OpenedBid, opened_bids, room_name
@@ -30,6 +30,7 @@ __all__ = [
     "lock_tender",
     "lots_of",
     "opened_bids",
+    "owned_tender_codes",
     "publish",
     "publish_candidates",
     "publish_notice",

@@ -25,7 +25,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
@@ -160,11 +160,13 @@ async def room_state(session: AsyncSession, evaluation: Evaluation, runtime: Run
 async def evaluations_for(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
     """The evaluations the caller may enter: a member's seats, a host's tenders, all for supervisors."""
     query = select(Evaluation).order_by(Evaluation.created_at.desc())
-    found: list[Evaluation] = []
-    for evaluation in await session.scalars(query):
-        seat = await seat_of(session, evaluation, principal)
-        if seat.admitted:
-            found.append(evaluation)
+    if Role.SUPERVISOR not in principal.roles:  # one query, as ``seat_of`` would admit them
+        mine = (Member.user_id == principal.user_id, Member.kind == "member")
+        seated = select(Member.evaluation_id).where(*mine)
+        query = query.where(
+            or_(Evaluation.id.in_(seated), Evaluation.tender_code.in_(bidding.owned_tender_codes(principal)))
+        )
+    found = list(await session.scalars(query))
     return [
         {"code": e.code, "tender": e.tender_code, "title": e.tender_title, "lot": e.lot_number,
          "state": e.state, "created_at": e.created_at.isoformat()}

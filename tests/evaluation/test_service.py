@@ -18,6 +18,7 @@ from core import rooms
 from core.clock import ManualClock
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import AuditEntry
+from core.roles import Role
 from core.runtime import Runtime
 from credit.models import Deduction
 from evaluation import report as reports
@@ -29,6 +30,7 @@ from publication import service as publication
 from publication.config import OcdsConfig
 from tests.evaluation.world import CODE, EvalWorld, committee, opened_lot, principal
 from tests.publication.ocds_schema import assert_valid
+from tests.support.factories import make_user
 
 MAIN, SUB = "220281", "220221"
 
@@ -51,6 +53,11 @@ async def act(ew: EvalWorld, member: str, /, **message: Any) -> dict[str, Any]:
 async def view(ew: EvalWorld, who: Any) -> dict[str, Any]:
     async with ew.runtime.sessions() as session:
         return await service.view(session, who, f"{CODE}-1")
+
+
+async def listing(runtime: Runtime, who: Any) -> list[str]:
+    async with runtime.sessions() as session:
+        return [e["code"] for e in await service.evaluations_for(session, who)]
 
 
 async def room_log(runtime: Runtime) -> list[Any]:
@@ -241,6 +248,14 @@ async def test_who_may_enter_and_act(
     # The waiting alternate is not in the room until it replaces someone.
     with pytest.raises(PermissionDenied):
         await view(ew, ew.people[ew.alternates[0]])
+    # The list of evaluations holds exactly the rooms each may enter.
+    await make_user(runtime, "tenderer9", Role.TENDERER, organisation_id=ew.bidding.tenderer_org)
+    await make_user(runtime, "agent9", Role.AGENT, organisation_id=ew.bidding.bidders[0].org_id)
+    colleague = await principal(runtime, "tenderer9")  # of the tenderer: a host
+    for who in (ew.supervisor, ew.agent, colleague, ew.people[ew.members[0]]):
+        assert await listing(runtime, who) == [f"{CODE}-1"]
+    for who in (bidder, outsider, ew.people[ew.alternates[0]], await principal(runtime, "agent9")):
+        assert await listing(runtime, who) == []
     # The supervisor and the host watch, read-only.
     for watcher in (ew.supervisor, ew.agent):
         assert (await view(ew, watcher))["phase"] == "sign_in"
