@@ -76,6 +76,7 @@ class Bidder:
     code: str
     identity: X25519Identity
     token: str
+    username: str
 
 
 def free_port() -> int:
@@ -86,8 +87,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def make_world(settings: Settings, bidders: int, max_mib: int) -> list[Bidder]:
-    """Tenderer, agent, a published tender and registered bidders with keys and API tokens."""
+async def make_world(
+    settings: Settings,
+    bidders: int,
+    max_mib: int,
+    *,
+    code: str = CODE,
+    title: str = "基准测试工程",
+    opening_recipient: str | None = None,
+) -> list[Bidder]:
+    """Tenderer, agent (user ``agent``), a published tender and registered bidders with keys and API
+    tokens. Without ``opening_recipient`` the tender's opening key is a throwaway one."""
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # setup speed only
     runtime = Runtime.build(settings)
     await upgrade(runtime.engine)
@@ -122,8 +132,8 @@ async def make_world(settings: Settings, bidders: int, max_mib: int) -> list[Bid
             )
             now = runtime.clock.now()
             new = tenders.NewTender(
-                code=CODE,
-                title="基准测试工程",
+                code=code,
+                title=title,
                 category="construction",
                 method="open",
                 region_code="220281",
@@ -134,13 +144,13 @@ async def make_world(settings: Settings, bidders: int, max_mib: int) -> list[Bid
                 registration_end=now + timedelta(days=10),
                 clarification_deadline=now + timedelta(days=15),
                 bid_deadline=now + timedelta(days=21),
-                opening_recipient=X25519Identity.generate().recipient().to_str(),
+                opening_recipient=opening_recipient or X25519Identity.generate().recipient().to_str(),
                 tenderer_id=tenderer,
                 max_envelope_mib=max_mib,
             )
             principal = principal_of(agent, 0)
             await tenders.save_draft(session, runtime, principal, new)
-            await tenders.publish(session, runtime, principal, CODE)
+            await tenders.publish(session, runtime, principal, code)
             for i in range(bidders):
                 identity = X25519Identity.generate()
                 key = public_key_to_text(signing_key_from_identity(identity).public_key())
@@ -155,9 +165,10 @@ async def make_world(settings: Settings, bidders: int, max_mib: int) -> list[Bid
                     roles=frozenset({Role.BIDDER}),
                     organisation_id=org_id,
                 )
-                await registration.register(session, runtime, principal_of(user, 0), CODE)
+                await registration.register(session, runtime, principal_of(user, 0), code)
                 token = await accounts.issue_token(session, runtime.clock, user, kind="api", lifetime=None)
-                made.append(Bidder(make_credit_code("9", "1", "220281", f"{100 + i:08d}X"), identity, token))
+                bidder_code = make_credit_code("9", "1", "220281", f"{100 + i:08d}X")
+                made.append(Bidder(bidder_code, identity, token, user.username))
     finally:
         await runtime.close()
     return made

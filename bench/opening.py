@@ -37,7 +37,6 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,26 +45,20 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from argon2 import PasswordHasher  # noqa: E402
 from sqlalchemy import delete, select, update  # noqa: E402
 
-from bench.ingest import SUNBID, free_port, peak_rss_mib, server, sunbid_env  # noqa: E402
-from bidding import opening, registration, submissions, tenders  # noqa: E402
+from bench.ingest import SUNBID, free_port, make_world, peak_rss_mib, server, sunbid_env  # noqa: E402
+from bidding import opening, submissions  # noqa: E402
 from bidding.client import signing_key_from_identity  # noqa: E402
 from bidding.models import Opening, OpeningBid, Submission, Tender  # noqa: E402
 from bidding.submissions import encode_manifest  # noqa: E402
-from core import accounts, organisations  # noqa: E402
-from core.accounts import principal_of  # noqa: E402
-from core.credit_code import make_credit_code  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
+from core import accounts  # noqa: E402
+from core.accounts import Principal, principal_of  # noqa: E402
 from core.models import RoomEvent, RoomHead  # noqa: E402
-from core.organisations import NewOrganisation  # noqa: E402
-from core.regions import JILIN_CITY, upsert_regions  # noqa: E402
-from core.roles import Role  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from crypto.age import X25519Identity, decrypt_with_file_key, encrypt, unwrap_file_key  # noqa: E402
-from crypto.signing import BidManifest, public_key_to_text, sign_statement, utc_timestamp  # noqa: E402
+from crypto.signing import BidManifest, sign_statement, utc_timestamp  # noqa: E402
 
 MIB = 1 << 20
 CODE = "BENCH-OPEN-001"
@@ -98,86 +91,31 @@ def seal(package: Path, out: Path, recipients: list[Any], identity: X25519Identi
 async def setup(settings: Settings, work: Path, bids: int, size_mib: int) -> list[Bid]:
     """A published tender, ``bids`` registered bidder companies with keys and tokens, their sealed bids
     submitted through the service; then the deadline passes and the host starts the opening."""
-    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # setup speed only
-    runtime = Runtime.build(settings)
-    await upgrade(runtime.engine)
     opening_identity = X25519Identity.generate()
+    bidders = await make_world(
+        settings,
+        bids,
+        size_mib + 16,
+        code=CODE,
+        title="开标基准测试工程",
+        opening_recipient=opening_identity.recipient().to_str(),
+    )
     package = work / "package.zip"
     make_package(package, size_mib)
+    runtime = Runtime.build(settings)
     made: list[Bid] = []
     try:
-        async with runtime.transaction() as session:
-            await upsert_regions(session, JILIN_CITY)
-
-            async def org(n: int, kind: str, key: str | None = None) -> int:
-                code = make_credit_code("9", "1", "220281", f"{n:08d}X")
-                new = NewOrganisation(code, f"{kind}{n}", kind, "张三", "220281", key)
-                return (
-                    await organisations.register_organisation(session, runtime.clock, runtime.audit, new)
-                ).id
-
-            tenderer, agent_org = await org(1, "tenderer"), await org(2, "agent")
-            agent = await accounts.create_user(
-                session,
-                runtime.clock,
-                runtime.audit,
-                username="agent",
-                password="bench-password",
-                display_name="agent",
-                roles=frozenset({Role.AGENT}),
-                organisation_id=agent_org,
-            )
-            host = principal_of(agent, 0)
-            now = runtime.clock.now()
-            new = tenders.NewTender(
-                code=CODE,
-                title="开标基准测试工程",
-                category="construction",
-                method="open",
-                region_code="220281",
-                budget=Decimal("1000000.00"),
-                ceiling_price=Decimal("900000.00"),
-                bond_amount=Decimal("0"),
-                registration_start=now,
-                registration_end=now + timedelta(days=10),
-                clarification_deadline=now + timedelta(days=15),
-                bid_deadline=now + timedelta(days=21),
-                opening_recipient=opening_identity.recipient().to_str(),
-                tenderer_id=tenderer,
-                max_envelope_mib=size_mib + 16,
-            )
-            await tenders.save_draft(session, runtime, host, new)
-            await tenders.publish(session, runtime, host, CODE)
-            users = []
-            for i in range(bids):
-                identity = X25519Identity.generate()
-                key = public_key_to_text(signing_key_from_identity(identity).public_key())
-                org_id = await org(100 + i, "bidder", key)
-                user = await accounts.create_user(
-                    session,
-                    runtime.clock,
-                    runtime.audit,
-                    username=f"bidder{i}",
-                    password="bench-password",
-                    display_name=f"bidder{i}",
-                    roles=frozenset({Role.BIDDER}),
-                    organisation_id=org_id,
-                )
-                await registration.register(session, runtime, principal_of(user, 0), CODE)
-                token = await accounts.issue_token(session, runtime.clock, user, kind="api", lifetime=None)
-                users.append((user, identity, token, make_credit_code("9", "1", "220281", f"{100 + i:08d}X")))
         envelope = work / "envelope.age"
-        for i, (user, identity, token, bidder_code) in enumerate(users):
-            file_key = await asyncio.to_thread(
-                seal, package, envelope, [identity.recipient(), opening_identity.recipient()], identity
-            )
+        for i, bidder in enumerate(bidders):
+            recipients = [bidder.identity.recipient(), opening_identity.recipient()]
+            file_key = await asyncio.to_thread(seal, package, envelope, recipients, bidder.identity)
             digest, length = await asyncio.to_thread(_digest, envelope)
             sid = f"bench-{i:06d}"
-            manifest = BidManifest(CODE, "1", bidder_code, sid, digest, length, utc_timestamp())
-            signed = sign_statement(manifest, signing_key_from_identity(identity))
+            manifest = BidManifest(CODE, "1", bidder.code, sid, digest, length, utc_timestamp())
+            signed = sign_statement(manifest, signing_key_from_identity(bidder.identity))
             await submissions.submit(
                 runtime,
-                principal_of(user, 0),
+                await _principal(runtime, bidder.username),
                 CODE,
                 "1",
                 sid,
@@ -185,19 +123,27 @@ async def setup(settings: Settings, work: Path, bids: int, size_mib: int) -> lis
                 _chunks(envelope),
                 content_length=length,
             )
-            made.append(Bid(token, file_key))
+            made.append(Bid(bidder.token, file_key))
             if (i + 1) % 20 == 0:
-                print(f"  sealed and submitted {i + 1}/{len(users)}", file=sys.stderr)
+                print(f"  sealed and submitted {i + 1}/{len(bidders)}", file=sys.stderr)
         async with runtime.transaction() as session:
             await session.execute(
                 update(Tender).where(Tender.code == CODE).values(bid_deadline=runtime.clock.now())
             )
         await opening.open_due(runtime)
+        host = await _principal(runtime, "agent")
         async with runtime.transaction() as session:
             await opening.start(session, runtime, host, CODE)
     finally:
         await runtime.close()
     return made
+
+
+async def _principal(runtime: Runtime, username: str) -> Principal:
+    async with runtime.sessions() as session:
+        user = await accounts.find_user(session, username)
+    assert user is not None
+    return principal_of(user, 0)
 
 
 def _digest(path: Path) -> tuple[str, int]:
