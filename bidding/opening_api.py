@@ -237,9 +237,8 @@ async def opening_room(
         found = await lot_of(session, tender, lot)
         room = opening.room_name(tender.code, found.number)
 
-    async def act(message: dict[str, Any]) -> None:
-        reply = await room_action(runtime, principal, tender.code, found.number, message)
-        await socket.send_json(reply)
+    async def act(message: dict[str, Any]) -> dict[str, Any]:
+        return await room_action(runtime, principal, tender.code, found.number, message)
 
     await rooms.serve(
         socket, runtime, channels, room, rooms.Viewer.of(principal), after=after, on_message=act
