@@ -79,6 +79,19 @@ class Bidder:
     username: str
 
 
+async def run_sql(url: str, statement: str) -> None:
+    """One statement on its own connection (a benchmark's fresh PostgreSQL schema, and dropping it)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(url)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
 def free_port() -> int:
     import socket
 

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, select, update  # noqa: E402
 
-from bench.ingest import SUNBID, free_port, make_world, peak_rss_mib, server, sunbid_env  # noqa: E402
+from bench.ingest import SUNBID, free_port, make_world, peak_rss_mib, run_sql, server, sunbid_env  # noqa: E402
 from bidding import opening, submissions  # noqa: E402
 from bidding.client import signing_key_from_identity  # noqa: E402
 from bidding.models import Opening, OpeningBid, Submission, Tender  # noqa: E402
@@ -340,7 +340,7 @@ def main() -> None:
     schema = f"bench_{uuid.uuid4().hex[:12]}" if args.postgres else None
     database_url = ""
     if args.postgres:
-        asyncio.run(_schema(args.postgres, f'CREATE SCHEMA "{schema}"'))
+        asyncio.run(run_sql(args.postgres, f'CREATE SCHEMA "{schema}"'))
         database_url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}search_path={schema}"
     settings = Settings(var_dir=work / "var", database_url=database_url, run_scheduler=False)
     try:
@@ -385,19 +385,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         if args.postgres:
-            asyncio.run(_schema(args.postgres, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-
-
-async def _schema(url: str, statement: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await admin.dispose()
+            asyncio.run(run_sql(args.postgres, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":

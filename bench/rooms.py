@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
-from bench.ingest import SUNBID, free_port, peak_rss_mib, server, sunbid_env  # noqa: E402
+from bench.ingest import SUNBID, free_port, peak_rss_mib, run_sql, server, sunbid_env  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 # Values on the step of each criterion (tests/evaluation/world.py: T1 max 30 step 0.5, C1 max 10 step 1).
@@ -471,18 +471,6 @@ def run(coroutine: Any) -> Any:
         return asyncio.run(coroutine)
 
 
-async def _schema(url: str, statement: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--observers", type=int, default=500)
@@ -502,7 +490,7 @@ def main() -> None:
     schema = f"bench_{uuid.uuid4().hex[:12]}" if args.postgres else None
     database_url = ""
     if args.postgres:
-        asyncio.run(_schema(args.postgres, f'CREATE SCHEMA "{schema}"'))
+        asyncio.run(run_sql(args.postgres, f'CREATE SCHEMA "{schema}"'))
         database_url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}search_path={schema}"
     settings = Settings(var_dir=work / "var", database_url=database_url, run_scheduler=False)
     try:
@@ -548,7 +536,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         if args.postgres:
-            asyncio.run(_schema(args.postgres, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            asyncio.run(run_sql(args.postgres, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 def _bare(command: list[str], log: Path, port: int) -> Any:
