@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
 from bidding.common import actor_of, domain_error, lock_tender, owner_actor, tender_by_code
-from bidding.lifecycle import Action, Actor, LifecycleError, State
+from bidding.lifecycle import Action, LifecycleError, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeKind, publish_notice
 from core.accounts import Principal
@@ -21,12 +21,15 @@ from core.runtime import Runtime
 
 
 async def _move(
-    session: AsyncSession, runtime: Runtime, tender: Tender, action: Action, actor: Actor, by: str
-) -> None:
+    session: AsyncSession, runtime: Runtime, principal: Principal, code: str, action: Action
+) -> Tender:
+    """The tender's owner takes ``action`` (once for the tender, whichever lot comes first)."""
+    tender = await tender_by_code(session, code)
+    actor = owner_actor(principal, tender)
     state, _ = await lock_tender(session, tender.id)
     target = lifecycle.TRANSITIONS.get((state, action))
     if target is None and state in _AFTER[action]:
-        return  # an earlier lot already moved the tender
+        return tender  # an earlier lot already moved the tender
     try:
         target = lifecycle.check(state, action, actor)
     except LifecycleError as exc:
@@ -36,10 +39,11 @@ async def _move(
     await runtime.audit.append(
         session,
         f"tender.{action.value}",
-        actor=by,
+        actor=actor_of(principal),
         subject=f"tender:{tender.code}",
         data={"state": target.value},
     )
+    return tender
 
 
 # Where a tender already is once the action has happened for one of its lots.
@@ -53,10 +57,7 @@ _AFTER: dict[Action, frozenset[State]] = {
 async def start_evaluation(
     session: AsyncSession, runtime: Runtime, principal: Principal, code: str
 ) -> Tender:
-    tender = await tender_by_code(session, code)
-    actor = owner_actor(principal, tender)
-    await _move(session, runtime, tender, Action.START_EVALUATION, actor, actor_of(principal))
-    return tender
+    return await _move(session, runtime, principal, code, Action.START_EVALUATION)
 
 
 async def publish_candidates(
@@ -68,9 +69,7 @@ async def publish_candidates(
     body: str,
     data: dict[str, Any],
 ) -> Notice:
-    tender = await tender_by_code(session, code)
-    actor = owner_actor(principal, tender)
-    await _move(session, runtime, tender, Action.PUBLISH_CANDIDATES, actor, actor_of(principal))
+    tender = await _move(session, runtime, principal, code, Action.PUBLISH_CANDIDATES)
     return await publish_notice(session, runtime, tender, NoticeKind.CANDIDATES, title, body, data=data)
 
 
@@ -83,7 +82,5 @@ async def award(
     body: str,
     data: dict[str, Any],
 ) -> Notice:
-    tender = await tender_by_code(session, code)
-    actor = owner_actor(principal, tender)
-    await _move(session, runtime, tender, Action.AWARD, actor, actor_of(principal))
+    tender = await _move(session, runtime, principal, code, Action.AWARD)
     return await publish_notice(session, runtime, tender, NoticeKind.AWARD, title, body, data=data)
