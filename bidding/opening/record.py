@@ -107,16 +107,22 @@ async def _announce(session: AsyncSession, runtime: Runtime, opening: Opening) -
     await _progress(session, runtime, tender, lot, opening)
 
 
-async def _own_bid(
-    session: AsyncSession, principal: Principal, code: str, lot_number: str
-) -> tuple[Tender, Lot, Opening, OpeningBid]:
-    tender = await tender_by_code(session, code)
+async def _confirming(session: AsyncSession, tender: Tender, lot_number: str) -> tuple[Lot, Opening]:
+    """The lot and its opening, which must be waiting for the bidders' confirmations."""
     lot = await lot_of(session, tender, lot_number)
     opening = await _opening(session, tender, lot)
     if opening.phase != CONFIRMING:
         raise Conflict(
             "当前不在确认阶段 (the opening is not waiting for confirmations)", code="not_confirming"
         )
+    return lot, opening
+
+
+async def _own_bid(
+    session: AsyncSession, principal: Principal, code: str, lot_number: str
+) -> tuple[Tender, Lot, Opening, OpeningBid]:
+    tender = await tender_by_code(session, code)
+    lot, opening = await _confirming(session, tender, lot_number)
     bid = await session.scalar(
         select(OpeningBid).where(
             OpeningBid.opening_id == opening.id, OpeningBid.organisation_id == principal.organisation_id
@@ -186,12 +192,7 @@ async def answer(
         raise InvalidInput("答复不能为空（2000字以内）(an answer is 1-2000 characters)", code="bad_answer")
     tender = await tender_by_code(session, code)
     _host(principal, tender)
-    lot = await lot_of(session, tender, lot_number)
-    opening = await _opening(session, tender, lot)
-    if opening.phase != CONFIRMING:
-        raise Conflict(
-            "当前不在确认阶段 (the opening is not waiting for confirmations)", code="not_confirming"
-        )
+    lot, opening = await _confirming(session, tender, lot_number)
     row = await session.execute(
         select(OpeningBid, Submission)
         .join(Submission, Submission.id == OpeningBid.submission_id)
@@ -223,12 +224,7 @@ async def finish(
     """The host closes the confirmation time early (every objection must have an answer)."""
     tender = await tender_by_code(session, code)
     _host(principal, tender)
-    lot = await lot_of(session, tender, lot_number)
-    opening = await _opening(session, tender, lot)
-    if opening.phase != CONFIRMING:
-        raise Conflict(
-            "当前不在确认阶段 (the opening is not waiting for confirmations)", code="not_confirming"
-        )
+    lot, opening = await _confirming(session, tender, lot_number)
     await lock_tender(session, tender.id)
     bids = await _bid_rows(session, opening)
     if any(b.objection and not b.answer for b, _s, _o in bids):
