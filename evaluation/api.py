@@ -170,8 +170,7 @@ async def evaluation_room(
     runtime = _runtime(socket.app.state)
     principal = current_principal(socket)
     async with runtime.sessions() as session:
-        evaluation, seat = await service.admitted(session, code, principal)
-        state = await service.room_state(session, evaluation, runtime)
+        _, seat, state = await service.admitted(session, code, principal, runtime)
     assert principal is not None  # the route's roles require a caller
     viewer = service.viewer(principal, seat, state)
 

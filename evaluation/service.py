@@ -108,13 +108,10 @@ _STATES: dict[int, dict[str, tuple[int, Room]]] = {}  # by id(runtime), dropped 
 _STATES_KEPT = 256
 
 
-async def _folded(session: AsyncSession, runtime: Runtime, room: str, upto: int) -> Room | None:
-    if id(runtime) not in _STATES:
-        _STATES[id(runtime)] = {}
-        weakref.finalize(runtime, _STATES.pop, id(runtime), None)
-    states = _STATES[id(runtime)]
-    cached = states.get(room)
-    state, after = (cached[1], cached[0]) if cached and cached[0] <= upto else (None, 0)
+async def _fold_rows(
+    session: AsyncSession, room: str, state: Room | None, after: int, upto: int
+) -> tuple[Room | None, int]:
+    """``state`` (as of seq ``after``) carried on through the stored events up to seq ``upto``."""
     while after < upto:
         rows = await rooms.events_after(session, room, after)
         if not rows:
@@ -128,6 +125,17 @@ async def _folded(session: AsyncSession, runtime: Runtime, room: str, upto: int)
         else:
             continue
         break
+    return state, after
+
+
+async def _folded(session: AsyncSession, runtime: Runtime, room: str, upto: int) -> Room | None:
+    if id(runtime) not in _STATES:
+        _STATES[id(runtime)] = {}
+        weakref.finalize(runtime, _STATES.pop, id(runtime), None)
+    states = _STATES[id(runtime)]
+    cached = states.get(room)
+    state, after = (cached[1], cached[0]) if cached and cached[0] <= upto else (None, 0)
+    state, after = await _fold_rows(session, room, state, after, upto)
     if state is not None:
         if len(states) >= _STATES_KEPT:
             states.pop(next(iter(states)))
@@ -139,19 +147,11 @@ async def room_state(session: AsyncSession, evaluation: Evaluation, runtime: Run
     """The room's current state (a read: no lock taken). With the runtime, the fold continues from
     the runtime's cached state (this session reads only committed rows, so what it folds may be kept)."""
     room = room_name(evaluation.code)
+    upto = await rooms.head(session, room)
     if runtime is not None:
-        state = await _folded(session, runtime, room, await rooms.head(session, room))
+        state = await _folded(session, runtime, room, upto)
     else:
-        state = None
-        after = 0
-        while True:
-            rows = await rooms.events_after(session, room, after)
-            for row in rows:
-                if row.kind.startswith(PREFIX):
-                    state = transition(state, decode(row.kind, json.loads(row.payload)))
-                after = row.seq
-            if len(rows) < rooms.BATCH:
-                break
+        state, _ = await _fold_rows(session, room, None, 0, upto)
     if state is None:
         raise Conflict("评标室尚未开启 (the room is not open)", code="room_not_open")
     return state
@@ -208,16 +208,19 @@ async def seat_of(
     return Seat(member, bidding.is_owner(principal, tender), Role.SUPERVISOR in principal.roles)
 
 
-async def admitted(session: AsyncSession, code: str, principal: Principal | None) -> tuple[Evaluation, Seat]:
-    """The evaluation and the caller's seat; 403 for anyone not admitted to its room."""
+async def admitted(
+    session: AsyncSession, code: str, principal: Principal | None, runtime: Runtime | None = None
+) -> tuple[Evaluation, Seat, Room]:
+    """The evaluation, the caller's seat and the room's state; 403 for anyone not admitted to its room.
+    Pass the runtime to reuse its cached state (``room_state``)."""
     evaluation = await get_evaluation(session, code)
-    state = await room_state(session, evaluation)
+    state = await room_state(session, evaluation, runtime)
     seat = await seat_of(session, evaluation, principal, state)
     if not seat.admitted:
         raise PermissionDenied(
             "仅评标委员会成员、招标人/代理机构和监督人员可进入评标室 (not admitted to this room)"
         )
-    return evaluation, seat
+    return evaluation, seat, state
 
 
 def viewer(principal: Principal | None, seat: Seat, state: Room) -> rooms.Viewer:
@@ -234,13 +237,7 @@ async def view(
     session: AsyncSession, principal: Principal | None, code: str, runtime: Runtime | None = None
 ) -> dict[str, Any]:
     """The room as the caller sees it (see evaluation/views.py); pass the runtime to reuse its cache."""
-    evaluation = await get_evaluation(session, code)
-    state = await room_state(session, evaluation, runtime)
-    seat = await seat_of(session, evaluation, principal, state)
-    if not seat.admitted:
-        raise PermissionDenied(
-            "仅评标委员会成员、招标人/代理机构和监督人员可进入评标室 (not admitted to this room)"
-        )
+    evaluation, seat, state = await admitted(session, code, principal, runtime)
     seats = await seats_of(session, evaluation)
     names = {}
     for region in {evaluation.main_venue, *evaluation.venues, *(s.county_code for s in seats)}:
@@ -762,7 +759,7 @@ async def report_file(
 ) -> Any:
     """The report (pdf or html) for those admitted to the room: the signed one once everyone signed,
     else the draft the members are signing."""
-    evaluation, _ = await admitted(session, code, principal)
+    evaluation, _, _ = await admitted(session, code, principal, runtime)
     if evaluation.report_digest is None:
         raise NotFound("评标报告尚未生成 (no report yet)", code="no_report")
     if kind not in ("pdf", "html"):
