@@ -16,6 +16,7 @@ from core.clock import ManualClock
 from core.migrate import upgrade
 from core.runtime import Runtime
 from core.settings import Settings
+from tests.support.browser import chromium_path
 from tests.support.services import postgres_schema, postgres_url
 from web.app import create_app
 
@@ -71,3 +72,9 @@ def app(runtime: Runtime) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as client:
         yield client
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium for the page tests (see tests/support/browser.py)."""
+    return chromium_path()

@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-
-async def test_supervisor_revokes_on_appeal_and_the_public_page_follows(tmp_path: Path) -> None:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+async def test_supervisor_revokes_on_appeal_and_the_public_page_follows(
+    tmp_path: Path, chromium: str
+) -> None:
     from playwright.async_api import async_playwright
 
     settings = Settings(var_dir=tmp_path / "var")
     run_cli(settings, "demo", "--seed-only")
     with live_server(settings, tmp_path) as server:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = await browser.new_page()
             await page.goto(f"{server.url}/login?next=/credit/admin")
             await page.fill("input[name=username]", "supervisor")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +15,11 @@ from bidding.client import seal_bid, signing_key_from_identity
 from core.settings import Settings
 from crypto.age import X25519Identity
 from crypto.signing import public_key_to_text
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "sunbid-demo-2026"
 SHOTS = os.environ.get("SUNBID_SCREENSHOTS")
 
@@ -35,9 +32,9 @@ async def login(page, base: str, username: str) -> None:  # type: ignore[no-unty
     await page.wait_for_url(f"{base}/")
 
 
-async def test_a_bidder_registers_downloads_uploads_and_sees_the_receipt(tmp_path: Path) -> None:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+async def test_a_bidder_registers_downloads_uploads_and_sees_the_receipt(
+    tmp_path: Path, chromium: str
+) -> None:
     from playwright.async_api import async_playwright
 
     settings = Settings(var_dir=tmp_path / "var")
@@ -49,7 +46,7 @@ async def test_a_bidder_registers_downloads_uploads_and_sees_the_receipt(tmp_pat
     local = lambda moment: (moment + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")  # noqa: E731
     with live_server(settings, tmp_path) as server:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             agent = await browser.new_page()
             await login(agent, server.url, "agent")
             await agent.goto(f"{server.url}/agent/tenders/new")

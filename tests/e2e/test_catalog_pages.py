@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SHOTS = os.environ.get("SUNBID_SCREENSHOTS")  # a folder to keep the screenshots in, for a look
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    return CHROMIUM
 
 
 async def test_search_in_chinese_and_open_a_bundle(chromium: str, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ its WebSocket while experts decline and confirm.
 from __future__ import annotations
 
 import os
-import shutil
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,22 +21,13 @@ from core.roles import Role
 from core.runtime import Runtime
 from core.settings import Settings
 from experts import registry
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = os.environ.get("SUNBID_SCREENSHOTS")  # a folder to keep the pictures in, when set
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    return CHROMIUM
 
 
 async def prepare(settings: Settings) -> tuple[str, dict[str, str]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,25 +34,16 @@ from tests.evaluation.world import (
     ready_for_evaluation,
     started_evaluation,
 )
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 from web.app import create_app
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = os.environ.get("SUNBID_SCREENSHOTS")  # a folder to keep the pictures in, when set
 ROOM = f"{CODE}-1"
 SHEET = {0: ("28", "9"), 1: ("20", "6"), 2: ("25", "8")}  # T1 (max 30, step 0.5), C1 (max 10, step 1)
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    return CHROMIUM
 
 
 async def build(settings: Settings, tmp_path: Path, *, start: bool = True) -> EvalWorld:

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    return CHROMIUM
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ and the host's own page starts it. Real ``sunbid serve`` process; Debian's chrom
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,22 +17,13 @@ from core.runtime import Runtime
 from core.settings import Settings
 from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
 from tests.bidding.test_opening import file_key
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CODE = "JLZB-2026-001"
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    return CHROMIUM
 
 
 async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium: str) -> None:

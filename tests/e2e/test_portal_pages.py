@@ -4,8 +4,6 @@ statistics with their charts. Real ``sunbid serve`` process; Debian's chromium v
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import httpx
@@ -14,20 +12,10 @@ import pytest
 from core.runtime import Runtime
 from core.settings import Settings
 from tests.publication.portal import A, B, build
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import live_server, run_cli
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not shutil.which(CHROMIUM):
-        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    return CHROMIUM
 
 
 async def test_from_the_portal_to_an_award_and_the_tender_history(tmp_path: Path, chromium: str) -> None:
