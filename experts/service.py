@@ -673,7 +673,7 @@ async def document(session: AsyncSession, draw_id: int, *, viewer: Principal | N
 
 
 def _contribution(stored: Mapping[str, Any]) -> verify.Contribution:
-    # Draws made before contributions were sealed have no salt; an empty one still opens nothing public.
+    # Draws made before contributions were sealed have no salt (their values were public from the start).
     return verify.Contribution(stored["role"], stored["value"], bytes.fromhex(stored.get("salt") or ""))
 
 
