@@ -743,7 +743,8 @@ async def _signed(session: AsyncSession, runtime: Runtime, evaluation: Evaluatio
     )
     await runtime.audit.append(
         session, "evaluation.report_signed", subject=f"evaluation:{evaluation.code}",
-        data={"digest": evaluation.report_digest, "signatures": signed.record},
+        data={"digest": evaluation.report_digest,  # members' codes stay sealed until the award
+              "signatures": await experts.seal_for_committee(session, evaluation.draw_id, signed.record)},
     )  # fmt: skip
     await rooms.append(
         session,

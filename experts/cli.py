@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -14,13 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from core.errors import DomainError
 from core.runtime import Runtime, run_job
 from experts import registry
-from experts.verify import verify
+from experts.verify import audit_bodies, verify
 
 err = Console(stderr=True)
 T = TypeVar("T")
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
     sys.exit(code)
 
@@ -74,16 +74,33 @@ def register(group: click.Group) -> None:
 
     @draw.command("verify")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    def verify_cmd(file: Path) -> None:
+    @click.option(
+        "--audit",
+        "audit_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="the audit log's entries (JSON list, as /api/audit/entries serves them): also check that "
+        "the document opens the commitments the log published before the draw",
+    )
+    def verify_cmd(file: Path, audit_file: Path | None) -> None:
         """Re-run a published draw offline and say whether its result matches."""
+        doc, entries = _json(file), _json(audit_file) if audit_file is not None else None
+        if entries is not None and not isinstance(entries, list):
+            _fail(f"{audit_file}: not a JSON list of audit entries")
         try:
-            doc = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            _fail(f"{file}: not a JSON document ({exc})")
-        verdict = verify(doc)
+            audit = audit_bodies(entries) if entries is not None else None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            _fail(f"{audit_file}: not a list of audit entries ({exc!r})")
+        verdict = verify(doc, audit)
         for name, ok, detail in verdict.checks:
             click.echo(f"{'OK  ' if ok else 'FAIL'} {name}: {detail}")
         if not verdict.ok:
             click.echo(f"MISMATCH: {verdict.first_failure}", err=True)
             sys.exit(2)
         click.echo(f"draw {doc.get('draw_id')} verified: the published result matches")
+
+
+def _json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(f"{file}: not a JSON document ({exc})")

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from core.errors import InvalidInput
 from crypto.signing import canonical_json
 
-DOCUMENT_TYPE = "sunbid.expert-draw.v1"
+DOCUMENT_TYPE = "sunbid.expert-draw.v2"  # v2: commitments to contributions and seed, opened
 # Filters applied in this order; "left" counts in eligible_counts follow it.
 FILTERS = (
     "status",

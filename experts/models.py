@@ -26,6 +26,8 @@ class Expert(Base):
     status: Mapped[str] = mapped_column(String(12), index=True)  # active | suspended | retired
     public_key: Mapped[str | None] = mapped_column(String(128), nullable=True)  # ed25519:<base64>
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, unique=True)
+    # Seals the code in the experts.user_linked audit entry; revealed with the names at award.
+    link_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     specialties: Mapped[list[ExpertSpecialty]] = relationship(lazy="selectin", cascade="all, delete-orphan")
@@ -86,16 +88,18 @@ class Draw(Base):
     stage: Mapped[str] = mapped_column(String(16))  # sealed | evaluation | published: who sees names
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # hex; revealed after the draw
+    secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # hex; revealed with the names
     commitment: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    contributions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"by", "role", "value"}]
+    # [{"by", "role", "value", "salt"}]: public only as seal(value, salt) until the names are published
+    contributions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # The snapshot is large (thousands of rows at 100,000 experts): loaded only where it is used.
     pool: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, deferred=True)  # PoolRow.to_json()
     pool_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     eligible: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
-    seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seed: Mapped[str | None] = mapped_column(String(64), nullable=True)  # public once names are published
     result: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
-    name_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)  # revealed with the names
+    # Seals the committee, the seed and invitation entries; revealed with the names
+    name_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit import new_salt, seal
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Region
 from core.organisations import checked_credit_code, validate_signing_key
@@ -321,9 +322,18 @@ async def list_experts(
 async def link_user(
     session: AsyncSession, runtime: Runtime, code: str, user_id: int, *, actor: str | None
 ) -> None:
+    """Give an expert a login. The public entry names the account but only a sealed code: next to the
+    account's later acts (answering an invitation) the code would name a sealed committee member."""
     expert = await get_expert(session, code)
-    expert.user_id = user_id
-    await runtime.audit.append(session, "experts.user_linked", actor=actor, subject=f"expert:{code}")
+    salt = new_salt()
+    expert.user_id, expert.link_salt = user_id, salt.hex()
+    await runtime.audit.append(
+        session,
+        "experts.user_linked",
+        actor=actor,
+        subject=f"user:{user_id}",
+        data={"expert": seal(code, salt)},
+    )
 
 
 async def set_status(

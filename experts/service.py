@@ -6,10 +6,16 @@ the audit log, which is what makes the draw provably untouched:
 
     experts.draw.requested   rules (public)
     experts.draw.committed   SHA-256 of the server secret, pool hash, eligible-set hash
-    experts.draw.contributed each second party's contribution, entered after the line above
-    experts.draw.drawn       the secret and seed revealed; the committee sealed (salted hash)
-    experts.invitation.*     confirmations, declines, expiries, alternates called
-    experts.draw.published   the salt and the names, at award
+    experts.draw.contributed each second party's contribution, sealed, entered after the line above
+    experts.draw.drawn       the seed and the committee, sealed
+    experts.invitation.*     confirmations, declines, expiries, alternates called (codes sealed)
+    experts.draw.unsealed    evaluation starts: the committee sees itself; nothing public changes
+    experts.draw.published   at award: the names, and the secret, contributions, seed and salts that
+                             open every commitment above (the draw document, ``sunbid draw verify``)
+
+"Sealed" is ``core.audit.seal(value, salt)``: the public pool's codes and a public seed would rank
+the sealed committee, and a contribution is short enough to guess, so until the names are published
+nothing public carries an expert's code, the seed, the server secret or a contribution.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
-from core.audit import seal
+from core.audit import new_salt, seal
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.organisations import checked_credit_code
 from core.pubsub import after_commit
@@ -319,10 +325,12 @@ async def contribute(
         )
     if any(c["by"] == actor.user_id for c in found.contributions):
         raise Conflict("每人只能录入一次 (one contribution per person)", code="already_contributed")
-    found.contributions = [*found.contributions, {"by": actor.user_id, "role": role, "value": value}]
+    salt = new_salt()
+    mine = {"by": actor.user_id, "role": role, "value": value, "salt": salt.hex()}
+    found.contributions = [*found.contributions, mine]
     await runtime.audit.append(
         session, "experts.draw.contributed", actor=_actor(actor), subject=f"draw:{found.code}",
-        data={"role": role, "value": value},
+        data={"role": role, "commitment": seal(value, salt)},
     )  # fmt: skip
     _tell_supervisors(session, found, "contributed")
     return found
@@ -368,10 +376,8 @@ async def run_draw(
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={
-            "server_secret": found.secret,
-            "contributions": values,
-            "seed": found.seed,
-            "committee": seal(found.result, bytes.fromhex(found.name_salt)),
+            "seed_commitment": _sealed(found, found.seed),
+            "committee": _sealed(found, found.result),
         },
     )
     for invitation in await _invitations(session, found.id):
@@ -410,9 +416,15 @@ async def _invite(session: AsyncSession, runtime: Runtime, found: Draw, invitati
     await notifier().send(Notice(expert.code, expert.phone, "invited", text))
 
 
-def _sealed(found: Draw, code: str) -> str:
+def _sealed(found: Draw, value: Any) -> str:
+    """A commitment opened at award, when :func:`publish_names` reveals the draw's salt."""
     assert found.name_salt is not None
-    return seal(code, bytes.fromhex(found.name_salt))
+    return seal(value, bytes.fromhex(found.name_salt))
+
+
+async def seal_for_committee(session: AsyncSession, draw_id: int, value: Any) -> str:
+    """Seal a fact that names the committee (evaluation/ signs its report before the award)."""
+    return _sealed(await get_draw(session, draw_id), value)
 
 
 def _tell_supervisors(session: AsyncSession, found: Draw, event: str) -> None:
@@ -463,10 +475,12 @@ async def record_response(
         raise InvalidInput("reason: 谢绝须说明理由 (a decline needs a reason)", code="reason_required")
     invitation.state = "confirmed" if accept else "declined"
     invitation.responded_at, invitation.reason = runtime.clock.now(), reason.strip()[:500]
+    # The answering expert's account would name them (their own profile entries carry it): sealed too.
     await runtime.audit.append(
-        session, f"experts.invitation.{invitation.state}", actor=actor, subject=f"draw:{found.code}",
+        session, f"experts.invitation.{invitation.state}", subject=f"draw:{found.code}",
         data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
-              "expert": _sealed(found, invitation.expert.code)},
+              "expert": _sealed(found, invitation.expert.code),
+              "actor": _sealed(found, actor) if actor is not None else None},
     )  # fmt: skip
     if accept:
         await _maybe_complete(session, runtime, found)
@@ -612,7 +626,8 @@ async def seats(session: AsyncSession, draw_id: int) -> tuple[list[Expert], list
 
 
 async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -> Draw:
-    """At award: names public, and the salt revealed so anyone can check the sealed audit entries."""
+    """At award: names public, and the secret, contributions, seed and salts revealed so anyone can
+    open every sealed audit entry of the draw and re-run it (:func:`document`)."""
     found = await get_draw(session, draw_id)
     if found.state != "complete":
         raise Conflict("评标委员会尚未组建完成 (the committee is not complete)", code="wrong_state")
@@ -621,15 +636,22 @@ async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -
         members = [i for i in await _invitations(session, found.id) if i.state == "confirmed"]
         await runtime.audit.append(
             session, "experts.draw.published", subject=f"draw:{found.code}",
-            data={"salt": found.name_salt, "committee": found.result,
-                  "members": [{"code": i.expert.code, "name": i.expert.name} for i in members]},
+            data={"salt": found.name_salt, "committee": found.result, "seed": found.seed,
+                  "server_secret": found.secret,
+                  "contributions": [{"role": c["role"], "value": c["value"], "salt": c.get("salt")}
+                                    for c in found.contributions],
+                  "members": [
+                      {"code": i.expert.code, "name": i.expert.name, "link_salt": i.expert.link_salt}
+                      for i in members
+                  ]},
         )  # fmt: skip
         _tell_supervisors(session, found, "published")
     return found
 
 
 async def document(session: AsyncSession, draw_id: int, *, viewer: Principal | None) -> dict[str, Any]:
-    """The re-runnable draw document: supervisors once drawn, everyone once names are published."""
+    """The re-runnable draw document: supervisors once drawn, everyone once names are published (it
+    reveals the seed, which ranks the pool: never public while the names are sealed)."""
     found = await get_draw(session, draw_id)
     if found.seed is None or found.secret is None:
         raise Conflict("尚未抽取 (not drawn yet)", code="wrong_state")
@@ -638,23 +660,39 @@ async def document(session: AsyncSession, draw_id: int, *, viewer: Principal | N
     rules, tender = _rules(found)
     await _load_snapshot(session, found)
     assert found.pool is not None and found.eligible is not None and found.result is not None
+    assert found.name_salt is not None
     return verify.build_document(
         draw_id=found.code, tender_ref=found.tender_ref, lot_ref=found.lot_ref, rules=rules, tender=tender,
         rows=[PoolRow.from_json(r) for r in found.pool], eligible=found.eligible,
-        secret=bytes.fromhex(found.secret), contributions=[c["value"] for c in found.contributions],
+        secret=bytes.fromhex(found.secret), contributions=[_contribution(c) for c in found.contributions],
+        salt=bytes.fromhex(found.name_salt),
         result=[
             pure.SlotResult(r["specialty"], tuple(r["winners"]), tuple(r["alternates"])) for r in found.result
         ],
     )  # fmt: skip
 
 
+def _contribution(stored: Mapping[str, Any]) -> verify.Contribution:
+    # Draws made before contributions were sealed have no salt (their values were public from the start).
+    return verify.Contribution(stored["role"], stored["value"], bytes.fromhex(stored.get("salt") or ""))
+
+
 def draw_json(found: Draw, *, supervisor: bool) -> dict[str, Any]:
+    """The draw as the API shows it: the seed and contributions only as commitments to anyone but a
+    supervisor until the names are published."""
+    revealed = supervisor or found.stage == "published"
     out: dict[str, Any] = {
         "id": found.id, "code": found.code, "tender_ref": found.tender_ref, "lot_ref": found.lot_ref,
         "evaluation_date": found.evaluation_date.isoformat(), "state": found.state, "stage": found.stage,
         "rules": found.rules, "response_minutes": found.response_minutes, "commitment": found.commitment,
-        "pool_hash": found.pool_hash, "seed": found.seed,
-        "contributions": [{"role": c["role"], "value": c["value"]} for c in found.contributions],
+        "pool_hash": found.pool_hash,
+        "seed_commitment": _sealed(found, found.seed) if found.seed is not None else None,
+        "seed": found.seed if revealed else None,
+        "contributions": [
+            {"role": c["role"], "commitment": _contribution(c).commitment,
+             "value": c["value"] if revealed else None}
+            for c in found.contributions
+        ],
     }  # fmt: skip
     if supervisor:
         out["tender"] = found.tender

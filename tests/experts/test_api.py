@@ -114,7 +114,7 @@ async def test_a_draw_over_http_with_sealed_names_for_everyone_else(
             await client.get(f"/api/experts/draws/{draw_id}/document", headers=headers)
         ).status_code == 403
     document = await client.get(f"/api/experts/draws/{draw_id}/document", headers=sup)
-    assert document.status_code == 200 and document.json()["type"] == "sunbid.expert-draw.v1"
+    assert document.status_code == 200 and document.json()["type"] == "sunbid.expert-draw.v2"
 
     ex = await bearer(client, "ex1")
     me = (await client.get("/api/experts/me", headers=ex)).json()
