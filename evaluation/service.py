@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding import service as bidding
 from core import rooms
 from core.accounts import Principal, find_user
+from core.clock import SHANGHAI
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Organisation, RoomEvent
 from core.organisations import find_by_credit_code
@@ -38,10 +39,18 @@ from core.regions import get_region
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.signing import SigningError, public_key_from_text, public_key_to_text
-from evaluation import report as reports
 from evaluation.events import PREFIX, decode, encode
 from evaluation.models import Clarification, Evaluation, Member
 from evaluation.params import ScoreError, from_tender_criteria
+from evaluation.report.document import Report, build_report
+from evaluation.report.facts import BidderFacts, MemberFacts, ReportError, TenderFacts
+from evaluation.report.publicity import publicity_draft
+from evaluation.report.signatures import (
+    MemberSignature,
+    ReportSignatureError,
+    signature_page,
+    verify_member_signature,
+)
 from evaluation.steps import (
     Advance,
     AnomalyConfirmed,
@@ -636,7 +645,7 @@ def _evaluate(evaluation: Evaluation, state: Room) -> Any:
 # --- the report ---------------------------------------------------------------------------------------
 
 
-async def _build_report(session: AsyncSession, evaluation: Evaluation, state: Room) -> reports.Report:
+async def _build_report(session: AsyncSession, evaluation: Evaluation, state: Room) -> Report:
     seats = await seats_of(session, evaluation)
     names = {}
     for region in {evaluation.main_venue, *evaluation.venues, *(s.county_code for s in seats)}:
@@ -647,15 +656,15 @@ async def _build_report(session: AsyncSession, evaluation: Evaluation, state: Ro
         for key in ("qualification", "preliminary")
         for i in criteria.get(key, [])
     }
-    tender = reports.TenderFacts(
+    tender = TenderFacts(
         code=evaluation.tender_code, title=evaluation.tender_title, lot=evaluation.lot_number,
         lot_name=evaluation.lot_name, method=criteria["method"], budget=evaluation.budget,
-        evaluation_date=evaluation.created_at.astimezone(reports.DISPLAY_TZ).date(),
+        evaluation_date=evaluation.created_at.astimezone(SHANGHAI).date(),
         venues=tuple(names[v] for v in (evaluation.main_venue, *evaluation.venues)),
         ceiling_price=evaluation.ceiling_price, review_items=review_items,
     )  # fmt: skip
     members = {
-        s.code: reports.MemberFacts(
+        s.code: MemberFacts(
             name=s.name,
             county=names.get(s.county_code, s.county_code),
             venue=names.get(s.venue or "", s.venue or ""),
@@ -667,21 +676,21 @@ async def _build_report(session: AsyncSession, evaluation: Evaluation, state: Ro
         for s in seats
     }
     bidders = {
-        b["code"]: reports.BidderFacts(credit_code=b["code"], name=b["name"], price=Decimal(b["price"]))
+        b["code"]: BidderFacts(credit_code=b["code"], name=b["name"], price=Decimal(b["price"]))
         for b in evaluation.bids
     }
     try:
-        return reports.build_report(state, _evaluate(evaluation, state), tender, members, bidders)
-    except reports.ReportError as error:
+        return build_report(state, _evaluate(evaluation, state), tender, members, bidders)
+    except ReportError as error:
         raise Conflict(
             f"评标报告无法生成 (the report cannot be drawn up): {error}", code="report_failed"
         ) from None
 
 
-def _stored_report(evaluation: Evaluation) -> reports.Report:
+def _stored_report(evaluation: Evaluation) -> Report:
     """The drafted report as stored (its files are in the blob store; the facts are what count)."""
     assert evaluation.report_facts is not None and evaluation.report_digest is not None
-    return reports.Report.from_facts(evaluation.report_facts)
+    return Report.from_facts(evaluation.report_facts)
 
 
 def _report_key(evaluation: Evaluation, kind: str) -> str:
@@ -718,8 +727,8 @@ async def _check_signature(
         raise Conflict("您尚未登记签名公钥 (register your signing key on your profile first)", code="no_key")
     signature = _text(message, "signature")
     try:
-        reports.verify_member_signature(evaluation.report_digest, seat.public_key, signature)
-    except (reports.ReportError, reports.ReportSignatureError) as error:
+        verify_member_signature(evaluation.report_digest, seat.public_key, signature)
+    except (ReportError, ReportSignatureError) as error:
         raise InvalidInput(
             f"签名无效 (the signature does not verify): {error}", code="bad_signature"
         ) from None
@@ -730,10 +739,10 @@ async def _signed(session: AsyncSession, runtime: Runtime, evaluation: Evaluatio
     evaluation.state = "signed"
     evaluation.signed_at = runtime.clock.now()
     seats = [s for s in await seats_of(session, evaluation) if s.code in state.members]
-    signatures = [reports.MemberSignature(s.code, s.signature or "", s.signed_at) for s in seats]
+    signatures = [MemberSignature(s.code, s.signature or "", s.signed_at) for s in seats]
     try:
-        signed = await asyncio.to_thread(reports.signature_page, _stored_report(evaluation), signatures)
-    except (reports.ReportError, reports.ReportSignatureError) as error:
+        signed = await asyncio.to_thread(signature_page, _stored_report(evaluation), signatures)
+    except (ReportError, ReportSignatureError) as error:
         raise Conflict(f"签名核验失败 (a signature does not verify): {error}", code="bad_signature") from None
     await runtime.blobs.put(_report_key(evaluation, "signed.pdf"), _chunks(signed.pdf))
     await runtime.blobs.put(_report_key(evaluation, "signed.html"), _chunks(signed.html.encode()))
@@ -911,10 +920,10 @@ async def publish_publicity(
         )
     now = runtime.clock.now()
     try:
-        draft = reports.publicity_draft(
-            reports.Report.from_facts(evaluation.report_facts), starts=now, days=days
+        draft = publicity_draft(
+            Report.from_facts(evaluation.report_facts), starts=now, days=days
         )
-    except reports.ReportError as error:
+    except ReportError as error:
         raise InvalidInput(str(error), code="bad_publicity") from None
     notice = await bidding.publish_candidates(
         session, runtime, principal, evaluation.tender_code, draft.title, draft.body, draft.data
