@@ -21,6 +21,7 @@ from core.settings import Settings
 
 # How handlers ask for the request's unit of work (provided by web/app.py as ``db``).
 Db = NamedDependency[AsyncSession]
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Runtime:
     blobs: BlobStore
     audit: AuditLog
     channels: ChannelsPlugin | None = field(default=None)
+    # What contexts keep per runtime (one database), by a key of their own: see ``cache``.
+    caches: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -64,11 +67,16 @@ class Runtime:
                 raise
             publish_pending(session, self.channels)
 
+    def cache(self, key: str, make: Callable[[], T]) -> T:
+        """A context's cache for this runtime (``key`` names it, e.g. ``"evaluation.room_states"``):
+        made on first use, dropped with the runtime, so a second runtime (another database) never sees it."""
+        found = self.caches.get(key)
+        if found is None:
+            found = self.caches[key] = make()
+        return found
+
     async def close(self) -> None:
         await self.engine.dispose()
-
-
-T = TypeVar("T")
 
 
 def run_job(job: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:

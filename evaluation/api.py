@@ -2,7 +2,7 @@
 
 Room protocol: core/rooms.py's frames (hello / event / skip, resume, ping), plus, from members only,
 ``{"type": "act", "action": …, …fields}`` — the same actions as ``POST /api/evaluations/{code}/actions``
-(see evaluation/service.py ``MEMBER_ACTIONS``). Each is answered with ``{"type": "acted", "ref", "seq",
+(see evaluation/actions.py). Each is answered with ``{"type": "acted", "ref", "seq",
 "phase"}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``; ``ref`` echoes the client's
 own ``ref`` so it can match answers to what it sent. What an action changes arrives as room events.
 Step events are ``step.<kind>`` (evaluation/events.py); the others are ``progress`` (member, scored,
@@ -30,7 +30,8 @@ from core.access import allow, current_principal, require_principal
 from core.errors import DomainError
 from core.roles import Role
 from core.runtime import Db, Runtime
-from evaluation import service
+from evaluation import acting, clarifications, reporting, room, start
+from evaluation import award as awarding
 
 HOSTS = (Role.AGENT, Role.TENDERER)
 ROOM_ROLES = (Role.EXPERT, *HOSTS, Role.SUPERVISOR)
@@ -79,25 +80,25 @@ async def start_evaluation(
     request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[StartBody]
 ) -> dict[str, Any]:
     """The tender's tenderer or agent opens the evaluation room of a lot whose opening is closed."""
-    new = service.NewEvaluation(
+    new = start.NewEvaluation(
         data.tender, data.lot, data.draw_id, data.main_venue, tuple(data.venues),
         data.representative, data.representative_key,
     )  # fmt: skip
-    evaluation = await service.start(db, _runtime(state), require_principal(request), new)
+    evaluation = await start.start(db, _runtime(state), require_principal(request), new)
     return {"code": evaluation.code}
 
 
 @get("/api/evaluations", opt=allow(*ROOM_ROLES), tags=["evaluation"])
 async def my_evaluations(request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
     """The evaluations the caller may enter (a member's seats, a host's tenders, all for supervisors)."""
-    return await service.evaluations_for(db, require_principal(request))
+    return await room.evaluations_for(db, require_principal(request))
 
 
 @get("/api/evaluations/{code:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
 async def room_view(
     request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
 ) -> dict[str, Any]:
-    return await service.view(db, require_principal(request), code, _runtime(state))
+    return await room.view(db, require_principal(request), code, _runtime(state))
 
 
 @post("/api/evaluations/{code:str}/actions", opt=allow(Role.EXPERT), status_code=200, tags=["evaluation"])
@@ -106,7 +107,7 @@ async def act(
 ) -> dict[str, Any]:
     """A member's action in the room (sign_in, declare, vote, verdict, score, submit, return,
     confirm_anomaly, unexplained, advance, sign, clarify)."""
-    return await service.act(db, _runtime(state), require_principal(request), code, data)
+    return await acting.act(db, _runtime(state), require_principal(request), code, data)
 
 
 @get("/api/evaluations/{code:str}/report/{kind:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
@@ -114,7 +115,7 @@ async def report_file(
     request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], kind: FromPath[str]
 ) -> Stream:
     """The report (pdf or html) as drafted for signature; the same file once signed."""
-    reader = await service.report_file(db, _runtime(state), require_principal(request), code, kind)
+    reader = await reporting.report_file(db, _runtime(state), require_principal(request), code, kind)
     media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
     return Stream(reader, media_type=media, headers={"Content-Length": str(reader.size)})
 
@@ -124,7 +125,7 @@ async def publish_publicity(
     request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], days: FromQuery[int] = 3
 ) -> dict[str, Any]:
     """Publish the candidates (中标候选人公示, at least 3 days) from the signed report."""
-    return await service.publish_publicity(db, _runtime(state), require_principal(request), code, days)
+    return await awarding.publish_publicity(db, _runtime(state), require_principal(request), code, days)
 
 
 @post("/api/evaluations/{code:str}/award", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])
@@ -132,13 +133,13 @@ async def award(
     request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: JSONBody[AwardBody]
 ) -> dict[str, Any]:
     """After the publicity period: the award (default: the first candidate) and the committee's names."""
-    return await service.award(db, _runtime(state), require_principal(request), code, data.winner)
+    return await awarding.award(db, _runtime(state), require_principal(request), code, data.winner)
 
 
 @get("/api/clarifications", opt=allow(Role.BIDDER), tags=["evaluation"])
 async def my_clarifications(request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
     """The committee's clarification requests (澄清) to the caller's company."""
-    return await service.clarifications_for_bidder(db, require_principal(request))
+    return await clarifications.clarifications_for_bidder(db, require_principal(request))
 
 
 @post(
@@ -154,7 +155,7 @@ async def answer_clarification(
     clarification_id: FromPath[int],
     data: JSONBody[AnswerBody],
 ) -> dict[str, Any]:
-    return await service.answer_clarification(
+    return await clarifications.answer_clarification(
         db, _runtime(state), require_principal(request), clarification_id, data.answer
     )
 
@@ -170,9 +171,9 @@ async def evaluation_room(
     runtime = _runtime(socket.app.state)
     principal = current_principal(socket)
     async with runtime.sessions() as session:
-        _, seat, state = await service.admitted(session, code, principal, runtime)
+        _, seat, state = await room.admitted(session, code, principal, runtime)
     assert principal is not None  # the route's roles require a caller
-    viewer = service.viewer(principal, seat, state)
+    viewer = room.viewer(principal, seat, state)
 
     async def on_message(message: dict[str, Any]) -> dict[str, Any]:
         ref = message.get("ref")
@@ -186,22 +187,22 @@ async def evaluation_room(
         action = {k: v for k, v in message.items() if k not in ("type", "ref")}
         try:
             async with _acting(code), runtime.transaction() as session:
-                done = await service.act(session, runtime, principal, code, action)
+                done = await acting.act(session, runtime, principal, code, action)
         except DomainError as error:
             return {"type": "error", "ref": ref, "code": error.code, "detail": error.detail}
         return {"type": "acted", "ref": ref, **done}
 
     if seat.member is not None:
         async with runtime.transaction() as session:
-            await service.presence(session, runtime, code, seat.member, True)
+            await room.presence(session, runtime, code, seat.member, True)
     try:
         await rooms.serve(
-            socket, runtime, channels, service.room_name(code), viewer, after=after, on_message=on_message
+            socket, runtime, channels, room.room_name(code), viewer, after=after, on_message=on_message
         )
     finally:
         if seat.member is not None:
             async with runtime.transaction() as session:
-                await service.presence(session, runtime, code, seat.member, False)
+                await room.presence(session, runtime, code, seat.member, False)
 
 
 ROUTE_HANDLERS = [

@@ -30,7 +30,6 @@ from core.demo import DEMO_PASSWORD
 from core.errors import DomainError
 from core.roles import Role
 from core.runtime import Runtime
-from evaluation import report as reports
 from evaluation import service
 from experts import registry
 from experts import service as experts
@@ -307,7 +306,7 @@ async def _play(runtime: Runtime, state: dict[str, Any], code: str) -> bool:
         digest = room["report_digest"]
         for seat in seats:
             if not members[seat.code]["signed"]:
-                signature = reports.sign_report(digest, signing_key(state["seed"], seat.code))
+                signature = service.sign_report(digest, signing_key(state["seed"], seat.code))
                 return await _act(runtime, seat, code, action="sign", signature=signature)
         return False
     if phase == "signed" and room["state"] == "signed":

@@ -25,7 +25,7 @@ from core.regions import list_regions
 from core.rendering import page
 from core.roles import Role
 from core.runtime import Db, Runtime
-from evaluation import i18n, service
+from evaluation import clarifications, i18n, room
 
 ROOM_ROLES = (Role.EXPERT, Role.AGENT, Role.TENDERER, Role.SUPERVISOR)
 HOSTS = (Role.AGENT, Role.TENDERER)
@@ -34,7 +34,7 @@ HOSTS = (Role.AGENT, Role.TENDERER)
 @get("/evaluations", opt=allow(*ROOM_ROLES), include_in_schema=False)
 async def evaluation_list(request: Request[Any, Any, Any], db: Db) -> Template:
     principal = require_principal(request)
-    rows = await service.evaluations_for(db, principal)
+    rows = await room.evaluations_for(db, principal)
     host = bool(principal.roles & set(HOSTS))
     regions = [r for r in await list_regions(db) if r.level != "city"] if host else []
     return page(request, "evaluation/list.html", rows=rows, host=host, regions=regions)
@@ -52,9 +52,9 @@ def _room_texts(lang: str) -> dict[str, str]:
 async def room_page(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> Template:
     """The evaluation room (403 for anyone not admitted: other experts, other companies' hosts)."""
     principal = require_principal(request)
-    head = await rooms.head(db, service.room_name(code))
-    view = await service.view(db, principal, code)  # raises 404 / 403 before anything is shown
-    evaluation = await service.get_evaluation(db, code)
+    head = await rooms.head(db, room.room_name(code))
+    view = await room.view(db, principal, code)  # raises 404 / 403 before anything is shown
+    evaluation = await room.get_evaluation(db, code)
     items = {
         str(i["id"]): str(i.get("text", i["id"]))
         for key in ("qualification", "preliminary")
@@ -77,7 +77,7 @@ async def room_page(request: Request[Any, Any, Any], db: Db, code: FromPath[str]
 async def bidder_clarifications(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
     """The committee's clarification requests to the caller's company, with the time left to answer."""
     runtime: Runtime = state.runtime
-    rows = await service.clarifications_for_bidder(db, require_principal(request))
+    rows = await clarifications.clarifications_for_bidder(db, require_principal(request))
     now = runtime.clock.now()
     return page(
         request,

@@ -24,8 +24,8 @@ from core.clock import ManualClock
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.signing import private_key_to_pem, private_key_to_text
-from evaluation import report as reports
 from evaluation.models import Clarification
+from evaluation.report.signatures import signing_message
 from tests.evaluation.world import (
     CODE,
     MAIN_VENUE,
@@ -303,7 +303,7 @@ async def test_two_members_score_and_sign_in_two_browsers(tmp_path: Path, chromi
             await b.click("[data-act=sign]")
             await b.wait_for_selector("#report-signed")
             await a.wait_for_selector(f"#members tr[data-member='{second}'] td.signed >> text=✓")
-            signature = base64.b64encode(ew.keys[third].sign(reports.signing_message(digest))).decode()
+            signature = base64.b64encode(ew.keys[third].sign(signing_message(digest))).decode()
             await api_act(action="sign", signature=signature)
             await phase(a, "signed")
             await shot(b, "evaluation-signed-second")

@@ -18,7 +18,7 @@ from core.scheduler import Scheduler
 from evaluation import demo_room, service
 from evaluation.jobs import JOBS
 from evaluation.models import Evaluation, Member
-from evaluation.report import verify_member_signature
+from evaluation.report.signatures import verify_member_signature
 from experts import demo as experts_demo
 
 

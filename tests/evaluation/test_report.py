@@ -46,23 +46,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fontTools.ttLib import TTFont
 
 from crypto.signing import SignatureError, canonical_json, key_id, public_key_to_text
-from evaluation.report import (
-    FALLBACK_FONT,
-    FONT_SEARCH,
-    SIGNATURES_TYPE,
+from evaluation.report.document import Report, build_report
+from evaluation.report.facts import (
     BidderFacts,
     MemberFacts,
-    MemberSignature,
-    Report,
     ReportError,
-    ReportSignatureError,
     TenderFacts,
-    build_report,
-    find_cjk_font,
-    publicity_draft,
-    render_pdf,
     report_digest,
     report_facts,
+)
+from evaluation.report.fonts import FALLBACK_FONT, FONT_SEARCH, find_cjk_font
+from evaluation.report.pdf import render_pdf
+from evaluation.report.publicity import publicity_draft
+from evaluation.report.signatures import (
+    SIGNATURES_TYPE,
+    MemberSignature,
+    ReportSignatureError,
     sign_report,
     signature_page,
     signing_message,

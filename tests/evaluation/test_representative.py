@@ -18,9 +18,9 @@ from core.errors import InvalidInput, PermissionDenied
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.signing import generate_private_key, public_key_to_text
-from evaluation import report as reports
-from evaluation import service
+from evaluation import service, start
 from evaluation.models import Member
+from evaluation.report.signatures import signing_message
 from tests.evaluation.test_service import MAIN, SHEET, SUB, act, through_reviews, view
 from tests.evaluation.world import CODE, CRITERIA, committee, opened_lot, principal
 from tests.support.factories import make_user
@@ -61,7 +61,7 @@ async def test_the_representative_sits_scores_and_signs_as_a_member(
     async with runtime.sessions() as session:
         tender = await session.scalar(select(Tender).where(Tender.code == CODE))
         with pytest.raises(InvalidInput) as shape:  # 3 experts + 1 = 4: the committee must be odd
-            await service._representative_seat(session, tender, new(ew, "tenderer1", key_text), 3)
+            await start._representative_seat(session, tender, new(ew, "tenderer1", key_text), 3)
         assert shape.value.code == "committee_shape"
         assert await session.scalar(select(Member.id)) is None
 
@@ -105,7 +105,7 @@ async def test_the_representative_sits_scores_and_signs_as_a_member(
             await service.act(session, runtime, await principal(runtime, "tenderer2"), ROOM, attempt)
 
     for code in members:
-        signature = base64.b64encode(ew.keys[code].sign(reports.signing_message(digest))).decode()
+        signature = base64.b64encode(ew.keys[code].sign(signing_message(digest))).decode()
         await act(ew, code, action="sign", signature=signature)
     async with runtime.sessions() as session:
         assert (await view(ew, representative))["state"] == "signed"

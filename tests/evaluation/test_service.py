@@ -21,9 +21,9 @@ from core.models import AuditEntry
 from core.roles import Role
 from core.runtime import Runtime
 from credit.models import Deduction
-from evaluation import report as reports
 from evaluation import service
 from evaluation.models import Evaluation
+from evaluation.report.signatures import signing_message
 from evaluation.scoring import PriceScoreParams, price_scores
 from experts.models import Draw
 from publication import service as publication
@@ -100,7 +100,7 @@ async def score_all(ew: EvalWorld, members: list[str], outlier: str | None = Non
 
 
 def sign(ew: EvalWorld, member: str, digest: str) -> str:
-    return base64.b64encode(ew.keys[member].sign(reports.signing_message(digest))).decode()
+    return base64.b64encode(ew.keys[member].sign(signing_message(digest))).decode()
 
 
 async def test_the_whole_evaluation_from_sign_in_to_award(

@@ -1,0 +1,93 @@
+"""After the report is signed: the candidates' publicity (中标候选人公示), then the award."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding import service as bidding
+from core.accounts import Principal
+from core.clock import as_utc
+from core.errors import Conflict, InvalidInput
+from core.runtime import Runtime
+from evaluation.report.document import Report
+from evaluation.report.facts import ReportError
+from evaluation.report.publicity import publicity_draft
+from evaluation.room import get_evaluation
+from experts import service as experts
+
+PUBLICITY_DAYS = 3  # 《招标投标法实施条例》第五十四条: candidates are public for at least 3 days
+
+
+async def publish_publicity(
+    session: AsyncSession, runtime: Runtime, principal: Principal, code: str, days: int = PUBLICITY_DAYS
+) -> dict[str, Any]:
+    evaluation = await get_evaluation(session, code)
+    if evaluation.state != "signed" or evaluation.report_facts is None:
+        raise Conflict(
+            "评标报告签署完成后才能公示候选人 (the report must be signed first)", code="wrong_state"
+        )
+    now = runtime.clock.now()
+    try:
+        draft = publicity_draft(Report.from_facts(evaluation.report_facts), starts=now, days=days)
+    except ReportError as error:
+        raise InvalidInput(str(error), code="bad_publicity") from None
+    notice = await bidding.publish_candidates(
+        session, runtime, principal, evaluation.tender_code, draft.title, draft.body, draft.data
+    )
+    evaluation.state = "publicity"
+    evaluation.publicity_notice_id = notice.id
+    evaluation.publicity_ends = draft.ends
+    return {"notice": notice.id, "ends": draft.ends.isoformat()}
+
+
+async def award(
+    session: AsyncSession, runtime: Runtime, principal: Principal, code: str, winner: str | None = None
+) -> dict[str, Any]:
+    evaluation = await get_evaluation(session, code)
+    if (
+        evaluation.state != "publicity"
+        or evaluation.publicity_ends is None
+        or evaluation.report_facts is None
+    ):
+        raise Conflict("候选人公示后才能定标 (publish the candidates first)", code="wrong_state")
+    now = runtime.clock.now()
+    if now < as_utc(evaluation.publicity_ends):
+        raise Conflict(
+            f"公示期至 {as_utc(evaluation.publicity_ends).isoformat()} 结束 "
+            "(the publicity period has not ended)",
+            code="publicity_running",
+        )
+    candidates = [
+        {"lot": evaluation.lot_number, "rank": c["rank"],
+         "bidder": {"name": c["name"], "credit_code": c["credit_code"]}, "price": c["price"]}
+        for c in evaluation.report_facts["candidates"]
+    ]  # fmt: skip
+    chosen = winner or candidates[0]["bidder"]["credit_code"]
+    row = next((c for c in candidates if c["bidder"]["credit_code"] == chosen), None)
+    if row is None:
+        raise InvalidInput(f"{chosen} 不是中标候选人 (not a candidate)", code="not_a_candidate")
+    data = {
+        "awards": [
+            {
+                "lot": evaluation.lot_number,
+                "bidder": row["bidder"],
+                "price": row["price"],
+                "date": now.isoformat(),
+            }
+        ],
+        "candidates": candidates,
+    }
+    title = f"{evaluation.tender_title} 标段{evaluation.lot_number} 中标结果公告"
+    body = (
+        f"项目：{evaluation.tender_title}（{evaluation.tender_code}）标段{evaluation.lot_number}\n"
+        f"中标人：{row['bidder']['name']}（统一社会信用代码 {row['bidder']['credit_code']}）\n"
+        f"中标价：{row['price']} 元\n评标报告摘要值（SHA-256）：{evaluation.report_digest}"
+    )
+    notice = await bidding.award(session, runtime, principal, evaluation.tender_code, title, body, data)
+    await experts.publish_names(session, runtime, evaluation.draw_id)
+    evaluation.state = "awarded"
+    evaluation.award_notice_id = notice.id
+    evaluation.winner_code = chosen
+    return {"notice": notice.id, "winner": chosen}
