@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import Select, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.lifecycle import Actor, LifecycleError, State, Timeline
-from bidding.models import Lot, Tender
+from bidding.lifecycle import Actor, LifecycleError, Moment, State, Timeline
+from bidding.models import Lot, Registration, Tender
 from core.accounts import Principal
-from core.clock import as_utc
+from core.clock import Clock
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.roles import Role
 
@@ -107,8 +107,9 @@ async def lots_of(session: AsyncSession, tender_id: int) -> list[Lot]:
     return list(await session.scalars(select(Lot).where(Lot.tender_id == tender_id).order_by(Lot.id)))
 
 
-async def lock_tender(session: AsyncSession, tender_id: int) -> tuple[State, datetime]:
-    """Take the tender's write lock for the rest of the transaction; returns (state, bid deadline).
+async def lock_tender(session: AsyncSession, tender_id: int, clock: Clock) -> Moment:
+    """Take the tender's write lock for the rest of the transaction; returns the tender at the server
+    time read once the lock is held, for the lifecycle's answers (``accepting_bids`` and the like).
 
     A no-op UPDATE rather than SELECT ... FOR UPDATE: on PostgreSQL both take the row lock, and on
     SQLite only a write takes the database's write lock, so the check that follows is serialised on
@@ -120,7 +121,29 @@ async def lock_tender(session: AsyncSession, tender_id: int) -> tuple[State, dat
             update(Tender)
             .where(Tender.id == tender_id)
             .values(state=Tender.state)
-            .returning(Tender.state, Tender.bid_deadline)
+            .returning(
+                Tender.state,
+                Tender.registration_start,
+                Tender.registration_end,
+                Tender.clarification_deadline,
+                Tender.bid_deadline,
+                Tender.notice_at,
+            )
         )
     ).one()
-    return State(row[0]), as_utc(row[1])
+    state, start, end, clarification, deadline, notice_at = row
+    timeline = Timeline(start, end, clarification, deadline, notice_at)
+    return Moment(state, timeline, clock.now())
+
+
+def moment_of(tender: Tender, now: datetime) -> Moment:
+    """The tender as loaded, at ``now`` (no lock: for pages and for checks a lock repeats later)."""
+    return Moment(state_of(tender), timeline_of(tender), now)
+
+
+async def registration_of(session: AsyncSession, tender_id: int, org_id: int) -> Registration | None:
+    return await session.scalar(
+        select(Registration).where(
+            Registration.tender_id == tender_id, Registration.organisation_id == org_id
+        )
+    )

@@ -143,12 +143,12 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
             if notice_at == now:
                 await tenders.publish(session, runtime, principal, code)
             else:  # already further along: as it would stand after its notice went out
-                tender.state = State.PUBLISHED.value
+                tender.state = State.PUBLISHED
                 tender.notice_at = notice_at
                 body = tenders.notice_text(tender, await lots_of(session, tender.id))
                 await publish_notice(session, runtime, tender, NoticeKind.TENDER, title, body)
             notices += 1
-            tender.state = state.value
+            tender.state = state
             for kind, label in LATER_NOTICES.get(state, []):
                 await publish_notice(
                     session, runtime, tender, kind, f"{title} {label}", f"{label}：详见附件。",

@@ -203,7 +203,7 @@ async def _live_tender(runtime: Runtime, seed: int) -> str | None:
         )
         tender = await tenders.save_draft(session, runtime, principal_of(host, 0), new)
         # As it stands three weeks after its notice went out (the statutory 20 days have passed).
-        tender.state = State.PUBLISHED.value
+        tender.state = State.PUBLISHED
         tender.notice_at = notice_at
         lots = await lots_of(session, tender.id)
         await publish_notice(

@@ -220,19 +220,63 @@ def amended_deadline(
     return max(deadline, floor)
 
 
+def sources(action: Action) -> frozenset[State]:
+    """The states ``action`` may move a tender from, read off ``TRANSITIONS``."""
+    return frozenset(state for (state, act) in TRANSITIONS if act == action)
+
+
+# Registration runs while the registration window can still close; bids are taken in every state the
+# deadline opens a tender from (registration may run up to the deadline, see TRANSITIONS).
+REGISTERING = sources(Action.CLOSE_REGISTRATION)
+TAKING_BIDS = sources(Action.OPEN)
+
+
 def registration_open(state: State, timeline: Timeline, now: datetime) -> bool:
-    return state == State.PUBLISHED and timeline.registration_start <= now < timeline.registration_end
+    return state in REGISTERING and timeline.registration_start <= now < timeline.registration_end
 
 
 def accepting_bids(state: State, timeline: Timeline, now: datetime) -> bool:
     """Bids count only if committed before the deadline by the server clock, whatever the state says
     (the opening job may not have flipped the state yet)."""
-    return state in (State.PUBLISHED, State.BIDDING) and now < timeline.bid_deadline
+    return state in TAKING_BIDS and now < timeline.bid_deadline
 
 
 def due_to_close_registration(state: State, timeline: Timeline, now: datetime) -> bool:
-    return state == State.PUBLISHED and now >= timeline.registration_end
+    return state in REGISTERING and now >= timeline.registration_end
 
 
 def due_to_open(state: State, timeline: Timeline, now: datetime) -> bool:
-    return state in (State.PUBLISHED, State.BIDDING) and now >= timeline.bid_deadline
+    return state in TAKING_BIDS and now >= timeline.bid_deadline
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A tender's state and timeline at one server time, and what the rules allow then.
+
+    Services get one from ``bidding.common.lock_tender`` (read under the tender's lock) or
+    ``moment_of``; pages show its answers rather than working them out again.
+    """
+
+    state: State
+    timeline: Timeline
+    now: datetime
+
+    @property
+    def registration_open(self) -> bool:
+        return registration_open(self.state, self.timeline, self.now)
+
+    @property
+    def accepting_bids(self) -> bool:
+        return accepting_bids(self.state, self.timeline, self.now)
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.now >= self.timeline.bid_deadline
+
+    @property
+    def due_to_close_registration(self) -> bool:
+        return due_to_close_registration(self.state, self.timeline, self.now)
+
+    @property
+    def due_to_open(self) -> bool:
+        return due_to_open(self.state, self.timeline, self.now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +26,36 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from bidding.lifecycle import State
+from core.db import Base, StrEnumType, UTCDateTime
+
+
+class SubmissionStatus(StrEnum):
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+class OpeningPhase(StrEnum):
+    """A lot's opening: waiting for the host → decryption window → custodians (if any) → confirmations."""
+
+    AWAITING_HOST = "awaiting_host"
+    DECRYPTING = "decrypting"
+    CUSTODY = "custody"
+    CONFIRMING = "confirming"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+class BidOutcome(StrEnum):
+    """What the opening made of one sealed bid."""
+
+    QUEUED = "queued"
+    DECRYPTING = "decrypting"
+    OPENED = "opened"  # opened and valid
+    REJECTED = "rejected"  # opened, but the bid form fails the tender's rules (reason recorded)
+    REVOKED = "revoked"  # 撤销: the bidder's fault (Art. 31)
+    WITHDRAWN = "withdrawn"  # 撤回: any other failure
 
 
 class Tender(Base):
@@ -61,7 +91,7 @@ class Tender(Base):
     max_envelope_bytes: Mapped[int] = mapped_column(BigInteger)
     min_credit_index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     public_bid_count: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[State] = mapped_column(StrEnumType(State, 16), index=True)
     amendments: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -153,7 +183,7 @@ class Submission(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     supersedes: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # active | superseded | withdrawn
+    status: Mapped[SubmissionStatus] = mapped_column(StrEnumType(SubmissionStatus, 16), index=True)
     blob_key: Mapped[str] = mapped_column(String(512))
     envelope_sha256: Mapped[str] = mapped_column(String(64))
     envelope_length: Mapped[int] = mapped_column(BigInteger)
@@ -188,8 +218,7 @@ class Opening(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_lots.id", ondelete="CASCADE"))
-    # awaiting_host | decrypting | custody | confirming | closed | failed
-    phase: Mapped[str] = mapped_column(String(16), index=True)
+    phase: Mapped[OpeningPhase] = mapped_column(StrEnumType(OpeningPhase, 16), index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     window_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     custody_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -214,8 +243,7 @@ class OpeningBid(Base):
     opening_id: Mapped[int] = mapped_column(ForeignKey("bidding_openings.id", ondelete="CASCADE"), index=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("bidding_submissions.id"), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    # queued | decrypting | opened | rejected | revoked (撤销) | withdrawn (撤回)
-    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    outcome: Mapped[BidOutcome] = mapped_column(StrEnumType(BidOutcome, 16), index=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     wrong_keys: Mapped[int] = mapped_column(Integer, default=0)
     opened_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # bidder | custodians

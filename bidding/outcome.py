@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
-from bidding.common import actor_of, domain_error, lock_tender, owner_actor, tender_by_code
-from bidding.lifecycle import Action, LifecycleError, State
+from bidding.common import actor_of, lock_tender, owner_actor, tender_by_code
+from bidding.lifecycle import Action, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeKind, publish_notice
+from bidding.preconditions import require_transition
 from core.accounts import Principal
 from core.runtime import Runtime
 
@@ -26,16 +27,12 @@ async def _move(
     """The tender's owner takes ``action`` (once for the tender, whichever lot comes first)."""
     tender = await tender_by_code(session, code)
     actor = owner_actor(principal, tender)
-    state, _ = await lock_tender(session, tender.id)
-    target = lifecycle.TRANSITIONS.get((state, action))
-    if target is None and state in _AFTER[action]:
+    moment = await lock_tender(session, tender.id, runtime.clock)
+    if (moment.state, action) not in lifecycle.TRANSITIONS and moment.state in _AFTER[action]:
         return tender  # an earlier lot already moved the tender
-    try:
-        target = lifecycle.check(state, action, actor)
-    except LifecycleError as exc:
-        raise domain_error(exc) from None
-    tender.state = target.value
-    tender.updated_at = runtime.clock.now()
+    target = require_transition(moment.state, action, actor)
+    tender.state = target
+    tender.updated_at = moment.now
     await runtime.audit.append(
         session,
         f"tender.{action.value}",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 import bidding.i18n
 from bidding import documents, inputs, registration, submissions, tenders
 from bidding import notices as notice_service
-from bidding.common import can_see_draft, is_owner, lot_of, lots_of, visible_tender
+from bidding.common import can_see_draft, is_owner, lot_of, lots_of, moment_of, visible_tender
 from bidding.models import Lot, Registration, Tender
 from core import regions
 from core.access import PUBLIC, allow, current_principal, require_principal
@@ -85,7 +85,7 @@ async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, cod
         for s in await submissions.own_submissions(db, principal, tender.id):
             lot = await db.get(Lot, s.lot_id)
             mine.append((s, lot.number if lot else ""))
-    now = runtime.clock.now()
+    moment = moment_of(tender, runtime.clock.now())
     return page(
         request,
         "bidding/tender.html",
@@ -97,9 +97,8 @@ async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, cod
         is_bidder=is_bidder,
         is_owner=principal is not None and can_see_draft(principal, tender),
         registered=registered,
-        registration_open=tender.state == "published"
-        and tender.registration_start <= now < tender.registration_end,
-        accepting=tender.state in ("published", "bidding") and now < tender.bid_deadline,
+        registration_open=moment.registration_open,
+        accepting=moment.accepting_bids,
         mine=mine,
         bid_count=await tenders.bid_count(db, tender.id) if tender.public_bid_count else None,
         manifest_header=submissions.MANIFEST_HEADER,

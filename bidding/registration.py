@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import lifecycle
-from bidding.common import can_see_draft, state_of, timeline_of, visible_tender
+from bidding.common import can_see_draft, moment_of, registration_of, visible_tender
 from bidding.models import DocumentDownload, Registration, Tender, TenderDocument
+from bidding.preconditions import require_registered, require_registration_open
 from core.accounts import Principal
 from core.clock import local
-from core.errors import Conflict, NotFound, PermissionDenied
+from core.db import insert_unless_present
+from core.errors import NotFound, PermissionDenied
 from core.models import Organisation
 from core.organisations import OrgKind
 from core.roles import Role
@@ -77,39 +78,32 @@ async def register(
     *,
     standings: Standings | None = None,
 ) -> Registration:
-    """Sign the caller's company up (idempotent: a second call returns the first registration)."""
+    """Sign the caller's company up (idempotent: a second call returns the first registration, also
+    when the two race: the insert yields to a row a concurrent request committed)."""
     org = await bidder_org(session, principal)
     tender = await visible_tender(session, code, principal)
-    existing = await session.scalar(
-        select(Registration).where(
-            Registration.tender_id == tender.id, Registration.organisation_id == org.id
-        )
-    )
+    existing = await registration_of(session, tender.id, org.id)
     if existing is not None:
         return existing
     now = runtime.clock.now()
-    if not lifecycle.registration_open(state_of(tender), timeline_of(tender), now):
-        raise Conflict("不在报名期内 (registration is not open)", code="registration_closed")
+    require_registration_open(moment_of(tender, now))
     index = await check_gate(session, runtime, tender, org, standings)
-    registration = Registration(
-        tender_id=tender.id,
-        organisation_id=org.id,
-        user_id=principal.user_id,
-        registered_at=now,
-        credit_index=index,
+    await insert_unless_present(
+        session,
+        Registration,
+        {
+            "tender_id": tender.id,
+            "organisation_id": org.id,
+            "user_id": principal.user_id,
+            "registered_at": now,
+            "credit_index": index,
+        },
+        unique=("tender_id", "organisation_id"),
     )
-    session.add(registration)
-    await session.flush()
+    registration = await registration_of(session, tender.id, org.id)
+    assert registration is not None
     # Not in the public audit log: who registered is as secret as who bid until the opening.
     return registration
-
-
-async def registration_of(session: AsyncSession, tender_id: int, org_id: int) -> Registration | None:
-    return await session.scalar(
-        select(Registration).where(
-            Registration.tender_id == tender_id, Registration.organisation_id == org_id
-        )
-    )
 
 
 async def registration_count(session: AsyncSession, tender_id: int) -> int:
@@ -129,10 +123,9 @@ async def open_download(
         principal.roles & {Role.SUPERVISOR, Role.AGENT, Role.TENDERER}
     ):
         org = await bidder_org(session, principal)
-        if await registration_of(session, tender.id, org.id) is None:
-            raise PermissionDenied(
-                "请先报名再下载招标文件 (register for the tender first)", code="not_registered"
-            )
+        await require_registered(
+            session, tender.id, org.id, "请先报名再下载招标文件 (register for the tender first)"
+        )
     elif not can_see_draft(principal, tender):
         raise PermissionDenied("无权下载该招标文件 (you may not download this document)")
     session.add(

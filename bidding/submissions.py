@@ -24,16 +24,19 @@ from typing import Any
 
 import anyio
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import lifecycle
-from bidding.common import SUBMISSION_ID, is_owner, lock_tender, lot_of, timeline_of, visible_tender
+from bidding.common import SUBMISSION_ID, is_owner, lock_tender, lot_of, moment_of, visible_tender
 from bidding.envelope import EnvelopeCheck, TooLarge
-from bidding.models import Lot, StagedUpload, Submission, Tender
+from bidding.models import Lot, StagedUpload, Submission, SubmissionStatus, Tender
+from bidding.preconditions import DeadlinePassed as DeadlinePassed  # where callers have caught it
+from bidding.preconditions import require_accepting_bids, require_registered
 from bidding.receipts import SUBMITTED, make_bundle, sealed_value
-from bidding.registration import bidder_org, registration_of
+from bidding.registration import bidder_org
 from core.accounts import Principal
 from core.audit import seal
+from core.db import is_unique_violation
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.models import Organisation
 from core.roles import Role
@@ -53,11 +56,9 @@ from crypto.signing import (
 
 MANIFEST_HEADER = "X-Sunbid-Manifest"
 WITHDRAWAL_TYPE = "sunbid.bid-withdrawal.v1"
-ACTIVE, SUPERSEDED, WITHDRAWN = "active", "superseded", "withdrawn"
-
-
-class DeadlinePassed(Conflict):
-    code = "deadline_passed"
+ACTIVE = SubmissionStatus.ACTIVE
+SUPERSEDED = SubmissionStatus.SUPERSEDED
+WITHDRAWN = SubmissionStatus.WITHDRAWN
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,12 @@ async def _existing(
     if found is None:
         return None
     if found.organisation_id != org_id or found.manifest_sha256 != manifest_sha:
-        raise Conflict("该投标编号已被使用 (this submission id is already used)", code="submission_id_taken")
+        raise _id_taken()
     return found
+
+
+def _id_taken() -> Conflict:
+    return Conflict("该投标编号已被使用 (this submission id is already used)", code="submission_id_taken")
 
 
 async def _replaced(
@@ -179,11 +184,9 @@ async def _prepare(
         existing = await _existing(session, submission_id, org.id, manifest.canonical_hash())
         if existing is not None:
             return manifest, Accepted(parse_bundle(existing), False, existing)
-        if await registration_of(session, tender.id, org.id) is None:
-            raise PermissionDenied("请先报名 (register for the tender before bidding)", code="not_registered")
+        await require_registered(session, tender.id, org.id)
         now = runtime.clock.now()
-        if not lifecycle.accepting_bids(lifecycle.State(tender.state), timeline_of(tender), now):
-            raise DeadlinePassed("投标截止时间已过，不再接收投标 (the bid deadline has passed)")
+        require_accepting_bids(moment_of(tender, now))  # checked again under the lock in _commit
         if manifest.envelope_length > tender.max_envelope_bytes:
             raise TooLarge(
                 f"投标文件超过本项目上限 {tender.max_envelope_bytes // (1024 * 1024)} MiB "
@@ -254,19 +257,25 @@ async def _commit(
     key: str,
 ) -> Accepted:
     tender_id, _, org_id = ids
-    async with runtime.transaction() as session:
-        state, deadline = await lock_tender(session, tender_id)
-        now = runtime.clock.now()  # read only once the lock is held: the opening cannot interleave
-        if state not in (lifecycle.State.PUBLISHED, lifecycle.State.BIDDING) or now >= deadline:
-            raise DeadlinePassed(
-                "投标截止时间已过，本次上传未被接收 (the deadline passed before the upload was committed)"
+    try:
+        async with runtime.transaction() as session:
+            # The clock is read only once the lock is held: the opening cannot interleave.
+            moment = await lock_tender(session, tender_id, runtime.clock)
+            require_accepting_bids(
+                moment,
+                "投标截止时间已过，本次上传未被接收 (the deadline passed before the upload was committed)",
             )
-        existing = await _existing(session, manifest.submission_id, org_id, manifest.canonical_hash())
-        if existing is not None:  # a concurrent retry won: keep its receipt, drop our copy
-            await session.execute(delete(StagedUpload).where(StagedUpload.blob_key == key))
-            accepted = Accepted(parse_bundle(existing), False, existing)
-        else:
-            accepted = await _insert(session, runtime, principal, signed, manifest, ids, key, now)
+            existing = await _existing(session, manifest.submission_id, org_id, manifest.canonical_hash())
+            if existing is not None:  # a concurrent retry won: keep its receipt, drop our copy
+                await session.execute(delete(StagedUpload).where(StagedUpload.blob_key == key))
+                accepted = Accepted(parse_bundle(existing), False, existing)
+            else:
+                accepted = await _insert(session, runtime, principal, signed, manifest, ids, key, moment.now)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        # The same id committed for another tender at this moment (the lock is per tender).
+        raise _id_taken() from None
     if not accepted.created:
         await runtime.blobs.delete(key)
     return accepted
@@ -352,9 +361,14 @@ def withdrawal_statement(manifest: BidManifest, client_time: str) -> dict[str, A
 async def withdraw(
     runtime: Runtime, principal: Principal, submission_id: str, signed: SignedStatement
 ) -> Submission:
-    """A withdrawal signed with the company's key, before the deadline; the envelope is then deleted."""
+    """A withdrawal signed with the company's key, before the deadline; the envelope is then deleted.
+
+    The tender's lock is taken before the submission is read, so a replacement committing at the same
+    time (``_commit`` takes the same lock) is either seen here or waits; never overwritten.
+    """
     async with runtime.transaction() as session:
         org = await bidder_org(session, principal)
+        moment = await lock_tender(session, await _own_tender_id(session, org, submission_id), runtime.clock)
         submission = await _own(session, org, submission_id)
         tender = await session.get(Tender, submission.tender_id)
         lot = await session.get(Lot, submission.lot_id)
@@ -377,12 +391,7 @@ async def withdraw(
         }
         if any(statement.get(k) != v for k, v in wanted.items()):
             raise InvalidInput("撤回声明与投标不符 (withdrawal names another bid)", code="manifest_mismatch")
-        state, deadline = await lock_tender(session, tender.id)
-        if (
-            state not in (lifecycle.State.PUBLISHED, lifecycle.State.BIDDING)
-            or runtime.clock.now() >= deadline
-        ):
-            raise DeadlinePassed("投标截止后不能撤回 (no withdrawal after the deadline)")
+        require_accepting_bids(moment, "投标截止后不能撤回 (no withdrawal after the deadline)")
         if submission.status == WITHDRAWN:
             return submission  # idempotent
         if submission.status != ACTIVE:
@@ -390,7 +399,7 @@ async def withdraw(
                 "该投标已被替换，不能撤回 (superseded bids cannot be withdrawn)", code="not_active"
             )
         submission.status = WITHDRAWN
-        submission.withdrawn_at = runtime.clock.now()
+        submission.withdrawn_at = moment.now
         submission.withdrawal = signed.to_json().decode()
         await runtime.audit.append(
             session,
@@ -405,8 +414,24 @@ async def withdraw(
 async def _own(session: AsyncSession, org: Organisation, submission_id: str) -> Submission:
     found = await session.scalar(select(Submission).where(Submission.submission_id == submission_id))
     if found is None or found.organisation_id != org.id:
-        raise NotFound(f"投标 {submission_id} 不存在 (no such submission)", code="unknown_submission")
+        raise _unknown(submission_id)
     return found
+
+
+async def _own_tender_id(session: AsyncSession, org: Organisation, submission_id: str) -> int:
+    """The tender of one of the company's submissions, read without loading the submission itself."""
+    found = await session.scalar(
+        select(Submission.tender_id).where(
+            Submission.submission_id == submission_id, Submission.organisation_id == org.id
+        )
+    )
+    if found is None:
+        raise _unknown(submission_id)
+    return found
+
+
+def _unknown(submission_id: str) -> NotFound:
+    return NotFound(f"投标 {submission_id} 不存在 (no such submission)", code="unknown_submission")
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -430,7 +455,7 @@ async def tender_submissions(
     session: AsyncSession, runtime: Runtime, principal: Principal, tender: Tender
 ) -> list[tuple[Submission, Organisation]]:
     """Who has bid: supervisors always; the tender's owners only once the deadline has passed."""
-    past = runtime.clock.now() >= tender.bid_deadline
+    past = moment_of(tender, runtime.clock.now()).deadline_passed
     if not (Role.SUPERVISOR in principal.roles or (past and is_owner(principal, tender))):
         raise PermissionDenied(
             "投标截止前只有监管人员可以查看投标人 (only supervisors see bidders before the deadline)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
@@ -19,6 +19,7 @@ from bidding.common import (
     can_see_draft,
     domain_error,
     lots_of,
+    moment_of,
     owner_actor,
     state_of,
     tender_by_code,
@@ -39,6 +40,7 @@ from bidding.inputs import (
 from bidding.lifecycle import Action, Actor, LifecycleError, Rules, State
 from bidding.models import Lot, Submission, Tender
 from bidding.notices import NoticeKind, publish_notice
+from bidding.preconditions import require_status, require_transition
 from core.accounts import Principal
 from core.clock import format_local
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -86,7 +88,7 @@ async def save_draft(session: AsyncSession, runtime: Runtime, principal: Princip
             code=new.code,
             tenderer_id=tenderer_id,
             agent_id=agent_id,
-            state=State.DRAFT.value,
+            state=State.DRAFT,
             amendments=0,
             created_by=principal.user_id,
             created_at=now,
@@ -101,10 +103,9 @@ async def save_draft(session: AsyncSession, runtime: Runtime, principal: Princip
             agent_id,
         ):
             raise Conflict(f"项目编号 {new.code} 已被使用 (tender code already taken)", code="code_taken")
-        if tender.state != State.DRAFT:
-            raise Conflict(
-                "已发布的项目只能通过变更公告修改 (published: amend it instead)", code="invalid_state"
-            )
+        require_status(
+            tender.state, State.DRAFT, detail="已发布的项目只能通过变更公告修改 (published: amend it instead)"
+        )
         for key, value in values.items():
             setattr(tender, key, value)
         tender.updated_at = now
@@ -146,20 +147,19 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
     actor = owner_actor(principal, tender) if can_see_draft(principal, tender) else None
     if actor is None:
         raise NotFound(f"招标项目 {code} 不存在 (no such tender)", code="unknown_tender")
-    if tender.state != State.DRAFT:
-        if tender.state == State.PUBLISHED:
-            return tender  # a retried publish is a no-op
-        raise domain_error(LifecycleError("invalid_state", f"tender is {tender.state}"))
+    if tender.state == State.PUBLISHED:
+        return tender  # a retried publish is a no-op
+    require_status(tender.state, State.DRAFT, detail=f"tender is {tender.state}")
     now = runtime.clock.now()
     rules = Rules.from_dict(tender.rules)
     timeline = lifecycle.registration_from_notice(timeline_of(tender), now)
+    target = require_transition(State.DRAFT, Action.PUBLISH, actor)
     try:
-        target = lifecycle.check(State.DRAFT, Action.PUBLISH, actor)
         lifecycle.check_publish(timeline, rules, now)
     except LifecycleError as exc:
         raise domain_error(exc) from None
     tender.registration_start = timeline.registration_start
-    tender.state = target.value
+    tender.state = target
     tender.notice_at = now
     tender.updated_at = now
     await runtime.audit.append(
@@ -196,8 +196,8 @@ async def amend(
     now = runtime.clock.now()
     if not change.title.strip() or not change.body.strip():
         raise InvalidInput("变更公告须有标题和正文 (title and body are required)", code="notice_required")
+    require_transition(state_of(tender), Action.AMEND, actor)
     try:
-        lifecycle.check(state_of(tender), Action.AMEND, actor)
         deadline = lifecycle.amended_deadline(
             tender.bid_deadline, Rules.from_dict(tender.rules), now, change.bid_deadline
         )
@@ -232,12 +232,9 @@ async def cancel(
     actor = owner_actor(principal, tender)
     if not reason.strip():
         raise InvalidInput("终止须说明理由 (a reason is required)", code="reason_required")
-    try:
-        target = lifecycle.check(state_of(tender), Action.CANCEL, actor)
-    except LifecycleError as exc:
-        raise domain_error(exc) from None
+    target = require_transition(state_of(tender), Action.CANCEL, actor)
     was_public = tender.state != State.DRAFT
-    tender.state = target.value
+    tender.state = target
     tender.updated_at = runtime.clock.now()
     if was_public:  # a cancelled draft was never public and stays out of the public log
         await runtime.audit.append(
@@ -260,11 +257,16 @@ async def close_due_registrations(runtime: Runtime) -> int:
     async with runtime.transaction() as session:
         due = await session.scalars(
             select(Tender)
-            .where(Tender.state == State.PUBLISHED, Tender.registration_end <= now)
+            .where(
+                Tender.state.in_(lifecycle.sources(Action.CLOSE_REGISTRATION)),
+                Tender.registration_end <= now,
+            )
             .with_for_update()
         )
         for tender in due:
-            tender.state = lifecycle.check(State.PUBLISHED, Action.CLOSE_REGISTRATION, Actor.SYSTEM).value
+            if not moment_of(tender, now).due_to_close_registration:
+                continue
+            tender.state = lifecycle.check(tender.state, Action.CLOSE_REGISTRATION, Actor.SYSTEM)
             tender.updated_at = now
             await runtime.audit.append(session, "tender.registration_closed", subject=f"tender:{tender.code}")
             closed += 1
@@ -275,14 +277,14 @@ async def tenders_past_deadline(session: AsyncSession, now: datetime) -> list[Te
     """Tenders still taking bids by state whose deadline has passed: the opening job moves them on.
 
     The opening transition must call ``bidding.common.lock_tender`` first (the same lock a
-    committing submission takes), then re-check state and deadline.
+    committing submission takes), then ask the lifecycle again (``Moment.due_to_open``).
     """
     rows = await session.scalars(
         select(Tender)
-        .where(Tender.state.in_([State.PUBLISHED, State.BIDDING]), Tender.bid_deadline <= now)
+        .where(Tender.state.in_(lifecycle.sources(Action.OPEN)), Tender.bid_deadline <= now)
         .order_by(Tender.bid_deadline)
     )
-    return list(rows)
+    return [tender for tender in rows if moment_of(tender, now).due_to_open]
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,8 @@ async def list_tenders(
     if filters.region:
         query = query.where(Tender.region_code == filters.region)
     if filters.state:
-        query = query.where(Tender.state == filters.state)
+        # a status no tender can be in matches nothing (the column refuses to bind an unknown value)
+        query = query.where(Tender.state == filters.state if filters.state in set(State) else false())
     if filters.query:
         like = f"%{filters.query.strip()}%"
         query = query.where(Tender.title.like(like) | Tender.code.like(like))

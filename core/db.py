@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, event, make_url
+from sqlalchemy import DateTime, MetaData, String, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -43,6 +46,58 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return as_utc(value) if value is not None else None
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A StrEnum stored as its value in a plain VARCHAR: the schema and the stored strings are what they
+    were before the enum existed, and reads come back as members.
+
+    Binds take a member or its value and refuse any other string, so no unknown status is ever written
+    (a filter that may name no member must check that first: see ``bidding.tenders.list_tenders``).
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+        self.length = length
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_cls(value)
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a row because a unique constraint already holds its value."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL (asyncpg sets sqlstate on the error)
+        return True
+    name = getattr(orig, "sqlite_errorname", "")
+    return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or (
+        not name and "UNIQUE constraint failed" in str(orig)
+    )
+
+
+async def insert_unless_present(
+    session: AsyncSession, model: type[Any], values: Mapping[str, Any], unique: Sequence[str]
+) -> bool:
+    """INSERT … ON CONFLICT (unique) DO NOTHING on either engine; returns whether this call inserted.
+
+    Two requests racing to create the same row then both succeed and leave one row, where
+    read-then-insert would let the slower one fail on the unique constraint.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:

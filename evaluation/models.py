@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core.db import Base, StrEnumType, UTCDateTime
+
+
+class EvaluationState(StrEnum):
+    """open → signed (report signed by every member) → publicity → awarded"""
+
+    OPEN = "open"
+    SIGNED = "signed"
+    PUBLICITY = "publicity"
+    AWARDED = "awarded"
 
 
 class Evaluation(Base):
@@ -39,8 +49,8 @@ class Evaluation(Base):
     bids: Mapped[list[Any]] = mapped_column(JSON)
     main_venue: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     venues: Mapped[list[str]] = mapped_column(JSON)  # region codes of the sub-venues (counties' halls)
-    # open → signed (report signed by every member) → publicity → awarded
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    # Reads back as an EvaluationState; typed str while the service still assigns the plain values.
+    state: Mapped[str] = mapped_column(StrEnumType(EvaluationState, 16), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     report_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)

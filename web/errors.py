@@ -12,8 +12,10 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError
 
+from core.db import is_unique_violation
 from core.errors import DomainError, TooManyAttempts
 from core.rendering import page
 
@@ -75,8 +77,24 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
+def integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    """The safety net for races the services do not answer themselves: two requests creating the same
+    thing at once, the slower one refused by a unique constraint, get a 409, not a 500. Any other
+    integrity error (a missing reference, a NULL) is a bug and stays a 500."""
+    if not is_unique_violation(exc):
+        return internal_error(request, exc)
+    log.warning("unique constraint refused a write on %s %s: %s", request.method, request.url.path, exc.orig)
+    return error_response(
+        request,
+        HTTP_409_CONFLICT,
+        "conflict",
+        "该记录已存在，可能是重复或同时提交 (this already exists: a repeated or concurrent request)",
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
+    IntegrityError: integrity_error,
     ValidationException: validation_error,
     HTTPException: http_error,
     Exception: internal_error,

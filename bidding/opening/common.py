@@ -10,31 +10,29 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.common import is_owner
-from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
+from bidding.models import BidOutcome, Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from core import rooms
 from core.accounts import Principal
 from core.errors import Conflict, PermissionDenied
 from core.models import Organisation
 from core.runtime import Runtime
 
-# Phases of a lot's opening.
-AWAITING_HOST = "awaiting_host"
-DECRYPTING = "decrypting"
-CUSTODY = "custody"
-CONFIRMING = "confirming"
-CLOSED = "closed"
-FAILED = "failed"
+# Phases of a lot's opening and outcomes of a bid, by their short names.
+AWAITING_HOST = OpeningPhase.AWAITING_HOST
+DECRYPTING = OpeningPhase.DECRYPTING
+CUSTODY = OpeningPhase.CUSTODY
+CONFIRMING = OpeningPhase.CONFIRMING
+CLOSED = OpeningPhase.CLOSED
+FAILED = OpeningPhase.FAILED
 ACTIVE_PHASES = (AWAITING_HOST, DECRYPTING, CUSTODY, CONFIRMING)
 
-
-# Outcomes of a bid.
-QUEUED = "queued"
-DECRYPTING_BID = "decrypting"
-OPENED = "opened"  # opened and valid
-REJECTED = "rejected"  # opened, but the bid form fails the tender's rules (reason recorded)
-REVOKED = "revoked"  # 撤销: the bidder's fault (Art. 31)
-WITHDRAWN_BID = "withdrawn"  # 撤回: any other failure
-OUTCOMES = (QUEUED, DECRYPTING_BID, OPENED, REJECTED, REVOKED, WITHDRAWN_BID)
+QUEUED = BidOutcome.QUEUED
+DECRYPTING_BID = BidOutcome.DECRYPTING
+OPENED = BidOutcome.OPENED
+REJECTED = BidOutcome.REJECTED
+REVOKED = BidOutcome.REVOKED
+WITHDRAWN_BID = BidOutcome.WITHDRAWN
+OUTCOMES = tuple(BidOutcome)
 
 CREDIT_EVENT = "bid.decryption_failed_bidder_fault"
 CONFIRM_MINUTES = 10  # when a tender does not say (bidding_0004 gives every tender its own)
@@ -92,7 +90,7 @@ async def _bid_rows(
 
 
 async def _counts(session: AsyncSession, opening_id: int) -> dict[str, int]:
-    counts = {k: 0 for k in OUTCOMES}
+    counts: dict[str, int] = {k: 0 for k in OUTCOMES}
     rows = await session.execute(
         select(OpeningBid.outcome, func.count())
         .where(OpeningBid.opening_id == opening_id)

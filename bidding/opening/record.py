@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
 from bidding.common import lock_tender, lot_of, tender_by_code
-from bidding.lifecycle import Action, Actor, Rules, State
+from bidding.lifecycle import Action, Actor, Rules
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.notices import NoticeKind, publish_notice
 from bidding.opening.coefficient import coefficient_from
@@ -225,7 +225,7 @@ async def finish(
     tender = await tender_by_code(session, code)
     _host(principal, tender)
     lot, opening = await _confirming(session, tender, lot_number)
-    await lock_tender(session, tender.id)
+    await lock_tender(session, tender.id, runtime.clock)
     bids = await _bid_rows(session, opening)
     if any(b.objection and not b.answer for b, _s, _o in bids):
         raise Conflict("尚有异议未答复 (an objection is still unanswered)", code="unanswered_objection")
@@ -314,7 +314,7 @@ async def _finish(
     )
     phases = list(await session.scalars(select(Opening.phase).where(Opening.tender_id == tender.id)))
     if all(p == FAILED for p in phases):
-        tender.state = lifecycle.check(State(tender.state), Action.FAIL, Actor.SYSTEM).value
+        tender.state = lifecycle.check(tender.state, Action.FAIL, Actor.SYSTEM)
         tender.updated_at = now
         await runtime.audit.append(
             session,

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import lifecycle
 from bidding.common import lock_tender, lots_of, tender_by_code
-from bidding.lifecycle import Rules, State
+from bidding.lifecycle import Action, Actor, Rules
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.opening.common import (
     AWAITING_HOST,
@@ -54,22 +55,19 @@ async def open_due(runtime: Runtime) -> list[str]:
 
 
 async def open_tender(session: AsyncSession, runtime: Runtime, tender_id: int) -> bool:
-    """bidding → opening, if nobody did it yet; returns whether this transaction did."""
-    now = runtime.clock.now()
-    await lock_tender(session, tender_id)  # the same lock a committing bid takes
-    moved = await session.execute(
-        update(Tender)
-        .where(
-            Tender.id == tender_id,
-            Tender.state.in_([State.PUBLISHED, State.BIDDING]),
-            Tender.bid_deadline <= now,
-        )
-        .values(state=State.OPENING.value, updated_at=now)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    """bidding → opening, if nobody did it yet; returns whether this transaction did.
+
+    Under the same lock a committing bid takes, the lifecycle decides: due by its deadline, and
+    ``Action.OPEN`` allowed from the state the tender is in now (a concurrent run already moved it).
+    """
+    moment = await lock_tender(session, tender_id, runtime.clock)
+    if not moment.due_to_open:
         return False
+    now = moment.now
     tender = await session.get(Tender, tender_id, populate_existing=True)
     assert tender is not None
+    tender.state = lifecycle.check(moment.state, Action.OPEN, Actor.SYSTEM)
+    tender.updated_at = now
     lots = await lots_of(session, tender.id)
     counts: dict[str, int] = {}
     commits: dict[str, str] = {}
@@ -124,7 +122,7 @@ async def open_tender(session: AsyncSession, runtime: Runtime, tender_id: int) -
         "tender.deadline_passed",
         subject=f"tender:{tender.code}",
         data={
-            "state": State.OPENING.value,
+            "state": tender.state.value,
             "bids": counts,
             "coefficient_commits": commits,
         },
@@ -214,7 +212,7 @@ async def _step(session: AsyncSession, runtime: Runtime, opening_id: int, now: d
     tender = await session.get(Tender, opening.tender_id)
     lot = await session.get(Lot, opening.lot_id)
     assert tender is not None and lot is not None
-    await lock_tender(session, tender.id)
+    await lock_tender(session, tender.id, runtime.clock)
     await session.refresh(opening)
     if opening.phase == DECRYPTING and opening.window_ends_at and as_utc(opening.window_ends_at) <= now:
         rows = await _bid_rows(session, opening)

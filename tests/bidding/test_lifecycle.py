@@ -9,6 +9,7 @@ from bidding.lifecycle import (
     Action,
     Actor,
     LifecycleError,
+    Moment,
     Rules,
     State,
     Timeline,
@@ -16,6 +17,8 @@ from bidding.lifecycle import (
     amended_deadline,
     check,
     check_publish,
+    due_to_close_registration,
+    due_to_open,
     registration_from_notice,
     registration_open,
     timeline_problems,
@@ -129,3 +132,20 @@ def test_a_registration_start_already_past_at_publication_opens_with_the_notice(
     assert timeline_problems(moved, Rules(), late_publish) == []
     future = timeline()
     assert registration_from_notice(future, NOW - timedelta(days=1)) is future
+
+
+def test_the_time_driven_rules_follow_the_transition_table() -> None:
+    """Registration, bidding and the deadline's opening are allowed in exactly the states TRANSITIONS
+    lets the corresponding action start from, so the jobs and the services cannot drift from it."""
+    t = timeline()
+    for state in State:
+        opens = (state, Action.OPEN) in TRANSITIONS
+        closes = (state, Action.CLOSE_REGISTRATION) in TRANSITIONS
+        assert due_to_open(state, t, t.bid_deadline) is opens, state
+        assert accepting_bids(state, t, NOW) is opens, state
+        assert due_to_close_registration(state, t, t.registration_end) is closes, state
+        assert registration_open(state, t, NOW) is closes, state
+        moment = Moment(state, t, NOW)
+        assert (moment.accepting_bids, moment.registration_open) == (opens, closes)
+    assert not Moment(State.BIDDING, t, t.bid_deadline).accepting_bids
+    assert Moment(State.BIDDING, t, t.bid_deadline).deadline_passed

@@ -378,7 +378,7 @@ async def test_a_commit_queued_behind_the_opening_transition_is_rejected(
     assert isinstance(staged, submissions._Staged)
     await runtime.blobs.put(staged.key, sealed.envelope.read_bytes())
     async with runtime.transaction() as opening:
-        await lock_tender(opening, staged.ids[0])
+        await lock_tender(opening, staged.ids[0], runtime.clock)
         await opening.execute(update(Tender).where(Tender.id == staged.ids[0]).values(state="opening"))
         commit = asyncio.create_task(
             submissions._commit(runtime, principal, sealed.signed, manifest, staged.ids, staged.key)
