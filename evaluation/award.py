@@ -11,6 +11,7 @@ from core.accounts import Principal
 from core.clock import as_utc
 from core.errors import Conflict, InvalidInput
 from core.runtime import Runtime
+from evaluation.models import EvaluationState
 from evaluation.report.document import Report
 from evaluation.report.facts import ReportError
 from evaluation.report.publicity import publicity_draft
@@ -36,7 +37,7 @@ async def publish_publicity(
     notice = await bidding.publish_candidates(
         session, runtime, principal, evaluation.tender_code, draft.title, draft.body, draft.data
     )
-    evaluation.state = "publicity"
+    evaluation.state = EvaluationState.PUBLICITY
     evaluation.publicity_notice_id = notice.id
     evaluation.publicity_ends = draft.ends
     return {"notice": notice.id, "ends": draft.ends.isoformat()}
@@ -87,7 +88,7 @@ async def award(
     )
     notice = await bidding.award(session, runtime, principal, evaluation.tender_code, title, body, data)
     await experts.publish_names(session, runtime, evaluation.draw_id)
-    evaluation.state = "awarded"
+    evaluation.state = EvaluationState.AWARDED
     evaluation.award_notice_id = notice.id
     evaluation.winner_code = chosen
     return {"notice": notice.id, "winner": chosen}

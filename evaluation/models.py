@@ -50,7 +50,7 @@ class Evaluation(Base):
     main_venue: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     venues: Mapped[list[str]] = mapped_column(JSON)  # region codes of the sub-venues (counties' halls)
     # Reads back as an EvaluationState; typed str while the service still assigns the plain values.
-    state: Mapped[str] = mapped_column(StrEnumType(EvaluationState, 16), index=True)
+    state: Mapped[EvaluationState] = mapped_column(StrEnumType(EvaluationState, 16), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     report_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)

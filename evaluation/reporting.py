@@ -16,7 +16,7 @@ from core.accounts import Principal
 from core.clock import SHANGHAI
 from core.errors import Conflict, InvalidInput, NotFound
 from core.runtime import Runtime
-from evaluation.models import Evaluation
+from evaluation.models import Evaluation, EvaluationState
 from evaluation.report.document import Report, build_report
 from evaluation.report.facts import BidderFacts, MemberFacts, ReportError, TenderFacts
 from evaluation.report.signatures import (
@@ -119,7 +119,7 @@ async def check_signature(session: AsyncSession, evaluation: Evaluation, member:
 
 async def signed(session: AsyncSession, runtime: Runtime, evaluation: Evaluation, state: Room) -> None:
     """Every member signed: the signed report (with its signature page) is stored and logged."""
-    evaluation.state = "signed"
+    evaluation.state = EvaluationState.SIGNED
     evaluation.signed_at = runtime.clock.now()
     seats = [s for s in await seats_of(session, evaluation) if s.code in state.members]
     signatures = [MemberSignature(s.code, s.signature or "", s.signed_at) for s in seats]

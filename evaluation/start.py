@@ -21,7 +21,7 @@ from core.roles import Role
 from core.runtime import Runtime
 from crypto.signing import SigningError, public_key_from_text, public_key_to_text
 from evaluation.events import encode
-from evaluation.models import Evaluation, Member
+from evaluation.models import Evaluation, EvaluationState, Member
 from evaluation.params import ScoreError, from_tender_criteria
 from evaluation.room import room_name
 from evaluation.steps import RoomOpened, transition
@@ -134,7 +134,7 @@ async def start(
         code=code, tender_code=tender.code, lot_number=lot.number, tender_title=tender.title,
         lot_name=lot.title, draw_id=draw.id, criteria=tender.criteria,
         coefficient=bids[0].coefficient or Decimal(0), budget=lot.budget, ceiling_price=lot.ceiling_price,
-        bids=bid_rows, main_venue=new.main_venue, venues=list(venues), state="open",
+        bids=bid_rows, main_venue=new.main_venue, venues=list(venues), state=EvaluationState.OPEN,
         created_by=principal.user_id, created_at=runtime.clock.now(),
     )  # fmt: skip
     session.add(evaluation)
