@@ -54,7 +54,7 @@ def _decimal(where: str, value: Any, *, positive: bool = True, bounds: Bounds = 
         raise CriteriaError(exc.detail) from None
     if positive and number == 0:
         raise CriteriaError(f"{where} must be positive")
-    return Decimal(str(value).strip())  # as written ("0.5", not "0.5000"): bounded above
+    return number
 
 
 def _items(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:

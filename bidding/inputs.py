@@ -14,7 +14,7 @@ from bidding import criteria as crit
 from bidding.common import CODE
 from bidding.lifecycle import LifecycleError, Rules
 from core.errors import InvalidInput
-from core.numbers import Bounds, decimal_input, money_input
+from core.numbers import CREDIT_INDEX, decimal_input, money_input
 from crypto.age import AgeError, X25519Recipient
 
 CATEGORIES = {
@@ -42,7 +42,6 @@ BOND_FORMS = {
 }
 MIB = 1024 * 1024
 MAX_ENVELOPE_MIB = 8 * 1024  # the platform's ceiling; each tender sets its own below it
-CREDIT_GATE = Bounds(places=2, integer_digits=3, maximum=Decimal(100))  # an index 0..100, Numeric(5, 2)
 CONFIRM_MINUTES = 10  # default time for bidders to confirm or object to the 唱标
 MAX_MINUTES = 24 * 60  # a decryption window or confirmation time longer than a day is a mistake
 
@@ -167,7 +166,7 @@ def validated(new: NewTender) -> dict[str, Any]:
     if not 1 <= new.max_envelope_mib <= MAX_ENVELOPE_MIB:
         raise InvalidInput(f"max_envelope_mib must be 1..{MAX_ENVELOPE_MIB}", code="bad_size_limit")
     min_credit_index = decimal_input(
-        new.min_credit_index, "min_credit_index", CREDIT_GATE, code="bad_credit_gate"
+        new.min_credit_index, "min_credit_index", CREDIT_INDEX, code="bad_credit_gate"
     )
     try:
         floor = Rules.for_category(new.category)

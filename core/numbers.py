@@ -32,7 +32,9 @@ class Bounds:
         assert 0 <= self.places and 1 <= self.integer_digits and self.places + self.integer_digits <= 28
 
 
+CENT = Decimal("0.01")
 MONEY = Bounds(places=2, integer_digits=16)  # yuan in Numeric(18, 2) columns
+CREDIT_INDEX = Bounds(places=2, integer_digits=3, maximum=Decimal(100))  # a credit index 0..100
 POINTS = Bounds(places=4, integer_digits=3, maximum=Decimal(100))  # scores, weights, percentages
 INT_DIGITS = 15  # counts, days and minutes are far below this
 
@@ -44,7 +46,7 @@ def _describe(bounds: Bounds) -> str:
 
 
 def decimal_input(value: Any, field: str, bounds: Bounds = MONEY, *, code: str = "bad_number") -> Decimal:
-    """``value`` (a Decimal, an int or a decimal string) as a Decimal with ``bounds.places`` places.
+    """``value`` (a Decimal, an int or a decimal string) as an exact Decimal within ``bounds``.
 
     Refuses floats (money is exact), NaN and infinities, more places than allowed (no silent
     rounding), more integer digits than the column holds and anything outside the range.
@@ -78,22 +80,21 @@ def decimal_input(value: Any, field: str, bounds: Bounds = MONEY, *, code: str =
         raise bad(f"has more than {bounds.integer_digits} integer digits")
     elif number.adjusted() < -bounds.places:
         raise bad(f"has more than {bounds.places} decimal places")
-    step = Decimal(1).scaleb(-bounds.places)
-    exact = number.quantize(step)
-    if exact != number:
+    if number.quantize(Decimal(1).scaleb(-bounds.places)) != number:
         raise bad(f"has more than {bounds.places} decimal places")
     if bounds.minimum is not None and (
-        exact < bounds.minimum or (bounds.above_minimum and exact == bounds.minimum)
+        number < bounds.minimum or (bounds.above_minimum and number == bounds.minimum)
     ):
         raise bad("is too small")
-    if bounds.maximum is not None and exact > bounds.maximum:
+    if bounds.maximum is not None and number > bounds.maximum:
         raise bad("is too large")
-    return exact
+    # as written ("0.5" stays "0.5"), but "1E+3" is shown as "1000"
+    return number.quantize(Decimal(1)) if number.as_tuple().exponent > 0 else number  # type: ignore[operator]
 
 
 def money_input(value: Any, field: str, *, code: str = "bad_amount") -> Decimal:
-    """A non-negative amount in yuan with at most 2 places and 16 integer digits."""
-    return decimal_input(value, field, MONEY, code=code)
+    """A non-negative amount in yuan with at most 2 places and 16 integer digits, to the cent."""
+    return decimal_input(value, field, MONEY, code=code).quantize(CENT)
 
 
 def int_input(

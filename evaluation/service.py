@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -33,6 +33,7 @@ from core import rooms
 from core.accounts import Principal, find_user
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Organisation, RoomEvent
+from core.numbers import Bounds, decimal_input
 from core.organisations import find_by_credit_code
 from core.regions import get_region
 from core.roles import Role
@@ -72,6 +73,7 @@ PLATFORM = "platform"  # the ``by`` of the steps the platform takes itself
 PUBLICITY_DAYS = 3  # 《招标投标法实施条例》第五十四条: candidates are public for at least 3 days
 CLARIFY_MINUTES = (5, 24 * 60)  # the time a bidder is given to answer, bounds
 MAX_TEXT = 2000
+SCORE_INPUT = Bounds(places=4, integer_digits=3, minimum=None)  # then validate_score: 0..max, on the step
 
 
 def room_name(code: str) -> str:
@@ -424,16 +426,8 @@ def _text(message: Mapping[str, Any], key: str, *, required: bool = True) -> str
 
 
 def _decimal(message: Mapping[str, Any], key: str) -> Decimal:
-    raw = message.get(key)
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise InvalidInput(f"{key} 须为数字字符串 ({key} must be a decimal string)", code="bad_field")
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise InvalidInput(f"{key} 不是数字: {raw!r} ({key} is not a number)", code="bad_field") from None
-    if not value.is_finite():
-        raise InvalidInput(f"{key} 不是有限数字 ({key} must be finite)", code="bad_field")
-    return value
+    """A member's score as a bounded Decimal; whether the criterion allows it is the room's rule."""
+    return decimal_input(message.get(key), key, SCORE_INPUT, code="bad_field")
 
 
 def _need_member(seat: Seat) -> str:
