@@ -43,6 +43,7 @@ BOND_FORMS = {
 MIB = 1024 * 1024
 MAX_ENVELOPE_MIB = 8 * 1024  # the platform's ceiling; each tender sets its own below it
 CONFIRM_MINUTES = 10  # default time for bidders to confirm or object to the 唱标
+LOT_REQUIRED = "招标项目至少须有一个标段 (a tender needs at least one lot: lots is empty)"
 MAX_MINUTES = 24 * 60  # a decryption window or confirmation time longer than a day is a mistake
 
 
@@ -179,6 +180,8 @@ def validated(new: NewTender) -> dict[str, Any]:
         ) from None
     if looser := rules.at_least(floor):
         raise InvalidInput(f"规则不得低于法定标准 (rules below the statutory minimum): {'; '.join(looser)}")
+    if new.lots is not None and not new.lots:
+        raise InvalidInput(LOT_REQUIRED, code="lot_required")
     lots = new.lots or [LotInput("1", new.title, budget, ceiling)]
     numbers = [lot.number.strip() for lot in lots]
     if len(set(numbers)) != len(numbers) or not all(CODE.match(f"L-{n}") for n in numbers):

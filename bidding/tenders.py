@@ -29,6 +29,7 @@ from bidding.documents import documents_of
 from bidding.inputs import (
     BOND_FORMS,
     CATEGORIES,
+    LOT_REQUIRED,
     METHODS,
     Amendment,
     LotInput,
@@ -150,6 +151,8 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
         if tender.state == State.PUBLISHED:
             return tender  # a retried publish is a no-op
         raise domain_error(LifecycleError("invalid_state", f"tender is {tender.state}"))
+    if not await lots_of(session, tender.id):  # nothing to bid on: the draft lost its lots
+        raise InvalidInput(LOT_REQUIRED, code="lot_required")
     now = runtime.clock.now()
     rules = Rules.from_dict(tender.rules)
     timeline = lifecycle.registration_from_notice(timeline_of(tender), now)

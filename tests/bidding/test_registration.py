@@ -118,3 +118,41 @@ async def test_role_matrix_of_bidding_routes(runtime: Runtime, app: Litestar, cl
             if response.status_code != 403:
                 failures.append(f"{method} {path} as {role.value} -> {response.status_code}")
     assert not failures, failures
+
+
+async def test_document_names_a_computer_cannot_save_are_refused_naming_the_field(
+    runtime: Runtime, client
+) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=0)
+    await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
+    for name in (
+        "a%00b",
+        "a%0Ab.pdf",
+        "a%5Cb.pdf",
+        "CON",
+        "nul.txt",
+        "LPT1.pdf",
+        "x" * 121,
+        "%E2%80%AEfdp.exe",
+        "a%3Fb",
+    ):
+        response = await client.put(
+            f"/api/tenders/JLZB-2026-001/documents/{name}", content=b"x", headers=world.agent
+        )
+        assert response.status_code == 422, (name, response.text)
+        assert response.json()["error"] == "bad_document_name" and "name" in response.json()["detail"]
+    ok = await client.put(
+        "/api/tenders/JLZB-2026-001/documents/合同条款 (CON).pdf", content=b"x", headers=world.agent
+    )
+    assert ok.status_code == 201, ok.text
+
+
+def test_document_name_refuses_dot_segments_and_keeps_a_plain_name() -> None:
+    from bidding.documents import document_name
+    from core.errors import InvalidInput
+
+    for name in (".", "..", "", "  ", "a/b", "报价."):
+        with pytest.raises(InvalidInput) as refused:
+            document_name(name)
+        assert refused.value.code == "bad_document_name"
+    assert document_name(" 招标文件.pdf ") == "招标文件.pdf"

@@ -82,6 +82,13 @@ async def test_retry_with_the_same_submission_id_returns_the_same_receipt(
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json() == second.json()
     assert await count(runtime, Submission) == 1
+    # The same id and manifest with other bytes (same length, or longer) is a conflict, not the receipt.
+    stored = sealed.envelope.read_bytes()
+    for body in (stored[:-1] + bytes([stored[-1] ^ 1]), stored + b"x", b""):
+        changed = await upload(client, bidder, sealed, body=body)
+        assert changed.status_code == 409 and changed.json()["error"] == "submission_bytes_differ"
+        assert sealed.manifest.submission_id in changed.json()["detail"]
+    assert (await upload(client, bidder, sealed)).json() == first.json()
     other = seal(tmp_path, tender, bidder, submission_id=sealed.manifest.submission_id, price="1.00")
     clash = await upload(client, bidder, other)
     assert clash.status_code == 409 and clash.json()["error"] == "submission_id_taken"

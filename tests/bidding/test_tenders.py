@@ -83,6 +83,25 @@ async def test_numbers_no_column_can_hold_answer_422_naming_the_field(runtime: R
     assert response.status_code == 201, response.text
 
 
+async def test_a_tender_without_a_lot_is_not_published(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete
+
+    from bidding.models import Lot
+
+    world = await make_world(runtime, client, bidders=0)
+    empty = await client.post("/api/tenders", json=tender_body(runtime, world, lots=[]), headers=world.agent)
+    assert empty.status_code == 422 and empty.json()["error"] == "lot_required", empty.text
+    assert (
+        await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
+    ).status_code == 201
+    async with runtime.transaction() as session:  # a draft whose lots are gone (as an older draft may be)
+        await session.execute(delete(Lot))
+    refused = await client.post("/api/tenders/JLZB-2026-001/publish", headers=world.agent)
+    assert refused.status_code == 422 and refused.json()["error"] == "lot_required"
+    assert "lot" in refused.json()["detail"]
+    assert (await client.get("/api/tenders/JLZB-2026-001", headers=world.agent)).json()["state"] == "draft"
+
+
 async def test_another_agent_cannot_publish_or_amend(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
     from core.roles import Role
     from tests.bidding.helpers import _org
