@@ -81,7 +81,6 @@ class NewTender:
     description: str = ""
     max_envelope_mib: int = 512
     min_credit_index: Decimal = Decimal(60)
-    public_bid_count: bool = False
     rules: dict[str, int] | None = None
     decryption_minutes: int | None = None
     confirm_minutes: int | None = None  # bidders confirm or object to the 唱标 within this time
@@ -217,6 +216,5 @@ def validated(new: NewTender) -> dict[str, Any]:
         "custody": custody,
         "max_envelope_bytes": new.max_envelope_mib * MIB,
         "min_credit_index": min_credit_index,
-        "public_bid_count": new.public_bid_count,
         "_lots": lots,
     }

@@ -102,7 +102,7 @@ async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, cod
         and tender.registration_start <= now < tender.registration_end,
         accepting=tender.state in ("published", "bidding") and now < tender.bid_deadline,
         mine=mine,
-        bid_count=await tenders.bid_count(db, tender.id) if tender.public_bid_count else None,
+        bid_count=await tenders.bid_count(db, tender.id) if tenders.bid_count_is_public(tender) else None,
         manifest_header=submissions.MANIFEST_HEADER,
         **_common(),
     )

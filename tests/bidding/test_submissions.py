@@ -320,8 +320,14 @@ async def test_who_bid_is_secret_before_the_deadline_and_no_plaintext_is_stored(
     ).status_code == 403
     seen = (await client.get("/api/tenders/JLZB-2026-001/submissions", headers=world.supervisor)).json()
     assert [s["bidder"] for s in seen] == [alice.code]
-    assert "bid_count" not in (await client.get("/api/tenders/JLZB-2026-001")).json()
-    assert (await client.get("/api/tenders/JLZB-2026-001/bid-count")).status_code == 404
+    # Art. 22: no one learns the number of bids before the opening, the tender's owners included.
+    for headers in ({}, world.agent, world.tenderer, bob.headers, world.supervisor):
+        assert "bid_count" not in (await client.get("/api/tenders/JLZB-2026-001", headers=headers)).json()
+        secret = await client.get("/api/tenders/JLZB-2026-001/bid-count", headers=headers)
+        assert secret.status_code == 409 and secret.json()["error"] == "count_secret_until_opening"
+        assert "第二十二条" in secret.json()["detail"]
+    page = await client.get("/tenders/JLZB-2026-001", headers={"accept": "text/html"})
+    assert page.status_code == 200 and 'id="bid-count"' not in page.text
     async with runtime.sessions() as session:
         log = " ".join(
             await session.scalars(
