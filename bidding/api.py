@@ -31,7 +31,7 @@ from bidding.envelope import TooLarge
 from bidding.models import Lot, Tender
 from bidding.views import notice_json, registration_json, submission_json, tender_json
 from core.access import PUBLIC, allow, current_principal, require_principal
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput
 from core.roles import Role
 from core.runtime import Db, Runtime
 from crypto.signing import SignedStatement, SigningError, public_key_to_text
@@ -101,7 +101,7 @@ async def tender_detail(request: Request[Any, Any, Any], db: Db, code: FromPath[
     payload["notices"] = [
         notice_json(n, tender, full=False) for n in await notice_service.notices_of(db, tender.id)
     ]
-    if tender.public_bid_count:
+    if tenders.bid_count_is_public(tender):  # from the opening on (《招标投标法》第二十二条)
         payload["bid_count"] = await tenders.bid_count(db, tender.id)
     return payload
 
@@ -356,13 +356,20 @@ async def server_key(state: State) -> dict[str, str]:
 
 @get("/api/tenders/{code:str}/bid-count", opt=PUBLIC, tags=["bidding"])
 async def bid_count(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> dict[str, Any]:
-    """How many bids a tender holds, only where the tender publishes the count."""
+    """How many bids a tender holds: public from the opening on, secret before (Art. 22)."""
     tender = await visible_tender(db, code, current_principal(request))
-    if not tender.public_bid_count:
-        raise NotFound(
-            "本项目不公开投标数量 (this tender does not publish its bid count)", code="count_not_public"
-        )
+    if not tenders.bid_count_is_public(tender):
+        raise Conflict(tenders.BID_COUNT_SECRET, code="count_secret_until_opening")
     return {"tender": tender.code, "bids": await tenders.bid_count(db, tender.id)}
+
+
+@get("/api/tenders/{code:str}/registrations", opt=allow(Role.SUPERVISOR), tags=["bidding"])
+async def tender_registrations(
+    request: Request[Any, Any, Any], db: Db, code: FromPath[str]
+) -> dict[str, Any]:
+    """Who registered and who downloaded the documents: supervisors only, at any time."""
+    tender = await visible_tender(db, code, require_principal(request))
+    return await tenders.registrations_and_downloads(db, tender)
 
 
 ROUTE_HANDLERS = [
@@ -385,6 +392,7 @@ ROUTE_HANDLERS = [
     notice_detail,
     server_key,
     bid_count,
+    tender_registrations,
     *opening_api.ROUTE_HANDLERS,
 ]
 

@@ -18,8 +18,11 @@ Numbers are decimal strings (JSON floats are refused elsewhere too); comprehensi
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from core.errors import InvalidInput
+from core.numbers import MONEY, POINTS, Bounds, decimal_input, int_input
 
 METHODS = ("comprehensive", "lowest_price")
 GROUPS = ("technical", "commercial", "price")
@@ -27,6 +30,7 @@ BENCHMARKS = ("mean", "trimmed_mean")
 FIELD_TYPES = ("decimal", "integer", "text")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+FORM_DECIMAL = Bounds(places=6, integer_digits=16)  # a bid form's other decimal fields (rates, areas)
 
 DEFAULT_FORM_FIELDS: list[dict[str, Any]] = [
     {"name": "price", "label": "投标报价（元）", "type": "decimal", "required": True},
@@ -40,15 +44,16 @@ class CriteriaError(ValueError):
     pass
 
 
-def _decimal(where: str, value: Any, *, positive: bool = True) -> Decimal:
-    if not isinstance(value, str | int) or isinstance(value, bool):
+def _decimal(where: str, value: Any, *, positive: bool = True, bounds: Bounds = POINTS) -> Decimal:
+    """Points and percentages (0..100, 4 places); a bid form's price is money (``MONEY``)."""
+    if isinstance(value, Decimal):  # the documents are JSON: decimal strings (or whole numbers)
         raise CriteriaError(f"{where} must be a decimal string")
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise CriteriaError(f"{where} is not a number: {value!r}") from None
-    if not number.is_finite() or number < 0 or (positive and number == 0):
-        raise CriteriaError(f"{where} must be {'positive' if positive else 'non-negative'}")
+        number = decimal_input(value, where, bounds)
+    except InvalidInput as exc:
+        raise CriteriaError(exc.detail) from None
+    if positive and number == 0:
+        raise CriteriaError(f"{where} must be positive")
     return number
 
 
@@ -180,9 +185,15 @@ def check_bid_form(form: Any, fields: list[dict[str, Any]]) -> dict[str, Any]:
         if f["type"] == "decimal":
             if not isinstance(value, str):
                 raise CriteriaError(f'bid form: {f["name"]} must be a decimal string like "1234.50"')
-            _decimal(f"bid form {f['name']}", value, positive=False)
-        elif f["type"] == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
-            raise CriteriaError(f"bid form: {f['name']} must be a whole number")
+            bounds = MONEY if f["name"] == "price" else FORM_DECIMAL
+            _decimal(f"bid form {f['name']}", value, positive=False, bounds=bounds)
+        elif f["type"] == "integer":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise CriteriaError(f"bid form: {f['name']} must be a whole number")
+            try:
+                int_input(value, f"bid form {f['name']}")
+            except InvalidInput as exc:
+                raise CriteriaError(exc.detail) from None
         elif f["type"] == "text" and not isinstance(value, str):
             raise CriteriaError(f"bid form: {f['name']} must be text")
     return form

@@ -134,7 +134,6 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
                 bid_deadline=deadline,
                 opening_recipient=opening_identity(seed, code).recipient().to_str(),
                 description=f"{title}，资金来源为财政资金，已落实。",
-                public_bid_count=i % 3 == 0,
             )
             tender = await tenders.save_draft(session, runtime, principal, new)
             added += 1

@@ -197,7 +197,6 @@ async def _live_tender(runtime: Runtime, seed: int) -> str | None:
             description="演示项目：投标截止后自动开标，演示投标人在线解密、唱标、确认与异议答复的全过程。",
             max_envelope_mib=8,
             min_credit_index=Decimal(0),
-            public_bid_count=True,
             decryption_minutes=WINDOW_MINUTES,
             confirm_minutes=CONFIRM_MINUTES,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import AsyncIterable
 
@@ -18,15 +19,39 @@ from core.runtime import Runtime
 
 MIB = 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * MIB
+MAX_NAME = 120  # characters: the column (bidding_documents.name) holds 120
+# Names a bidder's computer cannot save: Windows' device names (with or without an extension).
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"{d}{n}" for d in ("COM", "LPT") for n in range(1, 10))}
+FORBIDDEN_CHARACTERS = set('/\\<>:"|?*')
+
+
+def document_name(raw: str) -> str:
+    """The name a document is published and saved under, or a 422 naming what is wrong with it."""
+
+    def bad(why: str) -> InvalidInput:
+        return InvalidInput(f"name 文件名 (document name): {why}", code="bad_document_name")
+
+    name = unicodedata.normalize("NFC", raw.strip())
+    if not name:
+        raise bad("不能为空 (is required)")
+    if len(name) > MAX_NAME:
+        raise bad(f"不能超过{MAX_NAME}个字符 (at most {MAX_NAME} characters)")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name):  # NUL, newlines, bidi overrides
+        raise bad("不能含控制字符 (no control or invisible formatting characters)")
+    if used := sorted(FORBIDDEN_CHARACTERS & set(name)):
+        raise bad(f"不能含 {' '.join(used)} (no path separators or characters Windows forbids)")
+    if name in (".", "..") or name.endswith("."):
+        raise bad("不能为 . 或 .. ，也不能以 . 结尾 (not . or .., and not ending in a dot)")
+    if name.split(".")[0].strip().upper() in RESERVED_NAMES:
+        raise bad(f"{name.split('.')[0]} 是系统保留名 (a reserved device name)")
+    return name
 
 
 async def upload_document(
     runtime: Runtime, principal: Principal, code: str, name: str, source: AsyncIterable[bytes]
 ) -> TenderDocument:
     """Store a tender document (streamed to the blob store), replacing one of the same name."""
-    name = name.strip()
-    if not name or len(name) > 120 or "/" in name or "\\" in name:
-        raise InvalidInput("文件名须为1-120个字符且不含 / (document name)", code="bad_document_name")
+    name = document_name(name)
     async with runtime.transaction() as session:
         tender = await visible_tender(session, code, principal)
         owner_actor(principal, tender)

@@ -78,6 +78,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bidding.description": ("项目概况", "Description"),
     "bidding.feed": ("订阅 (Atom)", "Subscribe (Atom)"),
     "bidding.count": ("已递交投标 {n} 份", "{n} bids received"),
+    "bidding.bids": ("投标数量", "Bids"),
     "opening.hall": ("开标大厅", "Opening hall"),
     "opening.phase": ("开标阶段", "Phase"),
     "opening.phase.none": ("尚未开标", "Not yet opened"),

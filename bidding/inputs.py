@@ -14,6 +14,7 @@ from bidding import criteria as crit
 from bidding.common import CODE
 from bidding.lifecycle import LifecycleError, Rules
 from core.errors import InvalidInput
+from core.numbers import CREDIT_INDEX, decimal_input, money_input
 from crypto.age import AgeError, X25519Recipient
 
 CATEGORIES = {
@@ -41,8 +42,8 @@ BOND_FORMS = {
 }
 MIB = 1024 * 1024
 MAX_ENVELOPE_MIB = 8 * 1024  # the platform's ceiling; each tender sets its own below it
-CENT = Decimal("0.01")
 CONFIRM_MINUTES = 10  # default time for bidders to confirm or object to the 唱标
+LOT_REQUIRED = "招标项目至少须有一个标段 (a tender needs at least one lot: lots is empty)"
 MAX_MINUTES = 24 * 60  # a decryption window or confirmation time longer than a day is a mistake
 
 
@@ -80,7 +81,6 @@ class NewTender:
     description: str = ""
     max_envelope_mib: int = 512
     min_credit_index: Decimal = Decimal(60)
-    public_bid_count: bool = False
     rules: dict[str, int] | None = None
     decryption_minutes: int | None = None
     confirm_minutes: int | None = None  # bidders confirm or object to the 唱标 within this time
@@ -94,11 +94,8 @@ class Amendment:
 
 
 def money(value: Decimal, what: str) -> Decimal:
-    if not value.is_finite() or value < 0 or value != value.quantize(CENT):
-        raise InvalidInput(
-            f"{what} 须为非负金额，最多两位小数 (must be a non-negative amount in yuan, 2 places)"
-        )
-    return value.quantize(CENT)
+    """A non-negative amount in yuan, 2 places, at most 16 integer digits (Numeric(18, 2))."""
+    return money_input(value, f"{what} 须为非负金额 (a non-negative amount in yuan)")
 
 
 def validate_custody(recipient: str, custody: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
@@ -168,8 +165,9 @@ def validated(new: NewTender) -> dict[str, Any]:
             raise InvalidInput(f"{name} must be 1..{MAX_MINUTES} minutes", code=f"bad_{name}")
     if not 1 <= new.max_envelope_mib <= MAX_ENVELOPE_MIB:
         raise InvalidInput(f"max_envelope_mib must be 1..{MAX_ENVELOPE_MIB}", code="bad_size_limit")
-    if not Decimal(0) <= new.min_credit_index <= Decimal(100):
-        raise InvalidInput("min_credit_index must be 0..100", code="bad_credit_gate")
+    min_credit_index = decimal_input(
+        new.min_credit_index, "min_credit_index", CREDIT_INDEX, code="bad_credit_gate"
+    )
     try:
         floor = Rules.for_category(new.category)
         rules = Rules.from_dict({**floor.to_dict(), **(new.rules or {})})
@@ -181,6 +179,8 @@ def validated(new: NewTender) -> dict[str, Any]:
         ) from None
     if looser := rules.at_least(floor):
         raise InvalidInput(f"规则不得低于法定标准 (rules below the statutory minimum): {'; '.join(looser)}")
+    if new.lots is not None and not new.lots:
+        raise InvalidInput(LOT_REQUIRED, code="lot_required")
     lots = new.lots or [LotInput("1", new.title, budget, ceiling)]
     numbers = [lot.number.strip() for lot in lots]
     if len(set(numbers)) != len(numbers) or not all(CODE.match(f"L-{n}") for n in numbers):
@@ -215,7 +215,6 @@ def validated(new: NewTender) -> dict[str, Any]:
         "opening_recipient": opening,
         "custody": custody,
         "max_envelope_bytes": new.max_envelope_mib * MIB,
-        "min_credit_index": new.min_credit_index,
-        "public_bid_count": new.public_bid_count,
+        "min_credit_index": min_credit_index,
         "_lots": lots,
     }

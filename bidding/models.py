@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -90,7 +89,6 @@ class Tender(Base):
     custody: Mapped[dict[str, Any]] = mapped_column(JSON)  # threshold, custodians and sealed shares
     max_envelope_bytes: Mapped[int] = mapped_column(BigInteger)
     min_credit_index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
-    public_bid_count: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[State] = mapped_column(StrEnumType(State, 16), index=True)
     amendments: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

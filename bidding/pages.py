@@ -4,7 +4,7 @@ console (register, download, upload a sealed file made by `sunbid bid seal`, see
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -25,6 +25,7 @@ from core.access import PUBLIC, allow, current_principal, require_principal
 from core.clock import SHANGHAI, format_local
 from core.errors import InvalidInput
 from core.models import Organisation
+from core.numbers import int_input, money_input
 from core.rendering import page
 from core.roles import Role
 from core.runtime import Db, Runtime
@@ -100,7 +101,7 @@ async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, cod
         registration_open=moment.registration_open,
         accepting=moment.accepting_bids,
         mine=mine,
-        bid_count=await tenders.bid_count(db, tender.id) if tender.public_bid_count else None,
+        bid_count=await tenders.bid_count(db, tender.id) if tenders.bid_count_is_public(tender) else None,
         manifest_header=submissions.MANIFEST_HEADER,
         **_common(),
     )
@@ -177,19 +178,15 @@ def _local(value: str, name: str) -> datetime:
 
 
 def _amount(value: str, name: str) -> Decimal:
-    try:
-        return Decimal(value.replace(",", "").strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{name}: 请填写金额 (enter an amount)") from None
+    return money_input(value.replace(",", ""), f"{name} 请填写金额 (enter an amount)")
 
 
 def _minutes(value: str, name: str) -> int | None:
     if not value.strip():
         return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{name}: 请填写分钟数 (enter whole minutes)") from None
+    return int_input(
+        value, f"{name} 请填写分钟数 (enter whole minutes)", minimum=1, maximum=inputs.MAX_MINUTES
+    )
 
 
 @post("/agent/tenders", opt=allow(*OWNERS), include_in_schema=False)
@@ -211,9 +208,11 @@ async def editor_save(request: Request[Any, Any, Any], state: State, db: Db, dat
         clarification_deadline=_local(get_("clarification_deadline", ""), "clarification_deadline"),
         bid_deadline=_local(get_("bid_deadline", ""), "bid_deadline"),
         opening_recipient=get_("opening_recipient", ""),
-        tenderer_id=int(tenderer) if tenderer.isdigit() else None,
+        tenderer_id=int_input(tenderer, "tenderer_id", maximum=2**31 - 1) if tenderer.strip() else None,
         description=get_("description", ""),
-        max_envelope_mib=int(get_("max_envelope_mib") or 512),
+        max_envelope_mib=int_input(
+            get_("max_envelope_mib") or 512, "max_envelope_mib", minimum=1, maximum=inputs.MAX_ENVELOPE_MIB
+        ),
         decryption_minutes=_minutes(get_("decryption_minutes", ""), "decryption_minutes"),
         confirm_minutes=_minutes(get_("confirm_minutes", ""), "confirm_minutes"),
     )

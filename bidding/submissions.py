@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import secrets
 from collections.abc import AsyncIterable
@@ -220,10 +221,14 @@ async def submit(
         runtime, principal, code, lot_number, submission_id, signed, content_length
     )
     if isinstance(prepared, Accepted):
-        # A retry of a stored bid: discard the body and return the same receipt. (The client asks
-        # GET /api/submissions/{id} first, so it rarely sends the body again.)
-        async for _ in body:
-            pass
+        # A retry of a stored bid returns the same receipt, if it carries the same bytes. (The client
+        # asks GET /api/submissions/{id} first, so it rarely sends the body again.)
+        if not await _same_envelope(body, manifest):
+            raise Conflict(
+                f"投标编号 {submission_id} 已用于另一份投标文件 (submission id {submission_id} is already "
+                "stored with different bytes: seal the new file under a new id)",
+                code="submission_bytes_differ",
+            )
         return prepared
     key = prepared.key
     check = EnvelopeCheck(limit=prepared.limit, expected_length=manifest.envelope_length)
@@ -246,6 +251,17 @@ async def submit(
     except DomainError:
         await _forget(runtime, key)  # rejected inside the transaction, so certainly not committed
         raise
+
+
+async def _same_envelope(body: AsyncIterable[bytes], manifest: BidManifest) -> bool:
+    """Whether ``body`` is the envelope the manifest names (read to the end, or until it is too long)."""
+    digest, size = hashlib.sha256(), 0
+    async for chunk in body:
+        size += len(chunk)
+        if size > manifest.envelope_length:
+            return False
+        digest.update(chunk)
+    return (size, digest.hexdigest()) == (manifest.envelope_length, manifest.envelope_sha256)
 
 
 async def _commit(

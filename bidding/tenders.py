@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ from bidding.documents import documents_of
 from bidding.inputs import (
     BOND_FORMS,
     CATEGORIES,
+    LOT_REQUIRED,
     METHODS,
     Amendment,
     LotInput,
@@ -38,9 +40,10 @@ from bidding.inputs import (
     validated,
 )
 from bidding.lifecycle import Action, Actor, LifecycleError, Rules, State
-from bidding.models import Lot, Submission, Tender
+from bidding.models import DocumentDownload, Lot, Registration, Submission, Tender, TenderDocument
 from bidding.notices import NoticeKind, publish_notice
 from bidding.preconditions import require_status, require_transition
+from bidding.views import registration_json, when
 from core.accounts import Principal
 from core.clock import format_local
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -150,6 +153,8 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
     if tender.state == State.PUBLISHED:
         return tender  # a retried publish is a no-op
     require_status(tender.state, State.DRAFT, detail=f"tender is {tender.state}")
+    if not await lots_of(session, tender.id):  # nothing to bid on: the draft lost its lots
+        raise InvalidInput(LOT_REQUIRED, code="lot_required")
     now = runtime.clock.now()
     rules = Rules.from_dict(tender.rules)
     timeline = lifecycle.registration_from_notice(timeline_of(tender), now)
@@ -333,6 +338,22 @@ async def list_tenders(
     return list(rows), total
 
 
+# 《招标投标法》第二十二条: the names and the number of potential bidders are not disclosed before the
+# opening; from the opening on (and after a 流标 at or after it) the count is public.
+BID_COUNT_LEGAL_BASIS = "《招标投标法》第二十二条"
+BID_COUNT_PUBLIC_STATES = frozenset(
+    {State.OPENING, State.EVALUATING, State.PUBLICITY, State.AWARDED, State.CLOSED, State.FAILED}
+)
+BID_COUNT_SECRET = (
+    f"开标前不得透露投标人的名称和数量 ({BID_COUNT_LEGAL_BASIS}; "
+    "Tendering Law Art. 22: the number of bids is secret until the opening)"
+)
+
+
+def bid_count_is_public(tender: Tender) -> bool:
+    return tender.state in BID_COUNT_PUBLIC_STATES
+
+
 async def bid_count(session: AsyncSession, tender_id: int) -> int:
     return (
         await session.scalar(
@@ -340,3 +361,32 @@ async def bid_count(session: AsyncSession, tender_id: int) -> int:
         )
         or 0
     )
+
+
+async def registrations_and_downloads(session: AsyncSession, tender: Tender) -> dict[str, Any]:
+    """Who registered and who downloaded which document: for supervisors only (Art. 22 keeps them
+    from everyone else, the tender's owners included, before the opening)."""
+    registered = await session.execute(
+        select(Registration, Organisation)
+        .join(Organisation, Organisation.id == Registration.organisation_id)
+        .where(Registration.tender_id == tender.id)
+        .order_by(Registration.registered_at, Registration.id)
+    )
+    downloaded = await session.execute(
+        select(DocumentDownload, TenderDocument.name, Organisation.credit_code)
+        .join(TenderDocument, TenderDocument.id == DocumentDownload.document_id)
+        .outerjoin(Organisation, Organisation.id == DocumentDownload.organisation_id)
+        .where(TenderDocument.tender_id == tender.id)
+        .order_by(DocumentDownload.at, DocumentDownload.id)
+    )
+    return {
+        "tender": tender.code,
+        "registrations": [
+            {**registration_json(reg, tender), "bidder": org.credit_code, "bidder_name": org.name}
+            for reg, org in registered
+        ],
+        "downloads": [
+            {"document": name, "organisation": code, "user_id": d.user_id, "at": when(d.at)}
+            for d, name, code in downloaded
+        ],
+    }

@@ -61,7 +61,6 @@ def tender_json(
         },
         "max_envelope_bytes": tender.max_envelope_bytes,
         "min_credit_index": str(tender.min_credit_index),
-        "public_bid_count": tender.public_bid_count,
         "amendments": tender.amendments,
         "lots": [
             {

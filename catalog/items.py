@@ -12,6 +12,7 @@ from typing import Any
 
 from catalog.codes import HANDLING_TYPES, LEVELS, OBJECTS, check_code_matches_kind
 from core.errors import InvalidInput
+from core.numbers import int_input
 from core.regions import validate_region_code
 
 MAX_DAYS = 365
@@ -83,14 +84,8 @@ def _text(data: Mapping[str, Any], key: str, *, limit: int = 200, required: bool
 
 
 def _int(data: Mapping[str, Any], key: str) -> int:
-    value = data.get(key)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _bad(key, "应为整数个工作日 (must be a whole number of working days)")
-    if not 0 <= value <= MAX_DAYS:
-        raise _bad(key, f"应在0到{MAX_DAYS}之间 (must be 0-{MAX_DAYS})")
-    return value
+    """Working days, 0..MAX_DAYS (an int or its text)."""
+    return int_input(data.get(key), f"{key} 工作日 (working days)", maximum=MAX_DAYS, code="invalid_item")
 
 
 def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:

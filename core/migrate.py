@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,3 +38,19 @@ async def current_heads(engine: AsyncEngine) -> tuple[str, ...]:
 
     async with engine.connect() as conn:
         return await conn.run_sync(lambda c: tuple(MigrationContext.configure(c).get_current_heads()))
+
+
+@functools.cache
+def script_heads() -> frozenset[str]:
+    """The newest revision of every branch in the code (read once: the files do not change while running)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def pending(engine: AsyncEngine) -> list[str]:
+    """The code's branch heads the database has not reached (empty when the schema is current).
+
+    Applied revisions older than a head are not themselves heads, so a branch behind shows its head here;
+    an un-migrated database (no alembic_version table) shows every head.
+    """
+    applied = set(await current_heads(engine))
+    return sorted(script_heads() - applied)

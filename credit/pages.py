@@ -17,7 +17,7 @@ from markupsafe import Markup
 import credit.i18n  # noqa: F401 - registers the page texts
 from core import regions
 from core.access import PUBLIC, allow, require_principal
-from core.errors import InvalidInput
+from core.numbers import int_input
 from core.rendering import page
 from core.roles import Role
 from core.runtime import Db
@@ -162,10 +162,7 @@ async def admin_rule_update(
 
 
 def _days(text: str | None) -> int:
-    try:
-        return int(text or "")
-    except ValueError as exc:
-        raise InvalidInput("有效期须为整数天 (validity: whole days)", code="bad_rule") from exc
+    return int_input(text or "", "有效期须为整数天 (validity: whole days)", code="bad_rule")
 
 
 @post(
@@ -196,10 +193,7 @@ async def credit_mine(request: Request[Any, Any, Any], state: State, db: Db) -> 
 
 @post("/credit/mine/appeals", opt=allow(*SUBJECTS), include_in_schema=False, status_code=303)
 async def mine_appeal(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
-    try:
-        deduction_id = int(data.get("deduction_id", ""))
-    except ValueError as exc:
-        raise InvalidInput("deduction_id must be a number") from exc
+    deduction_id = int_input(data.get("deduction_id", ""), "deduction_id", maximum=2**31 - 1)
     await service.file_appeal(
         db, state.runtime, require_principal(request), deduction_id, data.get("reason", "")
     )

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.numbers import Bounds, decimal_input
 from core.runtime import Runtime
 from credit.catalogue import CATALOGUE, RuleSpec
-from credit.index import to_tenths
 from credit.models import Rule
 from credit.subjects import SubjectKind, parse_kind
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 MAX_VALIDITY_DAYS = 3650
+
+RULE_POINTS = Bounds(places=1, integer_digits=3, maximum=Decimal(100), above_minimum=True)
 
 
 @dataclass(frozen=True)
@@ -35,17 +37,8 @@ class RuleInput:
 
 
 def check_points(points: Decimal | str | int) -> Decimal:
-    try:
-        value = Decimal(str(points))
-        tenths = to_tenths(value)
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidInput(
-            f"分值须为最多一位小数的数字：{points} (points: a number with at most one decimal place)",
-            code="bad_points",
-        ) from exc
-    if not 0 < tenths <= 1000:
-        raise InvalidInput("分值须大于0且不超过100 (points must be in (0, 100])", code="bad_points")
-    return value.quantize(Decimal("0.1"))
+    """A rule's points: in (0, 100], at most one decimal place (indexes are kept in tenths)."""
+    return decimal_input(points, "points 分值", RULE_POINTS, code="bad_points").quantize(Decimal("0.1"))
 
 
 def _check(data: RuleInput) -> tuple[str, SubjectKind, Decimal]:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal, Self, TypeAlias, get_args
 
 import msgspec
 
 from core.errors import Conflict, InvalidInput, PermissionDenied
+from core.numbers import Bounds, decimal_input
 from evaluation import steps
 from evaluation.events import Review
 from evaluation.models import Evaluation
 from evaluation.room import Seat
 from evaluation.steps import Phase, Room
+
+SCORE_INPUT = Bounds(places=4, integer_digits=3, minimum=None)  # then validate_score: 0..max, on the step
 
 MAX_TEXT = 2000
 CLARIFY_MINUTES = (5, 24 * 60)  # the time a bidder is given to answer, bounds
@@ -153,14 +155,9 @@ class Score(Step, tag="score", frozen=True, kw_only=True):
     }
 
     def event(self, by: str, evaluation: Evaluation) -> steps.Event:
-        try:
-            value = Decimal(str(self.value))
-        except InvalidOperation:
-            raise InvalidInput(
-                f"value 不是数字: {self.value!r} (value is not a number)", code="bad_field"
-            ) from None
-        if not value.is_finite():
-            raise InvalidInput("value 不是有限数字 (value must be finite)", code="bad_field")
+        # bounded before any arithmetic (1e308 or 400 nines are refused, not a 500); whether the
+        # criterion allows the value is the room's rule (validate_score)
+        value = decimal_input(self.value, "value", SCORE_INPUT, code="bad_field")
         return steps.ScoreGiven(by, self.bidder, self.criterion, value)
 
 

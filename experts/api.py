@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, WebSocket, delete, get, post, put, websocket
@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from core.access import PUBLIC, allow, current_principal, require_principal
-from core.errors import InvalidInput
+from core.numbers import CREDIT_INDEX, decimal_input
 from core.pubsub import forward
 from core.roles import Role
 from core.runtime import Db, Runtime
@@ -79,10 +79,7 @@ class LeaveBody:
 def _decimal(raw: str | None) -> Decimal | None:
     if raw in (None, ""):
         return None
-    try:
-        return Decimal(str(raw))
-    except InvalidOperation as exc:
-        raise InvalidInput("min_credit: 信用分阈值应为数字 (must be a number)", code="bad_rule") from exc
+    return decimal_input(raw, "min_credit 信用分阈值 (credit index)", CREDIT_INDEX, code="bad_rule")
 
 
 def parse_draw_body(data: DrawBody) -> tuple[Tender, Rules]:

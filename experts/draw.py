@@ -27,6 +27,8 @@ from core.errors import InvalidInput
 from crypto.signing import canonical_json
 
 DOCUMENT_TYPE = "sunbid.expert-draw.v2"  # v2: commitments to contributions and seed, opened
+MAX_SEATS = 99  # experts (or alternates) of one specialty in one draw: far above any committee
+MAX_RECENT = 1000  # times an expert served the tenderer recently
 # Filters applied in this order; "left" counts in eligible_counts follow it.
 FILTERS = (
     "status",
@@ -206,8 +208,12 @@ def validate_rules(rules: Rules) -> None:
     if len(set(seen)) != len(seen):
         raise bad("slots", "同一专业只能出现一次 (each specialty once)")
     for s in rules.slots:
-        if s.experts < 1 or s.alternates < 0:
-            raise bad("slots", f"{s.specialty}: 人数至少1、备选不能为负 (experts >= 1, alternates >= 0)")
+        if not 1 <= s.experts <= MAX_SEATS or not 0 <= s.alternates <= MAX_SEATS:
+            raise bad(
+                "slots",
+                f"{s.specialty}: 人数1到{MAX_SEATS}、备选0到{MAX_SEATS} "
+                f"(experts 1..{MAX_SEATS}, alternates 0..{MAX_SEATS})",
+            )
     both = sorted(set(rules.counties_allowed) & set(rules.counties_excluded))
     if both:
         raise bad(
@@ -228,8 +234,10 @@ def validate_rules(rules: Rules) -> None:
             )
     if rules.max_per_county is not None and rules.max_per_county < 1:
         raise bad("max_per_county", "每区县上限至少为1 (must be at least 1)")
-    if rules.max_recent_for_tenderer is not None and rules.max_recent_for_tenderer < 0:
-        raise bad("max_recent_for_tenderer", "不能为负 (must not be negative)")
+    if rules.max_recent_for_tenderer is not None and not 0 <= rules.max_recent_for_tenderer <= MAX_RECENT:
+        raise bad("max_recent_for_tenderer", f"应在0到{MAX_RECENT}之间 (must be 0..{MAX_RECENT})")
+    if rules.min_credit is not None and not 0 <= rules.min_credit <= 100:
+        raise bad("min_credit", "信用分阈值应在0到100之间 (must be 0..100)")
 
 
 # --- the columnar pool --------------------------------------------------------------------------

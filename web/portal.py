@@ -11,7 +11,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import text
 
-from core import regions
+from core import migrate, regions
 from core.access import PUBLIC
 from core.clock import format_local
 from core.rendering import page
@@ -49,9 +49,13 @@ async def audit_page(
     )
 
 
+class MigrationsPending(Exception):
+    """The database's alembic_version is behind the code's migration heads: every job would fail."""
+
+
 @get("/healthz", opt=PUBLIC, tags=["ops"])
 async def healthz(state: State) -> Response[dict[str, Any]]:
-    """Database, blob store and pub/sub, each checked for real; 503 if any fails."""
+    """Database (and its schema against the migrations), blob store and pub/sub; 503 if any fails."""
     runtime: Runtime = state.runtime
     report: dict[str, Any] = {}
 
@@ -73,8 +77,17 @@ async def healthz(state: State) -> Response[dict[str, Any]]:
         if redis is not None:
             await redis.ping()
 
+    async def schema() -> None:
+        if behind := await migrate.pending(runtime.engine):
+            raise MigrationsPending(
+                f"数据库结构落后于代码，待执行迁移 {', '.join(behind)} (migrations pending: "
+                "the database schema is behind the code; run `sunbid db upgrade`)"
+            )
+
     db_kind = runtime.engine.dialect.name
     await check("database", db_kind, database)
+    if report["database"]["ok"]:
+        await check("schema", "alembic", schema)
     await check("blobs", runtime.blobs.describe(), runtime.blobs.check)
     await check("pubsub", "redis" if runtime.settings.redis_url else "memory", pubsub)
     healthy = all(part["ok"] for part in report.values())

@@ -47,6 +47,7 @@ from core import rooms
 from core.accounts import Principal
 from core.clock import as_utc
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from core.numbers import money_input
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.age import AgeError, decrypt_with_file_key, read_header
@@ -234,9 +235,12 @@ def check_package(
         form = check_bid_form(form, tender.form_fields)
     except CriteriaError as exc:
         return None, None, f"投标函不符合招标文件要求 (bid form invalid): {exc}"
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested
         return None, None, f"bid.json 不是有效的 JSON (bid.json is not valid JSON): {exc}"
-    price = Decimal(form["price"]).quantize(Decimal("0.01"))
+    try:  # check_bid_form bounded a price that is there; a form whose price is optional may lack it
+        price = money_input(form.get("price"), "投标报价 price")
+    except InvalidInput as exc:
+        return None, None, f"投标函不符合招标文件要求 (bid form invalid): {exc.detail}"
     if price > lot.ceiling_price:
         return (
             form,

@@ -388,3 +388,55 @@ def test_file_keys_parse_as_hex_or_base64() -> None:
     for bad in ("", "zz" * 16, "AAAA"):
         with pytest.raises(InvalidInput):
             opening.parse_file_key(bad)
+
+
+async def test_a_bid_with_an_unusable_price_is_rejected_and_the_other_four_open(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bid.json whose price no column can hold is that bid's rejection, never the opening's crash."""
+    import bidding.client
+
+    world = await make_world(runtime, client, bidders=5)
+    prices = ["11000000.00", "10800000.00", "10950000.50", "10990000.00"]
+    tender, sealed = await bid_all(runtime, client, world, tmp_path, [*prices, "11000000.00"])
+    # A faulty client skips the bid form check before sealing: its bid carries a price of 1e27 yuan.
+    monkeypatch.setattr(bidding.client, "check_bid_form", lambda form, fields: form)
+    bad = seal(tmp_path, tender, world.bidders[4], price="1e27", supersedes=sealed[4].manifest.submission_id)
+    assert (await upload(client, world.bidders[4], bad)).status_code == 201
+    sealed[4] = bad
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    for bidder, one in zip(world.bidders, sealed, strict=True):
+        done = await opening.reveal_key(
+            runtime, await principal(runtime, bidder.username), CODE, "1", file_key(one, bidder.identity)
+        )
+        assert done.outcome in ("opened", "rejected")
+    rows = await bids(runtime)
+    assert [r.outcome for r in rows] == ["opened"] * 4 + ["rejected"]
+    assert [str(r.price) for r in rows[:4]] == prices
+    assert rows[4].price is None and "price" in (rows[4].reason or "")
+    clock.advance(minutes=31)
+    assert await opening.advance(runtime) == 1
+    assert await phase(runtime) == "confirming"
+
+
+@pytest.mark.parametrize(
+    "price", ["1e27", "NaN", "-1", "9" * 400, "Infinity", "1e-999999999", "12.345", "0x10", None]
+)
+def test_check_package_rejects_a_price_out_of_range_or_malformed(price: str | None) -> None:
+    import io
+    import zipfile
+
+    from bidding.criteria import DEFAULT_FORM_FIELDS
+    from bidding.models import Lot, Tender
+    from bidding.opening.keys import check_package
+
+    package = io.BytesIO()
+    form = {"price": price, "duration_days": 365, "quality": "合格", "project_manager": "李四"}
+    with zipfile.ZipFile(package, "w") as out:
+        out.writestr("bid.json", json.dumps(form))
+    package.seek(0)
+    tender = Tender(form_fields=DEFAULT_FORM_FIELDS)
+    lot = Lot(ceiling_price=Decimal("11500000.00"))
+    _form, parsed_price, reason = check_package(package, tender, lot)
+    assert parsed_price is None and reason is not None and "price" in reason

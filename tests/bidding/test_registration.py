@@ -118,3 +118,77 @@ async def test_role_matrix_of_bidding_routes(runtime: Runtime, app: Litestar, cl
             if response.status_code != 403:
                 failures.append(f"{method} {path} as {role.value} -> {response.status_code}")
     assert not failures, failures
+
+
+async def test_document_names_a_computer_cannot_save_are_refused_naming_the_field(
+    runtime: Runtime, client
+) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=0)
+    await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
+    for name in (
+        "a%00b",
+        "a%0Ab.pdf",
+        "a%5Cb.pdf",
+        "CON",
+        "nul.txt",
+        "LPT1.pdf",
+        "x" * 121,
+        "%E2%80%AEfdp.exe",
+        "a%3Fb",
+    ):
+        response = await client.put(
+            f"/api/tenders/JLZB-2026-001/documents/{name}", content=b"x", headers=world.agent
+        )
+        assert response.status_code == 422, (name, response.text)
+        assert response.json()["error"] == "bad_document_name" and "name" in response.json()["detail"]
+    ok = await client.put(
+        "/api/tenders/JLZB-2026-001/documents/合同条款 (CON).pdf", content=b"x", headers=world.agent
+    )
+    assert ok.status_code == 201, ok.text
+
+
+def test_document_name_refuses_dot_segments_and_keeps_a_plain_name() -> None:
+    from bidding.documents import document_name
+    from core.errors import InvalidInput
+
+    for name in (".", "..", "", "  ", "a/b", "报价."):
+        with pytest.raises(InvalidInput) as refused:
+            document_name(name)
+        assert refused.value.code == "bad_document_name"
+    assert document_name(" 招标文件.pdf ") == "招标文件.pdf"
+
+
+async def test_registrations_and_downloads_are_for_supervisors_and_the_bid_count_public_from_the_opening(
+    runtime: Runtime, client, clock: ManualClock
+) -> None:  # type: ignore[no-untyped-def]
+    from bidding import opening
+
+    world = await make_world(runtime, client, bidders=2)
+    await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
+    await client.put("/api/tenders/JLZB-2026-001/documents/招标文件.pdf", content=b"doc", headers=world.agent)
+    await client.post("/api/tenders/JLZB-2026-001/publish", headers=world.agent)
+    alice, bob = world.bidders
+    await client.post("/api/tenders/JLZB-2026-001/registration", headers=alice.headers)
+    doc = (await client.get("/api/tenders/JLZB-2026-001")).json()["documents"][0]
+    await client.get(f"/api/tenders/JLZB-2026-001/documents/{doc['id']}", headers=alice.headers)
+    path = "/api/tenders/JLZB-2026-001/registrations"
+    for who in (world.agent, world.tenderer, bob.headers, alice.headers):
+        assert (await client.get(path, headers=who)).status_code == 403
+    assert (await client.get(path)).status_code == 401
+    seen = (await client.get(path, headers=world.supervisor)).json()
+    assert [r["bidder"] for r in seen["registrations"]] == [alice.code]
+    assert [(d["document"], d["organisation"]) for d in seen["downloads"]] == [("招标文件.pdf", alice.code)]
+    # Nothing public names or counts them: the tender, its page and the public log.
+    public = (await client.get("/api/tenders/JLZB-2026-001")).text
+    page = (await client.get("/tenders/JLZB-2026-001", headers={"accept": "text/html"})).text
+    entries = (await client.get("/api/audit/entries?limit=500")).json()
+    log = " ".join(e["entry"] for e in entries if "JLZB-2026-001" in e["entry"])  # the tender's entries
+    for text in (public, page, log):
+        assert alice.code not in text and "测试bidder10" not in text
+    assert "bid_count" not in (await client.get("/api/tenders/JLZB-2026-001")).json()
+    # From the opening on, the number of bids is public (none here: the count says 0).
+    clock.advance(days=21, seconds=1)
+    assert await opening.open_due(runtime) == ["JLZB-2026-001"]
+    counted = await client.get("/api/tenders/JLZB-2026-001/bid-count")
+    assert counted.status_code == 200 and counted.json()["bids"] == 0
+    assert (await client.get("/api/tenders/JLZB-2026-001")).json()["bid_count"] == 0

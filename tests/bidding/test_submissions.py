@@ -82,6 +82,13 @@ async def test_retry_with_the_same_submission_id_returns_the_same_receipt(
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json() == second.json()
     assert await count(runtime, Submission) == 1
+    # The same id and manifest with other bytes (same length, or longer) is a conflict, not the receipt.
+    stored = sealed.envelope.read_bytes()
+    for body in (stored[:-1] + bytes([stored[-1] ^ 1]), stored + b"x", b""):
+        changed = await upload(client, bidder, sealed, body=body)
+        assert changed.status_code == 409 and changed.json()["error"] == "submission_bytes_differ"
+        assert sealed.manifest.submission_id in changed.json()["detail"]
+    assert (await upload(client, bidder, sealed)).json() == first.json()
     other = seal(tmp_path, tender, bidder, submission_id=sealed.manifest.submission_id, price="1.00")
     clash = await upload(client, bidder, other)
     assert clash.status_code == 409 and clash.json()["error"] == "submission_id_taken"
@@ -313,8 +320,14 @@ async def test_who_bid_is_secret_before_the_deadline_and_no_plaintext_is_stored(
     ).status_code == 403
     seen = (await client.get("/api/tenders/JLZB-2026-001/submissions", headers=world.supervisor)).json()
     assert [s["bidder"] for s in seen] == [alice.code]
-    assert "bid_count" not in (await client.get("/api/tenders/JLZB-2026-001")).json()
-    assert (await client.get("/api/tenders/JLZB-2026-001/bid-count")).status_code == 404
+    # Art. 22: no one learns the number of bids before the opening, the tender's owners included.
+    for headers in ({}, world.agent, world.tenderer, bob.headers, world.supervisor):
+        assert "bid_count" not in (await client.get("/api/tenders/JLZB-2026-001", headers=headers)).json()
+        secret = await client.get("/api/tenders/JLZB-2026-001/bid-count", headers=headers)
+        assert secret.status_code == 409 and secret.json()["error"] == "count_secret_until_opening"
+        assert "第二十二条" in secret.json()["detail"]
+    page = await client.get("/tenders/JLZB-2026-001", headers={"accept": "text/html"})
+    assert page.status_code == 200 and 'id="bid-count"' not in page.text
     async with runtime.sessions() as session:
         log = " ".join(
             await session.scalars(

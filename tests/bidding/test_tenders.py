@@ -47,12 +47,59 @@ async def test_publish_refuses_a_short_notice_period_and_bad_inputs(runtime: Run
         ({"ceiling_price": "13000000.00"}, "ceiling_above_budget"),
         ({"category": "lottery"}, "bad_category"),
         ({"criteria": {"method": "comprehensive", "scored": []}}, "bad_criteria"),
-        ({"budget": "1.234"}, "invalid_input"),
+        ({"budget": "1.234"}, "bad_amount"),
     ]:
         response = await client.post(
             "/api/tenders", json=tender_body(runtime, world, "X-2", **bad), headers=world.agent
         )
         assert response.status_code == 422 and response.json()["error"] == code, (bad, response.text)
+
+
+async def test_numbers_no_column_can_hold_answer_422_naming_the_field(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(runtime, client, bidders=0)
+    lot = {"number": "1", "title": "一标段", "budget": "1000.00", "ceiling_price": "900.00"}
+    scored = [{"id": "P1", "group": "price", "name": "报价", "max_points": "1e400", "step": "1"}]
+    for bad, field in [
+        ({"budget": "1e308"}, "budget"),
+        ({"budget": "9" * 400, "ceiling_price": "9" * 400}, "budget"),
+        ({"budget": "NaN"}, "budget"),
+        ({"ceiling_price": "-1"}, "ceiling price"),
+        ({"bond_amount": "1e17"}, "bond"),
+        ({"bond_amount": "10000000000000000.00"}, "bond"),  # 17 integer digits: Numeric(18, 2) holds 16
+        ({"lots": [{**lot, "budget": "1e20", "ceiling_price": "1e19"}]}, "lot"),
+        ({"min_credit_index": "1e308"}, "min_credit_index"),
+        ({"criteria": {"method": "lowest_price", "anomaly_limit": "1e99999"}}, "anomaly_limit"),
+        ({"criteria": {"method": "comprehensive", "scored": scored}}, "max_points"),
+    ]:
+        response = await client.post(
+            "/api/tenders", json=tender_body(runtime, world, "X-3", **bad), headers=world.agent
+        )
+        assert response.status_code == 422, (bad, response.text)
+        assert field in response.json()["detail"], (bad, response.text)
+    largest = {"budget": "9999999999999999.99", "ceiling_price": "9999999999999999.99"}
+    response = await client.post(
+        "/api/tenders", json=tender_body(runtime, world, "X-4", **largest), headers=world.agent
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_a_tender_without_a_lot_is_not_published(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete
+
+    from bidding.models import Lot
+
+    world = await make_world(runtime, client, bidders=0)
+    empty = await client.post("/api/tenders", json=tender_body(runtime, world, lots=[]), headers=world.agent)
+    assert empty.status_code == 422 and empty.json()["error"] == "lot_required", empty.text
+    assert (
+        await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
+    ).status_code == 201
+    async with runtime.transaction() as session:  # a draft whose lots are gone (as an older draft may be)
+        await session.execute(delete(Lot))
+    refused = await client.post("/api/tenders/JLZB-2026-001/publish", headers=world.agent)
+    assert refused.status_code == 422 and refused.json()["error"] == "lot_required"
+    assert "lot" in refused.json()["detail"]
+    assert (await client.get("/api/tenders/JLZB-2026-001", headers=world.agent)).json()["state"] == "draft"
 
 
 async def test_another_agent_cannot_publish_or_amend(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]

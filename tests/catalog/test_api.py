@@ -91,6 +91,9 @@ async def test_item_changes_make_versions_and_are_logged(client: Any, hall: Hall
     assert kinds == ["catalog.item_created", "catalog.item_changed"]
     bad = await client.put(path, json=item_body(promised_days=30), headers=headers)
     assert bad.status_code == 422 and "promised_days" in bad.json()["detail"]
+    for days in ("9" * 5000, 10**30, "NaN"):
+        bad = await client.put(path, json=item_body(statutory_days=days), headers=headers)
+        assert bad.status_code == 422 and "statutory_days" in bad.json()["detail"], bad.text
     clash = await client.post("/api/catalog/items", json=item_body(), headers=headers)
     assert clash.status_code == 409 and clash.json()["error"] == "item_exists"
     missing = await client.put("/api/catalog/items/9999", json=item_body(), headers=headers)

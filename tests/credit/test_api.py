@@ -138,6 +138,14 @@ async def test_supervisor_pages_record_and_decide(runtime: Runtime, client) -> N
         "/credit/admin/rules", data={**rule, "code": "X02", "points": "1.55"}, headers=sup
     )
     assert bad.status_code == 422
+    for points, days in (("Infinity", "90"), ("1e308", "90"), ("1.5", "9" * 5000)):
+        bad = await client.post(
+            "/credit/admin/rules",
+            data={**rule, "code": "X03", "points": points, "validity_days": days},
+            headers=sup,
+        )
+        assert bad.status_code == 422, (points, bad.text)
+        assert ("points" if points != "1.5" else "validity") in bad.json()["detail"], bad.text
     listed = (await client.get("/api/credit/deductions", params={"kind": "bidder"}, headers=sup)).json()
     assert listed["total"] == 1 and listed["items"][0]["source_industry"] == "procurement"
     assert Decimal(listed["items"][0]["points"]) == Decimal("8.0")

@@ -150,6 +150,11 @@ async def test_the_whole_evaluation_from_sign_in_to_award(
         await act(ew, members[1], action="score", bidder=ew.bidder_codes[0], criterion="T1", value="30.3")
     with pytest.raises(Conflict):
         await act(ew, members[1], action="score", bidder=ew.bidder_codes[0], criterion="C1", value="11")
+    # A value no score can be is a 422 naming the field, before the room is asked.
+    for bad in ("1e308", "9" * 400, "NaN", "0.00001", 7.5):
+        with pytest.raises(InvalidInput) as unusable:
+            await act(ew, members[1], action="score", bidder=ew.bidder_codes[0], criterion="T1", value=bad)
+        assert unusable.value.detail.startswith("value:"), unusable.value.detail
     outlier = members[2]
     await score_all(ew, members, outlier=outlier)
     # Members see their own values and only the others' progress.

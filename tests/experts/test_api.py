@@ -85,6 +85,15 @@ async def test_a_draw_over_http_with_sealed_names_for_everyone_else(
     assert bad.status_code == 422 and bad.json()["detail"].startswith("min_counties")
     bad = await client.post("/api/experts/draws", json=draw_body(clock, tenderer_code="123"), headers=sup)
     assert bad.status_code == 422 and "tenderer_code" in bad.json()["detail"]
+    for over, field in [
+        ({"min_credit": "1e308"}, "min_credit"),
+        ({"min_credit": "Infinity"}, "min_credit"),
+        ({"min_credit": "9" * 400}, "min_credit"),
+        ({"slots": [{"specialty": "A0101", "experts": 10**15}]}, "slots"),
+        ({"max_recent_for_tenderer": 10**15}, "max_recent_for_tenderer"),
+    ]:
+        bad = await client.post("/api/experts/draws", json=draw_body(clock, **over), headers=sup)
+        assert bad.status_code == 422 and bad.json()["detail"].startswith(field), (over, bad.text)
     created = await client.post("/api/experts/draws", json=draw_body(clock), headers=sup)
     assert created.status_code == 201, created.text
     draw_id = created.json()["id"]

@@ -4,8 +4,10 @@ import pytest
 from litestar import Litestar
 
 from core.access import ROLES_KEY, route_handlers
+from core.clock import ManualClock
 from core.roles import Role
 from core.runtime import Runtime
+from core.settings import Settings
 from tests.support.factories import bearer, make_user
 
 
@@ -14,8 +16,36 @@ async def test_healthz_reports_every_part(client) -> None:  # type: ignore[no-un
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ok"
-    assert {"database", "blobs", "pubsub"} <= body.keys()
-    assert all(body[part]["ok"] for part in ("database", "blobs", "pubsub"))
+    assert {"database", "schema", "blobs", "pubsub"} <= body.keys()
+    assert all(body[part]["ok"] for part in ("database", "schema", "blobs", "pubsub"))
+
+
+async def test_healthz_is_503_naming_pending_migrations_until_the_database_is_upgraded(
+    settings: Settings, clock: ManualClock
+) -> None:
+    from litestar.testing import AsyncTestClient
+    from sqlalchemy.pool import NullPool
+
+    from core.migrate import upgrade
+    from web.app import create_app
+
+    # A fresh database nobody ran `sunbid db upgrade` on (the runtime fixture migrates; this one does not).
+    runtime = Runtime.build(settings, clock, engine_options={"poolclass": NullPool})
+    try:
+        async with AsyncTestClient(app=create_app(runtime=runtime)) as client:
+            behind = await client.get("/healthz")
+            assert behind.status_code == 503, behind.text
+            body = behind.json()
+            assert body["status"] == "degraded" and body["database"]["ok"] and not body["schema"]["ok"]
+            assert "migrations pending" in body["schema"]["error"]
+            assert "sunbid db upgrade" in body["schema"]["error"] and "bidding_" in body["schema"]["error"]
+            await upgrade(runtime.engine, "bidding@bidding_0001")  # one branch part-way: still behind
+            assert (await client.get("/healthz")).status_code == 503
+            await upgrade(runtime.engine)
+            current = await client.get("/healthz")
+            assert current.status_code == 200 and current.json()["schema"]["ok"], current.text
+    finally:
+        await runtime.close()
 
 
 async def test_openapi_schema_is_served(client) -> None:  # type: ignore[no-untyped-def]
