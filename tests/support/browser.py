@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import Any
+
+import pytest
 
 from tests.support.services import missing
 
@@ -16,3 +19,35 @@ def chromium_path() -> str:
     if not shutil.which(CHROMIUM):
         missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     return CHROMIUM
+
+
+def is_csp_violation(text: str) -> bool:
+    """Chromium reports what the Content-Security-Policy blocked as a console message."""
+    return "Content Security Policy" in text or text.startswith("Refused to")
+
+
+def watch_csp(monkeypatch: pytest.MonkeyPatch, violations: list[str]) -> None:
+    """Record every CSP violation of every page a test opens (each page test launches its own browser)."""
+    from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
+
+    def listen(page: Page) -> None:
+        def on_console(message: ConsoleMessage) -> None:
+            if is_csp_violation(message.text):
+                violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+
+    new_page, new_context = Browser.new_page, Browser.new_context
+
+    async def watched_page(self: Browser, *args: Any, **kwargs: Any) -> Page:
+        page = await new_page(self, *args, **kwargs)
+        listen(page)
+        return page
+
+    async def watched_context(self: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+        context = await new_context(self, *args, **kwargs)
+        context.on("page", listen)
+        return context
+
+    monkeypatch.setattr(Browser, "new_page", watched_page)
+    monkeypatch.setattr(Browser, "new_context", watched_context)
