@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import time
 from typing import Any
 
 import pytest
@@ -51,3 +53,21 @@ def watch_csp(monkeypatch: pytest.MonkeyPatch, violations: list[str]) -> None:
 
     monkeypatch.setattr(Browser, "new_page", watched_page)
     monkeypatch.setattr(Browser, "new_context", watched_context)
+
+
+async def wait_until(page: Any, expression: str, *, arg: Any = None, timeout: float = 30_000) -> None:  # noqa: ASYNC109
+    """``page.wait_for_function`` without ``eval`` in the page, which the Content-Security-Policy
+    refuses: the expression is evaluated over the DevTools protocol, which the policy does not govern."""
+    from playwright.async_api import Error
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if await page.evaluate(expression, arg):
+                return
+        except Error as error:  # a navigation replaced the page under the check: try again
+            if "context was destroyed" not in str(error):
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true within {timeout:.0f} ms: {expression}")
+        await asyncio.sleep(0.1)
