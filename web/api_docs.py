@@ -25,7 +25,7 @@ class LocalSwaggerRenderPlugin(SwaggerRenderPlugin):
 
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
         config = request.app.openapi_config
-        spec_url = f"{config.path.rstrip('/') if config else ''}/openapi.json"
+        spec_url = f"{(config.path if config and config.path else '/schema').rstrip('/')}/openapi.json"
         csrf = request.app.csrf_config
         csrf_attrs = (
             f' data-csrf-cookie="{escape(csrf.cookie_name)}" data-csrf-header="{escape(csrf.header_name)}"'

@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from core.clock import ManualClock
 from core.runtime import Runtime
+from core.security_headers import STORED_DOCUMENT_POLICY
 from core.settings import Settings
 from crypto.signing import private_key_to_pem, private_key_to_text
 from evaluation import report as reports
@@ -292,6 +293,13 @@ async def test_two_members_score_and_sign_in_two_browsers(tmp_path: Path, chromi
             assert len(digest) == 64
             pdf = await a.request.get(f"{server.url}/api/evaluations/{ROOM}/report/pdf")
             assert pdf.ok and (await pdf.body()).startswith(b"%PDF")
+            # The stored HTML report keeps its own inline style under its own policy (no script at all).
+            report = await a.context.new_page()
+            shown = await report.goto(f"{server.url}/api/evaluations/{ROOM}/report/html")
+            assert shown is not None and shown.headers["content-security-policy"] == STORED_DOCUMENT_POLICY
+            th = "() => getComputedStyle(document.querySelector('th')).backgroundColor"
+            assert await report.evaluate(th) == "rgb(238, 238, 238)"
+            await report.close()
 
             # Signing: the key file is read in the browser; a sign without one is refused on the page.
             await a.click("[data-act=sign]")
