@@ -142,6 +142,9 @@ def atom_feed(base_url: str, rows: list[tuple[Notice, Tender]], updated: datetim
     def when(moment: datetime) -> str:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    def attr(value: str) -> str:  # an attribute value: quotes escaped too
+        return escape(value, {'"': "&quot;"})
+
     entries = []
     for notice, tender in rows:
         link = f"{base_url}/notices/{notice.id}"
@@ -149,9 +152,9 @@ def atom_feed(base_url: str, rows: list[tuple[Notice, Tender]], updated: datetim
             "<entry>"
             f"<id>{escape(link)}</id>"
             f"<title>{escape(f'[{KIND_ZH[NoticeKind(notice.kind)]}] {notice.title}')}</title>"
-            f'<link rel="alternate" href="{escape(link)}"/>'
+            f'<link rel="alternate" href="{attr(link)}"/>'
             f"<updated>{when(notice.published_at)}</updated>"
-            f'<category term="{escape(notice.kind)}"/><category term="{escape(tender.category)}"/>'
+            f'<category term="{attr(notice.kind)}"/><category term="{attr(tender.category)}"/>'
             f"<summary>{escape(notice.body[:500])}</summary>"
             "</entry>"
         )
@@ -159,7 +162,7 @@ def atom_feed(base_url: str, rows: list[tuple[Notice, Tender]], updated: datetim
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
         f"<id>{escape(base_url)}/notices</id><title>阳光招标 · 交易公告</title>"
-        f'<link rel="self" href="{escape(base_url)}/api/notices.atom"/>'
+        f'<link rel="self" href="{attr(base_url)}/api/notices.atom"/>'
         f"<updated>{when(updated)}</updated><author><name>阳光招标</name></author>"
         + "".join(entries)
         + "</feed>\n"

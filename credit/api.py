@@ -159,7 +159,7 @@ class CreditController(Controller):
         days: int = Parameter(default=HISTORY_DAYS, ge=1, le=3660),
     ) -> Response[str]:
         points = await history_points(state, db, kind, key, days)
-        return Response(chart.svg(points, title=f"{kind} {key}"), media_type="image/svg+xml")
+        return Response(str(chart.svg(points, title=f"{kind} {key}")), media_type="image/svg+xml")
 
     @get("/rankings", opt=PUBLIC)
     async def rankings(

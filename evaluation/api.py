@@ -30,6 +30,7 @@ from core.access import allow, current_principal, require_principal
 from core.errors import DomainError
 from core.roles import Role
 from core.runtime import Db, Runtime
+from core.security_headers import STORED_DOCUMENT_POLICY
 from evaluation import acting, clarifications, reporting, room, start
 from evaluation import award as awarding
 
@@ -116,8 +117,12 @@ async def report_file(
 ) -> Stream:
     """The report (pdf or html) as drafted for signature; the same file once signed."""
     reader = await reporting.report_file(db, _runtime(state), require_principal(request), code, kind)
-    media = "application/pdf" if kind == "pdf" else "text/html; charset=utf-8"
-    return Stream(reader, media_type=media, headers={"Content-Length": str(reader.size)})
+    headers = {"Content-Length": str(reader.size)}
+    if kind == "pdf":
+        return Stream(reader, media_type="application/pdf", headers=headers)
+    # The stored report keeps its inline <style>; it may not run or load anything.
+    headers["Content-Security-Policy"] = STORED_DOCUMENT_POLICY
+    return Stream(reader, media_type="text/html; charset=utf-8", headers=headers)
 
 
 @post("/api/evaluations/{code:str}/publicity", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])

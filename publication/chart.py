@@ -3,6 +3,8 @@
 ``bar_chart(labels, series, title=...)`` draws one group of bars per label, one bar per series, on a
 shared scale from min(0, values) to max(0, values), with the formatted value above each bar and a
 legend when there is more than one series. Every bar carries a ``<title>`` (shown on hover).
+This module places things; the markup is the template publication/chart.svg (autoescaped, see
+core.markup).
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from xml.sax.saxutils import escape
+
+from markupsafe import Markup
+
+from core.markup import render
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 12, 12, 36, 34
@@ -32,8 +37,30 @@ def _plain(value: Number) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{Decimal(str(value)):,.2f}"
 
 
-def _attr(text: str) -> str:
-    return escape(text, {'"': "&quot;"})
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    top: float
+    width: float
+    height: float
+    colour: str
+    label: str
+    series: str
+    value: Number
+    text: str
+
+
+@dataclass(frozen=True)
+class Legend:
+    x: float
+    colour: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AxisLabel:
+    x: float
+    text: str
 
 
 def bar_chart(
@@ -44,18 +71,13 @@ def bar_chart(
     fmt: Callable[[Number], str] = _plain,
     width: int = WIDTH,
     height: int = HEIGHT,
-) -> str:
+) -> Markup:
     if any(len(s.values) != len(labels) for s in series):
         raise ValueError("every series needs one value per label")
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="{_attr(title)}" class="bar-chart">'
-        f"<title>{escape(title)}</title>"
-    ]
-    inner_w, inner_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    frame = {"width": width, "height": height, "title": title, "left": LEFT, "right": RIGHT}
     if not labels or not series:
-        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="12">—</text>')
-        return "".join(parts) + "</svg>"
+        return render("publication/chart.svg", **frame, empty=True)
+    inner_h = height - TOP - BOTTOM
     numbers = [float(v) for s in series for v in s.values]
     low, high = min(0.0, *numbers), max(0.0, *numbers)
     span = (high - low) or 1.0
@@ -63,42 +85,35 @@ def bar_chart(
     def y(value: float) -> float:
         return TOP + (high - value) / span * inner_h
 
-    group_w = min(inner_w / len(labels), MAX_GROUP)
+    group_w = min((width - LEFT - RIGHT) / len(labels), MAX_GROUP)
     bar_w = group_w * 0.8 / len(series)
     every = math.ceil(LABEL_WIDTH / group_w)
+    colours = [s.colour or COLOURS[n % len(COLOURS)] for n, s in enumerate(series)]
+    legend = []
     if len(series) > 1:  # legend along the top
         x = LEFT
-        for n, s in enumerate(series):
-            colour = s.colour or COLOURS[n % len(COLOURS)]
-            parts.append(f'<rect x="{x}" y="6" width="10" height="10" fill="{colour}"/>')
-            parts.append(f'<text x="{x + 14}" y="15" font-size="11">{escape(s.name)}</text>')
+        for s, colour in zip(series, colours, strict=True):
+            legend.append(Legend(x, colour, s.name))
             x += 24 + 12 * len(s.name)
     zero = y(0.0)
-    parts.append(
-        f'<line x1="{LEFT}" y1="{zero:.1f}" x2="{width - RIGHT}" y2="{zero:.1f}" '
-        'stroke="#9aa5b1" stroke-width="1"/>'
-    )
+    bars, axis = [], []
     for i, label in enumerate(labels):
         left = LEFT + i * group_w + group_w * 0.1
-        for n, s in enumerate(series):
+        for n, (s, colour) in enumerate(zip(series, colours, strict=True)):
             value = s.values[i]
             top, bottom = sorted((y(float(value)), zero))
-            bar_x = left + n * bar_w
-            colour = s.colour or COLOURS[n % len(COLOURS)]
-            text = fmt(value)
-            parts.append(
-                f'<rect x="{bar_x:.1f}" y="{top:.1f}" width="{bar_w * 0.92:.1f}" height="{bottom - top:.1f}" '
-                f'fill="{colour}" data-label="{_attr(label)}" data-series="{_attr(s.name)}" '
-                f'data-value="{_attr(str(value))}">'
-                f"<title>{escape(f'{label} · {s.name}: {text}')}</title></rect>"
-            )
-            parts.append(
-                f'<text x="{bar_x + bar_w * 0.46:.1f}" y="{top - 3:.1f}" font-size="9" '
-                f'text-anchor="middle">{escape(text)}</text>'
+            bars.append(
+                Bar(left + n * bar_w, top, bar_w, bottom - top, colour, label, s.name, value, fmt(value))
             )
         if i % every == 0:  # crowded axes (many months) label every few groups; each bar has its title
-            parts.append(
-                f'<text x="{LEFT + (i + 0.5) * group_w:.1f}" y="{height - BOTTOM + 16}" font-size="11" '
-                f'text-anchor="middle">{escape(label)}</text>'
-            )
-    return "".join(parts) + "</svg>"
+            axis.append(AxisLabel(LEFT + (i + 0.5) * group_w, label))
+    return render(
+        "publication/chart.svg",
+        **frame,
+        empty=False,
+        legend=legend,
+        zero=zero,
+        bars=bars,
+        axis=axis,
+        axis_y=height - BOTTOM + 16,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from core.clock import ManualClock
 from core.migrate import upgrade
 from core.runtime import Runtime
 from core.settings import Settings
-from tests.support.browser import chromium_path
+from tests.support.browser import chromium_path, watch_csp
 from tests.support.services import postgres_schema, postgres_url
 from web.app import create_app
 
@@ -75,6 +75,17 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 
 @pytest.fixture
-def chromium() -> str:
-    """Debian's Chromium for the page tests (see tests/support/browser.py)."""
+def csp_violations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What the Content-Security-Policy blocked on any page the test opened; the test fails if any is
+    left (a test that provokes one on purpose removes it)."""
+    violations: list[str] = []
+    watch_csp(monkeypatch, violations)
+    yield violations
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def chromium(csp_violations: list[str]) -> str:
+    """Debian's Chromium for the page tests (see tests/support/browser.py); every page they open runs
+    under the app's Content-Security-Policy, and anything it blocks fails the test."""
     return chromium_path()

@@ -11,7 +11,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -25,8 +24,10 @@ from core.contexts import folders, parts
 from core.pubsub import make_channels_plugin
 from core.runtime import Runtime
 from core.scheduler import Scheduler
+from core.security_headers import add_security_headers
 from core.settings import Settings
 from web import live, portal
+from web.api_docs import LocalSwaggerRenderPlugin
 from web.errors import EXCEPTION_HANDLERS
 
 WEB = Path(__file__).parent
@@ -44,7 +45,7 @@ async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
 def template_engine() -> JinjaTemplateEngine:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
-        autoescape=select_autoescape(["html"]),
+        autoescape=select_autoescape(["html", "svg"]),
         enable_async=False,
     )
     return JinjaTemplateEngine.from_environment(env)
@@ -84,13 +85,14 @@ def create_app(
         middleware=[PrincipalMiddleware()],
         plugins=[channels],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],
         template_config=TemplateConfig(instance=template_engine()),
         openapi_config=OpenAPIConfig(
             title="sunbid API",
             version="0.1.0",
             description="阳光招标 — e-tendering and remote bid evaluation",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[LocalSwaggerRenderPlugin(path="/")],
         ),
         state=State({"runtime": runtime, "scheduler": scheduler}),
         on_startup=[start_scheduler],

@@ -3,6 +3,7 @@
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,15 @@ def test_custody_from_the_ceremony_tool(tmp_path: Path) -> None:
         validate_custody(X25519Identity.generate().recipient().to_str(), ceremony)  # another ceremony's key
     with pytest.raises(InvalidInput):
         validate_custody(recipient, {**ceremony, "threshold": 4})
+
+
+def test_atom_feed_attribute_values_cannot_be_broken_out_of() -> None:
+    from xml.etree import ElementTree
+
+    from bidding.notices import atom_feed
+
+    base = 'http://host"/><x onload="alert(1)'  # the base address comes from the request's Host header
+    root = ElementTree.fromstring(atom_feed(base, [], datetime(2026, 3, 2, tzinfo=UTC)))
+    self_link = root.find("{http://www.w3.org/2005/Atom}link")
+    assert self_link is not None and self_link.get("href") == f"{base}/api/notices.atom"
+    assert [e.tag for e in root.iter()].count("x") == 0

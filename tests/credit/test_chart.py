@@ -28,3 +28,12 @@ def test_chart_is_well_formed_escapes_text_and_marks_barred_days() -> None:
 def test_empty_history_still_draws_the_grade_bands() -> None:
     root = ElementTree.fromstring(svg([], title="x"))
     assert len(root.findall(f"{NS}rect")) == 4 and root.find(f"{NS}polyline") is None
+
+
+def test_a_hostile_name_stays_text_in_every_attribute_and_title() -> None:
+    name = "\"'><svg onload=alert(1)>&"
+    points = [Point(date(2026, 1, 1), Decimal("90.00"), "A", False)]
+    root = ElementTree.fromstring(svg(points, title=name))  # well-formed: the quote did not end the attribute
+    assert [e.tag for e in root.iter()].count(f"{NS}svg") == 1
+    assert not [a for e in root.iter() for a in e.attrib if a.startswith("on")]
+    assert root.get("aria-label") == name and root.find(f"{NS}title").text == name

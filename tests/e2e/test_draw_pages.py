@@ -21,7 +21,7 @@ from core.roles import Role
 from core.runtime import Runtime
 from core.settings import Settings
 from experts import registry
-from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM_ARGS, wait_until
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli
 
@@ -98,7 +98,7 @@ async def test_a_draw_runs_to_a_full_committee(chromium: str, tmp_path: Path) ->
             await console.wait_for_selector("#counts tr[data-rule=credit]")
             await console.wait_for_selector("body[data-live=yes]")
             await console.click("#commit")
-            await console.wait_for_function("document.getElementById('commitment').textContent.length === 64")
+            await wait_until(console, "document.getElementById('commitment').textContent.length === 64")
             await console.fill("#contribution", "8 3 5 1")
             await console.click("#contribute")
             await console.wait_for_selector("#contributions li")

@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from core.clock import ManualClock
 from core.runtime import Runtime
+from core.security_headers import STORED_DOCUMENT_POLICY
 from core.settings import Settings
 from crypto.signing import private_key_to_pem, private_key_to_text
 from evaluation.models import Clarification
@@ -34,7 +35,7 @@ from tests.evaluation.world import (
     ready_for_evaluation,
     started_evaluation,
 )
-from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM_ARGS, wait_until
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli
 from web.app import create_app
@@ -75,7 +76,8 @@ async def shot(page: Any, name: str) -> None:
 
 async def progress_is(page: Any, member: str, text: str) -> None:
     """Wait until the committee table shows ``text`` (scored/of) as the member's progress."""
-    await page.wait_for_function(
+    await wait_until(
+        page,
         "([member, text]) => document.querySelector(`#members tr[data-member='${member}'] td.progress`)"
         ".textContent === text",
         arg=[member, text],
@@ -188,8 +190,8 @@ async def test_two_members_score_and_sign_in_two_browsers(tmp_path: Path, chromi
 
             # A step refused by the room: its reason appears next to the chair's button.
             await a.click("[data-act=advance]")
-            await a.wait_for_function(
-                "document.querySelector('[data-err=advance]').textContent.includes('verdicts missing')"
+            await wait_until(
+                a, "document.querySelector('[data-err=advance]').textContent.includes('verdicts missing')"
             )
             # Reviews: every verdict from the pages (a fail needs a reason, checked before sending).
             for review in ("qualification", "preliminary"):
@@ -238,8 +240,9 @@ async def test_two_members_score_and_sign_in_two_browsers(tmp_path: Path, chromi
             t1 = f"input[data-key='score:{bidders[0]}:T1']"
             await a.fill(t1, "28.3")
             await a.press(t1, "Enter")
-            await a.wait_for_function(
-                f"document.querySelector(\"[data-err='score:{bidders[0]}:T1']\").textContent.includes('0.5')"
+            await wait_until(
+                a,
+                f"document.querySelector(\"[data-err='score:{bidders[0]}:T1']\").textContent.includes('0.5')",
             )
             assert await a.input_value(t1) == "28.3"
             assert await progress(b, first) == "0/6"
@@ -290,6 +293,13 @@ async def test_two_members_score_and_sign_in_two_browsers(tmp_path: Path, chromi
             assert len(digest) == 64
             pdf = await a.request.get(f"{server.url}/api/evaluations/{ROOM}/report/pdf")
             assert pdf.ok and (await pdf.body()).startswith(b"%PDF")
+            # The stored HTML report keeps its own inline style under its own policy (no script at all).
+            report = await a.context.new_page()
+            shown = await report.goto(f"{server.url}/api/evaluations/{ROOM}/report/html")
+            assert shown is not None and shown.headers["content-security-policy"] == STORED_DOCUMENT_POLICY
+            th = "() => getComputedStyle(document.querySelector('th')).backgroundColor"
+            assert await report.evaluate(th) == "rgb(238, 238, 238)"
+            await report.close()
 
             # Signing: the key file is read in the browser; a sign without one is refused on the page.
             await a.click("[data-act=sign]")
@@ -352,7 +362,7 @@ async def test_the_host_opens_the_room_from_the_form(tmp_path: Path, chromium: s
             await host.select_option("select[name=main_venue]", MAIN_VENUE)
             await host.check(f"input[name=venues][value='{SUB_VENUE}']")
             await host.click("#start-submit")
-            await host.wait_for_function("document.getElementById('start-error').textContent.includes('9')")
+            await wait_until(host, "document.getElementById('start-error').textContent.includes('9')")
             assert "标段" in await host.inner_text("#start-error")
             assert await host.input_value("input[name=draw_id]") == str(ew.draw_id)  # nothing lost
             assert await host.is_checked(f"input[name=venues][value='{SUB_VENUE}']")
@@ -367,8 +377,9 @@ async def test_the_host_opens_the_room_from_the_form(tmp_path: Path, chromium: s
             absent = ew.members[0]
             row = host.locator(f"#host-body [data-absent='{absent}']")
             await row.locator("button").click()  # no reason yet: refused, named, nothing lost
-            await host.wait_for_function(
-                f"document.querySelector(\"[data-err='absent.{absent}']\").textContent.includes('reason')"
+            await wait_until(
+                host,
+                f"document.querySelector(\"[data-err='absent.{absent}']\").textContent.includes('reason')",
             )
             await row.locator("input").fill("开标后联系不上，未到评标场地")
             await row.locator("button").click()

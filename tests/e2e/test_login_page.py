@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM_ARGS, wait_until
 from tests.support.live import live_server, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +65,7 @@ async def test_audit_page_shows_the_log_and_new_entries_live(
             assert await page.inner_text("#audit-size") == str(size)
             newest = await page.inner_text("#audit-table tbody tr:first-child td:first-child")
             assert newest == str(size - 1)
-            await page.wait_for_function("document.getElementById('audit-live') !== null")
+            await wait_until(page, "document.getElementById('audit-live') !== null")
             await page.wait_for_timeout(300)  # the socket subscribes right after load
             async with httpx.AsyncClient(base_url=server.url) as http:
                 login = {"username": "admin", "password": "sunbid-demo-2026"}
@@ -80,8 +80,10 @@ async def test_audit_page_shows_the_log_and_new_entries_live(
                     "/api/users", json=body, headers={"Authorization": f"Bearer {token}"}
                 )
                 assert created.status_code == 201
-            await page.wait_for_function(
-                f"document.querySelectorAll('#audit-table tbody tr').length === {before + 1}", timeout=10000
+            await wait_until(
+                page,
+                f"document.querySelectorAll('#audit-table tbody tr').length === {before + 1}",
+                timeout=10000,
             )
             assert "account.created" in await page.inner_text("#audit-table tbody tr:first-child")
             await browser.close()

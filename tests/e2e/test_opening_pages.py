@@ -17,7 +17,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
 from tests.bidding.test_opening import file_key
-from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM_ARGS, wait_until
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli
 
@@ -68,8 +68,8 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
                 await host.wait_for_url(f"{server.url}{target}")
                 await host.click("#start")
                 await observer.wait_for_selector("#phase[data-phase=decrypting]", timeout=15000)
-                await observer.wait_for_function(
-                    "document.getElementById('countdown').textContent.includes(':')", timeout=5000
+                await wait_until(
+                    observer, "document.getElementById('countdown').textContent.includes(':')", timeout=5000
                 )
                 countdown = await observer.inner_text("#countdown")
                 assert countdown.startswith(("30:", "29:")), countdown  # the tender's 30-minute window
@@ -81,8 +81,8 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
                         headers=bidder.headers,
                     )
                     assert done.status_code == 200, done.text
-                await observer.wait_for_function(
-                    "document.getElementById('n-opened').textContent === '3'", timeout=15000
+                await wait_until(
+                    observer, "document.getElementById('n-opened').textContent === '3'", timeout=15000
                 )
 
                 # The window ends: the table fills in, the bidders confirm, the host finishes.
@@ -91,8 +91,8 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
                         update(Opening).values(window_ends_at=datetime.now(UTC) - timedelta(seconds=1))
                     )
                 await observer.wait_for_selector("#phase[data-phase=confirming]", timeout=15000)
-                await observer.wait_for_function(
-                    "document.querySelectorAll('#table tbody tr').length === 3", timeout=15000
+                await wait_until(
+                    observer, "document.querySelectorAll('#table tbody tr').length === 3", timeout=15000
                 )
                 cells = await observer.inner_text("#table tbody")
                 assert all(price in cells for price in prices) and "李四" in cells
@@ -143,19 +143,17 @@ async def test_a_visitor_watches_the_demo_opening_end_to_end(tmp_path: Path, chr
             await page.click(".opening-link")
             await page.wait_for_url(f"{server.url}/tenders/{code}/opening?lot=1")
             assert await page.inner_text("#phase") == "尚未开标"
-            await page.wait_for_function(
-                "document.getElementById('countdown').textContent.includes(':')", timeout=5000
+            await wait_until(
+                page, "document.getElementById('countdown').textContent.includes(':')", timeout=5000
             )
             assert (await page.inner_text("#countdown")).startswith(("0:", "1:"))  # to the deadline
 
             await page.wait_for_selector("#phase[data-phase=awaiting_host]", timeout=90_000)
             await page.wait_for_selector("#phase[data-phase=decrypting]", timeout=30_000)
-            await page.wait_for_function(
-                "document.getElementById('n-opened').textContent === '3'", timeout=60_000
-            )
+            await wait_until(page, "document.getElementById('n-opened').textContent === '3'", timeout=60_000)
             await page.wait_for_selector("#phase[data-phase=confirming]", timeout=90_000)
-            await page.wait_for_function(
-                "document.querySelectorAll('#table tbody tr').length === 3", timeout=15_000
+            await wait_until(
+                page, "document.querySelectorAll('#table tbody tr').length === 3", timeout=15_000
             )
             assert (await page.inner_text("#coefficient")) != "—"
             await page.wait_for_selector("#phase[data-phase=closed]", timeout=90_000)

@@ -145,7 +145,7 @@ def test_bar_chart_is_escaped_svg_with_one_bar_per_value() -> None:
     )
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert "<b>" not in svg and "&lt;b&gt;&amp;" in svg
-    assert 'aria-label="chart &quot;x&quot; &lt;y&gt;"' in svg
+    assert 'aria-label="chart &#34;x&#34; &lt;y&gt;"' in svg
     bars = re.findall(r'<rect [^>]*height="([^"]+)" fill="[^"]+" data-label', svg)
     assert len(bars) == 4
     heights = [float(h) for h in bars]
