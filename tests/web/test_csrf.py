@@ -7,18 +7,25 @@ away or replace it with another site's.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.exceptions import WebSocketDisconnect
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from core.access import SESSION_COOKIE, route_handlers
 from core.csrf import FIELD, PRESESSION_COOKIE, SAFE_METHODS
 from core.roles import Role
 from core.runtime import Runtime
+from core.settings import Settings
 from tests.conftest import SITE_ORIGIN
 from tests.support.factories import PASSWORD, bearer, make_user
+from tests.support.live import live_server
 from tests.web.test_role_matrix import concrete
 
 EVIL = "https://evil.example"
@@ -223,3 +230,23 @@ async def test_every_websocket_route_refuses_cross_origin_cookie_handshakes(
                 if refused.code != 4403:
                     failures.append(f"{path} {foreign} closed with {refused.code}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_real_server_answers_a_cross_origin_socket_handshake_with_403(
+    runtime: Runtime, settings: Settings, tmp_path: Path
+) -> None:
+    await make_user(runtime, "gwen", Role.SUPERVISOR)
+    with live_server(settings, tmp_path) as server:
+        async with httpx.AsyncClient(base_url=server.url, headers={"origin": server.url}) as http:
+            login = await http.post("/api/auth/login", json={"username": "gwen", "password": PASSWORD})
+            assert login.status_code == 200
+            cookie = f"{SESSION_COOKIE}={login.cookies[SESSION_COOKIE]}"
+        url = server.url.replace("http://", "ws://") + "/ws/audit"
+        with pytest.raises(InvalidStatus) as refusal:
+            async with connect(url, additional_headers={"cookie": cookie}, origin=Origin(EVIL)):
+                pass
+        assert refusal.value.response.status_code == 403
+        async with connect(url, additional_headers={"cookie": cookie}, origin=Origin(server.url)) as socket:
+            assert socket.state.name == "OPEN"
