@@ -134,8 +134,8 @@ async def test_json_under_a_cookie_needs_our_origin_and_a_json_body(runtime: Run
 
 async def test_bearer_clients_need_no_origin(runtime: Runtime, client: Any) -> None:
     await make_user(runtime, "frank", Role.ADMIN)
-    headers = await bearer(client, "frank")
     del client.headers["origin"]
+    headers = await bearer(client, "frank")  # the CLI's login: no cookie, no Origin
     body = {"username": "cli-made", "password": PASSWORD, "display_name": "C", "roles": ["expert"]}
     created = await client.post("/api/users", json=body, headers=headers)
     assert created.status_code == 201, created.text
