@@ -8,6 +8,8 @@ A route without a declaration fails the app's start-up check (``check_routes_dec
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar
@@ -20,6 +22,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.accounts import Principal, resolve_token
 from core.roles import Role
+from core.settings import IpNetwork
 
 ROLES_KEY = "roles"
 PUBLIC_MARK = "public"
@@ -77,17 +80,60 @@ def check_routes_declare_roles(app: Litestar) -> None:
         raise RuntimeError("routes without declared roles: " + ", ".join(sorted(missing)))
 
 
-def bearer_or_cookie(scope: Scope) -> str | None:
-    headers = dict(scope.get("headers", []))
-    auth = headers.get(b"authorization", b"").decode("latin-1")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip() or None
-    cookie_header = headers.get(b"cookie", b"").decode("latin-1")
-    for part in cookie_header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == SESSION_COOKIE and value:
-            return value
+@dataclass(frozen=True)
+class Credential:
+    """The secret a caller presented, and how: a session cookie is sent by the browser on its own."""
+
+    secret: str
+    by_cookie: bool
+
+
+def header_values(scope: Scope, name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in scope.get("headers", []) if key == name]
+
+
+def cookie_value(scope: Scope, cookie: str) -> str | None:
+    for header in header_values(scope, b"cookie"):
+        for part in header.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == cookie and value:
+                return value
     return None
+
+
+def credential(scope: Scope) -> Credential | None:
+    """A bearer token wins over the session cookie (the CLI sends no cookies; a browser no bearer)."""
+    for auth in header_values(scope, b"authorization"):
+        if auth.lower().startswith("bearer "):
+            return Credential(auth[7:].strip(), by_cookie=False) if auth[7:].strip() else None
+    session = cookie_value(scope, SESSION_COOKIE)
+    return Credential(session, by_cookie=True) if session else None
+
+
+def client_address(scope: Scope, trusted_proxies: tuple[IpNetwork, ...]) -> str:
+    """The caller's address: the peer, or behind trusted proxies the right-most untrusted X-Forwarded-For hop.
+
+    Each proxy appends the address it was called from, so hops right of the first untrusted one were
+    written by our proxies; anything left of it the client could have made up.
+    """
+    client = scope.get("client")
+    address = client[0] if client else "unknown"
+    if not _within(address, trusted_proxies):
+        return address
+    hops = [hop.strip() for header in header_values(scope, b"x-forwarded-for") for hop in header.split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        address = hop
+        if not _within(hop, trusted_proxies):
+            break
+    return address
+
+
+def _within(address: str, networks: tuple[IpNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 class PrincipalMiddleware(ASGIMiddleware):
@@ -96,11 +142,11 @@ class PrincipalMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        secret = bearer_or_cookie(scope)
+        presented = credential(scope)
         principal = None
-        if secret:
+        if presented:
             runtime = scope["app"].state.runtime
             async with runtime.transaction() as session:
-                principal = await resolve_token(session, runtime.clock, secret)
+                principal = await resolve_token(session, runtime.clock, presented.secret)
         scope["user"] = principal
         await next_app(scope, receive, send)

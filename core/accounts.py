@@ -1,8 +1,27 @@
-"""Accounts: users with roles, Argon2id passwords, sessions and API tokens, rate-limited login."""
+"""Accounts: users with roles, Argon2id passwords, sessions and API tokens, throttled login.
+
+Login throttling. Every count lives in the ``login_failures`` table, so all app processes share it.
+
+- A username is normalised once (``normal_username``: stripped, case-folded) for the lookup, the
+  limits and the failure record alike, so ``"Name "`` is the same account as ``"name"`` everywhere.
+- Failures count per (username, client). The client is the browser's device cookie when that browser
+  has logged in as this user before (``sunbid_device``, signed, set at every successful browser login),
+  else the caller's address (behind proxies listed in ``SUNBID_TRUSTED_PROXIES``, from X-Forwarded-For).
+- Backoff: the first ``max_failures`` failures of a (user, client) cost nothing; then each attempt must
+  wait twice as long after the last failure as the one before: 1 s, 2 s, 4 s … at most ``window``
+  seconds. A success clears that pair; failures are remembered for a day.
+- Ceilings, for guessing spread over many clients: a user with ``USER_CEILING`` × ``max_failures``
+  failures within ``window`` seconds, or an address with ``ADDRESS_CEILING`` × ``max_failures`` over
+  any usernames, is refused to unknown clients until the count drops. A known client (a device cookie
+  for this user) is never refused by a ceiling: an attacker elsewhere cannot lock the user out of the
+  browser they use. The CLI keeps no cookies, so it is an unknown client and may have to wait.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,6 +44,11 @@ MIN_PASSWORD = 8
 API_TOKEN_PREFIX = "sbt_"  # noqa: S105 - a marker, not a secret
 # A constant hash to verify against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+USER_CEILING = 10  # × max_failures per window, from all unknown clients together
+ADDRESS_CEILING = 4  # × max_failures per window from one address, over any usernames
+FAILURE_MEMORY = timedelta(days=1)
+DEVICE_USERS = 8  # a shared office computer is known for this many accounts
+_DEVICE = re.compile(r"^([0-9a-f]{32})\.([0-9]+(?:-[0-9]+)*)\.([0-9a-f]{32})$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,48 @@ class Principal:
 
     def has_any(self, roles: frozenset[Role] | set[Role]) -> bool:
         return bool(self.roles & roles)
+
+
+def normal_username(username: str) -> str:
+    """The one spelling of a username: lookup, creation and login limits all use it."""
+    return username.strip().casefold()
+
+
+@dataclass(frozen=True)
+class LoginClient:
+    """Who is trying to log in: their address, and the device cookie their browser sent (if any)."""
+
+    address: str
+    device_cookie: str | None = None
+    device_key: bytes = b""
+
+
+def known_device(client: LoginClient, user_id: int | None) -> str | None:
+    """The device id when the client's cookie says it has logged in as this user before."""
+    parsed = _parse_device(client)
+    return parsed[0] if parsed and user_id is not None and user_id in parsed[1] else None
+
+
+def remember_device(client: LoginClient, user_id: int) -> str:
+    """The device cookie after ``user_id`` logged in on this client (a new device if it had none)."""
+    device, users = _parse_device(client) or (secrets.token_hex(16), [])
+    users = [user_id, *(u for u in users if u != user_id)][:DEVICE_USERS]
+    payload = f"{device}.{'-'.join(map(str, users))}"
+    return f"{payload}.{_device_mac(client.device_key, payload)}"
+
+
+def _parse_device(client: LoginClient) -> tuple[str, list[int]] | None:
+    found = _DEVICE.match(client.device_cookie or "")
+    if not found or not client.device_key:
+        return None
+    device, users, mac = found.groups()
+    if not hmac.compare_digest(mac, _device_mac(client.device_key, f"{device}.{users}")):
+        return None
+    return device, [int(u) for u in users.split("-")]
+
+
+def _device_mac(key: bytes, payload: str) -> str:
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def hash_password(password: str) -> str:
@@ -71,7 +137,7 @@ async def create_user(
     organisation_id: int | None = None,
     actor: str | None = None,
 ) -> User:
-    username = username.strip().lower()
+    username = normal_username(username)
     if not _USERNAME.match(username):
         raise InvalidInput(
             "用户名须为3-64位小写字母、数字或 . _ - (username: 3-64 of a-z, 0-9, '.', '_', '-')",
@@ -105,25 +171,58 @@ async def create_user(
 
 
 async def find_user(session: AsyncSession, username: str) -> User | None:
-    return await session.scalar(select(User).where(User.username == username.strip().lower()))
+    return await session.scalar(select(User).where(User.username == normal_username(username)))
 
 
 async def check_rate_limit(
-    session: AsyncSession, clock: Clock, *, username: str, client: str, max_failures: int, window: int
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    username: str,
+    client_key: str,
+    address: str,
+    known: bool,
+    max_failures: int,
+    window: int,
 ) -> None:
-    since = clock.now() - timedelta(seconds=window)
-    by_user = await session.scalar(
-        select(func.count()).where(LoginFailure.username == username.lower(), LoginFailure.at >= since)
-    )
-    by_client = await session.scalar(
-        select(func.count()).where(LoginFailure.client == client, LoginFailure.at >= since)
-    )
-    # A client may mistype several accounts, but not guess across many of them.
-    if (by_user or 0) >= max_failures or (by_client or 0) >= max_failures * 4:
-        raise TooManyAttempts(
-            f"登录失败次数过多，请{window // 60}分钟后再试 (too many failed logins; try again later)",
-            retry_after=window,
+    """Refuse (429, saying how long to wait) when this client, or the guessing overall, is over its limit."""
+    now = clock.now()
+    failures, last = (
+        await session.execute(
+            select(func.count(), func.max(LoginFailure.at)).where(
+                LoginFailure.username == username,
+                LoginFailure.client == client_key,
+                LoginFailure.at >= now - FAILURE_MEMORY,
+            )
         )
+    ).one()
+    if failures >= max_failures and last is not None:
+        delay = min(2 ** min(failures - max_failures, 30), window)
+        wait = (last + timedelta(seconds=delay) - now).total_seconds()
+        if wait > 0:
+            raise _too_many(math.ceil(wait))
+    if known:
+        return
+    since = now - timedelta(seconds=window)
+    by_user = await session.scalar(
+        select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
+    )
+    by_address = await session.scalar(
+        select(func.count()).where(LoginFailure.client == address_key(address), LoginFailure.at >= since)
+    )
+    if (by_user or 0) >= max_failures * USER_CEILING or (by_address or 0) >= max_failures * ADDRESS_CEILING:
+        raise _too_many(window)
+
+
+def _too_many(seconds: int) -> TooManyAttempts:
+    return TooManyAttempts(
+        f"登录失败次数过多，请{seconds}秒后再试 (too many failed logins; try again in {seconds} s)",
+        retry_after=seconds,
+    )
+
+
+def address_key(address: str) -> str:
+    return f"ip:{address}"[:64]
 
 
 async def authenticate(
@@ -132,27 +231,37 @@ async def authenticate(
     *,
     username: str,
     password: str,
-    client: str,
+    client: LoginClient,
     max_failures: int,
     window: int,
 ) -> User | None:
     """The user for these credentials, or None after recording the failure (the caller commits it)."""
+    name = normal_username(username)[:64]
+    user = await find_user(session, name)
+    device = known_device(client, user.id if user else None)
+    client_key = f"device:{device}" if device else address_key(client.address)
     await check_rate_limit(
-        session, clock, username=username, client=client, max_failures=max_failures, window=window
+        session,
+        clock,
+        username=name,
+        client_key=client_key,
+        address=client.address,
+        known=device is not None,
+        max_failures=max_failures,
+        window=window,
     )
-    user = await find_user(session, username)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         ok = user is not None and user.is_active
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None:
-        session.add(LoginFailure(username=username.strip().lower()[:64], client=client[:64], at=clock.now()))
+        session.add(LoginFailure(username=name, client=client_key, at=clock.now()))
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     await session.execute(
-        delete(LoginFailure).where(LoginFailure.username == user.username, LoginFailure.client == client)
+        delete(LoginFailure).where(LoginFailure.username == name, LoginFailure.client == client_key)
     )
     return user
 

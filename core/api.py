@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core import accounts, organisations, regions
 from core import audit as audit_log
-from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, allow, require_principal
+from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, allow, client_address, require_principal
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from core.models import AuditEntry, Organisation, User
 from core.roles import Role, parse_roles
@@ -49,8 +49,7 @@ class SigningKeyBody:
     signing_key: str
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+DEVICE_COOKIE = "sunbid_device"  # a browser that logged in before: see core/accounts.py on throttling
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -75,6 +74,15 @@ def org_json(org: Organisation) -> dict[str, Any]:
     }
 
 
+def login_client(runtime: Runtime, request: Request[Any, Any, Any]) -> accounts.LoginClient:
+    settings = runtime.settings
+    return accounts.LoginClient(
+        address=client_address(request.scope, settings.trusted_proxies),
+        device_cookie=request.cookies.get(DEVICE_COOKIE),
+        device_key=settings.signing_key("device"),
+    )
+
+
 async def login_user(runtime: Runtime, request: Request[Any, Any, Any], username: str, password: str) -> User:
     """Check credentials; a failure is recorded in its own committed transaction, then raised."""
     settings = runtime.settings
@@ -84,7 +92,7 @@ async def login_user(runtime: Runtime, request: Request[Any, Any, Any], username
             runtime.clock,
             username=username,
             password=password,
-            client=client_address(request),
+            client=login_client(runtime, request),
             max_failures=settings.login_max_failures,
             window=settings.login_window_seconds,
         )
@@ -103,6 +111,23 @@ def session_cookie(runtime: Runtime, secret: str | None) -> Cookie:
         path="/",
         max_age=runtime.settings.session_hours * 3600 if secret else 0,
     )
+
+
+def login_cookies(runtime: Runtime, request: Request[Any, Any, Any], user: User, secret: str) -> list[Cookie]:
+    """The new session, and the device cookie that makes this browser a known client of ``user``."""
+    device = accounts.remember_device(login_client(runtime, request), user.id)
+    return [
+        session_cookie(runtime, secret),
+        Cookie(
+            key=DEVICE_COOKIE,
+            value=device,
+            httponly=True,
+            secure=runtime.settings.cookie_secure,
+            samesite="lax",
+            path="/",
+            max_age=365 * 86400,
+        ),
+    ]
 
 
 async def start_session(runtime: Runtime, user: User) -> str:
@@ -128,7 +153,7 @@ class AuthController(Controller):
         runtime: Runtime = state.runtime
         user = await login_user(runtime, request, data.username, data.password)
         secret = await start_session(runtime, user)
-        return Response(user_json(user), cookies=[session_cookie(runtime, secret)])
+        return Response(user_json(user), cookies=login_cookies(runtime, request, user, secret))
 
     @post("/tokens", opt=PUBLIC, status_code=201)
     async def create_token(

@@ -90,7 +90,7 @@ class AccessToken(Base):
 
 
 class LoginFailure(Base):
-    """Failed logins, counted per username and per client address to rate-limit guessing."""
+    """Failed logins per username and client (``ip:<address>`` or ``device:<id>``), see core/accounts.py."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)

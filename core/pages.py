@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from core import accounts
 from core.access import ANY_USER, PUBLIC, current_principal
-from core.api import login_user, session_cookie, start_session
+from core.api import login_cookies, login_user, session_cookie, start_session
 from core.errors import NotAuthenticated, TooManyAttempts
 from core.i18n import language_of, translator
 from core.rendering import page
@@ -52,7 +52,7 @@ async def login_submit(
             username=username,
         )
     secret = await start_session(runtime, user)
-    return Redirect(target, status_code=303, cookies=[session_cookie(runtime, secret)])
+    return Redirect(target, status_code=303, cookies=login_cookies(runtime, request, user, secret))
 
 
 @post("/logout", opt=ANY_USER, include_in_schema=False, status_code=303)

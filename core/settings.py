@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PREFIX = "SUNBID_"
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,11 @@ class Settings:
     audit_key_file: Path | None = None
     session_secret_file: Path | None = None
     cookie_secure: bool = False
+    # Where browsers reach the site (scheme://host[:port]); the one origin trusted for cookie-authenticated
+    # changes. Empty: the origin each request was addressed to (its Host header), for local use.
+    public_url: str = ""
+    # Reverse proxies whose X-Forwarded-For is believed when telling who a client is (login throttling).
+    trusted_proxies: tuple[IpNetwork, ...] = ()
     login_max_failures: int = 5
     login_window_seconds: int = 900
     session_hours: int = 12
@@ -40,6 +50,8 @@ class Settings:
             object.__setattr__(self, "audit_key_file", var / "audit-ed25519.pem")
         if self.session_secret_file is None:
             object.__setattr__(self, "session_secret_file", var / "session.secret")
+        if self.public_url:
+            object.__setattr__(self, "public_url", origin_of(self.public_url))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +67,8 @@ class Settings:
             audit_key_file=Path(p) if (p := get("AUDIT_KEY_FILE")) else None,
             session_secret_file=Path(p) if (p := get("SESSION_SECRET_FILE")) else None,
             cookie_secure=_flag(get("COOKIE_SECURE")),
+            public_url=get("PUBLIC_URL") or "",
+            trusted_proxies=parse_networks(get("TRUSTED_PROXIES") or ""),
             login_max_failures=int(get("LOGIN_MAX_FAILURES") or cls.login_max_failures),
             login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or cls.login_window_seconds),
             session_hours=int(get("SESSION_HOURS") or cls.session_hours),
@@ -78,8 +92,53 @@ class Settings:
         path = self.session_secret_file
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_private(path, secrets.token_hex(32).encode())
+            try:
+                _write_private(path, secrets.token_hex(32).encode())
+            except FileExistsError:
+                pass  # another process wrote it first; read theirs
         return bytes.fromhex(path.read_text().strip())
+
+    def signing_key(self, purpose: str) -> bytes:
+        """A key for one purpose (CSRF tokens, device cookies), derived from the session secret.
+
+        Every process of a deployment must share the session secret file for these to verify anywhere.
+        """
+        assert self.session_secret_file is not None
+        # Cached per file and purpose: pages and unsafe requests ask for it on every call.
+        cache_key = (self.session_secret_file, purpose)
+        key = _DERIVED_KEYS.get(cache_key)
+        if key is None:
+            key = _DERIVED_KEYS[cache_key] = hmac.new(
+                self.session_secret(), purpose.encode(), hashlib.sha256
+            ).digest()
+        return key
+
+
+_DERIVED_KEYS: dict[tuple[Path, str], bytes] = {}
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-case, without a default port: what browsers send as Origin."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
+    port = parts.port
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def parse_networks(text: str) -> tuple[IpNetwork, ...]:
+    """``"10.0.0.1, 192.168.0.0/16"`` → networks; a bare address is a one-address network."""
+    try:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in text.split(",") if item.strip()
+        )
+    except ValueError as exc:
+        raise ValueError(f"SUNBID_TRUSTED_PROXIES: {exc}") from exc
 
 
 def _flag(value: str | None) -> bool:

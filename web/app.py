@@ -21,6 +21,7 @@ from core import pages as core_pages
 from core.access import PUBLIC, PrincipalMiddleware, check_routes_declare_roles, role_guard, route_handlers
 from core.clock import Clock
 from core.contexts import folders, parts
+from core.csrf import CsrfMiddleware, csrf_field
 from core.pubsub import make_channels_plugin
 from core.runtime import Runtime
 from core.scheduler import Scheduler
@@ -48,6 +49,7 @@ def template_engine() -> JinjaTemplateEngine:
         autoescape=select_autoescape(["html", "svg"]),
         enable_async=False,
     )
+    env.globals["csrf_field"] = csrf_field
     return JinjaTemplateEngine.from_environment(env)
 
 
@@ -82,7 +84,7 @@ def create_app(
         ],
         dependencies={"db": Provide(provide_db)},
         guards=[role_guard],
-        middleware=[PrincipalMiddleware()],
+        middleware=[CsrfMiddleware(), PrincipalMiddleware()],  # refuse forgeries before looking up sessions
         plugins=[channels],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],

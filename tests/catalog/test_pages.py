@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.catalog.conftest import Hall, item_body
@@ -44,7 +45,10 @@ async def test_rating_through_the_sms_link_page(client: Any, hall: Hall) -> None
     ).json()
     link = await client.get(done["rating_link"], headers=HTML)
     assert link.status_code == 200 and done["rating_token"] in link.text
-    form = {"token": done["rating_token"], "rating": "bad", "reason": ""}
+    # The page's form carries its CSRF token (core/csrf.py), as the browser would send it.
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', link.text)
+    assert csrf is not None
+    form = {"token": done["rating_token"], "rating": "bad", "reason": "", "_csrf": csrf.group(1)}
     refused = await client.post(f"/catalog/rate/{number}", data=form, headers=HTML)
     assert refused.status_code == 422 and "差评须说明理由" in refused.text
     accepted = await client.post(
