@@ -1,9 +1,9 @@
 """The demo's live opening: a tender whose 不见面开标 a visitor can watch end to end in a few minutes.
 
-``sunbid demo`` seeds (``bidding/demo.py``) the demo bidder companies' age identities — kept only in
+``sunbid demo`` seeds (``demo/seeds/bidding.py``) the demo bidder companies' age identities — kept only in
 ``<var>/demo/bidders/`` (never in the database, never committed) — registers the signing keys derived
 from them, and writes ``<var>/demo/live-opening.json``: a request for a live opening. That file is
-what makes a process a demo: the driver job (``drive``, in ``bidding/jobs.py``) does nothing without it.
+what makes a process a demo: the driver job (``drive``, in ``demo.JOBS``) does nothing without it.
 
 The driver fulfils the request once: it publishes a fresh live tender whose deadline is ``LEAD`` after
 the running server first sees the request (so ``sunbid demo --seed-only`` followed by a later start
@@ -104,7 +104,7 @@ def load_identity(runtime: Runtime, username: str) -> X25519Identity | None:
     return X25519Identity.from_str(path.read_text().strip())
 
 
-# --- seeding (called from bidding/demo.py) -----------------------------------------------------------
+# --- seeding (called from demo/seeds/bidding.py) -----------------------------------------------------------
 
 
 async def ensure_bidders(runtime: Runtime) -> int:

@@ -119,10 +119,10 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
 
 async def test_a_visitor_watches_the_demo_opening_end_to_end(tmp_path: Path, chromium: str) -> None:
     """`sunbid demo`: a visitor sees countdown → progress → the 唱标 table fill → the record published,
-    while the demo bidders and host play their parts (bidding/demo_opening.py) — nobody touches a thing."""
+    while the demo bidders and host play their parts (demo/opening.py) — nobody touches a thing."""
     from playwright.async_api import async_playwright
 
-    from bidding.demo_opening import LIVE_PREFIX
+    from demo.opening import LIVE_PREFIX
 
     settings = Settings(var_dir=tmp_path / "var")
     run_cli(settings, "demo", "--seed-only")
