@@ -23,8 +23,8 @@ The deadline itself, the end of the window and the 唱标 are the real scheduler
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
@@ -321,7 +322,7 @@ async def _seal_and_submit(
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{player.username}.age"
     submission_id = hashlib.sha256(f"{public['code']}:{bidder_code}".encode()).hexdigest()[:32]
-    sealed = await asyncio.to_thread(
+    seal = functools.partial(
         seal_bid,
         tender=public,
         lot=lot,
@@ -333,9 +334,10 @@ async def _seal_and_submit(
         out=out,
         submission_id=submission_id,
     )
+    sealed = await anyio.to_thread.run_sync(seal)
 
     async def body() -> AsyncIterator[bytes]:
-        data = await asyncio.to_thread(sealed.envelope.read_bytes)
+        data = await anyio.to_thread.run_sync(sealed.envelope.read_bytes)
         for start in range(0, len(data), READ_BLOCK):
             yield data[start : start + READ_BLOCK]
 

@@ -16,7 +16,6 @@ admitted.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import weakref
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import anyio
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -696,7 +696,7 @@ async def _draft_report(session: AsyncSession, runtime: Runtime, evaluation: Eva
         seat.signature = None
         seat.signed_at = None
     # Rendering takes about a second (fonts): off the event loop, so the room stays live meanwhile.
-    pdf, html = await asyncio.to_thread(lambda: (report.pdf, report.html))
+    pdf, html = await anyio.to_thread.run_sync(lambda: (report.pdf, report.html))
     await runtime.blobs.put(_report_key(evaluation, "pdf"), _chunks(pdf))
     await runtime.blobs.put(_report_key(evaluation, "html"), _chunks(html.encode()))
     await rooms.append(
@@ -732,7 +732,9 @@ async def _signed(session: AsyncSession, runtime: Runtime, evaluation: Evaluatio
     seats = [s for s in await seats_of(session, evaluation) if s.code in state.members]
     signatures = [reports.MemberSignature(s.code, s.signature or "", s.signed_at) for s in seats]
     try:
-        signed = await asyncio.to_thread(reports.signature_page, _stored_report(evaluation), signatures)
+        signed = await anyio.to_thread.run_sync(
+            reports.signature_page, _stored_report(evaluation), signatures
+        )
     except (reports.ReportError, reports.ReportSignatureError) as error:
         raise Conflict(f"签名核验失败 (a signature does not verify): {error}", code="bad_signature") from None
     await runtime.blobs.put(_report_key(evaluation, "signed.pdf"), _chunks(signed.pdf))
