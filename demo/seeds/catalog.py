@@ -150,7 +150,7 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
 
 async def _seed_staff(runtime: Runtime) -> int:
     async with runtime.transaction() as session:
-        user = await accounts.find_user(session, STAFF_USERNAME)  # seeded by core/demo.py
+        user = await accounts.find_user(session, STAFF_USERNAME)  # seeded by demo/seeds/core.py
         department = await department_by_name(session, STAFF_DEPARTMENT)
         if user is None or department is None or await session.get(Staff, user.id) is not None:
             return 0

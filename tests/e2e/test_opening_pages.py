@@ -127,7 +127,7 @@ async def test_a_visitor_watches_the_demo_opening_end_to_end(tmp_path: Path, chr
     settings = Settings(var_dir=tmp_path / "var")
     run_cli(settings, "demo", "--seed-only")
     code = f"{LIVE_PREFIX}001"
-    with live_server(settings, tmp_path) as server:
+    with live_server(settings, tmp_path, demo=True) as server:  # only the demo's server plays it
         async with async_playwright() as pw, httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             for _ in range(60):  # the running server's driver publishes the live tender at once
                 found = await http.get(f"/api/tenders/{code}")
