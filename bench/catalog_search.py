@@ -31,7 +31,6 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from catalog.browse import Query, search  # noqa: E402
-from catalog.demo import demo_document  # noqa: E402
 from catalog.items import parse_item  # noqa: E402
 from catalog.models import Department, Item  # noqa: E402
 from catalog.pinyin import search_text  # noqa: E402
@@ -39,6 +38,7 @@ from core.migrate import upgrade  # noqa: E402
 from core.regions import JILIN_CITY, upsert_regions  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from demo.seeds.catalog import demo_document  # noqa: E402
 
 QUERIES: dict[str, Query] = {
     "common word 许可": Query("许可"),

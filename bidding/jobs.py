@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from bidding import demo_opening, opening
+from bidding import opening
 from bidding.models import StagedUpload, Submission
 from bidding.tenders import close_due_registrations
 from core.runtime import Runtime
@@ -55,6 +55,4 @@ JOBS = [
     Job("bidding.open_tenders", timedelta(milliseconds=500), open_tenders, lease=timedelta(seconds=30)),
     Job("bidding.close_registrations", timedelta(minutes=1), close_registrations),
     Job("bidding.sweep_staged_uploads", timedelta(minutes=10), sweep),
-    # Only does anything in the demo (``sunbid demo`` writes <var>/demo/live-opening.json).
-    Job("bidding.demo_opening", timedelta(milliseconds=500), demo_opening.drive, lease=timedelta(seconds=60)),
 ]

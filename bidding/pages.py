@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
@@ -29,8 +28,8 @@ from core.numbers import int_input, money_input
 from core.rendering import page
 from core.roles import Role
 from core.runtime import Db, Runtime
+from core.types import Form
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 OWNERS = (Role.AGENT, Role.TENDERER)
 
 

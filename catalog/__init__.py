@@ -2,5 +2,5 @@
 
 Pure modules: codes, items (validation), pinyin, workdays, supervision, bundles, stats.
 Use cases: service (departments, staff, items), browse (search, statistics), bundling, cases,
-transfer (import/export). Web: api, pages, messages, templates/catalog. Also cli, demo, demo_data.
+transfer (import/export). Web: api, pages, messages, templates/catalog. Also cli.
 """

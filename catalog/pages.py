@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from catalog import browse, bundling, cases, messages, service
@@ -19,6 +18,7 @@ from core.errors import DomainError
 from core.rendering import page
 from core.roles import Role
 from core.runtime import Db, Runtime
+from core.types import Form
 
 assert messages.MESSAGES  # registering the page texts is the import's side effect
 PAGE_SIZE = 20
@@ -120,7 +120,7 @@ async def rate_submit(
     state: State,
     db: Db,
     number: FromPath[str],
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Form,
 ) -> Template:
     principal = current_principal(request)
     try:

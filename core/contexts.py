@@ -7,9 +7,11 @@ context plugs in by adding files in its own folder, never by editing another con
     <ctx>/pages.py       ROUTE_HANDLERS: list of HTML page handlers
     <ctx>/templates/     Jinja templates, under templates/<ctx>/
     <ctx>/migrations/    Alembic revisions (a branch labelled <ctx>, based on core's 0001)
-    <ctx>/demo.py        async def seed(runtime: Runtime, seed: int) -> dict[str, int]  (idempotent)
     <ctx>/cli.py         def register(group: click.Group) -> None
     <ctx>/jobs.py        JOBS: list[core.scheduler.Job]
+
+A context's demo data is not one of its parts: it lives in ``demo/seeds/<ctx>.py``, imported only by
+``sunbid demo``.
 """
 
 from __future__ import annotations

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from core import accounts
@@ -17,6 +16,7 @@ from core.errors import NotAuthenticated, TooManyAttempts
 from core.i18n import language_of, translator
 from core.rendering import page
 from core.runtime import Runtime
+from core.types import Form
 
 
 def safe_next(target: str | None) -> str:
@@ -33,7 +33,7 @@ async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None
 async def login_submit(
     request: Request[Any, Any, Any],
     state: State,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Form,
 ) -> Response[Any] | Template:
     runtime: Runtime = state.runtime
     username = data.get("username", "")

@@ -4,13 +4,12 @@ administration; a subject's own deductions and appeals."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 import credit.i18n  # noqa: F401 - registers the page texts
@@ -20,12 +19,12 @@ from core.numbers import int_input
 from core.rendering import page
 from core.roles import Role
 from core.runtime import Db
+from core.types import Form
 from credit import chart, service, snapshots
 from credit.api import SUBJECTS, actor_of, history_points, subject_page_data
 from credit.catalogue import INDUSTRIES
 from credit.subjects import SubjectKind, parse_kind
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 KINDS = [k.value for k in SubjectKind]
 
 

@@ -3,12 +3,12 @@ signed by every member, stored with its signature page, and served to those admi
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import rooms
@@ -94,7 +94,7 @@ async def draft_report(session: AsyncSession, runtime: Runtime, evaluation: Eval
         seat.signature = None
         seat.signed_at = None
     # Rendering takes about a second (fonts): off the event loop, so the room stays live meanwhile.
-    pdf, html = await asyncio.to_thread(lambda: (report.pdf, report.html))
+    pdf, html = await anyio.to_thread.run_sync(lambda: (report.pdf, report.html))
     await runtime.blobs.put(_report_key(evaluation, "pdf"), _chunks(pdf))
     await runtime.blobs.put(_report_key(evaluation, "html"), _chunks(html.encode()))
     await rooms.append(
@@ -124,7 +124,7 @@ async def signed(session: AsyncSession, runtime: Runtime, evaluation: Evaluation
     seats = [s for s in await seats_of(session, evaluation) if s.code in state.members]
     signatures = [MemberSignature(s.code, s.signature or "", s.signed_at) for s in seats]
     try:
-        page = await asyncio.to_thread(signature_page, _stored_report(evaluation), signatures)
+        page = await anyio.to_thread.run_sync(signature_page, _stored_report(evaluation), signatures)
     except (ReportError, ReportSignatureError) as error:
         raise Conflict(f"签名核验失败 (a signature does not verify): {error}", code="bad_signature") from None
     await runtime.blobs.put(_report_key(evaluation, "signed.pdf"), _chunks(page.pdf))

@@ -17,13 +17,13 @@ from decimal import Decimal
 from markupsafe import Markup
 
 from core.markup import render
+from core.types import Number
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 12, 12, 36, 34
 MAX_GROUP = 150  # a few groups do not stretch across the whole chart
 LABEL_WIDTH = 56  # room an axis label needs
 COLOURS = ("#1565c0", "#b8232f", "#2e7d32", "#f9a825")
-Number = Decimal | float | int
 
 
 @dataclass(frozen=True)

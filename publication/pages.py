@@ -27,6 +27,7 @@ from core.errors import InvalidInput
 from core.i18n import language_of, translator
 from core.rendering import page
 from core.runtime import Db
+from core.types import Number
 from publication import entries, service, sources, stats
 from publication.api import config_of
 from publication.chart import Series, bar_chart
@@ -205,12 +206,12 @@ async def awards(
     )
 
 
-def _wan(value: Decimal | float | int) -> str:
+def _wan(value: Number) -> str:
     """Yuan → 万元 with two decimals, for chart labels."""
     return f"{Decimal(str(value)) / TEN_THOUSAND:,.2f}"
 
 
-def _count(value: Decimal | float | int) -> str:
+def _count(value: Number) -> str:
     return f"{int(value):,}"
 
 

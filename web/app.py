@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
 from core.pubsub import make_channels_plugin
 from core.runtime import Runtime
-from core.scheduler import Scheduler
+from core.scheduler import Job, Scheduler
 from core.security_headers import add_security_headers
 from core.settings import Settings
 from web import live, portal
@@ -54,13 +54,18 @@ def template_engine() -> JinjaTemplateEngine:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    runtime: Runtime | None = None,
+    extra_jobs: Sequence[Job] = (),
 ) -> Litestar:
+    """``extra_jobs`` run beside every context's jobs: ``sunbid demo`` passes the demo's."""
     runtime = runtime or Runtime.build(settings or Settings.from_env(), clock)
     channels = make_channels_plugin(runtime.settings.redis_url)
     runtime.channels = channels
 
-    scheduler = Scheduler(runtime, [job for module in parts("jobs") for job in module.JOBS])
+    scheduler = Scheduler(runtime, [job for module in parts("jobs") for job in module.JOBS] + [*extra_jobs])
 
     async def start_scheduler() -> None:
         if runtime.settings.run_scheduler:

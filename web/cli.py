@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Sequence
 from typing import TypeVar
 
 import click
@@ -15,6 +17,7 @@ from core.errors import DomainError
 from core.migrate import upgrade
 from core.roles import Role, parse_roles
 from core.runtime import Runtime, run_job
+from core.scheduler import Job
 from web.cli_crypto import register as register_crypto_commands
 
 T = TypeVar("T")
@@ -31,11 +34,18 @@ def main() -> None:
     pass
 
 
-def serve_app(host: str, port: int) -> None:
+def serve_app(host: str, port: int, extra_jobs: Sequence[Job] = ()) -> None:
     import uvicorn
 
+    from web.app import asgi_app
+
     uvicorn.run(
-        "web.app:asgi_app", factory=True, host=host, port=port, log_level="info", ws="websockets-sansio"
+        functools.partial(asgi_app, extra_jobs=extra_jobs),
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        ws="websockets-sansio",
     )
 
 
@@ -53,7 +63,7 @@ def serve(host: str, port: int) -> None:
 @click.option("--seed-only", is_flag=True, help="Seed the demo city and exit.")
 def demo(host: str, port: int, seed_only: bool) -> None:
     """Migrate, seed the demo city (吉林市), print the logins and serve."""
-    from web.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+    from demo import DEMO_PASSWORD, DEMO_USERS, JOBS, seed_demo
 
     async def job(runtime: Runtime) -> None:
         await upgrade(runtime.engine)
@@ -70,7 +80,7 @@ def demo(host: str, port: int, seed_only: bool) -> None:
     if seed_only:
         return
     click.echo(f"sunbid is at http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
-    serve_app(host, port)
+    serve_app(host, port, extra_jobs=JOBS)
 
 
 @main.group()

@@ -4,11 +4,10 @@ finished later (``recover_stuck``)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import collections
-import concurrent.futures
+import functools
 import hashlib
 import io
 import os
@@ -20,6 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+import anyio
+import anyio.from_thread
+from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy import select, update
 
 from bidding.common import lot_of, tender_by_code
@@ -91,44 +93,27 @@ async def _header_of(runtime: Runtime, blob_key: str) -> Any:
 
 
 class _BlobFile:
-    """A blocking reader of an async blob stream, for a worker thread.
+    """A blocking reader, for a worker thread, of the chunks a task on the event loop fetches.
 
-    The next chunk is always being fetched (by the event loop) while the current one is decrypted,
-    and ``read`` hands out views of the chunk, so the envelope is copied no more than a plain file
-    read would copy it.
+    The next chunk is always being fetched (``_decrypt_into``'s feeder) while the current one is
+    decrypted, and ``read`` hands out views of the chunk, so the envelope is copied no more than a
+    plain file read would copy it.
     """
 
-    def __init__(self, reader: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._reader = reader
-        self._loop = loop
+    def __init__(self, chunks: MemoryObjectReceiveStream[bytes]) -> None:
+        self._chunks = chunks
         self._buffer = memoryview(b"")
         self._done = False
-        self._pending: concurrent.futures.Future[bytes] | None = None
-
-    def _fetch(self) -> concurrent.futures.Future[bytes]:
-        async def get() -> bytes:
-            try:
-                return bytes(await self._reader.__anext__())
-            except StopAsyncIteration:
-                return b""
-
-        return asyncio.run_coroutine_threadsafe(get(), self._loop)
 
     def read(self, size: int = -1) -> memoryview:
         while not self._buffer and not self._done:
-            pending = self._pending or self._fetch()
-            chunk = pending.result()
-            self._pending = self._fetch() if chunk else None
-            self._buffer = memoryview(chunk)
-            self._done = not chunk
+            try:
+                self._buffer = memoryview(anyio.from_thread.run(self._chunks.receive))
+            except anyio.EndOfStream:
+                self._done = True
         n = len(self._buffer) if size < 0 else min(size, len(self._buffer))
         out, self._buffer = self._buffer[:n], self._buffer[n:]
         return out
-
-    def close(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
 
 
 class _Hole(Exception):
@@ -252,15 +237,39 @@ def check_package(
 
 async def _decrypt_into(runtime: Runtime, blob_key: str, file_key: bytes, sink: Any) -> None:
     """Stream the stored envelope through decryption into ``sink`` (in a worker thread)."""
-    loop = asyncio.get_running_loop()
+    # No buffer: the feeder holds the one chunk fetched ahead until the decryption takes it.
+    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=0)
+    read_error: Exception | None = None
+    decrypt_error: Exception | None = None
+
+    async def feed(reader: Any) -> None:
+        nonlocal read_error
+        with send:
+            try:
+                async for chunk in reader:
+                    await send.send(bytes(chunk))
+            except anyio.BrokenResourceError:
+                pass  # the decryption stopped reading: its outcome is the one to report
+            except Exception as exc:
+                read_error = exc
+
+    source = cast(BinaryIO, _BlobFile(receive))
+    decrypt = functools.partial(decrypt_with_file_key, source, sink, file_key, armor=False)
     async with await runtime.blobs.open(blob_key, chunk_size=READ_CHUNK) as reader:
-        source = _BlobFile(reader, loop)
-        try:
-            await asyncio.to_thread(
-                decrypt_with_file_key, cast(BinaryIO, source), sink, file_key, armor=False
-            )
-        finally:
-            source.close()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(feed, reader)
+            try:
+                await anyio.to_thread.run_sync(decrypt)
+            except Exception as exc:  # kept out of the task group, which would wrap it in a group
+                decrypt_error = exc
+                tg.cancel_scope.cancel()
+            finally:
+                receive.close()
+    # A failed read explains the truncated envelope the decryption then saw.
+    if read_error is not None:
+        raise read_error
+    if decrypt_error is not None:
+        raise decrypt_error
 
 
 async def _decrypt(runtime: Runtime, tender: Tender, lot: Lot, sub: Submission, file_key: bytes) -> Opened:
@@ -272,16 +281,18 @@ async def _decrypt(runtime: Runtime, tender: Tender, lot: Lot, sub: Submission, 
     ends = _Ends()
     await _decrypt_into(runtime, sub.blob_key, file_key, ends)
     try:
-        form, price, reason = await asyncio.to_thread(check_package, cast(BinaryIO, ends.view()), tender, lot)
+        form, price, reason = await anyio.to_thread.run_sync(
+            check_package, cast(BinaryIO, ends.view()), tender, lot
+        )
     except _Hole:
         fd, name = tempfile.mkstemp(prefix="sunbid-open-", suffix=".zip")
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
                 await _decrypt_into(runtime, sub.blob_key, file_key, out)
-            form, price, reason = await asyncio.to_thread(check_package, path, tender, lot)
+            form, price, reason = await anyio.to_thread.run_sync(check_package, path, tender, lot)
         finally:
-            await asyncio.to_thread(path.unlink, missing_ok=True)
+            await anyio.to_thread.run_sync(functools.partial(path.unlink, missing_ok=True))
     return Opened(ends.size, form, price, reason)
 
 

@@ -2,11 +2,11 @@
 
 from collections import Counter
 
-from bidding import demo
 from bidding.lifecycle import State
 from core.runtime import Runtime
+from demo.seeds import bidding as demo
+from demo.seeds.core import seed_core
 from tests.bidding.helpers import make_world, published_tender, tender_body
-from web.demo import seed_core
 
 
 async def test_public_pages_in_both_languages_and_drafts_hidden(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ async def test_demo_has_a_tender_in_every_state_and_is_idempotent(runtime: Runti
     await seed_core(runtime, 220200)
     first = await demo.seed(runtime, 220200)
     assert first["tenders"] == len(demo.DEMO_TENDERS) and first["notices"] > first["tenders"]
-    assert first["signing keys"] == 4  # the demo bidders of the live opening (bidding/demo_opening.py)
+    assert first["signing keys"] == 4  # the demo bidders of the live opening (demo/opening.py)
     assert await demo.seed(runtime, 220200) == {"tenders": 0, "notices": 0, "signing keys": 0}
     supervisor_view = Counter(t.state for t in await _all(runtime))
     assert set(supervisor_view) == {state.value for state in State}

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from catalog.demo import demo_document
 from catalog.service import Actor
 from catalog.transfer import export_csv, export_json, import_catalog, read_csv, read_json
 from core.errors import InvalidInput
 from core.migrate import upgrade
 from core.runtime import Runtime
 from core.settings import Settings
+from demo.seeds.catalog import demo_document
 from tests.catalog.conftest import HOUSING, Hall, item_body
 from tests.support.factories import seed_regions
 from web.cli import main

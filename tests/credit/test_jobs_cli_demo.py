@@ -17,8 +17,8 @@ from core.runtime import Runtime
 from core.scheduler import Scheduler
 from core.settings import Settings
 from credit import jobs
-from credit.demo import seed
 from credit.models import Appeal, Deduction, Run
+from demo.seeds.credit import seed
 from tests.credit.helpers import code, deduct, make_org, setup
 
 SUNBID = str(Path(sys.executable).parent / "sunbid")
@@ -39,7 +39,7 @@ async def test_the_daily_job_evaluates_each_day_once(runtime: Runtime, clock: Ma
 
 
 async def test_demo_seed_is_idempotent(runtime: Runtime) -> None:
-    from core.demo import seed_core
+    from demo.seeds.core import seed_core
 
     await seed_core(runtime, 220200)
     first = await seed(runtime, 220200)

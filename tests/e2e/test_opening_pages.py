@@ -119,15 +119,15 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
 
 async def test_a_visitor_watches_the_demo_opening_end_to_end(tmp_path: Path, chromium: str) -> None:
     """`sunbid demo`: a visitor sees countdown → progress → the 唱标 table fill → the record published,
-    while the demo bidders and host play their parts (bidding/demo_opening.py) — nobody touches a thing."""
+    while the demo bidders and host play their parts (demo/opening.py) — nobody touches a thing."""
     from playwright.async_api import async_playwright
 
-    from bidding.demo_opening import LIVE_PREFIX
+    from demo.opening import LIVE_PREFIX
 
     settings = Settings(var_dir=tmp_path / "var")
     run_cli(settings, "demo", "--seed-only")
     code = f"{LIVE_PREFIX}001"
-    with live_server(settings, tmp_path) as server:
+    with live_server(settings, tmp_path, demo=True) as server:  # only the demo's server plays it
         async with async_playwright() as pw, httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             for _ in range(60):  # the running server's driver publishes the live tender at once
                 found = await http.get(f"/api/tenders/{code}")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bidding import demo as bidding_demo
-from core.demo import DEMO_ORGS, seed_core
 from core.organisations import OrgKind
 from core.runtime import Runtime
 from core.settings import Settings
+from demo.seeds import bidding as bidding_demo
+from demo.seeds.core import DEMO_ORGS, seed_core
 from tests.publication.ocds_schema import assert_valid
 from web.cli import main
 

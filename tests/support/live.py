@@ -57,12 +57,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def live_server(
-    settings: Settings, log_dir: Path, name: str = "app", *, app_factory: str | None = None
+    settings: Settings,
+    log_dir: Path,
+    name: str = "app",
+    *,
+    app_factory: str | None = None,
+    demo: bool = False,
 ) -> Iterator[LiveServer]:
-    """``sunbid serve`` (or uvicorn on ``app_factory``) on a free port, until the block ends."""
+    """``sunbid serve`` (or ``sunbid demo``, which seeds first and plays the demo; or uvicorn on
+    ``app_factory``) on a free port, until the block ends."""
     port = free_port()
     log = log_dir / f"{name}-{port}.log"
-    command = [SUNBID, "serve", "--port", str(port)]
+    command = [SUNBID, "demo" if demo else "serve", "--port", str(port)]
     if app_factory:
         command = [sys.executable, "-m", "uvicorn", "--factory", app_factory, "--port", str(port)]
     with log.open("wb") as out:
@@ -71,7 +77,7 @@ def live_server(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + (120 if demo else 30)  # the demo seeds before it serves
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited early:\n{log.read_text()}")

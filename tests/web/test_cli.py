@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from core.demo import DEMO_USERS
 from core.models import AuditEntry
 from core.runtime import Runtime
 from core.settings import Settings
+from demo.seeds.core import DEMO_USERS
 
 SUNBID = str(Path(sys.executable).parent / "sunbid")
 

@@ -1,4 +1,4 @@
-"""The demo's live evaluation: once the demo's live opening (bidding/demo_opening.py) has closed, its
+"""The demo's live evaluation: once the demo's live opening (demo/opening.py) has closed, its
 committee is drawn and evaluates in the room, one move at a time, up to the candidate publicity.
 
 A visitor watches it live at ``/evaluations/<tender>-1`` as ``supervisor`` (every venue and score) or
@@ -26,10 +26,10 @@ from typing import Any
 from core import accounts
 from core.accounts import Principal, principal_of
 from core.clock import as_utc
-from core.demo import DEMO_PASSWORD
 from core.errors import DomainError
 from core.roles import Role
 from core.runtime import Runtime
+from demo.seeds.core import DEMO_PASSWORD
 from evaluation import service
 from experts import registry
 from experts import service as experts
@@ -38,7 +38,7 @@ from experts.generate import signing_key
 
 log = logging.getLogger("sunbid.demo")
 
-OPENING_REQUEST = "live-opening.json"  # written by ``sunbid demo`` (bidding/demo_opening.py)
+OPENING_REQUEST = "live-opening.json"  # written by ``sunbid demo`` (demo/opening.py)
 STATE_FILE = "live-evaluation.json"
 STEP = timedelta(seconds=1)  # between two moves, so a visitor can follow
 HOST, SUPERVISOR = "agent", "supervisor"

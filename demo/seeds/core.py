@@ -1,7 +1,7 @@
 """core's part of the demo city (吉林市): regions, companies of every kind, one user of every role.
 
-Deterministic and idempotent; each context seeds its own data after this (``<ctx>/demo.py``),
-and ``web/demo.py`` runs them all. The demo logins share one printed password.
+Deterministic and idempotent; each context seeds its own data after this (``demo/seeds/<ctx>.py``),
+and ``demo/__init__.py`` runs them all. The demo logins share one printed password.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ DEMO_USERS = (
     DemoUser("agent", "江城项目管理 代理人", Role.AGENT, 2),
     DemoUser("tenderer", "城建投资集团 招标人", Role.TENDERER, 0),
     DemoUser("bidder", "宏达建筑 投标人", Role.BIDDER, 4),
-    # More bidder companies' users: the demo's live opening (bidding/demo_opening.py) bids for them.
+    # More bidder companies' users: the demo's live opening (demo/opening.py) bids for them.
     DemoUser("bidder2", "鑫源路桥 投标人", Role.BIDDER, 5),
     DemoUser("bidder3", "恒通市政 投标人", Role.BIDDER, 6),
     DemoUser("bidder4", "天宇建设 投标人", Role.BIDDER, 7),

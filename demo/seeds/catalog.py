@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from catalog import demo_data as data
 from catalog.cases import NewCase, accept_case, set_holiday
 from catalog.codes import KINDS
 from catalog.models import Case, Department, Holiday, Item, Staff
@@ -23,6 +22,7 @@ from catalog.workdays import official_2026
 from core import accounts
 from core.regions import JILIN_CITY
 from core.runtime import Runtime
+from demo.seeds import catalog_data as data
 
 CITY = "220200"
 STAFF_USERNAME = "hallstaff"
@@ -150,7 +150,7 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
 
 async def _seed_staff(runtime: Runtime) -> int:
     async with runtime.transaction() as session:
-        user = await accounts.find_user(session, STAFF_USERNAME)  # seeded by core/demo.py
+        user = await accounts.find_user(session, STAFF_USERNAME)  # seeded by demo/seeds/core.py
         department = await department_by_name(session, STAFF_DEPARTMENT)
         if user is None or department is None or await session.get(Staff, user.id) is not None:
             return 0

@@ -10,16 +10,19 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bidding import demo, demo_opening, opening
+from bidding import opening
 from bidding.jobs import JOBS
 from bidding.models import Notice, Opening, OpeningBid, Tender
 from core import rooms
 from core.clock import ManualClock
-from core.demo import seed_core
 from core.models import AuditEntry, Organisation
 from core.runtime import Runtime
 from core.scheduler import Scheduler
 from crypto.signing import SignedStatement, verify_statement
+from demo import JOBS as DEMO_JOBS
+from demo import opening as demo_opening
+from demo.seeds import bidding as bidding_demo
+from demo.seeds.core import seed_core
 
 
 async def live_tenders(runtime: Runtime) -> list[Tender]:
@@ -36,7 +39,7 @@ async def test_the_demo_opening_plays_itself_to_the_published_record(
     await demo_opening.drive(runtime)
     assert await live_tenders(runtime) == []
 
-    report = await demo.seed(runtime, 220200)
+    report = await bidding_demo.seed(runtime, 220200)
     assert report["signing keys"] == 4
     folder = runtime.settings.var_dir / "demo" / "bidders"
     secrets = [path.read_text().strip() for path in sorted(folder.glob("*.key"))]
@@ -44,7 +47,8 @@ async def test_the_demo_opening_plays_itself_to_the_published_record(
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.glob("*.key"))
 
     started = clock.now()
-    scheduler = Scheduler(runtime, JOBS)  # the real jobs: deadline, window, 唱标 — and the demo driver
+    # The real jobs (deadline, window, 唱标) and the demo's, as ``sunbid demo`` runs them.
+    scheduler = Scheduler(runtime, [*JOBS, *DEMO_JOBS])
     phase = None
     while clock.now() - started < timedelta(minutes=10):
         await scheduler.run_due()
@@ -83,9 +87,9 @@ async def test_the_demo_opening_plays_itself_to_the_published_record(
     assert not any(secret in audit for secret in secrets)  # identities never leave the demo folder
 
     # Re-running the demo right away adds nothing; a day later it gives a fresh, watchable opening.
-    assert await demo.seed(runtime, 220200) == {"tenders": 0, "notices": 0, "signing keys": 0}
+    assert await bidding_demo.seed(runtime, 220200) == {"tenders": 0, "notices": 0, "signing keys": 0}
     clock.advance(days=1)
-    await demo.seed(runtime, 220200)
+    await bidding_demo.seed(runtime, 220200)
     await scheduler.run_due()
     old, fresh = await live_tenders(runtime)
     assert old.code == tender.code and fresh.state == "published"

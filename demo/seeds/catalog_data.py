@@ -2,7 +2,7 @@
 """The demo city's catalog as data: 吉林市's departments and the items they publish.
 
 Item names, kinds and legal bases follow what Chinese service halls publish; time limits and
-materials are typical values, not copied from any one hall. ``demo.py`` turns this into items
+materials are typical values, not copied from any one hall. ``demo/seeds/catalog.py`` turns this into items
 deterministically (codes, promised limits, online flags) from the demo seed.
 
 Template: (name, kind, statutory days, handling type, objects p/c/pc, legal basis,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from catalog import demo
 from catalog.items import parse_item
 from catalog.pinyin import initials
 from core.runtime import Runtime
+from demo.seeds import catalog as catalog_demo
 from tests.support.factories import seed_regions
 
 
 def test_demo_document_is_deterministic_valid_and_large_enough() -> None:
-    document = demo.demo_document(220200)
-    assert document == demo.demo_document(220200)
+    document = catalog_demo.demo_document(220200)
+    assert document == catalog_demo.demo_document(220200)
     items = [parse_item(raw) for raw in document["items"]]  # every demo item passes validation
     assert len(items) >= 300 and len({i.department for i in items}) >= 20
     assert {i.level for i in items} == {"city", "county", "town"}
@@ -25,7 +25,7 @@ def test_demo_document_is_deterministic_valid_and_large_enough() -> None:
 
 async def test_seeding_twice_adds_nothing(runtime: Runtime) -> None:
     await seed_regions(runtime)
-    first = await demo.seed(runtime, 220200)
+    first = await catalog_demo.seed(runtime, 220200)
     assert first["items"] >= 300 and first["bundles"] >= 3 and first["holidays"] == 39 and first["cases"] > 0
-    second = await demo.seed(runtime, 220200)
+    second = await catalog_demo.seed(runtime, 220200)
     assert set(second.values()) == {0}

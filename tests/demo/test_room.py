@@ -7,19 +7,20 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bidding import demo as bidding_demo
 from bidding.jobs import JOBS as BIDDING_JOBS
 from bidding.models import Notice, Tender
 from core import rooms
 from core.clock import ManualClock
-from core.demo import seed_core
 from core.runtime import Runtime
 from core.scheduler import Scheduler
-from evaluation import demo_room, service
-from evaluation.jobs import JOBS
+from demo import JOBS
+from demo import room as demo_room
+from demo.seeds import bidding as bidding_demo
+from demo.seeds import experts as experts_demo
+from demo.seeds.core import seed_core
+from evaluation import service
 from evaluation.models import Evaluation, Member
 from evaluation.report.signatures import verify_member_signature
-from experts import demo as experts_demo
 
 
 async def test_the_demo_evaluation_plays_itself_to_the_candidate_publicity(

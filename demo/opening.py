@@ -1,9 +1,9 @@
 """The demo's live opening: a tender whose 不见面开标 a visitor can watch end to end in a few minutes.
 
-``sunbid demo`` seeds (``bidding/demo.py``) the demo bidder companies' age identities — kept only in
+``sunbid demo`` seeds (``demo/seeds/bidding.py``) the demo bidder companies' age identities — kept only in
 ``<var>/demo/bidders/`` (never in the database, never committed) — registers the signing keys derived
 from them, and writes ``<var>/demo/live-opening.json``: a request for a live opening. That file is
-what makes a process a demo: the driver job (``drive``, in ``bidding/jobs.py``) does nothing without it.
+what makes a process a demo: the driver job (``drive``, in ``demo.JOBS``) does nothing without it.
 
 The driver fulfils the request once: it publishes a fresh live tender whose deadline is ``LEAD`` after
 the running server first sees the request (so ``sunbid demo --seed-only`` followed by a later start
@@ -23,8 +23,8 @@ The deadline itself, the end of the window and the 唱标 are the real scheduler
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
@@ -104,7 +105,7 @@ def load_identity(runtime: Runtime, username: str) -> X25519Identity | None:
     return X25519Identity.from_str(path.read_text().strip())
 
 
-# --- seeding (called from bidding/demo.py) -----------------------------------------------------------
+# --- seeding (called from demo/seeds/bidding.py) -----------------------------------------------------------
 
 
 async def ensure_bidders(runtime: Runtime) -> int:
@@ -320,7 +321,7 @@ async def _seal_and_submit(
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{player.username}.age"
     submission_id = hashlib.sha256(f"{public['code']}:{bidder_code}".encode()).hexdigest()[:32]
-    sealed = await asyncio.to_thread(
+    seal = functools.partial(
         seal_bid,
         tender=public,
         lot=lot,
@@ -332,9 +333,10 @@ async def _seal_and_submit(
         out=out,
         submission_id=submission_id,
     )
+    sealed = await anyio.to_thread.run_sync(seal)
 
     async def body() -> AsyncIterator[bytes]:
-        data = await asyncio.to_thread(sealed.envelope.read_bytes)
+        data = await anyio.to_thread.run_sync(sealed.envelope.read_bytes)
         for start in range(0, len(data), READ_BLOCK):
             yield data[start : start + READ_BLOCK]
 

@@ -2,7 +2,7 @@
 
 Tenders still open are published through the real services; ones further along (opening and later)
 are written as they would stand by then, with the notices those stages publish. The live opening a
-visitor can watch end to end is ``bidding/demo_opening.py``'s: the seed gives the demo bidders their
+visitor can watch end to end is ``demo/opening.py``'s: the seed gives the demo bidders their
 keys and asks the running server for one.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 
-from bidding import demo_opening, tenders
+from bidding import tenders
 from bidding.common import lots_of
 from bidding.lifecycle import State
 from bidding.models import Tender
@@ -25,6 +25,7 @@ from core.accounts import principal_of
 from core.models import Organisation, User
 from core.runtime import Runtime
 from crypto.age import X25519Identity
+from demo import opening as demo_opening
 
 # (code suffix, title, category, region, budget in 10k yuan, state, days from now to the deadline)
 DEMO_TENDERS = [
