@@ -11,10 +11,9 @@ from urllib.parse import urljoin, urlsplit
 
 from sqlalchemy import text
 
-from core.demo import DEMO_PASSWORD, DEMO_USERS
 from core.runtime import Runtime
+from demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from tests.support.factories import bearer
-from web.demo import seed_demo
 
 EVIL = "\"'><svg onload=alert(1)>&"
 # (table, column, length) of every stored name a page shows.
