@@ -31,6 +31,7 @@ from bidding.models import Lot, Tender
 from bidding.views import notice_json, registration_json, submission_json, tender_json
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.errors import Conflict, InvalidInput
+from core.paging import Paging
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
@@ -64,24 +65,23 @@ async def _tender_payload(db: Db, tender: Tender) -> dict[str, Any]:
 async def list_tenders(
     viewer: Viewer,
     db: Db,
+    paging: Paging,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     mine: FromQuery[bool] = False,
-    limit: FromQuery[int] = 20,
-    offset: FromQuery[int] = 0,
 ) -> dict[str, Any]:
     """Published tenders (and, for owners and supervisors, drafts), newest first."""
-    rows, total = await tenders.list_tenders(
+    found = await tenders.list_tenders(
         db,
         viewer,
         tenders.TenderFilter(category=category, region=region, state=status, query=q, mine=mine),
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
-    items = [tender_json(t, await lots_of(db, t.id)) for t in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    items = [tender_json(t, await lots_of(db, t.id)) for t in found.rows]
+    return {"items": items, "total": found.total, "limit": found.limit, "offset": found.offset}
 
 
 @post("/api/tenders", opt=allow(*OWNERS), tags=["bidding"])
@@ -284,6 +284,7 @@ async def tender_submissions(
 @get("/api/notices", opt=PUBLIC, tags=["bidding"])
 async def list_notices(
     db: Db,
+    paging: Paging,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     kind: FromQuery[str | None] = None,
@@ -291,17 +292,15 @@ async def list_notices(
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
     q: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 20,
-    offset: FromQuery[int] = 0,
 ) -> dict[str, Any]:
     """Published notices, newest first; filter by category, region, kind, tender status, date."""
     filters = notice_service.NoticeFilter(category, region, kind, status, since, until, q)
-    rows, total = await notice_service.list_notices(db, filters, limit=limit, offset=offset)
+    found = await notice_service.list_notices(db, filters, limit=paging.limit, offset=paging.offset)
     return {
-        "items": [notice_json(n, t, full=False) for n, t in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
+        "items": [notice_json(n, t, full=False) for n, t in found.rows],
+        "total": found.total,
+        "limit": found.limit,
+        "offset": found.offset,
     }
 
 
@@ -322,7 +321,7 @@ async def notices_feed(
 ) -> Response[str]:
     """The latest 50 notices as an Atom feed."""
     filters = notice_service.NoticeFilter(category=category, region=region, kind=kind)
-    rows, _ = await notice_service.list_notices(db, filters, limit=50)
+    rows = (await notice_service.list_notices(db, filters, limit=50)).rows
     base = str(request.base_url).rstrip("/")
     updated = rows[0][0].published_at if rows else runtime.clock.now()
     return Response(

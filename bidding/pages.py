@@ -55,12 +55,12 @@ async def tender_list(
     offset: FromQuery[int] = 0,
 ) -> Template:
     filters = tenders.TenderFilter(category=category or None, region=region or None, state=status or None)
-    rows, total = await tenders.list_tenders(db, viewer, filters, limit=20, offset=max(offset, 0))
+    found = await tenders.list_tenders(db, viewer, filters, limit=20, offset=max(offset, 0))
     return page(
         request,
         "bidding/tenders.html",
-        rows=rows,
-        total=total,
+        rows=found.rows,
+        total=found.total,
         offset=offset,
         category=category or "",
         region=region or "",
@@ -127,12 +127,12 @@ async def notice_list(
     offset: FromQuery[int] = 0,
 ) -> Template:
     filters = notice_service.NoticeFilter(category=category or None, region=region or None, kind=kind or None)
-    rows, total = await notice_service.list_notices(db, filters, limit=20, offset=max(offset, 0))
+    found = await notice_service.list_notices(db, filters, limit=20, offset=max(offset, 0))
     return page(
         request,
         "bidding/notices.html",
-        rows=rows,
-        total=total,
+        rows=found.rows,
+        total=found.total,
         offset=offset,
         category=category or "",
         region=region or "",

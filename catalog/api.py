@@ -16,6 +16,7 @@ from catalog.models import Item
 from catalog.service import Actor
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.errors import InvalidInput
+from core.paging import Paging
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
@@ -91,6 +92,7 @@ class CatalogController(Controller):
     async def search_items(
         self,
         db: Db,
+        paging: Paging,
         q: FromQuery[str] = "",
         department_id: FromQuery[int | None] = None,
         kind: FromQuery[str | None] = None,
@@ -98,17 +100,17 @@ class CatalogController(Controller):
         object: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
         online: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 20,
-        offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
         """Search by free text (Chinese substring or pinyin initials) and filters; one page by code."""
-        query = browse.Query(q, department_id, kind, level, object, region, parse_flag(online), limit, offset)
-        total, rows = await browse.search(db, query)
+        query = browse.Query(
+            q, department_id, kind, level, object, region, parse_flag(online), paging.limit, paging.offset
+        )
+        found = await browse.search(db, query)
         return {
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-            "items": [browse.summary_json(*r) for r in rows],
+            "total": found.total,
+            "limit": found.limit,
+            "offset": found.offset,
+            "items": [browse.summary_json(*r) for r in found.rows],
         }
 
     @get("/items/{item_id:int}", opt=PUBLIC)

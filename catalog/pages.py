@@ -57,7 +57,8 @@ async def search_page(
         q.strip(), department, kind or None, level or None, object or None,
         limit=PAGE_SIZE, offset=max(0, page_no - 1) * PAGE_SIZE,
     )  # fmt: skip
-    total, rows = await browse.search(db, query)
+    found = await browse.search(db, query)
+    total, rows = found.total, found.rows
     return page(
         request,
         "catalog/search.html",

@@ -15,6 +15,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
 from core.access import PUBLIC, Caller, allow
 from core.accounts import Principal
 from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.paging import Paging, paging_from
 from core.roles import Role
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
@@ -83,12 +84,12 @@ class LinkBody:
 async def subject_page_data(db: Db, kind: str, key: str, day: date) -> dict[str, Any]:
     found = await service.standing(db, kind, key, day)
     subject = await service.describe(db, kind, key)
-    rows, _ = await service.list_deductions(db, kind=kind, key=found.key, day=day, limit=500)
+    listed = await service.list_deductions(db, kind=kind, key=found.key, day=day, limit=500)
     return {
         "standing": found,
         "name": subject.name if subject else found.key,
         "region_code": subject.region_code if subject else None,
-        "active": rows,
+        "active": listed.rows,
     }
 
 
@@ -110,6 +111,7 @@ class CreditController(Controller):
 
     path = "/api/credit"
     tags = ["credit"]
+    dependencies = {"paging": paging_from(50)}
 
     @get("/rules", opt=PUBLIC)
     async def rules(self, db: Db, kind: FromQuery[str | None] = None) -> list[dict[str, Any]]:
@@ -163,30 +165,29 @@ class CreditController(Controller):
         self,
         runtime: Rt,
         db: Db,
+        paging: Paging,
         kind: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
         day: FromQuery[date | None] = None,
-        limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
     ) -> dict[str, Any]:
         """The latest evaluated day's subjects below 100 or barred, lowest first."""
         run = await snapshots.latest_run(db, on_or_before=day or service.today(runtime))
         if run is None:
             return {"day": None, "total": 0, "items": []}
-        rows, total = await snapshots.rankings(
+        found = await snapshots.rankings(
             db,
             day=run.day,
             kind=parse_kind(kind) if kind else None,
             region=region,
-            limit=limit,
-            offset=offset,
+            limit=paging.limit,
+            offset=paging.offset,
         )
         return {
             "day": run.day.isoformat(),
             "subjects": run.subjects,
             "grades": {"A": run.grade_a, "B": run.grade_b, "C": run.grade_c, "D": run.grade_d},
-            "total": total,
-            "items": [ranked_json(r) for r in rows],
+            "total": found.total,
+            "items": [ranked_json(r) for r in found.rows],
         }
 
     @post("/rules", opt=allow(Role.SUPERVISOR), status_code=201)
@@ -217,16 +218,15 @@ class CreditController(Controller):
     async def deductions(
         self,
         db: Db,
+        paging: Paging,
         kind: FromQuery[str | None] = None,
         key: FromQuery[str | None] = None,
         day: FromQuery[date | None] = None,
-        limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
     ) -> dict[str, Any]:
-        rows, total = await service.list_deductions(
-            db, kind=kind, key=key, day=day, limit=limit, offset=offset
+        found = await service.list_deductions(
+            db, kind=kind, key=key, day=day, limit=paging.limit, offset=paging.offset
         )
-        return {"total": total, "items": [private_deduction(d) for d in rows]}
+        return {"total": found.total, "items": [private_deduction(d) for d in found.rows]}
 
     @post("/deductions", opt=allow(Role.SUPERVISOR), status_code=201)
     async def record(

@@ -42,9 +42,10 @@ async def credit_home(
     ranked: list[snapshots.Ranked] = []
     total = 0
     if run is not None:
-        ranked, total = await snapshots.rankings(
+        listed = await snapshots.rankings(
             db, day=run.day, kind=subject_kind, region=region or None, limit=100
         )
+        ranked, total = listed.rows, listed.total
     return page(
         request,
         "credit/index.html",
@@ -82,13 +83,13 @@ async def credit_rules(request: AnyRequest, db: Db) -> Template:
 
 @get("/credit/admin", opt=allow(Role.SUPERVISOR), include_in_schema=False)
 async def credit_admin(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> Template:
-    recent, total = await service.list_deductions(db, limit=30)
+    recent = await service.list_deductions(db, limit=30)
     return page(
         request,
         "credit/admin.html",
         appeals=await service.list_appeals(db, principal, status="pending"),
-        recent=recent,
-        total=total,
+        recent=recent.rows,
+        total=recent.total,
         rules=await service.list_rules(db),
         kinds=KINDS,
         industries=INDUSTRIES,
@@ -182,8 +183,8 @@ async def credit_mine(request: AnyRequest, runtime: Rt, principal: Caller, db: D
     day = service.today(runtime)
     mine = []
     for kind, key in await service.subjects_of(db, principal):
-        rows, _ = await service.list_deductions(db, kind=kind, key=key, limit=200)
-        mine.append((await service.standing(db, kind, key, day), rows))
+        listed = await service.list_deductions(db, kind=kind, key=key, limit=200)
+        mine.append((await service.standing(db, kind, key, day), listed.rows))
     return page(request, "credit/mine.html", mine=mine, appeals=await service.list_appeals(db, principal))
 
 

@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from core.access import PUBLIC
 from core.errors import DomainError, InvalidInput
 from core.i18n import language_of
+from core.paging import Limit
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
 from publication import service, stats
@@ -42,7 +43,7 @@ async def releases(
     db: Db,
     ocid: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 50,
+    limit: Limit = 50,
 ) -> Response[bytes]:
     """OCDS 1.1 release package: one process (``ocid``) or all public releases paged by ``cursor``."""
     config = config_of(runtime)
@@ -64,7 +65,7 @@ async def record(runtime: Rt, db: Db, ocid: FromPath[str]) -> Response[bytes]:
 
 @get("/api/feed", opt=PUBLIC, tags=["open data"])
 async def feed(
-    runtime: Rt, db: Db, cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50
+    runtime: Rt, db: Db, cursor: FromQuery[str | None] = None, limit: Limit = 50
 ) -> dict[str, Any]:
     """Public changes, oldest first; pass ``next`` back as ``cursor``. The newest few seconds are
     held back so that a page never skips or repeats an item while new ones are being written."""

@@ -164,7 +164,7 @@ async def awards(
     """Award announcements (中标结果公告), newest first: winner, amount, budget and savings per lot."""
     since, until = month_range(month) if month else (None, None)
     offset = max(offset, 0)
-    rows, total = await sources.award_notices(
+    listed = await sources.award_notices(
         db,
         category=category or None,
         region=region or None,
@@ -174,7 +174,7 @@ async def awards(
         offset=offset,
     )
     found = []
-    for notice, tender in rows:
+    for notice, tender in listed.rows:
         budgets = await sources.lot_budgets(db, tender)
         lines = _award_lines(sources.notice_facts(notice).payload, budgets, tender.budget)
         found.append(
@@ -194,7 +194,7 @@ async def awards(
         request,
         "publication/awards.html",
         rows=found,
-        total=total,
+        total=listed.total,
         offset=offset,
         page_size=PAGE_SIZE,
         category=category or "",

@@ -30,6 +30,7 @@ from core.access import (
 from core.clock import Clock
 from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
+from core.paging import DEFAULT_PAGE, paging_from
 from core.pubsub import make_channels_plugin
 from core.runtime import Rt, Runtime, provide_runtime
 from core.scheduler import Scheduler
@@ -94,6 +95,7 @@ def create_app(
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "viewer": Provide(provide_viewer, sync_to_thread=False),
+            "paging": paging_from(DEFAULT_PAGE),
         },
         guards=[role_guard],
         middleware=[CsrfMiddleware(), PrincipalMiddleware()],  # refuse forgeries before looking up sessions
