@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Response, delete, get, post, put
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from catalog import browse, bundling, cases, service, transfer
@@ -308,7 +307,6 @@ class CaseController(Controller):
         self,
         runtime: Rt,
         principal: Caller,
-        state: State,
         db: Db,
         number: FromPath[str],
         data: JSONBody[StateBody],

@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Controller, WebSocket, delete, get, post, put, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -219,7 +218,6 @@ class MeController(Controller):
         self,
         runtime: Rt,
         principal: Caller,
-        state: State,
         db: Db,
         invitation_id: FromPath[int],
         data: JSONBody[ResponseBody],
