@@ -18,8 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response, get, post, put
-from litestar.datastructures import State
+from litestar import Response, get, post, put
 from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
@@ -30,10 +29,12 @@ from bidding.common import lots_of, visible_tender
 from bidding.envelope import TooLarge
 from bidding.models import Lot, Tender
 from bidding.views import notice_json, registration_json, submission_json, tender_json
-from core.access import PUBLIC, allow, current_principal, require_principal
+from core.access import PUBLIC, Caller, Viewer, allow
 from core.errors import Conflict, InvalidInput
+from core.paging import Paging
 from core.roles import Role
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt
+from core.types import AnyRequest
 from crypto.signing import SignedStatement, SigningError, public_key_to_text
 
 OWNERS = (Role.AGENT, Role.TENDERER)
@@ -62,41 +63,39 @@ async def _tender_payload(db: Db, tender: Tender) -> dict[str, Any]:
 
 @get("/api/tenders", opt=PUBLIC, tags=["bidding"])
 async def list_tenders(
-    request: Request[Any, Any, Any],
+    viewer: Viewer,
     db: Db,
+    paging: Paging,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     mine: FromQuery[bool] = False,
-    limit: FromQuery[int] = 20,
-    offset: FromQuery[int] = 0,
 ) -> dict[str, Any]:
     """Published tenders (and, for owners and supervisors, drafts), newest first."""
-    rows, total = await tenders.list_tenders(
+    found = await tenders.list_tenders(
         db,
-        current_principal(request),
+        viewer,
         tenders.TenderFilter(category=category, region=region, state=status, query=q, mine=mine),
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
-    items = [tender_json(t, await lots_of(db, t.id)) for t in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    items = [tender_json(t, await lots_of(db, t.id)) for t in found.rows]
+    return {"items": items, "total": found.total, "limit": found.limit, "offset": found.offset}
 
 
 @post("/api/tenders", opt=allow(*OWNERS), tags=["bidding"])
 async def save_draft(
-    request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[tenders.NewTender]
+    runtime: Rt, principal: Caller, db: Db, data: JSONBody[tenders.NewTender]
 ) -> Response[dict[str, Any]]:
     """Create or replace a draft (idempotent by code); invisible until published."""
-    runtime: Runtime = state.runtime
-    tender = await tenders.save_draft(db, runtime, require_principal(request), data)
+    tender = await tenders.save_draft(db, runtime, principal, data)
     return Response(await _tender_payload(db, tender), status_code=201)
 
 
 @get("/api/tenders/{code:str}", opt=PUBLIC, tags=["bidding"])
-async def tender_detail(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> dict[str, Any]:
-    tender = await visible_tender(db, code, current_principal(request))
+async def tender_detail(viewer: Viewer, db: Db, code: FromPath[str]) -> dict[str, Any]:
+    tender = await visible_tender(db, code, viewer)
     payload = await _tender_payload(db, tender)
     payload["notices"] = [
         notice_json(n, tender, full=False) for n in await notice_service.notices_of(db, tender.id)
@@ -107,19 +106,17 @@ async def tender_detail(request: Request[Any, Any, Any], db: Db, code: FromPath[
 
 
 @post("/api/tenders/{code:str}/publish", opt=allow(*OWNERS), status_code=200, tags=["bidding"])
-async def publish(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
-) -> dict[str, Any]:
-    tender = await tenders.publish(db, state.runtime, require_principal(request), code)
+async def publish(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
+    tender = await tenders.publish(db, runtime, principal, code)
     return await _tender_payload(db, tender)
 
 
 @post("/api/tenders/{code:str}/amendments", opt=allow(*OWNERS), status_code=201, tags=["bidding"])
 async def amend(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: JSONBody[AmendBody]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[AmendBody]
 ) -> dict[str, Any]:
     change = tenders.Amendment(data.title, data.body, data.bid_deadline)
-    tender = await tenders.amend(db, state.runtime, require_principal(request), code, change)
+    tender = await tenders.amend(db, runtime, principal, code, change)
     return await _tender_payload(db, tender)
 
 
@@ -127,9 +124,9 @@ async def amend(
     "/api/tenders/{code:str}/cancel", opt=allow(*OWNERS, Role.SUPERVISOR), status_code=200, tags=["bidding"]
 )
 async def cancel(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: JSONBody[CancelBody]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[CancelBody]
 ) -> dict[str, Any]:
-    tender = await tenders.cancel(db, state.runtime, require_principal(request), code, data.reason)
+    tender = await tenders.cancel(db, runtime, principal, code, data.reason)
     return await _tender_payload(db, tender)
 
 
@@ -141,12 +138,10 @@ async def cancel(
     tags=["bidding"],
 )
 async def upload_document(
-    request: Request[Any, Any, Any], state: State, code: FromPath[str], name: FromPath[str]
+    request: AnyRequest, runtime: Rt, principal: Caller, code: FromPath[str], name: FromPath[str]
 ) -> dict[str, Any]:
     """A tender document as the raw body (streamed to the blob store)."""
-    doc = await documents.upload_document(
-        state.runtime, require_principal(request), code, name, request.stream()
-    )
+    doc = await documents.upload_document(runtime, principal, code, name, request.stream())
     return {"id": doc.id, "name": doc.name, "size": doc.size, "sha256": doc.sha256}
 
 
@@ -156,14 +151,11 @@ async def upload_document(
     tags=["bidding"],
 )
 async def download_document(
-    request: Request[Any, Any, Any], state: State, code: FromPath[str], document_id: FromPath[int]
+    runtime: Rt, principal: Caller, code: FromPath[str], document_id: FromPath[int]
 ) -> Stream:
     """Registered bidders (and the tender's owners, supervisors); every download is logged."""
-    runtime: Runtime = state.runtime
     async with runtime.transaction() as session:
-        doc = await registration.open_download(
-            session, runtime, require_principal(request), code, document_id
-        )
+        doc = await registration.open_download(session, runtime, principal, code, document_id)
     reader = await runtime.blobs.open(doc.blob_key)
     return Stream(
         reader,
@@ -177,12 +169,10 @@ async def download_document(
 
 
 @post("/api/tenders/{code:str}/registration", opt=allow(Role.BIDDER), status_code=201, tags=["bidding"])
-async def register(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
-) -> dict[str, Any]:
+async def register(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
     """Sign the caller's company up (the credit gate applies); idempotent."""
-    done = await registration.register(db, state.runtime, require_principal(request), code)
-    tender = await visible_tender(db, code, current_principal(request))
+    done = await registration.register(db, runtime, principal, code)
+    tender = await visible_tender(db, code, principal)
     return registration_json(done, tender)
 
 
@@ -194,8 +184,9 @@ async def register(
     tags=["bidding"],
 )
 async def upload_sealed_bid(
-    request: Request[Any, Any, Any],
-    state: State,
+    request: AnyRequest,
+    runtime: Rt,
+    principal: Caller,
     code: FromPath[str],
     lot: FromPath[str],
     submission_id: FromPath[str],
@@ -208,8 +199,8 @@ async def upload_sealed_bid(
         raise InvalidInput("Content-Length is not a number") from None
     try:
         accepted = await submissions.submit(
-            state.runtime,
-            require_principal(request),
+            runtime,
+            principal,
             code,
             lot,
             submission_id,
@@ -226,10 +217,9 @@ async def upload_sealed_bid(
 
 @get("/api/submissions", opt=allow(Role.BIDDER), tags=["bidding"])
 async def my_submissions(
-    request: Request[Any, Any, Any], db: Db, tender: FromQuery[str | None] = None
+    principal: Caller, db: Db, tender: FromQuery[str | None] = None
 ) -> list[dict[str, Any]]:
     """The caller's company's own submissions (never anyone else's)."""
-    principal = require_principal(request)
     tender_id = (await visible_tender(db, tender, principal)).id if tender else None
     rows = await submissions.own_submissions(db, principal, tender_id)
     return [await _submission_payload(db, s) for s in rows]
@@ -243,11 +233,9 @@ async def _submission_payload(db: Db, submission: submissions.Submission) -> dic
 
 
 @get("/api/submissions/{submission_id:str}", opt=allow(Role.BIDDER), tags=["bidding"])
-async def submission_status(
-    request: Request[Any, Any, Any], db: Db, submission_id: FromPath[str]
-) -> dict[str, Any]:
+async def submission_status(principal: Caller, db: Db, submission_id: FromPath[str]) -> dict[str, Any]:
     """Status and receipt bundle of one of the caller's submissions (a client checks this before retrying)."""
-    found = await submissions.own_submission(db, require_principal(request), submission_id)
+    found = await submissions.own_submission(db, principal, submission_id)
     return {**await _submission_payload(db, found), "receipt": submissions.parse_bundle(found)}
 
 
@@ -258,8 +246,8 @@ async def submission_status(
     tags=["bidding"],
 )
 async def withdraw(
-    request: Request[Any, Any, Any],
-    state: State,
+    runtime: Rt,
+    principal: Caller,
     submission_id: FromPath[str],
     data: JSONBody[dict[str, Any]],
 ) -> dict[str, Any]:
@@ -268,18 +256,17 @@ async def withdraw(
         signed = SignedStatement.from_dict(data)
     except SigningError as exc:
         raise InvalidInput(f"撤回声明格式错误 (malformed withdrawal): {exc}", code="bad_withdrawal") from None
-    done = await submissions.withdraw(state.runtime, require_principal(request), submission_id, signed)
+    done = await submissions.withdraw(runtime, principal, submission_id, signed)
     return {"submission_id": done.submission_id, "status": done.status}
 
 
 @get("/api/tenders/{code:str}/submissions", opt=allow(Role.SUPERVISOR, *OWNERS), tags=["bidding"])
 async def tender_submissions(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str]
 ) -> list[dict[str, Any]]:
     """Who has bid: supervisors at any time; the tender's owners after the deadline."""
-    principal = require_principal(request)
     tender = await visible_tender(db, code, principal)
-    rows = await submissions.tender_submissions(db, state.runtime, principal, tender)
+    rows = await submissions.tender_submissions(db, runtime, principal, tender)
     out = []
     for submission, org in rows:
         lot = await db.get(Lot, submission.lot_id)
@@ -297,6 +284,7 @@ async def tender_submissions(
 @get("/api/notices", opt=PUBLIC, tags=["bidding"])
 async def list_notices(
     db: Db,
+    paging: Paging,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     kind: FromQuery[str | None] = None,
@@ -304,17 +292,15 @@ async def list_notices(
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
     q: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 20,
-    offset: FromQuery[int] = 0,
 ) -> dict[str, Any]:
     """Published notices, newest first; filter by category, region, kind, tender status, date."""
     filters = notice_service.NoticeFilter(category, region, kind, status, since, until, q)
-    rows, total = await notice_service.list_notices(db, filters, limit=limit, offset=offset)
+    found = await notice_service.list_notices(db, filters, limit=paging.limit, offset=paging.offset)
     return {
-        "items": [notice_json(n, t, full=False) for n, t in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
+        "items": [notice_json(n, t, full=False) for n, t in found.rows],
+        "total": found.total,
+        "limit": found.limit,
+        "offset": found.offset,
     }
 
 
@@ -326,8 +312,8 @@ async def notice_detail(db: Db, notice_id: FromPath[int]) -> dict[str, Any]:
 
 @get("/api/notices/feed.atom", opt=PUBLIC, tags=["bidding"])
 async def notices_feed(
-    request: Request[Any, Any, Any],
-    state: State,
+    request: AnyRequest,
+    runtime: Rt,
     db: Db,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
@@ -335,18 +321,17 @@ async def notices_feed(
 ) -> Response[str]:
     """The latest 50 notices as an Atom feed."""
     filters = notice_service.NoticeFilter(category=category, region=region, kind=kind)
-    rows, _ = await notice_service.list_notices(db, filters, limit=50)
+    rows = (await notice_service.list_notices(db, filters, limit=50)).rows
     base = str(request.base_url).rstrip("/")
-    updated = rows[0][0].published_at if rows else state.runtime.clock.now()
+    updated = rows[0][0].published_at if rows else runtime.clock.now()
     return Response(
         notice_service.atom_feed(base, rows, updated), media_type="application/atom+xml; charset=utf-8"
     )
 
 
 @get("/api/receipts/server-key", opt=PUBLIC, tags=["bidding"])
-async def server_key(state: State) -> dict[str, str]:
+async def server_key(runtime: Rt) -> dict[str, str]:
     """The key that signs receipts (and audit checkpoints): give it to `sunbid receipt verify`."""
-    runtime: Runtime = state.runtime
     return {
         "server_key": public_key_to_text(runtime.audit.signer.public_key),
         "audit_origin": runtime.audit.signer.origin,
@@ -355,20 +340,18 @@ async def server_key(state: State) -> dict[str, str]:
 
 
 @get("/api/tenders/{code:str}/bid-count", opt=PUBLIC, tags=["bidding"])
-async def bid_count(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> dict[str, Any]:
+async def bid_count(viewer: Viewer, db: Db, code: FromPath[str]) -> dict[str, Any]:
     """How many bids a tender holds: public from the opening on, secret before (Art. 22)."""
-    tender = await visible_tender(db, code, current_principal(request))
+    tender = await visible_tender(db, code, viewer)
     if not tenders.bid_count_is_public(tender):
         raise Conflict(tenders.BID_COUNT_SECRET, code="count_secret_until_opening")
     return {"tender": tender.code, "bids": await tenders.bid_count(db, tender.id)}
 
 
 @get("/api/tenders/{code:str}/registrations", opt=allow(Role.SUPERVISOR), tags=["bidding"])
-async def tender_registrations(
-    request: Request[Any, Any, Any], db: Db, code: FromPath[str]
-) -> dict[str, Any]:
+async def tender_registrations(principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
     """Who registered and who downloaded the documents: supervisors only, at any time."""
-    tender = await visible_tender(db, code, require_principal(request))
+    tender = await visible_tender(db, code, principal)
     return await tenders.registrations_and_downloads(db, tender)
 
 

@@ -9,11 +9,12 @@ from enum import StrEnum
 from typing import Any
 from xml.sax.saxutils import escape
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.models import Notice, Tender
 from core.errors import InvalidInput, NotFound
+from core.paging import Page, paginate
 from core.runtime import Runtime
 from crypto.signing import canonical_json
 
@@ -37,7 +38,6 @@ KIND_ZH = {
     NoticeKind.FAILURE: "流标公告",
     NoticeKind.TERMINATION: "终止公告",
 }
-MAX_PAGE = 100
 
 
 async def publish_notice(
@@ -90,9 +90,7 @@ class NoticeFilter:
 
 async def list_notices(
     session: AsyncSession, filters: NoticeFilter, *, limit: int = 20, offset: int = 0
-) -> tuple[list[tuple[Notice, Tender]], int]:
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0", code="bad_paging")
+) -> Page[tuple[Notice, Tender]]:
     if filters.kind and filters.kind not in NoticeKind._value2member_map_:
         raise InvalidInput(f"unknown notice kind {filters.kind!r}", code="bad_filter")
     query = select(Notice, Tender).join(Tender, Tender.id == Notice.tender_id)
@@ -111,11 +109,9 @@ async def list_notices(
     if filters.query:
         like = f"%{filters.query.strip()}%"
         query = query.where(Notice.title.like(like) | Tender.code.like(like))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.execute(
-        query.order_by(Notice.published_at.desc(), Notice.id.desc()).limit(limit).offset(offset)
+    return await paginate(
+        session, query, order_by=(Notice.published_at.desc(), Notice.id.desc()), limit=limit, offset=offset
     )
-    return [(n, t) for n, t in rows], total
 
 
 async def get_notice(session: AsyncSession, notice_id: int) -> tuple[Notice, Tender]:

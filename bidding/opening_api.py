@@ -26,9 +26,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, WebSocket, get, post, websocket
+from litestar import WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -36,11 +35,11 @@ from bidding import opening
 from bidding.common import lot_of, visible_tender
 from bidding.models import OpeningBid
 from core import rooms
-from core.access import PUBLIC, allow, current_principal, require_principal
+from core.access import PUBLIC, Caller, Viewer, allow
 from core.accounts import Principal
 from core.errors import DomainError, InvalidInput
 from core.roles import Role
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt, Runtime
 
 HOSTS = (Role.AGENT, Role.TENDERER)
 
@@ -71,11 +70,6 @@ class AnswerBody:
     answer: str
 
 
-def _runtime(state: State) -> Runtime:
-    runtime: Runtime = state.runtime
-    return runtime
-
-
 def bid_json(bid: OpeningBid) -> dict[str, Any]:
     return {
         "outcome": bid.outcome,
@@ -88,18 +82,14 @@ def bid_json(bid: OpeningBid) -> dict[str, Any]:
 
 
 @get("/api/tenders/{code:str}/lots/{lot:str}/opening", opt=PUBLIC, tags=["opening"])
-async def opening_state(
-    request: Request[Any, Any, Any], db: Db, code: FromPath[str], lot: FromPath[str]
-) -> dict[str, Any]:
-    await visible_tender(db, code, current_principal(request))
+async def opening_state(viewer: Viewer, db: Db, code: FromPath[str], lot: FromPath[str]) -> dict[str, Any]:
+    await visible_tender(db, code, viewer)
     return await opening.state_of_opening(db, code, lot)
 
 
 @post("/api/tenders/{code:str}/opening/start", opt=allow(*HOSTS), status_code=200, tags=["opening"])
-async def start_opening(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
-) -> dict[str, Any]:
-    started = await opening.start(db, _runtime(state), require_principal(request), code)
+async def start_opening(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
+    started = await opening.start(db, runtime, principal, code)
     return {"started": len(started)}
 
 
@@ -110,13 +100,13 @@ async def start_opening(
     tags=["opening"],
 )
 async def reveal_key(
-    request: Request[Any, Any, Any],
-    state: State,
+    runtime: Rt,
+    principal: Caller,
     code: FromPath[str],
     lot: FromPath[str],
     data: JSONBody[KeyBody],
 ) -> dict[str, Any]:
-    bid = await opening.reveal_key(_runtime(state), require_principal(request), code, lot, data.file_key)
+    bid = await opening.reveal_key(runtime, principal, code, lot, data.file_key)
     return bid_json(bid)
 
 
@@ -126,17 +116,17 @@ async def reveal_key(
     tags=["opening"],
 )
 async def own_header(
-    request: Request[Any, Any, Any], state: State, code: FromPath[str], lot: FromPath[str]
+    runtime: Rt, principal: Caller, code: FromPath[str], lot: FromPath[str]
 ) -> dict[str, Any]:
     """The age header of your bid (wrapped keys only), for `sunbid bid decrypt` to unwrap locally."""
-    return await opening.own_header(_runtime(state), require_principal(request), code, lot)
+    return await opening.own_header(runtime, principal, code, lot)
 
 
 @post("/api/tenders/{code:str}/opening/shares", opt=allow(Role.CUSTODIAN), status_code=200, tags=["opening"])
 async def reveal_share(
-    request: Request[Any, Any, Any], state: State, code: FromPath[str], data: JSONBody[ShareBody]
+    runtime: Rt, principal: Caller, code: FromPath[str], data: JSONBody[ShareBody]
 ) -> dict[str, Any]:
-    return await opening.reveal_share(_runtime(state), require_principal(request), code, data.share)
+    return await opening.reveal_share(runtime, principal, code, data.share)
 
 
 @post(
@@ -146,14 +136,14 @@ async def reveal_share(
     tags=["opening"],
 )
 async def contribute(
-    request: Request[Any, Any, Any],
-    state: State,
+    runtime: Rt,
+    principal: Caller,
     db: Db,
     code: FromPath[str],
     lot: FromPath[str],
     data: JSONBody[ContributionBody],
 ) -> dict[str, Any]:
-    await opening.contribute(db, _runtime(state), require_principal(request), code, lot, data.value)
+    await opening.contribute(db, runtime, principal, code, lot, data.value)
     return {"ok": True}
 
 
@@ -164,9 +154,9 @@ async def contribute(
     tags=["opening"],
 )
 async def confirm(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], lot: FromPath[str]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], lot: FromPath[str]
 ) -> dict[str, Any]:
-    await opening.confirm(db, _runtime(state), require_principal(request), code, lot)
+    await opening.confirm(db, runtime, principal, code, lot)
     return {"ok": True}
 
 
@@ -177,14 +167,14 @@ async def confirm(
     tags=["opening"],
 )
 async def object_to(
-    request: Request[Any, Any, Any],
-    state: State,
+    runtime: Rt,
+    principal: Caller,
     db: Db,
     code: FromPath[str],
     lot: FromPath[str],
     data: JSONBody[ObjectionBody],
 ) -> dict[str, Any]:
-    await opening.object_to(db, _runtime(state), require_principal(request), code, lot, data.reason)
+    await opening.object_to(db, runtime, principal, code, lot, data.reason)
     return {"ok": True}
 
 
@@ -195,16 +185,14 @@ async def object_to(
     tags=["opening"],
 )
 async def answer(
-    request: Request[Any, Any, Any],
-    state: State,
+    runtime: Rt,
+    principal: Caller,
     db: Db,
     code: FromPath[str],
     lot: FromPath[str],
     data: JSONBody[AnswerBody],
 ) -> dict[str, Any]:
-    await opening.answer(
-        db, _runtime(state), require_principal(request), code, lot, data.submission_id, data.answer
-    )
+    await opening.answer(db, runtime, principal, code, lot, data.submission_id, data.answer)
     return {"ok": True}
 
 
@@ -215,9 +203,9 @@ async def answer(
     tags=["opening"],
 )
 async def finish(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], lot: FromPath[str]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], lot: FromPath[str]
 ) -> dict[str, Any]:
-    done = await opening.finish(db, _runtime(state), require_principal(request), code, lot)
+    done = await opening.finish(db, runtime, principal, code, lot)
     return {"phase": done.phase}
 
 
@@ -225,24 +213,22 @@ async def finish(
 async def opening_room(
     socket: WebSocket[Any, Any, Any],
     channels: NamedDependency[ChannelsPlugin],
+    runtime: Rt,
+    viewer: Viewer,
     code: FromPath[str],
     lot: FromPath[str],
     after: FromQuery[int] = 0,
 ) -> None:
     """The opening hall, live: everyone sees public events; a bidder also sees its own."""
-    runtime = _runtime(socket.app.state)
-    principal = current_principal(socket)
     async with runtime.sessions() as session:
-        tender = await visible_tender(session, code, principal)
+        tender = await visible_tender(session, code, viewer)
         found = await lot_of(session, tender, lot)
         room = opening.room_name(tender.code, found.number)
 
     async def act(message: dict[str, Any]) -> dict[str, Any]:
-        return await room_action(runtime, principal, tender.code, found.number, message)
+        return await room_action(runtime, viewer, tender.code, found.number, message)
 
-    await rooms.serve(
-        socket, runtime, channels, room, rooms.Viewer.of(principal), after=after, on_message=act
-    )
+    await rooms.serve(socket, runtime, channels, room, rooms.Viewer.of(viewer), after=after, on_message=act)
 
 
 # What a room message may do, who may send it, and the REST route it mirrors (same service function).

@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, get, post
-from litestar.datastructures import State
+from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -20,15 +19,15 @@ from bidding import notices as notice_service
 from bidding.common import can_see_draft, is_owner, lot_of, lots_of, moment_of, visible_tender
 from bidding.models import Lot, Registration, Tender
 from core import regions
-from core.access import PUBLIC, allow, current_principal, require_principal
+from core.access import PUBLIC, Caller, Viewer, allow
 from core.clock import SHANGHAI, format_local
 from core.errors import InvalidInput
 from core.models import Organisation
 from core.numbers import int_input, money_input
 from core.rendering import page
 from core.roles import Role
-from core.runtime import Db, Runtime
-from core.types import Form
+from core.runtime import Db, Rt
+from core.types import AnyRequest, Form
 
 OWNERS = (Role.AGENT, Role.TENDERER)
 
@@ -45,21 +44,21 @@ def _common() -> dict[str, Any]:
 
 @get("/tenders", opt=PUBLIC, include_in_schema=False)
 async def tender_list(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
+    viewer: Viewer,
     db: Db,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
     offset: FromQuery[int] = 0,
 ) -> Template:
-    principal = current_principal(request)
     filters = tenders.TenderFilter(category=category or None, region=region or None, state=status or None)
-    rows, total = await tenders.list_tenders(db, principal, filters, limit=20, offset=max(offset, 0))
+    found = await tenders.list_tenders(db, viewer, filters, limit=20, offset=max(offset, 0))
     return page(
         request,
         "bidding/tenders.html",
-        rows=rows,
-        total=total,
+        rows=found.rows,
+        total=found.total,
         offset=offset,
         category=category or "",
         region=region or "",
@@ -71,18 +70,16 @@ async def tender_list(
 
 
 @get("/tenders/{code:str}", opt=PUBLIC, include_in_schema=False)
-async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]) -> Template:
-    runtime: Runtime = state.runtime
-    principal = current_principal(request)
-    tender = await visible_tender(db, code, principal)
-    is_bidder = (
-        principal is not None and Role.BIDDER in principal.roles and principal.organisation_id is not None
-    )
+async def tender_page(
+    request: AnyRequest, runtime: Rt, viewer: Viewer, db: Db, code: FromPath[str]
+) -> Template:
+    tender = await visible_tender(db, code, viewer)
+    is_bidder = viewer is not None and Role.BIDDER in viewer.roles and viewer.organisation_id is not None
     registered = None
     mine: list[tuple[Any, str]] = []
-    if is_bidder and principal is not None:
-        registered = await registration.registration_of(db, tender.id, principal.organisation_id or 0)
-        for s in await submissions.own_submissions(db, principal, tender.id):
+    if is_bidder and viewer is not None:
+        registered = await registration.registration_of(db, tender.id, viewer.organisation_id or 0)
+        for s in await submissions.own_submissions(db, viewer, tender.id):
             lot = await db.get(Lot, s.lot_id)
             mine.append((s, lot.number if lot else ""))
     moment = moment_of(tender, runtime.clock.now())
@@ -95,7 +92,7 @@ async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, cod
         notices=await notice_service.notices_of(db, tender.id),
         tenderer=await db.get(Organisation, tender.tenderer_id),
         is_bidder=is_bidder,
-        is_owner=principal is not None and can_see_draft(principal, tender),
+        is_owner=viewer is not None and can_see_draft(viewer, tender),
         registered=registered,
         registration_open=moment.registration_open,
         accepting=moment.accepting_bids,
@@ -107,24 +104,20 @@ async def tender_page(request: Request[Any, Any, Any], state: State, db: Db, cod
 
 
 @post("/tenders/{code:str}/register", opt=allow(Role.BIDDER), include_in_schema=False)
-async def register_form(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
-) -> Redirect:
-    await registration.register(db, state.runtime, require_principal(request), code)
+async def register_form(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> Redirect:
+    await registration.register(db, runtime, principal, code)
     return Redirect(f"/tenders/{quote(code)}", status_code=303)
 
 
 @post("/tenders/{code:str}/publish", opt=allow(*OWNERS), include_in_schema=False)
-async def publish_form(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
-) -> Redirect:
-    await tenders.publish(db, state.runtime, require_principal(request), code)
+async def publish_form(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> Redirect:
+    await tenders.publish(db, runtime, principal, code)
     return Redirect(f"/tenders/{quote(code)}", status_code=303)
 
 
 @get("/notices", opt=PUBLIC, include_in_schema=False)
 async def notice_list(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     db: Db,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
@@ -132,12 +125,12 @@ async def notice_list(
     offset: FromQuery[int] = 0,
 ) -> Template:
     filters = notice_service.NoticeFilter(category=category or None, region=region or None, kind=kind or None)
-    rows, total = await notice_service.list_notices(db, filters, limit=20, offset=max(offset, 0))
+    found = await notice_service.list_notices(db, filters, limit=20, offset=max(offset, 0))
     return page(
         request,
         "bidding/notices.html",
-        rows=rows,
-        total=total,
+        rows=found.rows,
+        total=found.total,
         offset=offset,
         category=category or "",
         region=region or "",
@@ -148,13 +141,13 @@ async def notice_list(
 
 
 @get("/notices/{notice_id:int}", opt=PUBLIC, include_in_schema=False)
-async def notice_page(request: Request[Any, Any, Any], db: Db, notice_id: FromPath[int]) -> Template:
+async def notice_page(request: AnyRequest, db: Db, notice_id: FromPath[int]) -> Template:
     notice, tender = await notice_service.get_notice(db, notice_id)
     return page(request, "bidding/notice.html", notice=notice, tender=tender, **_common())
 
 
 @get("/agent/tenders/new", opt=allow(*OWNERS), include_in_schema=False)
-async def editor(request: Request[Any, Any, Any], db: Db) -> Template:
+async def editor(request: AnyRequest, db: Db) -> Template:
     tenderers = await db.scalars(
         select(Organisation).where(Organisation.kind == "tenderer").order_by(Organisation.id)
     )
@@ -189,7 +182,7 @@ def _minutes(value: str, name: str) -> int | None:
 
 
 @post("/agent/tenders", opt=allow(*OWNERS), include_in_schema=False)
-async def editor_save(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+async def editor_save(runtime: Rt, principal: Caller, db: Db, data: Form) -> Redirect:
     """The editor posts here; the draft is saved (invisible) and the owner lands on its page to publish."""
     get_ = data.get
     tenderer = get_("tenderer_id") or ""
@@ -215,13 +208,12 @@ async def editor_save(request: Request[Any, Any, Any], state: State, db: Db, dat
         decryption_minutes=_minutes(get_("decryption_minutes", ""), "decryption_minutes"),
         confirm_minutes=_minutes(get_("confirm_minutes", ""), "confirm_minutes"),
     )
-    tender = await tenders.save_draft(db, state.runtime, require_principal(request), new)
+    tender = await tenders.save_draft(db, runtime, principal, new)
     return Redirect(f"/tenders/{quote(tender.code)}", status_code=303)
 
 
 @get("/bidder", opt=allow(Role.BIDDER), include_in_schema=False)
-async def console(request: Request[Any, Any, Any], db: Db) -> Template:
-    principal = require_principal(request)
+async def console(request: AnyRequest, principal: Caller, db: Db) -> Template:
     org = await registration.bidder_org(db, principal)
     regs = await db.execute(
         select(Registration, Tender)
@@ -241,19 +233,18 @@ async def console(request: Request[Any, Any, Any], db: Db) -> Template:
 
 @get("/tenders/{code:str}/opening", opt=PUBLIC, include_in_schema=False)
 async def opening_hall(
-    request: Request[Any, Any, Any], db: Db, code: FromPath[str], lot: FromQuery[str] = "1"
+    request: AnyRequest, viewer: Viewer, db: Db, code: FromPath[str], lot: FromQuery[str] = "1"
 ) -> Template:
     """The opening hall (开标大厅): countdown, progress and the 唱标 table, live over the room socket."""
-    principal = current_principal(request)
-    tender = await visible_tender(db, code, principal)
+    tender = await visible_tender(db, code, viewer)
     found = await lot_of(db, tender, lot)
     role = "public"
-    if principal is not None:
-        if is_owner(principal, tender):
+    if viewer is not None:
+        if is_owner(viewer, tender):
             role = "host"
-        elif Role.BIDDER in principal.roles:
+        elif Role.BIDDER in viewer.roles:
             role = "bidder"
-        elif Role.SUPERVISOR in principal.roles:
+        elif Role.SUPERVISOR in viewer.roles:
             role = "supervisor"
     return page(request, "bidding/opening.html", tender=tender, lot=found, role=role, **_common())
 

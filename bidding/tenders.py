@@ -49,6 +49,7 @@ from core.clock import format_local
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Organisation
 from core.organisations import OrgKind, get_organisation
+from core.paging import Page, paginate
 from core.regions import get_region
 from core.roles import Role
 from core.runtime import Runtime
@@ -308,9 +309,7 @@ async def list_tenders(
     *,
     limit: int = 20,
     offset: int = 0,
-) -> tuple[list[Tender], int]:
-    if not 1 <= limit <= 100 or offset < 0:
-        raise InvalidInput("limit must be 1..100 and offset >= 0", code="bad_paging")
+) -> Page[Tender]:
     query = select(Tender)
     if filters.mine and principal is not None and principal.organisation_id is not None:
         org = principal.organisation_id
@@ -331,11 +330,9 @@ async def list_tenders(
     if filters.query:
         like = f"%{filters.query.strip()}%"
         query = query.where(Tender.title.like(like) | Tender.code.like(like))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(Tender.updated_at.desc(), Tender.id.desc()).limit(limit).offset(offset)
+    return await paginate(
+        session, query, order_by=(Tender.updated_at.desc(), Tender.id.desc()), limit=limit, offset=offset
     )
-    return list(rows), total
 
 
 # 《招标投标法》第二十二条: the names and the number of potential bidders are not disclosed before the

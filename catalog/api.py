@@ -7,17 +7,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.datastructures import State
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from catalog import browse, bundling, cases, service, transfer
 from catalog.models import Item
 from catalog.service import Actor
-from core.access import PUBLIC, allow, current_principal, require_principal
+from core.access import PUBLIC, Caller, Viewer, allow
 from core.errors import InvalidInput
+from core.paging import Paging
 from core.roles import Role
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt
+from core.types import AnyRequest
 
 EDITORS = allow(Role.HALL_STAFF, Role.SUPERVISOR)
 SUPERVISORS = allow(Role.SUPERVISOR)
@@ -65,10 +66,6 @@ class SettingsBody:
     yellow_share: float
 
 
-def actor_of(request: Request[Any, Any, Any]) -> Actor:
-    return Actor.of(require_principal(request))
-
-
 def parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -94,6 +91,7 @@ class CatalogController(Controller):
     async def search_items(
         self,
         db: Db,
+        paging: Paging,
         q: FromQuery[str] = "",
         department_id: FromQuery[int | None] = None,
         kind: FromQuery[str | None] = None,
@@ -101,17 +99,17 @@ class CatalogController(Controller):
         object: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
         online: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 20,
-        offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
         """Search by free text (Chinese substring or pinyin initials) and filters; one page by code."""
-        query = browse.Query(q, department_id, kind, level, object, region, parse_flag(online), limit, offset)
-        total, rows = await browse.search(db, query)
+        query = browse.Query(
+            q, department_id, kind, level, object, region, parse_flag(online), paging.limit, paging.offset
+        )
+        found = await browse.search(db, query)
         return {
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-            "items": [browse.summary_json(*r) for r in rows],
+            "total": found.total,
+            "limit": found.limit,
+            "offset": found.offset,
+            "items": [browse.summary_json(*r) for r in found.rows],
         }
 
     @get("/items/{item_id:int}", opt=PUBLIC)
@@ -137,25 +135,23 @@ class CatalogController(Controller):
 
     @post("/items", opt=EDITORS, status_code=201)
     async def create_item(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[dict[str, Any]]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
         """Add an item to a department's catalog (staff: their own department only)."""
-        runtime: Runtime = state.runtime
-        item = await service.create_item(db, runtime, actor_of(request), data)
+        item = await service.create_item(db, runtime, Actor.of(principal), data)
         return service.item_json(item, data["department"].strip())
 
     @put("/items/{item_id:int}", opt=EDITORS)
     async def update_item(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         item_id: FromPath[int],
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         """Replace an item's fields; a change makes a new version."""
-        runtime: Runtime = state.runtime
-        item = await service.update_item(db, runtime, actor_of(request), item_id, data)
+        item = await service.update_item(db, runtime, Actor.of(principal), item_id, data)
         return service.item_json(item, (await service.get_department(db, item.department_id)).name)
 
     @get("/departments", opt=PUBLIC)
@@ -166,8 +162,8 @@ class CatalogController(Controller):
         ]
 
     @post("/departments", opt=SUPERVISORS, status_code=201)
-    async def add_department(self, state: State, db: Db, data: JSONBody[DepartmentBody]) -> dict[str, Any]:
-        department = await service.add_department(db, state.runtime, data.name, data.region_code)
+    async def add_department(self, runtime: Rt, db: Db, data: JSONBody[DepartmentBody]) -> dict[str, Any]:
+        department = await service.add_department(db, runtime, data.name, data.region_code)
         return {"id": department.id, "name": department.name, "region_code": department.region_code}
 
     @get("/bundles", opt=PUBLIC)
@@ -181,10 +177,10 @@ class CatalogController(Controller):
 
     @post("/bundles", opt=SUPERVISORS, status_code=201)
     async def save_bundle(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[dict[str, Any]]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
         """Create or replace a bundle; items are item codes (city) or code@region."""
-        bundle = await bundling.save_bundle(db, state.runtime, data, actor_of(request).name)
+        bundle = await bundling.save_bundle(db, runtime, data, Actor.of(principal).name)
         return await bundling.bundle_json(db, bundle)
 
     @get("/stats", opt=PUBLIC)
@@ -203,7 +199,9 @@ class CatalogController(Controller):
         raise InvalidInput("format: 应为 json 或 csv", code="bad_format")
 
     @post("/import", opt=SUPERVISORS, status_code=200)
-    async def import_json(self, request: Request[Any, Any, Any], state: State, db: Db) -> dict[str, Any]:
+    async def import_json(
+        self, request: AnyRequest, runtime: Rt, principal: Caller, db: Db
+    ) -> dict[str, Any]:
         """Import a JSON catalog document (the export's format); a bad row fails it all, naming its line."""
         raw = await request.body()
         try:
@@ -211,7 +209,7 @@ class CatalogController(Controller):
         except UnicodeDecodeError as exc:
             raise InvalidInput("文件须为 UTF-8 编码 (the file must be UTF-8)", code="bad_file") from exc
         parsed = transfer.read_json(text)
-        report = await transfer.import_catalog(db, state.runtime, actor_of(request), parsed, raw)
+        report = await transfer.import_catalog(db, runtime, Actor.of(principal), parsed, raw)
         return report.__dict__
 
     @get("/holidays", opt=PUBLIC)
@@ -224,23 +222,21 @@ class CatalogController(Controller):
     @put("/holidays/{day:str}", opt=SUPERVISORS)
     async def set_holiday(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         day: FromPath[str],
         data: JSONBody[HolidayBody],
     ) -> dict[str, Any]:
         """Mark a day as a holiday or as a make-up working day (调休上班)."""
         holiday = await cases.set_holiday(
-            db, state.runtime, parse_day(day), data.kind, data.name, actor_of(request).name
+            db, runtime, parse_day(day), data.kind, data.name, Actor.of(principal).name
         )
         return {"day": holiday.day.isoformat(), "kind": holiday.kind, "name": holiday.name}
 
     @delete("/holidays/{day:str}", opt=SUPERVISORS, status_code=204)
-    async def remove_holiday(
-        self, request: Request[Any, Any, Any], state: State, db: Db, day: FromPath[str]
-    ) -> None:
-        await cases.remove_holiday(db, state.runtime, parse_day(day), actor_of(request).name)
+    async def remove_holiday(self, runtime: Rt, principal: Caller, db: Db, day: FromPath[str]) -> None:
+        await cases.remove_holiday(db, runtime, parse_day(day), Actor.of(principal).name)
 
     @get("/settings", opt=SUPERVISORS)
     async def get_settings(self, db: Db) -> dict[str, Any]:
@@ -248,10 +244,10 @@ class CatalogController(Controller):
 
     @put("/settings", opt=SUPERVISORS)
     async def put_settings(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[SettingsBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[SettingsBody]
     ) -> dict[str, Any]:
         """The share of the promised time after which an open case turns yellow (default 0.8)."""
-        await cases.set_yellow_share(db, state.runtime, data.yellow_share, actor_of(request).name)
+        await cases.set_yellow_share(db, runtime, data.yellow_share, Actor.of(principal).name)
         return {"yellow_share": await cases.yellow_share(db)}
 
     @get("/staff", opt=allow(Role.ADMIN, Role.SUPERVISOR))
@@ -264,23 +260,21 @@ class CatalogController(Controller):
     @put("/staff/{user_id:int}", opt=allow(Role.ADMIN))
     async def link_staff(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         user_id: FromPath[int],
         data: JSONBody[StaffBody],
     ) -> dict[str, Any]:
         """Link a hall-staff user to the department whose items and cases they handle."""
         link = await service.link_staff(
-            db, state.runtime, user_id=user_id, department_id=data.department_id, actor=actor_of(request).name
+            db, runtime, user_id=user_id, department_id=data.department_id, actor=Actor.of(principal).name
         )
         return {"user_id": link.user_id, "department_id": link.department_id}
 
     @delete("/staff/{user_id:int}", opt=allow(Role.ADMIN), status_code=204)
-    async def unlink_staff(
-        self, request: Request[Any, Any, Any], state: State, db: Db, user_id: FromPath[int]
-    ) -> None:
-        await service.unlink_staff(db, state.runtime, user_id=user_id, actor=actor_of(request).name)
+    async def unlink_staff(self, runtime: Rt, principal: Caller, db: Db, user_id: FromPath[int]) -> None:
+        await service.unlink_staff(db, runtime, user_id=user_id, actor=Actor.of(principal).name)
 
 
 class CaseController(Controller):
@@ -289,41 +283,36 @@ class CaseController(Controller):
 
     @post("/cases", opt=EDITORS, status_code=201)
     async def accept(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[CaseBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[CaseBody]
     ) -> dict[str, Any]:
         """Accept a case at the window; its deadline counts working days from today."""
-        runtime: Runtime = state.runtime
         case = await cases.accept_case(
             db,
             runtime,
-            actor_of(request),
+            Actor.of(principal),
             cases.NewCase(data.item_id, data.applicant, data.applicant_user_id),
         )
         item = await db.get(Item, case.item_id)
         return cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
 
     @get("/cases/{number:str}", opt=EDITORS)
-    async def get_case(
-        self, request: Request[Any, Any, Any], state: State, db: Db, number: FromPath[str]
-    ) -> dict[str, Any]:
-        runtime: Runtime = state.runtime
+    async def get_case(self, runtime: Rt, principal: Caller, db: Db, number: FromPath[str]) -> dict[str, Any]:
         case = await cases.get_case(db, number)
-        await service.check_department_access(db, actor_of(request), case.department_id)
+        await service.check_department_access(db, Actor.of(principal), case.department_id)
         item = await db.get(Item, case.item_id)
         return cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
 
     @post("/cases/{number:str}/state", opt=EDITORS, status_code=200)
     async def move(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         number: FromPath[str],
         data: JSONBody[StateBody],
     ) -> dict[str, Any]:
         """accepted → processing → done / returned; finishing returns the one-time rating token."""
-        runtime: Runtime = state.runtime
-        case, token = await cases.move_case(db, runtime, actor_of(request), number, data.state, data.note)
+        case, token = await cases.move_case(db, runtime, Actor.of(principal), number, data.state, data.note)
         item = await db.get(Item, case.item_id)
         body = cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
         if token:
@@ -334,35 +323,34 @@ class CaseController(Controller):
     @post("/cases/{number:str}/rating", opt=PUBLIC, status_code=200)
     async def rate(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        viewer: Viewer,
         db: Db,
         number: FromPath[str],
         data: JSONBody[RatingBody],
     ) -> dict[str, Any]:
         """好差评: the applicant rates a finished case with the token from the SMS link or terminal."""
-        principal = current_principal(request)
         case = await cases.rate_case(
             db,
-            state.runtime,
+            runtime,
             number,
             rating=data.rating,
             reason=data.reason,
             token=data.token,
-            user_id=principal.user_id if principal else None,
+            user_id=viewer.user_id if viewer else None,
         )
         return {"number": case.number, "rating": case.rating, "rating_reason": case.rating_reason}
 
     @get("/board", opt=EDITORS)
     async def board(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         department_id: FromQuery[int | None] = None,
     ) -> dict[str, Any]:
         """Supervision board: open cases with green/yellow/red warnings; staff see their own department."""
-        return await cases.board(db, state.runtime, actor_of(request), department_id)
+        return await cases.board(db, runtime, Actor.of(principal), department_id)
 
 
 ROUTE_HANDLERS = [CatalogController, CaseController]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import KINDS, LEVELS, OBJECTS
@@ -19,8 +19,7 @@ from catalog.models import Case, Department, Item
 from catalog.pinyin import normalise
 from catalog.stats import CaseFacts, ItemFacts, case_statistics, item_statistics
 from core.errors import InvalidInput
-
-MAX_PAGE = 100
+from core.paging import Page, paginate
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,6 @@ class Query:
             raise InvalidInput(f"level: 应为 {'/'.join(LEVELS)} (unknown level)", code="bad_filter")
         if self.service_object and self.service_object not in OBJECTS:
             raise InvalidInput("object: 应为 person 或 company (unknown object)", code="bad_filter")
-        if not 1 <= self.limit <= MAX_PAGE or self.offset < 0:
-            raise InvalidInput(f"limit 1-{MAX_PAGE}, offset >= 0", code="bad_page")
         if len(self.text) > 100:
             raise InvalidInput("q: 搜索词不超过100字 (query too long)", code="bad_filter")
         return self
@@ -69,37 +66,29 @@ def conditions(query: Query) -> list[ColumnElement[bool]]:
     return where
 
 
-async def search(session: AsyncSession, query: Query) -> tuple[int, list[tuple[Item, str]]]:
-    """The total number of matches and one page of (item, department name), ordered by code.
+async def search(session: AsyncSession, query: Query) -> Page[tuple[Item, str]]:
+    """One page of (item, department name) ordered by code, and the total number of matches.
 
-    One scan does both: ``count(*) OVER ()`` is computed over every match before LIMIT applies, and
-    only the page's ids come back; the page's full rows are then fetched by primary key.
+    Only the page's ids come from the search (with the total: see ``paginate``); the page's full
+    rows are then fetched by primary key.
     """
     query = query.validated()
-    where = conditions(query)
-    page = (
-        await session.execute(
-            select(Item.id, func.count().over().label("total"))
-            .where(*where)
-            .order_by(Item.code, Item.region_code)
-            .limit(query.limit)
-            .offset(query.offset)
-        )
-    ).all()
-    if page:
-        total = int(page[0].total)
-    elif query.offset:  # past the last page: the window saw no rows, so count separately
-        total = await session.scalar(select(func.count()).select_from(Item).where(*where)) or 0
-    else:
-        return 0, []
-    ids = [row.id for row in page]
+    ids: Page[int] = await paginate(
+        session,
+        select(Item.id).where(*conditions(query)),
+        order_by=(Item.code, Item.region_code),
+        limit=query.limit,
+        offset=query.offset,
+    )
+    if not ids.rows:
+        return Page([], ids.total, ids.limit, ids.offset)
     rows = await session.execute(
         select(Item, Department.name)
         .join(Department, Department.id == Item.department_id)
-        .where(Item.id.in_(ids))
+        .where(Item.id.in_(ids.rows))
     )
     found = {item.id: (item, name) for item, name in rows}
-    return total, [found[i] for i in ids]
+    return Page([found[i] for i in ids.rows], ids.total, ids.limit, ids.offset)
 
 
 def summary_json(item: Item, department: str) -> dict[str, Any]:

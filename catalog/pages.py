@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get, post
-from litestar.datastructures import State
+from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from catalog import browse, bundling, cases, messages, service
 from catalog.codes import HANDLING_EN, KIND_EN, KINDS, LEVEL_ZH, LEVELS, OBJECT_ZH, OBJECTS
 from catalog.service import Actor
-from core.access import PUBLIC, allow, current_principal, require_principal
+from core.access import PUBLIC, Caller, Viewer, allow
 from core.clock import format_local
 from core.errors import DomainError
 from core.rendering import page
 from core.roles import Role
-from core.runtime import Db, Runtime
-from core.types import Form
+from core.runtime import Db, Rt
+from core.types import AnyRequest, Form
 
 assert messages.MESSAGES  # registering the page texts is the import's side effect
 PAGE_SIZE = 20
@@ -34,7 +31,7 @@ def _labels(lang: str) -> dict[str, dict[str, str]]:
     }
 
 
-def _lang(request: Request[Any, Any, Any]) -> str:
+def _lang(request: AnyRequest) -> str:
     from core.i18n import language_of
 
     return language_of(request)
@@ -42,7 +39,7 @@ def _lang(request: Request[Any, Any, Any]) -> str:
 
 @get("/catalog", opt=PUBLIC, include_in_schema=False)
 async def search_page(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     db: Db,
     q: FromQuery[str] = "",
     department_id: FromQuery[str] = "",
@@ -57,7 +54,8 @@ async def search_page(
         q.strip(), department, kind or None, level or None, object or None,
         limit=PAGE_SIZE, offset=max(0, page_no - 1) * PAGE_SIZE,
     )  # fmt: skip
-    total, rows = await browse.search(db, query)
+    found = await browse.search(db, query)
+    total, rows = found.total, found.rows
     return page(
         request,
         "catalog/search.html",
@@ -74,7 +72,7 @@ async def search_page(
 
 
 @get("/catalog/items/{item_id:int}", opt=PUBLIC, include_in_schema=False)
-async def item_page(request: Request[Any, Any, Any], db: Db, item_id: FromPath[int]) -> Template:
+async def item_page(request: AnyRequest, db: Db, item_id: FromPath[int]) -> Template:
     item = await service.get_item(db, item_id)
     department = await service.get_department(db, item.department_id)
     return page(
@@ -87,51 +85,48 @@ async def item_page(request: Request[Any, Any, Any], db: Db, item_id: FromPath[i
 
 
 @get("/catalog/bundles/{ref:str}", opt=PUBLIC, include_in_schema=False)
-async def bundle_page(request: Request[Any, Any, Any], db: Db, ref: FromPath[str]) -> Template:
+async def bundle_page(request: AnyRequest, db: Db, ref: FromPath[str]) -> Template:
     bundle = await bundling.bundle_json(db, await bundling.get_bundle(db, ref))
     return page(request, "catalog/bundle.html", bundle=bundle, labels=_labels(_lang(request)))
 
 
 @get("/catalog/stats", opt=PUBLIC, include_in_schema=False)
-async def stats_page(request: Request[Any, Any, Any], db: Db) -> Template:
+async def stats_page(request: AnyRequest, db: Db) -> Template:
     stats = await browse.statistics(db)
     return page(request, "catalog/stats.html", stats=stats, labels=_labels(_lang(request)))
 
 
 @get("/catalog/board", opt=allow(Role.HALL_STAFF, Role.SUPERVISOR), include_in_schema=False)
 async def board_page(
-    request: Request[Any, Any, Any], state: State, db: Db, department_id: FromQuery[int | None] = None
+    request: AnyRequest, runtime: Rt, principal: Caller, db: Db, department_id: FromQuery[int | None] = None
 ) -> Template:
-    runtime: Runtime = state.runtime
-    board = await cases.board(db, runtime, Actor.of(require_principal(request)), department_id)
+    board = await cases.board(db, runtime, Actor.of(principal), department_id)
     return page(request, "catalog/board.html", board=board)
 
 
 @get("/catalog/rate/{number:str}", opt=PUBLIC, include_in_schema=False)
-async def rate_page(
-    request: Request[Any, Any, Any], number: FromPath[str], token: FromQuery[str] = ""
-) -> Template:
+async def rate_page(request: AnyRequest, number: FromPath[str], token: FromQuery[str] = "") -> Template:
     return page(request, "catalog/rate.html", number=number, token=token, error=None, done=False)
 
 
 @post("/catalog/rate/{number:str}", opt=PUBLIC, include_in_schema=False, status_code=200)
 async def rate_submit(
-    request: Request[Any, Any, Any],
-    state: State,
+    request: AnyRequest,
+    runtime: Rt,
+    viewer: Viewer,
     db: Db,
     number: FromPath[str],
     data: Form,
 ) -> Template:
-    principal = current_principal(request)
     try:
         await cases.rate_case(
             db,
-            state.runtime,
+            runtime,
             number,
             rating=data.get("rating", ""),
             reason=data.get("reason", ""),
             token=data.get("token") or None,
-            user_id=principal.user_id if principal else None,
+            user_id=viewer.user_id if viewer else None,
         )
     except DomainError as exc:
         return page(

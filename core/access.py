@@ -14,10 +14,12 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.params import SkipValidation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.accounts import Principal, resolve_token
@@ -38,12 +40,31 @@ def allow(*roles: Role) -> dict[str, Any]:
 
 
 def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    user = connection.scope.get("user")
-    return user if isinstance(user, Principal) else None
+    return provide_viewer(connection.scope)
 
 
 def require_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     principal = current_principal(connection)
+    if principal is None:
+        raise NotAuthorizedException("请先登录 (login required)")
+    return principal
+
+
+# How handlers ask for the caller (provided by web/app.py as ``principal`` and ``viewer``): a
+# ``principal: Caller`` is the logged-in caller (401 without one); a ``viewer: Viewer`` on a public
+# route is the caller if someone is logged in, else None.
+# Neither is validated: Litestar would otherwise convert (copy) the principal field by field.
+Caller = NamedDependency[SkipValidation[Principal]]
+Viewer = NamedDependency[SkipValidation[Principal | None]]
+
+
+def provide_viewer(scope: Scope) -> Principal | None:
+    user = scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+def provide_principal(scope: Scope) -> Principal:
+    principal = provide_viewer(scope)
     if principal is None:
         raise NotAuthorizedException("请先登录 (login required)")
     return principal

@@ -7,18 +7,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.datastructures import Cookie, State
+from litestar import Controller, Response, delete, get, post, put
+from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy import select
 
 from core import accounts, organisations, regions
 from core import audit as audit_log
-from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, allow, client_address, require_principal
+from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, Caller, allow, client_address
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from core.models import AuditEntry, Organisation, User
 from core.roles import Role, parse_roles
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt, Runtime
+from core.types import AnyRequest
 
 
 @dataclass
@@ -74,7 +75,7 @@ def org_json(org: Organisation) -> dict[str, Any]:
     }
 
 
-def login_client(runtime: Runtime, request: Request[Any, Any, Any]) -> accounts.LoginClient:
+def login_client(runtime: Runtime, request: AnyRequest) -> accounts.LoginClient:
     settings = runtime.settings
     return accounts.LoginClient(
         address=client_address(request.scope, settings.trusted_proxies),
@@ -83,7 +84,7 @@ def login_client(runtime: Runtime, request: Request[Any, Any, Any]) -> accounts.
     )
 
 
-async def login_user(runtime: Runtime, request: Request[Any, Any, Any], username: str, password: str) -> User:
+async def login_user(runtime: Runtime, request: AnyRequest, username: str, password: str) -> User:
     """Check credentials; a failure is recorded in its own committed transaction, then raised."""
     settings = runtime.settings
     async with runtime.transaction() as session:
@@ -113,7 +114,7 @@ def session_cookie(runtime: Runtime, secret: str | None) -> Cookie:
     )
 
 
-def login_cookies(runtime: Runtime, request: Request[Any, Any, Any], user: User, secret: str) -> list[Cookie]:
+def login_cookies(runtime: Runtime, request: AnyRequest, user: User, secret: str) -> list[Cookie]:
     """The new session, and the device cookie that makes this browser a known client of ``user``."""
     device = accounts.remember_device(login_client(runtime, request), user.id)
     return [
@@ -146,21 +147,17 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/login", opt=PUBLIC, status_code=200)
-    async def login(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[LoginBody]
-    ) -> Response[Any]:
+    async def login(self, request: AnyRequest, runtime: Rt, data: JSONBody[LoginBody]) -> Response[Any]:
         """Browser login: sets an HTTP-only session cookie."""
-        runtime: Runtime = state.runtime
         user = await login_user(runtime, request, data.username, data.password)
         secret = await start_session(runtime, user)
         return Response(user_json(user), cookies=login_cookies(runtime, request, user, secret))
 
     @post("/tokens", opt=PUBLIC, status_code=201)
     async def create_token(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[TokenBody]
+        self, request: AnyRequest, runtime: Rt, data: JSONBody[TokenBody]
     ) -> dict[str, Any]:
         """CLI login: returns a bearer API token (shown once)."""
-        runtime: Runtime = state.runtime
         if not 1 <= data.days <= 366:
             raise InvalidInput("token lifetime must be 1-366 days", code="bad_lifetime")
         user = await login_user(runtime, request, data.username, data.password)
@@ -171,8 +168,7 @@ class AuthController(Controller):
         return {"token": token, "user": user_json(user)}
 
     @get("/tokens", opt=ANY_USER)
-    async def list_tokens(self, request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
-        principal = require_principal(request)
+    async def list_tokens(self, principal: Caller, db: Db) -> list[dict[str, Any]]:
         return [
             {
                 "id": t.id,
@@ -187,23 +183,16 @@ class AuthController(Controller):
         ]
 
     @delete("/tokens/{token_id:int}", opt=ANY_USER, status_code=204)
-    async def revoke_token(
-        self, request: Request[Any, Any, Any], state: State, db: Db, token_id: FromPath[int]
-    ) -> None:
-        principal = require_principal(request)
-        await accounts.revoke_token(db, state.runtime.clock, user_id=principal.user_id, token_id=token_id)
+    async def revoke_token(self, runtime: Rt, principal: Caller, db: Db, token_id: FromPath[int]) -> None:
+        await accounts.revoke_token(db, runtime.clock, user_id=principal.user_id, token_id=token_id)
 
     @post("/logout", opt=ANY_USER, status_code=200)
-    async def logout(self, request: Request[Any, Any, Any], state: State, db: Db) -> Response[Any]:
-        principal = require_principal(request)
-        await accounts.revoke_token(
-            db, state.runtime.clock, user_id=principal.user_id, token_id=principal.token_id
-        )
-        return Response({"ok": True}, cookies=[session_cookie(state.runtime, None)])
+    async def logout(self, runtime: Rt, principal: Caller, db: Db) -> Response[Any]:
+        await accounts.revoke_token(db, runtime.clock, user_id=principal.user_id, token_id=principal.token_id)
+        return Response({"ok": True}, cookies=[session_cookie(runtime, None)])
 
     @get("/me", opt=ANY_USER)
-    async def me(self, request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
-        principal = require_principal(request)
+    async def me(self, principal: Caller, db: Db) -> dict[str, Any]:
         user = await db.get(User, principal.user_id)
         assert user is not None
         return user_json(user)
@@ -215,13 +204,12 @@ class UserController(Controller):
 
     @post("/", opt=allow(Role.ADMIN), status_code=201)
     async def create(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[NewUserBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[NewUserBody]
     ) -> dict[str, Any]:
         try:
             roles = parse_roles(data.roles)
         except ValueError as exc:
             raise InvalidInput(str(exc), code="bad_roles") from exc
-        runtime: Runtime = state.runtime
         user = await accounts.create_user(
             db,
             runtime.clock,
@@ -231,7 +219,7 @@ class UserController(Controller):
             display_name=data.display_name,
             roles=roles,
             organisation_id=data.organisation_id,
-            actor=require_principal(request).actor,
+            actor=principal.actor,
         )
         return user_json(user)
 
@@ -264,13 +252,12 @@ class OrganisationController(Controller):
     )
     async def register(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         data: JSONBody[organisations.NewOrganisation],
     ) -> dict[str, Any]:
         """Staff register any company; a company user registers its own, once, of its own kind."""
-        principal = require_principal(request)
         staff = bool(principal.roles & {Role.ADMIN, Role.SUPERVISOR})
         if not staff:
             if principal.organisation_id is not None:
@@ -279,7 +266,6 @@ class OrganisationController(Controller):
                 raise PermissionDenied(
                     f"你的角色不能登记{data.kind}单位 (your role cannot register this kind)"
                 )
-        runtime: Runtime = state.runtime
         org = await organisations.register_organisation(
             db,
             runtime.clock,
@@ -299,18 +285,17 @@ class OrganisationController(Controller):
     )
     async def set_signing_key(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         org_id: FromPath[int],
         data: JSONBody[SigningKeyBody],
     ) -> dict[str, Any]:
         """Register the company's Ed25519 public key (``ed25519:<base64>``) that signs its bid manifests."""
-        principal = require_principal(request)
         if not principal.roles & {Role.ADMIN, Role.SUPERVISOR} and principal.organisation_id != org_id:
             raise PermissionDenied("只能为本单位登记签名公钥 (only for your own company)")
         org = await organisations.set_signing_key(
-            db, state.runtime.audit, org_id, data.signing_key, actor=principal.actor
+            db, runtime.audit, org_id, data.signing_key, actor=principal.actor
         )
         return org_json(org)
 
@@ -354,8 +339,7 @@ class AuditController(Controller):
     tags = ["audit"]
 
     @get("/checkpoint", opt=PUBLIC)
-    async def checkpoint(self, state: State, db: Db) -> dict[str, Any]:
-        runtime: Runtime = state.runtime
+    async def checkpoint(self, runtime: Rt, db: Db) -> dict[str, Any]:
         size = await runtime.audit.size(db)
         latest = await runtime.audit.entry(db, size - 1) if size else None
         return {
@@ -375,9 +359,9 @@ class AuditController(Controller):
 
     @get("/entries/{position:int}/proof", opt=PUBLIC)
     async def inclusion(
-        self, state: State, db: Db, position: FromPath[int], size: int | None = Parameter(default=None, ge=1)
+        self, runtime: Rt, db: Db, position: FromPath[int], size: int | None = Parameter(default=None, ge=1)
     ) -> dict[str, Any]:
-        audit = state.runtime.audit
+        audit = runtime.audit
         size = size or await audit.size(db)
         proof = await audit.inclusion_proof(db, position, size)
         tree_head = await audit.entry(db, size - 1)
@@ -390,9 +374,9 @@ class AuditController(Controller):
 
     @get("/consistency", opt=PUBLIC)
     async def consistency(
-        self, state: State, db: Db, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
+        self, runtime: Rt, db: Db, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
     ) -> dict[str, Any]:
-        proof = await state.runtime.audit.consistency_proof(db, old, new)
+        proof = await runtime.audit.consistency_proof(db, old, new)
         return {"old": old, "new": new, "proof": [b64(p) for p in proof]}
 
 

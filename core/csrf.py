@@ -43,6 +43,7 @@ from markupsafe import Markup
 from core.access import cookie_value, credential, header_values
 from core.errors import DomainError, PermissionDenied
 from core.settings import Settings, origin_of
+from core.types import AnyRequest
 
 FIELD = "_csrf"
 HEADER = b"x-csrf-token"
@@ -74,7 +75,7 @@ class CsrfMiddleware(ASGIMiddleware):
         await next_app(scope, receive, _with_new_cookie(scope, send))
 
 
-async def check_unsafe(request: Request[Any, Any, Any], *, by_cookie: bool) -> None:
+async def check_unsafe(request: AnyRequest, *, by_cookie: bool) -> None:
     scope = request.scope
     if not same_origin(scope, settings_of(scope), absent=not by_cookie):
         raise PermissionDenied(_refusal("cross_origin"), code="cross_origin")

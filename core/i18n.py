@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Request
+from core.types import AnyRequest
 
 LANGS = ("zh", "en")
 LANG_COOKIE = "lang"
@@ -76,7 +76,7 @@ def register_messages(messages: dict[str, tuple[str, str]]) -> None:
     MESSAGES.update(messages)
 
 
-def language_of(request: Request[Any, Any, Any]) -> str:
+def language_of(request: AnyRequest) -> str:
     wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
     return wanted if wanted in LANGS else "zh"
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.datastructures import State
+from litestar import Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from core import accounts
-from core.access import ANY_USER, PUBLIC, current_principal
+from core.access import ANY_USER, PUBLIC, Viewer
 from core.api import login_cookies, login_user, session_cookie, start_session
 from core.errors import NotAuthenticated, TooManyAttempts
 from core.i18n import language_of, translator
 from core.rendering import page
-from core.runtime import Runtime
-from core.types import Form
+from core.runtime import Rt
+from core.types import AnyRequest, Form
 
 
 def safe_next(target: str | None) -> str:
@@ -25,17 +24,16 @@ def safe_next(target: str | None) -> str:
 
 
 @get("/login", opt=PUBLIC, include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+async def login_page(request: AnyRequest, next: FromQuery[str | None] = None) -> Template:
     return page(request, "core/login.html", next=safe_next(next), error=None, username="")
 
 
 @post("/login", opt=PUBLIC, include_in_schema=False, status_code=303)
 async def login_submit(
-    request: Request[Any, Any, Any],
-    state: State,
+    request: AnyRequest,
+    runtime: Rt,
     data: Form,
 ) -> Response[Any] | Template:
-    runtime: Runtime = state.runtime
     username = data.get("username", "")
     target = safe_next(data.get("next"))
     try:
@@ -56,13 +54,11 @@ async def login_submit(
 
 
 @post("/logout", opt=ANY_USER, include_in_schema=False, status_code=303)
-async def logout_submit(request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    runtime: Runtime = state.runtime
-    principal = current_principal(request)
-    if principal is not None:
+async def logout_submit(runtime: Rt, viewer: Viewer) -> Response[Any]:
+    if viewer is not None:
         async with runtime.transaction() as session:
             await accounts.revoke_token(
-                session, runtime.clock, user_id=principal.user_id, token_id=principal.token_id
+                session, runtime.clock, user_id=viewer.user_id, token_id=viewer.token_id
             )
     return Redirect("/", status_code=303, cookies=[session_cookie(runtime, None)])
 

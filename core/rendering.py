@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
 from litestar.response import Template
 
 from core.access import current_principal
 from core.i18n import language_of, translator
 from core.roles import ROLE_NAMES_ZH
+from core.types import AnyRequest
 
 
-def page(
-    request: Request[Any, Any, Any], template_name: str, *, status_code: int = 200, **context: Any
-) -> Template:
+def page(request: AnyRequest, template_name: str, *, status_code: int = 200, **context: Any) -> Template:
     lang = language_of(request)
     user = current_principal(request)
     roles = sorted(user.roles) if user else []

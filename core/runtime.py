@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.audit import AuditLog, AuditSigner
@@ -77,6 +79,17 @@ class Runtime:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+# How handlers ask for the runtime (provided by web/app.py as ``runtime``); never validated, as
+# Litestar would otherwise convert (copy) the dataclass field by field.
+Rt = NamedDependency[SkipValidation[Runtime]]
+
+
+def provide_runtime(state: State) -> Runtime:
+    """The app's runtime (web/app.py keeps it in the app state), for handlers that take ``runtime: Rt``."""
+    runtime: Runtime = state.runtime
+    return runtime
 
 
 def run_job(job: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:

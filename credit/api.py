@@ -7,15 +7,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post, put
-from litestar.datastructures import State, UploadFile
+from litestar import Controller, Response, get, post, put
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
 
-from core.access import PUBLIC, allow, require_principal
+from core.access import PUBLIC, Caller, allow
+from core.accounts import Principal
 from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.paging import Paging, paging_from
 from core.roles import Role
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt, Runtime
+from core.types import AnyRequest
 from credit import chart, exchange, service, snapshots
 from credit.subjects import normalise_key, parse_kind
 from credit.views import (
@@ -78,31 +81,26 @@ class LinkBody:
     expert_key: str
 
 
-def actor_of(request: Request[Any, Any, Any]) -> str:
-    return require_principal(request).actor
-
-
 async def subject_page_data(db: Db, kind: str, key: str, day: date) -> dict[str, Any]:
     found = await service.standing(db, kind, key, day)
     subject = await service.describe(db, kind, key)
-    rows, _ = await service.list_deductions(db, kind=kind, key=found.key, day=day, limit=500)
+    listed = await service.list_deductions(db, kind=kind, key=found.key, day=day, limit=500)
     return {
         "standing": found,
         "name": subject.name if subject else found.key,
         "region_code": subject.region_code if subject else None,
-        "active": rows,
+        "active": listed.rows,
     }
 
 
-async def may_read_private(request: Request[Any, Any, Any], db: Db, kind: str, key: str) -> None:
-    principal = require_principal(request)
+async def may_read_private(principal: Principal, db: Db, kind: str, key: str) -> None:
     if Role.SUPERVISOR not in principal.roles and not await service.speaks_for(db, principal, kind, key):
         raise PermissionDenied("只能查看本单位（本人）的扣分证据 (only your own deductions' evidence)")
 
 
-async def history_points(state: State, db: Db, kind: str, key: str, days: int) -> list[snapshots.Point]:
+async def history_points(runtime: Runtime, db: Db, kind: str, key: str, days: int) -> list[snapshots.Point]:
     subject_kind = parse_kind(kind)
-    until = service.today(state.runtime)
+    until = service.today(runtime)
     return await snapshots.history(
         db, subject_kind, normalise_key(subject_kind, key), since=until - timedelta(days=days), until=until
     )
@@ -113,6 +111,7 @@ class CreditController(Controller):
 
     path = "/api/credit"
     tags = ["credit"]
+    dependencies = {"paging": paging_from(50)}
 
     @get("/rules", opt=PUBLIC)
     async def rules(self, db: Db, kind: FromQuery[str | None] = None) -> list[dict[str, Any]]:
@@ -121,98 +120,97 @@ class CreditController(Controller):
     @get("/subjects/{kind:str}/{key:str}", opt=PUBLIC)
     async def subject(
         self,
-        state: State,
+        runtime: Rt,
         db: Db,
         kind: FromPath[str],
         key: FromPath[str],
         day: FromQuery[date | None] = None,
     ) -> dict[str, Any]:
         """Index, grade, barred flag and the deductions counting that day (no private evidence)."""
-        data = await subject_page_data(db, kind, key, day or service.today(state.runtime))
+        data = await subject_page_data(db, kind, key, day or service.today(runtime))
         return {
             **standing_json(data["standing"]),
             "name": data["name"],
             "region_code": data["region_code"],
-            "day": (day or service.today(state.runtime)).isoformat(),
+            "day": (day or service.today(runtime)).isoformat(),
             "deductions": [public_deduction(d) for d in data["active"]],
         }
 
     @get("/subjects/{kind:str}/{key:str}/history", opt=PUBLIC)
     async def history(
         self,
-        state: State,
+        runtime: Rt,
         db: Db,
         kind: FromPath[str],
         key: FromPath[str],
         days: int = Parameter(default=HISTORY_DAYS, ge=1, le=3660),
     ) -> list[dict[str, Any]]:
-        points = await history_points(state, db, kind, key, days)
+        points = await history_points(runtime, db, kind, key, days)
         return [point_json(p) for p in points]
 
     @get("/subjects/{kind:str}/{key:str}/history.svg", opt=PUBLIC, media_type="image/svg+xml")
     async def history_svg(
         self,
-        state: State,
+        runtime: Rt,
         db: Db,
         kind: FromPath[str],
         key: FromPath[str],
         days: int = Parameter(default=HISTORY_DAYS, ge=1, le=3660),
     ) -> Response[str]:
-        points = await history_points(state, db, kind, key, days)
+        points = await history_points(runtime, db, kind, key, days)
         return Response(str(chart.svg(points, title=f"{kind} {key}")), media_type="image/svg+xml")
 
     @get("/rankings", opt=PUBLIC)
     async def rankings(
         self,
-        state: State,
+        runtime: Rt,
         db: Db,
+        paging: Paging,
         kind: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
         day: FromQuery[date | None] = None,
-        limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
     ) -> dict[str, Any]:
         """The latest evaluated day's subjects below 100 or barred, lowest first."""
-        run = await snapshots.latest_run(db, on_or_before=day or service.today(state.runtime))
+        run = await snapshots.latest_run(db, on_or_before=day or service.today(runtime))
         if run is None:
             return {"day": None, "total": 0, "items": []}
-        rows, total = await snapshots.rankings(
+        found = await snapshots.rankings(
             db,
             day=run.day,
             kind=parse_kind(kind) if kind else None,
             region=region,
-            limit=limit,
-            offset=offset,
+            limit=paging.limit,
+            offset=paging.offset,
         )
         return {
             "day": run.day.isoformat(),
             "subjects": run.subjects,
             "grades": {"A": run.grade_a, "B": run.grade_b, "C": run.grade_c, "D": run.grade_d},
-            "total": total,
-            "items": [ranked_json(r) for r in rows],
+            "total": found.total,
+            "items": [ranked_json(r) for r in found.rows],
         }
 
     @post("/rules", opt=allow(Role.SUPERVISOR), status_code=201)
     async def create_rule(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[RuleBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[RuleBody]
     ) -> dict[str, Any]:
         rule = await service.create_rule(
-            db, state.runtime, service.RuleInput(**data.__dict__), actor=actor_of(request)
+            db, runtime, service.RuleInput(**data.__dict__), actor=principal.actor
         )
         return rule_json(rule)
 
     @put("/rules/{code:str}", opt=allow(Role.SUPERVISOR))
     async def update_rule(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         code: FromPath[str],
         data: JSONBody[RuleBody],
     ) -> dict[str, Any]:
         """Changes apply to deductions recorded from now on; past deductions keep their points."""
         rule = await service.update_rule(
-            db, state.runtime, code, service.RuleInput(**data.__dict__), actor=actor_of(request)
+            db, runtime, code, service.RuleInput(**data.__dict__), actor=principal.actor
         )
         return rule_json(rule)
 
@@ -220,20 +218,19 @@ class CreditController(Controller):
     async def deductions(
         self,
         db: Db,
+        paging: Paging,
         kind: FromQuery[str | None] = None,
         key: FromQuery[str | None] = None,
         day: FromQuery[date | None] = None,
-        limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
     ) -> dict[str, Any]:
-        rows, total = await service.list_deductions(
-            db, kind=kind, key=key, day=day, limit=limit, offset=offset
+        found = await service.list_deductions(
+            db, kind=kind, key=key, day=day, limit=paging.limit, offset=paging.offset
         )
-        return {"total": total, "items": [private_deduction(d) for d in rows]}
+        return {"total": found.total, "items": [private_deduction(d) for d in found.rows]}
 
     @post("/deductions", opt=allow(Role.SUPERVISOR), status_code=201)
     async def record(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[DeductionBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[DeductionBody]
     ) -> dict[str, Any]:
         new = service.NewDeduction(
             kind=data.subject_kind,
@@ -247,54 +244,49 @@ class CreditController(Controller):
             source_ref=data.source_ref,
             subject_name=data.subject_name,
         )
-        return private_deduction(
-            await service.record_deduction(db, state.runtime, new, actor=actor_of(request))
-        )
+        return private_deduction(await service.record_deduction(db, runtime, new, actor=principal.actor))
 
     @get("/deductions/{deduction_id:int}", opt=allow(Role.SUPERVISOR, *SUBJECTS))
-    async def deduction(
-        self, request: Request[Any, Any, Any], db: Db, deduction_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def deduction(self, principal: Caller, db: Db, deduction_id: FromPath[int]) -> dict[str, Any]:
         """With the private evidence: supervisors, and the subject itself."""
         d = await service.get_deduction(db, deduction_id)
-        await may_read_private(request, db, d.subject_kind, d.subject_key)
+        await may_read_private(principal, db, d.subject_kind, d.subject_key)
         return private_deduction(d, await service.documents(db, d.id))
 
     @post("/deductions/{deduction_id:int}/documents", opt=allow(Role.SUPERVISOR), status_code=201)
     async def add_document(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         deduction_id: FromPath[int],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> dict[str, Any]:
         doc = await service.attach_document(
             db,
-            state.runtime,
+            runtime,
             deduction_id,
             filename=data.filename,
             content_type=data.content_type,
             content=await data.read(),
-            actor=actor_of(request),
+            actor=principal.actor,
         )
         return {"id": doc.id, "filename": doc.filename, "size": doc.size, "sha256": doc.sha256}
 
     @get("/deductions/{deduction_id:int}/documents/{document_id:int}", opt=allow(Role.SUPERVISOR, *SUBJECTS))
     async def document(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        principal: Caller,
+        runtime: Rt,
         db: Db,
         deduction_id: FromPath[int],
         document_id: FromPath[int],
     ) -> Response[bytes]:
         d = await service.get_deduction(db, deduction_id)
-        await may_read_private(request, db, d.subject_kind, d.subject_key)
+        await may_read_private(principal, db, d.subject_kind, d.subject_key)
         doc = next((x for x in await service.documents(db, d.id) if x.id == document_id), None)
         if doc is None:
             raise NotFound(f"document {document_id} not found")
-        runtime: Runtime = state.runtime
         content = b"".join([chunk async for chunk in await runtime.blobs.open(doc.blob_key)])
         return Response(
             content,
@@ -304,47 +296,43 @@ class CreditController(Controller):
 
     @get("/appeals", opt=allow(Role.SUPERVISOR, *SUBJECTS))
     async def appeals(
-        self, request: Request[Any, Any, Any], db: Db, status: FromQuery[str | None] = None
+        self, principal: Caller, db: Db, status: FromQuery[str | None] = None
     ) -> list[dict[str, Any]]:
         """Supervisors see every appeal; a subject sees its own."""
-        rows = await service.list_appeals(db, require_principal(request), status=status)
+        rows = await service.list_appeals(db, principal, status=status)
         return [appeal_json(a, d) for a, d in rows]
 
     @post("/appeals", opt=allow(*SUBJECTS), status_code=201)
     async def appeal(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[AppealBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[AppealBody]
     ) -> dict[str, Any]:
-        a = await service.file_appeal(
-            db, state.runtime, require_principal(request), data.deduction_id, data.reason
-        )
+        a = await service.file_appeal(db, runtime, principal, data.deduction_id, data.reason)
         return appeal_json(a, await service.get_deduction(db, a.deduction_id))
 
     @post("/appeals/{appeal_id:int}/decision", opt=allow(Role.SUPERVISOR), status_code=200)
     async def decide(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         appeal_id: FromPath[int],
         data: JSONBody[DecisionBody],
     ) -> dict[str, Any]:
         a = await service.decide_appeal(
-            db, state.runtime, appeal_id, data.outcome, data.reason, actor=actor_of(request)
+            db, runtime, appeal_id, data.outcome, data.reason, actor=principal.actor
         )
         return appeal_json(a, await service.get_deduction(db, a.deduction_id))
 
     @post("/links", opt=allow(Role.SUPERVISOR), status_code=201)
-    async def link(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[LinkBody]
-    ) -> dict[str, Any]:
+    async def link(self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[LinkBody]) -> dict[str, Any]:
         """Let a user appeal an expert's deductions (expert codes belong to experts/)."""
         link = await service.link_subject(
             db,
-            state.runtime,
+            runtime,
             user_id=data.user_id,
             kind="expert",
             key=data.expert_key,
-            actor=actor_of(request),
+            actor=principal.actor,
         )
         return {"user_id": link.user_id, "kind": link.kind, "key": link.key}
 
@@ -354,18 +342,18 @@ class CreditController(Controller):
         return Response("".join(lines), media_type="application/x-ndjson")
 
     @post("/import", opt=allow(Role.SUPERVISOR), status_code=200)
-    async def import_(self, request: Request[Any, Any, Any], state: State, db: Db) -> dict[str, int]:
+    async def import_(self, request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> dict[str, int]:
         """A JSON-lines body (see credit/exchange.py); all or nothing, idempotent."""
         try:
             text = (await request.body()).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidInput("导入文件须为UTF-8编码 (the file must be UTF-8)", code="bad_import") from exc
-        report = await exchange.import_lines(db, state.runtime, text, actor=actor_of(request))
+        report = await exchange.import_lines(db, runtime, text, actor=principal.actor)
         return report.__dict__
 
     @post("/recompute", opt=allow(Role.SUPERVISOR), status_code=200)
-    async def recompute(self, state: State, db: Db, day: FromQuery[date | None] = None) -> dict[str, Any]:
-        run = await snapshots.recompute(db, state.runtime, day or service.today(state.runtime))
+    async def recompute(self, runtime: Rt, db: Db, day: FromQuery[date | None] = None) -> dict[str, Any]:
+        run = await snapshots.recompute(db, runtime, day or service.today(runtime))
         return {"day": run.day.isoformat(), "subjects": run.subjects, "barred": run.barred}
 
 

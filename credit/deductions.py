@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import organisations
 from core.clock import local
 from core.errors import InvalidInput, NotFound
+from core.paging import Page, paginate
 from core.runtime import Runtime
 from credit import index, rules
 from credit.catalogue import INDUSTRIES
@@ -245,7 +246,7 @@ async def list_deductions(
     day: date | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Deduction], int]:
+) -> Page[Deduction]:
     """Deductions, newest first; with ``day`` only those counting on that day."""
     query = select(Deduction)
     if kind:
@@ -254,11 +255,9 @@ async def list_deductions(
         query = query.where(Deduction.subject_key == (normalise_key(kind, key) if kind else key.strip()))
     if day:
         query = query.where(*active_on(day))  # type: ignore[arg-type]
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(Deduction.start_day.desc(), Deduction.id.desc()).limit(limit).offset(offset)
+    return await paginate(
+        session, query, order_by=(Deduction.start_day.desc(), Deduction.id.desc()), limit=limit, offset=offset
     )
-    return list(rows), total
 
 
 async def load(session: AsyncSession, kind: SubjectKind, keys: Sequence[str], day: date) -> index.Deductions:

@@ -4,24 +4,22 @@ administration; a subject's own deductions and appeals."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, get, post
-from litestar.datastructures import State
+from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 import credit.i18n  # noqa: F401 - registers the page texts
 from core import regions
-from core.access import PUBLIC, allow, require_principal
+from core.access import PUBLIC, Caller, allow
 from core.numbers import int_input
 from core.rendering import page
 from core.roles import Role
-from core.runtime import Db
-from core.types import Form
+from core.runtime import Db, Rt
+from core.types import AnyRequest, Form
 from credit import chart, service, snapshots
-from credit.api import SUBJECTS, actor_of, history_points, subject_page_data
+from credit.api import SUBJECTS, history_points, subject_page_data
 from credit.catalogue import INDUSTRIES
 from credit.subjects import SubjectKind, parse_kind
 
@@ -30,20 +28,21 @@ KINDS = [k.value for k in SubjectKind]
 
 @get("/credit", opt=PUBLIC, include_in_schema=False)
 async def credit_home(
-    request: Request[Any, Any, Any],
-    state: State,
+    request: AnyRequest,
+    runtime: Rt,
     db: Db,
     kind: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
 ) -> Template:
     subject_kind = parse_kind(kind) if kind else None
-    run = await snapshots.latest_run(db, on_or_before=service.today(state.runtime))
+    run = await snapshots.latest_run(db, on_or_before=service.today(runtime))
     ranked: list[snapshots.Ranked] = []
     total = 0
     if run is not None:
-        ranked, total = await snapshots.rankings(
+        listed = await snapshots.rankings(
             db, day=run.day, kind=subject_kind, region=region or None, limit=100
         )
+        ranked, total = listed.rows, listed.total
     return page(
         request,
         "credit/index.html",
@@ -65,39 +64,38 @@ async def credit_lookup(kind: FromQuery[str], key: FromQuery[str]) -> Redirect:
 
 @get("/credit/subjects/{kind:str}/{key:str}", opt=PUBLIC, include_in_schema=False)
 async def credit_subject(
-    request: Request[Any, Any, Any], state: State, db: Db, kind: FromPath[str], key: FromPath[str]
+    request: AnyRequest, runtime: Rt, db: Db, kind: FromPath[str], key: FromPath[str]
 ) -> Template:
-    day = service.today(state.runtime)
+    day = service.today(runtime)
     data = await subject_page_data(db, kind, key, day)
-    points = await history_points(state, db, kind, key, 180)
+    points = await history_points(runtime, db, kind, key, 180)
     svg = chart.svg(points, title=f"{data['name']} {data['standing'].key}")  # autoescaped markup
     return page(request, "credit/subject.html", day=day, chart=svg, industries=INDUSTRIES, **data)
 
 
 @get("/credit/rules", opt=PUBLIC, include_in_schema=False)
-async def credit_rules(request: Request[Any, Any, Any], db: Db) -> Template:
+async def credit_rules(request: AnyRequest, db: Db) -> Template:
     return page(request, "credit/rules.html", rules=await service.list_rules(db))
 
 
 @get("/credit/admin", opt=allow(Role.SUPERVISOR), include_in_schema=False)
-async def credit_admin(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
-    principal = require_principal(request)
-    recent, total = await service.list_deductions(db, limit=30)
+async def credit_admin(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> Template:
+    recent = await service.list_deductions(db, limit=30)
     return page(
         request,
         "credit/admin.html",
         appeals=await service.list_appeals(db, principal, status="pending"),
-        recent=recent,
-        total=total,
+        recent=recent.rows,
+        total=recent.total,
         rules=await service.list_rules(db),
         kinds=KINDS,
         industries=INDUSTRIES,
-        today=service.today(state.runtime),
+        today=service.today(runtime),
     )
 
 
 @post("/credit/admin/deductions", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)
-async def admin_record(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+async def admin_record(runtime: Rt, principal: Caller, db: Db, data: Form) -> Redirect:
     day = date.fromisoformat(data["day"]) if data.get("day") else None
     new = service.NewDeduction(
         kind=data.get("kind", ""),
@@ -111,12 +109,12 @@ async def admin_record(request: Request[Any, Any, Any], state: State, db: Db, da
         source_ref=data.get("source_ref", ""),
         subject_name=data.get("subject_name") or None,
     )
-    await service.record_deduction(db, state.runtime, new, actor=actor_of(request))
+    await service.record_deduction(db, runtime, new, actor=principal.actor)
     return Redirect("/credit/admin", status_code=303)
 
 
 @post("/credit/admin/rules", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)
-async def admin_rule(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+async def admin_rule(runtime: Rt, principal: Caller, db: Db, data: Form) -> Redirect:
     spec = service.RuleInput(
         code=data.get("code", ""),
         subject_kind=data.get("subject_kind", ""),
@@ -127,18 +125,18 @@ async def admin_rule(request: Request[Any, Any, Any], state: State, db: Db, data
         legal_basis=data.get("legal_basis", ""),
         bars=data.get("bars") == "on",
     )
-    await service.create_rule(db, state.runtime, spec, actor=actor_of(request))
+    await service.create_rule(db, runtime, spec, actor=principal.actor)
     return Redirect("/credit/admin", status_code=303)
 
 
 @get("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False)
-async def admin_rule_page(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> Template:
+async def admin_rule_page(request: AnyRequest, db: Db, code: FromPath[str]) -> Template:
     return page(request, "credit/rule.html", rule=await service.get_rule(db, code))
 
 
 @post("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)
 async def admin_rule_update(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: Form
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: Form
 ) -> Redirect:
     """Edit a rule for future deductions; recorded deductions keep the points they were given."""
     rule = await service.get_rule(db, code)
@@ -154,7 +152,7 @@ async def admin_rule_update(
         event=rule.event,
         active=data.get("active") == "on",
     )
-    await service.update_rule(db, state.runtime, rule.code, spec, actor=actor_of(request))
+    await service.update_rule(db, runtime, rule.code, spec, actor=principal.actor)
     return Redirect("/credit/rules", status_code=303)
 
 
@@ -169,31 +167,28 @@ def _days(text: str | None) -> int:
     status_code=303,
 )
 async def admin_decide(
-    request: Request[Any, Any, Any], state: State, db: Db, appeal_id: FromPath[int], data: Form
+    runtime: Rt, principal: Caller, db: Db, appeal_id: FromPath[int], data: Form
 ) -> Redirect:
     await service.decide_appeal(
-        db, state.runtime, appeal_id, data.get("outcome", ""), data.get("reason", ""), actor=actor_of(request)
+        db, runtime, appeal_id, data.get("outcome", ""), data.get("reason", ""), actor=principal.actor
     )
     return Redirect("/credit/admin", status_code=303)
 
 
 @get("/credit/mine", opt=allow(*SUBJECTS), include_in_schema=False)
-async def credit_mine(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
-    principal = require_principal(request)
-    day = service.today(state.runtime)
+async def credit_mine(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> Template:
+    day = service.today(runtime)
     mine = []
     for kind, key in await service.subjects_of(db, principal):
-        rows, _ = await service.list_deductions(db, kind=kind, key=key, limit=200)
-        mine.append((await service.standing(db, kind, key, day), rows))
+        listed = await service.list_deductions(db, kind=kind, key=key, limit=200)
+        mine.append((await service.standing(db, kind, key, day), listed.rows))
     return page(request, "credit/mine.html", mine=mine, appeals=await service.list_appeals(db, principal))
 
 
 @post("/credit/mine/appeals", opt=allow(*SUBJECTS), include_in_schema=False, status_code=303)
-async def mine_appeal(request: Request[Any, Any, Any], state: State, db: Db, data: Form) -> Redirect:
+async def mine_appeal(runtime: Rt, principal: Caller, db: Db, data: Form) -> Redirect:
     deduction_id = int_input(data.get("deduction_id", ""), "deduction_id", maximum=2**31 - 1)
-    await service.file_appeal(
-        db, state.runtime, require_principal(request), deduction_id, data.get("reason", "")
-    )
+    await service.file_appeal(db, runtime, principal, deduction_id, data.get("reason", ""))
     return Redirect("/credit/mine", status_code=303)
 
 

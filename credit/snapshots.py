@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organisation
+from core.paging import Page, paginate
 from core.runtime import Runtime
 from credit import index
 from credit.deductions import active_on
@@ -182,7 +183,7 @@ async def rankings(
     region: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Ranked], int]:
+) -> Page[Ranked]:
     """The evaluated day's subjects below 100 or barred, lowest first (everyone else stands at 100)."""
     query = (
         select(Snapshot, Subject.name, Subject.region_code)
@@ -197,14 +198,15 @@ async def rankings(
         query = query.where(Snapshot.subject_kind == kind.value)
     if region:
         query = query.where(Subject.region_code == region)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.execute(
-        query.order_by(Snapshot.index, Snapshot.subject_kind, Snapshot.subject_key)
-        .limit(limit)
-        .offset(offset)
+    found = await paginate(
+        session,
+        query,
+        order_by=(Snapshot.index, Snapshot.subject_kind, Snapshot.subject_key),
+        limit=limit,
+        offset=offset,
     )
     ranked = [
         Ranked(s.subject_kind, s.subject_key, name or s.subject_key, region_code, s.index, s.grade, s.barred)
-        for s, name, region_code in rows
+        for s, name, region_code in found.rows
     ]
-    return ranked, total
+    return replace(found, rows=ranked)

@@ -18,18 +18,17 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Request, WebSocket, get, post, websocket
+from litestar import WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
 from core import rooms
-from core.access import allow, current_principal, require_principal
+from core.access import Caller, allow
 from core.errors import DomainError
 from core.roles import Role
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt
 from core.security_headers import STORED_DOCUMENT_POLICY
 from evaluation import acting, clarifications, reporting, room, start
 from evaluation import award as awarding
@@ -71,52 +70,45 @@ class AnswerBody:
     answer: str
 
 
-def _runtime(state: State) -> Runtime:
-    runtime: Runtime = state.runtime
-    return runtime
-
-
 @post("/api/evaluations", opt=allow(*HOSTS), tags=["evaluation"])
 async def start_evaluation(
-    request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[StartBody]
+    runtime: Rt, principal: Caller, db: Db, data: JSONBody[StartBody]
 ) -> dict[str, Any]:
     """The tender's tenderer or agent opens the evaluation room of a lot whose opening is closed."""
     new = start.NewEvaluation(
         data.tender, data.lot, data.draw_id, data.main_venue, tuple(data.venues),
         data.representative, data.representative_key,
     )  # fmt: skip
-    evaluation = await start.start(db, _runtime(state), require_principal(request), new)
+    evaluation = await start.start(db, runtime, principal, new)
     return {"code": evaluation.code}
 
 
 @get("/api/evaluations", opt=allow(*ROOM_ROLES), tags=["evaluation"])
-async def my_evaluations(request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
+async def my_evaluations(principal: Caller, db: Db) -> list[dict[str, Any]]:
     """The evaluations the caller may enter (a member's seats, a host's tenders, all for supervisors)."""
-    return await room.evaluations_for(db, require_principal(request))
+    return await room.evaluations_for(db, principal)
 
 
 @get("/api/evaluations/{code:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
-async def room_view(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]
-) -> dict[str, Any]:
-    return await room.view(db, require_principal(request), code, _runtime(state))
+async def room_view(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
+    return await room.view(db, principal, code, runtime)
 
 
 @post("/api/evaluations/{code:str}/actions", opt=allow(Role.EXPERT), status_code=200, tags=["evaluation"])
 async def act(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: JSONBody[dict[str, Any]]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[dict[str, Any]]
 ) -> dict[str, Any]:
     """A member's action in the room (sign_in, declare, vote, verdict, score, submit, return,
     confirm_anomaly, unexplained, advance, sign, clarify)."""
-    return await acting.act(db, _runtime(state), require_principal(request), code, data)
+    return await acting.act(db, runtime, principal, code, data)
 
 
 @get("/api/evaluations/{code:str}/report/{kind:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
 async def report_file(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], kind: FromPath[str]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], kind: FromPath[str]
 ) -> Stream:
     """The report (pdf or html) as drafted for signature; the same file once signed."""
-    reader = await reporting.report_file(db, _runtime(state), require_principal(request), code, kind)
+    reader = await reporting.report_file(db, runtime, principal, code, kind)
     headers = {"Content-Length": str(reader.size)}
     if kind == "pdf":
         return Stream(reader, media_type="application/pdf", headers=headers)
@@ -127,24 +119,24 @@ async def report_file(
 
 @post("/api/evaluations/{code:str}/publicity", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])
 async def publish_publicity(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], days: FromQuery[int] = 3
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], days: FromQuery[int] = 3
 ) -> dict[str, Any]:
     """Publish the candidates (中标候选人公示, at least 3 days) from the signed report."""
-    return await awarding.publish_publicity(db, _runtime(state), require_principal(request), code, days)
+    return await awarding.publish_publicity(db, runtime, principal, code, days)
 
 
 @post("/api/evaluations/{code:str}/award", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])
 async def award(
-    request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str], data: JSONBody[AwardBody]
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[AwardBody]
 ) -> dict[str, Any]:
     """After the publicity period: the award (default: the first candidate) and the committee's names."""
-    return await awarding.award(db, _runtime(state), require_principal(request), code, data.winner)
+    return await awarding.award(db, runtime, principal, code, data.winner)
 
 
 @get("/api/clarifications", opt=allow(Role.BIDDER), tags=["evaluation"])
-async def my_clarifications(request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
+async def my_clarifications(principal: Caller, db: Db) -> list[dict[str, Any]]:
     """The committee's clarification requests (澄清) to the caller's company."""
-    return await clarifications.clarifications_for_bidder(db, require_principal(request))
+    return await clarifications.clarifications_for_bidder(db, principal)
 
 
 @post(
@@ -154,30 +146,27 @@ async def my_clarifications(request: Request[Any, Any, Any], db: Db) -> list[dic
     tags=["evaluation"],
 )
 async def answer_clarification(
-    request: Request[Any, Any, Any],
-    state: State,
+    runtime: Rt,
+    principal: Caller,
     db: Db,
     clarification_id: FromPath[int],
     data: JSONBody[AnswerBody],
 ) -> dict[str, Any]:
-    return await clarifications.answer_clarification(
-        db, _runtime(state), require_principal(request), clarification_id, data.answer
-    )
+    return await clarifications.answer_clarification(db, runtime, principal, clarification_id, data.answer)
 
 
 @websocket("/ws/evaluations/{code:str}", opt=allow(*ROOM_ROLES))
 async def evaluation_room(
     socket: WebSocket[Any, Any, Any],
     channels: NamedDependency[ChannelsPlugin],
+    runtime: Rt,
+    principal: Caller,
     code: FromPath[str],
     after: FromQuery[int] = 0,
 ) -> None:
     """The evaluation room, live, for its committee, its host and supervisors."""
-    runtime = _runtime(socket.app.state)
-    principal = current_principal(socket)
     async with runtime.sessions() as session:
         _, seat, state = await room.admitted(session, code, principal, runtime)
-    assert principal is not None  # the route's roles require a caller
     viewer = room.viewer(principal, seat, state)
 
     async def on_message(message: dict[str, Any]) -> dict[str, Any]:

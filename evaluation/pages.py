@@ -10,21 +10,20 @@ the truth). Actions go over the socket (``act`` frames), or over HTTP while it i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from litestar import Request, get
-from litestar.datastructures import State
+from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
 
 from core import rooms
-from core.access import allow, require_principal
+from core.access import Caller, allow
 from core.clock import as_utc, format_local
 from core.i18n import language_of
 from core.regions import list_regions
 from core.rendering import page
 from core.roles import Role
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt
+from core.types import AnyRequest
 from evaluation import clarifications, i18n, room
 
 ROOM_ROLES = (Role.EXPERT, Role.AGENT, Role.TENDERER, Role.SUPERVISOR)
@@ -32,8 +31,7 @@ HOSTS = (Role.AGENT, Role.TENDERER)
 
 
 @get("/evaluations", opt=allow(*ROOM_ROLES), include_in_schema=False)
-async def evaluation_list(request: Request[Any, Any, Any], db: Db) -> Template:
-    principal = require_principal(request)
+async def evaluation_list(request: AnyRequest, principal: Caller, db: Db) -> Template:
     rows = await room.evaluations_for(db, principal)
     host = bool(principal.roles & set(HOSTS))
     regions = [r for r in await list_regions(db) if r.level != "city"] if host else []
@@ -49,9 +47,8 @@ def _room_texts(lang: str) -> dict[str, str]:
 
 
 @get("/evaluations/{code:str}", opt=allow(*ROOM_ROLES), include_in_schema=False)
-async def room_page(request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> Template:
+async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPath[str]) -> Template:
     """The evaluation room (403 for anyone not admitted: other experts, other companies' hosts)."""
-    principal = require_principal(request)
     head = await rooms.head(db, room.room_name(code))
     view = await room.view(db, principal, code)  # raises 404 / 403 before anything is shown
     evaluation = await room.get_evaluation(db, code)
@@ -74,10 +71,9 @@ async def room_page(request: Request[Any, Any, Any], db: Db, code: FromPath[str]
 
 
 @get("/bidder/clarifications", opt=allow(Role.BIDDER), include_in_schema=False)
-async def bidder_clarifications(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
+async def bidder_clarifications(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> Template:
     """The committee's clarification requests to the caller's company, with the time left to answer."""
-    runtime: Runtime = state.runtime
-    rows = await clarifications.clarifications_for_bidder(db, require_principal(request))
+    rows = await clarifications.clarifications_for_bidder(db, principal)
     now = runtime.clock.now()
     return page(
         request,

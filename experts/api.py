@@ -7,17 +7,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from litestar import Controller, Request, WebSocket, delete, get, post, put, websocket
+from litestar import Controller, WebSocket, delete, get, post, put, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from core.access import PUBLIC, allow, current_principal, require_principal
+from core.access import PUBLIC, Caller, Viewer, allow
+from core.accounts import Principal
 from core.numbers import CREDIT_INDEX, decimal_input
 from core.pubsub import forward
 from core.roles import Role
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt
+from core.types import AnyRequest
 from experts import registry, service, specialties
 from experts.draw import Rules, Slot, Tender
 
@@ -103,8 +104,7 @@ def parse_draw_body(data: DrawBody) -> tuple[Tender, Rules]:
     return tender, rules
 
 
-def _is_supervisor(request: Request[Any, Any, Any]) -> bool:
-    principal = current_principal(request)
+def _is_supervisor(principal: Principal | None) -> bool:
     return principal is not None and Role.SUPERVISOR in principal.roles
 
 
@@ -119,7 +119,7 @@ class PoolController(Controller):
     @get("/", opt=allow(Role.SUPERVISOR, Role.ADMIN))
     async def list_pool(
         self,
-        request: Request[Any, Any, Any],
+        principal: Caller,
         db: Db,
         q: FromQuery[str | None] = None,
         county: FromQuery[str | None] = None,
@@ -131,41 +131,46 @@ class PoolController(Controller):
         rows, total = await registry.list_experts(
             db, q=q, county=county, specialty=specialty, status=status, limit=limit, offset=offset
         )
-        sup = _is_supervisor(request)
+        sup = _is_supervisor(principal)
         return {"total": total, "items": [registry.profile_json(e, supervisor=sup) for e in rows]}
 
     @post("/", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201)
     async def register(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[registry.ExpertInput]
+        self,
+        runtime: Rt,
+        principal: Caller,
+        db: Db,
+        data: JSONBody[registry.ExpertInput],
     ) -> dict[str, Any]:
-        runtime: Runtime = state.runtime
-        actor = require_principal(request).actor
+        actor = principal.actor
         expert = await registry.register_expert(db, runtime, data, actor=actor)
-        return registry.profile_json(expert, supervisor=_is_supervisor(request))
+        return registry.profile_json(expert, supervisor=_is_supervisor(principal))
 
     @post("/import", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201)
-    async def import_pool(self, request: Request[Any, Any, Any], state: State, db: Db) -> dict[str, int]:
+    async def import_pool(
+        self, request: AnyRequest, runtime: Rt, principal: Caller, db: Db
+    ) -> dict[str, int]:
         text = (await request.body()).decode("utf-8", errors="replace")
-        actor = require_principal(request).actor
-        return {"imported": await registry.import_csv(db, state.runtime, text, actor=actor)}
+        actor = principal.actor
+        return {"imported": await registry.import_csv(db, runtime, text, actor=actor)}
 
     @get("/{code:str}", opt=allow(Role.SUPERVISOR, Role.ADMIN))
-    async def get_one(self, request: Request[Any, Any, Any], db: Db, code: FromPath[str]) -> dict[str, Any]:
-        return registry.profile_json(await registry.get_expert(db, code), supervisor=_is_supervisor(request))
+    async def get_one(self, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
+        return registry.profile_json(
+            await registry.get_expert(db, code), supervisor=_is_supervisor(principal)
+        )
 
     @post("/{code:str}/status", opt=SUPERVISOR, status_code=200)
     async def change_status(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         code: FromPath[str],
         data: JSONBody[StatusBody],
     ) -> dict[str, Any]:
-        actor = require_principal(request).actor
-        expert = await registry.set_status(
-            db, state.runtime, code, data.status, reason=data.reason, actor=actor
-        )
+        actor = principal.actor
+        expert = await registry.set_status(db, runtime, code, data.status, reason=data.reason, actor=actor)
         return registry.profile_json(expert, supervisor=True)
 
 
@@ -176,57 +181,52 @@ class MeController(Controller):
     tags = ["experts"]
 
     @get("/", opt=EXPERT)
-    async def profile(self, request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
-        expert = await registry.expert_for_user(db, require_principal(request).user_id)
+    async def profile(self, principal: Caller, db: Db) -> dict[str, Any]:
+        expert = await registry.expert_for_user(db, principal.user_id)
         return registry.profile_json(expert, supervisor=False, own=True)
 
     @put("/", opt=EXPERT)
     async def update(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[registry.ProfileChanges]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[registry.ProfileChanges]
     ) -> dict[str, Any]:
-        principal = require_principal(request)
         expert = await registry.expert_for_user(db, principal.user_id)
-        expert = await registry.update_profile(db, state.runtime, expert, data, actor=principal.actor)
+        expert = await registry.update_profile(db, runtime, expert, data, actor=principal.actor)
         return registry.profile_json(expert, supervisor=False, own=True)
 
     @post("/leave", opt=EXPERT, status_code=201)
     async def add_leave(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[LeaveBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[LeaveBody]
     ) -> dict[str, Any]:
-        principal = require_principal(request)
         expert = await registry.expert_for_user(db, principal.user_id)
         await registry.add_leave(
-            db, state.runtime, expert, data.start, data.end, data.reason, actor=principal.actor
+            db, runtime, expert, data.start, data.end, data.reason, actor=principal.actor
         )
         return registry.profile_json(expert, supervisor=False, own=True)
 
     @delete("/leave/{leave_id:int}", opt=EXPERT, status_code=204)
-    async def remove_leave(
-        self, request: Request[Any, Any, Any], state: State, db: Db, leave_id: FromPath[int]
-    ) -> None:
-        principal = require_principal(request)
+    async def remove_leave(self, runtime: Rt, principal: Caller, db: Db, leave_id: FromPath[int]) -> None:
         expert = await registry.expert_for_user(db, principal.user_id)
-        await registry.remove_leave(db, state.runtime, expert, leave_id, actor=principal.actor)
+        await registry.remove_leave(db, runtime, expert, leave_id, actor=principal.actor)
 
     @get("/invitations", opt=EXPERT)
-    async def invitations(self, request: Request[Any, Any, Any], db: Db) -> list[dict[str, Any]]:
-        expert = await registry.expert_for_user(db, require_principal(request).user_id)
+    async def invitations(self, principal: Caller, db: Db) -> list[dict[str, Any]]:
+        expert = await registry.expert_for_user(db, principal.user_id)
         return await service.invitations_for(db, expert)
 
     @post("/invitations/{invitation_id:int}/respond", opt=EXPERT, status_code=200)
     async def respond(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         invitation_id: FromPath[int],
         data: JSONBody[ResponseBody],
     ) -> dict[str, Any]:
         invitation = await service.respond(
             db,
-            state.runtime,
+            runtime,
             invitation_id,
-            actor=require_principal(request),
+            actor=principal,
             accept=data.accept,
             reason=data.reason,
         )
@@ -239,12 +239,12 @@ class DrawController(Controller):
 
     @post("/", opt=SUPERVISOR, status_code=201)
     async def create(
-        self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[DrawBody]
+        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[DrawBody]
     ) -> dict[str, Any]:
         tender, rules = parse_draw_body(data)
         found = await service.create_draw_request(
-            db, state.runtime, tender_ref=data.tender_ref, lot_ref=data.lot_ref, tender=tender, rules=rules,
-            response_minutes=data.response_minutes, actor=require_principal(request),
+            db, runtime, tender_ref=data.tender_ref, lot_ref=data.lot_ref, tender=tender, rules=rules,
+            response_minutes=data.response_minutes, actor=principal,
         )  # fmt: skip
         return service.draw_json(found, supervisor=True)
 
@@ -253,10 +253,8 @@ class DrawController(Controller):
         return [service.draw_json(d, supervisor=True) for d in await service.list_draws(db)]
 
     @get("/{draw_id:int}", opt=PUBLIC)
-    async def get_one(
-        self, request: Request[Any, Any, Any], db: Db, draw_id: FromPath[int]
-    ) -> dict[str, Any]:
-        return service.draw_json(await service.get_draw(db, draw_id), supervisor=_is_supervisor(request))
+    async def get_one(self, viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+        return service.draw_json(await service.get_draw(db, draw_id), supervisor=_is_supervisor(viewer))
 
     @get("/{draw_id:int}/counts", opt=SUPERVISOR)
     async def counts(self, db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
@@ -267,50 +265,41 @@ class DrawController(Controller):
         ]  # fmt: skip
 
     @post("/{draw_id:int}/commit", opt=SUPERVISOR, status_code=200)
-    async def commit(
-        self, request: Request[Any, Any, Any], state: State, db: Db, draw_id: FromPath[int]
-    ) -> dict[str, Any]:
-        found = await service.commit_seed(db, state.runtime, draw_id, actor=require_principal(request))
+    async def commit(self, runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+        found = await service.commit_seed(db, runtime, draw_id, actor=principal)
         return service.draw_json(found, supervisor=True)
 
     @post("/{draw_id:int}/contributions", opt=allow(Role.SUPERVISOR, Role.TENDERER), status_code=200)
     async def contribute(
         self,
-        request: Request[Any, Any, Any],
-        state: State,
+        runtime: Rt,
+        principal: Caller,
         db: Db,
         draw_id: FromPath[int],
         data: JSONBody[ContributionBody],
     ) -> dict[str, Any]:
-        found = await service.contribute(
-            db, state.runtime, draw_id, actor=require_principal(request), value=data.value
-        )
-        return service.draw_json(found, supervisor=_is_supervisor(request))
+        found = await service.contribute(db, runtime, draw_id, actor=principal, value=data.value)
+        return service.draw_json(found, supervisor=_is_supervisor(principal))
 
     @post("/{draw_id:int}/run", opt=SUPERVISOR, status_code=200)
-    async def run(
-        self, request: Request[Any, Any, Any], state: State, db: Db, draw_id: FromPath[int]
-    ) -> dict[str, Any]:
-        found = await service.run_draw(db, state.runtime, draw_id, actor=require_principal(request))
+    async def run(self, runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+        found = await service.run_draw(db, runtime, draw_id, actor=principal)
         return service.draw_json(found, supervisor=True)
 
     @get("/{draw_id:int}/committee", opt=PUBLIC)
-    async def committee(
-        self, request: Request[Any, Any, Any], db: Db, draw_id: FromPath[int]
-    ) -> list[dict[str, Any]]:
-        return await service.committee(db, draw_id, viewer=current_principal(request))
+    async def committee(self, viewer: Viewer, db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
+        return await service.committee(db, draw_id, viewer=viewer)
 
     @get("/{draw_id:int}/document", opt=PUBLIC)
-    async def document(
-        self, request: Request[Any, Any, Any], db: Db, draw_id: FromPath[int]
-    ) -> dict[str, Any]:
-        return await service.document(db, draw_id, viewer=current_principal(request))
+    async def document(self, viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+        return await service.document(db, draw_id, viewer=viewer)
 
 
 @websocket("/ws/experts/me", opt=EXPERT)
-async def my_notices(socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
+async def my_notices(
+    socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin], principal: Caller
+) -> None:
     """Invitation notices for the logged-in expert, live."""
-    principal = require_principal(socket)
     await forward(socket, channels, [service.channel_for_expert(principal.user_id)])
 
 

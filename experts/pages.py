@@ -7,20 +7,19 @@ truth, so a missed message costs nothing but a refresh).
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.access import allow, require_principal
+from core.access import Caller, allow
 from core.errors import NotFound
 from core.i18n import register_messages
 from core.regions import list_regions
 from core.rendering import page
 from core.roles import Role
 from core.runtime import Db
+from core.types import AnyRequest
 from experts import registry, service, specialties
 from experts.draw import FILTERS
 
@@ -66,8 +65,7 @@ STATE_NAMES = {
 
 
 @get("/experts/me", opt=allow(Role.EXPERT), include_in_schema=False)
-async def my_page(request: Request[Any, Any, Any], db: Db) -> Template:
-    principal = require_principal(request)
+async def my_page(request: AnyRequest, principal: Caller, db: Db) -> Template:
     try:
         expert = await registry.expert_for_user(db, principal.user_id)
     except NotFound:
@@ -88,7 +86,7 @@ async def _county_names(db: AsyncSession) -> dict[str, str]:
 
 
 @get("/experts/draws", opt=allow(Role.SUPERVISOR), include_in_schema=False)
-async def draws_page(request: Request[Any, Any, Any], db: Db) -> Template:
+async def draws_page(request: AnyRequest, db: Db) -> Template:
     draws = [service.draw_json(d, supervisor=True) for d in await service.list_draws(db)]
     regions = [r for r in await list_regions(db) if r.level != "city"]
     return page(
@@ -102,7 +100,7 @@ async def draws_page(request: Request[Any, Any, Any], db: Db) -> Template:
 
 
 @get("/experts/draws/{draw_id:int}", opt=allow(Role.SUPERVISOR), include_in_schema=False)
-async def console_page(request: Request[Any, Any, Any], db: Db, draw_id: FromPath[int]) -> Template:
+async def console_page(request: AnyRequest, db: Db, draw_id: FromPath[int]) -> Template:
     found = await service.get_draw(db, draw_id)
     return page(
         request,

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from core.access import PUBLIC
 from core.errors import DomainError, InvalidInput
 from core.i18n import language_of
-from core.runtime import Db, Runtime
+from core.paging import Limit
+from core.runtime import Db, Rt, Runtime
+from core.types import AnyRequest
 from publication import service, stats
 from publication.config import OcdsConfig
 from publication.packages import dumps
@@ -27,13 +28,8 @@ from publication.packages import dumps
 JSON = "application/json"
 
 
-def config_of(state: State) -> OcdsConfig:
-    runtime: Runtime = state.runtime
-    config = getattr(state, "ocds_config", None)
-    if not isinstance(config, OcdsConfig):
-        config = OcdsConfig.from_settings(runtime.settings)
-        state.ocds_config = config
-    return config
+def config_of(runtime: Runtime) -> OcdsConfig:
+    return runtime.cache("publication.ocds_config", lambda: OcdsConfig.from_settings(runtime.settings))
 
 
 def _json(data: Any, status_code: int = 200) -> Response[bytes]:
@@ -43,42 +39,42 @@ def _json(data: Any, status_code: int = 200) -> Response[bytes]:
 
 @get("/api/ocds/releases", opt=PUBLIC, tags=["open data"])
 async def releases(
-    state: State,
+    runtime: Rt,
     db: Db,
     ocid: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 50,
+    limit: Limit = 50,
 ) -> Response[bytes]:
     """OCDS 1.1 release package: one process (``ocid``) or all public releases paged by ``cursor``."""
-    config = config_of(state)
+    config = config_of(runtime)
     if ocid is not None:
         if cursor is not None:
             raise DomainError("ocid 与 cursor 只能二选一 (pass either ocid or cursor)", code="bad_query")
         return _json(await service.release_package_of(db, config, ocid))
-    package = await service.release_page(db, state.runtime, config, cursor, limit)
+    package = await service.release_page(db, runtime, config, cursor, limit)
     if package is None:
         return Response(b"", status_code=204)
     return _json(package)
 
 
 @get("/api/ocds/records/{ocid:str}", opt=PUBLIC, tags=["open data"])
-async def record(state: State, db: Db, ocid: FromPath[str]) -> Response[bytes]:
+async def record(runtime: Rt, db: Db, ocid: FromPath[str]) -> Response[bytes]:
     """OCDS 1.1 record package for one contracting process, with its compiled release."""
-    return _json(await service.record_package_of(db, config_of(state), ocid))
+    return _json(await service.record_package_of(db, config_of(runtime), ocid))
 
 
 @get("/api/feed", opt=PUBLIC, tags=["open data"])
 async def feed(
-    state: State, db: Db, cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50
+    runtime: Rt, db: Db, cursor: FromQuery[str | None] = None, limit: Limit = 50
 ) -> dict[str, Any]:
     """Public changes, oldest first; pass ``next`` back as ``cursor``. The newest few seconds are
     held back so that a page never skips or repeats an item while new ones are being written."""
-    return await service.feed_page(db, state.runtime, config_of(state), cursor, limit)
+    return await service.feed_page(db, runtime, config_of(runtime), cursor, limit)
 
 
 @get("/api/statistics", opt=PUBLIC, tags=["open data"])
 async def statistics(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     db: Db,
     output: Annotated[str, QueryParameter(name="format")] = "json",
 ) -> Response[bytes]:

@@ -14,8 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from litestar import Request, get
-from litestar.datastructures import State
+from litestar import get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from markupsafe import Markup
@@ -26,8 +25,8 @@ from core.clock import SHANGHAI, format_local
 from core.errors import InvalidInput
 from core.i18n import language_of, translator
 from core.rendering import page
-from core.runtime import Db
-from core.types import Number
+from core.runtime import Db, Rt
+from core.types import AnyRequest, Number
 from publication import entries, service, sources, stats
 from publication.api import config_of
 from publication.chart import Series, bar_chart
@@ -98,9 +97,9 @@ class HistoryItem:
 
 
 @get("/tenders/{code:str}/history", opt=PUBLIC, include_in_schema=False)
-async def history(request: Request[Any, Any, Any], state: State, db: Db, code: FromPath[str]) -> Template:
+async def history(request: AnyRequest, runtime: Rt, db: Db, code: FromPath[str]) -> Template:
     """The tender's full public history: every notice in time order, each with its OCDS record."""
-    config = config_of(state)
+    config = config_of(runtime)
     tender = await sources.public_tender(db, code)
     facts = await sources.tender_facts(db, tender)
     budgets = {lot.number: lot.budget for lot in facts.lots}
@@ -155,7 +154,7 @@ class AwardNotice:
 
 @get("/awards", opt=PUBLIC, include_in_schema=False)
 async def awards(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     db: Db,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
@@ -165,7 +164,7 @@ async def awards(
     """Award announcements (中标结果公告), newest first: winner, amount, budget and savings per lot."""
     since, until = month_range(month) if month else (None, None)
     offset = max(offset, 0)
-    rows, total = await sources.award_notices(
+    listed = await sources.award_notices(
         db,
         category=category or None,
         region=region or None,
@@ -175,7 +174,7 @@ async def awards(
         offset=offset,
     )
     found = []
-    for notice, tender in rows:
+    for notice, tender in listed.rows:
         budgets = await sources.lot_budgets(db, tender)
         lines = _award_lines(sources.notice_facts(notice).payload, budgets, tender.budget)
         found.append(
@@ -195,7 +194,7 @@ async def awards(
         request,
         "publication/awards.html",
         rows=found,
-        total=total,
+        total=listed.total,
         offset=offset,
         page_size=PAGE_SIZE,
         category=category or "",
@@ -256,7 +255,7 @@ def charts(result: stats.Statistics, labels: dict[str, dict[str, str]], t: Any) 
 
 
 @get("/statistics", opt=PUBLIC, include_in_schema=False)
-async def statistics(request: Request[Any, Any, Any], db: Db) -> Template:
+async def statistics(request: AnyRequest, db: Db) -> Template:
     """Trading statistics as centres publish them, with charts and the figures to download."""
     lang = language_of(request)
     result, labels = await service.trading_statistics(db, lang)

@@ -26,6 +26,7 @@ from core.clock import as_utc, local
 from core.errors import NotFound
 from core.models import AuditEntry
 from core.organisations import get_organisation
+from core.paging import Page
 from core.regions import get_region, list_regions
 from publication import entries
 from publication.ocds import (
@@ -178,7 +179,7 @@ async def award_notices(
     until: datetime | None = None,
     limit: int = 20,
     offset: int = 0,
-) -> tuple[list[tuple[Notice, Tender]], int]:
+) -> Page[tuple[Notice, Tender]]:
     """Published award notices (中标结果公告), newest first, with their tenders."""
     filters = NoticeFilter(category=category, region=region, kind="award", since=since, until=until)
     return await bidding.list_notices(session, filters, limit=limit, offset=offset)
@@ -187,11 +188,9 @@ async def award_notices(
 async def _every_notice(session: AsyncSession, kind: str) -> list[tuple[Notice, Tender]]:
     out: list[tuple[Notice, Tender]] = []
     while True:
-        rows, total = await bidding.list_notices(
-            session, NoticeFilter(kind=kind), limit=PAGE, offset=len(out)
-        )
-        out.extend(rows)
-        if not rows or len(out) >= total:
+        found = await bidding.list_notices(session, NoticeFilter(kind=kind), limit=PAGE, offset=len(out))
+        out.extend(found.rows)
+        if not found.rows or len(out) >= found.total:
             return out
 
 
@@ -200,10 +199,10 @@ async def _public_tenders(session: AsyncSession) -> list[Tender]:
     found: dict[int, Tender] = {}
     offset = 0
     while True:
-        rows, total = await list_tenders(session, None, TenderFilter(), limit=PAGE, offset=offset)
-        found.update((t.id, t) for t in rows if t.state != bidding.State.DRAFT)
-        offset += len(rows)
-        if not rows or offset >= total:
+        listed = await list_tenders(session, None, TenderFilter(), limit=PAGE, offset=offset)
+        found.update((t.id, t) for t in listed.rows if t.state != bidding.State.DRAFT)
+        offset += len(listed.rows)
+        if not listed.rows or offset >= listed.total:
             return sorted(found.values(), key=lambda t: t.id)
 
 

@@ -18,12 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import api as core_api
 from core import pages as core_pages
-from core.access import PUBLIC, PrincipalMiddleware, check_routes_declare_roles, role_guard, route_handlers
+from core.access import (
+    PUBLIC,
+    PrincipalMiddleware,
+    check_routes_declare_roles,
+    provide_principal,
+    provide_viewer,
+    role_guard,
+    route_handlers,
+)
 from core.clock import Clock
 from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
+from core.paging import DEFAULT_PAGE, paging_from
 from core.pubsub import make_channels_plugin
-from core.runtime import Runtime
+from core.runtime import Rt, Runtime, provide_runtime
 from core.scheduler import Job, Scheduler
 from core.security_headers import add_security_headers
 from core.settings import Settings
@@ -36,9 +45,8 @@ WEB = Path(__file__).parent
 TEMPLATE_DIRS = [WEB / "templates", *folders("templates")]
 
 
-async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
+async def provide_db(runtime: Rt) -> AsyncGenerator[AsyncSession, None]:
     """The request's unit of work: committed after the handler returns, rolled back if it raises."""
-    runtime: Runtime = state.runtime
     async with runtime.transaction() as session:
         yield session
 
@@ -87,7 +95,13 @@ def create_app(
                 "/static", directories=[WEB / "static"], opt=PUBLIC, include_in_schema=False
             ),
         ],
-        dependencies={"db": Provide(provide_db)},
+        dependencies={
+            "db": Provide(provide_db),
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "viewer": Provide(provide_viewer, sync_to_thread=False),
+            "paging": paging_from(DEFAULT_PAGE),
+        },
         guards=[role_guard],
         middleware=[CsrfMiddleware(), PrincipalMiddleware()],  # refuse forgeries before looking up sessions
         plugins=[channels],

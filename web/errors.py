@@ -9,7 +9,7 @@ import logging
 import re
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from core.db import is_unique_violation
 from core.errors import DomainError, TooManyAttempts
 from core.rendering import page
+from core.types import AnyRequest
 
 log = logging.getLogger("sunbid")
 
@@ -35,16 +36,14 @@ HTTP_CODES = {
 }
 
 
-def wants_html(request: Request[Any, Any, Any]) -> bool:
+def wants_html(request: AnyRequest) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/schema", "/healthz", "/ws/")):
         return False
     return "text/html" in request.headers.get("accept", "")
 
 
-def error_response(
-    request: Request[Any, Any, Any], status: int, code: str, detail: str, **extra: Any
-) -> Response[Any]:
+def error_response(request: AnyRequest, status: int, code: str, detail: str, **extra: Any) -> Response[Any]:
     if wants_html(request):
         if status == 401:
             return Redirect(f"/login?next={request.url.path}", status_code=303)
@@ -53,31 +52,31 @@ def error_response(
     return Response({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
 
 
-def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_error(request: AnyRequest, exc: DomainError) -> Response[Any]:
     extra = {"retry_after": exc.retry_after} if isinstance(exc, TooManyAttempts) else {}
     return error_response(request, exc.status_code, exc.code, exc.detail, **extra)
 
 
-def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def validation_error(request: AnyRequest, exc: ValidationException) -> Response[Any]:
     fields = exc.extra if isinstance(exc.extra, list) else []
     named = "; ".join(f"{f.get('key', '?')}: {f.get('message', '')}" for f in fields if isinstance(f, dict))
     detail = f"请求数据有误 (invalid request){': ' + named if named else ''}"
     return error_response(request, 400, "invalid_request", detail, fields=fields)
 
 
-def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def http_error(request: AnyRequest, exc: HTTPException) -> Response[Any]:
     code = HTTP_CODES.get(exc.status_code, re.sub(r"\W+", "_", str(exc.status_code)))
     return error_response(request, exc.status_code, code, exc.detail)
 
 
-def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def internal_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
         request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", "服务器内部错误 (internal error)"
     )
 
 
-def integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+def integrity_error(request: AnyRequest, exc: IntegrityError) -> Response[Any]:
     """The safety net for races the services do not answer themselves: two requests creating the same
     thing at once, the slower one refused by a unique constraint, get a 409, not a 500. Any other
     integrity error (a missing reference, a NULL) is a bug and stays a 500."""

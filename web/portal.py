@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar import Response, get
 from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import text
@@ -15,12 +14,12 @@ from core import migrate, regions
 from core.access import PUBLIC
 from core.clock import format_local
 from core.rendering import page
-from core.runtime import Db, Runtime
+from core.runtime import Db, Rt
+from core.types import AnyRequest
 
 
 @get("/", opt=PUBLIC, include_in_schema=False)
-async def home(request: Request[Any, Any, Any], state: State, db: Db) -> Template:
-    runtime: Runtime = state.runtime
+async def home(request: AnyRequest, runtime: Rt, db: Db) -> Template:
     return page(
         request,
         "home.html",
@@ -31,10 +30,9 @@ async def home(request: Request[Any, Any, Any], state: State, db: Db) -> Templat
 
 @get("/audit", opt=PUBLIC, include_in_schema=False)
 async def audit_page(
-    request: Request[Any, Any, Any], state: State, db: Db, before: FromQuery[int | None] = None
+    request: AnyRequest, runtime: Rt, db: Db, before: FromQuery[int | None] = None
 ) -> Template:
     """The public audit log, newest first, with the signed checkpoint and live appends."""
-    runtime: Runtime = state.runtime
     size = await runtime.audit.size(db)
     upper = min(before if before is not None else size, size)
     entries = await runtime.audit.recent(db, before=upper, limit=50)
@@ -54,9 +52,8 @@ class MigrationsPending(Exception):
 
 
 @get("/healthz", opt=PUBLIC, tags=["ops"])
-async def healthz(state: State) -> Response[dict[str, Any]]:
+async def healthz(runtime: Rt) -> Response[dict[str, Any]]:
     """Database (and its schema against the migrations), blob store and pub/sub; 503 if any fails."""
-    runtime: Runtime = state.runtime
     report: dict[str, Any] = {}
 
     async def check(name: str, describe: str, probe: Any) -> None:

@@ -297,7 +297,8 @@ async def test_daily_recompute_stores_snapshot_and_history(runtime: Runtime, clo
             since=TODAY - timedelta(days=5),
             until=TODAY + timedelta(days=5),
         )
-        ranked, total = await snapshots.rankings(session, day=TODAY)
+        listed = await snapshots.rankings(session, day=TODAY)
+        ranked, total = listed.rows, listed.total
         clean = await snapshots.history(session, SubjectKind.BIDDER, code(2), since=TODAY, until=TODAY)
     assert [p.index for p in points] == [Decimal("80.00")] * 3 and all(p.barred for p in points)
     assert total == 2 and ranked[0].key == code(1) and ranked[0].name == "测试公司1"
