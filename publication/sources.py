@@ -17,10 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
-from bidding.documents import documents_of
-from bidding.inputs import CATEGORIES
-from bidding.notices import NoticeFilter, notices_of
-from bidding.tenders import TenderFilter, list_tenders
+from bidding.service import NoticeFilter, TenderFilter
 from core.audit import entries_after
 from core.clock import as_utc, local
 from core.errors import NotFound
@@ -39,7 +36,7 @@ from publication.ocds import (
 from publication.stats import Award, TenderStat
 
 if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from its tables
-    from bidding.models import Notice, Tender
+    from bidding.service import Notice, Tender
 
 NOTICE_EVENT = "notice.published"
 AMENDED_EVENT = "tender.amended"
@@ -137,7 +134,7 @@ async def tender_facts(session: AsyncSession, tender: Tender) -> TenderFacts:
         ],
         documents=[
             DocumentFacts(d.id, d.name, d.size, d.sha256, d.uploaded_at)
-            for d in await documents_of(session, tender.id)
+            for d in await bidding.documents_of(session, tender.id)
         ],
         deadline_changes=await _deadline_changes(session, tender.code),
     )
@@ -161,7 +158,7 @@ def notice_facts(notice: Notice) -> NoticeFacts:
 
 
 async def tender_notices(session: AsyncSession, tender: Tender) -> list[NoticeFacts]:
-    return [notice_facts(n) for n in await notices_of(session, tender.id)]
+    return [notice_facts(n) for n in await bidding.notices_of(session, tender.id)]
 
 
 # --- the portal: award announcements and trading statistics ---------------------------------------
@@ -200,7 +197,7 @@ async def _public_tenders(session: AsyncSession) -> list[Tender]:
     found: dict[int, Tender] = {}
     offset = 0
     while True:
-        rows, total = await list_tenders(session, None, TenderFilter(), limit=PAGE, offset=offset)
+        rows, total = await bidding.list_tenders(session, None, TenderFilter(), limit=PAGE, offset=offset)
         found.update((t.id, t) for t in rows if t.state != bidding.State.DRAFT)
         offset += len(rows)
         if not rows or offset >= total:
@@ -256,7 +253,7 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
 
 def category_names() -> dict[str, tuple[str, str]]:
     """Trading categories in their display order: code → (zh, en)."""
-    return dict(CATEGORIES)
+    return dict(bidding.CATEGORIES)
 
 
 async def region_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
