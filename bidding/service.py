@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, tender_by_code
 from bidding.documents import documents_of
+from bidding.events import NOTICE_PUBLISHED, TENDER_AMENDED
 from bidding.inputs import CATEGORIES
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
@@ -30,7 +31,9 @@ from bidding.tenders import (
 __all__ = [
     "ACTIVE",
     "CATEGORIES",
+    "NOTICE_PUBLISHED",
     "SUPERSEDED",
+    "TENDER_AMENDED",
     "WITHDRAWN",
     "Action",
     "Actor",

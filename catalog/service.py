@@ -13,6 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.events import (
+    CATALOG_DEPARTMENT_ADDED,
+    CATALOG_ITEM_CHANGED,
+    CATALOG_ITEM_CREATED,
+    CATALOG_STAFF_LINKED,
+    CATALOG_STAFF_UNLINKED,
+)
 from catalog.items import ItemInput, parse_item
 from catalog.models import Department, Item, ItemVersion, Staff
 from catalog.pinyin import search_text
@@ -69,7 +76,7 @@ async def add_department(session: AsyncSession, runtime: Runtime, name: str, reg
     session.add(department)
     await session.flush()
     await runtime.audit.append(
-        session, "catalog.department_added", subject=f"department:{department.id}", data={"name": name}
+        session, CATALOG_DEPARTMENT_ADDED, subject=f"department:{department.id}", data={"name": name}
     )
     return department
 
@@ -98,7 +105,7 @@ async def link_staff(
     await session.flush()
     await runtime.audit.append(
         session,
-        "catalog.staff_linked",
+        CATALOG_STAFF_LINKED,
         actor=actor,
         subject=f"user:{user_id}",
         data={"department": department_id},
@@ -111,7 +118,7 @@ async def unlink_staff(session: AsyncSession, runtime: Runtime, *, user_id: int,
     if link is None:
         raise NotFound(f"用户 {user_id} 未关联部门 (user has no department)", code="not_linked")
     await session.delete(link)
-    await runtime.audit.append(session, "catalog.staff_unlinked", actor=actor, subject=f"user:{user_id}")
+    await runtime.audit.append(session, CATALOG_STAFF_UNLINKED, actor=actor, subject=f"user:{user_id}")
 
 
 async def list_staff(session: AsyncSession) -> list[tuple[Staff, str, str]]:
@@ -216,7 +223,7 @@ async def create_item(
     if audit:
         await runtime.audit.append(
             session,
-            "catalog.item_created",
+            CATALOG_ITEM_CREATED,
             actor=actor.name,
             subject=f"item:{item.id}",
             data={"code": item.code, "name": item.name, "region": item.region_code},
@@ -251,7 +258,7 @@ async def update_item(
     await record_version(session, item, changed, actor.name, runtime)
     await runtime.audit.append(
         session,
-        "catalog.item_changed",
+        CATALOG_ITEM_CHANGED,
         actor=actor.name,
         subject=f"item:{item.id}",
         data={"version": item.version, "fields": changed},

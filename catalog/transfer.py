@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundling import bundle_json, list_bundles, save_bundle
+from catalog.events import CATALOG_IMPORTED
 from catalog.items import ItemInput, parse_item
 from catalog.models import Department, Item
 from catalog.service import (
@@ -242,7 +243,7 @@ async def import_catalog(
             ) from exc
         report.bundles += 1
     await runtime.audit.append(
-        session, "catalog.imported", actor=actor.name, data=report.__dict__ | {"items": len(valid)}
+        session, CATALOG_IMPORTED, actor=actor.name, data=report.__dict__ | {"items": len(valid)}
     )
     return report
 

@@ -38,6 +38,20 @@ from core.runtime import Runtime
 from experts import draw as pure
 from experts import verify
 from experts.draw import Pool, PoolRow, Rules, SlotCounts, Tender
+from experts.events import (
+    EXPERTS_DRAW_COMMITTED,
+    EXPERTS_DRAW_COMPLETE,
+    EXPERTS_DRAW_CONTRIBUTED,
+    EXPERTS_DRAW_DRAWN,
+    EXPERTS_DRAW_PUBLISHED,
+    EXPERTS_DRAW_REQUESTED,
+    EXPERTS_DRAW_SHORT,
+    EXPERTS_DRAW_UNSEALED,
+    EXPERTS_INVITATION_CONFIRMED,
+    EXPERTS_INVITATION_DECLINED,
+    EXPERTS_INVITATION_EXPIRED,
+    EXPERTS_INVITATION_SENT,
+)
 from experts.models import Draw, Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty, Invitation
 from experts.notify import Notice, notifier
 from experts.registry import county_codes
@@ -159,7 +173,7 @@ async def create_draw_request(
     found.code = f"DR{tender.evaluation_date:%Y%m%d}-{found.id:05d}"
     await runtime.audit.append(
         session,
-        "experts.draw.requested",
+        EXPERTS_DRAW_REQUESTED,
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={"tender_ref": tender_ref, "lot_ref": found.lot_ref, "rules": found.rules},
@@ -291,7 +305,7 @@ async def commit_seed(
     found.state = "committed"
     await runtime.audit.append(
         session,
-        "experts.draw.committed",
+        EXPERTS_DRAW_COMMITTED,
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={
@@ -329,7 +343,7 @@ async def contribute(
     mine = {"by": actor.user_id, "role": role, "value": value, "salt": salt.hex()}
     found.contributions = [*found.contributions, mine]
     await runtime.audit.append(
-        session, "experts.draw.contributed", actor=_actor(actor), subject=f"draw:{found.code}",
+        session, EXPERTS_DRAW_CONTRIBUTED, actor=_actor(actor), subject=f"draw:{found.code}",
         data={"role": role, "commitment": seal(value, salt)},
     )  # fmt: skip
     _tell_supervisors(session, found, "contributed")
@@ -372,7 +386,7 @@ async def run_draw(
     await session.flush()
     await runtime.audit.append(
         session,
-        "experts.draw.drawn",
+        EXPERTS_DRAW_DRAWN,
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={
@@ -403,7 +417,7 @@ async def _invite(session: AsyncSession, runtime: Runtime, found: Draw, invitati
     invitation.deadline = now + timedelta(minutes=found.response_minutes)
     expert = invitation.expert
     await runtime.audit.append(
-        session, "experts.invitation.sent", subject=f"draw:{found.code}",
+        session, EXPERTS_INVITATION_SENT, subject=f"draw:{found.code}",
         data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
               "expert": _sealed(found, expert.code), "deadline": invitation.deadline.isoformat()},
     )  # fmt: skip
@@ -476,8 +490,9 @@ async def record_response(
     invitation.state = "confirmed" if accept else "declined"
     invitation.responded_at, invitation.reason = runtime.clock.now(), reason.strip()[:500]
     # The answering expert's account would name them (their own profile entries carry it): sealed too.
+    answered = EXPERTS_INVITATION_CONFIRMED if accept else EXPERTS_INVITATION_DECLINED
     await runtime.audit.append(
-        session, f"experts.invitation.{invitation.state}", subject=f"draw:{found.code}",
+        session, answered, subject=f"draw:{found.code}",
         data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
               "expert": _sealed(found, invitation.expert.code),
               "actor": _sealed(found, actor) if actor is not None else None},
@@ -504,7 +519,7 @@ async def expire_unanswered(session: AsyncSession, runtime: Runtime) -> int:
         found = await get_draw(session, invitation.draw_id)
         invitation.state, invitation.responded_at = "expired", now
         await runtime.audit.append(
-            session, "experts.invitation.expired", subject=f"draw:{found.code}",
+            session, EXPERTS_INVITATION_EXPIRED, subject=f"draw:{found.code}",
             data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
                   "expert": _sealed(found, invitation.expert.code)},
         )  # fmt: skip
@@ -525,7 +540,7 @@ async def _call_next(session: AsyncSession, runtime: Runtime, found: Draw, slot:
     if chosen is None:
         found.state = "short"
         await runtime.audit.append(
-            session, "experts.draw.short", subject=f"draw:{found.code}",
+            session, EXPERTS_DRAW_SHORT, subject=f"draw:{found.code}",
             data={"slot": slot, "specialty": rules.slots[slot].specialty},
         )  # fmt: skip
         return
@@ -543,7 +558,7 @@ async def _maybe_complete(session: AsyncSession, runtime: Runtime, found: Draw) 
             i.state = "unused"
     found.state = "complete"
     await runtime.audit.append(
-        session, "experts.draw.complete", subject=f"draw:{found.code}", data={"members": rules.winners}
+        session, EXPERTS_DRAW_COMPLETE, subject=f"draw:{found.code}", data={"members": rules.winners}
     )
 
 
@@ -595,7 +610,7 @@ async def unseal_for_evaluation(session: AsyncSession, runtime: Runtime, draw_id
         raise Conflict("评标委员会尚未组建完成 (the committee is not complete)", code="wrong_state")
     if found.stage == "sealed":
         found.stage = "evaluation"
-        await runtime.audit.append(session, "experts.draw.unsealed", subject=f"draw:{found.code}")
+        await runtime.audit.append(session, EXPERTS_DRAW_UNSEALED, subject=f"draw:{found.code}")
         _tell_supervisors(session, found, "unsealed")
     return found
 
@@ -635,7 +650,7 @@ async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -
         found.stage = "published"
         members = [i for i in await _invitations(session, found.id) if i.state == "confirmed"]
         await runtime.audit.append(
-            session, "experts.draw.published", subject=f"draw:{found.code}",
+            session, EXPERTS_DRAW_PUBLISHED, subject=f"draw:{found.code}",
             data={"salt": found.name_salt, "committee": found.result, "seed": found.seed,
                   "server_secret": found.secret,
                   "contributions": [{"role": c["role"], "value": c["value"], "salt": c.get("salt")}

@@ -21,6 +21,7 @@ from typing import Any
 from core.audit import seal
 from experts import draw
 from experts.draw import DrawInfeasible, Pool, PoolRow, Rules, SlotResult, Tender
+from experts.events import EXPERTS_DRAW_COMMITTED, EXPERTS_DRAW_CONTRIBUTED, EXPERTS_DRAW_DRAWN
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,11 @@ def published_commitments(doc: Mapping[str, Any], bodies: Iterable[Mapping[str, 
     def data(kind: str) -> Mapping[str, Any]:
         return next((b["data"] for b in mine if b.get("kind") == kind), {})
 
-    drawn = data("experts.draw.drawn")
+    drawn = data(EXPERTS_DRAW_DRAWN)
     return {
-        "commitment": data("experts.draw.committed").get("commitment"),
+        "commitment": data(EXPERTS_DRAW_COMMITTED).get("commitment"),
         "contributions": [
-            b["data"].get("commitment") for b in mine if b.get("kind") == "experts.draw.contributed"
+            b["data"].get("commitment") for b in mine if b.get("kind") == EXPERTS_DRAW_CONTRIBUTED
         ],
         "seed_commitment": drawn.get("seed_commitment"),
         "committee_commitment": drawn.get("committee"),

@@ -38,9 +38,6 @@ from publication.stats import Award, TenderStat
 if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from its tables
     from bidding.service import Notice, Tender
 
-NOTICE_EVENT = "notice.published"
-AMENDED_EVENT = "tender.amended"
-
 
 @dataclass(frozen=True)
 class Event:
@@ -68,13 +65,13 @@ def _event(entry: AuditEntry) -> Event:
 
 async def events_after(session: AsyncSession, position: int, limit: int) -> list[Event]:
     """Public events with audit positions above ``position``, oldest first."""
-    rows = await entries_after(session, position, limit=limit, kind=NOTICE_EVENT)
+    rows = await entries_after(session, position, limit=limit, kind=bidding.NOTICE_PUBLISHED)
     return [_event(entry) for entry in rows]
 
 
 async def event_at(session: AsyncSession, position: int) -> Event | None:
     entry = await session.get(AuditEntry, position)
-    return _event(entry) if entry is not None and entry.kind == NOTICE_EVENT else None
+    return _event(entry) if entry is not None and entry.kind == bidding.NOTICE_PUBLISHED else None
 
 
 async def public_tender(session: AsyncSession, code: str) -> Tender:
@@ -95,7 +92,7 @@ async def _deadline_changes(session: AsyncSession, code: str) -> list[tuple[int,
     subject = f'"subject":"tender:{code}"'
     rows = await session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.kind == AMENDED_EVENT, AuditEntry.entry.contains(subject))
+        .where(AuditEntry.kind == bidding.TENDER_AMENDED, AuditEntry.entry.contains(subject))
         .order_by(AuditEntry.position)
     )
     changes = []

@@ -3,11 +3,14 @@
 - Packages form layers; a package imports only packages below it (crypto imports nothing of ours).
 - A context reaches another context only through that context's ``service`` façade.
 - Nothing but the top (web) imports the demo package.
+- Audit kinds are named constants in each package's ``events.py``, named after their values.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,9 +35,9 @@ LAYER = {package: level for level, packages in enumerate(LAYERS) for package in 
 CONTEXTS = {"credit", "catalog", "experts", "bidding", "evaluation", "publication"}
 # The top wires everything: web builds the app from every context's parts, demo drives the contexts.
 WIRING = {"web", "demo"}
-# TODO(demo move): evaluation/demo_room.py is moving to demo/ (which may import anything); remove this
-# exemption when that move lands.
-PENDING_DEMO_MOVE = {Path("evaluation/demo_room.py")}
+# TODO(demo move): these demo drivers are moving to demo/ (which may import anything and is not a
+# context); remove this exemption when that move lands.
+PENDING_DEMO_MOVE = {Path("evaluation/demo_room.py"), Path("bidding/demo_opening.py")}
 
 
 def project_imports(path: Path) -> Iterator[tuple[int, str]]:
@@ -99,3 +102,46 @@ def test_the_contract_catches_a_bad_import(
     (fake_root / "evaluation" / "bad.py").write_text(source, encoding="utf-8")
     monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", fake_root)
     assert any(expected in found for found in violations())
+
+
+# --- audit kinds ----------------------------------------------------------------------------------------
+
+AUDIT_KIND = re.compile(r"[a-z_]+(\.[a-z_]+)+")
+EVENT_MODULES = ["core.events", *(f"{context}.events" for context in sorted(CONTEXTS - {"publication"}))]
+
+
+def literal_audit_kinds() -> list[str]:
+    """``audit.append(session, <kind>, ...)`` calls whose kind is spelt out (literal, f-string, sum)."""
+    found = []
+    for package, path in sources():
+        where = path.relative_to(ROOT)
+        if package in WIRING or where in PENDING_DEMO_MOVE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "append"
+                and ast.unparse(node.func.value).endswith("audit")
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant | ast.JoinedStr | ast.BinOp)
+            ):
+                found.append(f"{where}:{node.lineno} appends {ast.unparse(node.args[1])}")
+    return found
+
+
+def test_audit_kinds_are_constants_of_an_events_module() -> None:
+    assert literal_audit_kinds() == []
+
+
+def test_each_audit_kind_constant_is_named_after_its_value_once() -> None:
+    """The stored log's kinds cannot drift: changing a value means renaming its constant everywhere."""
+    seen: dict[str, str] = {}
+    for name in EVENT_MODULES:
+        module = importlib.import_module(name)
+        for constant, value in vars(module).items():
+            if constant.isupper() and isinstance(value, str) and AUDIT_KIND.fullmatch(value):
+                assert constant == value.upper().replace(".", "_"), f"{name}.{constant} = {value!r}"
+                assert value not in seen, f"{value!r} is defined in {seen[value]} and {name}"
+                seen[value] = name
+    assert {"notice.published", "credit.deduction_recorded", "experts.draw.committed"} <= set(seen)

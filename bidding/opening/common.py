@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.common import is_owner
+from bidding.events import BID_NOT_OPENED
 from bidding.models import BidOutcome, Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from core import rooms
 from core.accounts import Principal
@@ -138,7 +139,7 @@ async def _fail_bid(
     bid.reason = reason
     source_ref = f"tender:{tender.code}/submission:{sub.submission_id}"
     await runtime.audit.append(
-        session, "bid.not_opened", subject=source_ref, data={"outcome": bid.outcome, "reason": reason}
+        session, BID_NOT_OPENED, subject=source_ref, data={"outcome": bid.outcome, "reason": reason}
     )
     if fault:
         from credit.service import record_event_deduction
