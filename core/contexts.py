@@ -10,6 +10,8 @@ context plugs in by adding files in its own folder, never by editing another con
     <ctx>/demo.py        async def seed(runtime: Runtime, seed: int) -> dict[str, int]  (idempotent)
     <ctx>/cli.py         def register(group: click.Group) -> None
     <ctx>/jobs.py        JOBS: list[core.scheduler.Job]
+    <ctx>/ports.py       def register() -> None: serve the ports of core this context implements
+                         (credit: core/credit_port.py); run at start-up by ``Runtime.build``
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ def part(context: str, name: str) -> ModuleType | None:
 
 def parts(name: str) -> list[ModuleType]:
     return [module for context in CONTEXTS if (module := part(context, name)) is not None]
+
+
+def register_ports() -> None:
+    """Let every installed context serve the ports it implements (idempotent; ``Runtime.build`` calls it)."""
+    for module in parts("ports"):
+        module.register()
 
 
 def folders(name: str, *, include_core: bool = True) -> list[Path]:

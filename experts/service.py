@@ -21,15 +21,16 @@ nothing public carries an expert's code, the seed, the server secret or a contri
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
 from core.audit import new_salt, seal
+from core.credit_port import credit
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.organisations import checked_credit_code
 from core.pubsub import after_commit
@@ -59,28 +60,6 @@ from experts.specialties import path_name, validate_leaf
 
 RECENT_WINDOW = timedelta(days=365)
 MAX_CONTRIBUTION = 200
-
-
-class CreditLookup(Protocol):
-    """credit.service.standings: ``{key: Standing(kind, key, index, grade, barred)}``."""
-
-    def __call__(
-        self, session: AsyncSession, kind: str, keys: Sequence[str], day: date
-    ) -> Awaitable[Mapping[str, Any]]: ...
-
-
-async def credit_standings(
-    session: AsyncSession, kind: str, keys: Sequence[str], day: date
-) -> Mapping[str, Any]:
-    """The production seam: credit's service (imported late: credit may be deployed after experts)."""
-    try:
-        from credit.service import standings
-    except ImportError as exc:
-        raise DomainError(
-            "信用服务不可用，无法应用信用分规则 (credit service unavailable)", code="credit_unavailable"
-        ) from exc
-    result: Mapping[str, Any] = await standings(session, kind, keys, day)
-    return result
 
 
 def channel_for_expert(user_id: int) -> str:
@@ -181,9 +160,7 @@ async def create_draw_request(
     return found
 
 
-async def snapshot(
-    session: AsyncSession, rules: Rules, tender: Tender, credit: CreditLookup = credit_standings
-) -> list[PoolRow]:
+async def snapshot(session: AsyncSession, rules: Rules, tender: Tender) -> list[PoolRow]:
     """The pool as the draw sees it: every expert holding a requested specialty, as PoolRows.
 
     Only those experts can ever be eligible, so the snapshot (and its published hash) is limited to
@@ -235,7 +212,12 @@ async def snapshot(
         ).all()
     )
     # Always asked: the bar applies to every draw, the threshold only where the request sets one.
-    standings: Mapping[str, Any] = await credit(session, "expert", [e.code for e in experts], day)
+    port = credit()
+    if port is None:  # the credit port's fallback: a draw's credit bar cannot be applied without it
+        raise DomainError(
+            "信用服务不可用，无法应用信用分规则 (credit service unavailable)", code="credit_unavailable"
+        )
+    standings = await port.standings(session, "expert", [e.code for e in experts], day)
     rows = []
     for expert_id, code, county, employer, status in experts:
         standing = standings.get(code)
@@ -266,9 +248,7 @@ def _rules(found: Draw) -> tuple[Rules, Tender]:
     return Rules.from_json(found.rules), Tender.from_json(found.tender)
 
 
-async def eligible_counts(
-    session: AsyncSession, draw_id: int, credit: CreditLookup = credit_standings
-) -> list[SlotCounts]:
+async def eligible_counts(session: AsyncSession, draw_id: int) -> list[SlotCounts]:
     """Per specialty, how many experts each rule leaves, before anything is drawn."""
     found = await get_draw(session, draw_id)
     await _load_snapshot(session, found)
@@ -276,7 +256,7 @@ async def eligible_counts(
     rows = (
         [PoolRow.from_json(r) for r in found.pool]
         if found.pool is not None
-        else await snapshot(session, rules, tender, credit)
+        else await snapshot(session, rules, tender)
     )
     _, counts = pure.slot_masks(Pool(rows), rules, tender)
     return counts
@@ -286,15 +266,14 @@ async def eligible_counts(
 
 
 async def commit_seed(
-    session: AsyncSession, runtime: Runtime, draw_id: int, *, actor: Principal | str | None,
-    credit: CreditLookup = credit_standings,
-) -> Draw:  # fmt: skip
+    session: AsyncSession, runtime: Runtime, draw_id: int, *, actor: Principal | str | None
+) -> Draw:
     """Fix the pool and eligible set and commit to the server secret, both in the audit log."""
     found = await get_draw(session, draw_id)
     if found.state != "created":
         raise Conflict(f"抽取 {found.code} 已提交种子 (seed already committed)", code="wrong_state")
     rules, tender = _rules(found)
-    rows = await snapshot(session, rules, tender, credit)
+    rows = await snapshot(session, rules, tender)
     eligible = pure.eligible_ids(Pool(rows), rules, tender)  # raises DrawInfeasible, naming the rule
     secret = secrets.token_bytes(32)
     found.pool = [r.to_json() for r in rows]

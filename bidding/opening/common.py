@@ -14,6 +14,7 @@ from bidding.events import BID_NOT_OPENED
 from bidding.models import BidOutcome, Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from core import rooms
 from core.accounts import Principal
+from core.credit_port import credit
 from core.errors import Conflict, PermissionDenied
 from core.models import Organisation
 from core.runtime import Runtime
@@ -141,10 +142,9 @@ async def _fail_bid(
     await runtime.audit.append(
         session, BID_NOT_OPENED, subject=source_ref, data={"outcome": bid.outcome, "reason": reason}
     )
-    if fault:
-        from credit.service import record_event_deduction
-
-        await record_event_deduction(
+    port = credit()
+    if fault and port is not None:  # without credit there is no index to deduct from
+        await port.record_event_deduction(
             session,
             runtime,
             event=CREDIT_EVENT,

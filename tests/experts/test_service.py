@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from core.audit import seal
 from core.clock import ManualClock
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, DomainError, InvalidInput
 from core.models import AuditEntry
 from experts import service
 from experts.draw import DrawInfeasible, Rules, Slot, Tender
@@ -22,6 +22,7 @@ from experts.notify import LogNotifier, set_notifier
 from experts.verify import verify
 from tests.experts.conftest import World, add_experts, link_experts
 from tests.experts.helpers import AGENT, BIDDER, TENDERER
+from tests.support.credit import StandingsOnly, credit_serving
 
 
 def the_tender(clock: ManualClock, **kw: Any) -> Tender:
@@ -234,7 +235,7 @@ async def test_unsatisfiable_rules_fail_before_anything_is_committed(
         await new_draw(world, clock, Rules(slots=(Slot("A01", 1, 0),)))
 
 
-async def test_credit_rule_uses_the_credit_seam(world: World, clock: ManualClock) -> None:
+async def test_credit_rule_uses_the_credit_port(world: World, clock: ManualClock) -> None:
     codes = await add_experts(world.runtime, 6)
     rt = world.runtime
     draw_id = await new_draw(world, clock, Rules(slots=(Slot("A0101", 2, 0),), min_credit=Decimal(80)))
@@ -250,12 +251,17 @@ async def test_credit_rule_uses_the_credit_seam(world: World, clock: ManualClock
         return {codes[0]: FakeStanding("79.5"), codes[1]: FakeStanding("95", barred=True)}
 
     async with rt.transaction() as session:
-        counts = await service.eligible_counts(session, draw_id, credit=fake)
+        with credit_serving(StandingsOnly(fake)):
+            counts = await service.eligible_counts(session, draw_id)
         assert {r.rule: r.passing for r in counts[0].rules}["credit"] == 4
         assert calls == [("expert", 6)]
         # the production path: credit's own service (no deductions recorded, so everyone passes)
         real = await service.eligible_counts(session, draw_id)
         assert {r.rule: r.passing for r in real[0].rules}["credit"] == 6
+        # credit not installed: a draw's credit bar cannot be applied, so the draw refuses
+        with credit_serving(None), pytest.raises(DomainError) as unavailable:
+            await service.eligible_counts(session, draw_id)
+        assert unavailable.value.code == "credit_unavailable"
 
 
 async def test_recent_evaluations_for_the_same_tenderer_count(world: World, clock: ManualClock) -> None:
