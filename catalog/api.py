@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from catalog import browse, bundling, cases, service, transfer
 from catalog.models import Item
-from catalog.service import Actor
+from catalog.service import CatalogActor
 from core.access import PUBLIC, allow, current_principal, require_principal
 from core.errors import InvalidInput
 from core.roles import Role
@@ -65,8 +65,8 @@ class SettingsBody:
     yellow_share: float
 
 
-def actor_of(request: Request[Any, Any, Any]) -> Actor:
-    return Actor.of(require_principal(request))
+def actor_of(request: Request[Any, Any, Any]) -> CatalogActor:
+    return CatalogActor.of(require_principal(request))
 
 
 def parse_day(value: str) -> date:

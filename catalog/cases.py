@@ -27,7 +27,7 @@ from catalog.events import (
     CATALOG_SETTING_CHANGED,
 )
 from catalog.models import Case, Department, Holiday, Item, Setting
-from catalog.service import Actor, check_department_access, get_item, staff_department
+from catalog.service import CatalogActor, check_department_access, get_item, staff_department
 from catalog.supervision import (
     DEFAULT_YELLOW_SHARE,
     FINISHED_STATES,
@@ -128,7 +128,7 @@ class NewCase:
     accepted_at: datetime | None = None
 
 
-async def accept_case(session: AsyncSession, runtime: Runtime, actor: Actor, new: NewCase) -> Case:
+async def accept_case(session: AsyncSession, runtime: Runtime, actor: CatalogActor, new: NewCase) -> Case:
     item = await get_item(session, new.item_id)
     await check_department_access(session, actor, item.department_id)
     applicant = new.applicant.strip()
@@ -174,7 +174,7 @@ async def get_case(session: AsyncSession, number: str) -> Case:
 
 
 async def move_case(
-    session: AsyncSession, runtime: Runtime, actor: Actor, number: str, state: str, note: str = ""
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, number: str, state: str, note: str = ""
 ) -> tuple[Case, str | None]:
     """Change state; finishing returns the one-time rating secret (sent to the applicant by SMS)."""
     case = await get_case(session, number)
@@ -257,7 +257,7 @@ def case_json(case: Case, item: Item | None, now: datetime, share: float) -> dic
 
 
 async def board(
-    session: AsyncSession, runtime: Runtime, actor: Actor, department_id: int | None
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, department_id: int | None
 ) -> dict[str, Any]:
     """Open cases per department with their warning level; staff see only their own department."""
     if Role.SUPERVISOR not in actor.roles:

@@ -38,7 +38,7 @@ VERSIONED_FIELDS = (
 
 
 @dataclass(frozen=True)
-class Actor:
+class CatalogActor:
     """Who is changing the catalog: a user, or a system job (import, demo) acting as a supervisor."""
 
     name: str
@@ -46,11 +46,11 @@ class Actor:
     user_id: int | None = None
 
     @classmethod
-    def of(cls, principal: Principal) -> Actor:
+    def of(cls, principal: Principal) -> CatalogActor:
         return cls(principal.actor, principal.roles, principal.user_id)
 
     @classmethod
-    def system(cls, name: str) -> Actor:
+    def system(cls, name: str) -> CatalogActor:
         return cls(name, frozenset({Role.SUPERVISOR}))
 
 
@@ -138,7 +138,7 @@ async def staff_department(session: AsyncSession, user_id: int | None) -> int | 
     return link.department_id if link else None
 
 
-async def check_department_access(session: AsyncSession, actor: Actor, department_id: int) -> None:
+async def check_department_access(session: AsyncSession, actor: CatalogActor, department_id: int) -> None:
     """Supervisors act on every department; hall staff only on their own."""
     if Role.SUPERVISOR in actor.roles:
         return
@@ -205,7 +205,7 @@ async def resolve_department(session: AsyncSession, data: ItemInput) -> Departme
 
 
 async def create_item(
-    session: AsyncSession, runtime: Runtime, actor: Actor, raw: dict[str, Any], *, audit: bool = True
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, raw: dict[str, Any], *, audit: bool = True
 ) -> Item:
     data = parse_item(raw)
     department = await resolve_department(session, data)
@@ -232,7 +232,7 @@ async def create_item(
 
 
 async def update_item(
-    session: AsyncSession, runtime: Runtime, actor: Actor, item_id: int, raw: dict[str, Any]
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, item_id: int, raw: dict[str, Any]
 ) -> Item:
     item = await get_item(session, item_id)
     await check_department_access(session, actor, item.department_id)

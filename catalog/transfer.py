@@ -25,7 +25,7 @@ from catalog.items import ItemInput, parse_item
 from catalog.models import Department, Item
 from catalog.service import (
     VERSIONED_FIELDS,
-    Actor,
+    CatalogActor,
     apply_input,
     check_department_access,
     record_version,
@@ -194,7 +194,7 @@ def _validate(parsed: Parsed, known_departments: set[str], regions: set[str]) ->
 
 
 async def import_catalog(
-    session: AsyncSession, runtime: Runtime, actor: Actor, parsed: Parsed, raw: bytes
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, parsed: Parsed, raw: bytes
 ) -> ImportReport:
     """Validate everything, then write; the caller's transaction makes it all-or-nothing."""
     report = ImportReport(sha256=hashlib.sha256(raw).hexdigest())

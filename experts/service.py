@@ -38,7 +38,7 @@ from core.roles import Role
 from core.runtime import Runtime
 from experts import draw as pure
 from experts import verify
-from experts.draw import Pool, PoolRow, Rules, SlotCounts, Tender
+from experts.draw import DrawRules, DrawTender, Pool, PoolRow, SlotCounts
 from experts.events import (
     EXPERTS_DRAW_COMMITTED,
     EXPERTS_DRAW_COMPLETE,
@@ -94,8 +94,8 @@ async def create_draw_request(
     *,
     tender_ref: str,
     lot_ref: str | None,
-    tender: Tender,
-    rules: Rules,
+    tender: DrawTender,
+    rules: DrawRules,
     response_minutes: int = 30,
     actor: Principal | str | None,
 ) -> Draw:
@@ -116,14 +116,14 @@ async def create_draw_request(
         raise InvalidInput(
             f"counties: 未知的区县代码 {', '.join(unknown)} (unknown county)", code="unknown_region"
         )
-    tender = Tender(
+    tender = DrawTender(
         checked_credit_code(tender.tenderer_code, "tenderer_code"),
         tender.tenderer_county,
         checked_credit_code(tender.agent_code, "agent_code") if tender.agent_code else None,
         tuple(checked_credit_code(c, "bidder_codes") for c in tender.bidder_codes),
         tender.evaluation_date,
     )
-    rules = Rules(
+    rules = DrawRules(
         **{
             **rules.__dict__,
             "slots": tuple(
@@ -160,7 +160,7 @@ async def create_draw_request(
     return found
 
 
-async def snapshot(session: AsyncSession, rules: Rules, tender: Tender) -> list[PoolRow]:
+async def snapshot(session: AsyncSession, rules: DrawRules, tender: DrawTender) -> list[PoolRow]:
     """The pool as the draw sees it: every expert holding a requested specialty, as PoolRows.
 
     Only those experts can ever be eligible, so the snapshot (and its published hash) is limited to
@@ -244,8 +244,8 @@ async def _load_snapshot(session: AsyncSession, found: Draw) -> None:
         await session.refresh(found, attribute_names=["pool", "eligible"])
 
 
-def _rules(found: Draw) -> tuple[Rules, Tender]:
-    return Rules.from_json(found.rules), Tender.from_json(found.tender)
+def _rules(found: Draw) -> tuple[DrawRules, DrawTender]:
+    return DrawRules.from_json(found.rules), DrawTender.from_json(found.tender)
 
 
 async def eligible_counts(session: AsyncSession, draw_id: int) -> list[SlotCounts]:

@@ -90,7 +90,7 @@ def test_every_import_respects_the_layers_and_the_facades() -> None:
     [
         ("from bidding import tenders\n", "other contexts see only bidding.service"),
         ("import publication.api\n", "publication is not below evaluation"),
-        ("def late():\n    from experts.draw import Rules\n", "other contexts see only experts.service"),
+        ("def late():\n    from experts.draw import DrawRules\n", "other contexts see only experts.service"),
     ],
 )
 def test_the_contract_catches_a_bad_import(
