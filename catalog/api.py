@@ -13,7 +13,6 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from catalog import browse, bundling, cases, service, transfer
 from catalog.models import Item
-from catalog.service import CatalogActor
 from core.access import PUBLIC, allow, current_principal, require_principal
 from core.errors import InvalidInput
 from core.roles import Role
@@ -63,10 +62,6 @@ class HolidayBody:
 @dataclass
 class SettingsBody:
     yellow_share: float
-
-
-def actor_of(request: Request[Any, Any, Any]) -> CatalogActor:
-    return CatalogActor.of(require_principal(request))
 
 
 def parse_day(value: str) -> date:
@@ -141,7 +136,7 @@ class CatalogController(Controller):
     ) -> dict[str, Any]:
         """Add an item to a department's catalog (staff: their own department only)."""
         runtime: Runtime = state.runtime
-        item = await service.create_item(db, runtime, actor_of(request), data)
+        item = await service.create_item(db, runtime, require_principal(request), data)
         return service.item_json(item, data["department"].strip())
 
     @put("/items/{item_id:int}", opt=EDITORS)
@@ -155,7 +150,7 @@ class CatalogController(Controller):
     ) -> dict[str, Any]:
         """Replace an item's fields; a change makes a new version."""
         runtime: Runtime = state.runtime
-        item = await service.update_item(db, runtime, actor_of(request), item_id, data)
+        item = await service.update_item(db, runtime, require_principal(request), item_id, data)
         return service.item_json(item, (await service.get_department(db, item.department_id)).name)
 
     @get("/departments", opt=PUBLIC)
@@ -184,7 +179,7 @@ class CatalogController(Controller):
         self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
         """Create or replace a bundle; items are item codes (city) or code@region."""
-        bundle = await bundling.save_bundle(db, state.runtime, data, actor_of(request).name)
+        bundle = await bundling.save_bundle(db, state.runtime, data, require_principal(request).actor)
         return await bundling.bundle_json(db, bundle)
 
     @get("/stats", opt=PUBLIC)
@@ -211,7 +206,7 @@ class CatalogController(Controller):
         except UnicodeDecodeError as exc:
             raise InvalidInput("文件须为 UTF-8 编码 (the file must be UTF-8)", code="bad_file") from exc
         parsed = transfer.read_json(text)
-        report = await transfer.import_catalog(db, state.runtime, actor_of(request), parsed, raw)
+        report = await transfer.import_catalog(db, state.runtime, require_principal(request), parsed, raw)
         return report.__dict__
 
     @get("/holidays", opt=PUBLIC)
@@ -232,7 +227,7 @@ class CatalogController(Controller):
     ) -> dict[str, Any]:
         """Mark a day as a holiday or as a make-up working day (调休上班)."""
         holiday = await cases.set_holiday(
-            db, state.runtime, parse_day(day), data.kind, data.name, actor_of(request).name
+            db, state.runtime, parse_day(day), data.kind, data.name, require_principal(request).actor
         )
         return {"day": holiday.day.isoformat(), "kind": holiday.kind, "name": holiday.name}
 
@@ -240,7 +235,7 @@ class CatalogController(Controller):
     async def remove_holiday(
         self, request: Request[Any, Any, Any], state: State, db: Db, day: FromPath[str]
     ) -> None:
-        await cases.remove_holiday(db, state.runtime, parse_day(day), actor_of(request).name)
+        await cases.remove_holiday(db, state.runtime, parse_day(day), require_principal(request).actor)
 
     @get("/settings", opt=SUPERVISORS)
     async def get_settings(self, db: Db) -> dict[str, Any]:
@@ -251,7 +246,7 @@ class CatalogController(Controller):
         self, request: Request[Any, Any, Any], state: State, db: Db, data: JSONBody[SettingsBody]
     ) -> dict[str, Any]:
         """The share of the promised time after which an open case turns yellow (default 0.8)."""
-        await cases.set_yellow_share(db, state.runtime, data.yellow_share, actor_of(request).name)
+        await cases.set_yellow_share(db, state.runtime, data.yellow_share, require_principal(request).actor)
         return {"yellow_share": await cases.yellow_share(db)}
 
     @get("/staff", opt=allow(Role.ADMIN, Role.SUPERVISOR))
@@ -272,7 +267,11 @@ class CatalogController(Controller):
     ) -> dict[str, Any]:
         """Link a hall-staff user to the department whose items and cases they handle."""
         link = await service.link_staff(
-            db, state.runtime, user_id=user_id, department_id=data.department_id, actor=actor_of(request).name
+            db,
+            state.runtime,
+            user_id=user_id,
+            department_id=data.department_id,
+            actor=require_principal(request).actor,
         )
         return {"user_id": link.user_id, "department_id": link.department_id}
 
@@ -280,7 +279,7 @@ class CatalogController(Controller):
     async def unlink_staff(
         self, request: Request[Any, Any, Any], state: State, db: Db, user_id: FromPath[int]
     ) -> None:
-        await service.unlink_staff(db, state.runtime, user_id=user_id, actor=actor_of(request).name)
+        await service.unlink_staff(db, state.runtime, user_id=user_id, actor=require_principal(request).actor)
 
 
 class CaseController(Controller):
@@ -296,7 +295,7 @@ class CaseController(Controller):
         case = await cases.accept_case(
             db,
             runtime,
-            actor_of(request),
+            require_principal(request),
             cases.NewCase(data.item_id, data.applicant, data.applicant_user_id),
         )
         item = await db.get(Item, case.item_id)
@@ -308,7 +307,7 @@ class CaseController(Controller):
     ) -> dict[str, Any]:
         runtime: Runtime = state.runtime
         case = await cases.get_case(db, number)
-        await service.check_department_access(db, actor_of(request), case.department_id)
+        await service.check_department_access(db, require_principal(request), case.department_id)
         item = await db.get(Item, case.item_id)
         return cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
 
@@ -323,7 +322,9 @@ class CaseController(Controller):
     ) -> dict[str, Any]:
         """accepted → processing → done / returned; finishing returns the one-time rating token."""
         runtime: Runtime = state.runtime
-        case, token = await cases.move_case(db, runtime, actor_of(request), number, data.state, data.note)
+        case, token = await cases.move_case(
+            db, runtime, require_principal(request), number, data.state, data.note
+        )
         item = await db.get(Item, case.item_id)
         body = cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
         if token:
@@ -362,7 +363,7 @@ class CaseController(Controller):
         department_id: FromQuery[int | None] = None,
     ) -> dict[str, Any]:
         """Supervision board: open cases with green/yellow/red warnings; staff see their own department."""
-        return await cases.board(db, state.runtime, actor_of(request), department_id)
+        return await cases.board(db, state.runtime, require_principal(request), department_id)
 
 
 ROUTE_HANDLERS = [CatalogController, CaseController]

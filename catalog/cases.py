@@ -159,7 +159,7 @@ async def accept_case(session: AsyncSession, runtime: Runtime, actor: CatalogAct
     await runtime.audit.append(
         session,
         CATALOG_CASE_ACCEPTED,
-        actor=actor.name,
+        actor=actor.actor,
         subject=f"case:{case.number}",
         data={"item": item.code, "deadline": case.deadline_at.isoformat()},
     )
@@ -194,7 +194,9 @@ async def move_case(
         token = secrets.token_urlsafe(24)
         case.rating_token_hash = _token_hash(token)
     await session.flush()
-    await runtime.audit.append(session, CASE_MOVED_TO[state], actor=actor.name, subject=f"case:{case.number}")
+    await runtime.audit.append(
+        session, CASE_MOVED_TO[state], actor=actor.actor, subject=f"case:{case.number}"
+    )
     return case, token
 
 

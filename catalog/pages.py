@@ -12,7 +12,6 @@ from litestar.response import Template
 
 from catalog import browse, bundling, cases, messages, service
 from catalog.codes import HANDLING_EN, KIND_EN, KINDS, LEVEL_ZH, LEVELS, OBJECT_ZH, OBJECTS
-from catalog.service import CatalogActor
 from core.access import PUBLIC, allow, current_principal, require_principal
 from core.clock import format_local
 from core.errors import DomainError
@@ -103,7 +102,7 @@ async def board_page(
     request: Request[Any, Any, Any], state: State, db: Db, department_id: FromQuery[int | None] = None
 ) -> Template:
     runtime: Runtime = state.runtime
-    board = await cases.board(db, runtime, CatalogActor.of(require_principal(request)), department_id)
+    board = await cases.board(db, runtime, require_principal(request), department_id)
     return page(request, "catalog/board.html", board=board)
 
 

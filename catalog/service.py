@@ -8,7 +8,7 @@ new version with the changed fields and appends ``catalog.item_*`` to the public
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,6 @@ from catalog.events import (
 from catalog.items import ItemInput, parse_item
 from catalog.models import Department, Item, ItemVersion, Staff
 from catalog.pinyin import search_text
-from core.accounts import Principal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Region, User
 from core.regions import get_region
@@ -37,21 +36,29 @@ VERSIONED_FIELDS = (
 )  # fmt: skip
 
 
+class CatalogActor(Protocol):
+    """Who is changing the catalog: the caller (core's ``Principal``, as handlers get it from
+    ``require_principal``) or a system job (``SystemActor``)."""
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names them."""
+        ...
+
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
+    @property
+    def user_id(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
-class CatalogActor:
-    """Who is changing the catalog: a user, or a system job (import, demo) acting as a supervisor."""
+class SystemActor:
+    """A system job (import, demo) changing the catalog as a supervisor; ``actor`` names it."""
 
-    name: str
-    roles: frozenset[Role]
+    actor: str
+    roles: frozenset[Role] = frozenset({Role.SUPERVISOR})
     user_id: int | None = None
-
-    @classmethod
-    def of(cls, principal: Principal) -> CatalogActor:
-        return cls(principal.actor, principal.roles, principal.user_id)
-
-    @classmethod
-    def system(cls, name: str) -> CatalogActor:
-        return cls(name, frozenset({Role.SUPERVISOR}))
 
 
 # ---- departments and staff -------------------------------------------------------------------
@@ -219,12 +226,12 @@ async def create_item(
     apply_input(item, data, department)
     session.add(item)
     await session.flush()
-    await record_version(session, item, list(VERSIONED_FIELDS), actor.name, runtime)
+    await record_version(session, item, list(VERSIONED_FIELDS), actor.actor, runtime)
     if audit:
         await runtime.audit.append(
             session,
             CATALOG_ITEM_CREATED,
-            actor=actor.name,
+            actor=actor.actor,
             subject=f"item:{item.id}",
             data={"code": item.code, "name": item.name, "region": item.region_code},
         )
@@ -255,11 +262,11 @@ async def update_item(
     item.version += 1
     item.updated_at = runtime.clock.now()
     await session.flush()
-    await record_version(session, item, changed, actor.name, runtime)
+    await record_version(session, item, changed, actor.actor, runtime)
     await runtime.audit.append(
         session,
         CATALOG_ITEM_CHANGED,
-        actor=actor.name,
+        actor=actor.actor,
         subject=f"item:{item.id}",
         data={"version": item.version, "fields": changed},
     )

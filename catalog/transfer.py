@@ -218,7 +218,7 @@ async def import_catalog(
             apply_input(item, data, departments[data.department])
             session.add(item)
             await session.flush()
-            await record_version(session, item, list(VERSIONED_FIELDS), actor.name, runtime)
+            await record_version(session, item, list(VERSIONED_FIELDS), actor.actor, runtime)
             report.created += 1
             continue
         before = snapshot(item)
@@ -227,7 +227,7 @@ async def import_catalog(
         if changed:
             item.version += 1
             item.updated_at = now
-            await record_version(session, item, changed, actor.name, runtime)
+            await record_version(session, item, changed, actor.actor, runtime)
             report.updated += 1
         else:
             report.unchanged += 1
@@ -235,7 +235,7 @@ async def import_catalog(
         try:
             if not isinstance(row.data, dict):
                 raise InvalidInput("一件事应为对象 (a bundle must be an object)")
-            await save_bundle(session, runtime, row.data, actor.name)
+            await save_bundle(session, runtime, row.data, actor.actor)
         except DomainError as exc:
             raise InvalidInput(
                 f"导入失败，未写入任何数据：一件事第{row.line}行 (bundle line {row.line}): {exc.detail}",
@@ -243,7 +243,7 @@ async def import_catalog(
             ) from exc
         report.bundles += 1
     await runtime.audit.append(
-        session, CATALOG_IMPORTED, actor=actor.name, data=report.__dict__ | {"items": len(valid)}
+        session, CATALOG_IMPORTED, actor=actor.actor, data=report.__dict__ | {"items": len(valid)}
     )
     return report
 
