@@ -45,7 +45,7 @@ from core.roles import Role
 from core.runtime import Runtime
 from core.settings import Settings
 from experts import draw, registry, service
-from experts.draw import Pool, PoolRow, Rules, Slot, Tender
+from experts.draw import DrawRules, DrawTender, Pool, PoolRow, Slot
 from experts.generate import COUNTIES, NewExpert, generate
 
 DAY = date(2026, 12, 10)
@@ -62,18 +62,18 @@ def ms(values: list[float]) -> dict[str, float]:
     return {"p50": round(percentile(values, 50) * 1000, 3), "p99": round(percentile(values, 99) * 1000, 3)}
 
 
-def ten_rules(experts: list[NewExpert]) -> tuple[Rules, Tender]:
+def ten_rules(experts: list[NewExpert]) -> tuple[DrawRules, DrawTender]:
     busiest = [code for code, _ in Counter(s for e in experts for s in e.specialties).most_common(2)]
     employers = sorted({e.employer_code for e in experts})
     rng = random.Random(5)
-    tender = Tender(
+    tender = DrawTender(
         tenderer_code=employers[0],
         tenderer_county="220202",
         agent_code=employers[1],
         bidder_codes=tuple(rng.sample(employers[2:], 5)),
         evaluation_date=DAY,
     )
-    rules = Rules(
+    rules = DrawRules(
         slots=(Slot(busiest[0], 3, 2), Slot(busiest[1], 2, 1)),
         counties_allowed=COUNTIES[:-1],
         counties_excluded=("220284",),
@@ -152,7 +152,7 @@ def bench_service(size: int, runs: int, url: str) -> dict[str, float]:
             await upsert_regions(session, JILIN_CITY)
             made = await registry.generate_pool(session, runtime, size, 220200, actor="bench")
         rules, tender = ten_rules(made)
-        tender = Tender(
+        tender = DrawTender(
             make_credit_code("9", "1", "220202", "12345678X"), tender.tenderer_county, tender.agent_code,
             tender.bidder_codes, tender.evaluation_date,
         )  # fmt: skip

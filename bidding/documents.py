@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.common import actor_of, owner_actor, tender_by_code, visible_tender
 from bidding.envelope import TooLarge
+from bidding.events import TENDER_DOCUMENT_STORED
 from bidding.lifecycle import State
 from bidding.models import TenderDocument
 from core.accounts import Principal
@@ -84,7 +85,7 @@ async def upload_document(
         if tender.state != State.DRAFT:  # a draft's documents are logged when it is published
             await runtime.audit.append(
                 session,
-                "tender.document_stored",
+                TENDER_DOCUMENT_STORED,
                 actor=actor_of(principal),
                 subject=f"tender:{tender.code}",
                 data={"name": name, "sha256": info.sha256, "size": info.size},

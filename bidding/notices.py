@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.events import NOTICE_PUBLISHED
 from bidding.models import Notice, Tender
 from core.errors import InvalidInput, NotFound
 from core.paging import Page, paginate
@@ -57,7 +58,7 @@ async def publish_notice(
         digests["data_sha256"] = hashlib.sha256(canonical_json(data)).hexdigest()
     entry = await runtime.audit.append(
         session,
-        "notice.published",
+        NOTICE_PUBLISHED,
         subject=f"tender:{tender.code}",
         data={"kind": kind.value, "title": title, **digests},
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
 from bidding.common import actor_of, lock_tender, owner_actor, tender_by_code
+from bidding.events import TENDER_AWARD, TENDER_PUBLISH_CANDIDATES, TENDER_START_EVALUATION
 from bidding.lifecycle import Action, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeKind, publish_notice
@@ -35,7 +36,7 @@ async def _move(
     tender.updated_at = moment.now
     await runtime.audit.append(
         session,
-        f"tender.{action.value}",
+        _AUDIT_KIND[action],
         actor=actor_of(principal),
         subject=f"tender:{tender.code}",
         data={"state": target.value},
@@ -43,6 +44,11 @@ async def _move(
     return tender
 
 
+_AUDIT_KIND = {
+    Action.START_EVALUATION: TENDER_START_EVALUATION,
+    Action.PUBLISH_CANDIDATES: TENDER_PUBLISH_CANDIDATES,
+    Action.AWARD: TENDER_AWARD,
+}
 # Where a tender already is once the action has happened for one of its lots.
 _AFTER: dict[Action, frozenset[State]] = {
     Action.START_EVALUATION: frozenset({State.EVALUATING, State.PUBLICITY, State.AWARDED}),

@@ -14,6 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from bidding.events import BID_SUBMITTED
 from core.audit import seal
 from crypto import merkle
 from crypto.signing import (
@@ -27,7 +28,6 @@ from crypto.signing import (
 )
 
 BUNDLE_TYPE = "sunbid.receipt-bundle.v1"
-SUBMITTED = "bid.submitted"
 
 
 class ReceiptError(ValueError):
@@ -100,7 +100,7 @@ def verify_bundle(
     if not isinstance(entry_text, str):
         raise ReceiptError("audit entry missing")
     entry = json.loads(entry_text)
-    if entry.get("position") != receipt.audit_index or entry.get("kind") != SUBMITTED:
+    if entry.get("position") != receipt.audit_index or entry.get("kind") != BID_SUBMITTED:
         raise ReceiptError("the audit entry is not the receipt's bid.submitted entry")
     data_part = entry.get("data") or {}
     if data_part.get("envelope_sha256") != manifest.envelope_sha256:

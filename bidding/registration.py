@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,24 +12,13 @@ from bidding.models import DocumentDownload, Registration, Tender, TenderDocumen
 from bidding.preconditions import require_registered, require_registration_open
 from core.accounts import Principal
 from core.clock import local
+from core.credit_port import credit
 from core.db import insert_unless_present
 from core.errors import NotFound, PermissionDenied
 from core.models import Organisation
 from core.organisations import OrgKind
 from core.roles import Role
 from core.runtime import Runtime
-
-# credit.service.standings(session, kind, keys, day) -> {key: Standing(index, grade, barred, ...)}
-Standings = Callable[[AsyncSession, str, Sequence[str], date], Awaitable[dict[str, Any]]]
-
-
-def credit_standings() -> Standings | None:
-    """credit's look-up, if that context is installed; without it the gate has nothing to check."""
-    try:
-        module = importlib.import_module("credit.service")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "standings", None)
 
 
 async def bidder_org(session: AsyncSession, principal: Principal) -> Organisation:
@@ -46,17 +31,18 @@ async def bidder_org(session: AsyncSession, principal: Principal) -> Organisatio
 
 
 async def check_gate(
-    session: AsyncSession, runtime: Runtime, tender: Tender, org: Organisation, standings: Standings | None
+    session: AsyncSession, runtime: Runtime, tender: Tender, org: Organisation
 ) -> Decimal | None:
     """The qualification gate: credit index at least the tender's minimum and not barred.
 
-    Returns the index seen (kept on the registration), or None when no credit module is present.
+    Returns the index seen (kept on the registration), or None when credit is not installed (the
+    credit port's fallback: nothing to check).
     """
-    lookup = standings if standings is not None else credit_standings()
-    if lookup is None:
+    port = credit()
+    if port is None:
         return None
     day = local(runtime.clock.now()).date()
-    found = (await lookup(session, "bidder", [org.credit_code], day))[org.credit_code]
+    found = (await port.standings(session, "bidder", [org.credit_code], day))[org.credit_code]
     if found.barred:
         raise PermissionDenied(
             "你单位处于限制投标期内 (your company is barred from bidding)", code="credit_barred"
@@ -70,14 +56,7 @@ async def check_gate(
     return Decimal(found.index)
 
 
-async def register(
-    session: AsyncSession,
-    runtime: Runtime,
-    principal: Principal,
-    code: str,
-    *,
-    standings: Standings | None = None,
-) -> Registration:
+async def register(session: AsyncSession, runtime: Runtime, principal: Principal, code: str) -> Registration:
     """Sign the caller's company up (idempotent: a second call returns the first registration, also
     when the two race: the insert yields to a row a concurrent request committed)."""
     org = await bidder_org(session, principal)
@@ -87,7 +66,7 @@ async def register(
         return existing
     now = runtime.clock.now()
     require_registration_open(moment_of(tender, now))
-    index = await check_gate(session, runtime, tender, org, standings)
+    index = await check_gate(session, runtime, tender, org)
     await insert_unless_present(
         session,
         Registration,

@@ -1,34 +1,60 @@
-"""What other contexts call in bidding (the opening, evaluation, web). Import only this module."""
+"""What other contexts call in bidding (the opening, evaluation, publication, web). Import only this module.
+
+Publication reads published tenders and notices through the query functions and row types below
+(read-only: it never writes bidding's tables).
+"""
 
 from __future__ import annotations
 
 from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, tender_by_code
+from bidding.documents import documents_of
+from bidding.events import NOTICE_PUBLISHED, TENDER_AMENDED
+from bidding.inputs import CATEGORIES
 from bidding.lifecycle import Action, Actor, Rules, State
-from bidding.notices import NoticeKind, list_notices, publish_notice
+from bidding.models import Notice, Tender
+from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
 from bidding.opening import OpenedBid, opened_bids, room_name
 from bidding.outcome import award, publish_candidates, start_evaluation
 from bidding.receipts import sealed_value, verify_bundle
 from bidding.registration import register
 from bidding.submissions import ACTIVE, SUPERSEDED, WITHDRAWN, submit, tender_submissions, withdraw
-from bidding.tenders import amend, cancel, publish, save_draft, tenders_past_deadline
+from bidding.tenders import (
+    TenderFilter,
+    amend,
+    cancel,
+    list_tenders,
+    publish,
+    save_draft,
+    tenders_past_deadline,
+)
 
 __all__ = [
     "ACTIVE",
+    "CATEGORIES",
+    "NOTICE_PUBLISHED",
     "SUPERSEDED",
+    "TENDER_AMENDED",
     "WITHDRAWN",
     "Action",
     "Actor",
+    "Notice",
+    "NoticeFilter",
     "NoticeKind",
     "OpenedBid",
     "Rules",
     "State",
+    "Tender",
+    "TenderFilter",
     "amend",
     "award",
     "cancel",
+    "documents_of",
     "is_owner",
     "list_notices",
+    "list_tenders",
     "lock_tender",
     "lots_of",
+    "notices_of",
     "opened_bids",
     "owned_tender_codes",
     "publish",

@@ -30,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.common import SUBMISSION_ID, is_owner, lock_tender, lot_of, moment_of, visible_tender
 from bidding.envelope import EnvelopeCheck, TooLarge
+from bidding.events import BID_SUBMITTED, BID_WITHDRAWN
 from bidding.models import Lot, StagedUpload, Submission, SubmissionStatus, Tender
 from bidding.preconditions import DeadlinePassed as DeadlinePassed  # where callers have caught it
 from bidding.preconditions import require_accepting_bids, require_registered
-from bidding.receipts import SUBMITTED, make_bundle, sealed_value
+from bidding.receipts import make_bundle, sealed_value
 from bidding.registration import bidder_org
 from core.accounts import Principal
 from core.audit import seal
@@ -315,7 +316,7 @@ async def _insert(
     # Public before the deadline: only a commitment to who bid where, and the envelope's hash.
     appended = await runtime.audit.append(
         session,
-        SUBMITTED,
+        BID_SUBMITTED,
         data={"sealed": seal(sealed_value(manifest), salt), "envelope_sha256": manifest.envelope_sha256},
     )
     size = appended.position + 1
@@ -419,7 +420,7 @@ async def withdraw(
         submission.withdrawal = signed.to_json().decode()
         await runtime.audit.append(
             session,
-            "bid.withdrawn",
+            BID_WITHDRAWN,
             data={"sealed": seal({"withdrawn": submission_id}, submission.seal_salt)},
         )
         key = submission.blob_key

@@ -28,6 +28,7 @@ from bidding.common import (
     visible_tender,
 )
 from bidding.documents import documents_of
+from bidding.events import TENDER_AMENDED, TENDER_CANCELLED, TENDER_PUBLISHED, TENDER_REGISTRATION_CLOSED
 from bidding.inputs import (
     BOND_FORMS,
     CATEGORIES,
@@ -170,7 +171,7 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
     tender.updated_at = now
     await runtime.audit.append(
         session,
-        "tender.published",
+        TENDER_PUBLISHED,
         actor=actor_of(principal),
         subject=f"tender:{tender.code}",
         data={
@@ -218,7 +219,7 @@ async def amend(
         body += f"\n投标截止及开标时间调整为：{format_local(deadline)}（北京时间）"
     await runtime.audit.append(
         session,
-        "tender.amended",
+        TENDER_AMENDED,
         actor=actor_of(principal),
         subject=f"tender:{tender.code}",
         data={
@@ -245,7 +246,7 @@ async def cancel(
     if was_public:  # a cancelled draft was never public and stays out of the public log
         await runtime.audit.append(
             session,
-            "tender.cancelled",
+            TENDER_CANCELLED,
             actor=actor_of(principal),
             subject=f"tender:{tender.code}",
             data={"reason": reason},
@@ -274,7 +275,7 @@ async def close_due_registrations(runtime: Runtime) -> int:
                 continue
             tender.state = lifecycle.check(tender.state, Action.CLOSE_REGISTRATION, Actor.SYSTEM)
             tender.updated_at = now
-            await runtime.audit.append(session, "tender.registration_closed", subject=f"tender:{tender.code}")
+            await runtime.audit.append(session, TENDER_REGISTRATION_CLOSED, subject=f"tender:{tender.code}")
             closed += 1
     return closed
 

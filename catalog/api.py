@@ -12,7 +12,6 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from catalog import browse, bundling, cases, service, transfer
 from catalog.models import Item
-from catalog.service import Actor
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.errors import InvalidInput
 from core.paging import Paging
@@ -138,7 +137,7 @@ class CatalogController(Controller):
         self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
         """Add an item to a department's catalog (staff: their own department only)."""
-        item = await service.create_item(db, runtime, Actor.of(principal), data)
+        item = await service.create_item(db, runtime, principal, data)
         return service.item_json(item, data["department"].strip())
 
     @put("/items/{item_id:int}", opt=EDITORS)
@@ -151,7 +150,7 @@ class CatalogController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> dict[str, Any]:
         """Replace an item's fields; a change makes a new version."""
-        item = await service.update_item(db, runtime, Actor.of(principal), item_id, data)
+        item = await service.update_item(db, runtime, principal, item_id, data)
         return service.item_json(item, (await service.get_department(db, item.department_id)).name)
 
     @get("/departments", opt=PUBLIC)
@@ -180,7 +179,7 @@ class CatalogController(Controller):
         self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
         """Create or replace a bundle; items are item codes (city) or code@region."""
-        bundle = await bundling.save_bundle(db, runtime, data, Actor.of(principal).name)
+        bundle = await bundling.save_bundle(db, runtime, data, principal.actor)
         return await bundling.bundle_json(db, bundle)
 
     @get("/stats", opt=PUBLIC)
@@ -209,7 +208,7 @@ class CatalogController(Controller):
         except UnicodeDecodeError as exc:
             raise InvalidInput("文件须为 UTF-8 编码 (the file must be UTF-8)", code="bad_file") from exc
         parsed = transfer.read_json(text)
-        report = await transfer.import_catalog(db, runtime, Actor.of(principal), parsed, raw)
+        report = await transfer.import_catalog(db, runtime, principal, parsed, raw)
         return report.__dict__
 
     @get("/holidays", opt=PUBLIC)
@@ -230,13 +229,13 @@ class CatalogController(Controller):
     ) -> dict[str, Any]:
         """Mark a day as a holiday or as a make-up working day (调休上班)."""
         holiday = await cases.set_holiday(
-            db, runtime, parse_day(day), data.kind, data.name, Actor.of(principal).name
+            db, runtime, parse_day(day), data.kind, data.name, principal.actor
         )
         return {"day": holiday.day.isoformat(), "kind": holiday.kind, "name": holiday.name}
 
     @delete("/holidays/{day:str}", opt=SUPERVISORS, status_code=204)
     async def remove_holiday(self, runtime: Rt, principal: Caller, db: Db, day: FromPath[str]) -> None:
-        await cases.remove_holiday(db, runtime, parse_day(day), Actor.of(principal).name)
+        await cases.remove_holiday(db, runtime, parse_day(day), principal.actor)
 
     @get("/settings", opt=SUPERVISORS)
     async def get_settings(self, db: Db) -> dict[str, Any]:
@@ -247,7 +246,7 @@ class CatalogController(Controller):
         self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[SettingsBody]
     ) -> dict[str, Any]:
         """The share of the promised time after which an open case turns yellow (default 0.8)."""
-        await cases.set_yellow_share(db, runtime, data.yellow_share, Actor.of(principal).name)
+        await cases.set_yellow_share(db, runtime, data.yellow_share, principal.actor)
         return {"yellow_share": await cases.yellow_share(db)}
 
     @get("/staff", opt=allow(Role.ADMIN, Role.SUPERVISOR))
@@ -268,13 +267,13 @@ class CatalogController(Controller):
     ) -> dict[str, Any]:
         """Link a hall-staff user to the department whose items and cases they handle."""
         link = await service.link_staff(
-            db, runtime, user_id=user_id, department_id=data.department_id, actor=Actor.of(principal).name
+            db, runtime, user_id=user_id, department_id=data.department_id, actor=principal.actor
         )
         return {"user_id": link.user_id, "department_id": link.department_id}
 
     @delete("/staff/{user_id:int}", opt=allow(Role.ADMIN), status_code=204)
     async def unlink_staff(self, runtime: Rt, principal: Caller, db: Db, user_id: FromPath[int]) -> None:
-        await service.unlink_staff(db, runtime, user_id=user_id, actor=Actor.of(principal).name)
+        await service.unlink_staff(db, runtime, user_id=user_id, actor=principal.actor)
 
 
 class CaseController(Controller):
@@ -289,7 +288,7 @@ class CaseController(Controller):
         case = await cases.accept_case(
             db,
             runtime,
-            Actor.of(principal),
+            principal,
             cases.NewCase(data.item_id, data.applicant, data.applicant_user_id),
         )
         item = await db.get(Item, case.item_id)
@@ -298,7 +297,7 @@ class CaseController(Controller):
     @get("/cases/{number:str}", opt=EDITORS)
     async def get_case(self, runtime: Rt, principal: Caller, db: Db, number: FromPath[str]) -> dict[str, Any]:
         case = await cases.get_case(db, number)
-        await service.check_department_access(db, Actor.of(principal), case.department_id)
+        await service.check_department_access(db, principal, case.department_id)
         item = await db.get(Item, case.item_id)
         return cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
 
@@ -312,7 +311,7 @@ class CaseController(Controller):
         data: JSONBody[StateBody],
     ) -> dict[str, Any]:
         """accepted → processing → done / returned; finishing returns the one-time rating token."""
-        case, token = await cases.move_case(db, runtime, Actor.of(principal), number, data.state, data.note)
+        case, token = await cases.move_case(db, runtime, principal, number, data.state, data.note)
         item = await db.get(Item, case.item_id)
         body = cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
         if token:
@@ -350,7 +349,7 @@ class CaseController(Controller):
         department_id: FromQuery[int | None] = None,
     ) -> dict[str, Any]:
         """Supervision board: open cases with green/yellow/red warnings; staff see their own department."""
-        return await cases.board(db, runtime, Actor.of(principal), department_id)
+        return await cases.board(db, runtime, principal, department_id)
 
 
 ROUTE_HANDLERS = [CatalogController, CaseController]

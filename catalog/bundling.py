@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundles import BundlePart, limits, merge_materials
 from catalog.codes import OBJECTS
+from catalog.events import CATALOG_BUNDLE_SAVED
 from catalog.models import Bundle, BundleItem, Department, Item
 from core.errors import Conflict, InvalidInput, NotFound
 from core.runtime import Runtime
@@ -72,7 +73,7 @@ async def save_bundle(session: AsyncSession, runtime: Runtime, raw: dict[str, An
     await session.flush()
     await runtime.audit.append(
         session,
-        "catalog.bundle_saved",
+        CATALOG_BUNDLE_SAVED,
         actor=actor,
         subject=f"bundle:{bundle.id}",
         data={"code": code, "items": [i.code for i in items]},

@@ -18,8 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.events import (
+    CASE_MOVED_TO,
+    CATALOG_CASE_ACCEPTED,
+    CATALOG_CASE_RATED,
+    CATALOG_HOLIDAY_REMOVED,
+    CATALOG_HOLIDAY_SET,
+    CATALOG_SETTING_CHANGED,
+)
 from catalog.models import Case, Department, Holiday, Item, Setting
-from catalog.service import Actor, check_department_access, get_item, staff_department
+from catalog.service import CatalogActor, check_department_access, get_item, staff_department
 from catalog.supervision import (
     DEFAULT_YELLOW_SHARE,
     FINISHED_STATES,
@@ -67,7 +75,7 @@ async def set_holiday(
     holiday.kind, holiday.name = kind, name
     await session.flush()
     await runtime.audit.append(
-        session, "catalog.holiday_set", actor=actor, data={"day": day.isoformat(), "kind": kind}
+        session, CATALOG_HOLIDAY_SET, actor=actor, data={"day": day.isoformat(), "kind": kind}
     )
     return holiday
 
@@ -77,7 +85,7 @@ async def remove_holiday(session: AsyncSession, runtime: Runtime, day: date, act
     if holiday is None:
         raise NotFound(f"{day} 不在节假日表中 (not in the holiday list)", code="unknown_holiday")
     await session.delete(holiday)
-    await runtime.audit.append(session, "catalog.holiday_removed", actor=actor, data={"day": day.isoformat()})
+    await runtime.audit.append(session, CATALOG_HOLIDAY_REMOVED, actor=actor, data={"day": day.isoformat()})
 
 
 async def yellow_share(session: AsyncSession) -> float:
@@ -94,7 +102,7 @@ async def set_yellow_share(session: AsyncSession, runtime: Runtime, share: float
         session.add(setting)
     setting.value = f"{share:.2f}"
     await runtime.audit.append(
-        session, "catalog.setting_changed", actor=actor, data={YELLOW_SHARE_KEY: setting.value}
+        session, CATALOG_SETTING_CHANGED, actor=actor, data={YELLOW_SHARE_KEY: setting.value}
     )
 
 
@@ -120,7 +128,7 @@ class NewCase:
     accepted_at: datetime | None = None
 
 
-async def accept_case(session: AsyncSession, runtime: Runtime, actor: Actor, new: NewCase) -> Case:
+async def accept_case(session: AsyncSession, runtime: Runtime, actor: CatalogActor, new: NewCase) -> Case:
     item = await get_item(session, new.item_id)
     await check_department_access(session, actor, item.department_id)
     applicant = new.applicant.strip()
@@ -150,8 +158,8 @@ async def accept_case(session: AsyncSession, runtime: Runtime, actor: Actor, new
     await session.flush()
     await runtime.audit.append(
         session,
-        "catalog.case_accepted",
-        actor=actor.name,
+        CATALOG_CASE_ACCEPTED,
+        actor=actor.actor,
         subject=f"case:{case.number}",
         data={"item": item.code, "deadline": case.deadline_at.isoformat()},
     )
@@ -166,7 +174,7 @@ async def get_case(session: AsyncSession, number: str) -> Case:
 
 
 async def move_case(
-    session: AsyncSession, runtime: Runtime, actor: Actor, number: str, state: str, note: str = ""
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, number: str, state: str, note: str = ""
 ) -> tuple[Case, str | None]:
     """Change state; finishing returns the one-time rating secret (sent to the applicant by SMS)."""
     case = await get_case(session, number)
@@ -187,7 +195,7 @@ async def move_case(
         case.rating_token_hash = _token_hash(token)
     await session.flush()
     await runtime.audit.append(
-        session, "catalog.case_" + state, actor=actor.name, subject=f"case:{case.number}"
+        session, CASE_MOVED_TO[state], actor=actor.actor, subject=f"case:{case.number}"
     )
     return case, token
 
@@ -224,7 +232,7 @@ async def rate_case(
     case.rating_token_hash = None  # one rating per case
     await session.flush()
     await runtime.audit.append(
-        session, "catalog.case_rated", subject=f"case:{case.number}", data={"rating": rating}
+        session, CATALOG_CASE_RATED, subject=f"case:{case.number}", data={"rating": rating}
     )
     return case
 
@@ -251,7 +259,7 @@ def case_json(case: Case, item: Item | None, now: datetime, share: float) -> dic
 
 
 async def board(
-    session: AsyncSession, runtime: Runtime, actor: Actor, department_id: int | None
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, department_id: int | None
 ) -> dict[str, Any]:
     """Open cases per department with their warning level; staff see only their own department."""
     if Role.SUPERVISOR not in actor.roles:

@@ -9,7 +9,7 @@ from typing import TypeVar
 import click
 from rich.console import Console
 
-from catalog.service import Actor
+from catalog.service import SystemActor
 from catalog.transfer import ImportReport, export_csv, export_json, import_catalog, read_csv, read_json
 from core.errors import DomainError
 from core.runtime import Runtime, run_job
@@ -54,7 +54,7 @@ def register(group: click.Group) -> None:
         async def job(runtime: Runtime) -> ImportReport:
             with err.status(f"importing {len(parsed.items)} items…"):
                 async with runtime.transaction() as session:
-                    return await import_catalog(session, runtime, Actor.system("cli"), parsed, raw)
+                    return await import_catalog(session, runtime, SystemActor("cli"), parsed, raw)
 
         try:
             report = run_job(job)

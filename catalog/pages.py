@@ -8,7 +8,6 @@ from litestar.response import Template
 
 from catalog import browse, bundling, cases, messages, service
 from catalog.codes import HANDLING_EN, KIND_EN, KINDS, LEVEL_ZH, LEVELS, OBJECT_ZH, OBJECTS
-from catalog.service import Actor
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.clock import format_local
 from core.errors import DomainError
@@ -100,7 +99,7 @@ async def stats_page(request: AnyRequest, db: Db) -> Template:
 async def board_page(
     request: AnyRequest, runtime: Rt, principal: Caller, db: Db, department_id: FromQuery[int | None] = None
 ) -> Template:
-    board = await cases.board(db, runtime, Actor.of(principal), department_id)
+    board = await cases.board(db, runtime, principal, department_id)
     return page(request, "catalog/board.html", board=board)
 
 

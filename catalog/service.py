@@ -8,15 +8,21 @@ new version with the changed fields and appends ``catalog.item_*`` to the public
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.events import (
+    CATALOG_DEPARTMENT_ADDED,
+    CATALOG_ITEM_CHANGED,
+    CATALOG_ITEM_CREATED,
+    CATALOG_STAFF_LINKED,
+    CATALOG_STAFF_UNLINKED,
+)
 from catalog.items import ItemInput, parse_item
 from catalog.models import Department, Item, ItemVersion, Staff
 from catalog.pinyin import search_text
-from core.accounts import Principal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Region, User
 from core.regions import get_region
@@ -30,21 +36,29 @@ VERSIONED_FIELDS = (
 )  # fmt: skip
 
 
+class CatalogActor(Protocol):
+    """Who is changing the catalog: the caller (core's ``Principal``, as handlers get it from
+    ``require_principal``) or a system job (``SystemActor``)."""
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names them."""
+        ...
+
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
+    @property
+    def user_id(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
-class Actor:
-    """Who is changing the catalog: a user, or a system job (import, demo) acting as a supervisor."""
+class SystemActor:
+    """A system job (import, demo) changing the catalog as a supervisor; ``actor`` names it."""
 
-    name: str
-    roles: frozenset[Role]
+    actor: str
+    roles: frozenset[Role] = frozenset({Role.SUPERVISOR})
     user_id: int | None = None
-
-    @classmethod
-    def of(cls, principal: Principal) -> Actor:
-        return cls(principal.actor, principal.roles, principal.user_id)
-
-    @classmethod
-    def system(cls, name: str) -> Actor:
-        return cls(name, frozenset({Role.SUPERVISOR}))
 
 
 # ---- departments and staff -------------------------------------------------------------------
@@ -69,7 +83,7 @@ async def add_department(session: AsyncSession, runtime: Runtime, name: str, reg
     session.add(department)
     await session.flush()
     await runtime.audit.append(
-        session, "catalog.department_added", subject=f"department:{department.id}", data={"name": name}
+        session, CATALOG_DEPARTMENT_ADDED, subject=f"department:{department.id}", data={"name": name}
     )
     return department
 
@@ -98,7 +112,7 @@ async def link_staff(
     await session.flush()
     await runtime.audit.append(
         session,
-        "catalog.staff_linked",
+        CATALOG_STAFF_LINKED,
         actor=actor,
         subject=f"user:{user_id}",
         data={"department": department_id},
@@ -111,7 +125,7 @@ async def unlink_staff(session: AsyncSession, runtime: Runtime, *, user_id: int,
     if link is None:
         raise NotFound(f"用户 {user_id} 未关联部门 (user has no department)", code="not_linked")
     await session.delete(link)
-    await runtime.audit.append(session, "catalog.staff_unlinked", actor=actor, subject=f"user:{user_id}")
+    await runtime.audit.append(session, CATALOG_STAFF_UNLINKED, actor=actor, subject=f"user:{user_id}")
 
 
 async def list_staff(session: AsyncSession) -> list[tuple[Staff, str, str]]:
@@ -131,7 +145,7 @@ async def staff_department(session: AsyncSession, user_id: int | None) -> int | 
     return link.department_id if link else None
 
 
-async def check_department_access(session: AsyncSession, actor: Actor, department_id: int) -> None:
+async def check_department_access(session: AsyncSession, actor: CatalogActor, department_id: int) -> None:
     """Supervisors act on every department; hall staff only on their own."""
     if Role.SUPERVISOR in actor.roles:
         return
@@ -198,7 +212,7 @@ async def resolve_department(session: AsyncSession, data: ItemInput) -> Departme
 
 
 async def create_item(
-    session: AsyncSession, runtime: Runtime, actor: Actor, raw: dict[str, Any], *, audit: bool = True
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, raw: dict[str, Any], *, audit: bool = True
 ) -> Item:
     data = parse_item(raw)
     department = await resolve_department(session, data)
@@ -212,12 +226,12 @@ async def create_item(
     apply_input(item, data, department)
     session.add(item)
     await session.flush()
-    await record_version(session, item, list(VERSIONED_FIELDS), actor.name, runtime)
+    await record_version(session, item, list(VERSIONED_FIELDS), actor.actor, runtime)
     if audit:
         await runtime.audit.append(
             session,
-            "catalog.item_created",
-            actor=actor.name,
+            CATALOG_ITEM_CREATED,
+            actor=actor.actor,
             subject=f"item:{item.id}",
             data={"code": item.code, "name": item.name, "region": item.region_code},
         )
@@ -225,7 +239,7 @@ async def create_item(
 
 
 async def update_item(
-    session: AsyncSession, runtime: Runtime, actor: Actor, item_id: int, raw: dict[str, Any]
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, item_id: int, raw: dict[str, Any]
 ) -> Item:
     item = await get_item(session, item_id)
     await check_department_access(session, actor, item.department_id)
@@ -248,11 +262,11 @@ async def update_item(
     item.version += 1
     item.updated_at = runtime.clock.now()
     await session.flush()
-    await record_version(session, item, changed, actor.name, runtime)
+    await record_version(session, item, changed, actor.actor, runtime)
     await runtime.audit.append(
         session,
-        "catalog.item_changed",
-        actor=actor.name,
+        CATALOG_ITEM_CHANGED,
+        actor=actor.actor,
         subject=f"item:{item.id}",
         data={"version": item.version, "fields": changed},
     )

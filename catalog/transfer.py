@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundling import bundle_json, list_bundles, save_bundle
+from catalog.events import CATALOG_IMPORTED
 from catalog.items import ItemInput, parse_item
 from catalog.models import Department, Item
 from catalog.service import (
     VERSIONED_FIELDS,
-    Actor,
+    CatalogActor,
     apply_input,
     check_department_access,
     record_version,
@@ -193,7 +194,7 @@ def _validate(parsed: Parsed, known_departments: set[str], regions: set[str]) ->
 
 
 async def import_catalog(
-    session: AsyncSession, runtime: Runtime, actor: Actor, parsed: Parsed, raw: bytes
+    session: AsyncSession, runtime: Runtime, actor: CatalogActor, parsed: Parsed, raw: bytes
 ) -> ImportReport:
     """Validate everything, then write; the caller's transaction makes it all-or-nothing."""
     report = ImportReport(sha256=hashlib.sha256(raw).hexdigest())
@@ -217,7 +218,7 @@ async def import_catalog(
             apply_input(item, data, departments[data.department])
             session.add(item)
             await session.flush()
-            await record_version(session, item, list(VERSIONED_FIELDS), actor.name, runtime)
+            await record_version(session, item, list(VERSIONED_FIELDS), actor.actor, runtime)
             report.created += 1
             continue
         before = snapshot(item)
@@ -226,7 +227,7 @@ async def import_catalog(
         if changed:
             item.version += 1
             item.updated_at = now
-            await record_version(session, item, changed, actor.name, runtime)
+            await record_version(session, item, changed, actor.actor, runtime)
             report.updated += 1
         else:
             report.unchanged += 1
@@ -234,7 +235,7 @@ async def import_catalog(
         try:
             if not isinstance(row.data, dict):
                 raise InvalidInput("一件事应为对象 (a bundle must be an object)")
-            await save_bundle(session, runtime, row.data, actor.name)
+            await save_bundle(session, runtime, row.data, actor.actor)
         except DomainError as exc:
             raise InvalidInput(
                 f"导入失败，未写入任何数据：一件事第{row.line}行 (bundle line {row.line}): {exc.detail}",
@@ -242,7 +243,7 @@ async def import_catalog(
             ) from exc
         report.bundles += 1
     await runtime.audit.append(
-        session, "catalog.imported", actor=actor.name, data=report.__dict__ | {"items": len(valid)}
+        session, CATALOG_IMPORTED, actor=actor.actor, data=report.__dict__ | {"items": len(valid)}
     )
     return report
 

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit import AuditLog
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from core.events import ACCOUNT_CREATED
 from core.models import AccessToken, LoginFailure, Organisation, User, UserRole
 from core.roles import Role
 
@@ -162,7 +163,7 @@ async def create_user(
     await session.flush()
     await audit.append(
         session,
-        "account.created",
+        ACCOUNT_CREATED,
         actor=actor,
         subject=f"user:{user.id}",
         data={"roles": sorted(r.value for r in roles), "organisation": organisation_id},

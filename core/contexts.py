@@ -9,6 +9,8 @@ context plugs in by adding files in its own folder, never by editing another con
     <ctx>/migrations/    Alembic revisions (a branch labelled <ctx>, based on core's 0001)
     <ctx>/cli.py         def register(group: click.Group) -> None
     <ctx>/jobs.py        JOBS: list[core.scheduler.Job]
+    <ctx>/ports.py       def register() -> None: serve the ports of core this context implements
+                         (credit: core/credit_port.py); run at start-up by ``Runtime.build``
 
 A context's demo data is not one of its parts: it lives in ``demo/seeds/<ctx>.py``, imported only by
 ``sunbid demo``.
@@ -34,6 +36,12 @@ def part(context: str, name: str) -> ModuleType | None:
 
 def parts(name: str) -> list[ModuleType]:
     return [module for context in CONTEXTS if (module := part(context, name)) is not None]
+
+
+def register_ports() -> None:
+    """Let every installed context serve the ports it implements (idempotent; ``Runtime.build`` calls it)."""
+    for module in parts("ports"):
+        module.register()
 
 
 def folders(name: str, *, include_core: bool = True) -> list[Path]:

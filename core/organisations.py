@@ -13,6 +13,7 @@ from core.audit import AuditLog
 from core.clock import Clock
 from core.credit_code import InvalidCreditCode, validate_credit_code
 from core.errors import Conflict, InvalidInput, NotFound
+from core.events import ORGANISATION_REGISTERED, ORGANISATION_SIGNING_KEY_SET
 from core.models import Organisation
 from core.regions import get_region
 
@@ -91,7 +92,7 @@ async def register_organisation(
     await session.flush()
     await audit.append(
         session,
-        "organisation.registered",
+        ORGANISATION_REGISTERED,
         actor=actor,
         subject=f"org:{code}",
         data={"name": name, "kind": kind.value, "region": new.region_code},
@@ -128,7 +129,7 @@ async def set_signing_key(
     org.signing_key = validate_signing_key(key)
     await audit.append(
         session,
-        "organisation.signing_key_set",
+        ORGANISATION_SIGNING_KEY_SET,
         actor=actor,
         subject=f"org:{org.credit_code}",
         data={"signing_key": org.signing_key},

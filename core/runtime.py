@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.audit import AuditLog, AuditSigner
 from core.blobs import BlobStore, open_blob_store
 from core.clock import Clock, SystemClock
+from core.contexts import register_ports
 from core.db import make_engine, make_sessionmaker
 from core.pubsub import publish_pending, take_pending
 from core.settings import Settings
@@ -48,6 +49,7 @@ class Runtime:
         engine = make_engine(settings.database_url, **(engine_options or {}))
         assert settings.audit_key_file is not None
         signer = AuditSigner.from_file(settings.audit_origin, settings.audit_key_file)
+        register_ports()  # the optional contexts (credit) serve their ports before anything runs
         return cls(
             settings=settings,
             clock=clock,

@@ -19,6 +19,7 @@ from core.models import User
 from core.roles import Role
 from core.runtime import Runtime
 from credit.deductions import get_deduction, revoke, today
+from credit.events import CREDIT_APPEAL_DECIDED, CREDIT_APPEAL_FILED, CREDIT_SUBJECT_LINKED
 from credit.models import Appeal, Deduction, SubjectLink
 from credit.subjects import COMPANY_KINDS, SubjectKind, normalise_key, parse_kind
 
@@ -74,7 +75,7 @@ async def link_subject(
         session.add(link)
         await session.flush()
         await runtime.audit.append(
-            session, "credit.subject_linked", actor=actor, subject=f"expert:{key}", data={"user": user_id}
+            session, CREDIT_SUBJECT_LINKED, actor=actor, subject=f"expert:{key}", data={"user": user_id}
         )
     return link
 
@@ -105,7 +106,7 @@ async def file_appeal(
     await session.flush()
     await runtime.audit.append(
         session,
-        "credit.appeal_filed",
+        CREDIT_APPEAL_FILED,
         actor=principal.actor,
         subject=f"{deduction.subject_kind}:{deduction.subject_key}",
         data={"appeal": appeal.id, "uid": deduction.uid},
@@ -134,7 +135,7 @@ async def decide_appeal(
         await revoke(session, runtime, deduction, reason=reason.strip(), actor=actor, day=today(runtime))
     await runtime.audit.append(
         session,
-        "credit.appeal_decided",
+        CREDIT_APPEAL_DECIDED,
         actor=actor,
         subject=f"{deduction.subject_kind}:{deduction.subject_key}",
         data={"appeal": appeal.id, "uid": deduction.uid, "outcome": decided.value, "reason": reason.strip()},

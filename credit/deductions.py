@@ -20,6 +20,7 @@ from core.paging import Page, paginate
 from core.runtime import Runtime
 from credit import index, rules
 from credit.catalogue import INDUSTRIES
+from credit.events import CREDIT_DEDUCTION_RECORDED, CREDIT_DEDUCTION_REVOKED, CREDIT_EVIDENCE_ADDED
 from credit.models import Deduction, EvidenceDocument, Subject
 from credit.subjects import COMPANY_KINDS, SubjectKind, normalise_key, parse_kind
 
@@ -142,7 +143,7 @@ async def audit_recorded(session: AsyncSession, runtime: Runtime, d: Deduction, 
     # Deductions are public (the index pages show them); the private evidence stays out of the log.
     await runtime.audit.append(
         session,
-        "credit.deduction_recorded",
+        CREDIT_DEDUCTION_RECORDED,
         actor=actor,
         subject=f"{d.subject_kind}:{d.subject_key}",
         data={
@@ -320,7 +321,7 @@ async def attach_document(
     await session.flush()
     await runtime.audit.append(
         session,
-        "credit.evidence_added",
+        CREDIT_EVIDENCE_ADDED,
         actor=actor,
         subject=f"{deduction.subject_kind}:{deduction.subject_key}",
         data={"uid": deduction.uid, "sha256": blob.sha256, "size": blob.size},  # the hash, not the file
@@ -348,7 +349,7 @@ async def revoke(
     deduction.revoked_by = actor[:64]
     await runtime.audit.append(
         session,
-        "credit.deduction_revoked",
+        CREDIT_DEDUCTION_REVOKED,
         actor=actor,
         subject=f"{deduction.subject_kind}:{deduction.subject_key}",
         data={"uid": deduction.uid, "from": deduction.revoked_on.isoformat(), "reason": reason},

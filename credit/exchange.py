@@ -43,6 +43,7 @@ from core.errors import DomainError, InvalidInput
 from core.runtime import Runtime
 from credit import rules
 from credit.deductions import audit_recorded, check_source, ensure_subject, find_by_uid, revoke
+from credit.events import CREDIT_IMPORTED
 from credit.models import Deduction, Rule, Subject
 from credit.subjects import SubjectKind, normalise_key, parse_kind
 from credit.views import public_deduction
@@ -176,7 +177,7 @@ async def import_lines(session: AsyncSession, runtime: Runtime, text: str, *, ac
             unchanged += 1
     await runtime.audit.append(
         session,
-        "credit.imported",
+        CREDIT_IMPORTED,
         actor=actor,
         data={"lines": len(parsed), "added": added, "revoked": revoked, "unchanged": unchanged},
     )

@@ -13,6 +13,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.numbers import Bounds, decimal_input
 from core.runtime import Runtime
 from credit.catalogue import CATALOGUE, RuleSpec
+from credit.events import CREDIT_RULE_CREATED, CREDIT_RULE_UPDATED
 from credit.models import Rule
 from credit.subjects import SubjectKind, parse_kind
 
@@ -107,7 +108,7 @@ async def create_rule(session: AsyncSession, runtime: Runtime, data: RuleInput, 
     session.add(rule)
     await session.flush()
     await runtime.audit.append(
-        session, "credit.rule_created", actor=actor, subject=f"rule:{code}", data=_facts(rule)
+        session, CREDIT_RULE_CREATED, actor=actor, subject=f"rule:{code}", data=_facts(rule)
     )
     return rule
 
@@ -126,7 +127,7 @@ async def update_rule(
     rule.bars, rule.event, rule.active = data.bars, data.event or None, data.active
     rule.updated_at = runtime.clock.now()
     await runtime.audit.append(
-        session, "credit.rule_updated", actor=actor, subject=f"rule:{rule.code}", data=_facts(rule)
+        session, CREDIT_RULE_UPDATED, actor=actor, subject=f"rule:{rule.code}", data=_facts(rule)
     )
     return rule
 

@@ -16,6 +16,7 @@ from core.paging import Page, paginate
 from core.runtime import Runtime
 from credit import index
 from credit.deductions import active_on
+from credit.events import CREDIT_RECOMPUTED
 from credit.models import Deduction, Run, Snapshot, Subject
 from credit.subjects import COMPANY_KINDS, SubjectKind
 
@@ -118,7 +119,7 @@ async def recompute(
     await session.flush()
     await runtime.audit.append(
         session,
-        "credit.recomputed",
+        CREDIT_RECOMPUTED,
         actor="system",
         subject=f"day:{day.isoformat()}",
         data={"subjects": run.subjects, "grades": counts, "barred": run.barred},

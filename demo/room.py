@@ -33,7 +33,7 @@ from demo.seeds.core import DEMO_PASSWORD
 from evaluation import service
 from experts import registry
 from experts import service as experts
-from experts.draw import Rules, Slot, Tender
+from experts.draw import DrawRules, DrawTender, Slot
 from experts.generate import signing_key
 
 log = logging.getLogger("sunbid.demo")
@@ -117,14 +117,14 @@ async def _draw(runtime: Runtime, state: dict[str, Any]) -> bool:
     if len(bids) < 3 or specialty is None:
         state["done"] = True  # a failed opening (流标) is not evaluated
         return True
-    facts = Tender(
+    facts = DrawTender(
         tenderer_code=await _org_code(runtime, tender.tenderer_id),
         tenderer_county=tender.region_code if tender.region_code != "220200" else "220202",
         agent_code=await _org_code(runtime, tender.agent_id) if tender.agent_id else None,
         bidder_codes=tuple(b.bidder_code for b in bids),
         evaluation_date=runtime.clock.now().date(),
     )
-    rules = Rules(slots=(Slot(specialty, MEMBERS, ALTERNATES),), min_counties=3, max_per_county=2)
+    rules = DrawRules(slots=(Slot(specialty, MEMBERS, ALTERNATES),), min_counties=3, max_per_county=2)
     async with runtime.transaction() as session:
         draw = await experts.create_draw_request(
             session,

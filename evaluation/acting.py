@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import rooms
 from core.accounts import Principal
+from core.credit_port import credit
 from core.errors import Conflict, PermissionDenied
 from core.runtime import Runtime
-from credit import service as credit
 from evaluation import reporting
 from evaluation.actions import Clarify, RoomAction, Sign, SignIn, parse
 from evaluation.clarifications import ask_clarification
@@ -108,11 +108,14 @@ async def _after(
         seat = await seat_row(session, evaluation, by)
         seat.signature = action.signature
         seat.signed_at = runtime.clock.now()
+    port = credit()
     for credit_event in new.credit[len(old.credit) :]:
+        if port is None:
+            break  # credit is not installed: there is no index to deduct from
         if is_representative(credit_event.expert):
             continue  # the expert-conduct rules bind experts; the anomaly itself still does not count
 
-        await credit.record_event_deduction(
+        await port.record_event_deduction(
             session, runtime, event=credit_event.event, kind="expert", key=credit_event.expert,
             evidence=f"{evaluation.tender_code} 标段{evaluation.lot_number}: {credit_event.detail}",
             source_ref=f"evaluation:{evaluation.code}/{credit_event.expert}/{len(old.credit)}",

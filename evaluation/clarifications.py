@@ -14,6 +14,7 @@ from core.clock import as_utc
 from core.errors import Conflict, InvalidInput, NotFound
 from core.runtime import Runtime
 from evaluation.actions import MAX_TEXT, Clarify
+from evaluation.events import EVALUATION_CLARIFICATION_ANSWERED, EVALUATION_CLARIFICATION_ASKED
 from evaluation.models import Clarification, Evaluation
 from evaluation.room import room_name
 from evaluation.steps import Room
@@ -41,7 +42,7 @@ async def ask_clarification(
          "due": clarification.due_at.isoformat()},
     )  # fmt: skip
     await runtime.audit.append(
-        session, "evaluation.clarification_asked", subject=f"evaluation:{evaluation.code}",
+        session, EVALUATION_CLARIFICATION_ASKED, subject=f"evaluation:{evaluation.code}",
         data={"id": clarification.id, "bidder": ask.bidder},
     )  # fmt: skip
     return {"seq": seq, "phase": state.phase.value, "clarification": clarification.id}
@@ -91,7 +92,7 @@ async def answer_clarification(
         {"id": found.id, "bidder": found.bidder_code, "answer": text},
     )  # fmt: skip
     await runtime.audit.append(
-        session, "evaluation.clarification_answered", actor=principal.actor,
+        session, EVALUATION_CLARIFICATION_ANSWERED, actor=principal.actor,
         subject=f"evaluation:{evaluation.code}", data={"id": found.id},
     )  # fmt: skip
     return clarification_json(found, evaluation)

@@ -217,3 +217,13 @@ def decode(kind: str, data: dict[str, object]) -> Event:
         d["order"] = tuple(d["order"])  # type: ignore[arg-type]
     event: Event = cls(**d)
     return event
+
+
+# --- audit kinds ---------------------------------------------------------------------------------------
+# The kinds of the audit-log entries evaluation appends (named after their values; stored: never change
+# one). Not room events: those are the step events above, stored in the room's own log.
+
+EVALUATION_STARTED = "evaluation.started"
+EVALUATION_CLARIFICATION_ASKED = "evaluation.clarification_asked"
+EVALUATION_CLARIFICATION_ANSWERED = "evaluation.clarification_answered"
+EVALUATION_REPORT_SIGNED = "evaluation.report_signed"

@@ -16,6 +16,7 @@ from core.accounts import Principal
 from core.clock import SHANGHAI
 from core.errors import Conflict, InvalidInput, NotFound
 from core.runtime import Runtime
+from evaluation.events import EVALUATION_REPORT_SIGNED
 from evaluation.models import Evaluation, EvaluationState
 from evaluation.report.document import Report, build_report
 from evaluation.report.facts import BidderFacts, MemberFacts, ReportError, TenderFacts
@@ -134,7 +135,7 @@ async def signed(session: AsyncSession, runtime: Runtime, evaluation: Evaluation
         _chunks(json.dumps(page.record, ensure_ascii=False).encode()),
     )
     await runtime.audit.append(
-        session, "evaluation.report_signed", subject=f"evaluation:{evaluation.code}",
+        session, EVALUATION_REPORT_SIGNED, subject=f"evaluation:{evaluation.code}",
         data={"digest": evaluation.report_digest,  # members' codes stay sealed until the award
               "signatures": await experts.seal_for_committee(session, evaluation.draw_id, page.record)},
     )  # fmt: skip

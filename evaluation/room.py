@@ -137,7 +137,7 @@ async def room_state(session: AsyncSession, evaluation: Evaluation, runtime: Run
     return state
 
 
-def evaluate(evaluation: Evaluation, state: Room) -> scoring.Evaluation:
+def evaluate(evaluation: Evaluation, state: Room) -> scoring.ScoringResult:
     """The platform's evaluation of the room's scores (price scores, totals, ranking)."""
     prices = {b["code"]: Decimal(b["price"]) for b in evaluation.bids}
     method = from_tender_criteria(evaluation.criteria, coefficient=evaluation.coefficient)

@@ -74,7 +74,6 @@ __all__ = [  # the parameters live in evaluation/params.py; this module is the o
     "AnomalyReview",
     "CreditEvent",
     "Criterion",
-    "Evaluation",
     "EvaluationMethod",
     "Group",
     "Method",
@@ -82,6 +81,7 @@ __all__ = [  # the parameters live in evaluation/params.py; this module is the o
     "PriceScores",
     "ScoreError",
     "ScoreKey",
+    "ScoringResult",
     "Sheets",
     "aggregate",
     "allowed_values",
@@ -376,7 +376,10 @@ def credit_events(unexplained: Iterable[Anomaly]) -> list[CreditEvent]:
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class ScoringResult:
+    """What scoring one evaluation gives: price scores (comprehensive method), the committee's
+    scores per bidder, the ranking, and the bidders excluded with their reasons."""
+
     price: PriceScores | None
     committee: Mapping[str, Mapping[str, Decimal]]
     ranking: Ranking
@@ -391,7 +394,7 @@ def evaluate(
     excluded: Mapping[str, str] | None = None,
     adjustments: Mapping[str, Decimal] | None = None,
     dropped: Collection[ScoreKey] = (),
-) -> Evaluation:
+) -> ScoringResult:
     """Score and rank the bids: ``prices`` of every opened bid, ``excluded`` bidder → reason (failed
     qualification or preliminary review), ``sheets`` the members' scores for the bidders still in.
 
@@ -422,7 +425,7 @@ def evaluate(
             )
             for b in valid
         ]
-        return Evaluation(priced, committee, rank_comprehensive(results, excluded), excluded)
+        return ScoringResult(priced, committee, rank_comprehensive(results, excluded), excluded)
     results = [
         BidResult(
             bidder=b,
@@ -433,4 +436,4 @@ def evaluate(
         )
         for b in valid
     ]
-    return Evaluation(None, committee, rank_lowest_price(results, excluded), excluded)
+    return ScoringResult(None, committee, rank_lowest_price(results, excluded), excluded)

@@ -20,7 +20,7 @@ from core.regions import get_region
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.signing import SigningError, public_key_from_text, public_key_to_text
-from evaluation.events import encode
+from evaluation.events import EVALUATION_STARTED, encode
 from evaluation.models import Evaluation, EvaluationState, Member
 from evaluation.params import ScoreError, from_tender_criteria
 from evaluation.room import room_name
@@ -175,7 +175,7 @@ async def start(
     await rooms.append(session, runtime.clock, room, kind, data)
     await bidding.start_evaluation(session, runtime, principal, tender.code)
     await runtime.audit.append(
-        session, "evaluation.started", actor=principal.actor, subject=f"evaluation:{code}",
+        session, EVALUATION_STARTED, actor=principal.actor, subject=f"evaluation:{code}",
         data={"draw": draw.code, "members": len(members), "bids": len(bids),
               "venues": [new.main_venue, *venues]},
     )  # fmt: skip

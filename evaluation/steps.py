@@ -70,10 +70,10 @@ from evaluation.scoring import (
     AnomalyLimit,
     CreditEvent,
     Criterion,
-    Evaluation,
     EvaluationMethod,
     ScoreError,
     ScoreKey,
+    ScoringResult,
     credit_events,
     evaluate,
     find_anomalies,
@@ -653,7 +653,7 @@ def evaluate_room(
     prices: Mapping[str, Decimal],
     *,
     adjustments: Mapping[str, Decimal] | None = None,
-) -> Evaluation:
+) -> ScoringResult:
     """Score and rank from the room's state once scoring is closed: the members' sheets, the bidders
     out after review (with their reasons) and the scores that do not count (anomalies left
     unexplained). ``prices`` are the opened bids' prices (every bidder of the room)."""
@@ -671,12 +671,12 @@ def evaluate_room(
         raise StepError(str(error)) from None
 
 
-def price_event(evaluation: Evaluation) -> PriceScoresComputed:
+def price_event(evaluation: ScoringResult) -> PriceScoresComputed:
     """The price scores and benchmark (comprehensive), or the evaluated prices (lowest price)."""
     if evaluation.price is not None:
         return PriceScoresComputed(tuple(evaluation.price.scores.items()), evaluation.price.benchmark)
     return PriceScoresComputed(tuple((r.bidder, r.result.evaluated_price) for r in evaluation.ranking.ranked))
 
 
-def ranking_event(evaluation: Evaluation) -> RankingPublished:
+def ranking_event(evaluation: ScoringResult) -> RankingPublished:
     return RankingPublished(evaluation.ranking.order)

@@ -20,7 +20,7 @@ from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
 from experts import registry, service, specialties
-from experts.draw import Rules, Slot, Tender
+from experts.draw import DrawRules, DrawTender, Slot
 
 SUPERVISOR = allow(Role.SUPERVISOR)
 EXPERT = allow(Role.EXPERT)
@@ -83,15 +83,15 @@ def _decimal(raw: str | None) -> Decimal | None:
     return decimal_input(raw, "min_credit 信用分阈值 (credit index)", CREDIT_INDEX, code="bad_rule")
 
 
-def parse_draw_body(data: DrawBody) -> tuple[Tender, Rules]:
-    tender = Tender(
+def parse_draw_body(data: DrawBody) -> tuple[DrawTender, DrawRules]:
+    tender = DrawTender(
         data.tenderer_code,
         data.tenderer_county,
         data.agent_code,
         tuple(data.bidder_codes),
         data.evaluation_date,
     )
-    rules = Rules(
+    rules = DrawRules(
         slots=tuple(Slot(s.specialty, s.experts, s.alternates) for s in data.slots),
         counties_allowed=tuple(data.counties_allowed),
         counties_excluded=tuple(data.counties_excluded),

@@ -60,7 +60,9 @@ class Slot:
 
 
 @dataclass(frozen=True)
-class Rules:
+class DrawRules:
+    """What a draw request asks for: the slots to fill and the eligibility rules."""
+
     slots: tuple[Slot, ...]
     counties_allowed: tuple[str, ...] = ()
     counties_excluded: tuple[str, ...] = ()
@@ -90,7 +92,7 @@ class Rules:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Rules:
+    def from_json(cls, data: Mapping[str, Any]) -> DrawRules:
         try:
             min_credit = (
                 Decimal(str(data["min_credit"])) if data.get("min_credit") not in (None, "") else None
@@ -117,7 +119,7 @@ class Rules:
 
 
 @dataclass(frozen=True)
-class Tender:
+class DrawTender:
     """What the draw needs to know about the tender (bidding passes it in; experts/ sits below it)."""
 
     tenderer_code: str
@@ -141,7 +143,7 @@ class Tender:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Tender:
+    def from_json(cls, data: Mapping[str, Any]) -> DrawTender:
         return cls(
             data["tenderer_code"],
             data["tenderer_county"],
@@ -196,7 +198,7 @@ class PoolRow:
         )
 
 
-def validate_rules(rules: Rules) -> None:
+def validate_rules(rules: DrawRules) -> None:
     """Contradictions that need no pool to see; each message names the rule."""
 
     def bad(rule: str, message: str) -> DrawInfeasible:
@@ -307,7 +309,7 @@ class Pool:
             mask[self.spec_rows[self.spec_codes == idx]] = True
         return mask
 
-    def filters(self, rules: Rules, tender: Tender) -> dict[str, Mask]:
+    def filters(self, rules: DrawRules, tender: DrawTender) -> dict[str, Mask]:
         """One boolean mask per filter rule: True where the expert passes it."""
         n = len(self)
         day = tender.evaluation_date.toordinal()
@@ -368,7 +370,7 @@ class SlotCounts:
         return self.rules[-1].left if self.rules else self.holders
 
 
-def slot_masks(pool: Pool, rules: Rules, tender: Tender) -> tuple[list[Mask], list[SlotCounts]]:
+def slot_masks(pool: Pool, rules: DrawRules, tender: DrawTender) -> tuple[list[Mask], list[SlotCounts]]:
     filters = pool.filters(rules, tender)
     combined = np.logical_and.reduce(list(filters.values()))
     masks, counts = [], []
@@ -388,7 +390,7 @@ def slot_masks(pool: Pool, rules: Rules, tender: Tender) -> tuple[list[Mask], li
     return masks, counts
 
 
-def eligible_rows(pool: Pool, rules: Rules, tender: Tender) -> list[npt.NDArray[np.intp]]:
+def eligible_rows(pool: Pool, rules: DrawRules, tender: DrawTender) -> list[npt.NDArray[np.intp]]:
     """Per slot, the pool rows of every eligible expert; raises DrawInfeasible before any draw."""
     validate_rules(rules)
     masks, counts = slot_masks(pool, rules, tender)
@@ -396,12 +398,12 @@ def eligible_rows(pool: Pool, rules: Rules, tender: Tender) -> list[npt.NDArray[
     return [np.flatnonzero(mask) for mask in masks]
 
 
-def eligible_ids(pool: Pool, rules: Rules, tender: Tender) -> list[list[str]]:
+def eligible_ids(pool: Pool, rules: DrawRules, tender: DrawTender) -> list[list[str]]:
     """Per slot, the sorted registry codes of every eligible expert."""
     return [sorted(pool.ids[rows].tolist()) for rows in eligible_rows(pool, rules, tender)]
 
 
-def check_feasible(pool: Pool, rules: Rules, masks: list[Mask], counts: list[SlotCounts]) -> None:
+def check_feasible(pool: Pool, rules: DrawRules, masks: list[Mask], counts: list[SlotCounts]) -> None:
     for slot, c in zip(rules.slots, counts, strict=True):
         if c.eligible < c.needed:
             worst = next((r for r in c.rules if r.left < c.needed), None)
@@ -468,7 +470,7 @@ class SlotResult:
 
 
 def select(
-    rules: Rules, ranked: Sequence[Sequence[str]], county_of: Mapping[str, str]
+    rules: DrawRules, ranked: Sequence[Sequence[str]], county_of: Mapping[str, str]
 ) -> tuple[SlotResult, ...]:
     """Winners slot by slot in rank order under the county limits, then alternates in rank order.
 
@@ -511,7 +513,7 @@ def select(
 
 
 def draw(
-    pool: Pool, rules: Rules, tender: Tender, seed: bytes, draw_id: str
+    pool: Pool, rules: DrawRules, tender: DrawTender, seed: bytes, draw_id: str
 ) -> tuple[list[list[str]], tuple[SlotResult, ...]]:
     """Eligibility and lottery in one call: the eligible ids per slot and the result."""
     rows = eligible_rows(pool, rules, tender)

@@ -80,8 +80,8 @@ class Draw(Base):
     lot_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tenderer_code: Mapped[str] = mapped_column(String(18))
     evaluation_date: Mapped[date] = mapped_column(Date)
-    tender: Mapped[dict[str, Any]] = mapped_column(JSON)  # draw.Tender.to_json()
-    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # draw.Rules.to_json()
+    tender: Mapped[dict[str, Any]] = mapped_column(JSON)  # draw.DrawTender.to_json()
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # draw.DrawRules.to_json()
     response_minutes: Mapped[int] = mapped_column(Integer)
     # created → committed (secret committed, eligible set fixed) → drawn → complete | short
     state: Mapped[str] = mapped_column(String(16))

@@ -24,6 +24,16 @@ from core.organisations import checked_credit_code, validate_signing_key
 from core.regions import JILIN_CITY, upsert_regions
 from core.runtime import Runtime
 from experts import generate as gen
+from experts.events import (
+    EXPERTS_GENERATED,
+    EXPERTS_IMPORTED,
+    EXPERTS_LEAVE_ADDED,
+    EXPERTS_LEAVE_REMOVED,
+    EXPERTS_PROFILE_UPDATED,
+    EXPERTS_REGISTERED,
+    EXPERTS_STATUS_CHANGED,
+    EXPERTS_USER_LINKED,
+)
 from experts.idcard import mask_id_number, mask_phone, validate_id_number
 from experts.models import Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty
 from experts.specialties import path_name, validate_leaf
@@ -160,7 +170,7 @@ async def register_expert(
     (expert_id,) = await _insert(session, runtime, [clean])
     await runtime.audit.append(
         session,
-        "experts.registered",
+        EXPERTS_REGISTERED,
         actor=actor,
         subject=f"expert:{clean.code}",
         data={"county": clean.county, "specialties": clean.specialties, "status": clean.status},
@@ -224,7 +234,7 @@ async def import_csv(session: AsyncSession, runtime: Runtime, text: str, *, acto
     await _insert(session, runtime, rows)
     await runtime.audit.append(
         session,
-        "experts.imported",
+        EXPERTS_IMPORTED,
         actor=actor,
         data={"count": len(rows), "sha256": hashlib.sha256(text.encode()).hexdigest()},
     )
@@ -264,7 +274,7 @@ async def generate_pool(
             await session.execute(insert(ExpertLeave), leaves)
         if progress:
             progress(min(start + 10_000, len(rows)))
-    await runtime.audit.append(session, "experts.generated", actor=actor, data={"count": count, "seed": seed})
+    await runtime.audit.append(session, EXPERTS_GENERATED, actor=actor, data={"count": count, "seed": seed})
     return made
 
 
@@ -329,7 +339,7 @@ async def link_user(
     expert.user_id, expert.link_salt = user_id, salt.hex()
     await runtime.audit.append(
         session,
-        "experts.user_linked",
+        EXPERTS_USER_LINKED,
         actor=actor,
         subject=f"user:{user_id}",
         data={"expert": seal(code, salt)},
@@ -352,7 +362,7 @@ async def set_status(
     previous, expert.status = expert.status, status
     await runtime.audit.append(
         session,
-        "experts.status_changed",
+        EXPERTS_STATUS_CHANGED,
         actor=actor,
         subject=f"expert:{code}",
         data={"from": previous, "to": status, "reason": reason.strip()},
@@ -400,7 +410,7 @@ async def update_profile(
         expert.avoidances = [ExpertAvoidance(credit_code=c) for c in clean.avoid]
     await runtime.audit.append(
         session,
-        "experts.profile_updated",
+        EXPERTS_PROFILE_UPDATED,
         actor=actor,
         subject=f"expert:{expert.code}",
         data={"specialties": clean.specialties, "status": expert.status},
@@ -429,7 +439,7 @@ async def add_leave(
     await session.flush()
     await runtime.audit.append(
         session,
-        "experts.leave_added",
+        EXPERTS_LEAVE_ADDED,
         actor=actor,
         subject=f"expert:{expert.code}",
         data={"start": start.isoformat(), "end": end.isoformat()},
@@ -447,7 +457,7 @@ async def remove_leave(
     await session.delete(leave)
     await runtime.audit.append(
         session,
-        "experts.leave_removed",
+        EXPERTS_LEAVE_REMOVED,
         actor=actor,
         subject=f"expert:{expert.code}",
         data={"leave": leave_id},

@@ -21,15 +21,16 @@ nothing public carries an expert's code, the seed, the server secret or a contri
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
 from core.audit import new_salt, seal
+from core.credit_port import credit
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.organisations import checked_credit_code
 from core.pubsub import after_commit
@@ -37,7 +38,21 @@ from core.roles import Role
 from core.runtime import Runtime
 from experts import draw as pure
 from experts import verify
-from experts.draw import Pool, PoolRow, Rules, SlotCounts, Tender
+from experts.draw import DrawRules, DrawTender, Pool, PoolRow, SlotCounts
+from experts.events import (
+    EXPERTS_DRAW_COMMITTED,
+    EXPERTS_DRAW_COMPLETE,
+    EXPERTS_DRAW_CONTRIBUTED,
+    EXPERTS_DRAW_DRAWN,
+    EXPERTS_DRAW_PUBLISHED,
+    EXPERTS_DRAW_REQUESTED,
+    EXPERTS_DRAW_SHORT,
+    EXPERTS_DRAW_UNSEALED,
+    EXPERTS_INVITATION_CONFIRMED,
+    EXPERTS_INVITATION_DECLINED,
+    EXPERTS_INVITATION_EXPIRED,
+    EXPERTS_INVITATION_SENT,
+)
 from experts.models import Draw, Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty, Invitation
 from experts.notify import Notice, notifier
 from experts.registry import county_codes
@@ -45,28 +60,6 @@ from experts.specialties import path_name, validate_leaf
 
 RECENT_WINDOW = timedelta(days=365)
 MAX_CONTRIBUTION = 200
-
-
-class CreditLookup(Protocol):
-    """credit.service.standings: ``{key: Standing(kind, key, index, grade, barred)}``."""
-
-    def __call__(
-        self, session: AsyncSession, kind: str, keys: Sequence[str], day: date
-    ) -> Awaitable[Mapping[str, Any]]: ...
-
-
-async def credit_standings(
-    session: AsyncSession, kind: str, keys: Sequence[str], day: date
-) -> Mapping[str, Any]:
-    """The production seam: credit's service (imported late: credit may be deployed after experts)."""
-    try:
-        from credit.service import standings
-    except ImportError as exc:
-        raise DomainError(
-            "信用服务不可用，无法应用信用分规则 (credit service unavailable)", code="credit_unavailable"
-        ) from exc
-    result: Mapping[str, Any] = await standings(session, kind, keys, day)
-    return result
 
 
 def channel_for_expert(user_id: int) -> str:
@@ -101,8 +94,8 @@ async def create_draw_request(
     *,
     tender_ref: str,
     lot_ref: str | None,
-    tender: Tender,
-    rules: Rules,
+    tender: DrawTender,
+    rules: DrawRules,
     response_minutes: int = 30,
     actor: Principal | str | None,
 ) -> Draw:
@@ -123,14 +116,14 @@ async def create_draw_request(
         raise InvalidInput(
             f"counties: 未知的区县代码 {', '.join(unknown)} (unknown county)", code="unknown_region"
         )
-    tender = Tender(
+    tender = DrawTender(
         checked_credit_code(tender.tenderer_code, "tenderer_code"),
         tender.tenderer_county,
         checked_credit_code(tender.agent_code, "agent_code") if tender.agent_code else None,
         tuple(checked_credit_code(c, "bidder_codes") for c in tender.bidder_codes),
         tender.evaluation_date,
     )
-    rules = Rules(
+    rules = DrawRules(
         **{
             **rules.__dict__,
             "slots": tuple(
@@ -159,7 +152,7 @@ async def create_draw_request(
     found.code = f"DR{tender.evaluation_date:%Y%m%d}-{found.id:05d}"
     await runtime.audit.append(
         session,
-        "experts.draw.requested",
+        EXPERTS_DRAW_REQUESTED,
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={"tender_ref": tender_ref, "lot_ref": found.lot_ref, "rules": found.rules},
@@ -167,9 +160,7 @@ async def create_draw_request(
     return found
 
 
-async def snapshot(
-    session: AsyncSession, rules: Rules, tender: Tender, credit: CreditLookup = credit_standings
-) -> list[PoolRow]:
+async def snapshot(session: AsyncSession, rules: DrawRules, tender: DrawTender) -> list[PoolRow]:
     """The pool as the draw sees it: every expert holding a requested specialty, as PoolRows.
 
     Only those experts can ever be eligible, so the snapshot (and its published hash) is limited to
@@ -221,7 +212,12 @@ async def snapshot(
         ).all()
     )
     # Always asked: the bar applies to every draw, the threshold only where the request sets one.
-    standings: Mapping[str, Any] = await credit(session, "expert", [e.code for e in experts], day)
+    port = credit()
+    if port is None:  # the credit port's fallback: a draw's credit bar cannot be applied without it
+        raise DomainError(
+            "信用服务不可用，无法应用信用分规则 (credit service unavailable)", code="credit_unavailable"
+        )
+    standings = await port.standings(session, "expert", [e.code for e in experts], day)
     rows = []
     for expert_id, code, county, employer, status in experts:
         standing = standings.get(code)
@@ -248,13 +244,11 @@ async def _load_snapshot(session: AsyncSession, found: Draw) -> None:
         await session.refresh(found, attribute_names=["pool", "eligible"])
 
 
-def _rules(found: Draw) -> tuple[Rules, Tender]:
-    return Rules.from_json(found.rules), Tender.from_json(found.tender)
+def _rules(found: Draw) -> tuple[DrawRules, DrawTender]:
+    return DrawRules.from_json(found.rules), DrawTender.from_json(found.tender)
 
 
-async def eligible_counts(
-    session: AsyncSession, draw_id: int, credit: CreditLookup = credit_standings
-) -> list[SlotCounts]:
+async def eligible_counts(session: AsyncSession, draw_id: int) -> list[SlotCounts]:
     """Per specialty, how many experts each rule leaves, before anything is drawn."""
     found = await get_draw(session, draw_id)
     await _load_snapshot(session, found)
@@ -262,7 +256,7 @@ async def eligible_counts(
     rows = (
         [PoolRow.from_json(r) for r in found.pool]
         if found.pool is not None
-        else await snapshot(session, rules, tender, credit)
+        else await snapshot(session, rules, tender)
     )
     _, counts = pure.slot_masks(Pool(rows), rules, tender)
     return counts
@@ -272,15 +266,14 @@ async def eligible_counts(
 
 
 async def commit_seed(
-    session: AsyncSession, runtime: Runtime, draw_id: int, *, actor: Principal | str | None,
-    credit: CreditLookup = credit_standings,
-) -> Draw:  # fmt: skip
+    session: AsyncSession, runtime: Runtime, draw_id: int, *, actor: Principal | str | None
+) -> Draw:
     """Fix the pool and eligible set and commit to the server secret, both in the audit log."""
     found = await get_draw(session, draw_id)
     if found.state != "created":
         raise Conflict(f"抽取 {found.code} 已提交种子 (seed already committed)", code="wrong_state")
     rules, tender = _rules(found)
-    rows = await snapshot(session, rules, tender, credit)
+    rows = await snapshot(session, rules, tender)
     eligible = pure.eligible_ids(Pool(rows), rules, tender)  # raises DrawInfeasible, naming the rule
     secret = secrets.token_bytes(32)
     found.pool = [r.to_json() for r in rows]
@@ -291,7 +284,7 @@ async def commit_seed(
     found.state = "committed"
     await runtime.audit.append(
         session,
-        "experts.draw.committed",
+        EXPERTS_DRAW_COMMITTED,
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={
@@ -329,7 +322,7 @@ async def contribute(
     mine = {"by": actor.user_id, "role": role, "value": value, "salt": salt.hex()}
     found.contributions = [*found.contributions, mine]
     await runtime.audit.append(
-        session, "experts.draw.contributed", actor=_actor(actor), subject=f"draw:{found.code}",
+        session, EXPERTS_DRAW_CONTRIBUTED, actor=_actor(actor), subject=f"draw:{found.code}",
         data={"role": role, "commitment": seal(value, salt)},
     )  # fmt: skip
     _tell_supervisors(session, found, "contributed")
@@ -372,7 +365,7 @@ async def run_draw(
     await session.flush()
     await runtime.audit.append(
         session,
-        "experts.draw.drawn",
+        EXPERTS_DRAW_DRAWN,
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={
@@ -403,7 +396,7 @@ async def _invite(session: AsyncSession, runtime: Runtime, found: Draw, invitati
     invitation.deadline = now + timedelta(minutes=found.response_minutes)
     expert = invitation.expert
     await runtime.audit.append(
-        session, "experts.invitation.sent", subject=f"draw:{found.code}",
+        session, EXPERTS_INVITATION_SENT, subject=f"draw:{found.code}",
         data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
               "expert": _sealed(found, expert.code), "deadline": invitation.deadline.isoformat()},
     )  # fmt: skip
@@ -476,8 +469,9 @@ async def record_response(
     invitation.state = "confirmed" if accept else "declined"
     invitation.responded_at, invitation.reason = runtime.clock.now(), reason.strip()[:500]
     # The answering expert's account would name them (their own profile entries carry it): sealed too.
+    answered = EXPERTS_INVITATION_CONFIRMED if accept else EXPERTS_INVITATION_DECLINED
     await runtime.audit.append(
-        session, f"experts.invitation.{invitation.state}", subject=f"draw:{found.code}",
+        session, answered, subject=f"draw:{found.code}",
         data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
               "expert": _sealed(found, invitation.expert.code),
               "actor": _sealed(found, actor) if actor is not None else None},
@@ -504,7 +498,7 @@ async def expire_unanswered(session: AsyncSession, runtime: Runtime) -> int:
         found = await get_draw(session, invitation.draw_id)
         invitation.state, invitation.responded_at = "expired", now
         await runtime.audit.append(
-            session, "experts.invitation.expired", subject=f"draw:{found.code}",
+            session, EXPERTS_INVITATION_EXPIRED, subject=f"draw:{found.code}",
             data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
                   "expert": _sealed(found, invitation.expert.code)},
         )  # fmt: skip
@@ -525,7 +519,7 @@ async def _call_next(session: AsyncSession, runtime: Runtime, found: Draw, slot:
     if chosen is None:
         found.state = "short"
         await runtime.audit.append(
-            session, "experts.draw.short", subject=f"draw:{found.code}",
+            session, EXPERTS_DRAW_SHORT, subject=f"draw:{found.code}",
             data={"slot": slot, "specialty": rules.slots[slot].specialty},
         )  # fmt: skip
         return
@@ -543,7 +537,7 @@ async def _maybe_complete(session: AsyncSession, runtime: Runtime, found: Draw) 
             i.state = "unused"
     found.state = "complete"
     await runtime.audit.append(
-        session, "experts.draw.complete", subject=f"draw:{found.code}", data={"members": rules.winners}
+        session, EXPERTS_DRAW_COMPLETE, subject=f"draw:{found.code}", data={"members": rules.winners}
     )
 
 
@@ -595,7 +589,7 @@ async def unseal_for_evaluation(session: AsyncSession, runtime: Runtime, draw_id
         raise Conflict("评标委员会尚未组建完成 (the committee is not complete)", code="wrong_state")
     if found.stage == "sealed":
         found.stage = "evaluation"
-        await runtime.audit.append(session, "experts.draw.unsealed", subject=f"draw:{found.code}")
+        await runtime.audit.append(session, EXPERTS_DRAW_UNSEALED, subject=f"draw:{found.code}")
         _tell_supervisors(session, found, "unsealed")
     return found
 
@@ -635,7 +629,7 @@ async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -
         found.stage = "published"
         members = [i for i in await _invitations(session, found.id) if i.state == "confirmed"]
         await runtime.audit.append(
-            session, "experts.draw.published", subject=f"draw:{found.code}",
+            session, EXPERTS_DRAW_PUBLISHED, subject=f"draw:{found.code}",
             data={"salt": found.name_salt, "committee": found.result, "seed": found.seed,
                   "server_secret": found.secret,
                   "contributions": [{"role": c["role"], "value": c["value"], "salt": c.get("salt")}

@@ -20,7 +20,8 @@ from typing import Any
 
 from core.audit import seal
 from experts import draw
-from experts.draw import DrawInfeasible, Pool, PoolRow, Rules, SlotResult, Tender
+from experts.draw import DrawInfeasible, DrawRules, DrawTender, Pool, PoolRow, SlotResult
+from experts.events import EXPERTS_DRAW_COMMITTED, EXPERTS_DRAW_CONTRIBUTED, EXPERTS_DRAW_DRAWN
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ def build_document(
     draw_id: str,
     tender_ref: str,
     lot_ref: str | None,
-    rules: Rules,
-    tender: Tender,
+    rules: DrawRules,
+    tender: DrawTender,
     rows: Sequence[PoolRow],
     eligible: Sequence[Sequence[str]],
     secret: bytes,
@@ -106,11 +107,11 @@ def published_commitments(doc: Mapping[str, Any], bodies: Iterable[Mapping[str, 
     def data(kind: str) -> Mapping[str, Any]:
         return next((b["data"] for b in mine if b.get("kind") == kind), {})
 
-    drawn = data("experts.draw.drawn")
+    drawn = data(EXPERTS_DRAW_DRAWN)
     return {
-        "commitment": data("experts.draw.committed").get("commitment"),
+        "commitment": data(EXPERTS_DRAW_COMMITTED).get("commitment"),
         "contributions": [
-            b["data"].get("commitment") for b in mine if b.get("kind") == "experts.draw.contributed"
+            b["data"].get("commitment") for b in mine if b.get("kind") == EXPERTS_DRAW_CONTRIBUTED
         ],
         "seed_commitment": drawn.get("seed_commitment"),
         "committee_commitment": drawn.get("committee"),
@@ -180,7 +181,7 @@ def verify(doc: dict[str, Any], audit: Iterable[Mapping[str, Any]] | None = None
         check(
             "pool", draw.pool_hash(rows) == doc["pool"]["hash"], "the pool snapshot does not match its hash"
         )
-        rules, tender = Rules.from_json(doc["rules"]), Tender.from_json(doc["tender"])
+        rules, tender = DrawRules.from_json(doc["rules"]), DrawTender.from_json(doc["tender"])
         claimed_ids = [list(ids) for ids in doc["eligible"]["slots"]]
         check(
             "eligible_hash",

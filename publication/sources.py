@@ -17,10 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
-from bidding.documents import documents_of
-from bidding.inputs import CATEGORIES
-from bidding.notices import NoticeFilter, notices_of
-from bidding.tenders import TenderFilter, list_tenders
+from bidding.service import NoticeFilter, TenderFilter
 from core.audit import entries_after
 from core.clock import as_utc, local
 from core.errors import NotFound
@@ -40,10 +37,7 @@ from publication.ocds import (
 from publication.stats import Award, TenderStat
 
 if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from its tables
-    from bidding.models import Notice, Tender
-
-NOTICE_EVENT = "notice.published"
-AMENDED_EVENT = "tender.amended"
+    from bidding.service import Notice, Tender
 
 
 @dataclass(frozen=True)
@@ -72,13 +66,13 @@ def _event(entry: AuditEntry) -> Event:
 
 async def events_after(session: AsyncSession, position: int, limit: int) -> list[Event]:
     """Public events with audit positions above ``position``, oldest first."""
-    rows = await entries_after(session, position, limit=limit, kind=NOTICE_EVENT)
+    rows = await entries_after(session, position, limit=limit, kind=bidding.NOTICE_PUBLISHED)
     return [_event(entry) for entry in rows]
 
 
 async def event_at(session: AsyncSession, position: int) -> Event | None:
     entry = await session.get(AuditEntry, position)
-    return _event(entry) if entry is not None and entry.kind == NOTICE_EVENT else None
+    return _event(entry) if entry is not None and entry.kind == bidding.NOTICE_PUBLISHED else None
 
 
 async def public_tender(session: AsyncSession, code: str) -> Tender:
@@ -99,7 +93,7 @@ async def _deadline_changes(session: AsyncSession, code: str) -> list[tuple[int,
     subject = f'"subject":"tender:{code}"'
     rows = await session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.kind == AMENDED_EVENT, AuditEntry.entry.contains(subject))
+        .where(AuditEntry.kind == bidding.TENDER_AMENDED, AuditEntry.entry.contains(subject))
         .order_by(AuditEntry.position)
     )
     changes = []
@@ -138,7 +132,7 @@ async def tender_facts(session: AsyncSession, tender: Tender) -> TenderFacts:
         ],
         documents=[
             DocumentFacts(d.id, d.name, d.size, d.sha256, d.uploaded_at)
-            for d in await documents_of(session, tender.id)
+            for d in await bidding.documents_of(session, tender.id)
         ],
         deadline_changes=await _deadline_changes(session, tender.code),
     )
@@ -162,7 +156,7 @@ def notice_facts(notice: Notice) -> NoticeFacts:
 
 
 async def tender_notices(session: AsyncSession, tender: Tender) -> list[NoticeFacts]:
-    return [notice_facts(n) for n in await notices_of(session, tender.id)]
+    return [notice_facts(n) for n in await bidding.notices_of(session, tender.id)]
 
 
 # --- the portal: award announcements and trading statistics ---------------------------------------
@@ -199,7 +193,7 @@ async def _public_tenders(session: AsyncSession) -> list[Tender]:
     found: dict[int, Tender] = {}
     offset = 0
     while True:
-        listed = await list_tenders(session, None, TenderFilter(), limit=PAGE, offset=offset)
+        listed = await bidding.list_tenders(session, None, TenderFilter(), limit=PAGE, offset=offset)
         found.update((t.id, t) for t in listed.rows if t.state != bidding.State.DRAFT)
         offset += len(listed.rows)
         if not listed.rows or offset >= listed.total:
@@ -255,7 +249,7 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
 
 def category_names() -> dict[str, tuple[str, str]]:
     """Trading categories in their display order: code → (zh, en)."""
-    return dict(CATEGORIES)
+    return dict(bidding.CATEGORIES)
 
 
 async def region_names(session: AsyncSession) -> dict[str, tuple[str, str]]:

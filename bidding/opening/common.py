@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.common import is_owner
+from bidding.events import BID_NOT_OPENED
 from bidding.models import BidOutcome, Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from core import rooms
 from core.accounts import Principal
+from core.credit_port import credit
 from core.errors import Conflict, PermissionDenied
 from core.models import Organisation
 from core.runtime import Runtime
@@ -138,12 +140,11 @@ async def _fail_bid(
     bid.reason = reason
     source_ref = f"tender:{tender.code}/submission:{sub.submission_id}"
     await runtime.audit.append(
-        session, "bid.not_opened", subject=source_ref, data={"outcome": bid.outcome, "reason": reason}
+        session, BID_NOT_OPENED, subject=source_ref, data={"outcome": bid.outcome, "reason": reason}
     )
-    if fault:
-        from credit.service import record_event_deduction
-
-        await record_event_deduction(
+    port = credit()
+    if fault and port is not None:  # without credit there is no index to deduct from
+        await port.record_event_deduction(
             session,
             runtime,
             event=CREDIT_EVENT,

@@ -8,6 +8,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bidding.common import tender_by_code
+from bidding.events import CUSTODY_MISMATCH, CUSTODY_SHARE_REVEALED
 from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Tender
 from bidding.opening.common import CUSTODY, QUEUED, NotOpen, _bid_rows, _fail_bid, _openings, room_name
@@ -57,7 +58,7 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
             opening.shares = sorted(have.values())
         await runtime.audit.append(
             session,
-            "custody.share_revealed",
+            CUSTODY_SHARE_REVEALED,
             actor=principal.actor,
             subject=f"tender:{tender.code}",
             data={"index": share.index, "have": len(have), "threshold": threshold},
@@ -83,7 +84,7 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
         for opening in openings:
             opening.shares = []  # the key lives in memory only, never stored; a bad set starts over
         if not matches:
-            await runtime.audit.append(session, "custody.mismatch", subject=f"tender:{tender.code}")
+            await runtime.audit.append(session, CUSTODY_MISMATCH, subject=f"tender:{tender.code}")
             for opening in openings:
                 lot = await session.get(Lot, opening.lot_id)
                 assert lot is not None

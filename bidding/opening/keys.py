@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from bidding.common import lot_of, tender_by_code
 from bidding.criteria import CriteriaError, check_bid_form
+from bidding.events import BID_OPENED, OPENING_DECRYPTION_RESUMED
 from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.opening.common import (
@@ -333,7 +334,7 @@ async def _record_opened(
         bid.price = result.price
         await runtime.audit.append(
             session,
-            "bid.opened",
+            BID_OPENED,
             actor=actor,
             subject=f"tender:{tender.code}/submission:{sub.submission_id}",
             data={
@@ -518,7 +519,7 @@ async def recover_stuck(runtime: Runtime, *, older_than: timedelta = STUCK_AFTER
             file_key = bid.file_key
             await runtime.audit.append(
                 session,
-                "opening.decryption_resumed",
+                OPENING_DECRYPTION_RESUMED,
                 subject=f"tender:{tender.code}/submission:{sub.submission_id}",
                 data={"claimed_at": as_utc(since).isoformat() if since else None, "key_kept": bool(file_key)},
             )

@@ -15,6 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
 from bidding.common import lock_tender, lot_of, tender_by_code
+from bidding.events import (
+    OPENING_ANSWER,
+    OPENING_CLOSED,
+    OPENING_COEFFICIENT_DRAWN,
+    OPENING_OBJECTION,
+    TENDER_FAILED,
+)
 from bidding.lifecycle import Action, Actor, Rules
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.notices import NoticeKind, publish_notice
@@ -91,7 +98,7 @@ async def _announce(session: AsyncSession, runtime: Runtime, opening: Opening) -
             "coefficient = (int(seed) mod (max/0.0001)) × 0.0001",
         }
         await runtime.audit.append(
-            session, "opening.coefficient_drawn", subject=f"tender:{tender.code}/lot:{lot.number}", data=draw
+            session, OPENING_COEFFICIENT_DRAWN, subject=f"tender:{tender.code}/lot:{lot.number}", data=draw
         )
         await rooms.append(session, runtime.clock, room, "coefficient.drawn", draw)
     for bid, sub, org in await _bid_rows(session, opening):
@@ -164,7 +171,7 @@ async def object_to(
     assert sub is not None and org is not None
     await runtime.audit.append(
         session,
-        "opening.objection",
+        OPENING_OBJECTION,
         actor=principal.actor,
         subject=f"tender:{tender.code}/lot:{lot.number}",
         data={"bidder": org.name, "reason": reason},
@@ -204,7 +211,7 @@ async def answer(
     found[0].answer = text
     await runtime.audit.append(
         session,
-        "opening.answer",
+        OPENING_ANSWER,
         actor=principal.actor,
         subject=f"tender:{tender.code}/lot:{lot.number}",
         data={"submission_id": submission_id, "answer": text},
@@ -297,7 +304,7 @@ async def _finish(
         )
     await runtime.audit.append(
         session,
-        "opening.closed",
+        OPENING_CLOSED,
         subject=f"tender:{tender.code}/lot:{lot.number}",
         data={
             "record_sha256": hashlib.sha256(text.encode()).hexdigest(),
@@ -318,7 +325,7 @@ async def _finish(
         tender.updated_at = now
         await runtime.audit.append(
             session,
-            "tender.failed",
+            TENDER_FAILED,
             subject=f"tender:{tender.code}",
             data={"reason": "fewer_than_min_valid_bids"},
         )

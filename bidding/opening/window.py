@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
 from bidding.common import lock_tender, lots_of, tender_by_code
+from bidding.events import OPENING_BIDS_LISTED, OPENING_CUSTODY_CALLED, TENDER_DEADLINE_PASSED
 from bidding.lifecycle import Action, Actor, Rules
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.opening.common import (
@@ -119,7 +120,7 @@ async def open_tender(session: AsyncSession, runtime: Runtime, tender_id: int) -
         )
     await runtime.audit.append(
         session,
-        "tender.deadline_passed",
+        TENDER_DEADLINE_PASSED,
         subject=f"tender:{tender.code}",
         data={
             "state": tender.state.value,
@@ -159,7 +160,7 @@ async def start(session: AsyncSession, runtime: Runtime, principal: Principal, c
         ]
         await runtime.audit.append(
             session,
-            "opening.bids_listed",
+            OPENING_BIDS_LISTED,
             actor=principal.actor,
             subject=f"tender:{tender.code}/lot:{lot.number}",
             data={"bids": listed, "window_ends_at": window_end.isoformat()},
@@ -230,7 +231,7 @@ async def _step(session: AsyncSession, runtime: Runtime, opening_id: int, now: d
                 {"pending": len(pending), "custody_ends_at": opening.custody_ends_at.isoformat()},
             )
             await runtime.audit.append(
-                session, "opening.custody_called", subject=f"tender:{tender.code}/lot:{lot.number}"
+                session, OPENING_CUSTODY_CALLED, subject=f"tender:{tender.code}/lot:{lot.number}"
             )
             return
         for bid in pending:

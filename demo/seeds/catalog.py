@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from catalog.cases import NewCase, accept_case, set_holiday
 from catalog.codes import KINDS
 from catalog.models import Case, Department, Holiday, Item, Staff
-from catalog.service import Actor, department_by_name
+from catalog.service import SystemActor, department_by_name
 from catalog.transfer import Parsed, Row, import_catalog
 from catalog.workdays import official_2026
 from core import accounts
@@ -127,7 +127,7 @@ def demo_document(seed: int) -> dict[str, Any]:
 
 async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
     added = {"items": 0, "departments": 0, "bundles": 0, "holidays": 0, "cases": 0, "staff": 0}
-    actor = Actor.system("demo")
+    actor = SystemActor("demo")
     async with runtime.transaction() as session:
         for day, kind, name in official_2026():
             if await session.get(Holiday, day) is None:
@@ -161,7 +161,7 @@ async def _seed_staff(runtime: Runtime) -> int:
 async def _seed_cases(runtime: Runtime, seed: int, count: int = 160) -> int:
     """A few weeks of cases: finished ones (mostly on time, rated), open ones nearing or past due."""
     rng = random.Random(seed + 1)
-    actor = Actor.system("demo")
+    actor = SystemActor("demo")
     now = runtime.clock.now()
     async with runtime.transaction() as session:
         if await session.scalar(select(func.count()).select_from(Case)):

@@ -12,7 +12,7 @@ from core.accounts import find_user, principal_of
 from core.organisations import list_organisations
 from core.runtime import Runtime
 from experts import registry, service
-from experts.draw import Rules, Slot, Tender
+from experts.draw import DrawRules, DrawTender, Slot
 from experts.models import Draw, Expert, Invitation
 
 POOL_SIZE = 849  # the size of the city's pool the platform is modelled on
@@ -43,12 +43,12 @@ async def _demo_draw(session: AsyncSession, runtime: Runtime, tender_ref: str, *
         return  # core demo data is missing; nothing sensible to draw for
     codes = await service.busiest_specialties(session, 2)
     tenderer = tenderers[0] if complete else tenderers[-1]
-    tender = Tender(
+    tender = DrawTender(
         tenderer.credit_code, tenderer.region_code if tenderer.region_code != "220200" else "220202",
         agents[0].credit_code if agents else None, tuple(b.credit_code for b in bidders),
         runtime.clock.now().date() + timedelta(days=1 if complete else 3),
     )  # fmt: skip
-    rules = Rules(
+    rules = DrawRules(
         slots=(Slot(codes[0], 3, 2), Slot(codes[1], 2, 1)), exclude_tenderer_county=True, min_counties=3,
         max_per_county=2, max_recent_for_tenderer=3,
     )  # fmt: skip

@@ -5,7 +5,7 @@ What the report is
 ------------------
 ``build_report(room, evaluation, tender, members, bidders)`` (document.py) takes the room's state once
 the ranking is published (phase ``report`` or ``signed``), the platform's
-:class:`~evaluation.scoring.Evaluation` and the facts the service knows (:class:`~.facts.TenderFacts`,
+:class:`~evaluation.scoring.ScoringResult` and the facts the service knows (:class:`~.facts.TenderFacts`,
 :class:`~.facts.MemberFacts` and :class:`~.facts.BidderFacts` by code), and returns a
 :class:`~.document.Report`:
 

@@ -19,7 +19,7 @@ from evaluation.report.facts import (
 )
 from evaluation.report.html import render_html
 from evaluation.report.pdf import render_pdf
-from evaluation.scoring import Evaluation
+from evaluation.scoring import ScoringResult
 from evaluation.steps import Room
 
 
@@ -55,7 +55,7 @@ class Report:
 
 def build_report(
     room: Room,
-    evaluation: Evaluation,
+    evaluation: ScoringResult,
     tender: TenderFacts,
     members: Mapping[str, MemberFacts],
     bidders: Mapping[str, BidderFacts],

@@ -13,7 +13,7 @@ from typing import Any
 from crypto.signing import SigningError, canonical_json, key_id, public_key_from_text
 from evaluation.events import Review, ScoreGiven, ScoresReturned
 from evaluation.params import CENT
-from evaluation.scoring import Evaluation
+from evaluation.scoring import ScoringResult
 from evaluation.steps import Phase, Room, price_event
 
 REPORT_TYPE = "sunbid.evaluation-report.v1"
@@ -114,7 +114,7 @@ def _number(value: Decimal) -> str:
 
 def _check_inputs(
     room: Room,
-    evaluation: Evaluation,
+    evaluation: ScoringResult,
     tender: TenderFacts,
     members: Mapping[str, MemberFacts],
     bidders: Mapping[str, BidderFacts],
@@ -212,7 +212,7 @@ def _history(room: Room) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
 
 def report_facts(
     room: Room,
-    evaluation: Evaluation,
+    evaluation: ScoringResult,
     tender: TenderFacts,
     members: Mapping[str, MemberFacts],
     bidders: Mapping[str, BidderFacts],

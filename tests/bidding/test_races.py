@@ -21,6 +21,7 @@ from core.models import AuditHead, User
 from core.runtime import Runtime
 from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
 from tests.bidding.test_registration import FakeStanding
+from tests.support.credit import StandingsOnly, credit_serving
 from web.errors import EXCEPTION_HANDLERS
 
 
@@ -48,12 +49,11 @@ async def test_two_concurrent_registrations_of_one_company_make_one_row_and_both
 
     async def register() -> int:
         async with runtime.transaction() as session:
-            done = await registration.register(
-                session, runtime, principal, "JLZB-2026-001", standings=standings
-            )
+            done = await registration.register(session, runtime, principal, "JLZB-2026-001")
             return done.id
 
-    first, second = await asyncio.gather(register(), register())
+    with credit_serving(StandingsOnly(standings)):
+        first, second = await asyncio.gather(register(), register())
     assert first == second
     async with runtime.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Registration)) == 1

@@ -9,7 +9,7 @@ from litestar import Litestar
 from sqlalchemy import func, select
 
 from bidding import registration
-from bidding.models import DocumentDownload
+from bidding.models import DocumentDownload, Registration
 from core.accounts import principal_of
 from core.clock import ManualClock
 from core.errors import PermissionDenied
@@ -17,6 +17,7 @@ from core.models import User
 from core.roles import Role
 from core.runtime import Runtime
 from tests.bidding.helpers import make_world, published_tender, tender_body
+from tests.support.credit import StandingsOnly, credit_serving
 from tests.support.factories import bearer, make_user
 from tests.web.test_role_matrix import protected_routes
 
@@ -43,10 +44,12 @@ def fake(index: str, barred: bool = False) -> Any:
         assert kind == "bidder"
         return {key: FakeStanding(Decimal(index), barred) for key in keys}
 
-    return standings
+    return credit_serving(StandingsOnly(standings))
 
 
-async def test_the_credit_gate_decides_through_the_seam(runtime: Runtime, client, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+async def test_the_credit_gate_decides_through_the_credit_port(
+    runtime: Runtime, client, clock: ManualClock
+) -> None:  # type: ignore[no-untyped-def]
     world = await make_world(runtime, client, bidders=1)
     await published_tender(runtime, client, world, min_credit_index="70")
     bidder = world.bidders[0]
@@ -54,15 +57,14 @@ async def test_the_credit_gate_decides_through_the_seam(runtime: Runtime, client
         user = await session.scalar(select(User).where(User.username == bidder.username))
         assert user is not None
         principal = principal_of(user, 0)
-        with pytest.raises(PermissionDenied) as low:
-            await registration.register(session, runtime, principal, "JLZB-2026-001", standings=fake("65.5"))
+        with fake("65.5"), pytest.raises(PermissionDenied) as low:
+            await registration.register(session, runtime, principal, "JLZB-2026-001")
         assert low.value.code == "credit_too_low"
-        with pytest.raises(PermissionDenied) as barred:
-            await registration.register(
-                session, runtime, principal, "JLZB-2026-001", standings=fake("99", True)
-            )
+        with fake("99", True), pytest.raises(PermissionDenied) as barred:
+            await registration.register(session, runtime, principal, "JLZB-2026-001")
         assert barred.value.code == "credit_barred"
-        done = await registration.register(session, runtime, principal, "JLZB-2026-001", standings=fake("70"))
+        with fake("70"):
+            done = await registration.register(session, runtime, principal, "JLZB-2026-001")
         assert done.credit_index == Decimal("70")
     # Through the API the real credit module answers: a fresh company stands at 100.
     response = await client.post("/api/tenders/JLZB-2026-001/registration", headers=bidder.headers)
@@ -70,6 +72,20 @@ async def test_the_credit_gate_decides_through_the_seam(runtime: Runtime, client
     clock.advance(days=11)
     other = await client.post("/api/tenders/JLZB-2026-001/registration", headers=world.agent)
     assert other.status_code == 403
+
+
+async def test_without_credit_the_gate_has_nothing_to_check(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    """A platform without the credit context: the bidder registers, and no index is kept."""
+    world = await make_world(runtime, client, bidders=1)
+    await published_tender(runtime, client, world, min_credit_index="70")
+    with credit_serving(None):
+        response = await client.post(
+            "/api/tenders/JLZB-2026-001/registration", headers=world.bidders[0].headers
+        )
+    assert response.status_code == 201
+    async with runtime.sessions() as session:
+        kept = await session.scalar(select(Registration.credit_index))
+    assert kept is None
 
 
 async def test_documents_download_only_after_registration_and_every_download_is_logged(

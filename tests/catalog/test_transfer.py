@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from catalog.service import Actor
+from catalog.service import SystemActor
 from catalog.transfer import export_csv, export_json, import_catalog, read_csv, read_json
 from core.errors import InvalidInput
 from core.migrate import upgrade
@@ -108,7 +108,7 @@ async def test_json_round_trip_and_repeatable_import(client: Any, hall: Hall, ru
 
 
 async def test_csv_round_trip(hall: Hall, runtime: Runtime) -> None:
-    actor = Actor.system("test")
+    actor = SystemActor("test")
     async with runtime.transaction() as session:
         await import_catalog(session, runtime, actor, read_json(document(*ITEMS, bundles=[BUNDLE])), b"x")
     async with runtime.sessions() as session:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from core import credit_port
 from core.accounts import Principal
 from core.clock import ManualClock
 from core.errors import Conflict, InvalidInput, PermissionDenied
@@ -305,15 +306,14 @@ async def test_daily_recompute_stores_snapshot_and_history(runtime: Runtime, clo
     assert clean[0].index == Decimal("100.00") and clean[0].grade == "A"
 
 
-async def test_the_expert_draw_seam_reads_credit(runtime: Runtime) -> None:
-    """experts/ calls credit.service.standings through its own seam (experts.service.credit_standings)."""
-    experts_service = pytest.importorskip("experts.service")
+async def test_credit_serves_the_credit_port_from_start_up(runtime: Runtime) -> None:
+    """Building the runtime registered credit behind core's port: what bidding and experts ask."""
+    port = credit_port.credit()
+    assert port is service
     await setup(runtime)
     await deduct(runtime, "expert", "E220200-00001", "E03")  # 20 points, bars
     async with runtime.sessions() as session:
-        found = await experts_service.credit_standings(
-            session, "expert", ["E220200-00001", "E220200-00002"], TODAY
-        )
+        found = await port.standings(session, "expert", ["E220200-00001", "E220200-00002"], TODAY)
     assert found["E220200-00001"].barred and found["E220200-00001"].index == Decimal("80.00")
     assert found["E220200-00002"].index == Decimal("100.00") and not found["E220200-00002"].barred
 

@@ -67,7 +67,7 @@ from evaluation.report.signatures import (
     signing_message,
     verify_member_signature,
 )
-from evaluation.scoring import AnomalyLimit, Criterion, Evaluation, EvaluationMethod, PriceScoreParams
+from evaluation.scoring import AnomalyLimit, Criterion, EvaluationMethod, PriceScoreParams, ScoringResult
 from evaluation.steps import (
     Advance,
     AnomalyConfirmed,
@@ -221,7 +221,7 @@ def scoring_events(odd: Mapping[tuple[str, str, str], Decimal] | None = None) ->
     ]
 
 
-def to_report(events: Sequence[Event], prices: Mapping[str, Decimal] = PRICES) -> tuple[Room, Evaluation]:
+def to_report(events: Sequence[Event], prices: Mapping[str, Decimal] = PRICES) -> tuple[Room, ScoringResult]:
     room = fold(events)
     assert room.phase is Phase.PRICE_SCORE
     evaluation = evaluate_room(room, METHOD, prices)

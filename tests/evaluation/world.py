@@ -21,7 +21,7 @@ from crypto.age import unwrap_file_key
 from crypto.signing import generate_private_key, public_key_to_text
 from experts import registry
 from experts import service as experts
-from experts.draw import Rules, Slot, Tender
+from experts.draw import DrawRules, DrawTender, Slot
 from experts.idcard import synthetic_id_number
 from experts.models import Expert, Invitation
 from experts.registry import ExpertInput
@@ -142,11 +142,11 @@ async def committee(
         async with runtime.transaction() as session:
             await registry.link_user(session, runtime, code, user_id, actor="test")
         usernames[code] = username
-    tender = Tender(
+    tender = DrawTender(
         tenderer_code=world_code(world, "tenderer"), tenderer_county="220281", agent_code=None,
         bidder_codes=(), evaluation_date=clock.now().date() + timedelta(days=1),
     )  # fmt: skip
-    rules = Rules(slots=(Slot("A0101", members, alternates),))
+    rules = DrawRules(slots=(Slot("A0101", members, alternates),))
     async with runtime.transaction() as session:
         draw = await experts.create_draw_request(
             session, runtime, tender_ref=CODE, lot_ref="1", tender=tender, rules=rules, actor=supervisor

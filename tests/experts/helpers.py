@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.credit_code import make_credit_code
-from experts.draw import PoolRow, Rules, Slot, Tender
+from experts.draw import DrawRules, DrawTender, PoolRow, Slot
 
 DAY = date(2026, 12, 10)
 COUNTIES = ("220202", "220203", "220204", "220211", "220221", "220281")
@@ -31,7 +31,7 @@ def row(n: int, **kw: object) -> PoolRow:
     return PoolRow(**base)  # type: ignore[arg-type]
 
 
-def tender(**kw: object) -> Tender:
+def tender(**kw: object) -> DrawTender:
     base: dict[str, object] = {
         "tenderer_code": TENDERER,
         "tenderer_county": "220202",
@@ -40,11 +40,11 @@ def tender(**kw: object) -> Tender:
         "evaluation_date": DAY,
     }
     base.update(kw)
-    return Tender(**base)  # type: ignore[arg-type]
+    return DrawTender(**base)  # type: ignore[arg-type]
 
 
-def rules(experts: int = 1, alternates: int = 0, **kw: object) -> Rules:
-    return Rules(slots=(Slot("A0101", experts, alternates),), **kw)  # type: ignore[arg-type]
+def rules(experts: int = 1, alternates: int = 0, **kw: object) -> DrawRules:
+    return DrawRules(slots=(Slot("A0101", experts, alternates),), **kw)  # type: ignore[arg-type]
 
 
 def credit(value: str) -> Decimal:

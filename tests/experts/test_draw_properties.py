@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from experts import draw
-from experts.draw import DrawInfeasible, Pool, PoolRow, Rules, Slot, Tender
+from experts.draw import DrawInfeasible, DrawRules, DrawTender, Pool, PoolRow, Slot
 from tests.experts.helpers import AGENT, BIDDER, COUNTIES, DAY, TENDERER, company, row, tender
 
 SPECIALTIES = ("A0101", "A0102", "B0101")
@@ -42,11 +42,11 @@ def pools(draw_: st.DrawFn) -> list[PoolRow]:
 
 
 @st.composite
-def rule_sets(draw_: st.DrawFn) -> Rules:
+def rule_sets(draw_: st.DrawFn) -> DrawRules:
     specs = draw_(st.lists(st.sampled_from(SPECIALTIES), min_size=1, max_size=2, unique=True))
     slots = tuple(Slot(s, draw_(st.integers(1, 3)), draw_(st.integers(0, 2))) for s in specs)
     winners = sum(s.experts for s in slots)
-    return Rules(
+    return DrawRules(
         slots=slots,
         counties_allowed=tuple(draw_(st.sets(st.sampled_from(COUNTIES), max_size=4))),
         counties_excluded=(),
@@ -58,7 +58,7 @@ def rule_sets(draw_: st.DrawFn) -> Rules:
     )
 
 
-def obeys_every_rule(r: PoolRow, slot: Slot, rules: Rules, t: Tender) -> bool:
+def obeys_every_rule(r: PoolRow, slot: Slot, rules: DrawRules, t: DrawTender) -> bool:
     """An independent, row-by-row statement of the rules (no numpy), to check the masks against."""
     excluded = set(rules.counties_excluded) | (
         {t.tenderer_county} if rules.exclude_tenderer_county else set()
@@ -79,7 +79,7 @@ def obeys_every_rule(r: PoolRow, slot: Slot, rules: Rules, t: Tender) -> bool:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pools(), rule_sets(), st.binary(min_size=32, max_size=32))
-def test_no_drawn_expert_ever_violates_a_rule(rows: list[PoolRow], rules: Rules, seed: bytes) -> None:
+def test_no_drawn_expert_ever_violates_a_rule(rows: list[PoolRow], rules: DrawRules, seed: bytes) -> None:
     t = tender()
     by_id = {r.id: r for r in rows}
     try:
@@ -106,7 +106,7 @@ CHI2_19_P001 = 43.82
 def test_every_eligible_expert_is_drawn_equally_often() -> None:
     rows = [row(i) for i in range(20)]
     pool = Pool(rows)
-    rules = Rules(slots=(Slot("A0101", 3, 2),))
+    rules = DrawRules(slots=(Slot("A0101", 3, 2),))
     wins: Counter[str] = Counter()
     firsts: Counter[str] = Counter()
     draws = 4000

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from experts import draw
-from experts.draw import DrawInfeasible, Pool, Rules, Slot
+from experts.draw import DrawInfeasible, DrawRules, Pool, Slot
 from tests.experts.helpers import AGENT, BIDDER, DAY, TENDERER, company, row, rules, tender
 
 SEED = bytes(32)
@@ -118,7 +118,7 @@ def test_eligible_counts_name_how_many_each_rule_leaves() -> None:
 @pytest.mark.parametrize(
     ("bad", "rule"),
     [
-        (Rules(slots=()), "slots"),
+        (DrawRules(slots=()), "slots"),
         (
             rules(counties_allowed=("220221",), counties_excluded=("220221",)),
             "counties_allowed/counties_excluded",
@@ -126,11 +126,11 @@ def test_eligible_counts_name_how_many_each_rule_leaves() -> None:
         (rules(experts=2, min_counties=3), "min_counties"),
         (rules(experts=3, counties_allowed=("220221", "220281"), min_counties=3), "min_counties"),
         (rules(max_per_county=0), "max_per_county"),
-        (Rules(slots=(Slot("A0101", 0, 0),)), "slots"),
-        (Rules(slots=(Slot("A0101", 1), Slot("A0101", 1))), "slots"),
+        (DrawRules(slots=(Slot("A0101", 0, 0),)), "slots"),
+        (DrawRules(slots=(Slot("A0101", 1), Slot("A0101", 1))), "slots"),
     ],
 )
-def test_contradictions_are_named_before_drawing(bad: Rules, rule: str) -> None:
+def test_contradictions_are_named_before_drawing(bad: DrawRules, rule: str) -> None:
     with pytest.raises(DrawInfeasible) as caught:
         draw.eligible_ids(Pool([row(i) for i in range(10)]), bad, tender())
     assert caught.value.detail.startswith(rule) and caught.value.status_code == 422
@@ -172,7 +172,7 @@ def test_min_counties_is_met_by_skipping_repeat_counties() -> None:
 
 def test_several_slots_never_share_an_expert() -> None:
     rows = [row(i, specialties=("A0101", "A0102")) for i in range(1, 13)]
-    two = Rules(slots=(Slot("A0101", 3, 2), Slot("A0102", 3, 2)))
+    two = DrawRules(slots=(Slot("A0101", 3, 2), Slot("A0102", 3, 2)))
     _, result = draw.draw(Pool(rows), two, tender(), SEED, "DR-3")
     everyone = [e for r in result for e in (*r.winners, *r.alternates)]
     assert len(everyone) == len(set(everyone)) == 10
@@ -195,5 +195,5 @@ def test_rules_round_trip_as_json() -> None:
     r = rules(
         experts=2, alternates=1, min_credit=Decimal("85.5"), max_per_county=2, counties_excluded=("220221",)
     )
-    assert Rules.from_json(r.to_json()) == r
+    assert DrawRules.from_json(r.to_json()) == r
     assert tender().evaluation_date == date(2026, 12, 10)

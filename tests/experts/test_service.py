@@ -13,27 +13,28 @@ from sqlalchemy import select
 
 from core.audit import seal
 from core.clock import ManualClock
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, DomainError, InvalidInput
 from core.models import AuditEntry
 from experts import service
-from experts.draw import DrawInfeasible, Rules, Slot, Tender
+from experts.draw import DrawInfeasible, DrawRules, DrawTender, Slot
 from experts.models import Invitation
 from experts.notify import LogNotifier, set_notifier
 from experts.verify import verify
 from tests.experts.conftest import World, add_experts, link_experts
 from tests.experts.helpers import AGENT, BIDDER, TENDERER
+from tests.support.credit import StandingsOnly, credit_serving
 
 
-def the_tender(clock: ManualClock, **kw: Any) -> Tender:
+def the_tender(clock: ManualClock, **kw: Any) -> DrawTender:
     base: dict[str, Any] = {
         "tenderer_code": TENDERER, "tenderer_county": "220202", "agent_code": AGENT,
         "bidder_codes": (BIDDER,), "evaluation_date": clock.now().date() + timedelta(days=3),
     }  # fmt: skip
     base.update(kw)
-    return Tender(**base)
+    return DrawTender(**base)
 
 
-async def new_draw(world: World, clock: ManualClock, rules: Rules, **kw: Any) -> int:
+async def new_draw(world: World, clock: ManualClock, rules: DrawRules, **kw: Any) -> int:
     async with world.runtime.transaction() as session:
         found = await service.create_draw_request(
             session, world.runtime, tender_ref="JLGC-2026-0001", lot_ref=None, tender=the_tender(clock, **kw),
@@ -73,7 +74,7 @@ async def test_full_flow_alternates_in_order_until_the_committee_is_full(
     codes = await add_experts(world.runtime, 12)
     await link_experts(world, codes)
     rt = world.runtime
-    draw_id = await new_draw(world, clock, Rules(slots=(Slot("A0101", 3, 3),)))
+    draw_id = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 3, 3),)))
     async with rt.transaction() as session:
         counts = await service.eligible_counts(session, draw_id)
     assert counts[0].holders == 12 and counts[0].needed == 6
@@ -127,7 +128,7 @@ async def test_confirmations_complete_the_committee_and_release_standby(
     codes = await add_experts(world.runtime, 8)
     await link_experts(world, codes)
     rt = world.runtime
-    draw_id = await new_draw(world, clock, Rules(slots=(Slot("A0101", 2, 2),)))
+    draw_id = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 2, 2),)))
     gateway = LogNotifier()  # stands in for an SMS or voice-call gateway
     previous = set_notifier(gateway)
     try:
@@ -157,7 +158,7 @@ async def test_names_are_sealed_by_viewer_and_stage(world: World, clock: ManualC
     codes = await add_experts(world.runtime, 6)
     await link_experts(world, codes)
     rt = world.runtime
-    draw_id = await new_draw(world, clock, Rules(slots=(Slot("A0101", 2, 1),)))
+    draw_id = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 2, 1),)))
     await drawn(world, draw_id)
     members = [i for i in await seats(world, draw_id) if i.state == "invited"]
     for seat in members:
@@ -203,7 +204,7 @@ async def test_names_are_sealed_by_viewer_and_stage(world: World, clock: ManualC
 async def test_contribution_rules(world: World, clock: ManualClock) -> None:
     await add_experts(world.runtime, 6)
     rt = world.runtime
-    draw_id = await new_draw(world, clock, Rules(slots=(Slot("A0101", 2, 1),)))
+    draw_id = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 2, 1),)))
     async with rt.transaction() as session:
         with pytest.raises(Conflict, match="between commit and draw"):
             await service.contribute(session, rt, draw_id, actor=world.supervisor, value="1")
@@ -222,22 +223,22 @@ async def test_unsatisfiable_rules_fail_before_anything_is_committed(
 ) -> None:
     await add_experts(world.runtime, 4)
     rt = world.runtime
-    draw_id = await new_draw(world, clock, Rules(slots=(Slot("A0101", 3, 2),)))
+    draw_id = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 3, 2),)))
     async with rt.transaction() as session:
         with pytest.raises(DrawInfeasible, match="需 5 人"):
             await service.commit_seed(session, rt, draw_id, actor=world.supervisor)
     async with rt.transaction() as session:
         assert (await service.get_draw(session, draw_id)).state == "created"
     with pytest.raises(InvalidInput, match="bidder_codes"):
-        await new_draw(world, clock, Rules(slots=(Slot("A0101", 1, 0),)), bidder_codes=("not-a-code",))
+        await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 1, 0),)), bidder_codes=("not-a-code",))
     with pytest.raises(InvalidInput, match="specialty"):
-        await new_draw(world, clock, Rules(slots=(Slot("A01", 1, 0),)))
+        await new_draw(world, clock, DrawRules(slots=(Slot("A01", 1, 0),)))
 
 
-async def test_credit_rule_uses_the_credit_seam(world: World, clock: ManualClock) -> None:
+async def test_credit_rule_uses_the_credit_port(world: World, clock: ManualClock) -> None:
     codes = await add_experts(world.runtime, 6)
     rt = world.runtime
-    draw_id = await new_draw(world, clock, Rules(slots=(Slot("A0101", 2, 0),), min_credit=Decimal(80)))
+    draw_id = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 2, 0),), min_credit=Decimal(80)))
 
     class FakeStanding:
         def __init__(self, index: str, barred: bool = False) -> None:
@@ -250,25 +251,30 @@ async def test_credit_rule_uses_the_credit_seam(world: World, clock: ManualClock
         return {codes[0]: FakeStanding("79.5"), codes[1]: FakeStanding("95", barred=True)}
 
     async with rt.transaction() as session:
-        counts = await service.eligible_counts(session, draw_id, credit=fake)
+        with credit_serving(StandingsOnly(fake)):
+            counts = await service.eligible_counts(session, draw_id)
         assert {r.rule: r.passing for r in counts[0].rules}["credit"] == 4
         assert calls == [("expert", 6)]
         # the production path: credit's own service (no deductions recorded, so everyone passes)
         real = await service.eligible_counts(session, draw_id)
         assert {r.rule: r.passing for r in real[0].rules}["credit"] == 6
+        # credit not installed: a draw's credit bar cannot be applied, so the draw refuses
+        with credit_serving(None), pytest.raises(DomainError) as unavailable:
+            await service.eligible_counts(session, draw_id)
+        assert unavailable.value.code == "credit_unavailable"
 
 
 async def test_recent_evaluations_for_the_same_tenderer_count(world: World, clock: ManualClock) -> None:
     codes = await add_experts(world.runtime, 5)
     await link_experts(world, codes)
     rt = world.runtime
-    first = await new_draw(world, clock, Rules(slots=(Slot("A0101", 2, 0),)))
+    first = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 2, 0),)))
     await drawn(world, first)
     confirmed = [i for i in await seats(world, first) if i.state == "invited"]
     for seat in confirmed:
         async with rt.transaction() as session:
             await service.respond(session, rt, seat.id, actor=world.experts[seat.expert.code], accept=True)
-    second = await new_draw(world, clock, Rules(slots=(Slot("A0101", 1, 0),), max_recent_for_tenderer=0))
+    second = await new_draw(world, clock, DrawRules(slots=(Slot("A0101", 1, 0),), max_recent_for_tenderer=0))
     async with rt.transaction() as session:
         counts = await service.eligible_counts(session, second)
     assert {r.rule: r.passing for r in counts[0].rules}["recent_evaluations"] == 3

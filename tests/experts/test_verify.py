@@ -82,8 +82,8 @@ def test_a_contribution_changed_after_the_fact_does_not_open_its_commitment() ->
     doc["seed"]["seed"] = seed.hex()
     doc["seed"]["seed_commitment"] = seal(seed.hex(), bytes.fromhex(doc["seed"]["salt"]))
     _, result = draw.draw(Pool([draw.PoolRow.from_json(r) for r in doc["pool"]["experts"]]),
-                          draw.Rules.from_json(doc["rules"]), draw.Tender.from_json(doc["tender"]), seed,
-                          doc["draw_id"])  # fmt: skip
+                          draw.DrawRules.from_json(doc["rules"]), draw.DrawTender.from_json(doc["tender"]),
+                          seed, doc["draw_id"])  # fmt: skip
     doc["result"] = [r.to_json() for r in result]
     doc["committee_commitment"] = seal(doc["result"], bytes.fromhex(doc["seed"]["salt"]))
     assert failed(doc) == ["contributions"]

@@ -1,0 +1,32 @@
+"""The kinds of the audit-log entries experts appends (named after their values; stored: never change one).
+
+experts/service.py's docstring tells the order of a draw's entries and what each one seals.
+"""
+
+from __future__ import annotations
+
+# the pool
+EXPERTS_REGISTERED = "experts.registered"
+EXPERTS_IMPORTED = "experts.imported"
+EXPERTS_GENERATED = "experts.generated"
+EXPERTS_USER_LINKED = "experts.user_linked"
+EXPERTS_STATUS_CHANGED = "experts.status_changed"
+EXPERTS_PROFILE_UPDATED = "experts.profile_updated"
+EXPERTS_LEAVE_ADDED = "experts.leave_added"
+EXPERTS_LEAVE_REMOVED = "experts.leave_removed"
+
+# a draw
+EXPERTS_DRAW_REQUESTED = "experts.draw.requested"
+EXPERTS_DRAW_COMMITTED = "experts.draw.committed"
+EXPERTS_DRAW_CONTRIBUTED = "experts.draw.contributed"
+EXPERTS_DRAW_DRAWN = "experts.draw.drawn"
+EXPERTS_DRAW_SHORT = "experts.draw.short"
+EXPERTS_DRAW_COMPLETE = "experts.draw.complete"
+EXPERTS_DRAW_UNSEALED = "experts.draw.unsealed"
+EXPERTS_DRAW_PUBLISHED = "experts.draw.published"
+
+# its invitations
+EXPERTS_INVITATION_SENT = "experts.invitation.sent"
+EXPERTS_INVITATION_CONFIRMED = "experts.invitation.confirmed"
+EXPERTS_INVITATION_DECLINED = "experts.invitation.declined"
+EXPERTS_INVITATION_EXPIRED = "experts.invitation.expired"
