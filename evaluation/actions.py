@@ -151,7 +151,7 @@ class Score(Step, tag="score", frozen=True, kw_only=True):
     value: str | int  # a decimal string (an integer will do)
 
     refusals: ClassVar[Mapping[str, Refusal]] = {
-        "value": ("bad_field", "value 须为数字字符串 (value must be a decimal string)")
+        "value": ("bad_field", "value: 须为数字字符串 (value must be a decimal string)")
     }
 
     def event(self, by: str, evaluation: Evaluation) -> steps.Event:

@@ -115,17 +115,17 @@ def test_who_may_send_what_is_checked_before_the_fields() -> None:
         (
             {"action": "score", "bidder": "B1", "criterion": "T1", "value": 1.5},
             "bad_field",
-            "value 须为数字字符串 (value must be a decimal string)",
+            "value: 须为数字字符串 (value must be a decimal string)",
         ),
         (
             {"action": "score", "bidder": "B1", "criterion": "T1", "value": "abc"},
             "bad_field",
-            "value 不是数字: 'abc' (value is not a number)",
+            "value: is not a number: 'abc' (须为数字 < 1e3, at most 4 decimal places)",
         ),
         (
             {"action": "score", "bidder": "B1", "criterion": "T1", "value": "Infinity"},
             "bad_field",
-            "value 不是有限数字 (value must be finite)",
+            "value: must be a finite number (须为数字 < 1e3, at most 4 decimal places)",
         ),
         (
             {"action": "clarify", "bidder": "B1", "question": "?", "minutes": 2},
