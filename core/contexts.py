@@ -3,7 +3,7 @@
 web wires them in this order; a context that does not have a part yet is simply skipped, so a new
 context plugs in by adding files in its own folder, never by editing another context's:
 
-    <ctx>/api.py         ROUTE_HANDLERS: list of Litestar controllers/handlers (JSON API)
+    <ctx>/api.py         ROUTE_HANDLERS: list of module-level Litestar handlers (JSON API)
     <ctx>/pages.py       ROUTE_HANDLERS: list of HTML page handlers
     <ctx>/templates/     Jinja templates, under templates/<ctx>/
     <ctx>/migrations/    Alembic revisions (a branch labelled <ctx>, based on core's 0001)

@@ -1,7 +1,8 @@
 """Paged listings: one ``Page`` shape, one query helper, and one pair of query parameters.
 
 A route takes ``paging: Paging`` (provided by web/app.py from ``?limit=&offset=``, limit 1..100,
-default 20; a controller may provide another default with ``paging_from(50)``) and hands
+default 20; a handler may provide another default with
+``dependencies={"paging": paging_from(50)}``) and hands
 ``paging.limit`` and ``paging.offset`` to its service, which returns ``await paginate(...)``.
 """
 

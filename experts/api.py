@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from litestar import Controller, WebSocket, delete, get, post, put, websocket
+from litestar import WebSocket, delete, get, post, put, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -108,191 +108,190 @@ def _is_supervisor(principal: Principal | None) -> bool:
     return principal is not None and Role.SUPERVISOR in principal.roles
 
 
-class PoolController(Controller):
-    path = "/api/experts"
-    tags = ["experts"]
-
-    @get("/specialties", opt=PUBLIC)
-    async def specialty_tree(self) -> list[dict[str, Any]]:
-        return [s.__dict__ for s in specialties.tree().values()]
-
-    @get("/", opt=allow(Role.SUPERVISOR, Role.ADMIN))
-    async def list_pool(
-        self,
-        principal: Caller,
-        db: Db,
-        q: FromQuery[str | None] = None,
-        county: FromQuery[str | None] = None,
-        specialty: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
-        offset: FromQuery[int] = 0,
-    ) -> dict[str, Any]:
-        rows, total = await registry.list_experts(
-            db, q=q, county=county, specialty=specialty, status=status, limit=limit, offset=offset
-        )
-        sup = _is_supervisor(principal)
-        return {"total": total, "items": [registry.profile_json(e, supervisor=sup) for e in rows]}
-
-    @post("/", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201)
-    async def register(
-        self,
-        runtime: Rt,
-        principal: Caller,
-        db: Db,
-        data: JSONBody[registry.ExpertInput],
-    ) -> dict[str, Any]:
-        actor = principal.actor
-        expert = await registry.register_expert(db, runtime, data, actor=actor)
-        return registry.profile_json(expert, supervisor=_is_supervisor(principal))
-
-    @post("/import", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201)
-    async def import_pool(
-        self, request: AnyRequest, runtime: Rt, principal: Caller, db: Db
-    ) -> dict[str, int]:
-        text = (await request.body()).decode("utf-8", errors="replace")
-        actor = principal.actor
-        return {"imported": await registry.import_csv(db, runtime, text, actor=actor)}
-
-    @get("/{code:str}", opt=allow(Role.SUPERVISOR, Role.ADMIN))
-    async def get_one(self, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
-        return registry.profile_json(
-            await registry.get_expert(db, code), supervisor=_is_supervisor(principal)
-        )
-
-    @post("/{code:str}/status", opt=SUPERVISOR, status_code=200)
-    async def change_status(
-        self,
-        runtime: Rt,
-        principal: Caller,
-        db: Db,
-        code: FromPath[str],
-        data: JSONBody[StatusBody],
-    ) -> dict[str, Any]:
-        actor = principal.actor
-        expert = await registry.set_status(db, runtime, code, data.status, reason=data.reason, actor=actor)
-        return registry.profile_json(expert, supervisor=True)
+@get("/api/experts/specialties", opt=PUBLIC, tags=["experts"])
+async def list_specialties() -> list[dict[str, Any]]:
+    return [s.__dict__ for s in specialties.tree().values()]
 
 
-class MeController(Controller):
-    """The logged-in expert's own profile, leave and invitations."""
-
-    path = "/api/experts/me"
-    tags = ["experts"]
-
-    @get("/", opt=EXPERT)
-    async def profile(self, principal: Caller, db: Db) -> dict[str, Any]:
-        expert = await registry.expert_for_user(db, principal.user_id)
-        return registry.profile_json(expert, supervisor=False, own=True)
-
-    @put("/", opt=EXPERT)
-    async def update(
-        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[registry.ProfileChanges]
-    ) -> dict[str, Any]:
-        expert = await registry.expert_for_user(db, principal.user_id)
-        expert = await registry.update_profile(db, runtime, expert, data, actor=principal.actor)
-        return registry.profile_json(expert, supervisor=False, own=True)
-
-    @post("/leave", opt=EXPERT, status_code=201)
-    async def add_leave(
-        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[LeaveBody]
-    ) -> dict[str, Any]:
-        expert = await registry.expert_for_user(db, principal.user_id)
-        await registry.add_leave(
-            db, runtime, expert, data.start, data.end, data.reason, actor=principal.actor
-        )
-        return registry.profile_json(expert, supervisor=False, own=True)
-
-    @delete("/leave/{leave_id:int}", opt=EXPERT, status_code=204)
-    async def remove_leave(self, runtime: Rt, principal: Caller, db: Db, leave_id: FromPath[int]) -> None:
-        expert = await registry.expert_for_user(db, principal.user_id)
-        await registry.remove_leave(db, runtime, expert, leave_id, actor=principal.actor)
-
-    @get("/invitations", opt=EXPERT)
-    async def invitations(self, principal: Caller, db: Db) -> list[dict[str, Any]]:
-        expert = await registry.expert_for_user(db, principal.user_id)
-        return await service.invitations_for(db, expert)
-
-    @post("/invitations/{invitation_id:int}/respond", opt=EXPERT, status_code=200)
-    async def respond(
-        self,
-        runtime: Rt,
-        principal: Caller,
-        db: Db,
-        invitation_id: FromPath[int],
-        data: JSONBody[ResponseBody],
-    ) -> dict[str, Any]:
-        invitation = await service.respond(
-            db,
-            runtime,
-            invitation_id,
-            actor=principal,
-            accept=data.accept,
-            reason=data.reason,
-        )
-        return {"id": invitation.id, "state": invitation.state}
+@get("/api/experts", opt=allow(Role.SUPERVISOR, Role.ADMIN), tags=["experts"])
+async def list_pool(
+    principal: Caller,
+    db: Db,
+    q: FromQuery[str | None] = None,
+    county: FromQuery[str | None] = None,
+    specialty: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 50,
+    offset: FromQuery[int] = 0,
+) -> dict[str, Any]:
+    rows, total = await registry.list_experts(
+        db, q=q, county=county, specialty=specialty, status=status, limit=limit, offset=offset
+    )
+    sup = _is_supervisor(principal)
+    return {"total": total, "items": [registry.profile_json(e, supervisor=sup) for e in rows]}
 
 
-class DrawController(Controller):
-    path = "/api/experts/draws"
-    tags = ["experts"]
+@post("/api/experts", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201, tags=["experts"])
+async def register_expert(
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    data: JSONBody[registry.ExpertInput],
+) -> dict[str, Any]:
+    actor = principal.actor
+    expert = await registry.register_expert(db, runtime, data, actor=actor)
+    return registry.profile_json(expert, supervisor=_is_supervisor(principal))
 
-    @post("/", opt=SUPERVISOR, status_code=201)
-    async def create(
-        self, runtime: Rt, principal: Caller, db: Db, data: JSONBody[DrawBody]
-    ) -> dict[str, Any]:
-        tender, rules = parse_draw_body(data)
-        found = await service.create_draw_request(
-            db, runtime, tender_ref=data.tender_ref, lot_ref=data.lot_ref, tender=tender, rules=rules,
-            response_minutes=data.response_minutes, actor=principal,
-        )  # fmt: skip
-        return service.draw_json(found, supervisor=True)
 
-    @get("/", opt=SUPERVISOR)
-    async def list_all(self, db: Db) -> list[dict[str, Any]]:
-        return [service.draw_json(d, supervisor=True) for d in await service.list_draws(db)]
+@post("/api/experts/import", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201, tags=["experts"])
+async def import_pool(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> dict[str, int]:
+    text = (await request.body()).decode("utf-8", errors="replace")
+    actor = principal.actor
+    return {"imported": await registry.import_csv(db, runtime, text, actor=actor)}
 
-    @get("/{draw_id:int}", opt=PUBLIC)
-    async def get_one(self, viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
-        return service.draw_json(await service.get_draw(db, draw_id), supervisor=_is_supervisor(viewer))
 
-    @get("/{draw_id:int}/counts", opt=SUPERVISOR)
-    async def counts(self, db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
-        return [
-            {"specialty": c.specialty, "name": specialties.path_name(c.specialty), "needed": c.needed,
-             "holders": c.holders, "eligible": c.eligible, "rules": [r.__dict__ for r in c.rules]}
-            for c in await service.eligible_counts(db, draw_id)
-        ]  # fmt: skip
+@get("/api/experts/{code:str}", opt=allow(Role.SUPERVISOR, Role.ADMIN), tags=["experts"])
+async def get_expert(principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
+    return registry.profile_json(await registry.get_expert(db, code), supervisor=_is_supervisor(principal))
 
-    @post("/{draw_id:int}/commit", opt=SUPERVISOR, status_code=200)
-    async def commit(self, runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
-        found = await service.commit_seed(db, runtime, draw_id, actor=principal)
-        return service.draw_json(found, supervisor=True)
 
-    @post("/{draw_id:int}/contributions", opt=allow(Role.SUPERVISOR, Role.TENDERER), status_code=200)
-    async def contribute(
-        self,
-        runtime: Rt,
-        principal: Caller,
-        db: Db,
-        draw_id: FromPath[int],
-        data: JSONBody[ContributionBody],
-    ) -> dict[str, Any]:
-        found = await service.contribute(db, runtime, draw_id, actor=principal, value=data.value)
-        return service.draw_json(found, supervisor=_is_supervisor(principal))
+@post("/api/experts/{code:str}/status", opt=SUPERVISOR, status_code=200, tags=["experts"])
+async def change_expert_status(
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    code: FromPath[str],
+    data: JSONBody[StatusBody],
+) -> dict[str, Any]:
+    actor = principal.actor
+    expert = await registry.set_status(db, runtime, code, data.status, reason=data.reason, actor=actor)
+    return registry.profile_json(expert, supervisor=True)
 
-    @post("/{draw_id:int}/run", opt=SUPERVISOR, status_code=200)
-    async def run(self, runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
-        found = await service.run_draw(db, runtime, draw_id, actor=principal)
-        return service.draw_json(found, supervisor=True)
 
-    @get("/{draw_id:int}/committee", opt=PUBLIC)
-    async def committee(self, viewer: Viewer, db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
-        return await service.committee(db, draw_id, viewer=viewer)
+# The logged-in expert's own profile, leave and invitations.
 
-    @get("/{draw_id:int}/document", opt=PUBLIC)
-    async def document(self, viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
-        return await service.document(db, draw_id, viewer=viewer)
+
+@get("/api/experts/me", opt=EXPERT, tags=["experts"])
+async def my_profile(principal: Caller, db: Db) -> dict[str, Any]:
+    expert = await registry.expert_for_user(db, principal.user_id)
+    return registry.profile_json(expert, supervisor=False, own=True)
+
+
+@put("/api/experts/me", opt=EXPERT, tags=["experts"])
+async def update_my_profile(
+    runtime: Rt, principal: Caller, db: Db, data: JSONBody[registry.ProfileChanges]
+) -> dict[str, Any]:
+    expert = await registry.expert_for_user(db, principal.user_id)
+    expert = await registry.update_profile(db, runtime, expert, data, actor=principal.actor)
+    return registry.profile_json(expert, supervisor=False, own=True)
+
+
+@post("/api/experts/me/leave", opt=EXPERT, status_code=201, tags=["experts"])
+async def add_my_leave(runtime: Rt, principal: Caller, db: Db, data: JSONBody[LeaveBody]) -> dict[str, Any]:
+    expert = await registry.expert_for_user(db, principal.user_id)
+    await registry.add_leave(db, runtime, expert, data.start, data.end, data.reason, actor=principal.actor)
+    return registry.profile_json(expert, supervisor=False, own=True)
+
+
+@delete("/api/experts/me/leave/{leave_id:int}", opt=EXPERT, status_code=204, tags=["experts"])
+async def remove_my_leave(runtime: Rt, principal: Caller, db: Db, leave_id: FromPath[int]) -> None:
+    expert = await registry.expert_for_user(db, principal.user_id)
+    await registry.remove_leave(db, runtime, expert, leave_id, actor=principal.actor)
+
+
+@get("/api/experts/me/invitations", opt=EXPERT, tags=["experts"])
+async def my_invitations(principal: Caller, db: Db) -> list[dict[str, Any]]:
+    expert = await registry.expert_for_user(db, principal.user_id)
+    return await service.invitations_for(db, expert)
+
+
+@post(
+    "/api/experts/me/invitations/{invitation_id:int}/respond", opt=EXPERT, status_code=200, tags=["experts"]
+)
+async def respond_to_invitation(
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    invitation_id: FromPath[int],
+    data: JSONBody[ResponseBody],
+) -> dict[str, Any]:
+    invitation = await service.respond(
+        db,
+        runtime,
+        invitation_id,
+        actor=principal,
+        accept=data.accept,
+        reason=data.reason,
+    )
+    return {"id": invitation.id, "state": invitation.state}
+
+
+@post("/api/experts/draws", opt=SUPERVISOR, status_code=201, tags=["experts"])
+async def create_draw(runtime: Rt, principal: Caller, db: Db, data: JSONBody[DrawBody]) -> dict[str, Any]:
+    tender, rules = parse_draw_body(data)
+    found = await service.create_draw_request(
+        db, runtime, tender_ref=data.tender_ref, lot_ref=data.lot_ref, tender=tender, rules=rules,
+        response_minutes=data.response_minutes, actor=principal,
+    )  # fmt: skip
+    return service.draw_json(found, supervisor=True)
+
+
+@get("/api/experts/draws", opt=SUPERVISOR, tags=["experts"])
+async def list_draws(db: Db) -> list[dict[str, Any]]:
+    return [service.draw_json(d, supervisor=True) for d in await service.list_draws(db)]
+
+
+@get("/api/experts/draws/{draw_id:int}", opt=PUBLIC, tags=["experts"])
+async def get_draw(viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+    return service.draw_json(await service.get_draw(db, draw_id), supervisor=_is_supervisor(viewer))
+
+
+@get("/api/experts/draws/{draw_id:int}/counts", opt=SUPERVISOR, tags=["experts"])
+async def eligible_counts(db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
+    return [
+        {"specialty": c.specialty, "name": specialties.path_name(c.specialty), "needed": c.needed,
+         "holders": c.holders, "eligible": c.eligible, "rules": [r.__dict__ for r in c.rules]}
+        for c in await service.eligible_counts(db, draw_id)
+    ]  # fmt: skip
+
+
+@post("/api/experts/draws/{draw_id:int}/commit", opt=SUPERVISOR, status_code=200, tags=["experts"])
+async def commit_seed(runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+    found = await service.commit_seed(db, runtime, draw_id, actor=principal)
+    return service.draw_json(found, supervisor=True)
+
+
+@post(
+    "/api/experts/draws/{draw_id:int}/contributions",
+    opt=allow(Role.SUPERVISOR, Role.TENDERER),
+    status_code=200,
+    tags=["experts"],
+)
+async def contribute_to_draw(
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    draw_id: FromPath[int],
+    data: JSONBody[ContributionBody],
+) -> dict[str, Any]:
+    found = await service.contribute(db, runtime, draw_id, actor=principal, value=data.value)
+    return service.draw_json(found, supervisor=_is_supervisor(principal))
+
+
+@post("/api/experts/draws/{draw_id:int}/run", opt=SUPERVISOR, status_code=200, tags=["experts"])
+async def run_draw(runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+    found = await service.run_draw(db, runtime, draw_id, actor=principal)
+    return service.draw_json(found, supervisor=True)
+
+
+@get("/api/experts/draws/{draw_id:int}/committee", opt=PUBLIC, tags=["experts"])
+async def draw_committee(viewer: Viewer, db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
+    return await service.committee(db, draw_id, viewer=viewer)
+
+
+@get("/api/experts/draws/{draw_id:int}/document", opt=PUBLIC, tags=["experts"])
+async def draw_document(viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+    return await service.document(db, draw_id, viewer=viewer)
 
 
 @websocket("/ws/experts/me", opt=EXPERT)
@@ -311,4 +310,28 @@ async def draw_events(
     await forward(socket, channels, [service.channel_for_draw(draw_id)])
 
 
-ROUTE_HANDLERS = [PoolController, MeController, DrawController, my_notices, draw_events]
+ROUTE_HANDLERS = [
+    list_specialties,
+    list_pool,
+    register_expert,
+    import_pool,
+    get_expert,
+    change_expert_status,
+    my_profile,
+    update_my_profile,
+    add_my_leave,
+    remove_my_leave,
+    my_invitations,
+    respond_to_invitation,
+    create_draw,
+    list_draws,
+    get_draw,
+    eligible_counts,
+    commit_seed,
+    contribute_to_draw,
+    run_draw,
+    draw_committee,
+    draw_document,
+    my_notices,
+    draw_events,
+]

@@ -1,4 +1,4 @@
-"""The app factory: wires every context's controllers, pages and sockets onto one runtime."""
+"""The app factory: wires every context's API handlers, pages and sockets onto one runtime."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            *core_api.CONTROLLERS,
+            *core_api.ROUTE_HANDLERS,
             *core_pages.PAGES,
             *portal.HANDLERS,
             *live.HANDLERS,
