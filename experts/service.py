@@ -16,6 +16,9 @@ the audit log, which is what makes the draw provably untouched:
 "Sealed" is ``core.audit.seal(value, salt)``: the public pool's codes and a public seed would rank
 the sealed committee, and a contribution is short enough to guess, so until the names are published
 nothing public carries an expert's code, the seed, the server secret or a contribution.
+
+The façade of experts/: the answers and alternates live in experts/invitations.py and a stored draw's
+helpers in experts/draw_records.py; other contexts and experts/api.py call them through this module.
 """
 
 from __future__ import annotations
@@ -25,64 +28,48 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
 from core.audit import new_salt, seal
 from core.credit_port import credit
-from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from core.organisations import checked_credit_code
-from core.pubsub import after_commit
 from core.roles import Role
 from core.runtime import Runtime
 from experts import draw as pure
 from experts import verify
 from experts.draw import DrawRules, DrawTender, Pool, PoolRow, SlotCounts
+from experts.draw_records import channel_for_draw as channel_for_draw
+from experts.draw_records import channel_for_expert as channel_for_expert
+from experts.draw_records import draw_seal, invitations_of, load_snapshot, rules_of, tell_supervisors
+from experts.draw_records import get_draw as get_draw
+from experts.draw_records import list_draws as list_draws
 from experts.events import (
     EXPERTS_DRAW_COMMITTED,
-    EXPERTS_DRAW_COMPLETE,
     EXPERTS_DRAW_CONTRIBUTED,
     EXPERTS_DRAW_DRAWN,
     EXPERTS_DRAW_PUBLISHED,
     EXPERTS_DRAW_REQUESTED,
-    EXPERTS_DRAW_SHORT,
     EXPERTS_DRAW_UNSEALED,
-    EXPERTS_INVITATION_CONFIRMED,
-    EXPERTS_INVITATION_DECLINED,
-    EXPERTS_INVITATION_EXPIRED,
-    EXPERTS_INVITATION_SENT,
 )
+from experts.invitations import expire_unanswered as expire_unanswered
+from experts.invitations import invitations_for as invitations_for
+from experts.invitations import invite
+from experts.invitations import open_invitations as open_invitations
+from experts.invitations import record_response as record_response
+from experts.invitations import respond as respond
 from experts.models import Draw, Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty, Invitation
-from experts.notify import Notice, notifier
 from experts.registry import county_codes
-from experts.specialties import path_name, validate_leaf
+from experts.specialties import validate_leaf
 
 RECENT_WINDOW = timedelta(days=365)
 MAX_CONTRIBUTION = 200
 
 
-def channel_for_expert(user_id: int) -> str:
-    return f"expert:{user_id}"
-
-
-def channel_for_draw(draw_id: int) -> str:
-    return f"draw:{draw_id}"
-
-
 def _actor(actor: Principal | str | None) -> str | None:
     return actor.actor if isinstance(actor, Principal) else actor
-
-
-async def get_draw(session: AsyncSession, draw_id: int) -> Draw:
-    found = await session.get(Draw, draw_id)
-    if found is None:
-        raise NotFound(f"抽取申请 {draw_id} 不存在 (no such draw)", code="unknown_draw")
-    return found
-
-
-async def list_draws(session: AsyncSession, limit: int = 50) -> list[Draw]:
-    return list(await session.scalars(select(Draw).order_by(Draw.id.desc()).limit(limit)))
 
 
 # --- request and counts -------------------------------------------------------------------------
@@ -238,21 +225,11 @@ async def snapshot(session: AsyncSession, rules: DrawRules, tender: DrawTender) 
     return sorted(rows, key=lambda r: r.id)
 
 
-async def _load_snapshot(session: AsyncSession, found: Draw) -> None:
-    """Load the deferred pool and eligible columns (async sessions cannot lazy-load them)."""
-    if "pool" in inspect(found).unloaded:
-        await session.refresh(found, attribute_names=["pool", "eligible"])
-
-
-def _rules(found: Draw) -> tuple[DrawRules, DrawTender]:
-    return DrawRules.from_json(found.rules), DrawTender.from_json(found.tender)
-
-
 async def eligible_counts(session: AsyncSession, draw_id: int) -> list[SlotCounts]:
     """Per specialty, how many experts each rule leaves, before anything is drawn."""
     found = await get_draw(session, draw_id)
-    await _load_snapshot(session, found)
-    rules, tender = _rules(found)
+    await load_snapshot(session, found)
+    rules, tender = rules_of(found)
     rows = (
         [PoolRow.from_json(r) for r in found.pool]
         if found.pool is not None
@@ -272,7 +249,7 @@ async def commit_seed(
     found = await get_draw(session, draw_id)
     if found.state != "created":
         raise Conflict(f"抽取 {found.code} 已提交种子 (seed already committed)", code="wrong_state")
-    rules, tender = _rules(found)
+    rules, tender = rules_of(found)
     rows = await snapshot(session, rules, tender)
     eligible = pure.eligible_ids(Pool(rows), rules, tender)  # raises DrawInfeasible, naming the rule
     secret = secrets.token_bytes(32)
@@ -294,7 +271,7 @@ async def commit_seed(
             "eligible_counts": [len(ids) for ids in eligible],
         },
     )
-    _tell_supervisors(session, found, "committed")
+    tell_supervisors(session, found, "committed")
     return found
 
 
@@ -325,7 +302,7 @@ async def contribute(
         session, EXPERTS_DRAW_CONTRIBUTED, actor=_actor(actor), subject=f"draw:{found.code}",
         data={"role": role, "commitment": seal(value, salt)},
     )  # fmt: skip
-    _tell_supervisors(session, found, "contributed")
+    tell_supervisors(session, found, "contributed")
     return found
 
 
@@ -342,9 +319,9 @@ async def run_draw(
             "需先由当班监督人员录入随机数 (the supervisor on duty must contribute first)",
             code="no_contribution",
         )
-    await _load_snapshot(session, found)
+    await load_snapshot(session, found)
     assert found.secret is not None and found.pool is not None and found.eligible is not None
-    rules, _ = _rules(found)
+    rules, _ = rules_of(found)
     secret = bytes.fromhex(found.secret)
     values = [c["value"] for c in found.contributions]
     seed = pure.seed_from(secret, values)
@@ -369,176 +346,20 @@ async def run_draw(
         actor=_actor(actor),
         subject=f"draw:{found.code}",
         data={
-            "seed_commitment": _sealed(found, found.seed),
-            "committee": _sealed(found, found.result),
+            "seed_commitment": draw_seal(found, found.seed),
+            "committee": draw_seal(found, found.result),
         },
     )
-    for invitation in await _invitations(session, found.id):
+    for invitation in await invitations_of(session, found.id):
         if invitation.kind == "winner":
-            await _invite(session, runtime, found, invitation)
-    _tell_supervisors(session, found, "drawn")
+            await invite(session, runtime, found, invitation)
+    tell_supervisors(session, found, "drawn")
     return found
-
-
-async def _invitations(session: AsyncSession, draw_id: int) -> list[Invitation]:
-    return list(
-        await session.scalars(
-            select(Invitation)
-            .where(Invitation.draw_id == draw_id)
-            .order_by(Invitation.slot, Invitation.kind.desc(), Invitation.position)
-        )
-    )
-
-
-async def _invite(session: AsyncSession, runtime: Runtime, found: Draw, invitation: Invitation) -> None:
-    now = runtime.clock.now()
-    invitation.state, invitation.invited_at = "invited", now
-    invitation.deadline = now + timedelta(minutes=found.response_minutes)
-    expert = invitation.expert
-    await runtime.audit.append(
-        session, EXPERTS_INVITATION_SENT, subject=f"draw:{found.code}",
-        data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
-              "expert": _sealed(found, expert.code), "deadline": invitation.deadline.isoformat()},
-    )  # fmt: skip
-    if expert.user_id is not None:
-        after_commit(session, channel_for_expert(expert.user_id), {"type": "invitation", "id": invitation.id})
-    text = (
-        f"【阳光招标】{expert.name}专家：您被抽取为 {found.evaluation_date:%Y-%m-%d} 的评标专家"
-        f"（{invitation.specialty}），请于 {found.response_minutes} 分钟内登录确认或谢绝。"
-    )
-    await notifier().send(Notice(expert.code, expert.phone, "invited", text))
-
-
-def _sealed(found: Draw, value: Any) -> str:
-    """A commitment opened at award, when :func:`publish_names` reveals the draw's salt."""
-    assert found.name_salt is not None
-    return seal(value, bytes.fromhex(found.name_salt))
 
 
 async def seal_for_committee(session: AsyncSession, draw_id: int, value: Any) -> str:
     """Seal a fact that names the committee (evaluation/ signs its report before the award)."""
-    return _sealed(await get_draw(session, draw_id), value)
-
-
-def _tell_supervisors(session: AsyncSession, found: Draw, event: str) -> None:
-    after_commit(session, channel_for_draw(found.id), {"type": event, "draw": found.id, "state": found.state})
-
-
-# --- responses and alternates -------------------------------------------------------------------
-
-
-async def respond(
-    session: AsyncSession,
-    runtime: Runtime,
-    invitation_id: int,
-    *,
-    actor: Principal,
-    accept: bool,
-    reason: str = "",
-) -> Invitation:
-    """The invited expert confirms or declines their own invitation."""
-    invitation = await session.get(Invitation, invitation_id)
-    if invitation is None or invitation.expert.user_id != actor.user_id:
-        raise NotFound(f"邀请 {invitation_id} 不存在 (no such invitation)", code="unknown_invitation")
-    return await record_response(
-        session, runtime, invitation_id, accept=accept, reason=reason, actor=actor.actor
-    )
-
-
-async def record_response(
-    session: AsyncSession,
-    runtime: Runtime,
-    invitation_id: int,
-    *,
-    accept: bool,
-    reason: str,
-    actor: str | None,
-) -> Invitation:
-    """Record an answer; also for answers taken by a voice-call gateway or the demo (trusted callers)."""
-    invitation = await session.get(Invitation, invitation_id)
-    if invitation is None:
-        raise NotFound(f"邀请 {invitation_id} 不存在 (no such invitation)", code="unknown_invitation")
-    found = await get_draw(session, invitation.draw_id)
-    if invitation.state != "invited":
-        raise Conflict(f"该邀请状态为 {invitation.state}，不能再答复 (already answered)", code="wrong_state")
-    assert invitation.deadline is not None
-    if runtime.clock.now() > invitation.deadline:
-        raise Conflict("答复时限已过 (the response window has closed)", code="response_window_closed")
-    if not accept and not reason.strip():
-        raise InvalidInput("reason: 谢绝须说明理由 (a decline needs a reason)", code="reason_required")
-    invitation.state = "confirmed" if accept else "declined"
-    invitation.responded_at, invitation.reason = runtime.clock.now(), reason.strip()[:500]
-    # The answering expert's account would name them (their own profile entries carry it): sealed too.
-    answered = EXPERTS_INVITATION_CONFIRMED if accept else EXPERTS_INVITATION_DECLINED
-    await runtime.audit.append(
-        session, answered, subject=f"draw:{found.code}",
-        data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
-              "expert": _sealed(found, invitation.expert.code),
-              "actor": _sealed(found, actor) if actor is not None else None},
-    )  # fmt: skip
-    if accept:
-        await _maybe_complete(session, runtime, found)
-    else:
-        await _call_next(session, runtime, found, invitation.slot)
-    _tell_supervisors(session, found, invitation.state)
-    return invitation
-
-
-async def expire_unanswered(session: AsyncSession, runtime: Runtime) -> int:
-    """Every invitation past its deadline expires and the next alternate is called (a job runs this)."""
-    now = runtime.clock.now()
-    late = list(
-        await session.scalars(
-            select(Invitation)
-            .where(Invitation.state == "invited", Invitation.deadline < now)
-            .order_by(Invitation.id)
-        )
-    )
-    for invitation in late:
-        found = await get_draw(session, invitation.draw_id)
-        invitation.state, invitation.responded_at = "expired", now
-        await runtime.audit.append(
-            session, EXPERTS_INVITATION_EXPIRED, subject=f"draw:{found.code}",
-            data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
-                  "expert": _sealed(found, invitation.expert.code)},
-        )  # fmt: skip
-        await _call_next(session, runtime, found, invitation.slot)
-        _tell_supervisors(session, found, "expired")
-    return len(late)
-
-
-async def _call_next(session: AsyncSession, runtime: Runtime, found: Draw, slot: int) -> None:
-    invitations = await _invitations(session, found.id)
-    waiting = [i for i in invitations if i.slot == slot and i.kind == "alternate" and i.state == "standby"]
-    committee = [i.expert.code for i in invitations if i.state in ("invited", "confirmed")]
-    rules, _ = _rules(found)
-    await _load_snapshot(session, found)
-    assert found.pool is not None
-    county_of = {r["id"]: r["county"] for r in found.pool}
-    chosen = pure.pick_alternate([i.expert.code for i in waiting], county_of, committee, rules.max_per_county)
-    if chosen is None:
-        found.state = "short"
-        await runtime.audit.append(
-            session, EXPERTS_DRAW_SHORT, subject=f"draw:{found.code}",
-            data={"slot": slot, "specialty": rules.slots[slot].specialty},
-        )  # fmt: skip
-        return
-    await _invite(session, runtime, found, next(i for i in waiting if i.expert.code == chosen))
-
-
-async def _maybe_complete(session: AsyncSession, runtime: Runtime, found: Draw) -> None:
-    rules, _ = _rules(found)
-    invitations = await _invitations(session, found.id)
-    for slot, spec in enumerate(rules.slots):
-        if sum(1 for i in invitations if i.slot == slot and i.state == "confirmed") < spec.experts:
-            return
-    for i in invitations:
-        if i.state == "standby":
-            i.state = "unused"
-    found.state = "complete"
-    await runtime.audit.append(
-        session, EXPERTS_DRAW_COMPLETE, subject=f"draw:{found.code}", data={"members": rules.winners}
-    )
+    return draw_seal(await get_draw(session, draw_id), value)
 
 
 # --- who sees names -----------------------------------------------------------------------------
@@ -557,7 +378,7 @@ def can_see_names(found: Draw, viewer: Principal | None, members: Sequence[Invit
 async def committee(session: AsyncSession, draw_id: int, *, viewer: Principal | None) -> list[dict[str, Any]]:
     """The drawn seats; names, codes and employers sealed unless the viewer may see them now."""
     found = await get_draw(session, draw_id)
-    invitations = await _invitations(session, found.id)
+    invitations = await invitations_of(session, found.id)
     supervisor = viewer is not None and Role.SUPERVISOR in viewer.roles
     shown = [i for i in invitations if supervisor or i.state == "confirmed"]
     visible = can_see_names(found, viewer, invitations)
@@ -590,7 +411,7 @@ async def unseal_for_evaluation(session: AsyncSession, runtime: Runtime, draw_id
     if found.stage == "sealed":
         found.stage = "evaluation"
         await runtime.audit.append(session, EXPERTS_DRAW_UNSEALED, subject=f"draw:{found.code}")
-        _tell_supervisors(session, found, "unsealed")
+        tell_supervisors(session, found, "unsealed")
     return found
 
 
@@ -605,15 +426,10 @@ async def busiest_specialties(session: AsyncSession, count: int = 1) -> list[str
     return [row[0] for row in busiest]
 
 
-async def open_invitations(session: AsyncSession, draw_id: int) -> list[tuple[int, str]]:
-    """(invitation id, expert code) of the invitations waiting for an answer, in order."""
-    return [(i.id, i.expert.code) for i in await _invitations(session, draw_id) if i.state == "invited"]
-
-
 async def seats(session: AsyncSession, draw_id: int) -> tuple[list[Expert], list[Expert]]:
     """The committee (confirmed members, by slot) and the alternates left unused (by slot, then order),
     for evaluation/ to seat in its room after :func:`unseal_for_evaluation`."""
-    invitations = await _invitations(session, draw_id)
+    invitations = await invitations_of(session, draw_id)
     members = [i.expert for i in invitations if i.state == "confirmed"]
     alternates = [i.expert for i in invitations if i.state == "unused"]
     return members, alternates
@@ -627,7 +443,7 @@ async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -
         raise Conflict("评标委员会尚未组建完成 (the committee is not complete)", code="wrong_state")
     if found.stage != "published":
         found.stage = "published"
-        members = [i for i in await _invitations(session, found.id) if i.state == "confirmed"]
+        members = [i for i in await invitations_of(session, found.id) if i.state == "confirmed"]
         await runtime.audit.append(
             session, EXPERTS_DRAW_PUBLISHED, subject=f"draw:{found.code}",
             data={"salt": found.name_salt, "committee": found.result, "seed": found.seed,
@@ -639,7 +455,7 @@ async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -
                       for i in members
                   ]},
         )  # fmt: skip
-        _tell_supervisors(session, found, "published")
+        tell_supervisors(session, found, "published")
     return found
 
 
@@ -651,8 +467,8 @@ async def document(session: AsyncSession, draw_id: int, *, viewer: Principal | N
         raise Conflict("尚未抽取 (not drawn yet)", code="wrong_state")
     if found.stage != "published" and (viewer is None or Role.SUPERVISOR not in viewer.roles):
         raise PermissionDenied("名单公布前仅监督人员可查看 (supervisors only until names are published)")
-    rules, tender = _rules(found)
-    await _load_snapshot(session, found)
+    rules, tender = rules_of(found)
+    await load_snapshot(session, found)
     assert found.pool is not None and found.eligible is not None and found.result is not None
     assert found.name_salt is not None
     return verify.build_document(
@@ -680,7 +496,7 @@ def draw_json(found: Draw, *, supervisor: bool) -> dict[str, Any]:
         "evaluation_date": found.evaluation_date.isoformat(), "state": found.state, "stage": found.stage,
         "rules": found.rules, "response_minutes": found.response_minutes, "commitment": found.commitment,
         "pool_hash": found.pool_hash,
-        "seed_commitment": _sealed(found, found.seed) if found.seed is not None else None,
+        "seed_commitment": draw_seal(found, found.seed) if found.seed is not None else None,
         "seed": found.seed if revealed else None,
         "contributions": [
             {"role": c["role"], "commitment": _contribution(c).commitment,
@@ -691,29 +507,3 @@ def draw_json(found: Draw, *, supervisor: bool) -> dict[str, Any]:
     if supervisor:
         out["tender"] = found.tender
     return out
-
-
-async def invitations_for(session: AsyncSession, expert: Expert) -> list[dict[str, Any]]:
-    """The expert's own invitations (alternates on standby do not know they are waiting)."""
-    rows = await session.execute(
-        select(Invitation, Draw)
-        .join(Draw, Draw.id == Invitation.draw_id)
-        .where(Invitation.expert_id == expert.id, Invitation.state.not_in(("standby", "unused")))
-        .order_by(Invitation.id.desc())
-    )
-    return [
-        {
-            "id": i.id,
-            "draw": d.code,
-            "tender_ref": d.tender_ref,
-            "lot_ref": d.lot_ref,
-            "evaluation_date": d.evaluation_date.isoformat(),
-            "specialty": i.specialty,
-            "specialty_name": path_name(i.specialty),
-            "kind": i.kind,
-            "state": i.state,
-            "deadline": i.deadline.isoformat() if i.deadline else None,
-            "reason": i.reason,
-        }
-        for i, d in rows
-    ]

@@ -1,0 +1,200 @@
+"""Invitations of a drawn committee: inviting, the expert's answer, expiry, calling the next alternate,
+completing the committee; and the expert's own list. The order of events is in service.py's docstring."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts import Principal
+from core.errors import Conflict, InvalidInput, NotFound
+from core.pubsub import after_commit
+from core.runtime import Runtime
+from experts import draw as pure
+from experts.draw_records import (
+    channel_for_expert,
+    draw_seal,
+    get_draw,
+    invitations_of,
+    load_snapshot,
+    rules_of,
+    tell_supervisors,
+)
+from experts.events import (
+    EXPERTS_DRAW_COMPLETE,
+    EXPERTS_DRAW_SHORT,
+    EXPERTS_INVITATION_CONFIRMED,
+    EXPERTS_INVITATION_DECLINED,
+    EXPERTS_INVITATION_EXPIRED,
+    EXPERTS_INVITATION_SENT,
+)
+from experts.models import Draw, Expert, Invitation
+from experts.notify import Notice, notifier
+from experts.specialties import path_name
+
+
+async def invite(session: AsyncSession, runtime: Runtime, found: Draw, invitation: Invitation) -> None:
+    now = runtime.clock.now()
+    invitation.state, invitation.invited_at = "invited", now
+    invitation.deadline = now + timedelta(minutes=found.response_minutes)
+    expert = invitation.expert
+    await runtime.audit.append(
+        session, EXPERTS_INVITATION_SENT, subject=f"draw:{found.code}",
+        data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
+              "expert": draw_seal(found, expert.code), "deadline": invitation.deadline.isoformat()},
+    )  # fmt: skip
+    if expert.user_id is not None:
+        after_commit(session, channel_for_expert(expert.user_id), {"type": "invitation", "id": invitation.id})
+    text = (
+        f"【阳光招标】{expert.name}专家：您被抽取为 {found.evaluation_date:%Y-%m-%d} 的评标专家"
+        f"（{invitation.specialty}），请于 {found.response_minutes} 分钟内登录确认或谢绝。"
+    )
+    await notifier().send(Notice(expert.code, expert.phone, "invited", text))
+
+
+async def respond(
+    session: AsyncSession,
+    runtime: Runtime,
+    invitation_id: int,
+    *,
+    actor: Principal,
+    accept: bool,
+    reason: str = "",
+) -> Invitation:
+    """The invited expert confirms or declines their own invitation."""
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None or invitation.expert.user_id != actor.user_id:
+        raise NotFound(f"邀请 {invitation_id} 不存在 (no such invitation)", code="unknown_invitation")
+    return await record_response(
+        session, runtime, invitation_id, accept=accept, reason=reason, actor=actor.actor
+    )
+
+
+async def record_response(
+    session: AsyncSession,
+    runtime: Runtime,
+    invitation_id: int,
+    *,
+    accept: bool,
+    reason: str,
+    actor: str | None,
+) -> Invitation:
+    """Record an answer; also for answers taken by a voice-call gateway or the demo (trusted callers)."""
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound(f"邀请 {invitation_id} 不存在 (no such invitation)", code="unknown_invitation")
+    found = await get_draw(session, invitation.draw_id)
+    if invitation.state != "invited":
+        raise Conflict(f"该邀请状态为 {invitation.state}，不能再答复 (already answered)", code="wrong_state")
+    assert invitation.deadline is not None
+    if runtime.clock.now() > invitation.deadline:
+        raise Conflict("答复时限已过 (the response window has closed)", code="response_window_closed")
+    if not accept and not reason.strip():
+        raise InvalidInput("reason: 谢绝须说明理由 (a decline needs a reason)", code="reason_required")
+    invitation.state = "confirmed" if accept else "declined"
+    invitation.responded_at, invitation.reason = runtime.clock.now(), reason.strip()[:500]
+    # The answering expert's account would name them (their own profile entries carry it): sealed too.
+    answered = EXPERTS_INVITATION_CONFIRMED if accept else EXPERTS_INVITATION_DECLINED
+    await runtime.audit.append(
+        session, answered, subject=f"draw:{found.code}",
+        data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
+              "expert": draw_seal(found, invitation.expert.code),
+              "actor": draw_seal(found, actor) if actor is not None else None},
+    )  # fmt: skip
+    if accept:
+        await _maybe_complete(session, runtime, found)
+    else:
+        await _call_next(session, runtime, found, invitation.slot)
+    tell_supervisors(session, found, invitation.state)
+    return invitation
+
+
+async def expire_unanswered(session: AsyncSession, runtime: Runtime) -> int:
+    """Every invitation past its deadline expires and the next alternate is called (a job runs this)."""
+    now = runtime.clock.now()
+    late = list(
+        await session.scalars(
+            select(Invitation)
+            .where(Invitation.state == "invited", Invitation.deadline < now)
+            .order_by(Invitation.id)
+        )
+    )
+    for invitation in late:
+        found = await get_draw(session, invitation.draw_id)
+        invitation.state, invitation.responded_at = "expired", now
+        await runtime.audit.append(
+            session, EXPERTS_INVITATION_EXPIRED, subject=f"draw:{found.code}",
+            data={"slot": invitation.slot, "kind": invitation.kind, "position": invitation.position,
+                  "expert": draw_seal(found, invitation.expert.code)},
+        )  # fmt: skip
+        await _call_next(session, runtime, found, invitation.slot)
+        tell_supervisors(session, found, "expired")
+    return len(late)
+
+
+async def _call_next(session: AsyncSession, runtime: Runtime, found: Draw, slot: int) -> None:
+    invitations = await invitations_of(session, found.id)
+    waiting = [i for i in invitations if i.slot == slot and i.kind == "alternate" and i.state == "standby"]
+    committee = [i.expert.code for i in invitations if i.state in ("invited", "confirmed")]
+    rules, _ = rules_of(found)
+    await load_snapshot(session, found)
+    assert found.pool is not None
+    county_of = {r["id"]: r["county"] for r in found.pool}
+    chosen = pure.pick_alternate([i.expert.code for i in waiting], county_of, committee, rules.max_per_county)
+    if chosen is None:
+        found.state = "short"
+        await runtime.audit.append(
+            session, EXPERTS_DRAW_SHORT, subject=f"draw:{found.code}",
+            data={"slot": slot, "specialty": rules.slots[slot].specialty},
+        )  # fmt: skip
+        return
+    await invite(session, runtime, found, next(i for i in waiting if i.expert.code == chosen))
+
+
+async def _maybe_complete(session: AsyncSession, runtime: Runtime, found: Draw) -> None:
+    rules, _ = rules_of(found)
+    invitations = await invitations_of(session, found.id)
+    for slot, spec in enumerate(rules.slots):
+        if sum(1 for i in invitations if i.slot == slot and i.state == "confirmed") < spec.experts:
+            return
+    for i in invitations:
+        if i.state == "standby":
+            i.state = "unused"
+    found.state = "complete"
+    await runtime.audit.append(
+        session, EXPERTS_DRAW_COMPLETE, subject=f"draw:{found.code}", data={"members": rules.winners}
+    )
+
+
+async def open_invitations(session: AsyncSession, draw_id: int) -> list[tuple[int, str]]:
+    """(invitation id, expert code) of the invitations waiting for an answer, in order."""
+    return [(i.id, i.expert.code) for i in await invitations_of(session, draw_id) if i.state == "invited"]
+
+
+async def invitations_for(session: AsyncSession, expert: Expert) -> list[dict[str, Any]]:
+    """The expert's own invitations (alternates on standby do not know they are waiting)."""
+    rows = await session.execute(
+        select(Invitation, Draw)
+        .join(Draw, Draw.id == Invitation.draw_id)
+        .where(Invitation.expert_id == expert.id, Invitation.state.not_in(("standby", "unused")))
+        .order_by(Invitation.id.desc())
+    )
+    return [
+        {
+            "id": i.id,
+            "draw": d.code,
+            "tender_ref": d.tender_ref,
+            "lot_ref": d.lot_ref,
+            "evaluation_date": d.evaluation_date.isoformat(),
+            "specialty": i.specialty,
+            "specialty_name": path_name(i.specialty),
+            "kind": i.kind,
+            "state": i.state,
+            "deadline": i.deadline.isoformat() if i.deadline else None,
+            "reason": i.reason,
+        }
+        for i, d in rows
+    ]
