@@ -110,12 +110,12 @@ async def history_points(runtime: Runtime, db: Db, kind: str, key: str, days: in
 # Public reads first, then supervisors' and subjects' routes.
 
 
-@get("/api/credit/rules", opt=PUBLIC, tags=["credit"], dependencies=LONGER_PAGES)
+@get("/api/credit/rules", opt=PUBLIC, tags=["credit"])
 async def list_rules(db: Db, kind: FromQuery[str | None] = None) -> list[dict[str, Any]]:
     return [rule_json(r) for r in await service.list_rules(db, kind=kind)]
 
 
-@get("/api/credit/subjects/{kind:str}/{key:str}", opt=PUBLIC, tags=["credit"], dependencies=LONGER_PAGES)
+@get("/api/credit/subjects/{kind:str}/{key:str}", opt=PUBLIC, tags=["credit"])
 async def subject_standing(
     runtime: Rt,
     db: Db,
@@ -138,7 +138,6 @@ async def subject_standing(
     "/api/credit/subjects/{kind:str}/{key:str}/history",
     opt=PUBLIC,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def subject_history(
     runtime: Rt,
@@ -156,7 +155,6 @@ async def subject_history(
     opt=PUBLIC,
     media_type="image/svg+xml",
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def subject_history_svg(
     runtime: Rt,
@@ -204,14 +202,13 @@ async def rankings(
     opt=allow(Role.SUPERVISOR),
     status_code=201,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def create_rule(runtime: Rt, principal: Caller, db: Db, data: JSONBody[RuleBody]) -> dict[str, Any]:
     rule = await service.create_rule(db, runtime, service.RuleInput(**data.__dict__), actor=principal.actor)
     return rule_json(rule)
 
 
-@put("/api/credit/rules/{code:str}", opt=allow(Role.SUPERVISOR), tags=["credit"], dependencies=LONGER_PAGES)
+@put("/api/credit/rules/{code:str}", opt=allow(Role.SUPERVISOR), tags=["credit"])
 async def update_rule(
     runtime: Rt,
     principal: Caller,
@@ -245,7 +242,6 @@ async def list_deductions(
     opt=allow(Role.SUPERVISOR),
     status_code=201,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def record_deduction(
     runtime: Rt, principal: Caller, db: Db, data: JSONBody[DeductionBody]
@@ -269,7 +265,6 @@ async def record_deduction(
     "/api/credit/deductions/{deduction_id:int}",
     opt=allow(Role.SUPERVISOR, *SUBJECTS),
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def get_deduction(principal: Caller, db: Db, deduction_id: FromPath[int]) -> dict[str, Any]:
     """With the private evidence: supervisors, and the subject itself."""
@@ -283,7 +278,6 @@ async def get_deduction(principal: Caller, db: Db, deduction_id: FromPath[int]) 
     opt=allow(Role.SUPERVISOR),
     status_code=201,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def add_document(
     runtime: Rt,
@@ -308,7 +302,6 @@ async def add_document(
     "/api/credit/deductions/{deduction_id:int}/documents/{document_id:int}",
     opt=allow(Role.SUPERVISOR, *SUBJECTS),
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def get_document(
     principal: Caller,
@@ -330,7 +323,7 @@ async def get_document(
     )
 
 
-@get("/api/credit/appeals", opt=allow(Role.SUPERVISOR, *SUBJECTS), tags=["credit"], dependencies=LONGER_PAGES)
+@get("/api/credit/appeals", opt=allow(Role.SUPERVISOR, *SUBJECTS), tags=["credit"])
 async def list_appeals(
     principal: Caller, db: Db, status: FromQuery[str | None] = None
 ) -> list[dict[str, Any]]:
@@ -339,9 +332,7 @@ async def list_appeals(
     return [appeal_json(a, d) for a, d in rows]
 
 
-@post(
-    "/api/credit/appeals", opt=allow(*SUBJECTS), status_code=201, tags=["credit"], dependencies=LONGER_PAGES
-)
+@post("/api/credit/appeals", opt=allow(*SUBJECTS), status_code=201, tags=["credit"])
 async def file_appeal(runtime: Rt, principal: Caller, db: Db, data: JSONBody[AppealBody]) -> dict[str, Any]:
     a = await service.file_appeal(db, runtime, principal, data.deduction_id, data.reason)
     return appeal_json(a, await service.get_deduction(db, a.deduction_id))
@@ -352,7 +343,6 @@ async def file_appeal(runtime: Rt, principal: Caller, db: Db, data: JSONBody[App
     opt=allow(Role.SUPERVISOR),
     status_code=200,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def decide_appeal(
     runtime: Rt,
@@ -370,7 +360,6 @@ async def decide_appeal(
     opt=allow(Role.SUPERVISOR),
     status_code=201,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def link_subject(runtime: Rt, principal: Caller, db: Db, data: JSONBody[LinkBody]) -> dict[str, Any]:
     """Let a user appeal an expert's deductions (expert codes belong to experts/)."""
@@ -390,7 +379,6 @@ async def link_subject(runtime: Rt, principal: Caller, db: Db, data: JSONBody[Li
     opt=allow(Role.SUPERVISOR),
     media_type="application/x-ndjson",
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def export_credit(db: Db, since: FromQuery[date | None] = None) -> Response[str]:
     lines = [line async for line in exchange.export_lines(db, since=since)]
@@ -402,7 +390,6 @@ async def export_credit(db: Db, since: FromQuery[date | None] = None) -> Respons
     opt=allow(Role.SUPERVISOR),
     status_code=200,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def import_credit(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> dict[str, int]:
     """A JSON-lines body (see credit/exchange.py); all or nothing, idempotent."""
@@ -419,7 +406,6 @@ async def import_credit(request: AnyRequest, runtime: Rt, principal: Caller, db:
     opt=allow(Role.SUPERVISOR),
     status_code=200,
     tags=["credit"],
-    dependencies=LONGER_PAGES,
 )
 async def recompute_snapshots(runtime: Rt, db: Db, day: FromQuery[date | None] = None) -> dict[str, Any]:
     run = await snapshots.recompute(db, runtime, day or service.today(runtime))
