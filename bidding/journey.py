@@ -407,7 +407,7 @@ async def facts_of(session: AsyncSession, tender: Tender, organisation_id: int, 
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "journey.title": ("我的投标进度", "My bid, step by step"),
-    "journey.next": ("下一步", "Next"),
+    "journey.next": ("下一步：{step}", "Next: {step}"),
     "journey.register": ("报名", "Register"),
     "journey.documents": ("下载招标文件", "Download the tender documents"),
     "journey.seal": ("编制并加密投标文件", "Prepare and seal the bid"),
