@@ -5,6 +5,7 @@ Real ``sunbid serve`` process (its scheduler opens the tender); Debian's chromiu
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tests.support.live import live_server, run_cli
 pytestmark = pytest.mark.e2e
 
 CODE = "JLZB-2026-001"
+SHOTS = os.environ.get("SUNBID_SCREENSHOTS")
 
 
 async def states(page: Any) -> dict[str, str]:
@@ -85,6 +87,8 @@ async def test_a_bidder_follows_its_own_journey_from_registering_to_the_opening(
                 await page.goto(f"{server.url}{target}?lang=zh")
                 found = await states(page)
                 assert (found["seal"], found["submit"], found["receipt"]) == ("done", "done", "done")
+                if SHOTS:
+                    await page.locator("#journey").screenshot(path=str(Path(SHOTS) / "journey-submitted.png"))
                 text = await page.inner_text("#step-submit")
                 assert f"投标 {submission_id} 于" in text and "（北京时间）递交" in text
                 receipt = page.locator("#step-receipt a[download]")
@@ -125,6 +129,8 @@ async def test_a_bidder_follows_its_own_journey_from_registering_to_the_opening(
                 await page.goto(f"{server.url}{target}?lang=en")
                 assert (await states(page))["opening"] == "done"
                 assert "Lot 1: opened; price 10,950,000.50 yuan." in await page.inner_text("#step-opening")
+                if SHOTS:
+                    await page.locator("#journey").screenshot(path=str(Path(SHOTS) / "journey-opened-en.png"))
                 await page.goto(f"{server.url}{target}?lang=zh")
                 assert "标段 1：已解密，投标报价 10,950,000.50 元。" in await page.inner_text("#step-opening")
                 assert (await states(page))["result"] == "waiting"
