@@ -13,6 +13,7 @@ Sealed upload (one request, so a retry is one request too):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,9 +24,9 @@ from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
-from bidding import documents, inputs, opening_api, registration, submissions, tenders
+from bidding import bid_form, documents, inputs, opening_api, registration, submissions, tenders
 from bidding import notices as notice_service
-from bidding.common import lots_of, visible_tender
+from bidding.common import lot_of, lots_of, visible_tender
 from bidding.envelope import TooLarge
 from bidding.models import Lot, Tender
 from bidding.views import notice_json, registration_json, submission_json, tender_json
@@ -103,6 +104,26 @@ async def tender_detail(viewer: Viewer, db: Db, code: FromPath[str]) -> dict[str
     if tenders.bid_count_is_public(tender):  # from the opening on (《招标投标法》第二十二条)
         payload["bid_count"] = await tenders.bid_count(db, tender.id)
     return payload
+
+
+@get(
+    "/api/tenders/{code:str}/lots/{lot:str}/bid-form.schema.json",
+    opt=PUBLIC,
+    tags=["bidding"],
+    media_type=bid_form.MEDIA_TYPE,
+)
+async def bid_form_schema(viewer: Viewer, db: Db, code: FromPath[str], lot: FromPath[str]) -> dict[str, Any]:
+    """The lot's bid form (bid.json) as a JSON Schema (draft 2020-12): what the opening checks, what
+    `sunbid bid seal` and the browser's form check before sealing. A draft's is 404 but to its owners."""
+    tender = await visible_tender(db, code, viewer)
+    found = await lot_of(db, tender, lot)
+    return bid_form.schema_for(
+        tender.form_fields,
+        code=tender.code,
+        lot=found.number,
+        ceiling_price=found.ceiling_price,
+        bond_forms=tender.bond_forms,
+    )
 
 
 @post("/api/tenders/{code:str}/publish", opt=allow(*OWNERS), status_code=200, tags=["bidding"])
@@ -239,6 +260,19 @@ async def submission_status(principal: Caller, db: Db, submission_id: FromPath[s
     return {**await _submission_payload(db, found), "receipt": submissions.parse_bundle(found)}
 
 
+@get("/api/submissions/{submission_id:str}/receipt", opt=allow(Role.BIDDER), tags=["bidding"])
+async def receipt_file(principal: Caller, db: Db, submission_id: FromPath[str]) -> Response[bytes]:
+    """The receipt bundle of one of the caller's submissions, as the file `sunbid receipt verify` reads."""
+    found = await submissions.own_submission(db, principal, submission_id)
+    body = json.dumps(submissions.parse_bundle(found), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    name = f"receipt-{found.submission_id}.json"
+    return Response(
+        body.encode(),
+        media_type="application/json",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
+
+
 @post(
     "/api/submissions/{submission_id:str}/withdrawal",
     opt=allow(Role.BIDDER),
@@ -359,6 +393,7 @@ ROUTE_HANDLERS = [
     list_tenders,
     save_draft,
     tender_detail,
+    bid_form_schema,
     publish,
     amend,
     cancel,
@@ -368,6 +403,7 @@ ROUTE_HANDLERS = [
     upload_sealed_bid,
     my_submissions,
     submission_status,
+    receipt_file,
     withdraw,
     tender_submissions,
     notices_feed,

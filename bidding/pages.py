@@ -14,9 +14,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 import bidding.i18n
-from bidding import documents, inputs, registration, submissions, tenders
+from bidding import documents, inputs, journey, registration, submissions, tenders
 from bidding import notices as notice_service
 from bidding.common import can_see_draft, is_owner, lot_of, lots_of, moment_of, visible_tender
+from bidding.lifecycle import State
 from bidding.models import Lot, Registration, Tender
 from core import regions
 from core.access import PUBLIC, Caller, Viewer, allow
@@ -83,6 +84,10 @@ async def tender_page(
             lot = await db.get(Lot, s.lot_id)
             mine.append((s, lot.number if lot else ""))
     moment = moment_of(tender, runtime.clock.now())
+    steps: list[journey.Step] = []
+    if is_bidder and viewer is not None and tender.state != State.DRAFT:
+        facts = await journey.facts_of(db, tender, viewer.organisation_id or 0, moment.now)
+        steps = journey.steps(facts)
     return page(
         request,
         "bidding/tender.html",
@@ -97,6 +102,8 @@ async def tender_page(
         registration_open=moment.registration_open,
         accepting=moment.accepting_bids,
         mine=mine,
+        steps=steps,
+        next_step=journey.next_step(steps),
         bid_count=await tenders.bid_count(db, tender.id) if tenders.bid_count_is_public(tender) else None,
         manifest_header=submissions.MANIFEST_HEADER,
         **_common(),
