@@ -112,7 +112,7 @@ async def _after(
     port = credit()
     fresh = new.credit[len(old.credit) :]
     if fresh and await bidding.is_training(session, evaluation.tender_code):
-        fresh = []  # a training tender (培训项目) never reaches the credit index
+        fresh = ()  # a training tender (培训项目) never reaches the credit index
     for credit_event in fresh:
         if port is None:
             break  # credit is not installed: there is no index to deduct from
