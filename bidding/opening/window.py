@@ -155,10 +155,10 @@ async def autostart_due(runtime: Runtime) -> list[str]:
     async with runtime.sessions() as session:
         waiting = (
             await session.execute(
-                select(Tender.id, Tender.bid_deadline, Tender.rules)
-                .join(Opening, Opening.tender_id == Tender.id)
-                .where(Opening.phase == AWAITING_HOST)
-                .distinct()
+                # no DISTINCT over a JSON column (PostgreSQL has no equality for json): a subquery
+                select(Tender.id, Tender.bid_deadline, Tender.rules).where(
+                    Tender.id.in_(select(Opening.tender_id).where(Opening.phase == AWAITING_HOST))
+                )
             )
         ).all()
     started = []
