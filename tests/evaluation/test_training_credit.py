@@ -34,3 +34,6 @@ async def test_an_unexplained_anomaly_in_a_training_tender_costs_no_credit(
     assert seen["phase"] == "report" and seen["anomalies"][0]["unexplained"]  # the room still records it
     async with runtime.sessions() as session:
         assert await session.scalar(select(Deduction)) is None
+    # The room's page says it is a training tender.
+    room = await client.get(f"/evaluations/{CODE}-1", headers={"accept": "text/html", **ew.bidding.agent})
+    assert room.status_code == 200 and 'id="training-banner"' in room.text
