@@ -71,7 +71,8 @@ async def until(what: str, check: Any, *, seconds: float) -> Any:
 async def test_a_whole_training_tender_runs_in_minutes_and_stays_out_of_public_data(
     runtime: Runtime, client: Any, clock: SystemClock, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
+    # No stopwatch assertion (no timed tests): the training clock itself bounds the run — 62 s to the
+    # deadline and 9 s of publicity, each waited for with a bounded poll (measured: about 2 minutes).
     world = await make_world(runtime, client, bidders=3)
     now = clock.now()
     tender = await published_tender(
@@ -188,8 +189,6 @@ async def test_a_whole_training_tender_runs_in_minutes_and_stays_out_of_public_d
     result = await until("the award", awarded, seconds=30)
     assert result["winner"] == ew.bidder_codes[0]
     assert (await client.get(BASE, headers=world.agent)).json()["state"] == "awarded"
-    elapsed = time.monotonic() - started
-    assert elapsed < 300, elapsed  # a whole tender in minutes (a statutory one takes weeks)
 
     # Nothing of it is public: notices, the feed, open data, statistics; and nobody lost credit.
     assert (await client.get("/api/notices")).json()["total"] == 0
