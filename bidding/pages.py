@@ -92,6 +92,7 @@ async def tender_page(
         request,
         "bidding/tender.html",
         tender=tender,
+        training=tender.training,
         lots=await lots_of(db, tender.id),
         documents=await documents.documents_of(db, tender.id),
         notices=await notice_service.notices_of(db, tender.id),
@@ -150,7 +151,9 @@ async def notice_list(
 @get("/notices/{notice_id:int}", opt=PUBLIC, include_in_schema=False)
 async def notice_page(request: AnyRequest, db: Db, notice_id: FromPath[int]) -> Template:
     notice, tender = await notice_service.get_notice(db, notice_id)
-    return page(request, "bidding/notice.html", notice=notice, tender=tender, **_common())
+    return page(
+        request, "bidding/notice.html", notice=notice, tender=tender, training=tender.training, **_common()
+    )
 
 
 @get("/agent/tenders/new", opt=allow(*OWNERS), include_in_schema=False)
@@ -214,6 +217,7 @@ async def editor_save(runtime: Rt, principal: Caller, db: Db, data: Form) -> Red
         ),
         decryption_minutes=_minutes(get_("decryption_minutes", ""), "decryption_minutes"),
         confirm_minutes=_minutes(get_("confirm_minutes", ""), "confirm_minutes"),
+        training=get_("training") == "1",
     )
     tender = await tenders.save_draft(db, runtime, principal, new)
     return Redirect(f"/tenders/{quote(tender.code)}", status_code=303)
@@ -253,7 +257,15 @@ async def opening_hall(
             role = "bidder"
         elif Role.SUPERVISOR in viewer.roles:
             role = "supervisor"
-    return page(request, "bidding/opening.html", tender=tender, lot=found, role=role, **_common())
+    return page(
+        request,
+        "bidding/opening.html",
+        tender=tender,
+        lot=found,
+        role=role,
+        training=tender.training,
+        **_common(),
+    )
 
 
 ROUTE_HANDLERS = [
