@@ -77,6 +77,7 @@ from evaluation.scoring import (
     credit_events,
     evaluate,
     find_anomalies,
+    outliers_at_submit,
     validate_score,
 )
 
@@ -477,7 +478,24 @@ def _submit(room: Room, event: SheetSubmitted) -> Room:
     missing = _missing_scores(room, [event.member])
     if missing:
         raise StepError(f"scores missing: {_names(missing)}")
-    return replace(room, submitted=room.submitted | {event.member})
+    outliers = []
+    if room.anomaly_limit is not None:
+        outliers = outliers_at_submit(
+            room.sheets, room.scored_criteria, room.valid_bidders, room.anomaly_limit,
+            event.member, room.members, room.submitted,
+        )  # fmt: skip
+    reasons = {(bidder, unit): reason.strip() for bidder, unit, reason in event.reasons}
+    unexplained = [a for a in outliers if not reasons.get((a.bidder, a.unit))]
+    if unexplained:
+        raise StepError(
+            "a reason is needed before the sheet counts: " + _names(a.describe() for a in unexplained)
+        )
+    confirmed = {a.key: (a.score, reasons[(a.bidder, a.unit)]) for a in outliers}
+    return replace(
+        room,
+        submitted=room.submitted | {event.member},
+        confirmations={**room.confirmations, **confirmed},
+    )
 
 
 def _return(room: Room, event: ScoresReturned) -> Room:
