@@ -211,3 +211,22 @@ async def rankings(
         for s, name, region_code in found.rows
     ]
     return replace(found, rows=ranked)
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str
+    key: str
+    name: str
+    region_code: str | None
+
+
+async def find_by_name(
+    session: AsyncSession, text: str, *, kind: SubjectKind | None = None, limit: int = 50
+) -> Page[Found]:
+    """Companies (bidders, agents, tenderers; or the one ``kind`` of them) whose name contains
+    ``text``, by name. Every one is found, at 100 or below; its page shows the index and deductions."""
+    kinds = [kind.value] if kind in COMPANY_KINDS else [k.value for k in COMPANY_KINDS]
+    query = select(Subject).where(Subject.name.contains(text.strip(), autoescape=True), Subject.kind.in_(kinds))
+    found = await paginate(session, query, order_by=(Subject.name, Subject.kind, Subject.key), limit=limit, offset=0)
+    return replace(found, rows=[Found(s.kind, s.key, s.name, s.region_code) for s in found.rows])
