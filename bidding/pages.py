@@ -82,7 +82,9 @@ async def tender_list(
         page_links=[
             (n + 1, link(n * TENDERS_PER_PAGE))
             for n in range(pages)
-            if pages <= 10 or abs(n * TENDERS_PER_PAGE - offset) <= 3 * TENDERS_PER_PAGE or n in (0, pages - 1)
+            if pages <= 10
+            or abs(n * TENDERS_PER_PAGE - offset) <= 3 * TENDERS_PER_PAGE
+            or n in (0, pages - 1)
         ],
         category=category or "",
         region=region or "",

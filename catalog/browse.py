@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.codes import KINDS, LEVELS, OBJECTS
 from catalog.models import Bundle, Case, Department, Item
 from catalog.pinyin import normalise
-from catalog.synonyms import alternatives
 from catalog.stats import CaseFacts, ItemFacts, case_statistics, item_statistics
+from catalog.synonyms import alternatives
 from core.errors import InvalidInput
 from core.paging import Page, paginate
 

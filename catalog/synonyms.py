@@ -17,7 +17,9 @@ SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.csv"
 @cache
 def synonyms(path: Path = SYNONYMS_FILE) -> dict[str, tuple[str, ...]]:
     """term → the catalog's words (file order), from the CSV (``#`` lines are comments)."""
-    lines = [line for line in path.read_text("utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    lines = [
+        line for line in path.read_text("utf-8").splitlines() if line.strip() and not line.startswith("#")
+    ]
     out: dict[str, tuple[str, ...]] = {}
     for row in csv.DictReader(lines):
         term, means = row["term"].strip(), row["means"].strip()

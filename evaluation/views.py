@@ -38,7 +38,13 @@ def _my_outliers(state: Room, me: str | None) -> list[dict[str, str]]:
         return []
     try:
         found = outliers_at_submit(
-            state.sheets, state.scored_criteria, state.valid_bidders, state.anomaly_limit, me, state.members, state.submitted
+            state.sheets,
+            state.scored_criteria,
+            state.valid_bidders,
+            state.anomaly_limit,
+            me,
+            state.members,
+            state.submitted,
         )
     except ScoreError:  # the sheet is not complete yet
         return []

@@ -115,7 +115,9 @@ def demo(host: str, port: int, seed_only: bool) -> None:
             click.echo(f"seeding {part} …")
         else:
             took = time.monotonic() - started.get(part, time.monotonic())
-            click.echo(f"  {part}: " + ", ".join(f"+{n} {what}" for what, n in counts.items()) + f" ({took:.1f}s)")
+            click.echo(
+                f"  {part}: " + ", ".join(f"+{n} {what}" for what, n in counts.items()) + f" ({took:.1f}s)"
+            )
 
     async def job(runtime: Runtime) -> None:
         await upgrade(runtime.engine)

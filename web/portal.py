@@ -20,7 +20,6 @@ from core.rendering import page
 from core.runtime import Db, Rt
 from core.types import AnyRequest
 
-
 register_messages(
     {
         "home.latest_notices": ("最新公告", "Latest notices"),

@@ -30,9 +30,13 @@ async def test_the_seeded_demo_is_consistent(runtime: Runtime) -> None:
         # 评标中 means a room: an evaluation with its committee seated and the room opened
         for tender in tenders.values():
             if tender.state == "evaluating":
-                evaluation = await session.scalar(select(Evaluation).where(Evaluation.tender_code == tender.code))
+                evaluation = await session.scalar(
+                    select(Evaluation).where(Evaluation.tender_code == tender.code)
+                )
                 assert evaluation is not None, f"{tender.code} is evaluating with no room"
-                seated = list(await session.scalars(select(Member).where(Member.evaluation_id == evaluation.id)))
+                seated = list(
+                    await session.scalars(select(Member).where(Member.evaluation_id == evaluation.id))
+                )
                 assert len([m for m in seated if m.kind == "member"]) >= 3
                 events = await rooms.events_after(session, room_name(evaluation.code), 0)
                 assert events and events[0].kind == "step.opened", tender.code
@@ -47,10 +51,14 @@ async def test_the_seeded_demo_is_consistent(runtime: Runtime) -> None:
                     f"{tender.code}: notice {published} after registration closed {tender.registration_end}"
                 )
             elif notice.kind in ("opening_record", "candidates", "award", "failure"):
-                assert published >= as_utc(tender.bid_deadline), f"{tender.code} {notice.kind} before the deadline"
+                assert published >= as_utc(tender.bid_deadline), (
+                    f"{tender.code} {notice.kind} before the deadline"
+                )
         # every draw, and so every invitation, is for a tender that exists
         draws = {d.id: d for d in await session.scalars(select(Draw))}
-        assert draws and all(d.tender_ref in codes for d in draws.values()), [d.tender_ref for d in draws.values()]
+        assert draws and all(d.tender_ref in codes for d in draws.values()), [
+            d.tender_ref for d in draws.values()
+        ]
         for invitation in await session.scalars(select(Invitation)):
             assert draws[invitation.draw_id].tender_ref in codes
         # an answered objection names the duration the first row of the table shows
@@ -58,7 +66,8 @@ async def test_the_seeded_demo_is_consistent(runtime: Runtime) -> None:
             rows = list(
                 await session.scalars(
                     select(OpeningBid).join(Submission, Submission.id == OpeningBid.submission_id)
-                    .where(OpeningBid.opening_id == opening.id).order_by(Submission.submitted_at, Submission.id)
+                    .where(OpeningBid.opening_id == opening.id)
+                    .order_by(Submission.submitted_at, Submission.id)
                 )
             )  # fmt: skip
             for row in rows:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bidding import opening
 from bidding.jobs import JOBS
-from bidding.models import Submission, Notice, Opening, OpeningBid, Tender
+from bidding.models import Notice, Opening, OpeningBid, Submission, Tender
 from core import rooms
 from core.clock import ManualClock
 from core.models import AuditEntry, Organisation

@@ -462,7 +462,10 @@ def test_a_confirmation_covers_only_the_score_it_confirmed() -> None:
     with pytest.raises(StepError, match="a reason is needed before the sheet counts: member e5"):
         more(room, SheetSubmitted("e5"))
     room = more(room, SheetSubmitted("e5", (("B1", "T1", "复核后仍认为方案欠缺"),)))
-    assert room.open_anomalies == () and room.confirmations[("e5", "B1", "T1")] == (D(16), "复核后仍认为方案欠缺")
+    assert room.open_anomalies == () and room.confirmations[("e5", "B1", "T1")] == (
+        D(16),
+        "复核后仍认为方案欠缺",
+    )
 
 
 def _last_sheet(value: Decimal) -> Room:
@@ -477,7 +480,10 @@ def test_the_last_sheet_must_explain_an_outlier_at_submit_at_the_limit_boundary(
     assert "e5" in more(_last_sheet(D(30)), SheetSubmitted("e5")).submitted  # +6: at the limit too
     # one step (0.5) past the limit needs the reason before the sheet counts (the cent is tested below)
     room = _last_sheet(D("17.5"))
-    with pytest.raises(StepError, match=r"a reason is needed before the sheet counts: member e5 gave bidder B1 17.5 on T1, -6.50"):
+    with pytest.raises(
+        StepError,
+        match=r"a reason is needed before the sheet counts: member e5 gave bidder B1 17.5 on T1, -6.50",
+    ):
         more(room, SheetSubmitted("e5"))
     with pytest.raises(StepError, match="a reason is needed"):  # a blank reason is no reason
         more(room, SheetSubmitted("e5", (("B1", "T1", "  "),)))
@@ -503,7 +509,9 @@ def test_the_outlier_boundary_is_exact_to_the_cent() -> None:
         more(past, SheetSubmitted("e3"))
     # the end-to-end case: 5 against the others' mean 28, limit 8
     low = run([*base, ScoreGiven("e3", "B1", "T1", D(5))])
-    with pytest.raises(StepError, match="member e3 gave bidder B1 5 on T1, -23.00 from the others' mean 28.00"):
+    with pytest.raises(
+        StepError, match=r"member e3 gave bidder B1 5 on T1, -23\.00 from the others' mean 28\.00"
+    ):
         more(low, SheetSubmitted("e3"))
     room = more(low, SheetSubmitted("e3", (("B1", "T1", "业绩证明材料不全"),)))
     # e3's outlier is explained; with e3's 5 in, e1's and e2's 28 are 11.5 from their others' mean 16.5:

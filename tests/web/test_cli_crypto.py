@@ -135,7 +135,10 @@ def test_keygen_without_output_writes_the_identity_to_stdout_like_age_keygen(tmp
     key_file.write_bytes(sealed_key.stdout)
     r = sealed_key.stderr.decode().removeprefix("Public key: ").strip()
     bid = sunbid("age", "encrypt", "-r", r, input=b"bid").stdout_bytes
-    assert sunbid("age", "decrypt", "-i", key_file, "--passphrase-file", passfile, input=bid).stdout_bytes == b"bid"
+    assert (
+        sunbid("age", "decrypt", "-i", key_file, "--passphrase-file", passfile, input=bid).stdout_bytes
+        == b"bid"
+    )
 
 
 @needs_age
