@@ -23,12 +23,13 @@ from litestar import Response, get, post, put
 from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
+from sqlalchemy import select
 
 from bidding import bid_form, documents, inputs, opening_api, registration, submissions, tenders
 from bidding import notices as notice_service
 from bidding.common import lot_of, lots_of, visible_tender
 from bidding.envelope import TooLarge
-from bidding.models import Lot, Tender
+from bidding.models import Lot, OpeningBid, Tender
 from bidding.views import notice_json, registration_json, submission_json, tender_json
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.errors import Conflict, InvalidInput
@@ -250,7 +251,19 @@ async def _submission_payload(db: Db, submission: submissions.Submission) -> dic
     tender = await db.get(Tender, submission.tender_id)
     lot = await db.get(Lot, submission.lot_id)
     assert tender is not None and lot is not None
-    return submission_json(submission, tender.code, lot.number)
+    out = submission_json(submission, tender.code, lot.number)
+    opened = await db.scalar(select(OpeningBid).where(OpeningBid.submission_id == submission.id))
+    out["opening"] = (
+        None  # not opened yet (or withdrawn before the deadline)
+        if opened is None
+        else {
+            "outcome": opened.outcome,
+            "price": str(opened.price) if opened.price is not None else None,
+            "reason": opened.reason,
+            "confirmation": opened.confirmation,
+        }
+    )
+    return out
 
 
 @get("/api/submissions/{submission_id:str}", opt=allow(Role.BIDDER), tags=["bidding"])

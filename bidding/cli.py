@@ -17,6 +17,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -414,19 +415,48 @@ def withdraw(
     click.echo(f"{sid}: {done['status']}")
 
 
+# What the opening made of a bid, in words (bidding.models.BidOutcome).
+OUTCOME_WORDS = {
+    "queued": "at the opening, waiting for its key",
+    "decrypting": "being decrypted",
+    "opened": "opened",
+    "rejected": "opened, rejected",
+    "revoked": "revoked (failed to decrypt through the bidder's fault)",
+    "withdrawn": "withdrawn at the opening",
+}
+STATUS_COLUMNS = ("TENDER", "LOT", "SUBMISSION", "STATUS", "SUBMITTED (Beijing)", "OPENING")
+
+
+def opening_words(opening: dict[str, Any] | None) -> str:
+    if opening is None:
+        return "not opened yet"
+    words = OUTCOME_WORDS.get(opening["outcome"], opening["outcome"])
+    if opening.get("price"):
+        words += f", price {Decimal(opening['price']):,.2f} yuan"
+    if opening.get("reason"):
+        words += f": {opening['reason']}"
+    if opening.get("confirmation"):
+        words += f"; record {opening['confirmation']}"
+    return words
+
+
 @bid.command("status")
-@click.option("--tender", "code", default=None)
+@click.option("--tender", "code", help="Only this tender's submissions.")
 def status(code: str | None) -> None:
-    """Your company's submissions and their status."""
+    """Your company's submissions, their status and, after the opening, what it made of each."""
     with api(load_config()) as http:
         rows = check(http.get("/api/submissions", params={"tender": code} if code else None))
     if not rows:
         click.echo("no submissions")
-    for row in rows:
-        click.echo(
-            f"{row['tender']:<20} lot {row['lot']:<4} {row['submission_id']:<38} {row['status']:<10} "
-            f"{row['submitted_at_local']}"
-        )
+        return
+    table = [
+        (row["tender"], row["lot"], row["submission_id"], row["status"], row["submitted_at_local"],
+         opening_words(row.get("opening")) if row["status"] == "active" else "")
+        for row in rows
+    ]  # fmt: skip
+    widths = [max(len(str(r[i])) for r in [STATUS_COLUMNS, *table]) for i in range(len(STATUS_COLUMNS) - 1)]
+    for r in [STATUS_COLUMNS, *table]:
+        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[-1])
 
 
 @bid.command("decrypt")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
@@ -43,24 +43,50 @@ def _common() -> dict[str, Any]:
     }
 
 
+TENDERS_PER_PAGE = 20
+
+
 @get("/tenders", opt=PUBLIC, include_in_schema=False)
 async def tender_list(
     request: AnyRequest,
     viewer: Viewer,
     db: Db,
+    q: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
     offset: FromQuery[int] = 0,
 ) -> Template:
-    filters = tenders.TenderFilter(category=category or None, region=region or None, state=status or None)
-    found = await tenders.list_tenders(db, viewer, filters, limit=20, offset=max(offset, 0))
+    """Public tenders: keyword search (title or code), filters, a labelled count and page links."""
+    keyword = (q or "").strip()[:100]
+    offset = max(offset, 0)
+    filters = tenders.TenderFilter(
+        category=category or None, region=region or None, state=status or None, query=keyword or None
+    )
+    found = await tenders.list_tenders(db, viewer, filters, limit=TENDERS_PER_PAGE, offset=offset)
+    kept = {"q": keyword, "category": category or "", "region": region or "", "status": status or ""}
+
+    def link(to: int) -> str:
+        return "/tenders?" + urlencode({**{k: v for k, v in kept.items() if v}, "offset": to})
+
+    pages = max(1, -(-found.total // TENDERS_PER_PAGE))
     return page(
         request,
         "bidding/tenders.html",
         rows=found.rows,
         total=found.total,
-        offset=offset,
+        q=keyword,
+        page_no=offset // TENDERS_PER_PAGE + 1,
+        pages=pages,
+        prev_link=link(max(offset - TENDERS_PER_PAGE, 0)) if offset > 0 else None,
+        next_link=link(offset + TENDERS_PER_PAGE) if offset + TENDERS_PER_PAGE < found.total else None,
+        page_links=[
+            (n + 1, link(n * TENDERS_PER_PAGE))
+            for n in range(pages)
+            if pages <= 10
+            or abs(n * TENDERS_PER_PAGE - offset) <= 3 * TENDERS_PER_PAGE
+            or n in (0, pages - 1)
+        ],
         category=category or "",
         region=region or "",
         status=status or "",

@@ -4,6 +4,11 @@ Free text matches a substring of ``catalog_items.search_text`` (name, department
 body, pinyin initials; normalised once when the item is written, the query the same way at search
 time). ``LIKE '%…%'`` works for Chinese on SQLite and PostgreSQL alike; on one narrow column it
 scans tens of thousands of items in milliseconds (see bench/catalog_search.py).
+
+Each query word is first widened by the synonyms kept as data (catalog/synonyms.py,
+catalog/data/synonyms.csv): 开饭店 also matches 餐饮, 餐馆 and 食品经营许可. Several words: every
+word (or one of its synonyms) must match. Bundles (一件事) are searched the same way, on their name
+and description (:func:`matching_bundles`).
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import KINDS, LEVELS, OBJECTS
-from catalog.models import Case, Department, Item
+from catalog.models import Bundle, Case, Department, Item
 from catalog.pinyin import normalise
 from catalog.stats import CaseFacts, ItemFacts, case_statistics, item_statistics
+from catalog.synonyms import alternatives
 from core.errors import InvalidInput
 from core.paging import Page, paginate
 
@@ -48,9 +54,10 @@ class Query:
 
 def conditions(query: Query) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    for word in query.text.split():  # several words: every one must match
-        if normalise(word):
-            where.append(Item.search_text.contains(normalise(word), autoescape=True))
+    for word in query.text.split():  # several words: every one (or one of its synonyms) must match
+        words = [normalise(w) for w in alternatives(word) if normalise(w)]
+        if words:
+            where.append(or_(*(Item.search_text.contains(w, autoescape=True) for w in words)))
     if query.department_id is not None:
         where.append(Item.department_id == query.department_id)
     if query.kind:
@@ -89,6 +96,19 @@ async def search(session: AsyncSession, query: Query) -> Page[tuple[Item, str]]:
     )
     found = {item.id: (item, name) for item, name in rows}
     return Page([found[i] for i in ids.rows], ids.total, ids.limit, ids.offset)
+
+
+async def matching_bundles(session: AsyncSession, text: str, limit: int = 10) -> list[Bundle]:
+    """Bundles whose name or description matches every query word (or one of its synonyms)."""
+    where: list[ColumnElement[bool]] = []
+    for word in text.split():
+        words = list(alternatives(word))
+        where.append(
+            or_(*(c.contains(w, autoescape=True) for w in words for c in (Bundle.name, Bundle.description)))
+        )
+    if not where:
+        return []
+    return list(await session.scalars(select(Bundle).where(*where).order_by(Bundle.code).limit(limit)))
 
 
 def summary_json(item: Item, department: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "catalog.version": ("第{n}版，更新于 {at}", "Version {n}, updated {at}"),
     "catalog.delegated": ("下放事项", "Delegated down"),
     "catalog.bundles": ("一件事主题", "Life and business events"),
+    "catalog.bundles.matching": ("相关一件事", "Matching life and business events"),
     "catalog.bundle.items": ("包含事项", "Items bundled"),
     "catalog.bundle.materials": ("合并后的材料清单", "Merged materials"),
     "catalog.bundle.for": ("对应事项", "For items"),

@@ -66,6 +66,7 @@ async def search_page(
         pages=max(1, -(-total // PAGE_SIZE)),
         departments=await service.list_departments(db),
         bundles=await bundling.list_bundles(db),
+        matched_bundles=await browse.matching_bundles(db, q.strip()[:100]) if q.strip() else [],
         labels=_labels(_lang(request)),
     )
 

@@ -70,6 +70,20 @@ def provide_principal(scope: Scope) -> Principal:
     return principal
 
 
+def may_open(connection: ASGIConnection[Any, Any, Any, Any], path: str) -> bool:
+    """Whether the caller may open the page at ``path`` (a GET): the route's declared roles admit
+    them. Pages link only where this holds, so no link a person sees answers 403 (or 401)."""
+    try:
+        _app, handler, *_rest = connection.app.asgi_router.handle_routing(path.split("?", 1)[0], "GET")
+    except Exception:
+        return False
+    declared = handler.opt.get(ROLES_KEY)
+    if declared == PUBLIC_MARK:
+        return True
+    principal = current_principal(connection)
+    return principal is not None and declared is not None and bool(principal.roles & declared)
+
+
 def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     declared = handler.opt.get(ROLES_KEY)
     if declared is None:

@@ -33,8 +33,11 @@ async def credit_home(
     db: Db,
     kind: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
+    name: FromQuery[str | None] = None,
 ) -> Template:
     subject_kind = parse_kind(kind) if kind else None
+    wanted = (name or "").strip()[:100]
+    named = await snapshots.find_by_name(db, wanted, kind=subject_kind) if wanted else None
     run = await snapshots.latest_run(db, on_or_before=service.today(runtime))
     ranked: list[snapshots.Ranked] = []
     total = 0
@@ -53,6 +56,8 @@ async def credit_home(
         run=run,
         ranked=ranked,
         total=total,
+        name=wanted,
+        named=named,
     )
 
 

@@ -211,3 +211,39 @@ async def rankings(
         for s, name, region_code in found.rows
     ]
     return replace(found, rows=ranked)
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str
+    key: str
+    name: str
+    region_code: str | None
+
+
+async def find_by_name(
+    session: AsyncSession, text: str, *, kind: SubjectKind | None = None, limit: int = 50
+) -> Page[Found]:
+    """Companies (bidders, agents, tenderers; or the one ``kind`` of them) whose name contains
+    ``text``, by name: the platform's registered organisations and the subjects credit knows of (those
+    imported from other platforms too). Every one is found, at 100 or below; its page shows the index."""
+    kinds = [kind.value] if kind in COMPANY_KINDS else sorted(k.value for k in COMPANY_KINDS)
+    wanted = text.strip()
+    found: dict[tuple[str, str], Found] = {}
+    subjects = await session.scalars(
+        select(Subject).where(Subject.name.contains(wanted, autoescape=True), Subject.kind.in_(kinds))
+        .order_by(Subject.name).limit(limit)
+    )  # fmt: skip
+    for s in subjects:
+        found[(s.kind, s.key)] = Found(s.kind, s.key, s.name, s.region_code)
+    named = Organisation.name.contains(wanted, autoescape=True)
+    orgs = await session.scalars(
+        select(Organisation)
+        .where(named, Organisation.kind.in_(kinds))
+        .order_by(Organisation.name)
+        .limit(limit)
+    )
+    for o in orgs:
+        found.setdefault((o.kind, o.credit_code), Found(o.kind, o.credit_code, o.name, o.region_code))
+    rows = sorted(found.values(), key=lambda f: (f.name, f.kind, f.key))
+    return Page(rows[:limit], len(rows), limit, 0)

@@ -78,7 +78,14 @@ TITLES = (
     "丰满区旅游码头护岸加固工程",
 )
 OBJECTION = "请核对第1家投标人的工期是否响应招标文件要求"
-ANSWER = "经核对，该投标人工期为365日历天，满足招标文件要求；异议已答复。"
+
+
+def answer_to_objection(first_form: dict[str, Any] | None) -> str:
+    """The host's answer, naming the duration the first bidder's opened form states (the table's)."""
+    days = (first_form or {}).get("duration_days")
+    if days is None:
+        return "经核对，第1家投标人的工期已在开标记录中列明，满足招标文件要求；异议已答复。"
+    return f"经核对，第1家投标人工期为{days}日历天，与开标记录一致，满足招标文件要求；异议已答复。"
 
 
 def demo_dir(runtime: Runtime) -> Path:
@@ -396,14 +403,19 @@ async def _open(runtime: Runtime, code: str, row: Opening, players: list[_Player
                     select(OpeningBid, Submission)
                     .join(Submission, Submission.id == OpeningBid.submission_id)
                     .where(OpeningBid.opening_id == row.id)
+                    .order_by(Submission.submitted_at, Submission.id)  # the record's (唱标) order
                 )
             )
+        first_form = next((bid.form for bid, _sub in fresh if bid.form), None)
         answer_at = begun + STEP * (len(ours) + 1)
         answered = {sub.submission_id for bid, sub in fresh if bid.answer}
         for bid, sub in fresh:
             if bid.objection and not bid.answer and now >= answer_at:
                 async with runtime.transaction() as session:
-                    await opening.answer(session, runtime, host, code, lot.number, sub.submission_id, ANSWER)
+                    await opening.answer(
+                        session, runtime, host, code, lot.number, sub.submission_id,
+                        answer_to_objection(first_form),
+                    )  # fmt: skip
                 answered.add(sub.submission_id)
         settled = all(
             bid.confirmation is not None or bid.outcome not in (opening.OPENED, opening.REJECTED)

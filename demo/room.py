@@ -296,7 +296,11 @@ async def _play(runtime: Runtime, state: dict[str, Any], code: str) -> bool:
                         value = _score(rng, criterion, index)
                         return await _act(runtime, seat, code, action="score", bidder=bidder,
                                           criterion=criterion["id"], value=value)  # fmt: skip
-            return await _act(runtime, seat, code, action="submit")
+            reasons = [
+                {"bidder": o["bidder"], "unit": o["unit"], "reason": ANOMALY_REASON}
+                for o in mine["my_outliers"]
+            ]
+            return await _act(runtime, seat, code, action="submit", reasons=reasons)
         for anomaly in room["open_anomalies"]:
             seat = by_code[anomaly["member"]]
             return await _act(runtime, seat, code, action="confirm_anomaly", bidder=anomaly["bidder"],

@@ -161,9 +161,24 @@ class Score(Step, tag="score", frozen=True, kw_only=True):
         return steps.ScoreGiven(by, self.bidder, self.criterion, value)
 
 
+class OutlierReason(msgspec.Struct, frozen=True, kw_only=True):
+    """The member's reason for a score that deviates from the others' mean by more than the limit."""
+
+    bidder: str
+    unit: str  # a criterion id (or a group, when the limit is per group)
+    reason: str
+
+
 class Submit(Step, tag="submit", frozen=True, kw_only=True):
+    """Submits the sheet; ``reasons`` explain the deviating scores (the room refuses without them)."""
+
+    reasons: tuple[OutlierReason, ...] = ()
+
     def event(self, by: str, evaluation: Evaluation) -> steps.Event:
-        return steps.SheetSubmitted(by)
+        for r in self.reasons:
+            if len(r.reason) > MAX_TEXT:
+                raise InvalidInput(f"reason 过长 (at most {MAX_TEXT} characters)", code="too_long")
+        return steps.SheetSubmitted(by, tuple((r.bidder, r.unit, r.reason.strip()) for r in self.reasons))
 
 
 class Return(Step, tag="return", frozen=True, kw_only=True):

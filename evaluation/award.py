@@ -52,6 +52,12 @@ async def award(
     session: AsyncSession, runtime: Runtime, principal: Principal, code: str, winner: str | None = None
 ) -> dict[str, Any]:
     evaluation = await get_evaluation(session, code)
+    if evaluation.state == EvaluationState.AWARDED:
+        raise Conflict(
+            f"标段{evaluation.lot_number}已定标，中标人 {evaluation.winner_code} "
+            f"(lot {evaluation.lot_number} is already awarded to {evaluation.winner_code})",
+            code="already_awarded",
+        )
     if (
         evaluation.state != "publicity"
         or evaluation.publicity_ends is None

@@ -84,7 +84,11 @@ class ScoreGiven:
 
 @dataclass(frozen=True)
 class SheetSubmitted:
+    """``reasons``: (bidder, unit, reason) for each score that deviates from the mean of the sheets
+    already in by more than the limit (required for each; the room records them as confirmations)."""
+
     member: str
+    reasons: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,8 @@ def decode(kind: str, data: dict[str, object]) -> Event:
         d["anomaly_limit"] = AnomalyLimit(**limit) if isinstance(limit, dict) else None
     elif cls is AlternatesAdded:
         d["alternates"] = tuple(d["alternates"])  # type: ignore[arg-type]
+    elif cls is SheetSubmitted:
+        d["reasons"] = tuple(tuple(r) for r in d.get("reasons", ()))  # type: ignore[attr-defined]
     elif cls is ScoreGiven:
         d["value"] = Decimal(str(d["value"]))
     elif cls is PriceScoresComputed:

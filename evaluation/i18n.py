@@ -103,6 +103,11 @@ ROOM: dict[str, tuple[str, str]] = {
         "您的以下评分偏离其他评委平均分过大，请说明理由确认：",
         "These scores of yours differ too much from the others' mean; confirm each with a reason:",
     ),
+    "anomaly.at_submit": (
+        "以下评分偏离已提交评委的平均分超过限值，须逐项说明理由后才能提交：",
+        "These scores differ from the mean of the sheets already in by more than the limit; "
+        "give a reason for each before submitting:",
+    ),
     "anomaly.reason": ("确认理由", "Reason"),
     "anomaly.confirm": ("确认", "Confirm"),
     "anomaly.unexplained": ("标记为未说明", "Mark unexplained"),

@@ -336,6 +336,27 @@ def find_anomalies(
     return found
 
 
+def outliers_at_submit(
+    sheets: Sheets,
+    criteria: Sequence[Criterion],
+    bidders: Sequence[str],
+    limit: AnomalyLimit,
+    member: str,
+    members: Iterable[str],
+    submitted: Iterable[str],
+) -> list[Anomaly]:
+    """The anomalies of ``member``'s sheet when it is the last one in (every other member has
+    ``submitted``): the committee's mean is then final, and the member must give a reason for each
+    before the sheet is accepted. The test is :func:`find_anomalies`' (a deviation exactly at the limit
+    needs no reason). Earlier sheets have nothing final to compare with: their anomalies appear when
+    the last sheet is in, and must be confirmed before the chair can close scoring."""
+    others = set(members) - {member}
+    if not others or others - set(submitted):
+        return []
+    subset = {m: sheets.get(m, {}) for m in (*sorted(others), member)}
+    return [a for a in find_anomalies(subset, criteria, bidders, limit) if a.member == member]
+
+
 @dataclass(frozen=True)
 class AnomalyReview:
     """``confirmed``: explained with a reason, the score counts. ``unconfirmed``: block completion."""

@@ -85,6 +85,7 @@ from evaluation.scoring import (
     ScoringResult,
     credit_events,
     evaluate,
+    outliers_at_submit,
     validate_score,
 )
 
@@ -302,7 +303,24 @@ def _submit(room: Room, event: SheetSubmitted) -> Room:
     missing = missing_scores(room, [event.member])
     if missing:
         raise StepError(f"scores missing: {listed_names(missing)}")
-    return replace(room, submitted=room.submitted | {event.member})
+    outliers = []
+    if room.anomaly_limit is not None:
+        outliers = outliers_at_submit(
+            room.sheets, room.scored_criteria, room.valid_bidders, room.anomaly_limit,
+            event.member, room.members, room.submitted,
+        )  # fmt: skip
+    reasons = {(bidder, unit): reason.strip() for bidder, unit, reason in event.reasons}
+    unexplained = [a for a in outliers if not reasons.get((a.bidder, a.unit))]
+    if unexplained:
+        raise StepError(
+            "a reason is needed before the sheet counts: " + listed_names(a.describe() for a in unexplained)
+        )
+    confirmed = {a.key: (a.score, reasons[(a.bidder, a.unit)]) for a in outliers}
+    return replace(
+        room,
+        submitted=room.submitted | {event.member},
+        confirmations={**room.confirmations, **confirmed},
+    )
 
 
 def _return(room: Room, event: ScoresReturned) -> Room:

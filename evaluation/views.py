@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from evaluation.models import Clarification, Evaluation, Member
+from evaluation.scoring import ScoreError, outliers_at_submit
 from evaluation.steps import PHASES, Phase, Room
 
 PHASE_ZH = {
@@ -29,6 +30,25 @@ PHASE_ZH = {
 
 def _d(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _my_outliers(state: Room, me: str | None) -> list[dict[str, str]]:
+    """The member's scores that need a reason before the sheet is accepted (against the sheets in)."""
+    if me is None or state.phase is not Phase.SCORING or me in state.submitted or state.anomaly_limit is None:
+        return []
+    try:
+        found = outliers_at_submit(
+            state.sheets,
+            state.scored_criteria,
+            state.valid_bidders,
+            state.anomaly_limit,
+            me,
+            state.members,
+            state.submitted,
+        )
+    except ScoreError:  # the sheet is not complete yet
+        return []
+    return [{"bidder": a.bidder, "unit": a.unit, "text": a.describe()} for a in found]
 
 
 def room_view(
@@ -147,6 +167,7 @@ def room_view(
             {"member": a.member, "bidder": a.bidder, "unit": a.unit, "text": a.describe()}
             for a in state.open_anomalies
         ],
+        "my_outliers": _my_outliers(state, me),
         "returns": [{"by": r.by, "member": r.member, "reason": r.reason} for r in state.returns],
         "benchmark": _d(state.benchmark),
         "price_figures": {b: str(v) for b, v in (state.price_figures or {}).items()},

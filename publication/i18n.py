@@ -91,6 +91,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "publication.stat.by_month": ("按月份", "By month"),
     "publication.stat.by_category": ("按交易类别", "By category"),
     "publication.stat.by_region": ("按地区", "By region"),
+    "publication.stat.by_tender": ("各项目节约率", "Savings per tender"),
+    "publication.stat.by_tender.intro": (
+        "已定标项目各自的预算、中标金额与节约率；全部项目见下载数据。",
+        "Each awarded tender's own budget, award and savings rate; every tender is in the downloads.",
+    ),
+    "publication.stat.tender": ("项目", "Tender"),
     "publication.stat.download": ("下载数据", "Download the figures"),
     "publication.chart.tenders_by_month": ("每月项目数", "Tenders per month"),
     "publication.chart.amounts_by_month": (

@@ -252,8 +252,10 @@ async def trading_statistics(
     """The trading statistics of everything public, with display labels (``lang``: zh or en)."""
     index = 0 if lang == "zh" else 1
     categories = sources.category_names()
-    result = stats.compute(await sources.stat_facts(session), category_order=list(categories))
+    facts = await sources.stat_facts(session)
+    result = stats.compute(facts, category_order=list(categories))
     labels = {
+        "tender": {t.code: t.title or t.code for t in facts},
         "total": {"total": ("合计", "Total")[index]},
         "category": {code: names[index] for code, names in categories.items()},
         "region": {code: names[index] for code, names in (await sources.region_names(session)).items()},

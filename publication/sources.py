@@ -254,6 +254,7 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
                 lot_budgets=await lot_budgets(session, tender) if won else {},
                 awards=tuple(won),
                 bidders=len(bidders[tender.id]) if tender.id in bidders else None,
+                title=tender.title,
             )
         )
     return facts

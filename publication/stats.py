@@ -1,6 +1,7 @@
 """Trading statistics as a centre publishes them (pure: facts in, figures out, Decimal money).
 
-One ``TenderStat`` per public tender (drafts are never facts). Figures, overall and per group:
+One ``TenderStat`` per public tender (drafts are never facts). Figures, overall, per group and per
+tender (dimension ``tender``, keyed by the tender's code, so a tender's own savings rate is readable):
 
     tenders          number of public tenders
     budget           sum of their budgets
@@ -34,7 +35,7 @@ from typing import Any
 CENT = Decimal("0.01")
 RATE = Decimal("0.0001")
 ZERO = Decimal("0.00")
-DIMENSIONS = ("month", "category", "region")
+DIMENSIONS = ("month", "category", "region", "tender")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class TenderStat:
     lot_budgets: dict[str, Decimal] = field(default_factory=dict)
     awards: Sequence[Award] = ()
     bidders: int | None = None  # distinct bidders in its opening records; None: no record published
+    title: str = ""
 
     def awarded_budget(self) -> Decimal:
         if not self.awards:
@@ -90,9 +92,15 @@ class Statistics:
     by_month: list[Figures]
     by_category: list[Figures]
     by_region: list[Figures]
+    by_tender: list[Figures] = field(default_factory=list)  # one row per tender: its own savings rate
 
     def groups(self) -> dict[str, list[Figures]]:
-        return {"month": self.by_month, "category": self.by_category, "region": self.by_region}
+        return {
+            "month": self.by_month,
+            "category": self.by_category,
+            "region": self.by_region,
+            "tender": self.by_tender,
+        }
 
 
 def _ratio(top: Decimal, bottom: Decimal | int, places: Decimal) -> Decimal | None:
@@ -136,12 +144,15 @@ def _grouped(
 
 
 def compute(tenders: Sequence[TenderStat], *, category_order: Sequence[str] = ()) -> Statistics:
-    """All figures: the total, and per month (oldest first), category (in the given order) and region."""
+    """All figures: the total, and per month (oldest first), category (in the given order), region and
+    tender (newest month first, then by code: each tender's own budget, award and savings rate)."""
+    newest = sorted(tenders, key=lambda t: (t.month, t.code), reverse=True)
     return Statistics(
         total=figures("total", tenders),
         by_month=_grouped(tenders, lambda t: t.month),
         by_category=_grouped(tenders, lambda t: t.category, category_order),
         by_region=_grouped(tenders, lambda t: t.region),
+        by_tender=[figures(t.code, [t]) for t in newest],
     )
 
 

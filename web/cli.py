@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -29,7 +30,47 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group(help="阳光招标 sunbid — e-tendering and remote bid evaluation.")
+# What `sunbid --help` lists: every command on one whole line, in one style, "English (中文)".
+# A command added without a line here is listed with the first sentence of its own help, whole.
+COMMANDS = {
+    "age": "Encrypt and decrypt age v1 files (age 加密解密)",
+    "audit": "Verify the public audit log (审计日志)",
+    "bid": "Seal, submit, withdraw and follow sealed bids (投标)",
+    "catalog": "The service-hall catalog (政务服务事项目录)",
+    "credit": "The deduction-only credit index (信用指数)",
+    "custody": "Opening-key ceremony: split and combine (开标密钥保管)",
+    "db": "Database schema migrations (数据库)",
+    "demo": "Seed the demo city of Jilin and serve it (演示)",
+    "draw": "Expert draws (专家抽取)",
+    "experts": "The expert pool (评标专家库)",
+    "export": "Export open data, OCDS (开放数据导出)",
+    "keygen": "Create an age identity, like age-keygen (生成密钥)",
+    "login": "Log in and keep a token for the bid commands (登录)",
+    "receipt": "Check bid receipts offline (回执验证)",
+    "serve": "Serve the app, settings from SUNBID_* (启动服务)",
+    "user": "User accounts (用户)",
+}
+
+
+class _Main(click.Group):
+    """The top group: its command list is never cut short (click shortens help to 45 characters)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, COMMANDS.get(name) or command.get_short_help_str(limit=10_000))
+            for name, command in sorted(self.commands.items())
+            if not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=_Main,
+    help="阳光招标 sunbid — e-tendering and remote bid evaluation.",
+    context_settings={"max_content_width": 120},
+)
 def main() -> None:
     pass
 
@@ -65,13 +106,25 @@ def demo(host: str, port: int, seed_only: bool) -> None:
     """Migrate, seed the demo city (吉林市), print the logins and serve."""
     from demo import DEMO_PASSWORD, DEMO_USERS, JOBS, seed_demo
 
+    started: dict[str, float] = {}
+
+    def progress(part: str, counts: dict[str, int] | None) -> None:
+        """One line as each part starts and one with its counts when done (a first seed takes a while)."""
+        if counts is None:
+            started[part] = time.monotonic()
+            click.echo(f"seeding {part} …")
+        else:
+            took = time.monotonic() - started.get(part, time.monotonic())
+            click.echo(
+                f"  {part}: " + ", ".join(f"+{n} {what}" for what, n in counts.items()) + f" ({took:.1f}s)"
+            )
+
     async def job(runtime: Runtime) -> None:
         await upgrade(runtime.engine)
-        report = await seed_demo(runtime)
+        click.echo("migrated; seeding the demo city (the first run takes a minute or two)")
+        report = await seed_demo(runtime, progress=progress)
         added = f"+{report.regions} regions, +{report.organisations} organisations, +{report.users} users"
         click.echo(f"demo seeded: {added}")
-        for context, counts in report.contexts.items():
-            click.echo(f"  {context}: " + ", ".join(f"+{n} {what}" for what, n in counts.items()))
 
     run_job(job)
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")

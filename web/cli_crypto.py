@@ -206,12 +206,16 @@ def _identity_file_text(identity: X25519Identity) -> str:
 
 
 @click.command("keygen")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="New identity file.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+    help="New identity file (default: standard output, like age-keygen).",
+)  # fmt: skip
 @click.option("-p", "--passphrase", "ask", is_flag=True, help="Protect the file with a prompted passphrase.")
 @click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False), help="Read it from a file.")
 @_user_errors
-def keygen(output: str, ask: bool, passphrase_file: str | None) -> None:
-    """Create an age identity file (like age-keygen) and print its recipient."""
+def keygen(output: str | None, ask: bool, passphrase_file: str | None) -> None:
+    """Create an age identity (like age-keygen): written to OUTPUT or standard output; the public key
+    goes to standard error as "Public key: age1…" (and into the file as "# public key: age1…")."""
     identity = X25519Identity.generate()
     data = _identity_file_text(identity).encode("ascii")
     if ask or passphrase_file:
@@ -219,8 +223,13 @@ def keygen(output: str, ask: bool, passphrase_file: str | None) -> None:
         passphrase = _Passphrase(passphrase_file, confirm=True).get()
         encrypt(io.BytesIO(data), sealed, [ScryptRecipient(passphrase)], armor=True)
         data = sealed.getvalue()
-    _write_new_file(Path(output), data)
-    click.echo(identity.recipient().to_str())
+    if output is None or output == "-":
+        out = sys.stdout.buffer
+        out.write(data)
+        out.flush()
+    else:
+        _write_new_file(Path(output), data)
+    click.echo(f"Public key: {identity.recipient().to_str()}", err=True)
 
 
 @click.group("age")

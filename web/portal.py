@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from litestar import Response, get
@@ -10,19 +11,55 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import text
 
+from bidding import service as bidding
 from core import migrate, regions
 from core.access import PUBLIC
-from core.clock import format_local
+from core.clock import as_utc, format_local
+from core.i18n import register_messages
 from core.rendering import page
 from core.runtime import Db, Rt
 from core.types import AnyRequest
 
+register_messages(
+    {
+        "home.latest_notices": ("最新公告", "Latest notices"),
+        "home.open_tenders": ("正在投标的项目", "Tenders open for bidding"),
+        "home.deadline": ("投标截止（北京时间）", "Bid deadline (Beijing time)"),
+        "home.published": ("发布时间（北京时间）", "Published (Beijing time)"),
+        "home.more_notices": ("全部公告", "All notices"),
+        "home.more_tenders": ("全部项目", "All tenders"),
+        "home.nothing": ("暂无", "None at the moment"),
+        "home.kind.tender": ("招标公告", "Tender notice"),
+        "home.kind.amendment": ("变更公告", "Amendment"),
+        "home.kind.opening_record": ("开标记录", "Opening record"),
+        "home.kind.candidates": ("中标候选人公示", "Candidates"),
+        "home.kind.award": ("中标结果公告", "Award"),
+        "home.kind.failure": ("流标公告", "Failed tender"),
+        "home.kind.termination": ("终止公告", "Termination"),
+    }
+)
+HOME_ROWS = 8
+
+
+async def open_for_bidding(db: Db, now: datetime, limit: int = HOME_ROWS) -> list[Any]:
+    """Public tenders still taking bids (published or bidding, deadline ahead), closest deadline first."""
+    found: list[Any] = []
+    for state in (bidding.State.PUBLISHED, bidding.State.BIDDING):
+        rows = await bidding.list_tenders(db, None, bidding.TenderFilter(state=state), limit=100)
+        found += [t for t in rows.rows if as_utc(t.bid_deadline) > now]
+    return sorted(found, key=lambda t: (t.bid_deadline, t.code))[:limit]
+
 
 @get("/", opt=PUBLIC, include_in_schema=False)
 async def home(request: AnyRequest, runtime: Rt, db: Db) -> Template:
+    """The portal's front page: the latest notices and the tenders open for bidding first."""
+    latest = await bidding.list_notices(db, bidding.NoticeFilter(), limit=HOME_ROWS)
     return page(
         request,
         "home.html",
+        latest_notices=latest.rows,
+        open_tenders=await open_for_bidding(db, runtime.clock.now()),
+        fmt=format_local,
         regions=await regions.list_regions(db),
         audit_size=await runtime.audit.size(db),
     )

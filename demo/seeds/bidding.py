@@ -58,6 +58,16 @@ LATER_NOTICES = {
     State.CANCELLED: [(NoticeKind.TERMINATION, "终止公告")],
 }
 
+# When each later notice goes out, after the bid deadline (candidates after the opening and review;
+# the award once the 3-day publicity has run; a termination whenever it is decided: at seeding).
+LATER_AFTER_DEADLINE = {
+    NoticeKind.OPENING_RECORD: timedelta(minutes=30),
+    NoticeKind.FAILURE: timedelta(hours=2),
+    NoticeKind.CANDIDATES: timedelta(days=2),
+    NoticeKind.AWARD: timedelta(days=6),
+    NoticeKind.TERMINATION: timedelta(days=365),  # capped at now
+}
+
 
 # The later notices' structured content for open data (shapes: publication/ocds.py), as shares of the
 # budget: the opened prices of the demo bidders in order, the first ranked first.
@@ -146,14 +156,16 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
                 tender.state = State.PUBLISHED
                 tender.notice_at = notice_at
                 body = tenders.notice_text(tender, await lots_of(session, tender.id))
-                await publish_notice(session, runtime, tender, NoticeKind.TENDER, title, body)
+                notice = await publish_notice(session, runtime, tender, NoticeKind.TENDER, title, body)
+                notice.published_at = notice_at  # dated when it went out: before registration closed
             notices += 1
             tender.state = state
             for kind, label in LATER_NOTICES.get(state, []):
-                await publish_notice(
+                notice = await publish_notice(
                     session, runtime, tender, kind, f"{title} {label}", f"{label}：详见附件。",
                     data=outcome_data(kind, total, bidders, deadline, fail=state == State.FAILED),
                 )  # fmt: skip
+                notice.published_at = min(now, deadline + LATER_AFTER_DEADLINE[kind])
                 notices += 1
     # The live opening: demo bidders' keys, and a request the running demo server fulfils.
     keys = await demo_opening.ensure_bidders(runtime)

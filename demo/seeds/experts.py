@@ -16,7 +16,12 @@ from experts.draw import DrawRules, DrawTender, Slot
 from experts.models import Draw, Expert, Invitation
 
 POOL_SIZE = 849  # the size of the city's pool the platform is modelled on
-DEMO_TENDERS = ("JLGC-2026-0188", "JLGC-2026-0203")
+# The draws are for demo tenders that exist (demo/seeds/bidding.py): the evaluating one has its
+# committee complete (demo/seeds/evaluation.py seats it in a room); the one at its opening has its
+# invitations out (the demo expert's among them). Tender i's tenderer is tenderers[i % n] there too.
+EVALUATING_TENDER, OPENING_TENDER = "JLGGZY-2026-005", "JLGGZY-2026-004"
+DEMO_TENDERS = (EVALUATING_TENDER, OPENING_TENDER)
+TENDER_INDEX = {EVALUATING_TENDER: 4, OPENING_TENDER: 3}  # their rows in bidding's DEMO_TENDERS
 
 
 async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
@@ -42,11 +47,11 @@ async def _demo_draw(session: AsyncSession, runtime: Runtime, tender_ref: str, *
     if supervisor is None or not tenderers:
         return  # core demo data is missing; nothing sensible to draw for
     codes = await service.busiest_specialties(session, 2)
-    tenderer = tenderers[0] if complete else tenderers[-1]
+    tenderer = tenderers[TENDER_INDEX[tender_ref] % len(tenderers)]
     tender = DrawTender(
         tenderer.credit_code, tenderer.region_code if tenderer.region_code != "220200" else "220202",
         agents[0].credit_code if agents else None, tuple(b.credit_code for b in bidders),
-        runtime.clock.now().date() + timedelta(days=1 if complete else 3),
+        runtime.clock.now().date() + timedelta(days=0 if complete else 1),
     )  # fmt: skip
     rules = DrawRules(
         slots=(Slot(codes[0], 3, 2), Slot(codes[1], 2, 1)), exclude_tenderer_county=True, min_counties=3,

@@ -71,7 +71,9 @@ async def test_bidder_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
             first = (tmp_path / "bid.age.receipt.json").read_text()
             assert "accepted at" in sunbid("bid", "submit", str(out))  # a re-run is safe: same receipt
             assert (tmp_path / "bid.age.receipt.json").read_text() == first
-            assert "active" in sunbid("bid", "status")
+            listed = sunbid("bid", "status").splitlines()
+            assert listed[0].startswith("TENDER") and "active" in listed[1]
+            assert listed[1].endswith("not opened yet")
             verified = sunbid(
                 "receipt", "verify", str(tmp_path / "bid.age.receipt.json"), "--server-key", server_key
             )

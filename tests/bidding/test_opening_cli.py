@@ -112,6 +112,12 @@ async def test_bid_decrypt_and_custody_reveal_from_the_command_line(
                 assert started.status_code == 200, started.text
                 out = sunbid("bid", "decrypt", "--tender", CODE, "--identity", str(tmp_path / "bidder.key"))
                 assert "opened" in out and "11000000.00" in out
+                # `bid status` has a header row and, after the opening, says what it made of the bid
+                lines = sunbid("bid", "status").splitlines()
+                assert lines[0].split()[:4] == ["TENDER", "LOT", "SUBMISSION", "STATUS"]
+                assert "OPENING" in lines[0] and len(lines) == 2
+                assert CODE in lines[1] and "active" in lines[1]
+                assert lines[1].endswith("opened, price 11,000,000.00 yuan")
 
                 # Nobody else revealed a key: the window ends and the custodians are called.
                 async with runtime.transaction() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from core.roles import Role
 from core.runtime import Runtime
@@ -161,3 +162,22 @@ async def test_supervisor_pages_record_and_decide(runtime: Runtime, client) -> N
     assert rule["points"] == "9.0" and rule["bars"] is False
     kept = (await client.get("/api/credit/deductions", params={"kind": "bidder"}, headers=sup)).json()
     assert kept["items"][0]["points"] == "8.0"  # the recorded deduction keeps its points
+
+
+async def test_the_credit_page_finds_a_company_by_part_of_its_name(runtime: Runtime, client: Any) -> None:
+    await setup(runtime)
+    await make_org(runtime, 1)  # 测试公司1, a bidder at 100 (no deduction: credit has no row for it)
+    await make_org(runtime, 2, kind="agent")  # 测试公司2
+    await make_org(runtime, 31)  # 测试公司31
+    page = (await client.get("/credit", params={"name": "公司3"})).text
+    found = page.split('id="name-results"')[1].split("</table>")[0]
+    assert f'href="/credit/subjects/bidder/{code(31)}"' in found and "测试公司1<" not in found
+    assert "名称含“公司3”的企业：1 家" in page
+    both = (await client.get("/credit", params={"name": "测试公司"})).text.split('id="name-results"')[1]
+    assert both.count("<tr>") == 4  # header + three companies, by name
+    assert f"/credit/subjects/agent/{code(2)}" in both
+    agents = (await client.get("/credit", params={"name": "测试", "kind": "agent"})).text
+    assert agents.split('id="name-results"')[1].count("<tr>") == 2
+    none = (await client.get("/credit", params={"name": "没有这家", "lang": "en"})).text
+    assert "No company is named like “没有这家”" in none
+    assert (await client.get(f"/credit/subjects/bidder/{code(31)}")).status_code == 200

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bidding import opening
 from bidding.jobs import JOBS
-from bidding.models import Notice, Opening, OpeningBid, Tender
+from bidding.models import Notice, Opening, OpeningBid, Submission, Tender
 from core import rooms
 from core.clock import ManualClock
 from core.models import AuditEntry, Organisation
@@ -73,7 +73,15 @@ async def test_the_demo_opening_plays_itself_to_the_published_record(
     assert [b.outcome for b in bids] == ["opened"] * 3
     assert all(b.opened_by == "bidder" and b.price is not None for b in bids)
     assert [b.confirmation for b in bids] == ["confirmed", "confirmed", "objected"]
-    assert bids[2].answer == demo_opening.ANSWER
+    # The host's answer names the duration the table shows for the first bidder (the record's order).
+    async with runtime.sessions() as session:
+        first = await session.scalar(
+            select(OpeningBid).join(Submission, Submission.id == OpeningBid.submission_id)
+            .order_by(Submission.submitted_at, Submission.id).limit(1)
+        )  # fmt: skip
+    assert first is not None and first.form is not None
+    assert f"工期为{first.form['duration_days']}日历天" in (bids[2].answer or "")
+    assert bids[2].answer == demo_opening.answer_to_objection(first.form)
     assert kinds == ["tender", "opening_record"]
     record = verify_statement(SignedStatement(**json.loads(stored or "{}")), runtime.audit.signer.public_key)
     assert record["result"] == "opened" and record["valid_bids"] == 3

@@ -88,15 +88,18 @@ async def through_reviews(ew: EvalWorld, members: list[str], chair: str) -> None
 SHEET = {0: ("28", "9"), 1: ("20", "6"), 2: ("25", "8")}
 
 
-async def score_all(ew: EvalWorld, members: list[str], outlier: str | None = None) -> None:
-    for code in members:
+async def score_all(
+    ew: EvalWorld, members: list[str], outlier: str | None = None, *, submit_last: bool = True
+) -> None:
+    for n, code in enumerate(members):
         for i, bidder in enumerate(ew.bidder_codes):
             technical, commercial = SHEET[i]
             if code == outlier and i == 1:
                 technical = "29"  # far above the others' 20 on a 30-point criterion (limit 20% = 6)
             await act(ew, code, action="score", bidder=bidder, criterion="T1", value=technical)
             await act(ew, code, action="score", bidder=bidder, criterion="C1", value=commercial)
-        await act(ew, code, action="submit")
+        if submit_last or n < len(members) - 1:
+            await act(ew, code, action="submit")
 
 
 def sign(ew: EvalWorld, member: str, digest: str) -> str:
@@ -156,7 +159,7 @@ async def test_the_whole_evaluation_from_sign_in_to_award(
             await act(ew, members[1], action="score", bidder=ew.bidder_codes[0], criterion="T1", value=bad)
         assert unusable.value.detail.startswith("value:"), unusable.value.detail
     outlier = members[2]
-    await score_all(ew, members, outlier=outlier)
+    await score_all(ew, members, outlier=outlier, submit_last=False)
     # Members see their own values and only the others' progress.
     mine = await view(ew, ew.people[members[1]])
     assert mine["my_sheet"][ew.bidder_codes[0]] == {"T1": "28", "C1": "9"}
@@ -164,14 +167,22 @@ async def test_the_whole_evaluation_from_sign_in_to_award(
     supervised = await view(ew, ew.supervisor)
     assert len(supervised["scores"]) == 18
 
-    # The outlier's score must be confirmed with a reason before the chair can close scoring.
-    assert [a["member"] for a in supervised["open_anomalies"]] == [outlier]
+    # The last sheet in has an outlier: the member is shown it, and the sheet is refused (and does not
+    # count: the chair cannot close scoring) until the member gives the reason.
+    shown = (await view(ew, ew.people[outlier]))["my_outliers"]
+    assert [(o["bidder"], o["unit"]) for o in shown] == [(ew.bidder_codes[1], "T1")]
+    assert "29" in shown[0]["text"] and "20.00" in shown[0]["text"]
+    with pytest.raises(Conflict) as refused:
+        await act(ew, outlier, action="submit")
+    assert "a reason is needed before the sheet counts" in str(refused.value.detail)
     with pytest.raises(Conflict) as blocked:
         await act(ew, chair, action="advance")
-    assert "anomal" in str(blocked.value.detail)
-    anomaly = supervised["open_anomalies"][0]
-    await act(ew, outlier, action="confirm_anomaly", bidder=anomaly["bidder"], unit=anomaly["unit"],
-              reason="施工方案有创新")  # fmt: skip
+    assert "not submitted" in str(blocked.value.detail)
+    await act(ew, outlier, action="submit",
+              reasons=[{"bidder": ew.bidder_codes[1], "unit": "T1", "reason": "施工方案有创新"}])  # fmt: skip
+    supervised = await view(ew, ew.supervisor)
+    assert supervised["open_anomalies"] == []
+    assert [(a["member"], a["confirmed"]) for a in supervised["anomalies"]] == [(outlier, True)]
     done = await act(ew, chair, action="advance")
     # The platform computed the price scores and the ranking, and drafted the report.
     assert done["phase"] == "report"
@@ -212,6 +223,12 @@ async def test_the_whole_evaluation_from_sign_in_to_award(
     async with runtime.transaction() as session:
         awarded = await service.award(session, runtime, ew.agent, f"{CODE}-1")
     assert awarded["winner"] == ew.bidder_codes[0]
+    # A second award on the awarded lot says so (not "publish the candidates first").
+    with pytest.raises(Conflict) as again:
+        async with runtime.transaction() as session:
+            await service.award(session, runtime, ew.agent, f"{CODE}-1")
+    assert again.value.code == "already_awarded"
+    assert f"already awarded to {ew.bidder_codes[0]}" in again.value.detail
     async with runtime.sessions() as session:
         notices = {n.kind: n for n in await session.scalars(select(Notice))}
         assert await session.scalar(select(Tender.state).where(Tender.code == CODE)) == "awarded"

@@ -107,10 +107,12 @@ def verdicts(
 def scores(
     bidders: Sequence[str] = BIDDERS, odd: Mapping[tuple[str, str, str], Decimal] | None = None
 ) -> list[Event]:
-    """Everyone gives T1 24 and C1 8, except ``odd[(member, bidder, criterion)] = value``."""
+    """Everyone gives T1 24 and C1 8, except ``odd[(member, bidder, criterion)] = value``. A member with
+    an odd score submits before the others (the last sheet in must explain its outliers at submit)."""
     odd = odd or {}
     out: list[Event] = []
-    for m in MEMBERS:
+    odd_members = {m for m, _b, _c in odd}
+    for m in sorted(MEMBERS, key=lambda m: m not in odd_members):
         for b in bidders:
             out.append(ScoreGiven(m, b, "T1", odd.get((m, b, "T1"), D(24))))
             out.append(ScoreGiven(m, b, "C1", odd.get((m, b, "C1"), D(8))))
@@ -454,9 +456,74 @@ def test_the_chair_returns_a_sheet_with_a_reason_and_every_change_is_kept() -> N
 def test_a_confirmation_covers_only_the_score_it_confirmed() -> None:
     room = run([*to_phase(Phase.SCORING), *scores(odd=ODD)])
     room = more(room, AnomalyConfirmed("e5", "B1", "T1", "有依据"), ScoresReturned(CHAIR, "e5", "复核"))
-    room = more(room, ScoreGiven("e5", "B1", "T1", D(16)), SheetSubmitted("e5"))
-    # 16 is still 8 from the others' mean: the confirmation of 15 does not cover it
-    assert [a.key for a in room.open_anomalies] == [("e5", "B1", "T1")]
+    room = more(room, ScoreGiven("e5", "B1", "T1", D(16)))
+    # 16 is still 8 from the others' mean: the confirmation of 15 does not cover it, and as the last
+    # sheet in it needs its reason at submit
+    with pytest.raises(StepError, match="a reason is needed before the sheet counts: member e5"):
+        more(room, SheetSubmitted("e5"))
+    room = more(room, SheetSubmitted("e5", (("B1", "T1", "复核后仍认为方案欠缺"),)))
+    assert room.open_anomalies == () and room.confirmations[("e5", "B1", "T1")] == (
+        D(16),
+        "复核后仍认为方案欠缺",
+    )
+
+
+def _last_sheet(value: Decimal) -> Room:
+    """Every sheet in but e5's; e5 gave B1 ``value`` on T1 (the others 24; limit 6 = 20 % of 30)."""
+    others = [e for e in scores() if not (isinstance(e, SheetSubmitted) and e.member == "e5")]
+    return run([*to_phase(Phase.SCORING), *others, ScoreGiven("e5", "B1", "T1", value)])
+
+
+def test_the_last_sheet_must_explain_an_outlier_at_submit_at_the_limit_boundary() -> None:
+    # exactly at the limit (24 − 6): accepted without a reason
+    assert "e5" in more(_last_sheet(D(18)), SheetSubmitted("e5")).submitted
+    assert "e5" in more(_last_sheet(D(30)), SheetSubmitted("e5")).submitted  # +6: at the limit too
+    # one step (0.5) past the limit needs the reason before the sheet counts (the cent is tested below)
+    room = _last_sheet(D("17.5"))
+    with pytest.raises(
+        StepError,
+        match=r"a reason is needed before the sheet counts: member e5 gave bidder B1 17.5 on T1, -6.50",
+    ):
+        more(room, SheetSubmitted("e5"))
+    with pytest.raises(StepError, match="a reason is needed"):  # a blank reason is no reason
+        more(room, SheetSubmitted("e5", (("B1", "T1", "  "),)))
+    with pytest.raises(StepError, match="a reason is needed"):  # a reason for another score is not this one's
+        more(room, SheetSubmitted("e5", (("B2", "T1", "方案有缺陷"),)))
+    room = more(room, SheetSubmitted("e5", (("B1", "T1", "方案缺少冬季施工措施"),)))
+    assert room.open_anomalies == () and room.anomalies[0].key == ("e5", "B1", "T1")
+    assert more(room, Advance(CHAIR)).phase is Phase.PRICE_SCORE
+
+
+def test_the_outlier_boundary_is_exact_to_the_cent() -> None:
+    fine = Criterion("T1", "technical", D(40), D("0.01"))
+    opened = RoomOpened(("e1", "e2", "e3"), (), ("B1",), (), (), (fine, PR), AnomalyLimit(D(8), "points"))
+    trio = ("e1", "e2", "e3")
+    base: list[Event] = [opened, *[x for m in trio for x in (SignedIn(m), AvoidanceDeclared(m, False))]]
+    base += [Advance("e1"), *[ChairVote(m, "e1") for m in trio], Advance("e1"), Advance("e1"), Advance("e1")]
+    base += [ScoreGiven("e1", "B1", "T1", D(28)), SheetSubmitted("e1")]
+    base += [ScoreGiven("e2", "B1", "T1", D(28)), SheetSubmitted("e2")]
+    at_limit = run([*base, ScoreGiven("e3", "B1", "T1", D(20))])  # |20 − 28| = 8 = the limit
+    assert "e3" in more(at_limit, SheetSubmitted("e3")).submitted
+    past = run([*base, ScoreGiven("e3", "B1", "T1", D("19.99"))])  # 8.01: past the limit
+    with pytest.raises(StepError, match="a reason is needed before the sheet counts"):
+        more(past, SheetSubmitted("e3"))
+    # the end-to-end case: 5 against the others' mean 28, limit 8
+    low = run([*base, ScoreGiven("e3", "B1", "T1", D(5))])
+    with pytest.raises(
+        StepError, match=r"member e3 gave bidder B1 5 on T1, -23\.00 from the others' mean 28\.00"
+    ):
+        more(low, SheetSubmitted("e3"))
+    room = more(low, SheetSubmitted("e3", (("B1", "T1", "业绩证明材料不全"),)))
+    # e3's outlier is explained; with e3's 5 in, e1's and e2's 28 are 11.5 from their others' mean 16.5:
+    # those are open, and the chair cannot advance while one is
+    assert [a.key for a in room.open_anomalies] == [("e1", "B1", "T1"), ("e2", "B1", "T1")]
+    with pytest.raises(StepError, match="anomalies to confirm with a reason: member e1"):
+        more(room, Advance("e1"))
+    room = more(room, AnomalyConfirmed("e1", "B1", "T1", "按评分标准"))
+    with pytest.raises(StepError, match="anomalies to confirm with a reason: member e2"):
+        more(room, Advance("e1"))
+    room = more(room, AnomalyConfirmed("e2", "B1", "T1", "按评分标准"), Advance("e1"))
+    assert room.phase is Phase.PRICE_SCORE
 
 
 def test_returning_a_sheet_from_the_report_goes_back_to_scoring() -> None:

@@ -132,6 +132,10 @@ def expected(months: tuple[str, str]) -> dict[tuple[str, str], tuple[Any, ...]]:
         ("category", "services"): (1, "500000.00", 0, "0.00", "0.00", None, None),
         ("region", "220202"): (1, "3000000.00", 1, "2790000.00", "210000.00", "0.0700", "2.00"),
         ("region", "220281"): (2, "12500000.00", 1, "11000000.00", "1000000.00", "0.0833", "3.00"),
+        # each tender's own row: its savings rate is readable by itself
+        ("tender", "JLZB-2026-001"): (1, "12000000.00", 1, "11000000.00", "1000000.00", "0.0833", "3.00"),
+        ("tender", "JLZB-2026-002"): (1, "3000000.00", 1, "2790000.00", "210000.00", "0.0700", "2.00"),
+        ("tender", "JLZB-2026-003"): (1, "500000.00", 0, "0.00", "0.00", None, None),
     }
 
 
@@ -151,7 +155,7 @@ async def test_statistics_page_csv_and_json_match_the_hand_computed_figures(
     want = expected(portal.months)
     data = (await client.get("/api/statistics")).json()
     got = {("total", "total"): data["total"]}
-    for dimension in ("month", "category", "region"):
+    for dimension in ("month", "category", "region", "tender"):
         got.update({(dimension, row["key"]): row for row in data[f"by_{dimension}"]})
     assert set(got) == set(want)
     fields = ("tenders", "budget", "awarded_tenders", "award_amount", "savings", "savings_rate")
@@ -184,6 +188,12 @@ async def test_statistics_page_csv_and_json_match_the_hand_computed_figures(
     services = re.search(r'data-key="services">(.*?)</tr>', page, re.S)
     assert services and services.group(1).count("—") == 2  # no rate, no bidders
     assert 'href="/api/statistics?format=csv&amp;lang=zh"' in page
+    # the awarded tenders' own rows, named by title and linked to the tender
+    tender_b = re.search(r'data-key="JLZB-2026-002">(.*?)</tr>', page, re.S)
+    assert tender_b and 'href="/tenders/JLZB-2026-002"' in tender_b.group(1)
+    assert "7.00%" in tender_b.group(1) and "2,790,000.00" in tender_b.group(1)
+    assert 'data-key="JLZB-2026-003"' not in page.split('id="by-tender"')[1]  # no award: no rate to show
+    assert next(r for r in data["by_tender"] if r["key"] == "JLZB-2026-002")["label"] != "JLZB-2026-002"
     english = await html(client, "/statistics", lang="en")
     assert "Trading statistics" in english and "Savings rate" in english and 'data-label="Goods"' in english
     # the portal navigation links both pages

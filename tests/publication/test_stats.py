@@ -93,6 +93,15 @@ def test_by_month_category_and_region() -> None:
     ]
 
 
+def test_each_tender_has_its_own_row_newest_first() -> None:
+    by_tender = compute(FIXTURE).by_tender
+    assert [f.key for f in by_tender] == ["T5", "T4", "T3", "T2", "T1"]
+    t5 = by_tender[0]  # only lot 2 awarded: 1,000,000 budget, 950,000 award, 5 %
+    assert row(t5) == ("T5", 1, D("3000000.00"), 1, D("1000000.00"), D("950000.00"), D("50000.00"),
+                       D("0.0500"), 1, 3, D("3.00"))  # fmt: skip
+    assert by_tender[3].savings_rate is None  # T2: opened, not awarded
+
+
 def test_rounding_an_unknown_lot_and_nothing_at_all() -> None:
     third = figures(
         "x",
@@ -110,7 +119,7 @@ def test_rounding_an_unknown_lot_and_nothing_at_all() -> None:
     assert figures("y", [odd]).awarded_budget == D("700.00")
     empty = compute([])
     assert row(empty.total) == ("total", 0, D("0.00"), 0, D("0.00"), D("0.00"), D("0.00"), None, 0, 0, None)
-    assert empty.by_month == empty.by_category == empty.by_region == []
+    assert empty.by_month == empty.by_category == empty.by_region == empty.by_tender == []
     assert percent(None) == "—"
 
 
@@ -124,7 +133,9 @@ def test_csv_and_json_carry_the_same_figures() -> None:
         ("month", "2026-04"),
         ("category", "construction"),
     ]
-    assert len(rows) == 1 + 2 + 3 + 2
+    assert len(rows) == 1 + 2 + 3 + 2 + 5
+    t3 = next(r for r in rows if (r["dimension"], r["key"]) == ("tender", "T3"))
+    assert (t3["budget"], t3["award_amount"], t3["savings_rate"]) == ("2000000.00", "1920000.00", "0.0400")
     first = rows[0]
     assert (first["label"], first["budget"], first["savings_rate"], first["avg_bidders"]) == (
         "合计", "6500000.00", "0.0550", "3.75",

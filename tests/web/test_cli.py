@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,11 @@ def test_demo_seed_is_idempotent(settings: Settings) -> None:
     assert first.returncode == 0, first.stderr
     assert "+10 regions" in first.stdout and f"+{len(DEMO_USERS)} users" in first.stdout
     assert "supervisor" in first.stdout and "sunbid-demo-2026" in first.stdout
+    # a first seed says what it is doing as it goes: one line as each part starts, one with its counts
+    for part in ("core", "catalog", "experts", "bidding", "evaluation"):
+        assert f"seeding {part} …" in first.stdout, part
+    assert re.search(r"^  experts: \+849 experts, \+2 draws \(\d+\.\ds\)$", first.stdout, re.M)
+    assert first.stdout.index("seeding catalog …") < first.stdout.index("  catalog: +")
     second = sunbid(settings, "demo", "--seed-only")
     assert second.returncode == 0, second.stderr
     assert "+0 regions, +0 organisations, +0 users" in second.stdout
@@ -72,3 +78,20 @@ def test_audit_verify_names_the_tampered_entry(settings: Settings) -> None:
     tampered = sunbid(settings, "audit", "verify")
     assert tampered.returncode == 2
     assert "entry 3" in tampered.stderr
+
+
+def test_help_lists_every_command_whole_in_one_style() -> None:
+    from web.cli import main
+
+    shown = subprocess.run(
+        [SUNBID, "--help"], capture_output=True, text=True, timeout=60, check=True,
+        env={**os.environ, "COLUMNS": "80"},
+    ).stdout  # fmt: skip
+    listed = shown.split("Commands:\n", 1)[1].splitlines()
+    names = sorted(name for name, command in main.commands.items() if not command.hidden)
+    assert [line.split()[0] for line in listed] == names  # one line each, every command
+    for line in listed:
+        description = line.split(None, 1)[1]
+        assert "..." not in line and len(line) <= 80, line  # never cut short, never wrapped
+        # one style: English words, then the Chinese name in parentheses
+        assert re.fullmatch(r"[A-Z][ -~]*\([^()]*[\u4e00-\u9fff][^()]*\)", description), description

@@ -49,9 +49,13 @@ def assert_clean_failure(result: Result, message: str) -> None:
 
 
 def keygen(path: Path, *extra: str) -> str:
+    """The recipient, read as from age-keygen: "Public key: age1…" on stderr, nothing on stdout."""
     result = sunbid("keygen", "-o", path, *extra)
     assert result.exit_code == 0, result.output
-    return result.stdout.strip()
+    assert result.stdout == ""
+    found = re.fullmatch(r"Public key: (age1[0-9a-z]+)\n", result.stderr)
+    assert found, result.stderr
+    return found.group(1)
 
 
 @pytest.fixture
@@ -106,6 +110,43 @@ def test_stock_age_uses_keygen_output(tmp_path: Path) -> None:
     keygen_y = subprocess.run([AGE + "-keygen", "-y", key_file], capture_output=True, text=True, check=False)
     if keygen_y.returncode == 0:
         assert keygen_y.stdout.strip() == recipient
+    sealed = subprocess.run([AGE, "-r", recipient], input=b"bid", capture_output=True, check=True).stdout
+    opened = subprocess.run([AGE, "-d", "-i", key_file], input=sealed, capture_output=True, check=True)
+    assert opened.stdout == b"bid"
+
+
+def test_keygen_without_output_writes_the_identity_to_stdout_like_age_keygen(tmp_path: Path) -> None:
+    made = run_sunbid("keygen")
+    assert made.returncode == 0, made.stderr
+    text = made.stdout.decode()
+    lines = text.splitlines()
+    assert len(lines) == 3 and lines[2].startswith("AGE-SECRET-KEY-1")
+    recipient = X25519Identity.from_str(lines[2]).recipient().to_str()
+    assert lines[1] == f"# public key: {recipient}"
+    assert made.stderr.decode() == f"Public key: {recipient}\n"  # the key itself never goes to stderr
+    assert sunbid("keygen", "-o", "-").stdout.count("AGE-SECRET-KEY-1") == 1  # "-" is stdout too
+    # a passphrase-protected identity on stdout is armored age, and opens with the passphrase
+    passfile = tmp_path / "pass.txt"
+    passfile.write_text("correct horse\n")
+    sealed_key = run_sunbid("keygen", "--passphrase-file", passfile)
+    assert sealed_key.stdout.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    assert b"AGE-SECRET-KEY" not in sealed_key.stdout + sealed_key.stderr
+    key_file = tmp_path / "sealed.age"
+    key_file.write_bytes(sealed_key.stdout)
+    r = sealed_key.stderr.decode().removeprefix("Public key: ").strip()
+    bid = sunbid("age", "encrypt", "-r", r, input=b"bid").stdout_bytes
+    assert (
+        sunbid("age", "decrypt", "-i", key_file, "--passphrase-file", passfile, input=bid).stdout_bytes
+        == b"bid"
+    )
+
+
+@needs_age
+def test_stock_age_decrypts_with_the_identity_keygen_wrote_to_stdout(tmp_path: Path) -> None:
+    made = run_sunbid("keygen")
+    key_file = tmp_path / "from-stdout.txt"
+    key_file.write_bytes(made.stdout)  # as `sunbid keygen > key.txt` would
+    recipient = made.stderr.decode().removeprefix("Public key: ").strip()
     sealed = subprocess.run([AGE, "-r", recipient], input=b"bid", capture_output=True, check=True).stdout
     opened = subprocess.run([AGE, "-d", "-i", key_file], input=sealed, capture_output=True, check=True)
     assert opened.stdout == b"bid"

@@ -170,8 +170,18 @@
       `${esc(x.name)}: ${m.map((c) => esc(c.name || c.id)).join('、')}`).join('；') : esc(T['score.complete'])}</p>`;
     if (locked) html += `<p id="sheet-submitted">${esc(T['score.submitted'])}</p>`;
     else {
+      const outliers = view.my_outliers || [];
+      if (outliers.length) {
+        html += `<p id="outliers">${esc(T['anomaly.at_submit'])}</p>`;
+        for (const a of outliers) {
+          const key = `outlier:${a.bidder}:${a.unit}`;
+          html += `<div class="ev-row" data-outlier="${esc(key)}">${esc(bidderName(a.bidder))} · ${esc(a.text)}<br>
+            ${input(`${key}:reason`, `placeholder="${esc(T['anomaly.reason'])}" size="40"`)}</div>`;
+        }
+      }
       html += `<p>${button('submit', T['score.submit'])} ${status('submit')}</p>`;
-      handlers.submit = () => act('submit', {action: 'submit'});
+      handlers.submit = () => act('submit', {action: 'submit', reasons: outliers.map((a) => ({bidder: a.bidder, unit: a.unit,
+        reason: draft(`outlier:${a.bidder}:${a.unit}:reason`, '')}))});
     }
     const mine = view.open_anomalies.filter((a) => a.member === me.code);
     if (mine.length) {
