@@ -9,7 +9,8 @@ PAGE: dict[str, tuple[str, str]] = {
     "seal.link": ("在线制作并密封投标文件", "Prepare and seal online"),
     "seal.intro": (
         "投标文件在本浏览器内打包、加密（age v1，加密给你单位的身份密钥和本项目的开标公钥）并签名，"
-        "与命令行工具 sunbid bid seal 生成的完全相同。身份密钥、明文和附件都不会离开本页面，服务器只收到密文和签名清单。",
+        "与命令行工具 sunbid bid seal 生成的完全相同。"
+        "身份密钥、明文和附件都不会离开本页面，服务器只收到密文和签名清单。",
         "The bid is packaged, encrypted (age v1, to your company's identity and this tender's opening key) "
         "and signed in this browser, exactly as `sunbid bid seal` does. Your identity, the plaintext and "
         "the attachments never leave this page: the server receives only ciphertext and the signed manifest.",

@@ -66,6 +66,25 @@ def keygen(settings: Settings, tmp_path: Path) -> tuple[Path, str, X25519Identit
     return path, passphrase, identity
 
 
+def age_decrypt(identity: Path, envelope: Path) -> bytes:
+    """Debian's age, as an auditor opens a bid."""
+    return subprocess.run(
+        ["age", "-d", "-i", str(identity), str(envelope)], capture_output=True, check=True
+    ).stdout
+
+
+def receipt_verify(
+    settings: Settings, receipt: Path, server_key: str, bidder_key: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SUNBID, "receipt", "verify", str(receipt), "--server-key", server_key, "--bidder-key", bidder_key],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def server_files(settings: Settings) -> bytes:
     """Every byte the server keeps: the SQLite database (and its journal) and every stored blob."""
     return b"".join(p.read_bytes() for p in sorted(settings.var_dir.rglob("*")) if p.is_file())
@@ -83,7 +102,12 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
     attachment = ATTACHMENT_MARKER + os.urandom(1024 * 1024 + 77) + ATTACHMENT_MARKER
     (tmp_path / "技术标.bin").write_bytes(attachment)
     (tmp_path / "商务标.txt").write_text(f"商务标 {SECRET}\n" * 200)
-    form = {"price": "10980000.50", "duration_days": 365, "quality": f"合格 {SECRET}", "project_manager": "李四"}
+    form = {
+        "price": "10980000.50",
+        "duration_days": 365,
+        "quality": f"合格 {SECRET}",
+        "project_manager": "李四",
+    }
     requests: list[Request] = []
     try:
         with live_server(settings, tmp_path) as server:
@@ -171,12 +195,13 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
         opening_identity = tmp_path / "opening.txt"
         opening_identity.write_text(world.opening.to_str() + "\n")
         for key_file in (plain_identity, opening_identity):
-            done = subprocess.run(
-                ["age", "-d", "-i", str(key_file), str(envelope_path)], capture_output=True, check=True
-            )
-            package = zipfile.ZipFile(io.BytesIO(done.stdout))
+            package = zipfile.ZipFile(io.BytesIO(age_decrypt(key_file, envelope_path)))
             assert package.testzip() is None
-            assert sorted(package.namelist()) == ["attachments/商务标.txt", "attachments/技术标.bin", "bid.json"]
+            assert sorted(package.namelist()) == [
+                "attachments/商务标.txt",
+                "attachments/技术标.bin",
+                "bid.json",
+            ]
             assert json.loads(package.read("bid.json")) == form
             assert package.read("attachments/技术标.bin") == attachment
             assert package.read("attachments/商务标.txt") == (tmp_path / "商务标.txt").read_bytes()
@@ -184,13 +209,7 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
         bid_json = package.read("bid.json")
 
         # The receipt verifies offline, with the bidder's signature too.
-        verified = subprocess.run(
-            [SUNBID, "receipt", "verify", str(receipt_path), "--server-key", key, "--bidder-key", expected_key],
-            env=settings_env(settings),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        verified = receipt_verify(settings, receipt_path, key, expected_key)
         assert verified.returncode == 0, verified.stderr
         assert "receipt OK" in verified.stdout and manifest.submission_id in verified.stdout
 
