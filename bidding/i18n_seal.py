@@ -100,6 +100,9 @@ SCRIPT: dict[str, tuple[str, str]] = {
         "Enter a number such as 1234.50 (at most {places} decimal places)",
     ),
     "seal.js.field_integer": ("请填写整数", "Enter a whole number"),
+    "seal.js.field_min": ("不得低于 {min}", "At least {min}"),
+    "seal.js.field_max": ("不得高于 {max}", "At most {max}"),
+    "seal.js.field_too_long": ("最多 {n} 个字", "At most {n} characters"),
     "seal.js.form_invalid": ("投标函有误，请按提示修改", "The bid form has errors; see the fields"),
     "seal.js.duplicate_name": ("两个附件同名：", "Two attachments have the same name: "),
     "seal.js.too_large": (

@@ -3,7 +3,8 @@
 Everything secret stays in the page (web/static/bidding/seal.js): the age identity is read from a
 file the bidder picks (or generated there and downloaded), the bid package is zipped, encrypted to
 the bidder's own recipient and the tender's opening recipient, and its manifest signed with the
-Ed25519 key HKDF-derived from the identity, exactly as ``sunbid bid seal`` does. The server sends
+Ed25519 key HKDF-derived from the identity, exactly as ``sunbid bid seal`` does. The form is drawn from the lot's bid-form JSON Schema
+(bidding/bid_form.py, the one the opening and the CLI check against). The server sends
 only what the page needs to do that and receives only the envelope and the signed manifest, through
 the same upload API the CLI uses.
 """
@@ -17,7 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 import bidding.i18n_seal
-from bidding import registration, submissions
+from bidding import bid_form, registration, submissions
 from bidding.common import lot_of, moment_of, visible_tender
 from bidding.models import Lot
 from core.access import Caller, allow
@@ -56,7 +57,13 @@ async def seal_page(
         "organisation_id": org.id,
         "signing_key": org.signing_key,
         "opening_recipient": tender.opening_recipient,
-        "form_fields": tender.form_fields,
+        "schema": bid_form.schema_for(
+            tender.form_fields,
+            code=tender.code,
+            lot=found.number,
+            ceiling_price=found.ceiling_price,
+            bond_forms=tender.bond_forms,
+        ),
         "max_envelope_bytes": tender.max_envelope_bytes,
         "supersedes": active[0] if active else None,
         "manifest_header": submissions.MANIFEST_HEADER,

@@ -22,7 +22,9 @@ const MANIFEST_TYPE = "sunbid.bid-manifest.v1";
 const SIGNING_PREFIX = "sunbid-statement-v1\n";
 const BLOB_PART = 4 * 1024 * 1024;
 const MONEY_PLACES = 2;
-const DECIMAL_PLACES = 6;
+const YIELD_EVERY = 1024 * 1024;
+const yieldToPage = () =>
+  globalThis.scheduler && scheduler.yield ? scheduler.yield() : new Promise((r) => setTimeout(r, 0));
 
 // --- keys and statements (the CLI's crypto/signing.py and bidding/client.py, in JS) ------------
 
@@ -257,9 +259,16 @@ export async function sealBid({ form, files, identity, recipient, openingRecipie
   let pendingBytes = 0;
   let length = 0;
   const reader = sealed.getReader();
+  let sinceYield = 0;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
+    sinceYield += value.length;
+    if (sinceYield >= YIELD_EVERY) {
+      // The stream's promises chain as microtasks; let the page paint and take input between MiBs.
+      sinceYield = 0;
+      await yieldToPage();
+    }
     digest.update(value);
     length += value.length;
     pending.push(value);
@@ -316,6 +325,147 @@ export function uploadEnvelope({ url, headerName, signed, envelope, onProgress }
 export function submissionUrl(m) {
   const e = encodeURIComponent;
   return `/api/tenders/${e(m.tender)}/lots/${e(m.lot)}/submissions/${e(m.submission_id)}`;
+}
+
+// --- the bid form, drawn from the lot's bid-form JSON Schema (bidding/bid_form.py) --------------
+
+/** Compare two plain non-negative decimal strings ("11500000.00", "0.5") exactly. */
+export function compareDecimal(a, b) {
+  const [ai, af = ""] = a.split(".");
+  const [bi, bf = ""] = b.split(".");
+  const width = Math.max(af.length, bf.length);
+  const x = BigInt(ai + af.padEnd(width, "0"));
+  const y = BigInt(bi + bf.padEnd(width, "0"));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const fieldOf = (prop) => (prop.anyOf ? prop.anyOf[0] : prop);
+
+/** The form's inputs, one per schema property, in the schema's order. */
+export function renderForm(schema, container, lang) {
+  container.textContent = "";
+  const required = new Set(schema.required || []);
+  for (const [name, prop] of Object.entries(schema.properties)) {
+    const field = fieldOf(prop);
+    const kind = prop["x-kind"] || field["x-kind"];
+    const p = document.createElement("p");
+    const label = document.createElement("label");
+    label.htmlFor = `field-${name}`;
+    label.textContent = (prop.title || name) + (field["x-unit"] ? `（${field["x-unit"]}）` : "");
+    p.append(label, document.createElement("br"));
+    let input;
+    if (field.enum) {
+      input = document.createElement("select");
+      const blank = document.createElement("option");
+      blank.value = "";
+      blank.textContent = "—";
+      input.append(blank);
+      for (const value of field.enum) {
+        const option = document.createElement("option");
+        option.value = value;
+        const labels = field["x-enum-labels"] && field["x-enum-labels"][value];
+        option.textContent = labels ? labels[lang === "en" ? 1 : 0] : value;
+        input.append(option);
+      }
+    } else if (kind === "attachment") {
+      input = document.createElement("input");
+      input.type = "file";
+    } else {
+      input = document.createElement("input");
+      if (kind === "decimal") input.inputMode = "decimal";
+      if (kind === "integer") input.inputMode = "numeric";
+      if (field.maxLength) input.maxLength = field.maxLength;
+    }
+    input.id = `field-${name}`;
+    input.name = name;
+    input.dataset.kind = kind;
+    input.dataset.required = required.has(name) ? "true" : "false";
+    if (field.examples && kind !== "attachment" && !field.enum) input.placeholder = String(field.examples[0]);
+    const error = document.createElement("span");
+    error.className = "error field-error";
+    error.id = `error-${name}`;
+    p.append(input, " ", error);
+    container.append(p);
+  }
+}
+
+/** Read and check the form against the schema: {form, files} or null (messages under the fields). */
+export function readSchemaForm(schema, T, fill) {
+  const form = {};
+  const files = [];
+  let ok = true;
+  for (const [name, prop] of Object.entries(schema.properties)) {
+    const field = fieldOf(prop);
+    const input = document.getElementById(`field-${name}`);
+    const error = document.getElementById(`error-${name}`);
+    const kind = input.dataset.kind;
+    const bad = (text) => {
+      error.textContent = text;
+      ok = false;
+    };
+    error.textContent = "";
+    if (kind === "attachment") {
+      const file = input.files[0];
+      if (!file) {
+        if (input.dataset.required === "true") bad(T.field_required);
+        continue;
+      }
+      form[name] = file.name;
+      files.push(file);
+      continue;
+    }
+    const raw = input.value.trim();
+    // thousands separators are fine in numbers ("2,850,000.00")
+    const value = kind === "decimal" || kind === "integer" ? raw.replace(/[,，\s]/g, "") : raw;
+    if (!value) {
+      if (input.dataset.required === "true") bad(T.field_required);
+      continue;
+    }
+    if (kind === "decimal") {
+      const places = Number((/\{1,(\d+)\}\)\?\$$/.exec(field.pattern || "") || [0, 6])[1]);
+      if (!new RegExp(field.pattern).test(value)) {
+        bad(fill(T.field_decimal, { places }));
+        continue;
+      }
+      if (field["x-decimal-minimum"] && compareDecimal(value, field["x-decimal-minimum"]) < 0) {
+        bad(fill(T.field_min, { min: field["x-decimal-minimum"] }));
+        continue;
+      }
+      if (field["x-decimal-maximum"] && compareDecimal(value, field["x-decimal-maximum"]) > 0) {
+        bad(fill(T.field_max, { max: field["x-decimal-maximum"] }));
+        continue;
+      }
+      form[name] = name === "price" ? padPrice(value) : value;
+    } else if (kind === "integer") {
+      if (!/^-?\d{1,15}$/.test(value)) {
+        bad(T.field_integer);
+        continue;
+      }
+      const number = Number(value);
+      if (field.minimum !== undefined && number < field.minimum) {
+        bad(fill(T.field_min, { min: field.minimum }));
+        continue;
+      }
+      if (field.maximum !== undefined && number > field.maximum) {
+        bad(fill(T.field_max, { max: field.maximum }));
+        continue;
+      }
+      form[name] = number;
+    } else {
+      if (field.maxLength && value.length > field.maxLength) {
+        bad(fill(T.field_too_long, { n: field.maxLength }));
+        continue;
+      }
+      form[name] = value;
+    }
+  }
+  return ok ? { form, files } : null;
+}
+
+// A price as the CLI's examples write it: two decimal places ("2850000.5" -> "2850000.50").
+function padPrice(value) {
+  const [whole, frac = ""] = value.split(".");
+  return `${whole}.${frac.padEnd(MONEY_PLACES, "0")}`;
 }
 
 // --- the page ------------------------------------------------------------------------------------
@@ -406,51 +556,6 @@ function page(data, T) {
     $("signing-key-register").hidden = true;
   });
 
-  function readForm() {
-    const form = {};
-    let ok = true;
-    for (const input of document.querySelectorAll("#bid-form input")) {
-      const name = input.name;
-      const raw = input.value.trim();
-      // thousands separators are fine in numbers ("2,850,000.00")
-      const value = input.dataset.type === "text" ? raw : raw.replace(/[,，\s]/g, "");
-      const error = $("error-" + name);
-      error.textContent = "";
-      if (!value) {
-        if (input.dataset.required === "true") {
-          error.textContent = T.field_required;
-          ok = false;
-        }
-        continue;
-      }
-      if (input.dataset.type === "decimal") {
-        const places = name === "price" ? MONEY_PLACES : DECIMAL_PLACES;
-        if (!new RegExp(`^-?\\d{1,16}(\\.\\d{1,${places}})?$`).test(value)) {
-          error.textContent = fill(T.field_decimal, { places });
-          ok = false;
-          continue;
-        }
-        form[name] = name === "price" ? pad(value) : value;
-      } else if (input.dataset.type === "integer") {
-        if (!/^-?\d{1,15}$/.test(value)) {
-          error.textContent = T.field_integer;
-          ok = false;
-          continue;
-        }
-        form[name] = Number(value);
-      } else {
-        form[name] = value;
-      }
-    }
-    return ok ? form : null;
-  }
-
-  // A price as the CLI's examples write it: two decimal places ("2850000.5" -> "2850000.50").
-  function pad(value) {
-    const [whole, frac = ""] = value.split(".");
-    return `${whole}.${frac.padEnd(MONEY_PLACES, "0")}`;
-  }
-
   async function submit() {
     const m = {
       tender: data.tender,
@@ -504,15 +609,17 @@ function page(data, T) {
     download($("envelope-download"), sealed.envelope, base);
   }
 
+  renderForm(data.schema, $("bid-form"), document.documentElement.lang === "en" ? "en" : "zh");
   $("seal-retry").textContent = T.retry;
   $("seal-retry").addEventListener("click", submit);
 
   $("seal-submit").addEventListener("click", async () => {
     if (!state.identity) return say(status, T.identity_needed, "error");
     if (state.unsaved) return say(status, T.identity_unsaved, "error");
-    const form = readForm();
-    if (!form) return say(status, T.form_invalid, "error");
-    const files = Array.from($("attachments").files);
+    const read = readSchemaForm(data.schema, T, fill);
+    if (!read) return say(status, T.form_invalid, "error");
+    const form = read.form;
+    const files = [...read.files, ...Array.from($("attachments").files)];
     const names = new Set();
     for (const f of files) {
       if (names.has(f.name)) return say(status, T.duplicate_name + f.name, "error");
