@@ -89,8 +89,9 @@ async def browser_run(
                 await asyncio.sleep(0.05)
 
         sampler = asyncio.create_task(sample())
+        page.on("console", lambda m: print("console:", m.text, file=sys.stderr))
         start = time.perf_counter()
-        await page.click("#seal-submit")
+        await page.click("#seal-submit", no_wait_after=True)
         await page.wait_for_selector("#seal-status.ok, #seal-status.error", timeout=3_600_000)
         elapsed = time.perf_counter() - start
         sampling = False
@@ -130,6 +131,7 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size-mib", type=int, default=100)
+    parser.add_argument("--debug", action="store_true")
     parser.add_argument("--chromium", default=os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sunbid-bench-seal-") as tmp:

@@ -252,3 +252,82 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
             assert secret not in kept, secret[:40]
     finally:
         await runtime.close()
+
+
+async def test_a_new_identity_made_in_the_page_must_be_downloaded_before_sealing(
+    tmp_path: Path, chromium: str
+) -> None:
+    """In English: the page generates an identity, warns that losing it leaves only the custodians,
+    refuses to seal until the file is downloaded; the file (passphrase-protected like `sunbid keygen
+    -p`) opens with the CLI's age code and names the recipient the envelope is sealed to."""
+    from playwright.async_api import async_playwright
+
+    settings = Settings(var_dir=tmp_path / "var")
+    run_cli(settings, "db", "upgrade")
+    runtime = Runtime.build(settings)
+    try:
+        with live_server(settings, tmp_path) as server:
+            async with async_playwright() as pw, httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+                world = await make_world(runtime, http, bidders=1)
+                await published_tender(runtime, http, world)
+                await register_all(http, world)
+                bidder = world.bidders[0]
+                browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                page = await browser.new_page(accept_downloads=True)
+                await login(page, server.url, bidder.username)
+                await page.goto(f"{server.url}/tenders/{CODE}/lots/1/seal?lang=en")
+                assert await page.inner_text("h1") == "Prepare and seal a bid online"
+                await page.click("#identity-generate")
+                await page.wait_for_selector("#identity-status.ok")
+                warning = await page.inner_text("#identity-warning")
+                assert "custodians" in warning and "Download" in warning
+                recipient = (await page.inner_text("#identity-status")).split(": ")[-1].strip()
+                assert recipient.startswith("age1")
+                for name, value in {
+                    "price": "11000000",
+                    "duration_days": "300",
+                    "quality": "Qualified",
+                    "project_manager": "Li Si",
+                }.items():
+                    await page.fill(f"#field-{name}", value)
+                await page.click("#seal-submit")
+                await page.wait_for_selector("#seal-status.error")
+                assert await page.inner_text("#seal-status") == "Download the new identity file first"
+
+                await page.fill("#identity-new-passphrase", "a passphrase of five words")
+                async with page.expect_download() as identity_download:
+                    await page.click("#identity-download")
+                identity_file = tmp_path / "identity.age"
+                await (await identity_download.value).save_as(identity_file)
+                plain = io.BytesIO()
+                decrypt(
+                    io.BytesIO(identity_file.read_bytes()),
+                    plain,
+                    [ScryptIdentity("a passphrase of five words")],
+                )
+                assert f"# public key: {recipient}" in plain.getvalue().decode()
+                [identity] = parse_identities(plain.getvalue().decode())
+                assert isinstance(identity, X25519Identity) and identity.recipient().to_str() == recipient
+
+                assert "Differs" in await page.inner_text("#signing-key-status")
+                await page.click("#signing-key-register")
+                await page.wait_for_selector("#signing-key-status.ok")
+                await page.click("#seal-submit")
+                await page.wait_for_selector("#seal-status.ok", timeout=120_000)
+                assert "Bid accepted" in await page.inner_text("#seal-status")
+                assert "Beijing" in await page.inner_text("#seal-receipt-text")
+                async with page.expect_download() as envelope_download:
+                    await page.click("#envelope-download")
+                envelope = tmp_path / "bid.age"
+                await (await envelope_download.value).save_as(envelope)
+                await browser.close()
+        package = zipfile.ZipFile(io.BytesIO(age_decrypt_with(identity, envelope, tmp_path)))
+        assert json.loads(package.read("bid.json"))["price"] == "11000000.00"
+    finally:
+        await runtime.close()
+
+
+def age_decrypt_with(identity: X25519Identity, envelope: Path, tmp_path: Path) -> bytes:
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(identity.to_str() + "\n")
+    return age_decrypt(key_file, envelope)
