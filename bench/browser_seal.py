@@ -57,7 +57,7 @@ def write_random(path: Path, size: int) -> None:
 
 
 async def browser_run(
-    chromium: str, base: str, username: str, identity: Path, attachment: Path
+    chromium: str, base: str, username: str, identity: Path, attachment: Path, debug: bool = False
 ) -> tuple[float, float, float]:
     from playwright.async_api import async_playwright
 
@@ -89,7 +89,8 @@ async def browser_run(
                 await asyncio.sleep(0.05)
 
         sampler = asyncio.create_task(sample())
-        page.on("console", lambda m: print("console:", m.text, file=sys.stderr))
+        if debug:
+            page.on("console", lambda m: print("console:", m.text, file=sys.stderr))
         start = time.perf_counter()
         await page.click("#seal-submit", no_wait_after=True)
         await page.wait_for_selector("#seal-status.ok, #seal-status.error", timeout=3_600_000)
@@ -131,7 +132,7 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size-mib", type=int, default=100)
-    parser.add_argument("--debug", action="store_true")
+    parser.add_argument("--debug", action="store_true", help="Echo the page's console on stderr.")
     parser.add_argument("--chromium", default=os.environ.get("SUNBID_CHROMIUM", "/usr/bin/chromium"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sunbid-bench-seal-") as tmp:
@@ -153,7 +154,7 @@ async def main() -> None:
                 identity.write_text(bidder.identity.to_str() + "\n")
                 print(f"sealing {args.size_mib} MiB in Chromium ...", file=sys.stderr)
                 browser_s, heap, buffers = await browser_run(
-                    args.chromium, server.url, bidder.username, identity, attachment
+                    args.chromium, server.url, bidder.username, identity, attachment, args.debug
                 )
                 print(f"browser: {browser_s:.1f} s; sealing with the CLI ...", file=sys.stderr)
                 cli_s = cli_run(settings, work, identity, attachment, server.url, bidder.username)
