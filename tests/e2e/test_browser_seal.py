@@ -27,7 +27,14 @@ from bidding.models import Submission
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import ScryptIdentity, X25519Identity, decrypt, parse_identities, unwrap_file_key
-from crypto.signing import BidManifest, SignedStatement, public_key_to_text, verify_manifest
+from crypto.signing import (
+    BidManifest,
+    SignedStatement,
+    canonical_json,
+    public_key_to_text,
+    verify_manifest,
+    verify_statement,
+)
 from tests.bidding.helpers import make_world, published_tender, register_all
 from tests.support.browser import CHROMIUM_ARGS
 from tests.support.factories import PASSWORD
@@ -177,6 +184,20 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
                     await page.click("#envelope-download")
                 envelope_path = tmp_path / "bid.age"
                 await (await envelope_download.value).save_as(envelope_path)
+                # The page's canonical JSON and statement signatures are the CLI's, byte for byte.
+                tricky = {"é": '\u2028\x00\x1f"\\/', "a": [None, True, -(2**53) + 1], "😀": {}, "ｚ": "中"}
+                js = await page.evaluate(
+                    """async ([value, identity]) => {
+                        const m = await import('/static/bidding/seal.js');
+                        const signed = m.signStatement({type: 't', v: value}, m.signingSeed(identity));
+                        return [m.canonicalJson(value), signed];
+                    }""",
+                    [tricky, identity_text],
+                )
+                assert js[0].encode() == canonical_json(tricky)
+                verify_statement(
+                    SignedStatement.from_dict(js[1]), signing_key_from_identity(identity).public_key()
+                )
                 await browser.close()
 
                 key = (await http.get("/api/receipts/server-key")).json()["server_key"]
