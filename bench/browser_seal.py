@@ -44,7 +44,7 @@ from core.settings import Settings  # noqa: E402
 from tests.bidding.helpers import make_world, published_tender, register_all  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
 from tests.support.factories import PASSWORD  # noqa: E402
-from tests.support.live import SUNBID, LiveServer, live_server, run_cli, settings_env  # noqa: E402
+from tests.support.live import SUNBID, free_port, run_cli, settings_env  # noqa: E402
 
 MIB = 1 << 20
 CODE = "BENCH-SEAL-001"
@@ -130,17 +130,31 @@ def cli_run(
 
 
 @contextmanager
-def started(settings: Settings, work: Path) -> Iterator[LiveServer]:
-    """``sunbid serve``; on a busy machine its start-up can outlast live_server's 30 s: try thrice."""
-    for attempt in range(3):
-        try:
-            with live_server(settings, work, name=f"app{attempt}") as server:
-                yield server
-                return
-        except RuntimeError as exc:
-            if "did not become healthy" not in str(exc) or attempt == 2:
-                raise
-            print("the server was slow to start; again", file=sys.stderr)
+def serve(settings: Settings, work: Path) -> Iterator[str]:
+    """``sunbid serve`` on a free port (start-up may take long on a busy machine: up to 3 minutes)."""
+    port = free_port()
+    with (work / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [SUNBID, "serve", "--port", str(port)], env=settings_env(settings), stdout=log, stderr=log
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError((work / "server.log").read_text())
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start within 3 minutes")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 async def main() -> None:
@@ -159,8 +173,8 @@ async def main() -> None:
         attachment = work / "attachment.bin"
         write_random(attachment, args.size_mib * MIB)
         try:
-            with started(settings, work) as server:
-                async with httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+            with serve(settings, work) as url:
+                async with httpx.AsyncClient(base_url=url, timeout=120) as http:
                     world = await make_world(runtime, http, bidders=1)
                     envelope_limit = max(64, args.size_mib * 2)
                     await published_tender(runtime, http, world, CODE, max_envelope_mib=envelope_limit)
@@ -170,10 +184,10 @@ async def main() -> None:
                 identity.write_text(bidder.identity.to_str() + "\n")
                 print(f"sealing {args.size_mib} MiB in Chromium ...", file=sys.stderr)
                 browser_s, heap, buffers = await browser_run(
-                    args.chromium, server.url, bidder.username, identity, attachment, args.debug
+                    args.chromium, url, bidder.username, identity, attachment, args.debug
                 )
                 print(f"browser: {browser_s:.1f} s; sealing with the CLI ...", file=sys.stderr)
-                cli_s = cli_run(settings, work, identity, attachment, server.url, bidder.username)
+                cli_s = cli_run(settings, work, identity, attachment, url, bidder.username)
                 print(f"cli: {cli_s:.1f} s", file=sys.stderr)
         finally:
             await runtime.close()
