@@ -3,10 +3,10 @@
 Everything secret stays in the page (web/static/bidding/seal.js): the age identity is read from a
 file the bidder picks (or generated there and downloaded), the bid package is zipped, encrypted to
 the bidder's own recipient and the tender's opening recipient, and its manifest signed with the
-Ed25519 key HKDF-derived from the identity, exactly as ``sunbid bid seal`` does. The form is drawn from the lot's bid-form JSON Schema
-(bidding/bid_form.py, the one the opening and the CLI check against). The server sends
-only what the page needs to do that and receives only the envelope and the signed manifest, through
-the same upload API the CLI uses.
+Ed25519 key HKDF-derived from the identity, exactly as ``sunbid bid seal`` does. The form is drawn
+from the lot's bid-form JSON Schema (bidding/bid_form.py, the one the opening and the CLI check
+against). The server sends only what the page needs to do that and receives only the envelope and
+the signed manifest, through the same upload API the CLI uses.
 """
 
 from __future__ import annotations
