@@ -13,6 +13,7 @@ Sealed upload (one request, so a retry is one request too):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -259,6 +260,19 @@ async def submission_status(principal: Caller, db: Db, submission_id: FromPath[s
     return {**await _submission_payload(db, found), "receipt": submissions.parse_bundle(found)}
 
 
+@get("/api/submissions/{submission_id:str}/receipt", opt=allow(Role.BIDDER), tags=["bidding"])
+async def receipt_file(principal: Caller, db: Db, submission_id: FromPath[str]) -> Response[bytes]:
+    """The receipt bundle of one of the caller's submissions, as the file `sunbid receipt verify` reads."""
+    found = await submissions.own_submission(db, principal, submission_id)
+    body = json.dumps(submissions.parse_bundle(found), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    name = f"receipt-{found.submission_id}.json"
+    return Response(
+        body.encode(),
+        media_type="application/json",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
+
+
 @post(
     "/api/submissions/{submission_id:str}/withdrawal",
     opt=allow(Role.BIDDER),
@@ -389,6 +403,7 @@ ROUTE_HANDLERS = [
     upload_sealed_bid,
     my_submissions,
     submission_status,
+    receipt_file,
     withdraw,
     tender_submissions,
     notices_feed,

@@ -74,6 +74,44 @@ def _field_schema(field: dict[str, Any], ceiling: Decimal | None) -> dict[str, A
         high_int = int(field.get("maximum", 10**INT_DIGITS - 1))
         out |= {"type": "integer", "minimum": low_int, "maximum": high_int}
         out["examples"] = [max(low_int, min(high_int, 365 if name == "duration_days" else 1))]
+    elif kind == "bill_of_quantities":
+        row = {
+            "type": "object",
+            "properties": {
+                "item": {
+                    "title": "项目名称",
+                    "x-kind": "text",
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                },
+                "unit": {
+                    "title": "计量单位",
+                    "x-kind": "text",
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 20,
+                },
+                "quantity": {
+                    "title": "工程量",
+                    "x-kind": "decimal",
+                    "type": "string",
+                    "pattern": decimal_pattern(FORM_DECIMAL),
+                    "x-decimal-minimum": "0",
+                },
+                "unit_price": {
+                    "title": "综合单价",
+                    "x-kind": "decimal",
+                    "x-unit": "元",
+                    "type": "string",
+                    "pattern": decimal_pattern(MONEY),
+                    "x-decimal-minimum": "0",
+                },
+            },
+            "required": ["item", "unit", "quantity", "unit_price"],
+        }
+        out |= {"type": "array", "items": row, "minItems": 1, "maxItems": 10_000}
+        out["examples"] = [[{"item": "土方开挖", "unit": "m³", "quantity": "1200.5", "unit_price": "35.80"}]]
     elif kind == "attachment":
         out |= {"type": "string", "pattern": ATTACHMENT_NAME, "x-attachment": True}
         out["examples"] = [f"{name}.pdf"]
@@ -226,7 +264,7 @@ def _message(error: ValidationError, root: dict[str, Any]) -> tuple[str, str]:
     kind = schema.get("x-kind")
     if keyword == "required":
         name = str(error.message).split("'")[1] if "'" in error.message else ""
-        title = root.get("properties", {}).get(name, {}).get("title", name)
+        title = schema.get("properties", {}).get(name, {}).get("title", name)
         return f"缺少必填项「{title}」（{name}）", f"{name} ({title}) is required"
     if keyword == "type" and not error.absolute_path:
         return "bid.json 须为 JSON 对象", "bid.json must be a JSON object"
@@ -239,8 +277,16 @@ def _message(error: ValidationError, root: dict[str, Any]) -> tuple[str, str]:
         )
     if keyword == "type" and kind == "integer":
         return "须为整数（不加引号，如 365）", "must be a whole number (a JSON integer, like 365)"
+    if keyword == "type" and kind == "bill_of_quantities":
+        return "须为清单行的列表", "must be a list of rows"
+    if keyword == "type" and schema.get("type") == "object":
+        return "须为一行清单（JSON 对象）", "must be a row (a JSON object)"
     if keyword == "type":
         return "须为文本", "must be text"
+    if keyword == "minItems":
+        return "至少须有一行", "needs at least one row"
+    if keyword == "maxItems":
+        return f"不得超过 {schema.get('maxItems')} 行", f"at most {schema.get('maxItems')} rows"
     if keyword == "pattern" and kind == "attachment":
         return "须为附件的文件名（不含目录）", "must be an attachment's file name (no folders)"
     if keyword in ("minimum", "x-decimal-minimum"):
@@ -285,7 +331,7 @@ def problems(form: Any, schema: dict[str, Any]) -> list[Problem]:
             zh, en = _message(error, schema)
             path = "/".join(str(p) for p in error.absolute_path)
             if error.validator == "required" and "'" in error.message:
-                path = error.message.split("'")[1]
+                path = "/".join([*(str(p) for p in error.absolute_path), error.message.split("'")[1]])
             found.append(Problem(path, zh, en, str(error.validator)))
     found.sort(key=lambda p: (order.get(p.path.split("/")[0], len(order)), p.path))
     return found

@@ -27,7 +27,8 @@ from core.numbers import MONEY, POINTS, Bounds, decimal_input, int_input
 METHODS = ("comprehensive", "lowest_price")
 GROUPS = ("technical", "commercial", "price")
 BENCHMARKS = ("mean", "trimmed_mean")
-FIELD_TYPES = ("decimal", "integer", "text", "attachment")  # attachment: a file in attachments/
+# attachment: a file in attachments/; bill_of_quantities: rows of item, unit, quantity, unit price
+FIELD_TYPES = ("decimal", "integer", "text", "attachment", "bill_of_quantities")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORM_DECIMAL = Bounds(places=6, integer_digits=16)  # a bid form's other decimal fields (rates, areas)

@@ -26,6 +26,8 @@ BID_NOT_OPENED = "bid.not_opened"
 
 # the opening
 OPENING_BIDS_LISTED = "opening.bids_listed"
+OPENING_AUTOSTARTED = "opening.autostarted"  # the host had not started: the platform did
+OPENING_WINDOW_CLOSED_EARLY = "opening.window_closed_early"  # every bid opened or failed
 OPENING_CUSTODY_CALLED = "opening.custody_called"
 OPENING_DECRYPTION_RESUMED = "opening.decryption_resumed"
 OPENING_COEFFICIENT_DRAWN = "opening.coefficient_drawn"

@@ -69,6 +69,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bidding.status.withdrawn": ("已撤回", "Withdrawn"),
     "bidding.my_tenders": ("我代理/招标的项目", "My tenders"),
     "bidding.decryption_minutes": ("解密时限（分钟）", "Decryption window (minutes)"),
+    "bidding.training": (
+        "培训项目（期限按培训时钟缩短，不公开、不计入统计和信用）",
+        "Training tender (periods on a training clock; never public, in statistics or credit)",
+    ),
     "bidding.confirm_minutes": ("唱标确认时限（分钟）", "Time to confirm the 唱标 (minutes)"),
     "bidding.opening_recipient": (
         "开标公钥（sunbid custody init 输出）",

@@ -7,6 +7,7 @@ from core.i18n import register_messages
 PAGE: dict[str, tuple[str, str]] = {
     "seal.title": ("在线制作并密封投标文件", "Prepare and seal a bid online"),
     "seal.link": ("在线制作并密封投标文件", "Prepare and seal online"),
+    "seal.link_lot": ("在线制作并密封投标文件（标段 {lot}）", "Prepare and seal online (lot {lot})"),
     "seal.intro": (
         "投标文件在本浏览器内打包、加密（age v1，加密给你单位的身份密钥和本项目的开标公钥）并签名，"
         "与命令行工具 sunbid bid seal 生成的完全相同。"
@@ -103,6 +104,11 @@ SCRIPT: dict[str, tuple[str, str]] = {
     "seal.js.field_min": ("不得低于 {min}", "At least {min}"),
     "seal.js.field_max": ("不得高于 {max}", "At most {max}"),
     "seal.js.field_too_long": ("最多 {n} 个字", "At most {n} characters"),
+    "seal.js.boq_row": (
+        "第 {n} 行有误：每行填写 项目名称、计量单位、工程量、综合单价（用制表符或逗号分隔，数字不带千分位）",
+        "Row {n} is wrong: each row is item, unit, quantity, unit price (tab- or comma-separated, "
+        "numbers without thousands separators)",
+    ),
     "seal.js.form_invalid": ("投标函有误，请按提示修改", "The bid form has errors; see the fields"),
     "seal.js.duplicate_name": ("两个附件同名：", "Two attachments have the same name: "),
     "seal.js.too_large": (

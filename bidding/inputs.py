@@ -84,6 +84,8 @@ class NewTender:
     rules: dict[str, int] | None = None
     decryption_minutes: int | None = None
     confirm_minutes: int | None = None  # bidders confirm or object to the 唱标 within this time
+    # 培训项目: periods on the training clock, watermarked, never public (SUNBID_TRAINING forces it)
+    training: bool = False
 
 
 @dataclass
@@ -138,7 +140,9 @@ def validate_custody(recipient: str, custody: dict[str, Any] | None) -> tuple[st
     return opening, {"threshold": threshold if cleaned else 0, "custodians": cleaned}
 
 
-def validated(new: NewTender) -> dict[str, Any]:
+def validated(new: NewTender, *, training: bool = False) -> dict[str, Any]:
+    """The draft's columns; ``training`` (or ``new.training``) puts its periods on the training clock."""
+    training = training or new.training is True
     if not CODE.match(new.code):
         raise InvalidInput("项目编号须为3-40位字母、数字或 - (code: 3-40 of A-Z, 0-9, '-')", code="bad_code")
     if not new.title.strip():
@@ -169,7 +173,7 @@ def validated(new: NewTender) -> dict[str, Any]:
         new.min_credit_index, "min_credit_index", CREDIT_INDEX, code="bad_credit_gate"
     )
     try:
-        floor = Rules.for_category(new.category)
+        floor = Rules.for_category(new.category, training=training)
         rules = Rules.from_dict({**floor.to_dict(), **(new.rules or {})})
         criteria = crit.validate_criteria(new.criteria) if new.criteria else crit.default_criteria()
         form_fields = crit.validate_form_fields(new.form_fields or crit.DEFAULT_FORM_FIELDS)
@@ -208,7 +212,8 @@ def validated(new: NewTender) -> dict[str, Any]:
         "clarification_deadline": new.clarification_deadline,
         "bid_deadline": new.bid_deadline,
         "decryption_minutes": new.decryption_minutes or rules.decryption_minutes,
-        "confirm_minutes": new.confirm_minutes or CONFIRM_MINUTES,
+        "confirm_minutes": new.confirm_minutes or (1 if training else CONFIRM_MINUTES),
+        "training": training,
         "criteria": criteria,
         "form_fields": form_fields,
         "rules": rules.to_dict(),

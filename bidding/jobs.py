@@ -50,9 +50,16 @@ async def open_tenders(runtime: Runtime) -> None:
     await opening.advance(runtime)
 
 
+async def autostart_openings(runtime: Runtime) -> None:
+    """Start the openings whose host has not, N minutes after the deadline (exactly once: see
+    ``bidding.opening.autostart_due``)."""
+    await opening.autostart_due(runtime)
+
+
 JOBS = [
     # Due on every scheduler tick (1 s), so an opening starts within a second of its deadline.
     Job("bidding.open_tenders", timedelta(milliseconds=500), open_tenders, lease=timedelta(seconds=30)),
+    Job("bidding.autostart_openings", timedelta(seconds=5), autostart_openings, lease=timedelta(seconds=30)),
     Job("bidding.close_registrations", timedelta(minutes=1), close_registrations),
     Job("bidding.sweep_staged_uploads", timedelta(minutes=10), sweep),
 ]

@@ -86,6 +86,16 @@ PUBLIC_STATES = frozenset(State) - {State.DRAFT}
 # for works and goods; the same default is used for the other categories unless a tender says so).
 MIN_NOTICE_DAYS = {"construction": 20, "goods": 20, "services": 20}
 DEFAULT_MIN_NOTICE_DAYS = 20
+# The length of a statutory day (日) in seconds: a day by law. Training tenders (培训项目) scale it
+# down so a whole tender runs in minutes; TRAINING_DAY_SECONDS is a training-only setting, not law.
+DAY_SECONDS = 86_400
+TRAINING_DAY_SECONDS = 3  # 20 days from notice to deadline become 60 seconds
+# The host starts the opening; if nobody has this many minutes after the deadline, the platform
+# starts it by itself (a platform setting per tender, not a statutory period: the law only says the
+# opening takes place at the deadline, 《招标投标法》第三十四条).
+OPENING_AUTOSTART_MINUTES = 10
+# Platform settings stored with the rules that are not statutory floors (``at_least`` skips them).
+NOT_STATUTORY = ("decryption_minutes", "min_valid_bids", "opening_autostart_minutes")
 
 
 class LifecycleError(Exception):
@@ -106,10 +116,24 @@ class Rules:
     publicity_days: int = 3  # candidate publicity
     min_valid_bids: int = 3  # fewer valid bids → failed (流标)
     decryption_minutes: int = 30
+    opening_autostart_minutes: int = OPENING_AUTOSTART_MINUTES  # the platform starts an unhosted opening
+    day_seconds: int = DAY_SECONDS  # one statutory day; only training tenders shorten it
 
     @classmethod
-    def for_category(cls, category: str) -> Rules:
-        return cls(min_notice_days=MIN_NOTICE_DAYS.get(category, DEFAULT_MIN_NOTICE_DAYS))
+    def for_category(cls, category: str, *, training: bool = False) -> Rules:
+        rules = cls(min_notice_days=MIN_NOTICE_DAYS.get(category, DEFAULT_MIN_NOTICE_DAYS))
+        return rules.for_training() if training else rules
+
+    def for_training(self) -> Rules:
+        """The same periods on a training clock (培训专用, not law): a day lasts ``TRAINING_DAY_SECONDS``
+        seconds, the decryption window and the host's grace one minute each."""
+        return replace(
+            self, day_seconds=TRAINING_DAY_SECONDS, decryption_minutes=1, opening_autostart_minutes=1
+        )
+
+    def days(self, n: int) -> timedelta:
+        """``n`` statutory days on this tender's clock."""
+        return timedelta(seconds=n * self.day_seconds)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rules:
@@ -120,6 +144,8 @@ class Rules:
         values = {k: v for k, v in data.items() if k in known}
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values.values()):
             raise LifecycleError("bad_rules", "rules are non-negative whole numbers")
+        if values.get("day_seconds") == 0:
+            raise LifecycleError("bad_rules", "day_seconds must be at least 1")
         return cls(**values)
 
     def to_dict(self) -> dict[str, int]:
@@ -130,8 +156,7 @@ class Rules:
         return [
             f"{f.name} {getattr(self, f.name)} < {getattr(floor, f.name)}"
             for f in fields(self)
-            if f.name not in ("decryption_minutes", "min_valid_bids")
-            and getattr(self, f.name) < getattr(floor, f.name)
+            if f.name not in NOT_STATUTORY and getattr(self, f.name) < getattr(floor, f.name)
         ]
 
 
@@ -162,19 +187,19 @@ def timeline_problems(timeline: Timeline, rules: Rules, notice_at: datetime) -> 
         problems.append("报名开始不能早于公告发布 (registration cannot start before the notice)")
     if t.registration_end <= t.registration_start:
         problems.append("报名截止须晚于报名开始 (registration must end after it starts)")
-    elif t.registration_end - t.registration_start < timedelta(days=rules.min_registration_days):
+    elif t.registration_end - t.registration_start < rules.days(rules.min_registration_days):
         problems.append(
             f"招标文件发售期不得少于{rules.min_registration_days}日 "
             f"(documents must be on sale at least {rules.min_registration_days} days)"
         )
     if t.registration_end > t.bid_deadline:
         problems.append("报名截止不能晚于投标截止 (registration must close by the bid deadline)")
-    if t.bid_deadline - notice_at < timedelta(days=rules.min_notice_days):
+    if t.bid_deadline - notice_at < rules.days(rules.min_notice_days):
         problems.append(
             f"自公告发布至投标截止不得少于{rules.min_notice_days}日 "
             f"(at least {rules.min_notice_days} days from notice to bid deadline)"
         )
-    if t.clarification_deadline > t.bid_deadline - timedelta(days=rules.clarification_min_days):
+    if t.clarification_deadline > t.bid_deadline - rules.days(rules.clarification_min_days):
         problems.append(
             f"澄清截止须在投标截止前至少{rules.clarification_min_days}日 "
             f"(clarifications close at least {rules.clarification_min_days} days before the deadline)"
@@ -216,7 +241,7 @@ def amended_deadline(
         raise LifecycleError(
             "bad_timeline", "修改不能提前投标截止时间 (an amendment cannot bring the deadline forward)"
         )
-    floor = now + timedelta(days=rules.amendment_min_days)
+    floor = now + rules.days(rules.amendment_min_days)
     return max(deadline, floor)
 
 
@@ -247,6 +272,15 @@ def due_to_close_registration(state: State, timeline: Timeline, now: datetime) -
 
 def due_to_open(state: State, timeline: Timeline, now: datetime) -> bool:
     return state in TAKING_BIDS and now >= timeline.bid_deadline
+
+
+def autostart_at(bid_deadline: datetime, rules: Rules) -> datetime:
+    """When the platform starts an opening its host has not started (the deadline + the grace)."""
+    return bid_deadline + timedelta(minutes=rules.opening_autostart_minutes)
+
+
+def due_to_autostart(bid_deadline: datetime, rules: Rules, now: datetime) -> bool:
+    return now >= autostart_at(bid_deadline, rules)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -90,6 +92,9 @@ class Tender(Base):
     max_envelope_bytes: Mapped[int] = mapped_column(BigInteger)
     min_credit_index: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     state: Mapped[State] = mapped_column(StrEnumType(State, 16), index=True)
+    # 培训项目: periods on the training clock (lifecycle.Rules.for_training), watermarked everywhere,
+    # never in public notices, open data, statistics or credit.
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     amendments: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -94,7 +94,10 @@ async def list_notices(
 ) -> Page[tuple[Notice, Tender]]:
     if filters.kind and filters.kind not in NoticeKind._value2member_map_:
         raise InvalidInput(f"unknown notice kind {filters.kind!r}", code="bad_filter")
-    query = select(Notice, Tender).join(Tender, Tender.id == Notice.tender_id)
+    # A training tender's notices (培训项目) stay on its own page: never in a public list or the feed.
+    query = (
+        select(Notice, Tender).join(Tender, Tender.id == Notice.tender_id).where(Tender.training.is_(False))
+    )
     if filters.category:
         query = query.where(Notice.category == filters.category)
     if filters.region:

@@ -14,9 +14,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 import bidding.i18n
-from bidding import documents, inputs, registration, seal_pages, submissions, tenders
+from bidding import documents, inputs, journey, registration, seal_pages, submissions, tenders
 from bidding import notices as notice_service
 from bidding.common import can_see_draft, is_owner, lot_of, lots_of, moment_of, visible_tender
+from bidding.lifecycle import State
 from bidding.models import Lot, Registration, Tender
 from core import regions
 from core.access import PUBLIC, Caller, Viewer, allow
@@ -83,10 +84,15 @@ async def tender_page(
             lot = await db.get(Lot, s.lot_id)
             mine.append((s, lot.number if lot else ""))
     moment = moment_of(tender, runtime.clock.now())
+    steps: list[journey.Step] = []
+    if is_bidder and viewer is not None and tender.state != State.DRAFT:
+        facts = await journey.facts_of(db, tender, viewer.organisation_id or 0, moment.now)
+        steps = journey.steps(facts)
     return page(
         request,
         "bidding/tender.html",
         tender=tender,
+        training=tender.training,
         lots=await lots_of(db, tender.id),
         documents=await documents.documents_of(db, tender.id),
         notices=await notice_service.notices_of(db, tender.id),
@@ -97,6 +103,8 @@ async def tender_page(
         registration_open=moment.registration_open,
         accepting=moment.accepting_bids,
         mine=mine,
+        steps=steps,
+        next_step=journey.next_step(steps),
         bid_count=await tenders.bid_count(db, tender.id) if tenders.bid_count_is_public(tender) else None,
         manifest_header=submissions.MANIFEST_HEADER,
         **_common(),
@@ -143,7 +151,9 @@ async def notice_list(
 @get("/notices/{notice_id:int}", opt=PUBLIC, include_in_schema=False)
 async def notice_page(request: AnyRequest, db: Db, notice_id: FromPath[int]) -> Template:
     notice, tender = await notice_service.get_notice(db, notice_id)
-    return page(request, "bidding/notice.html", notice=notice, tender=tender, **_common())
+    return page(
+        request, "bidding/notice.html", notice=notice, tender=tender, training=tender.training, **_common()
+    )
 
 
 @get("/agent/tenders/new", opt=allow(*OWNERS), include_in_schema=False)
@@ -207,6 +217,7 @@ async def editor_save(runtime: Rt, principal: Caller, db: Db, data: Form) -> Red
         ),
         decryption_minutes=_minutes(get_("decryption_minutes", ""), "decryption_minutes"),
         confirm_minutes=_minutes(get_("confirm_minutes", ""), "confirm_minutes"),
+        training=get_("training") == "1",
     )
     tender = await tenders.save_draft(db, runtime, principal, new)
     return Redirect(f"/tenders/{quote(tender.code)}", status_code=303)
@@ -246,7 +257,15 @@ async def opening_hall(
             role = "bidder"
         elif Role.SUPERVISOR in viewer.roles:
             role = "supervisor"
-    return page(request, "bidding/opening.html", tender=tender, lot=found, role=role, **_common())
+    return page(
+        request,
+        "bidding/opening.html",
+        tender=tender,
+        lot=found,
+        role=role,
+        training=tender.training,
+        **_common(),
+    )
 
 
 ROUTE_HANDLERS = [

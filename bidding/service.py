@@ -22,10 +22,13 @@ from bidding.tenders import (
     TenderFilter,
     amend,
     cancel,
+    is_training,
     list_tenders,
     publish,
     save_draft,
+    statutory_day,
     tenders_past_deadline,
+    training_codes,
 )
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "cancel",
     "documents_of",
     "is_owner",
+    "is_training",
     "list_notices",
     "list_tenders",
     "lock_tender",
@@ -65,10 +69,12 @@ __all__ = [
     "save_draft",
     "sealed_value",
     "start_evaluation",
+    "statutory_day",
     "submit",
     "tender_by_code",
     "tender_submissions",
     "tenders_past_deadline",
+    "training_codes",
     "verify_bundle",
     "withdraw",
 ]

@@ -8,7 +8,7 @@ returns it), so a retried request never makes two tenders or two notices.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, false, func, or_, select
@@ -82,7 +82,7 @@ async def _check_parties(
 
 async def save_draft(session: AsyncSession, runtime: Runtime, principal: Principal, new: NewTender) -> Tender:
     """Create the draft with this code, or replace the caller's draft of that code (idempotent)."""
-    values = validated(new)
+    values = validated(new, training=runtime.settings.training)
     lots: list[LotInput] = values.pop("_lots")
     await get_region(session, new.region_code)
     tenderer_id, agent_id = await _check_parties(session, principal, new)
@@ -321,6 +321,8 @@ async def list_tenders(
         pass
     else:
         query = query.where(Tender.state != State.DRAFT)
+    if principal is None:  # the public never sees a training tender (培训项目) in a list
+        query = query.where(Tender.training.is_(False))
     if filters.category:
         query = query.where(Tender.category == filters.category)
     if filters.region:
@@ -388,3 +390,20 @@ async def registrations_and_downloads(session: AsyncSession, tender: Tender) -> 
             for d, name, code in downloaded
         ],
     }
+
+
+async def is_training(session: AsyncSession, code: str) -> bool:
+    """Whether the tender with this code is a training tender (培训项目); False for an unknown code."""
+    return bool(await session.scalar(select(Tender.training).where(Tender.code == code)))
+
+
+async def training_codes(session: AsyncSession) -> set[str]:
+    """The codes of every training tender: what open data, statistics and credit leave out."""
+    return set(await session.scalars(select(Tender.code).where(Tender.training.is_(True))))
+
+
+async def statutory_day(session: AsyncSession, code: str) -> timedelta:
+    """One statutory day (日) on the tender's clock: a day, or seconds for a training tender. Periods
+    counted outside bidding (the candidates' publicity) ask the lifecycle's rules through this."""
+    tender = await tender_by_code(session, code)
+    return Rules.from_dict(tender.rules or {}).days(1)

@@ -51,6 +51,7 @@ def tender_json(
         "criteria": tender.criteria,
         "form_fields": tender.form_fields,
         "rules": tender.rules,
+        "training": tender.training,
         "opening_recipient": tender.opening_recipient,
         "custody": {
             "threshold": tender.custody.get("threshold", 0),

@@ -16,6 +16,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "公共资源交易 · 电子招标投标与远程异地评标平台",
         "Public resource trading · e-tendering and remote evaluation",
     ),
+    "training.banner": (
+        "培训 TRAINING · 本项目为培训项目，期限按培训时钟缩短，不发布公告、不进入开放数据、统计和信用记录",
+        "TRAINING · a training tender: periods on a training clock; no public notice, open data, "
+        "statistics or credit record",
+    ),
+    "training.banner_site": (
+        "培训 TRAINING · 培训环境：所有项目均为培训项目，不具法律效力",
+        "TRAINING · a training instance: every tender here is a training tender, without legal effect",
+    ),
     "nav.home": ("首页", "Home"),
     "nav.login": ("登录", "Log in"),
     "nav.logout": ("退出", "Log out"),

@@ -12,6 +12,11 @@ from core.roles import ROLE_NAMES_ZH
 from core.types import AnyRequest
 
 
+def _training_site(request: AnyRequest) -> bool:
+    runtime = getattr(request.app.state, "runtime", None)
+    return bool(runtime is not None and runtime.settings.training)
+
+
 def page(request: AnyRequest, template_name: str, *, status_code: int = 200, **context: Any) -> Template:
     lang = language_of(request)
     user = current_principal(request)
@@ -21,6 +26,8 @@ def page(request: AnyRequest, template_name: str, *, status_code: int = 200, **c
         t=translator(lang),
         user=user,
         role_names=[ROLE_NAMES_ZH[r] if lang == "zh" else r.value for r in roles],
+        # SUNBID_TRAINING=true: every page says it is a training instance (培训环境)
+        training_site=_training_site(request),
     )
     response = Template(template_name=template_name, context=context, status_code=status_code)
     if request.query_params.get("lang") == lang:

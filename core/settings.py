@@ -37,6 +37,9 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     run_scheduler: bool = True
     debug: bool = False
+    # A training instance (培训环境, SUNBID_TRAINING=true): every new tender is a training tender and
+    # every page carries the training banner.
+    training: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -73,6 +76,7 @@ class Settings:
             login_window_seconds=int(get("LOGIN_WINDOW_SECONDS") or cls.login_window_seconds),
             session_hours=int(get("SESSION_HOURS") or cls.session_hours),
             debug=_flag(get("DEBUG")),
+            training=_flag(get("TRAINING")),
             run_scheduler=not _flag(get("NO_SCHEDULER")),
         )
 

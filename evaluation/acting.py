@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import service as bidding
 from core import rooms
 from core.accounts import Principal
 from core.credit_port import credit
@@ -109,7 +110,10 @@ async def _after(
         seat.signature = action.signature
         seat.signed_at = runtime.clock.now()
     port = credit()
-    for credit_event in new.credit[len(old.credit) :]:
+    fresh = new.credit[len(old.credit) :]
+    if fresh and await bidding.is_training(session, evaluation.tender_code):
+        fresh = ()  # a training tender (培训项目) never reaches the credit index
+    for credit_event in fresh:
         if port is None:
             break  # credit is not installed: there is no index to deduct from
         if is_representative(credit_event.expert):

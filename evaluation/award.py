@@ -31,7 +31,12 @@ async def publish_publicity(
         )
     now = runtime.clock.now()
     try:
-        draft = publicity_draft(Report.from_facts(evaluation.report_facts), starts=now, days=days)
+        draft = publicity_draft(
+            Report.from_facts(evaluation.report_facts),
+            starts=now,
+            days=days,
+            day=await bidding.statutory_day(session, evaluation.tender_code),
+        )
     except ReportError as error:
         raise InvalidInput(str(error), code="bad_publicity") from None
     notice = await bidding.publish_candidates(

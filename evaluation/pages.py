@@ -15,6 +15,7 @@ from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from bidding import service as bidding
 from core import rooms
 from core.access import Caller, allow
 from core.clock import as_utc, format_local
@@ -67,6 +68,7 @@ async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPa
         role=role,
         items=items,
         texts=_room_texts(language_of(request)),
+        training=await bidding.is_training(db, evaluation.tender_code),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import service as bidding
 from core import rooms
 from core.accounts import Principal
 from core.clock import SHANGHAI
@@ -47,6 +48,7 @@ async def _build_report(session: AsyncSession, evaluation: Evaluation, state: Ro
         evaluation_date=evaluation.created_at.astimezone(SHANGHAI).date(),
         venues=tuple(names[v] for v in (evaluation.main_venue, *evaluation.venues)),
         ceiling_price=evaluation.ceiling_price, review_items=review_items,
+        training=await bidding.is_training(session, evaluation.tender_code),
     )  # fmt: skip
     members = {
         s.code: MemberFacts(

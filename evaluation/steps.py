@@ -1,10 +1,10 @@
 """The steps of an evaluation room as an event-sourced state machine (pure: no I/O).
 
-The room's stored event log is the truth; the state is ``fold(events)``, each step
-``transition(room, event) -> room``. Nothing is ever overwritten: a corrected score, a returned
-sheet, a re-vote are new events, and ``Room.log`` keeps every event applied, so "every change is
-kept" holds by construction. An event that the rules refuse raises :class:`StepError` with a message
-naming what is missing or wrong; the service then does not store it.
+The room's stored event log is the truth; the state (evaluation/room_state.py, re-exported here) is
+``fold(events)``, each step ``transition(room, event) -> room``. Nothing is ever overwritten: a
+corrected score, a returned sheet, a re-vote are new events, and ``Room.log`` keeps every event
+applied, so "every change is kept" holds by construction. An event that the rules refuse raises
+:class:`StepError` with a message naming what is missing or wrong; the service then does not store it.
 
 Phases, in order (``Advance`` moves on when the phase's gate holds):
 
@@ -40,9 +40,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
-from enum import StrEnum
 
 from evaluation.events import (
     Advance,
@@ -64,19 +63,28 @@ from evaluation.events import (
     SignedIn,
     Verdict,
 )
+from evaluation.room_state import (
+    ALLOWED,
+    PHASES,
+    Phase,
+    Replacement,
+    Room,
+    StepError,
+    listed_names,
+    missing_scores,
+    require_all_members,
+    require_chair,
+    require_member,
+    require_reason,
+)
 from evaluation.scoring import (
-    MEMBER_GROUPS,
     Anomaly,
-    AnomalyLimit,
     CreditEvent,
-    Criterion,
     EvaluationMethod,
     ScoreError,
-    ScoreKey,
     ScoringResult,
     credit_events,
     evaluate,
-    find_anomalies,
     validate_score,
 )
 
@@ -112,189 +120,6 @@ __all__ = [  # the events live in evaluation/events.py; this module is the one t
     "transition",
 ]
 
-_LISTED = 10  # names listed in a message before "… and N more"
-
-
-class StepError(ValueError):
-    """An event the room's rules refuse, with what is missing or wrong."""
-
-
-class Phase(StrEnum):
-    SIGN_IN = "sign_in"
-    CHAIR_ELECTION = "chair_election"
-    QUALIFICATION = "qualification"
-    PRELIMINARY = "preliminary"
-    SCORING = "scoring"
-    PRICE_SCORE = "price_score"
-    RESULTS = "results"
-    REPORT = "report"
-    SIGNED = "signed"
-
-
-PHASES = tuple(Phase)
-
-
-# Which events each phase accepts; anything else is refused naming the phase.
-ALLOWED: dict[Phase, tuple[type, ...]] = {
-    Phase.SIGN_IN: (SignedIn, AvoidanceDeclared, MemberAbsent, AlternatesAdded, Advance),
-    Phase.CHAIR_ELECTION: (ChairVote, Advance),
-    Phase.QUALIFICATION: (Verdict, Advance),
-    Phase.PRELIMINARY: (Verdict, Advance),
-    Phase.SCORING: (
-        ScoreGiven,
-        SheetSubmitted,
-        ScoresReturned,
-        AnomalyConfirmed,
-        AnomalyUnexplained,
-        Advance,
-    ),
-    Phase.PRICE_SCORE: (PriceScoresComputed, ScoresReturned, Advance),
-    Phase.RESULTS: (RankingPublished, ScoresReturned, Advance),
-    Phase.REPORT: (ReportSigned, ScoresReturned, Advance),
-    Phase.SIGNED: (),
-}
-
-# --- state -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Replacement:
-    member: str
-    reason: str
-    replaced_by: str | None  # None: no alternate was left (a vacancy)
-
-
-@dataclass(frozen=True)
-class Room:
-    """The state of a room. Never mutated: every transition builds a new one (mappings are copied)."""
-
-    phase: Phase
-    members: tuple[str, ...]
-    alternates: tuple[str, ...]
-    bidders: tuple[str, ...]
-    qualification_items: tuple[str, ...]
-    preliminary_items: tuple[str, ...]
-    criteria: tuple[Criterion, ...]
-    anomaly_limit: AnomalyLimit | None
-    vacancies: int = 0
-    replacements: tuple[Replacement, ...] = ()
-    signed_in: frozenset[str] = frozenset()
-    declared: frozenset[str] = frozenset()
-    chair: str | None = None
-    vote_round: int = 1
-    ballot: tuple[str, ...] = ()  # who may be voted for in this round
-    votes: Mapping[str, str] = field(default_factory=dict)
-    verdicts: Mapping[tuple[Review, str, str, str], tuple[bool, str]] = field(default_factory=dict)
-    out: Mapping[str, str] = field(default_factory=dict)  # bidder → reason
-    scores: Mapping[tuple[str, str, str], Decimal] = field(default_factory=dict)
-    submitted: frozenset[str] = frozenset()
-    confirmations: Mapping[ScoreKey, tuple[Decimal, str]] = field(default_factory=dict)
-    unexplained: frozenset[ScoreKey] = frozenset()
-    credit: tuple[CreditEvent, ...] = ()
-    returns: tuple[ScoresReturned, ...] = ()
-    price_figures: Mapping[str, Decimal] | None = None
-    benchmark: Decimal | None = None
-    ranking: tuple[str, ...] | None = None
-    signatures: frozenset[str] = frozenset()
-    log: tuple[Event, ...] = ()
-
-    @property
-    def valid_bidders(self) -> tuple[str, ...]:
-        """Bidders not out after qualification and preliminary review, in opening order."""
-        return tuple(b for b in self.bidders if b not in self.out)
-
-    @property
-    def scored_criteria(self) -> tuple[Criterion, ...]:
-        return tuple(c for c in self.criteria if c.group in MEMBER_GROUPS)
-
-    @property
-    def sheets(self) -> dict[str, dict[str, dict[str, Decimal]]]:
-        """member → bidder → criterion → score, for the scoring functions."""
-        out: dict[str, dict[str, dict[str, Decimal]]] = {m: {} for m in self.members}
-        for (member, bidder, criterion), value in self.scores.items():
-            if member in out and bidder not in self.out:
-                out[member].setdefault(bidder, {})[criterion] = value
-        return out
-
-    @property
-    def anomalies(self) -> tuple[Anomaly, ...]:
-        """Anomalies over the submitted sheets; empty until every member has submitted."""
-        if self.anomaly_limit is None or not self.scored_criteria or set(self.members) - self.submitted:
-            return ()
-        found = find_anomalies(self.sheets, self.scored_criteria, self.valid_bidders, self.anomaly_limit)
-        return tuple(found)
-
-    @property
-    def open_anomalies(self) -> tuple[Anomaly, ...]:
-        """Anomalies neither confirmed (for the current score) nor marked unexplained."""
-        return tuple(
-            a
-            for a in self.anomalies
-            if a.key not in self.unexplained
-            and not (a.key in self.confirmations and self.confirmations[a.key][0] == a.score)
-        )
-
-    @property
-    def dropped(self) -> frozenset[ScoreKey]:
-        """(member, bidder, criterion) scores that do not count: anomalies left unexplained."""
-        keys: set[ScoreKey] = set()
-        for member, bidder, unit in self.unexplained:
-            if unit in MEMBER_GROUPS:
-                keys.update((member, bidder, c.id) for c in self.scored_criteria if c.group == unit)
-            else:
-                keys.add((member, bidder, unit))
-        return frozenset(keys)
-
-    def score_history(self, member: str, bidder: str, criterion: str) -> tuple[Decimal, ...]:
-        """Every value the member gave, in order (from the log)."""
-        return tuple(
-            e.value
-            for e in self.log
-            if isinstance(e, ScoreGiven) and (e.member, e.bidder, e.criterion) == (member, bidder, criterion)
-        )
-
-
-# --- helpers -----------------------------------------------------------------------------------------
-
-
-def _names(items: Iterable[str]) -> str:
-    items = list(items)
-    shown = ", ".join(items[:_LISTED])
-    return shown + (f" … and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
-
-
-def _missing(room: Room, done: Iterable[str], what: str) -> None:
-    done = set(done)
-    left = [m for m in room.members if m not in done]
-    if left:
-        raise StepError(f"{len(left)} of {len(room.members)} members have not {what}: {_names(left)}")
-
-
-def _member(room: Room, member: str) -> None:
-    if member not in room.members:
-        raise StepError(f"{member} is not a member of the committee")
-
-
-def _chair(room: Room, by: str, what: str) -> None:
-    if room.chair is None or by != room.chair:
-        raise StepError(f"only the chair ({room.chair or 'not elected'}) may {what}")
-
-
-def _reason(reason: str, what: str) -> None:
-    if not reason.strip():
-        raise StepError(f"{what} needs a reason")
-
-
-def _missing_scores(room: Room, members: Iterable[str]) -> list[str]:
-    return [
-        f"member {m} → bidder {b} criterion {c.id}"
-        for m in members
-        for b in room.valid_bidders
-        for c in room.scored_criteria
-        if (m, b, c.id) not in room.scores
-    ]
-
-
 # --- transitions -------------------------------------------------------------------------------------
 
 
@@ -325,30 +150,30 @@ def _open(event: RoomOpened) -> Room:
 
 
 def _sign_in(room: Room, event: SignedIn) -> Room:
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.member in room.signed_in:
         raise StepError(f"{event.member} has already signed in")
     return replace(room, signed_in=room.signed_in | {event.member})
 
 
 def _declare(room: Room, event: AvoidanceDeclared) -> Room:
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.member not in room.signed_in:
         raise StepError(f"{event.member} must sign in before declaring avoidance")
     if event.member in room.declared:
         raise StepError(f"{event.member} has already declared avoidance")
     if not event.conflict:
         return replace(room, declared=room.declared | {event.member})
-    _reason(event.reason, f"{event.member}'s conflict of interest")
+    require_reason(event.reason, f"{event.member}'s conflict of interest")
     return _replace_member(room, event.member, event.reason)
 
 
 def _absent(room: Room, event: MemberAbsent) -> Room:
     """A member who confirmed but did not come: replaced, and a credit event (rule E01, 无故缺席)."""
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.member in room.signed_in:
         raise StepError(f"{event.member} has signed in: not absent")
-    _reason(event.reason, f"{event.member}'s absence")
+    require_reason(event.reason, f"{event.member}'s absence")
     replaced = _replace_member(room, event.member, event.reason)
     detail = f"确认参加评标后缺席 (absent after confirming): {event.reason}"
     return replace(replaced, credit=(*room.credit, CreditEvent("expert.no_show", event.member, detail)))
@@ -380,7 +205,7 @@ def _add_alternates(room: Room, event: AlternatesAdded) -> Room:
     known = set(room.members) | set(room.alternates) | {r.member for r in room.replacements}
     repeated = [a for a in event.alternates if a in known]
     if repeated or len(set(event.alternates)) != len(event.alternates):
-        raise StepError(f"already drawn or replaced: {_names(repeated or event.alternates)}")
+        raise StepError(f"already drawn or replaced: {listed_names(repeated or event.alternates)}")
     fill = event.alternates[: room.vacancies]
     members = room.members + fill
     return replace(
@@ -393,12 +218,12 @@ def _add_alternates(room: Room, event: AlternatesAdded) -> Room:
 
 
 def _vote(room: Room, event: ChairVote) -> Room:
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.member in room.votes:
         raise StepError(f"{event.member} has already voted in round {room.vote_round}")
     if event.candidate not in room.ballot:
         raise StepError(
-            f"{event.candidate} is not on the ballot of round {room.vote_round}: {_names(room.ballot)}"
+            f"{event.candidate} is not on the ballot of round {room.vote_round}: {listed_names(room.ballot)}"
         )
     votes = {**room.votes, event.member: event.candidate}
     if len(votes) < len(room.members):
@@ -415,14 +240,14 @@ def _vote(room: Room, event: ChairVote) -> Room:
 def _verdict(room: Room, event: Verdict) -> Room:
     if event.review != room.phase.value:
         raise StepError(f"a {event.review} verdict is not allowed in phase {room.phase}")
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.bidder not in room.valid_bidders:
         raise StepError(f"bidder {event.bidder} is not under review")
     items = room.qualification_items if event.review == "qualification" else room.preliminary_items
     if event.item not in items:
-        raise StepError(f"{event.item} is not a {event.review} item: {_names(items)}")
+        raise StepError(f"{event.item} is not a {event.review} item: {listed_names(items)}")
     if not event.passed:
-        _reason(event.reason, f"failing bidder {event.bidder} on {event.item}")
+        require_reason(event.reason, f"failing bidder {event.bidder} on {event.item}")
     key = (event.review, event.member, event.bidder, event.item)
     return replace(room, verdicts={**room.verdicts, key: (event.passed, event.reason.strip())})
 
@@ -437,7 +262,7 @@ def _close_review(room: Room, review: Review) -> Room:
         if (review, m, b, i) not in room.verdicts
     ]
     if missing:
-        raise StepError(f"{review} verdicts missing: {_names(missing)}")
+        raise StepError(f"{review} verdicts missing: {listed_names(missing)}")
     out = dict(room.out)
     n = len(room.members)
     for bidder in room.valid_bidders:
@@ -453,7 +278,7 @@ def _close_review(room: Room, review: Review) -> Room:
 
 
 def _score(room: Room, event: ScoreGiven) -> Room:
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.member in room.submitted:
         raise StepError(
             f"{event.member} has submitted the sheet: only the chair can return it for correction"
@@ -471,19 +296,19 @@ def _score(room: Room, event: ScoreGiven) -> Room:
 
 
 def _submit(room: Room, event: SheetSubmitted) -> Room:
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.member in room.submitted:
         raise StepError(f"{event.member} has already submitted the sheet")
-    missing = _missing_scores(room, [event.member])
+    missing = missing_scores(room, [event.member])
     if missing:
-        raise StepError(f"scores missing: {_names(missing)}")
+        raise StepError(f"scores missing: {listed_names(missing)}")
     return replace(room, submitted=room.submitted | {event.member})
 
 
 def _return(room: Room, event: ScoresReturned) -> Room:
-    _chair(room, event.by, "return a member's scores")
-    _member(room, event.member)
-    _reason(event.reason, "returning scores")
+    require_chair(room, event.by, "return a member's scores")
+    require_member(room, event.member)
+    require_reason(event.reason, "returning scores")
     if event.member not in room.submitted:
         raise StepError(f"{event.member} has not submitted the sheet: nothing to return")
     return replace(
@@ -509,16 +334,16 @@ def _find(room: Room, member: str, bidder: str, unit: str) -> Anomaly:
 
 
 def _confirm(room: Room, event: AnomalyConfirmed) -> Room:
-    _member(room, event.member)
+    require_member(room, event.member)
     found = _find(room, event.member, event.bidder, event.unit)
-    _reason(event.reason, "confirming a deviating score")
+    require_reason(event.reason, "confirming a deviating score")
     if found.key in room.unexplained:
         raise StepError(f"the chair has marked {found.describe()} unexplained")
     return replace(room, confirmations={**room.confirmations, found.key: (found.score, event.reason.strip())})
 
 
 def _unexplained(room: Room, event: AnomalyUnexplained) -> Room:
-    _chair(room, event.by, "mark an anomaly unexplained")
+    require_chair(room, event.by, "mark an anomaly unexplained")
     found = _find(room, event.member, event.bidder, event.unit)
     if found not in room.open_anomalies:
         raise StepError(f"already settled: {found.describe()}")
@@ -533,19 +358,21 @@ def _prices(room: Room, event: PriceScoresComputed) -> Room:
     figures = dict(event.figures)
     if len(figures) != len(event.figures) or set(figures) != set(room.valid_bidders):
         raise StepError(
-            f"price figures must cover exactly the bidders still in: {_names(room.valid_bidders)}"
+            f"price figures must cover exactly the bidders still in: {listed_names(room.valid_bidders)}"
         )
     return replace(room, price_figures=figures, benchmark=event.benchmark)
 
 
 def _ranking(room: Room, event: RankingPublished) -> Room:
     if sorted(event.order) != sorted(room.valid_bidders):
-        raise StepError(f"the ranking must order exactly the bidders still in: {_names(room.valid_bidders)}")
+        raise StepError(
+            f"the ranking must order exactly the bidders still in: {listed_names(room.valid_bidders)}"
+        )
     return replace(room, ranking=event.order)
 
 
 def _sign(room: Room, event: ReportSigned) -> Room:
-    _member(room, event.member)
+    require_member(room, event.member)
     if event.member in room.signatures:
         raise StepError(f"{event.member} has already signed the report")
     return replace(room, signatures=room.signatures | {event.member})
@@ -560,25 +387,26 @@ def _advance(room: Room) -> Room:
                 f"the committee is short by {room.vacancies}: "
                 "no alternate is left, a supplementary draw is needed"
             )
-        _missing(room, room.signed_in, "signed in")
-        _missing(room, room.declared, "declared avoidance")
+        require_all_members(room, room.signed_in, "signed in")
+        require_all_members(room, room.declared, "declared avoidance")
     elif phase is Phase.CHAIR_ELECTION:
         if room.chair is None:
             left = [m for m in room.members if m not in room.votes]
             raise StepError(
                 f"the chair is not elected: {len(left)} of {len(room.members)} members "
-                f"have not voted in round {room.vote_round}: {_names(left)}"
+                f"have not voted in round {room.vote_round}: {listed_names(left)}"
             )
     elif phase is Phase.QUALIFICATION or phase is Phase.PRELIMINARY:
         room = _close_review(room, "qualification" if phase is Phase.QUALIFICATION else "preliminary")
     elif phase is Phase.SCORING:
-        missing = _missing_scores(room, room.members)
+        missing = missing_scores(room, room.members)
         if missing:
-            raise StepError(f"scores missing: {_names(missing)}")
-        _missing(room, room.submitted, "submitted their scores")
+            raise StepError(f"scores missing: {listed_names(missing)}")
+        require_all_members(room, room.submitted, "submitted their scores")
         if room.open_anomalies:
             raise StepError(
-                "anomalies to confirm with a reason: " + _names(a.describe() for a in room.open_anomalies)
+                "anomalies to confirm with a reason: "
+                + listed_names(a.describe() for a in room.open_anomalies)
             )
     elif phase is Phase.PRICE_SCORE:
         if room.price_figures is None:
@@ -587,7 +415,7 @@ def _advance(room: Room) -> Room:
         if room.ranking is None:
             raise StepError("the platform has not recorded the ranking")
     elif phase is Phase.REPORT:
-        _missing(room, room.signatures, "signed the report")
+        require_all_members(room, room.signatures, "signed the report")
     return replace(room, phase=PHASES[PHASES.index(phase) + 1])
 
 
@@ -662,7 +490,7 @@ def evaluate_room(
     if {c.id for c in method.criteria} != {c.id for c in room.criteria}:
         raise StepError("the evaluation method's criteria are not the room's")
     if set(prices) != set(room.bidders):
-        raise StepError(f"prices must be given for exactly the room's bidders: {_names(room.bidders)}")
+        raise StepError(f"prices must be given for exactly the room's bidders: {listed_names(room.bidders)}")
     try:
         return evaluate(
             method, prices, room.sheets, excluded=room.out, adjustments=adjustments, dropped=room.dropped

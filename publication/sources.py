@@ -65,20 +65,32 @@ def _event(entry: AuditEntry) -> Event:
 
 
 async def events_after(session: AsyncSession, position: int, limit: int) -> list[Event]:
-    """Public events with audit positions above ``position``, oldest first."""
-    rows = await entries_after(session, position, limit=limit, kind=bidding.NOTICE_PUBLISHED)
-    return [_event(entry) for entry in rows]
+    """Public events with audit positions above ``position``, oldest first; a training tender's
+    (培训项目) are left out, so open data never holds them."""
+    training = await bidding.training_codes(session)
+    found: list[Event] = []
+    while len(found) < limit:
+        rows = await entries_after(session, position, limit=limit, kind=bidding.NOTICE_PUBLISHED)
+        if not rows:
+            break
+        found.extend(e for e in map(_event, rows) if e.tender_code not in training)
+        position = rows[-1].position
+    return found[:limit]
 
 
 async def event_at(session: AsyncSession, position: int) -> Event | None:
     entry = await session.get(AuditEntry, position)
-    return _event(entry) if entry is not None and entry.kind == bidding.NOTICE_PUBLISHED else None
+    if entry is None or entry.kind != bidding.NOTICE_PUBLISHED:
+        return None
+    event = _event(entry)
+    return None if await bidding.is_training(session, event.tender_code) else event
 
 
 async def public_tender(session: AsyncSession, code: str) -> Tender:
-    """A tender the public may see (a draft is as unknown as a tender that does not exist)."""
+    """A tender the public may see (a draft or a training tender is as unknown as a tender that does
+    not exist)."""
     tender = await bidding.tender_by_code(session, code)
-    if tender.state == bidding.State.DRAFT:
+    if tender.state == bidding.State.DRAFT or tender.training:
         raise NotFound(f"招标项目 {code} 不存在 (no such tender)", code="unknown_tender")
     return tender
 

@@ -142,3 +142,16 @@ def test_each_audit_kind_constant_is_named_after_its_value_once() -> None:
                 assert value not in seen, f"{value!r} is defined in {seen[value]} and {name}"
                 seen[value] = name
     assert {"notice.published", "credit.deduction_recorded", "experts.draw.committed"} <= set(seen)
+
+
+# A module is read in one sitting; past this, split it by use case (as evaluation/ was).
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_longer_than_one_sitting() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for _, path in sources()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    ]
+    assert long == []

@@ -7,9 +7,12 @@ One module per concern: ``window`` (the deadline, the host's start, the clock mo
 
 Script, per lot (each lot has its own ``Opening`` row and room ``opening:<tender>:<lot>``):
 
-    awaiting_host  the deadline passed; the tender moved to ``opening`` exactly once (``open_due``)
+    awaiting_host  the deadline passed; the tender moved to ``opening`` exactly once (``open_due``);
+                   a host who has not started ``Rules.opening_autostart_minutes`` after the deadline
+                   is replaced by the platform (``autostart_due``)
     decrypting     the host started: bids listed, seal salts revealed, the window counts down;
-                   bidders reveal their bids' 16-byte file keys (``reveal_key``)
+                   bidders reveal their bids' 16-byte file keys (``reveal_key``); the window
+                   closes early once every bid is opened or failed (``close_if_done``)
     custody        window over with bids left and the tender has custodians: they reveal shares
                    (``reveal_share``); k shares are combined, checked against the opening recipient
                    and open what is left
@@ -63,13 +66,14 @@ from bidding.opening.keys import (
 from bidding.opening.record import (
     OpenedBid,
     answer,
+    close_if_done,
     confirm,
     finish,
     object_to,
     opened_bids,
     state_of_opening,
 )
-from bidding.opening.window import advance, open_due, open_tender, start
+from bidding.opening.window import advance, autostart_due, open_due, open_tender, start
 from core.errors import DomainError
 
 __all__ = [
@@ -96,7 +100,9 @@ __all__ = [
     "OpenedBid",
     "advance",
     "answer",
+    "autostart_due",
     "check_package",
+    "close_if_done",
     "coefficient_from",
     "confirm",
     "contribute",

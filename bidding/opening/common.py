@@ -143,7 +143,8 @@ async def _fail_bid(
         session, BID_NOT_OPENED, subject=source_ref, data={"outcome": bid.outcome, "reason": reason}
     )
     port = credit()
-    if fault and port is not None:  # without credit there is no index to deduct from
+    # without credit there is no index to deduct from; a training tender (培训项目) never deducts
+    if fault and port is not None and not tender.training:
         await port.record_event_deduction(
             session,
             runtime,

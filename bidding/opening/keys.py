@@ -46,6 +46,7 @@ from bidding.opening.common import (
     _progress,
     room_name,
 )
+from bidding.opening.record import close_if_done
 from core import rooms
 from core.accounts import Principal
 from core.clock import as_utc
@@ -372,6 +373,7 @@ async def _record_opened(
             audience=f"org:{bid.organisation_id}",
         )
         await _progress(session, runtime, tender, lot, opening)
+        await close_if_done(session, runtime, opening.id)
     return bid
 
 
@@ -478,6 +480,8 @@ async def _open_claimed(
             else:
                 bid.outcome = QUEUED
             await _progress(session, runtime, tender, lot, opening)
+            if isinstance(exc, AgeError):
+                await close_if_done(session, runtime, opening.id)
         raise InvalidInput(
             f"投标文件解密失败 (the bid did not decrypt): {exc}", code="decryption_failed"
         ) from None

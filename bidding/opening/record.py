@@ -20,6 +20,7 @@ from bidding.events import (
     OPENING_CLOSED,
     OPENING_COEFFICIENT_DRAWN,
     OPENING_OBJECTION,
+    OPENING_WINDOW_CLOSED_EARLY,
     TENDER_FAILED,
 )
 from bidding.lifecycle import Action, Actor, Rules
@@ -32,11 +33,14 @@ from bidding.opening.common import (
     CONFIRMING,
     CUSTODY,
     DECRYPTING,
+    DECRYPTING_BID,
     FAILED,
     OPENED,
     OUTCOMES,
+    QUEUED,
     RECORD_TYPE,
     _bid_rows,
+    _counts,
     _host,
     _opening,
     _progress,
@@ -68,8 +72,28 @@ def _table_row(bid: OpeningBid, sub: Submission, org: Organisation, tender: Tend
     }
 
 
-async def _announce(session: AsyncSession, runtime: Runtime, opening: Opening) -> None:
-    """Draw the coefficient in the open and read out the 唱标 table; the confirmation time starts."""
+async def close_if_done(session: AsyncSession, runtime: Runtime, opening_id: int) -> bool:
+    """Close the decryption window early once every bid is opened or failed: nothing is left to wait
+    for, so the 唱标 follows at once. Called in the transaction that settled a bid; the tender's lock
+    serialises two last reveals, so one of them sees the other's outcome. Returns whether it closed."""
+    opening = await session.get(Opening, opening_id)
+    assert opening is not None
+    await lock_tender(session, opening.tender_id, runtime.clock)
+    await session.refresh(opening)
+    if opening.phase != DECRYPTING:
+        return False
+    counts = await _counts(session, opening.id)
+    if counts[QUEUED] or counts[DECRYPTING_BID] or not sum(counts.values()):
+        return False
+    return await _announce(session, runtime, opening, early=True)
+
+
+async def _announce(
+    session: AsyncSession, runtime: Runtime, opening: Opening, *, early: bool = False
+) -> bool:
+    """Draw the coefficient in the open and read out the 唱标 table; the confirmation time starts.
+
+    ``early``: the decryption window closed before its time because every bid was settled."""
     tender = await session.get(Tender, opening.tender_id)
     lot = await session.get(Lot, opening.lot_id)
     assert tender is not None and lot is not None
@@ -80,9 +104,33 @@ async def _announce(session: AsyncSession, runtime: Runtime, opening: Opening) -
         .values(phase=CONFIRMING, confirm_ends_at=runtime.clock.now() + timedelta(minutes=minutes))
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
-        return
+        return False
     await session.refresh(opening)
     room = room_name(tender.code, lot.number)
+    if early:
+        now = runtime.clock.now()
+        ends = as_utc(opening.window_ends_at).isoformat() if opening.window_ends_at else None
+        await runtime.audit.append(
+            session,
+            OPENING_WINDOW_CLOSED_EARLY,
+            subject=f"tender:{tender.code}/lot:{lot.number}",
+            data={"closed_at": now.isoformat(), "window_ends_at": ends},
+        )
+        await rooms.append(
+            session,
+            runtime.clock,
+            room,
+            "window.closed_early",
+            {
+                "closed_at": now.isoformat(),
+                "window_ends_at": ends,
+                "message": {
+                    "zh": "全部投标文件已解密或已处理，解密窗口提前结束，开始唱标",
+                    "en": "Every bid is opened or settled: the decryption window closed early and "
+                    "the bids are read out",
+                },
+            },
+        )
     maximum = Decimal(str((tender.criteria or {}).get("price", {}).get("coefficient_max", "0")))
     if maximum > 0:
         seed, coefficient = coefficient_from(opening.coefficient_secret, opening.contributions, maximum)
@@ -112,6 +160,7 @@ async def _announce(session: AsyncSession, runtime: Runtime, opening: Opening) -
         {"confirm_ends_at": as_utc(opening.confirm_ends_at).isoformat()},
     )
     await _progress(session, runtime, tender, lot, opening)
+    return True
 
 
 async def _confirming(session: AsyncSession, tender: Tender, lot_number: str) -> tuple[Lot, Opening]:

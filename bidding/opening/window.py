@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import lifecycle
 from bidding.common import lock_tender, lots_of, tender_by_code
-from bidding.events import OPENING_BIDS_LISTED, OPENING_CUSTODY_CALLED, TENDER_DEADLINE_PASSED
+from bidding.events import (
+    OPENING_AUTOSTARTED,
+    OPENING_BIDS_LISTED,
+    OPENING_CUSTODY_CALLED,
+    TENDER_DEADLINE_PASSED,
+)
 from bidding.lifecycle import Action, Actor, Rules
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.opening.common import (
@@ -135,11 +140,52 @@ async def start(session: AsyncSession, runtime: Runtime, principal: Principal, c
     """The host starts: received bids are listed (their seal salts revealed) and the window opens."""
     tender = await tender_by_code(session, code)
     _host(principal, tender)
+    started = await _start(session, runtime, tender, principal.actor)
+    if not started:
+        raise Conflict(
+            "开标已开始或不在待主持状态 (the opening is not waiting for its host)", code="already_started"
+        )
+    return started
+
+
+async def autostart_due(runtime: Runtime) -> list[str]:
+    """Start every opening whose host has not, ``Rules.opening_autostart_minutes`` after the deadline
+    (a job; idempotent, and exactly once across processes: ``_start``'s conditional UPDATE decides)."""
     now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        waiting = (
+            await session.execute(
+                # no DISTINCT over a JSON column (PostgreSQL has no equality for json): a subquery
+                select(Tender.id, Tender.bid_deadline, Tender.rules).where(
+                    Tender.id.in_(select(Opening.tender_id).where(Opening.phase == AWAITING_HOST))
+                )
+            )
+        ).all()
+    started = []
+    for tender_id, deadline, rules in waiting:
+        if not lifecycle.due_to_autostart(as_utc(deadline), Rules.from_dict(rules or {}), now):
+            continue
+        async with runtime.transaction() as session:
+            await lock_tender(session, tender_id, runtime.clock)
+            tender = await session.get(Tender, tender_id, populate_existing=True)
+            assert tender is not None
+            if await _start(session, runtime, tender, None, autostarted=True):
+                started.append(tender.code)
+    return started
+
+
+async def _start(
+    session: AsyncSession, runtime: Runtime, tender: Tender, actor: str | None, *, autostarted: bool = False
+) -> list[Opening]:
+    """List the bids and open the window of every lot still waiting for its host; ``actor`` None is the
+    platform (``autostarted``: the host's grace ran out). Only the transaction whose UPDATE moved a
+    lot's phase writes its audit entries and room events."""
+    now = runtime.clock.now()
+    rules = Rules.from_dict(tender.rules or {})
     started = []
     for lot in await lots_of(session, tender.id):
         opening = await _opening(session, tender, lot)
-        window_end = now + timedelta(minutes=tender.decryption_minutes or Rules().decryption_minutes)
+        window_end = now + timedelta(minutes=tender.decryption_minutes or rules.decryption_minutes)
         moved = await session.execute(
             update(Opening)
             .where(Opening.id == opening.id, Opening.phase == AWAITING_HOST)
@@ -147,6 +193,33 @@ async def start(session: AsyncSession, runtime: Runtime, principal: Principal, c
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             continue
+        subject = f"tender:{tender.code}/lot:{lot.number}"
+        room = room_name(tender.code, lot.number)
+        if autostarted:
+            minutes = rules.opening_autostart_minutes
+            await runtime.audit.append(
+                session,
+                OPENING_AUTOSTARTED,
+                subject=subject,
+                data={
+                    "deadline": as_utc(tender.bid_deadline).isoformat(),
+                    "autostart_minutes": minutes,
+                },
+            )
+            await rooms.append(
+                session,
+                runtime.clock,
+                room,
+                "opening.autostarted",
+                {
+                    "autostart_minutes": minutes,
+                    "message": {
+                        "zh": f"主持人未在截止后{minutes}分钟内开始，系统已自动开始开标",
+                        "en": f"The host had not started the opening {minutes} minutes after the "
+                        "deadline, so the platform started it",
+                    },
+                },
+            )
         listed = [
             {
                 "submission_id": sub.submission_id,
@@ -161,11 +234,10 @@ async def start(session: AsyncSession, runtime: Runtime, principal: Principal, c
         await runtime.audit.append(
             session,
             OPENING_BIDS_LISTED,
-            actor=principal.actor,
-            subject=f"tender:{tender.code}/lot:{lot.number}",
+            actor=actor,
+            subject=subject,
             data={"bids": listed, "window_ends_at": window_end.isoformat()},
         )
-        room = room_name(tender.code, lot.number)
         await rooms.append(session, runtime.clock, room, "bids.listed", {"bids": listed})
         await rooms.append(
             session,
@@ -176,10 +248,6 @@ async def start(session: AsyncSession, runtime: Runtime, principal: Principal, c
         )
         await _progress(session, runtime, tender, lot, opening)
         started.append(opening)
-    if not started:
-        raise Conflict(
-            "开标已开始或不在待主持状态 (the opening is not waiting for its host)", code="already_started"
-        )
     return started
 
 

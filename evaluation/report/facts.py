@@ -68,6 +68,7 @@ class TenderFacts:
     tenderer: str = ""
     agent: str = ""
     review_items: Mapping[str, str] = field(default_factory=dict)
+    training: bool = False  # a training tender (培训项目): the report is watermarked 培训/TRAINING
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,8 @@ def report_facts(
             "tenderer": tender.tenderer,
             "agent": tender.agent,
             "venues": {"main": tender.venues[0], "sub": list(tender.venues[1:])},
+            # only a training report carries the key, so a real report's facts stay as they were
+            **({"training": True} if tender.training else {}),
         },
         "committee": {"chair": room.chair, "members": committee, "replacements": replacements},
         "bidders": [

@@ -168,6 +168,10 @@ def _text_of(blocks: Iterable[Block]) -> str:
     return "".join(sorted(chars))
 
 
+# The watermark of a training tender's report (培训项目): not a report with legal effect.
+TRAINING_MARK = "培训 TRAINING"
+
+
 def render_pdf(
     facts: Mapping[str, Any],
     *,
@@ -179,7 +183,9 @@ def render_pdf(
     view = View(facts, report_digest(facts))
     blocks = _blocks(view, signatures)
     footer = f"评标报告 {facts['tender']['code']} · SHA-256 {view.digest}"
-    with registered(choose_font(font), _text_of([*blocks, ("p", footer)])) as name:
+    if facts["tender"].get("training"):
+        footer = f"{TRAINING_MARK} · {footer}"
+    with registered(choose_font(font), _text_of([*blocks, ("p", footer), ("p", TRAINING_MARK)])) as name:
         return _build_pdf(facts, view, blocks, footer, name)
 
 
@@ -245,6 +251,12 @@ def _build_pdf(facts: Mapping[str, Any], view: View, blocks: list[Block], footer
         canvas.setFillColor(colors.HexColor("#555555"))
         canvas.drawString(15 * mm, 10 * mm, footer)
         canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"第 {doc.page} 页")
+        if facts["tender"].get("training"):  # across every page, under nothing it could hide
+            canvas.setFont(name, 40)
+            canvas.setFillColor(colors.Color(0.8, 0.1, 0.1, alpha=0.18))
+            canvas.translate(A4[0] / 2, A4[1] / 2)
+            canvas.rotate(35)
+            canvas.drawCentredString(0, 0, TRAINING_MARK)
         canvas.restoreState()
 
     out = io.BytesIO()
@@ -255,7 +267,8 @@ def _build_pdf(facts: Mapping[str, Any], view: View, blocks: list[Block], footer
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=18 * mm,
-        title=f"评标报告 {facts['tender']['code']}",
+        title=("【培训 TRAINING】" if facts["tender"].get("training") else "")
+        + f"评标报告 {facts['tender']['code']}",
         author="sunbid",
         subject=f"SHA-256 {view.digest}",
         creator="sunbid evaluation report",

@@ -261,3 +261,34 @@ def test_bid_seal_lists_every_problem_before_encrypting(tmp_path: Path) -> None:
     assert out.exists()
     form.write_text(json.dumps(example(schema_for(DEFAULT_FORM_FIELDS))), "utf-8")
     assert CliRunner().invoke(main, [*args[:-1], str(tmp_path / "ok.age")]).exit_code == 0
+
+
+def test_a_bill_of_quantities_is_rows_each_checked_at_its_own_path() -> None:
+    fields = validate_form_fields(
+        [*DEFAULT_FORM_FIELDS, {"name": "boq", "label": "工程量清单", "type": "bill_of_quantities"}]
+    )
+    schema = schema_for(fields, code="JLZB-2026-001", lot="1", ceiling_price=CEILING)
+    Draft202012Validator.check_schema(schema)
+    bid = example(schema)
+    assert problems(bid, schema) == [] and bid["boq"][0]["unit_price"] == "35.80"
+    rows = [
+        {"item": "土方开挖", "unit": "m³", "quantity": "1200.5", "unit_price": "35.80"},
+        {"item": "", "unit": "m", "quantity": 3, "unit_price": "1.234"},
+        {"item": "钢筋", "quantity": "2"},
+    ]
+    found = {p.path: p for p in problems({**bid, "boq": rows}, schema)}
+    assert set(found) == {
+        "boq/1/item",
+        "boq/1/quantity",
+        "boq/1/unit_price",
+        "boq/2/unit",
+        "boq/2/unit_price",
+    }
+    assert found["boq/2/unit"].zh == "缺少必填项「计量单位」（unit）"
+    assert found["boq/1/unit_price"].en.startswith(
+        "must be a plain non-negative decimal string with at most 2"
+    )
+    [empty] = problems({**bid, "boq": []}, schema)
+    assert (empty.path, empty.en) == ("boq", "needs at least one row")
+    [wrong] = problems({**bid, "boq": "see attachment"}, schema)
+    assert wrong.en == "must be a list of rows"

@@ -145,10 +145,11 @@ async def test_the_whole_script_from_deadline_to_signed_record(
     assert "超过最高投标限价" in (rows[3].reason or "")
     assert rows[2].price == Decimal("10950000.50")
 
-    # The window ends: the coefficient is drawn in the open and the 唱标 table is read out.
-    clock.advance(minutes=31)
-    assert await opening.advance(runtime) == 1
+    # Every bid is settled, so the window closed early: the coefficient is drawn in the open and the
+    # 唱标 table is read out without waiting for the window's end.
     assert await phase(runtime) == "confirming"
+    assert len(await room_events(runtime, "window.closed_early")) == 1
+    assert await opening.advance(runtime) == 0
     draw = json.loads((await room_events(runtime, "coefficient.drawn"))[0].payload)
     seed, coefficient = opening.coefficient_from(
         bytes.fromhex(draw["secret"]), draw["contributions"], Decimal(draw["coefficient_max"])
@@ -415,9 +416,7 @@ async def test_a_bid_with_an_unusable_price_is_rejected_and_the_other_four_open(
     assert [r.outcome for r in rows] == ["opened"] * 4 + ["rejected"]
     assert [str(r.price) for r in rows[:4]] == prices
     assert rows[4].price is None and "price" in (rows[4].reason or "")
-    clock.advance(minutes=31)
-    assert await opening.advance(runtime) == 1
-    assert await phase(runtime) == "confirming"
+    assert await phase(runtime) == "confirming"  # every bid settled: the window closed early
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 from websockets.asyncio.client import ClientConnection, connect
 
-from bidding.models import Opening, OpeningBid, Tender
+from bidding.models import OpeningBid, Tender
 from core.roles import Role
 from core.runtime import Runtime
 from core.settings import Settings
@@ -94,14 +94,6 @@ async def test_bidders_confirm_and_object_and_the_host_answers_over_the_socket(t
                 assert (
                     await http.post(f"/api/tenders/{CODE}/opening/start", headers=world.agent)
                 ).status_code == 200
-                for bidder, key in zip(world.bidders, keys, strict=True):
-                    done = await http.post(
-                        f"/api/tenders/{CODE}/lots/1/opening/key",
-                        json={"file_key": key},
-                        headers=bidder.headers,
-                    )
-                    assert done.status_code == 200, done.text
-
                 url = server.url.replace("http", "ws") + f"/ws/openings/{CODE}/1"
                 async with (
                     connect(url) as public,
@@ -112,8 +104,14 @@ async def test_bidders_confirm_and_object_and_the_host_answers_over_the_socket(t
                     # Before the confirmation time, the service says so (the socket does not pretend).
                     early = await send(first, {"type": "confirm"})
                     assert (early["type"], early["error"]) == ("error", "not_confirming")
-                    async with runtime.transaction() as session:
-                        await session.execute(update(Opening).values(window_ends_at=datetime.now(UTC)))
+                    # The last key closes the decryption window early: the confirmation time begins.
+                    for bidder, key in zip(world.bidders, keys, strict=True):
+                        done = await http.post(
+                            f"/api/tenders/{CODE}/lots/1/opening/key",
+                            json={"file_key": key},
+                            headers=bidder.headers,
+                        )
+                        assert done.status_code == 200, done.text
                     await wait_phase(http, "confirming")
 
                     # The role matrix of room messages: anonymous → unauthorized, wrong role → forbidden.

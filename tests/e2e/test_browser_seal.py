@@ -22,7 +22,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bidding.bid_form import problems, schema_for
 from bidding.client import signing_key_from_identity
+from bidding.criteria import DEFAULT_FORM_FIELDS
 from bidding.models import Submission
 from core.runtime import Runtime
 from core.settings import Settings
@@ -293,7 +295,11 @@ async def test_a_new_identity_made_in_the_page_must_be_downloaded_before_sealing
         with live_server(settings, tmp_path) as server:
             async with async_playwright() as pw, httpx.AsyncClient(base_url=server.url, timeout=60) as http:
                 world = await make_world(runtime, http, bidders=1)
-                await published_tender(runtime, http, world)
+                fields = [
+                    *DEFAULT_FORM_FIELDS,
+                    {"name": "boq", "label": "工程量清单", "type": "bill_of_quantities", "required": True},
+                ]
+                await published_tender(runtime, http, world, form_fields=fields)
                 await register_all(http, world)
                 bidder = world.bidders[0]
                 browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -314,9 +320,14 @@ async def test_a_new_identity_made_in_the_page_must_be_downloaded_before_sealing
                     "project_manager": "Li Si",
                 }.items():
                     await page.fill(f"#field-{name}", value)
+                await page.fill("#field-boq", "土方开挖\tm³\t1,200.5\t35.80")
+                await page.click("#seal-submit")
+                await page.wait_for_selector("#error-boq:has-text('Row 1 is wrong')")
+                await page.fill("#field-boq", "土方开挖\tm³\t1200.5\t35.80\n混凝土浇筑, m³, 300, 480.00\n")
                 await page.click("#seal-submit")
                 await page.wait_for_selector("#seal-status.error")
                 assert await page.inner_text("#seal-status") == "Download the new identity file first"
+                assert await page.inner_text("#error-boq") == ""
 
                 await page.fill("#identity-new-passphrase", "a passphrase of five words")
                 async with page.expect_download() as identity_download:
@@ -346,7 +357,13 @@ async def test_a_new_identity_made_in_the_page_must_be_downloaded_before_sealing
                 await (await envelope_download.value).save_as(envelope)
                 await browser.close()
         package = zipfile.ZipFile(io.BytesIO(age_decrypt_with(identity, envelope, tmp_path)))
-        assert json.loads(package.read("bid.json"))["price"] == "11000000.00"
+        bid = json.loads(package.read("bid.json"))
+        assert bid["price"] == "11000000.00"
+        assert bid["boq"] == [
+            {"item": "土方开挖", "unit": "m³", "quantity": "1200.5", "unit_price": "35.80"},
+            {"item": "混凝土浇筑", "unit": "m³", "quantity": "300", "unit_price": "480.00"},
+        ]
+        assert not problems(bid, schema_for(fields)), problems(bid, schema_for(fields))
     finally:
         await runtime.close()
 

@@ -49,8 +49,7 @@ async def test_an_opening_record_publishes_the_opened_bids(
         with one.envelope.open("rb") as fh:
             key = unwrap_file_key(fh, [bidder.identity]).hex()
         await opening.reveal_key(runtime, await _principal(runtime, bidder.username), CODE, "1", key)
-    clock.advance(minutes=31)
-    assert await opening.advance(runtime) == 1
+    # the last key closed the decryption window early: no advance job needed for the 唱标
     async with runtime.transaction() as session:
         await opening.finish(session, runtime, agent, CODE, "1")
     clock.advance(seconds=10)

@@ -39,7 +39,9 @@
       case 'record.published':
         setPhase(d.failed ? 'failed' : 'closed'); endsAt = null; $('record-published').hidden = false; break;
     }
-    log(`#${f.seq} ${f.kind}${d.reason ? ' — ' + d.reason : ''}${d.answer ? ' — ' + d.answer : ''}`);
+    // Events the platform words for people (auto-start, early close) carry {zh, en}.
+    const said = d.message ? ' — ' + (document.documentElement.lang === 'en' ? d.message.en : d.message.zh) : '';
+    log(`#${f.seq} ${f.kind}${said}${d.reason ? ' — ' + d.reason : ''}${d.answer ? ' — ' + d.answer : ''}`);
   };
   const connect = () => {
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';

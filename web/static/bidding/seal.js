@@ -370,6 +370,13 @@ export function renderForm(schema, container, lang) {
     } else if (kind === "attachment") {
       input = document.createElement("input");
       input.type = "file";
+    } else if (kind === "bill_of_quantities") {
+      // One row a line: item, unit, quantity, unit price (tabs as pasted from a spreadsheet, or commas).
+      input = document.createElement("textarea");
+      input.rows = 6;
+      input.cols = 60;
+      const row = field.examples[0][0];
+      input.placeholder = [row.item, row.unit, row.quantity, row.unit_price].join("\t");
     } else {
       input = document.createElement("input");
       if (kind === "decimal") input.inputMode = "decimal";
@@ -412,6 +419,32 @@ export function readSchemaForm(schema, T, fill) {
       }
       form[name] = file.name;
       files.push(file);
+      continue;
+    }
+    if (kind === "bill_of_quantities") {
+      const lines = input.value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+      if (!lines.length) {
+        if (input.dataset.required === "true") bad(T.field_required);
+        continue;
+      }
+      const columns = field.items.properties;
+      const rows = [];
+      for (const [i, line] of lines.entries()) {
+        const cells = line.split(line.includes("\t") ? "\t" : ",").map((c) => c.trim());
+        const row = { item: cells[0], unit: cells[1], quantity: cells[2], unit_price: cells[3] };
+        const wrong =
+          cells.length !== 4 ||
+          !row.item ||
+          !row.unit ||
+          !new RegExp(columns.quantity.pattern).test(row.quantity || "") ||
+          !new RegExp(columns.unit_price.pattern).test(row.unit_price || "");
+        if (wrong) {
+          bad(fill(T.boq_row, { n: i + 1 }));
+          break;
+        }
+        rows.push(row);
+      }
+      if (rows.length === lines.length) form[name] = rows;
       continue;
     }
     const raw = input.value.trim();
