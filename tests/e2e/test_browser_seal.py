@@ -322,12 +322,8 @@ async def test_a_new_identity_made_in_the_page_must_be_downloaded_before_sealing
                     await page.fill(f"#field-{name}", value)
                 await page.fill("#field-boq", "土方开挖\tm³\t1,200.5\t35.80")
                 await page.click("#seal-submit")
-                await page.wait_for_selector("#error-boq:has-text('Row 1 is wrong')")
-                await page.fill("#field-boq", "土方开挖\tm³\t1200.5\t35.80\n混凝土浇筑, m³, 300, 480.00\n")
-                await page.click("#seal-submit")
                 await page.wait_for_selector("#seal-status.error")
                 assert await page.inner_text("#seal-status") == "Download the new identity file first"
-                assert await page.inner_text("#error-boq") == ""
 
                 await page.fill("#identity-new-passphrase", "a passphrase of five words")
                 async with page.expect_download() as identity_download:
@@ -347,8 +343,12 @@ async def test_a_new_identity_made_in_the_page_must_be_downloaded_before_sealing
                 assert "Differs" in await page.inner_text("#signing-key-status")
                 await page.click("#signing-key-register")
                 await page.wait_for_selector("#signing-key-status.ok")
+                await page.click("#seal-submit")  # the bill of quantities has a thousands separator
+                await page.wait_for_selector("#error-boq:has-text('Row 1 is wrong')")
+                await page.fill("#field-boq", "土方开挖\tm³\t1200.5\t35.80\n混凝土浇筑, m³, 300, 480.00\n")
                 await page.click("#seal-submit")
                 await page.wait_for_selector("#seal-status.ok", timeout=120_000)
+                assert await page.inner_text("#error-boq") == ""
                 assert "Bid accepted" in await page.inner_text("#seal-status")
                 assert "Beijing" in await page.inner_text("#seal-receipt-text")
                 async with page.expect_download() as envelope_download:
