@@ -144,11 +144,22 @@ def _active(f: Facts) -> list[Bid]:
     return [b for b in f.bids if b.status == SubmissionStatus.ACTIVE]
 
 
+def seal_page(code: str, lot: str) -> str:
+    """The page that seals, signs and submits a bid in the browser (bidding/seal_pages.py)."""
+    return f"/tenders/{quote(code)}/lots/{quote(lot)}/seal"
+
+
+def _seal_online(f: Facts) -> list[Action]:
+    if len(f.lots) == 1:
+        return [Action("link", "journey.action.seal", seal_page(f.code, f.lots[0]))]
+    return [Action("link", "seal.link_lot", seal_page(f.code, lot), {"lot": lot}) for lot in f.lots]
+
+
 def _seal(f: Facts) -> Step:
     if f.registered_at is None:
         return Step("seal", LOCKED, [("journey.locked.register", {})])
     tools = [
-        Action("link", "journey.action.seal", f"/bidder?tender={quote(f.code)}#seal"),
+        *_seal_online(f),
         *(
             Action("download", "journey.action.schema", bid_form.schema_path(f.code, lot), {"lot": lot})
             for lot in f.lots
@@ -194,7 +205,7 @@ def _submit(f: Facts) -> Step:
     if accepting:
         actions.append(Action("link", "journey.action.upload", "#upload-card"))
         if _active(f):
-            actions.append(Action("link", "journey.action.replace", f"/bidder?tender={quote(f.code)}#seal"))
+            actions.append(Action("link", "journey.action.replace", seal_page(f.code, f.lots[0])))
             actions.append(
                 Action(
                     "command", "journey.action.withdraw", "sunbid bid withdraw bid.age --identity bidder.key"

@@ -77,7 +77,7 @@ def test_registered_then_documents_then_sealing_and_submitting_are_next() -> Non
     assert steps["documents"].state == "todo" and steps["documents"].lines[0][1] == {"n": "0", "m": "2"}
     assert steps["seal"].state == "todo" and steps["submit"].state == "todo"
     targets = [a.target for a in steps["seal"].actions]
-    assert "/bidder?tender=JLZB-2026-001#seal" in targets
+    assert "/tenders/JLZB-2026-001/lots/1/seal" in targets  # sealed in the browser (seal.js)
     assert "/api/tenders/JLZB-2026-001/lots/1/bid-form.schema.json" in targets
     assert "sunbid bid form JLZB-2026-001 1 --example" in targets
     read = by_key(facts(registered_at=REGISTERED, downloaded=2, last_download=REGISTERED))
