@@ -27,9 +27,8 @@ from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import ScryptRecipient, X25519Identity, encrypt
 from crypto.signing import BidManifest, sign_statement, utc_timestamp
-from tests.bidding.helpers import SECRET_FORM_TEXT, Bidder, make_world, published_tender, register_all
+from tests.bidding.helpers import SECRET_FORM_TEXT, Bidder, make_world, published_tender, register_all, upload
 from tests.bidding.helpers import seal as cli_seal
-from tests.bidding.helpers import upload
 from tests.bidding.test_opening import file_key
 from tests.support.browser import CHROMIUM_ARGS
 from tests.support.factories import PASSWORD
@@ -41,9 +40,11 @@ CODE = "JLZB-2026-001"
 LOTS = [
     {"number": "1", "title": "一标段", "budget": "6000000.00", "ceiling_price": "5800000.00"},
     {"number": "2", "title": "二标段", "budget": "6000000.00", "ceiling_price": "5800000.00"},
+    {"number": "3", "title": "三标段", "budget": "6000000.00", "ceiling_price": "5800000.00"},
 ]
 PRICES = {("cli", "1"): "5100000.00", ("browser", "1"): "5200000.00"}
 PRICES |= {("cli", "2"): "5300000.00", ("browser", "2"): "5400000.00"}
+PRICES[("browser", "3")] = "5900000.00"  # above lot 3's ceiling: opened, and rejected with the reason
 IDENTITY_PASSPHRASE = "青山-passphrase-only-in-the-page"
 
 # Installed in each bidder page: every value #my-bid-state's data-state takes, in order.
@@ -65,7 +66,12 @@ BROWSER_ENCRYPT = """async ([package64, recipients]) => {
 
 
 def form(price: str) -> dict[str, Any]:
-    return {"price": price, "duration_days": 365, "quality": f"合格 {SECRET_FORM_TEXT}", "project_manager": "李四"}
+    return {
+        "price": price,
+        "duration_days": 365,
+        "quality": f"合格 {SECRET_FORM_TEXT}",
+        "project_manager": "李四",
+    }
 
 
 async def browser_seal(page: Any, tmp_path: Path, tender: dict[str, Any], bidder: Bidder, lot: str) -> Sealed:
@@ -74,7 +80,9 @@ async def browser_seal(page: Any, tmp_path: Path, tender: dict[str, Any], bidder
     package = io.BytesIO()
     build_package(form(PRICES["browser", lot]), [], package)
     recipients = [bidder.identity.recipient().to_str(), tender["opening_recipient"]]
-    sealed64 = await page.evaluate(BROWSER_ENCRYPT, [base64.b64encode(package.getvalue()).decode(), recipients])
+    sealed64 = await page.evaluate(
+        BROWSER_ENCRYPT, [base64.b64encode(package.getvalue()).decode(), recipients]
+    )
     envelope = base64.b64decode(sealed64)
     assert envelope.startswith(b"age-encryption.org/v1\n")
     out = tmp_path / f"browser-{uuid.uuid4().hex[:8]}.age"
@@ -160,7 +168,7 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                 for who, bidder in (("cli", cli_bidder), ("browser", browser_bidder)):
                     context = await browser.new_context()
                     await login(context, server.url, bidder.username)
-                    for lot in ("1", "2"):
+                    for lot in ("1", "2", "3"):
                         page = await context.new_page()
                         capture.watch(page)
                         await page.goto(f"{server.url}/tenders/{CODE}/opening?lot={lot}")
@@ -176,6 +184,9 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                     sealed["browser", lot] = await browser_seal(
                         pages["browser", lot], tmp_path, tender, browser_bidder, lot
                     )
+                sealed["browser", "3"] = await browser_seal(
+                    pages["browser", "3"], tmp_path, tender, browser_bidder, "3"
+                )
                 for (who, _lot), one in sealed.items():
                     bidder = cli_bidder if who == "cli" else browser_bidder
                     response = await upload(http, bidder, one)
@@ -193,19 +204,28 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                     headers=cli_bidder.headers,
                 )
                 assert early.status_code == 409 and early.json()["error"] == "not_open", early.text
-                early_header = await http.get(f"/api/tenders/{CODE}/lots/1/opening/header", headers=cli_bidder.headers)
+                early_header = await http.get(
+                    f"/api/tenders/{CODE}/lots/1/opening/header", headers=cli_bidder.headers
+                )
                 assert early_header.status_code == 409
 
                 # The deadline passes (moved rather than waited for); the scheduler opens; the host starts.
                 async with runtime.transaction() as session:
-                    await session.execute(update(Tender).values(bid_deadline=datetime.now(UTC) - timedelta(seconds=1)))
+                    await session.execute(
+                        update(Tender).values(bid_deadline=datetime.now(UTC) - timedelta(seconds=1))
+                    )
                 for _ in range(75):
                     if (await http.get(f"/api/tenders/{CODE}/lots/1/opening")).status_code == 200:
                         break
                     await asyncio.sleep(0.2)
                 started = await http.post(f"/api/tenders/{CODE}/opening/start", headers=world.agent)
                 assert started.status_code == 200, started.text
-                for page in pages.values():
+                for (who, lot), page in pages.items():
+                    if (who, lot) == ("cli", "3"):  # no bid there: nothing to decrypt
+                        await page.wait_for_selector("#my-bid-state[data-state=no_bid]", timeout=15000)
+                        assert "没有贵公司的投标" in await page.inner_text("#my-bid-state")
+                        assert await page.is_disabled("#decrypt-mine")
+                        continue
                     await page.wait_for_selector("#my-bid-state[data-state=queued]", timeout=15000)
                     assert await page.is_enabled("#decrypt-mine")
                 assert capture.key_posts == []
@@ -253,29 +273,64 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                 (tmp_path / "pw").write_text(PASSWORD)
                 for who, bidder in (("cli", cli_bidder), ("browser", browser_bidder)):
                     await cli(
-                        settings, config[who], "login", "--server", server.url, "--username", bidder.username,
-                        "--password-file", str(tmp_path / "pw"),
-                    )  # fmt: skip
+                        settings,
+                        config[who],
+                        "login",
+                        "--server",
+                        server.url,
+                        "--username",
+                        bidder.username,
+                        "--password-file",
+                        str(tmp_path / "pw"),
+                    )
                 out = await cli(
-                    settings, config["browser"], "bid", "decrypt", "--tender", CODE, "--lot", "1",
-                    "--identity", str(plain),
-                )  # fmt: skip
+                    settings,
+                    config["browser"],
+                    "bid",
+                    "decrypt",
+                    "--tender",
+                    CODE,
+                    "--lot",
+                    "1",
+                    "--identity",
+                    str(plain),
+                )
                 assert "opened" in out and PRICES["browser", "1"] in out
                 # The CLI's reveal shows live on the company's own page: queued → decrypting → opened.
-                await pages["browser", "1"].wait_for_selector("#my-bid-state[data-state=opened]", timeout=15000)
+                await pages["browser", "1"].wait_for_selector(
+                    "#my-bid-state[data-state=opened]", timeout=15000
+                )
 
                 # Lot 2, swapped: the CLI-sealed bid with the CLI, the browser-sealed one from its page.
                 (tmp_path / "passphrase").write_text(IDENTITY_PASSPHRASE)
                 out = await cli(
-                    settings, config["cli"], "bid", "decrypt", "--tender", CODE, "--lot", "2",
-                    "--identity", str(protected), "--passphrase-file", str(tmp_path / "passphrase"),
-                )  # fmt: skip
+                    settings,
+                    config["cli"],
+                    "bid",
+                    "decrypt",
+                    "--tender",
+                    CODE,
+                    "--lot",
+                    "2",
+                    "--identity",
+                    str(protected),
+                    "--passphrase-file",
+                    str(tmp_path / "passphrase"),
+                )
                 assert "opened" in out and PRICES["cli", "2"] in out
                 await pages["cli", "2"].wait_for_selector("#my-bid-state[data-state=opened]", timeout=15000)
                 page = pages["browser", "2"]
                 await page.set_input_files("#identity-file", str(plain))
                 await page.click("#decrypt-mine")
                 await page.wait_for_selector("#my-bid-state[data-state=opened]", timeout=30000)
+
+                # Lot 3: a browser-sealed bid above the ceiling is opened and rejected, with the reason.
+                page = pages["browser", "3"]
+                await page.set_input_files("#identity-file", str(plain))
+                await page.click("#decrypt-mine")
+                await page.wait_for_selector("#my-bid-state[data-state=rejected]", timeout=30000)
+                assert await page.is_visible("#my-bid-reason")
+                assert "超过最高投标限价" in await page.inner_text("#my-bid-reason")
 
                 # Both bids opened in each lot's one opening, each with the price it was sealed with.
                 for lot in ("1", "2"):
@@ -290,7 +345,7 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                 assert "decrypting" in await pages["browser", "1"].evaluate("window.__states")
 
                 # Exactly two keys were sent from the pages, each 16 bytes of hex, and nothing else secret.
-                assert len(capture.key_posts) == 2
+                assert len(capture.key_posts) == 3
                 for body in capture.key_posts:
                     assert body.startswith('{"file_key":"') and len(body) == len('{"file_key":""}') + 32, body
                 secrets = [
@@ -304,6 +359,15 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                     for secret in secrets:
                         assert secret not in line and secret.lower() not in line.lower(), (secret, line)
                 assert any("/opening/header" in line for line in capture.sent)
+
+                # In English, and replayed from the room log by a page opened afterwards.
+                late = pages["browser", "3"]
+                await late.goto(f"{server.url}/tenders/{CODE}/opening?lot=3&lang=en")
+                await late.wait_for_selector("#my-bid-state[data-state=rejected]", timeout=15000)
+                assert "Decrypt my bid" in await late.inner_text("#reveal-panel h2")
+                assert await late.inner_text("#my-bid-state") == "Opened and rejected"
+                assert "price above the ceiling price" in await late.inner_text("#my-bid-reason")
+                assert await late.is_disabled("#decrypt-mine")
                 await browser.close()
     finally:
         await runtime.close()
