@@ -23,9 +23,9 @@ from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
-from bidding import documents, inputs, opening_api, registration, submissions, tenders
+from bidding import bid_form, documents, inputs, opening_api, registration, submissions, tenders
 from bidding import notices as notice_service
-from bidding.common import lots_of, visible_tender
+from bidding.common import lot_of, lots_of, visible_tender
 from bidding.envelope import TooLarge
 from bidding.models import Lot, Tender
 from bidding.views import notice_json, registration_json, submission_json, tender_json
@@ -103,6 +103,26 @@ async def tender_detail(viewer: Viewer, db: Db, code: FromPath[str]) -> dict[str
     if tenders.bid_count_is_public(tender):  # from the opening on (《招标投标法》第二十二条)
         payload["bid_count"] = await tenders.bid_count(db, tender.id)
     return payload
+
+
+@get(
+    "/api/tenders/{code:str}/lots/{lot:str}/bid-form.schema.json",
+    opt=PUBLIC,
+    tags=["bidding"],
+    media_type=bid_form.MEDIA_TYPE,
+)
+async def bid_form_schema(viewer: Viewer, db: Db, code: FromPath[str], lot: FromPath[str]) -> dict[str, Any]:
+    """The lot's bid form (bid.json) as a JSON Schema (draft 2020-12): what the opening checks, what
+    `sunbid bid seal` and the browser's form check before sealing. A draft's is 404 but to its owners."""
+    tender = await visible_tender(db, code, viewer)
+    found = await lot_of(db, tender, lot)
+    return bid_form.schema_for(
+        tender.form_fields,
+        code=tender.code,
+        lot=found.number,
+        ceiling_price=found.ceiling_price,
+        bond_forms=tender.bond_forms,
+    )
 
 
 @post("/api/tenders/{code:str}/publish", opt=allow(*OWNERS), status_code=200, tags=["bidding"])
@@ -359,6 +379,7 @@ ROUTE_HANDLERS = [
     list_tenders,
     save_draft,
     tender_detail,
+    bid_form_schema,
     publish,
     amend,
     cancel,

@@ -32,14 +32,17 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from bidding.bid_form import BidFormInvalid, above_ceiling, example, problems, schema_for
 from bidding.client import (
     MANIFEST_SUFFIX,
     file_chunks,
     load_manifest,
+    lot_schema,
     seal_bid,
     signing_key_from_identity,
     withdrawal,
 )
+from bidding.criteria import DEFAULT_FORM_FIELDS
 from bidding.receipts import ReceiptError, verify_bundle
 from bidding.submissions import MANIFEST_HEADER, encode_manifest
 from crypto.age import AgeError, ScryptIdentity, X25519Identity, decrypt, parse_identities, read_header
@@ -176,7 +179,56 @@ def signing_key(identity_path: str, passphrase_file: str | None, register: bool)
     click.echo(key)
 
 
-@bid.command("seal")
+def _seal_epilog() -> str:
+    sample = json.dumps(
+        {**example(schema_for(DEFAULT_FORM_FIELDS, bond_forms=["deposit"])), "price": "10999999.50"},
+        ensure_ascii=False,
+        indent=2,
+    )
+    return (
+        "\b\nbid.json (the bid form; each tender's fields: `sunbid bid form CODE LOT`), e.g.\n"
+        + sample
+        + '\n\n\b\nAmounts are decimal strings ("1234.50", never 1234.5); days are whole numbers.\n'
+        "Every problem with bid.json is listed at once, before anything is encrypted."
+    )
+
+
+def _schema_of(code: str, lot: str, tender: dict[str, Any] | None, schema_file: str | None) -> dict[str, Any]:
+    """The lot's bid-form schema: a given file, else built from a given tender file, else the server's."""
+    if schema_file:
+        try:
+            return dict(json.loads(Path(schema_file).read_text("utf-8")))
+        except ValueError as exc:
+            raise click.ClickException(f"{schema_file}: not JSON: {exc}") from None
+    if tender is not None:
+        try:
+            return lot_schema(tender, lot)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    with api(load_config()) as http:
+        path = f"/api/tenders/{code}/lots/{lot}/bid-form.schema.json"
+        return dict(check(with_retries("fetch the bid form", lambda: http.get(path))))
+
+
+def _form_problems(exc: BidFormInvalid, form_path: str, hint: list[str]) -> click.ClickException:
+    lines = [f"{form_path}: {len(exc.problems)} problem(s) / 投标函有 {len(exc.problems)} 处问题:"]
+    lines += [f"  - {p}" for p in exc.problems] + hint
+    return click.ClickException("\n".join(lines))
+
+
+@bid.command("form")
+@click.argument("code")
+@click.argument("lot", default="1")
+@click.option("--example", "as_example", is_flag=True, help="Print a bid.json to fill instead of the schema.")
+@click.option("--tender-file", type=click.Path(exists=True, dir_okay=False), help="Tender JSON (offline).")
+def form(code: str, lot: str, as_example: bool, tender_file: str | None) -> None:
+    """Print a lot's bid form: its JSON Schema, or (--example) a bid.json to fill in."""
+    tender = json.loads(Path(tender_file).read_text("utf-8")) if tender_file else None
+    schema = _schema_of(code, lot, tender, None)
+    click.echo(json.dumps(example(schema) if as_example else schema, ensure_ascii=False, indent=2))
+
+
+@bid.command("seal", epilog=_seal_epilog())
 @click.option("--tender", "code", required=True)
 @click.option("--lot", default="1", show_default=True)
 @click.option(
@@ -189,6 +241,15 @@ def signing_key(identity_path: str, passphrase_file: str | None, register: bool)
 @click.option("--supersedes", default=None, help="Submission id this bid replaces.")
 @click.option("--submission-id", default=None, help="Default: a new UUID.")
 @click.option("--tender-file", type=click.Path(exists=True, dir_okay=False), help="Tender JSON (offline).")
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The lot's bid-form schema (default: the server's, or built from --tender-file).",
+)
+@click.option(
+    "--above-ceiling", "above_ceiling_ok", is_flag=True, help="Seal a price above the lot's ceiling anyway."
+)
 @click.option("--bidder", default=None, help="Your company's credit code (default: from login).")
 def seal(
     code: str,
@@ -201,6 +262,8 @@ def seal(
     supersedes: str | None,
     submission_id: str | None,
     tender_file: str | None,
+    schema_file: str | None,
+    above_ceiling_ok: bool,
     bidder: str | None,
 ) -> None:
     """Build the bid package, encrypt it to you and the tender's opening key, and sign its manifest."""
@@ -218,11 +281,20 @@ def seal(
         raise click.ClickException(f"the tender file is for {tender.get('code')}, not {code}")
     if not bidder:
         raise click.ClickException("give --bidder (your company's credit code) or log in first")
-    identity = load_identity(identity_path, passphrase_file)
     try:
         form = json.loads(Path(form_path).read_text("utf-8"))
     except ValueError as exc:
         raise click.ClickException(f"{form_path}: not JSON: {exc}") from None
+    schema = _schema_of(code, lot, tender if tender_file else None, schema_file)
+    found = problems(form, schema)  # before the passphrase is asked for and anything is encrypted
+    if found and not (above_ceiling_ok and all(above_ceiling(p) for p in found)):
+        hint = (
+            ["(--above-ceiling seals it anyway; the opening will reject it)"]
+            if any(map(above_ceiling, found))
+            else []
+        )
+        raise _form_problems(BidFormInvalid(found), form_path, hint)
+    identity = load_identity(identity_path, passphrase_file)
     paths = [Path(a) for a in attachments]
     total = sum(p.stat().st_size for p in paths) + 1
     with _bar("sealing", total) as progress:
@@ -239,6 +311,8 @@ def seal(
                 submission_id=submission_id,
                 supersedes=supersedes,
                 progress=progress,
+                schema=schema,
+                above_ok=above_ceiling_ok,
             )
         except (ValueError, AgeError, SigningError) as exc:
             raise click.ClickException(str(exc)) from None

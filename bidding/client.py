@@ -16,6 +16,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,7 +24,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bidding.criteria import check_bid_form
+from bidding.bid_form import (
+    BidFormInvalid,
+    above_ceiling,
+    attachment_names,
+    check_bid_form,
+    schema_for,
+)
 from crypto.age import X25519Identity, X25519Recipient, bech32, encrypt
 from crypto.signing import BidManifest, SignedStatement, canonical_json, sign_statement, utc_timestamp
 
@@ -47,6 +54,24 @@ def build_package(form: dict[str, Any], attachments: Sequence[Path], out: Binary
         package.writestr("bid.json", json.dumps(form, ensure_ascii=False, indent=2))
         for path in attachments:
             package.write(path, f"attachments/{path.name}")
+
+
+def lot_schema(tender: dict[str, Any], lot: str) -> dict[str, Any]:
+    """The bid-form schema of ``lot`` built from the tender JSON (what the server's endpoint serves)."""
+    found = next((item for item in tender["lots"] if item["number"] == lot), None)
+    if found is None:
+        raise ValueError(f"tender {tender['code']} has no lot {lot!r}")
+    return schema_for(
+        tender["form_fields"],
+        code=tender["code"],
+        lot=lot,
+        ceiling_price=Decimal(found["ceiling_price"]),
+        bond_forms=tender.get("bond", {}).get("forms"),
+    )
+
+
+def names_of(attachments: Sequence[Path]) -> set[str]:
+    return {path.name for path in attachments}
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
@@ -80,11 +105,26 @@ def seal_bid(
     submission_id: str | None = None,
     supersedes: str | None = None,
     progress: Callable[[int], None] | None = None,
+    schema: dict[str, Any] | None = None,
+    above_ok: bool = False,
 ) -> Sealed:
-    """Seal a bid for ``tender`` (the JSON the server publishes for it) into ``out`` + manifest."""
-    check_bid_form(form, tender["form_fields"])
+    """Seal a bid for ``tender`` (the JSON the server publishes for it) into ``out`` + manifest.
+
+    ``form`` is checked against ``schema`` (the lot's bid-form schema the server serves) or, without
+    one, the same schema built from the tender JSON: every problem at once, before encrypting.
+    ``above_ok`` lets a price above the lot's ceiling through (the opening then rejects the bid).
+    """
     if lot not in {item["number"] for item in tender["lots"]}:
         raise ValueError(f"tender {tender['code']} has no lot {lot!r}")
+    schema = schema or lot_schema(tender, lot)
+    try:
+        check_bid_form(form, schema)
+    except BidFormInvalid as exc:
+        if not (above_ok and all(above_ceiling(p) for p in exc.problems)):
+            raise
+    missing = [n for n in attachment_names(form, schema) if n not in names_of(attachments)]
+    if missing:
+        raise ValueError(f"bid.json names attachments not given with --attach: {', '.join(missing)}")
     recipients = [identity.recipient(), X25519Recipient.from_str(tender["opening_recipient"])]
     with tempfile.TemporaryFile() as package:
         build_package(form, attachments, package)

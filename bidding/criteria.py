@@ -27,7 +27,7 @@ from core.numbers import MONEY, POINTS, Bounds, decimal_input, int_input
 METHODS = ("comprehensive", "lowest_price")
 GROUPS = ("technical", "commercial", "price")
 BENCHMARKS = ("mean", "trimmed_mean")
-FIELD_TYPES = ("decimal", "integer", "text")
+FIELD_TYPES = ("decimal", "integer", "text", "attachment")  # attachment: a file in attachments/
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORM_DECIMAL = Bounds(places=6, integer_digits=16)  # a bid form's other decimal fields (rates, areas)
@@ -166,37 +166,48 @@ def validate_form_fields(fields: Any) -> list[dict[str, Any]]:
         if not isinstance(label, str):
             raise CriteriaError(f"form field {name}: label must be text")
         names.add(name)
-        out.append({"name": name, "label": label, "type": kind, "required": bool(f.get("required", True))})
+        field = {"name": name, "label": label, "type": kind, "required": bool(f.get("required", True))}
+        out.append(field | _field_limits(name, kind, f))
     if "price" not in names or next(f for f in out if f["name"] == "price")["type"] != "decimal":
         raise CriteriaError("the bid form must have a decimal 'price' field")
     return out
 
 
-def check_bid_form(form: Any, fields: list[dict[str, Any]]) -> dict[str, Any]:
-    """Check a bid form (bid.json) against the tender's fields before sealing; returns it."""
-    if not isinstance(form, dict):
-        raise CriteriaError("bid.json must be a JSON object")
-    for f in fields:
-        value = form.get(f["name"])
-        if value is None or value == "":
-            if f["required"]:
-                raise CriteriaError(f"bid form: {f['name']} ({f['label']}) is required")
+def _field_limits(name: str, kind: str, f: dict[str, Any]) -> dict[str, Any]:
+    """A form field's optional unit and limits (decimal strings for decimals, ints for integers)."""
+    extra: dict[str, Any] = {}
+    unit = f.get("unit")
+    if unit is not None:
+        if not isinstance(unit, str) or len(unit) > 20:
+            raise CriteriaError(f"form field {name}: unit must be short text")
+        extra["unit"] = unit
+    for key in ("minimum", "maximum"):
+        if f.get(key) is None:
             continue
-        if f["type"] == "decimal":
-            if not isinstance(value, str):
-                raise CriteriaError(f'bid form: {f["name"]} must be a decimal string like "1234.50"')
-            bounds = MONEY if f["name"] == "price" else FORM_DECIMAL
-            _decimal(f"bid form {f['name']}", value, positive=False, bounds=bounds)
-        elif f["type"] == "integer":
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise CriteriaError(f"bid form: {f['name']} must be a whole number")
+        if kind == "decimal":
+            bounds = MONEY if name == "price" else FORM_DECIMAL
+            extra[key] = str(_decimal(f"form field {name} {key}", f[key], positive=False, bounds=bounds))
+        elif kind == "integer":
             try:
-                int_input(value, f"bid form {f['name']}")
+                extra[key] = int_input(f[key], f"form field {name} {key}")
             except InvalidInput as exc:
                 raise CriteriaError(exc.detail) from None
-        elif f["type"] == "text" and not isinstance(value, str):
-            raise CriteriaError(f"bid form: {f['name']} must be text")
-    return form
+        else:
+            raise CriteriaError(f"form field {name}: only numbers have a {key}")
+    if "minimum" in extra and "maximum" in extra and Decimal(extra["minimum"]) > Decimal(extra["maximum"]):
+        raise CriteriaError(f"form field {name}: minimum above maximum")
+    options = f.get("options")
+    if options is not None:
+        if kind != "text" or not isinstance(options, list) or not options:
+            raise CriteriaError(f"form field {name}: options are a non-empty list, for text fields")
+        if not all(isinstance(o, str) and o.strip() for o in options) or len(set(options)) != len(options):
+            raise CriteriaError(f"form field {name}: options must be distinct texts")
+        extra["options"] = list(options)
+    if f.get("max_length") is not None:
+        if kind != "text" or not isinstance(f["max_length"], int) or not 1 <= f["max_length"] <= 100_000:
+            raise CriteriaError(f"form field {name}: max_length is 1..100000, for text fields")
+        extra["max_length"] = f["max_length"]
+    return extra
 
 
 def default_criteria() -> dict[str, Any]:

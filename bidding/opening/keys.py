@@ -24,8 +24,8 @@ import anyio.from_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy import select, update
 
+from bidding.bid_form import above_ceiling, attachment_names, problems, schema_for
 from bidding.common import lot_of, tender_by_code
-from bidding.criteria import CriteriaError, check_bid_form
 from bidding.events import BID_OPENED, OPENING_DECRYPTION_RESUMED
 from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
@@ -214,16 +214,32 @@ def check_package(
             if info.file_size > BID_JSON_LIMIT:
                 return None, None, "bid.json 过大 (bid.json is too large)"
             raw = package.read(info)
+            files = set(package.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return None, None, "投标文件包不是有效的 ZIP (the bid package is not a valid ZIP)"
     try:
         form = parse_json(raw)
-        form = check_bid_form(form, tender.form_fields)
-    except CriteriaError as exc:
-        return None, None, f"投标函不符合招标文件要求 (bid form invalid): {exc}"
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested
         return None, None, f"bid.json 不是有效的 JSON (bid.json is not valid JSON): {exc}"
-    try:  # check_bid_form bounded a price that is there; a form whose price is optional may lack it
+    schema = schema_for(
+        tender.form_fields,
+        code=tender.code,
+        lot=lot.number,
+        ceiling_price=lot.ceiling_price,
+        bond_forms=tender.bond_forms,
+    )
+    found = problems(form, schema)
+    # Above the ceiling is its own reason (the form is otherwise sound: its price is read).
+    invalid = [str(p) for p in found if not above_ceiling(p)]
+    if not invalid:
+        invalid = [
+            f"附件 {name} 不在投标文件包中 (attachment {name} is missing from the package)"
+            for name in attachment_names(form, schema)
+            if f"attachments/{name}" not in files
+        ]
+    if invalid:
+        return None, None, f"投标函不符合招标文件要求 (bid form invalid): {'; '.join(invalid)}"
+    try:  # the schema bounded a price that is there; a form whose price is optional may lack it
         price = money_input(form.get("price"), "投标报价 price")
     except InvalidInput as exc:
         return None, None, f"投标函不符合招标文件要求 (bid form invalid): {exc.detail}"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bidding.bid_form import check_bid_form
 from bidding.criteria import (
     CriteriaError,
-    check_bid_form,
     default_criteria,
     validate_criteria,
     validate_form_fields,
