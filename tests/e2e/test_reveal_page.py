@@ -1,18 +1,16 @@
 """A bidder decrypts its own bid from the opening hall in headless Chromium (issue #16): the page unwraps
 the file key from the identity file locally and sends only the key, as `sunbid bid decrypt` does, and
-shows the bid's state live. A CLI-sealed and a browser-sealed bid open side by side in the same
-opening, each revealed once from the browser and once from the CLI (two lots, roles swapped). Every
+shows the bid's state live. A bid sealed with the CLI's code and one sealed on the sealing page
+(seal.js) open side by side in the same opening, each revealed once from the browser and once from the
+CLI (two lots, roles swapped); a third lot shows a rejection with its reason. Every
 request and socket frame the bidders' pages send is captured: none carries an identity, a passphrase
 or the bid's content. Real ``sunbid serve`` process; Debian's chromium via Playwright."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import io
 import subprocess
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,13 +19,12 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from bidding.client import MANIFEST_SUFFIX, Sealed, build_package
+from bidding.client import Sealed
 from bidding.models import Tender
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import ScryptRecipient, X25519Identity, encrypt
-from crypto.signing import BidManifest, sign_statement, utc_timestamp
-from tests.bidding.helpers import SECRET_FORM_TEXT, Bidder, make_world, published_tender, register_all, upload
+from tests.bidding.helpers import SECRET_FORM_TEXT, make_world, published_tender, register_all, upload
 from tests.bidding.helpers import seal as cli_seal
 from tests.bidding.test_opening import file_key
 from tests.support.browser import CHROMIUM_ARGS
@@ -56,50 +53,24 @@ WATCH_STATES = """() => {
   }).observe(el, {attributes: true, attributeFilter: ['data-state']});
 }"""
 
-# What the bidder's sealing page does: the bid package encrypted with the vendored age in the page.
-BROWSER_ENCRYPT = """async ([package64, recipients]) => {
-  const {age, base64} = await import('/static/vendor/sunbid-crypto/sunbid-crypto.js');
-  const e = new age.Encrypter();
-  for (const r of recipients) e.addRecipient(r);
-  return base64.encode(await e.encrypt(base64.decode(package64)));
-}"""
 
-
-def form(price: str) -> dict[str, Any]:
-    return {
+async def seal_in_page(context: Any, base: str, lot: str, identity: Path, price: str) -> None:
+    """The bidder's sealing page (seal.js): identity file, bid form, seal and upload, all in the page."""
+    page = await context.new_page()
+    await page.goto(f"{base}/tenders/{CODE}/lots/{lot}/seal")
+    await page.set_input_files("#identity-file", str(identity))
+    await page.click("#identity-load")
+    await page.wait_for_selector("#identity-status.ok", timeout=60_000)
+    for name, value in {
         "price": price,
-        "duration_days": 365,
+        "duration_days": "365",
         "quality": f"合格 {SECRET_FORM_TEXT}",
         "project_manager": "李四",
-    }
-
-
-async def browser_seal(page: Any, tmp_path: Path, tender: dict[str, Any], bidder: Bidder, lot: str) -> Sealed:
-    """A bid sealed in the page by the vendored age (sunbid-crypto.js) to the same two recipients as
-    the CLI's, then signed and uploaded through the same API."""
-    package = io.BytesIO()
-    build_package(form(PRICES["browser", lot]), [], package)
-    recipients = [bidder.identity.recipient().to_str(), tender["opening_recipient"]]
-    sealed64 = await page.evaluate(
-        BROWSER_ENCRYPT, [base64.b64encode(package.getvalue()).decode(), recipients]
-    )
-    envelope = base64.b64decode(sealed64)
-    assert envelope.startswith(b"age-encryption.org/v1\n")
-    out = tmp_path / f"browser-{uuid.uuid4().hex[:8]}.age"
-    out.write_bytes(envelope)
-    manifest = BidManifest(
-        tender=tender["code"],
-        lot=lot,
-        bidder=bidder.code,
-        submission_id=str(uuid.uuid4()),
-        envelope_sha256=hashlib.sha256(envelope).hexdigest(),
-        envelope_length=len(envelope),
-        client_time=utc_timestamp(),
-    )
-    signed = sign_statement(manifest, bidder.signing_key)
-    manifest_path = out.with_name(out.name + MANIFEST_SUFFIX)
-    manifest_path.write_bytes(signed.to_json() + b"\n")
-    return Sealed(out, manifest_path, manifest, signed)
+    }.items():
+        await page.fill(f"#field-{name}", value)
+    await page.click("#seal-submit")
+    await page.wait_for_selector("#seal-status.ok", timeout=120_000)
+    await page.close()
 
 
 def protected_identity_file(identity: X25519Identity, path: Path) -> None:
@@ -175,22 +146,37 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                         await page.evaluate(WATCH_STATES)
                         pages[who, lot] = page
 
-                # One company seals with the CLI's code (bidding.client), the other in its browser.
+                # Identity files: the CLI company's protected by a passphrase (as `sunbid keygen -p`),
+                # the browser company's plain; and two that must not work.
+                protected = tmp_path / "cli-company.key.age"
+                protected_identity_file(cli_bidder.identity, protected)
+                plain = tmp_path / "browser-company.key"
+                plain.write_text(f"# created by age-keygen\n{browser_bidder.identity.to_str()}\n")
+                stranger = tmp_path / "stranger.key"
+                stranger.write_text(X25519Identity.generate().to_str() + "\n")
+                not_a_key = tmp_path / "notes.txt"
+                not_a_key.write_text("这不是身份文件\n")
+
+                # One company seals with the CLI's code (bidding.client, as `sunbid bid seal`), the
+                # other on the sealing page in its browser (seal.js); lot 3's bid, above the ceiling
+                # (which the sealing page refuses), is sealed with the CLI's code.
                 sealed: dict[tuple[str, str], Sealed] = {}
                 for lot in ("1", "2"):
                     sealed["cli", lot] = cli_seal(
                         tmp_path, tender, cli_bidder, price=PRICES["cli", lot], lot=lot
                     )
-                    sealed["browser", lot] = await browser_seal(
-                        pages["browser", lot], tmp_path, tender, browser_bidder, lot
+                    await seal_in_page(
+                        pages["browser", lot].context, server.url, lot, plain, PRICES["browser", lot]
                     )
-                sealed["browser", "3"] = await browser_seal(
-                    pages["browser", "3"], tmp_path, tender, browser_bidder, "3"
+                sealed["browser", "3"] = cli_seal(
+                    tmp_path, tender, browser_bidder, price=PRICES["browser", "3"], lot="3"
                 )
                 for (who, _lot), one in sealed.items():
                     bidder = cli_bidder if who == "cli" else browser_bidder
                     response = await upload(http, bidder, one)
                     assert response.status_code == 201, response.text
+                mine = await http.get("/api/submissions", headers=browser_bidder.headers)
+                assert sorted(row["lot"] for row in mine.json()) == ["1", "2", "3"], mine.text
 
                 # Before the deadline the panel waits, its controls disabled, and the server takes no key.
                 page = pages["cli", "1"]
@@ -229,17 +215,6 @@ async def test_cli_and_browser_sealed_bids_open_side_by_side_revealed_from_page_
                     await page.wait_for_selector("#my-bid-state[data-state=queued]", timeout=15000)
                     assert await page.is_enabled("#decrypt-mine")
                 assert capture.key_posts == []
-
-                # Identity files: the CLI company's protected by a passphrase (as `sunbid keygen -p`),
-                # the browser company's plain; and two that must not work.
-                protected = tmp_path / "cli-company.key.age"
-                protected_identity_file(cli_bidder.identity, protected)
-                plain = tmp_path / "browser-company.key"
-                plain.write_text(f"# created by age-keygen\n{browser_bidder.identity.to_str()}\n")
-                stranger = tmp_path / "stranger.key"
-                stranger.write_text(X25519Identity.generate().to_str() + "\n")
-                not_a_key = tmp_path / "notes.txt"
-                not_a_key.write_text("这不是身份文件\n")
 
                 # Wrong files: a clear message, the bid still queued, and no key sent.
                 page = pages["cli", "1"]
