@@ -152,6 +152,9 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
                 await page.wait_for_selector("#seal-status.error")
                 assert "2 位小数" in await page.inner_text("#error-price")
                 assert await page.inner_text("#error-duration_days") == "此项必填"
+                await page.fill("#field-price", "11,600,000")  # above the lot's ceiling (bid-form schema)
+                await page.click("#seal-submit")
+                await page.wait_for_selector("#error-price:has-text('11,500,000.00 元')")
 
                 await page.fill("#field-price", "10,980,000.5")
                 await page.fill("#field-duration_days", "365")

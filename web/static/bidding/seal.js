@@ -428,11 +428,11 @@ export function readSchemaForm(schema, T, fill) {
         continue;
       }
       if (field["x-decimal-minimum"] && compareDecimal(value, field["x-decimal-minimum"]) < 0) {
-        bad(fill(T.field_min, { min: field["x-decimal-minimum"] }));
+        bad(fill(T.field_min, { min: amount(field["x-decimal-minimum"], field["x-unit"]) }));
         continue;
       }
       if (field["x-decimal-maximum"] && compareDecimal(value, field["x-decimal-maximum"]) > 0) {
-        bad(fill(T.field_max, { max: field["x-decimal-maximum"] }));
+        bad(fill(T.field_max, { max: amount(field["x-decimal-maximum"], field["x-unit"]) }));
         continue;
       }
       form[name] = name === "price" ? padPrice(value) : value;
@@ -443,11 +443,11 @@ export function readSchemaForm(schema, T, fill) {
       }
       const number = Number(value);
       if (field.minimum !== undefined && number < field.minimum) {
-        bad(fill(T.field_min, { min: field.minimum }));
+        bad(fill(T.field_min, { min: amount(String(field.minimum), field["x-unit"]) }));
         continue;
       }
       if (field.maximum !== undefined && number > field.maximum) {
-        bad(fill(T.field_max, { max: field.maximum }));
+        bad(fill(T.field_max, { max: amount(String(field.maximum), field["x-unit"]) }));
         continue;
       }
       form[name] = number;
@@ -460,6 +460,12 @@ export function readSchemaForm(schema, T, fill) {
     }
   }
   return ok ? { form, files } : null;
+}
+
+/** "11500000.00", "元" -> "11,500,000.00 元": thousands separators and the unit, as pages show amounts. */
+export function amount(text, unit) {
+  const grouped = text.replace(/^\d+/, (whole) => whole.replace(/\B(?=(\d{3})+(?!\d))/g, ","));
+  return unit ? `${grouped} ${unit}` : grouped;
 }
 
 // A price as the CLI's examples write it: two decimal places ("2850000.5" -> "2850000.50").
