@@ -17,6 +17,61 @@ STATES = {
     "failed": ("流标", "Failed"),
 }
 
+# The bidder's "decrypt my bid" panel in the opening hall (templates/bidding/_reveal.html, reveal.js).
+REVEAL_MESSAGES: dict[str, tuple[str, str]] = {
+    "reveal.title": ("解密我的投标", "Decrypt my bid"),
+    "reveal.intro": (
+        "选择封装投标文件时使用的身份文件。文件密钥在本页中解出，只有这把密钥会发送给服务器；"
+        "身份文件和投标内容不会离开本机。",
+        "Choose the identity file you sealed your bid with. The file key is unwrapped in this page and "
+        "only that key is sent to the server; your identity file and your bid's content never leave "
+        "this computer.",
+    ),
+    "reveal.identity": ("身份文件", "Identity file"),
+    "reveal.passphrase": ("身份文件口令（如设置）", "Passphrase of the identity file (if it has one)"),
+    "reveal.button": ("解密我的投标", "Decrypt my bid"),
+    "reveal.my_bid": ("我的投标", "My bid"),
+    "reveal.state.waiting": (
+        "投标截止、主持人开始开标后方可解密",
+        "You can decrypt once the deadline has passed and the host has started the opening",
+    ),
+    "reveal.state.queued": ("待解密：等待您提交文件密钥", "Queued: waiting for your file key"),
+    "reveal.state.decrypting": ("解密中", "Decrypting"),
+    "reveal.state.opened": ("已解密", "Opened"),
+    "reveal.state.rejected": ("已解密但被拒绝", "Opened and rejected"),
+    "reveal.state.revoked": ("无法解密，已撤销", "Could not be decrypted: revoked"),
+    "reveal.state.withdrawn": ("已撤回", "Withdrawn"),
+    "reveal.state.no_bid": ("本标段没有贵公司的投标", "Your company has no bid in this lot"),
+    "reveal.reason": ("原因", "Reason"),
+    "reveal.window_closed": ("解密窗口已关闭", "The decryption window has closed"),
+    "reveal.no_file": ("请先选择身份文件", "Choose your identity file first"),
+    "reveal.bad_identity": (
+        "这不是身份文件：应包含一行 AGE-SECRET-KEY-1…。未发送任何内容。",
+        "This is not an identity file: it should hold one AGE-SECRET-KEY-1… line. Nothing was sent.",
+    ),
+    "reveal.need_passphrase": (
+        "该身份文件受口令保护，请输入口令。未发送任何内容。",
+        "This identity file is protected by a passphrase: enter it. Nothing was sent.",
+    ),
+    "reveal.wrong_passphrase": (
+        "口令不正确，无法打开身份文件。未发送任何内容。",
+        "Wrong passphrase: the identity file did not open. Nothing was sent.",
+    ),
+    "reveal.wrong_identity": (
+        "该身份文件解不开您的投标（是否为封装投标时使用的身份文件？）。未发送任何内容。",
+        "This identity does not open your bid (is it the one you sealed the bid with?). Nothing was sent.",
+    ),
+    "reveal.mac_mismatch": (
+        "解出的文件密钥与投标文件头不符。未发送任何内容。",
+        "The unwrapped file key does not match your bid's header. Nothing was sent.",
+    ),
+    "reveal.unwrapping": ("正在本机解出文件密钥…", "Unwrapping the file key on this computer…"),
+    "reveal.sent": ("文件密钥已发送，服务器正在解密…", "File key sent; the server is decrypting…"),
+    "reveal.refused": ("服务器拒绝了文件密钥：", "The server refused the file key: "),
+    "reveal.network": ("网络错误，请重试。", "Network error; please try again."),
+}
+register_messages(REVEAL_MESSAGES)
+
 MESSAGES: dict[str, tuple[str, str]] = {
     **{f"bidding.state.{k}": v for k, v in STATES.items()},
     "bidding.tenders": ("交易项目", "Tenders"),

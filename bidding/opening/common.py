@@ -159,5 +159,5 @@ async def _fail_bid(
         runtime.clock,
         room_name(tender.code, lot.number),
         "bid.failed",
-        {"bidder": org.name, "outcome": bid.outcome, "reason": reason},
+        {"bidder": org.name, "submission_id": sub.submission_id, "outcome": bid.outcome, "reason": reason},
     )

@@ -452,6 +452,15 @@ async def reveal_key(
             raise Conflict(
                 "投标文件正在解密或已处理 (this bid is being opened already)", code="already_opened"
             )
+        # The bidder's own pages (reveal.js) show the bid as decrypting, however the key came.
+        await rooms.append(
+            session,
+            runtime.clock,
+            room_name(tender.code, lot.number),
+            "bid.decrypting",
+            {"submission_id": sub.submission_id},
+            audience=f"org:{principal.organisation_id}",
+        )
         await _progress(session, runtime, tender, lot, opening)
     return await _open_claimed(runtime, tender, lot, opening, sub, bid_id, file_key, principal.actor)
 
@@ -603,6 +612,7 @@ async def own_header(runtime: Runtime, principal: Principal, code: str, lot_numb
     return {
         "submission_id": sub.submission_id,
         "outcome": bid.outcome,
+        "reason": bid.reason,
         "phase": opening.phase,
         "header": base64.b64encode(header.encode()).decode("ascii"),
     }

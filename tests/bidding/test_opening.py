@@ -166,6 +166,12 @@ async def test_the_whole_script_from_deadline_to_signed_record(
     # Bidder-private news goes to the bidder's organisation only.
     private = await room_events(runtime, "bid.opened")
     assert {e.audience for e in private} == {f"org:{b.org_id}" for b in world.bidders}
+    # So does "decrypting" (the bidder's reveal panel shows it), once per bid, naming the bid.
+    decrypting = await room_events(runtime, "bid.decrypting")
+    assert [e.audience for e in decrypting] == [e.audience for e in private]
+    assert [json.loads(e.payload)["submission_id"] for e in decrypting] == [
+        json.loads(e.payload)["submission_id"] for e in private
+    ]
 
     # Confirm, object, answer, finish.
     async with runtime.transaction() as session:
@@ -223,6 +229,11 @@ async def test_no_key_in_time_without_custodians_is_revoked_with_a_credit_event_
     await opening.advance(runtime)
     rows = await bids(runtime)
     assert [r.outcome for r in rows] == ["opened", "opened", "revoked"]
+    # The public event names the bid, so its company's reveal panel shows it revoked, with the reason.
+    failed = [json.loads(e.payload) for e in await room_events(runtime, "bid.failed")]
+    assert [(f["submission_id"], f["outcome"]) for f in failed] == [
+        (sealed[2].manifest.submission_id, "revoked")
+    ]
     async with runtime.sessions() as session:
         deductions = list(await session.scalars(select(Deduction)))
     assert len(deductions) == 1
