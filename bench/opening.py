@@ -306,7 +306,7 @@ async def path_seconds(settings: Settings, bids: list[Bid]) -> float:
     store read, streaming decryption, bid-package check; no request, transaction or room event.
     Against ``raw_seconds`` it says what the path costs; against the opening, what the rest costs."""
     from bidding.models import Lot
-    from bidding.opening.keys import _decrypt  # the step reveal_key runs between its transactions
+    from bidding.opening.decryption import decrypt_bid  # the step reveal_key runs between its transactions
 
     runtime = Runtime.build(settings)
     try:
@@ -317,7 +317,7 @@ async def path_seconds(settings: Settings, bids: list[Bid]) -> float:
         assert tender is not None and lot is not None
         started = time.perf_counter()
         for sub, bid in zip(subs, bids, strict=True):
-            opened = await _decrypt(runtime, tender, lot, sub, bid.file_key)
+            opened = await decrypt_bid(runtime, tender, lot, sub, bid.file_key)
             assert opened.reason is None, opened.reason
         return time.perf_counter() - started
     finally:

@@ -1,6 +1,6 @@
 """A tender lot's bid form (bid.json) as a JSON Schema, and the one check derived from it (pure).
 
-One definition, three users: the server's check at the opening (``opening.keys.check_package``),
+One definition, three users: the server's check at the opening (``opening.decryption.check_package``),
 ``sunbid bid seal`` on the bidder's machine (before encrypting) and the browser's bid form all read
 the schema ``schema_for`` builds from the tender's form fields (``criteria.validate_form_fields``),
 its lot's ceiling price and its bond forms. ``problems`` lists every way a bid.json misses it at once

@@ -55,11 +55,10 @@ from bidding.opening.common import (
     room_name,
 )
 from bidding.opening.custody import reveal_share
+from bidding.opening.decryption import check_package, read_package
 from bidding.opening.keys import (
-    check_package,
     own_header,
     parse_file_key,
-    read_package,
     recover_stuck,
     reveal_key,
 )

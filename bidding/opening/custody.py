@@ -12,7 +12,8 @@ from bidding.events import CUSTODY_MISMATCH, CUSTODY_SHARE_REVEALED
 from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Tender
 from bidding.opening.common import CUSTODY, QUEUED, NotOpen, _bid_rows, _fail_bid, _openings, room_name
-from bidding.opening.keys import _decrypt, _header_of, _record_opened
+from bidding.opening.decryption import decrypt_bid, header_of
+from bidding.opening.keys import _record_opened
 from bidding.opening.record import _announce
 from core import rooms
 from core.accounts import Principal
@@ -121,9 +122,9 @@ async def _open_with_identity(
     opened = 0
     for bid_id, sub in pending:
         try:
-            header = await _header_of(runtime, sub.blob_key)
+            header = await header_of(runtime, sub.blob_key)
             file_key = unwrap_header(header, [identity])
-            result = await _decrypt(runtime, tender, lot, sub, file_key)
+            result = await decrypt_bid(runtime, tender, lot, sub, file_key)
         except (NoMatchingIdentity, WrongFileKey) as exc:
             await _fail_one(
                 runtime, tender, lot, bid_id, fault=True, reason=f"开标密钥无法解开投标文件: {exc}"

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from bidding.bid_form import BidFormInvalid, check_bid_form, example, problems, schema_for
 from bidding.criteria import DEFAULT_FORM_FIELDS, CriteriaError, validate_form_fields
 from bidding.models import Lot, Tender
-from bidding.opening.keys import check_package
+from bidding.opening.decryption import check_package
 from core.runtime import Runtime
 from tests.bidding.helpers import make_world, published_tender, tender_body
 

@@ -439,7 +439,7 @@ def test_check_package_rejects_a_price_out_of_range_or_malformed(price: str | No
 
     from bidding.criteria import DEFAULT_FORM_FIELDS
     from bidding.models import Lot, Tender
-    from bidding.opening.keys import check_package
+    from bidding.opening.decryption import check_package
 
     package = io.BytesIO()
     form = {"price": price, "duration_days": 365, "quality": "合格", "project_manager": "李四"}

@@ -1,5 +1,5 @@
 """The opening decrypts a stored envelope as a stream: a worker thread decrypts while a task on the event
-loop fetches the next chunk (``bidding.opening.keys._decrypt_into``). What the opening then decides rests
+loop fetches the next chunk (``bidding.opening.decryption.decrypt_into``). What the opening then decides rests
 on which error comes out as itself: the bidder's (an ``AgeError``: the bid does not decrypt, the bidder's
 fault) or the store's (an ``OSError``: the bid goes back to the queue)."""
 
@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 
 from bidding.opening.common import READ_CHUNK
-from bidding.opening.keys import _decrypt_into
+from bidding.opening.decryption import decrypt_into
 from core.blobs import BlobStore, open_blob_store
 from core.runtime import Runtime
 from crypto.age import WrongFileKey, X25519Identity, encrypt, unwrap_file_key
@@ -35,14 +35,14 @@ async def stored_envelope(tmp_path: Path) -> tuple[Runtime, bytes]:
 async def test_the_envelope_decrypts_whole_across_many_store_reads(tmp_path: Path) -> None:
     runtime, file_key = await stored_envelope(tmp_path)
     sink = io.BytesIO()
-    await _decrypt_into(runtime, "bids/envelope", file_key, sink)
+    await decrypt_into(runtime, "bids/envelope", file_key, sink)
     assert sink.getvalue() == PLAINTEXT
 
 
 async def test_a_wrong_file_key_is_the_bidders_age_error_itself(tmp_path: Path) -> None:
     runtime, _ = await stored_envelope(tmp_path)
     with pytest.raises(WrongFileKey):
-        await _decrypt_into(runtime, "bids/envelope", bytes(16), io.BytesIO())
+        await decrypt_into(runtime, "bids/envelope", bytes(16), io.BytesIO())
 
 
 async def test_a_store_failing_mid_envelope_is_the_stores_os_error_not_a_broken_envelope(
@@ -68,5 +68,5 @@ async def test_a_store_failing_mid_envelope_is_the_stores_os_error_not_a_broken_
     monkeypatch.setattr(blobs, "open", open_failing_after_one_read)
     sink = io.BytesIO()
     with pytest.raises(OSError, match="the disk went away"):
-        await _decrypt_into(runtime, "bids/envelope", file_key, sink)
+        await decrypt_into(runtime, "bids/envelope", file_key, sink)
     assert PLAINTEXT.startswith(sink.getvalue())  # only authenticated chunks were written
