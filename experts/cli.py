@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)  # one line
     sys.exit(code)
 
 
