@@ -234,9 +234,7 @@ async def lockouts(
 async def unlock_login(session: AsyncSession, audit: AuditLog, user_id: int, *, actor: str) -> int:
     """Forget the user's failed logins, so the throttle lets them try again at once."""
     user = await get_user(session, user_id)
-    result = await session.execute(
-        delete(LoginFailure).where(LoginFailure.username == user.username)
-    )
+    result = await session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
     cleared = int(result.rowcount or 0)  # type: ignore[attr-defined]
     await audit.append(
         session, ACCOUNT_LOGIN_UNLOCKED, actor=actor, subject=f"user:{user_id}", data={"cleared": cleared}

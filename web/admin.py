@@ -6,7 +6,7 @@ organisations' pages it links to are core's (core/admin_pages.py), the expert ap
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import get
@@ -15,6 +15,7 @@ from litestar.response import Template
 from bidding import service as bidding
 from core import admin
 from core.access import Caller, allow
+from core.accounts import Principal
 from core.clock import as_utc, format_local
 from core.rendering import page
 from core.roles import Role
@@ -25,7 +26,7 @@ from experts import service as experts
 CUSTODY_HORIZON = timedelta(days=7)  # tenders closing this soon without custodians are flagged
 
 
-async def tenders_without_custodians(db: Db, principal: Any, now: Any) -> list[dict[str, Any]]:
+async def tenders_without_custodians(db: Db, principal: Principal, now: datetime) -> list[dict[str, Any]]:
     """Tenders still taking bids whose deadline is within the horizon and that have no custodians."""
     flagged = []
     for state in (bidding.State.PUBLISHED, bidding.State.BIDDING):
