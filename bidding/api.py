@@ -23,7 +23,7 @@ from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
-from bidding import documents, inputs, opening_api, registration, submissions, tenders
+from bidding import custodians_api, documents, inputs, opening_api, registration, submissions, tenders
 from bidding import notices as notice_service
 from bidding.common import lots_of, visible_tender
 from bidding.envelope import TooLarge
@@ -377,6 +377,7 @@ ROUTE_HANDLERS = [
     bid_count,
     tender_registrations,
     *opening_api.ROUTE_HANDLERS,
+    *custodians_api.ROUTE_HANDLERS,
 ]
 
 __all__ = ["ROUTE_HANDLERS", "TooLarge"]

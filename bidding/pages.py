@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 import bidding.i18n
-from bidding import documents, inputs, registration, submissions, tenders
+from bidding import custodians_pages, documents, inputs, registration, submissions, tenders
 from bidding import notices as notice_service
 from bidding.common import can_see_draft, is_owner, lot_of, lots_of, moment_of, visible_tender
 from bidding.models import Lot, Registration, Tender
@@ -260,4 +260,5 @@ ROUTE_HANDLERS = [
     editor_save,
     console,
     opening_hall,
+    *custodians_pages.ROUTE_HANDLERS,
 ]

@@ -7,8 +7,17 @@ Publication reads published tenders and notices through the query functions and 
 from __future__ import annotations
 
 from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, tender_by_code
+from bidding.custodians import (
+    CustodyShare,
+    assign_custodian,
+    assigned_counts,
+    custodian_candidates,
+    list_custodians,
+    share_indexes,
+    unassign_custodian,
+)
 from bidding.documents import documents_of
-from bidding.events import NOTICE_PUBLISHED, TENDER_AMENDED
+from bidding.events import CUSTODIAN_ASSIGNED, CUSTODIAN_UNASSIGNED, NOTICE_PUBLISHED, TENDER_AMENDED
 from bidding.inputs import CATEGORIES
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
@@ -31,12 +40,15 @@ from bidding.tenders import (
 __all__ = [
     "ACTIVE",
     "CATEGORIES",
+    "CUSTODIAN_ASSIGNED",
+    "CUSTODIAN_UNASSIGNED",
     "NOTICE_PUBLISHED",
     "SUPERSEDED",
     "TENDER_AMENDED",
     "WITHDRAWN",
     "Action",
     "Actor",
+    "CustodyShare",
     "Notice",
     "NoticeFilter",
     "NoticeKind",
@@ -46,10 +58,14 @@ __all__ = [
     "Tender",
     "TenderFilter",
     "amend",
+    "assign_custodian",
+    "assigned_counts",
     "award",
     "cancel",
+    "custodian_candidates",
     "documents_of",
     "is_owner",
+    "list_custodians",
     "list_notices",
     "list_tenders",
     "lock_tender",
@@ -64,11 +80,13 @@ __all__ = [
     "room_name",
     "save_draft",
     "sealed_value",
+    "share_indexes",
     "start_evaluation",
     "submit",
     "tender_by_code",
     "tender_submissions",
     "tenders_past_deadline",
+    "unassign_custodian",
     "verify_bundle",
     "withdraw",
 ]

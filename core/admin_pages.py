@@ -132,12 +132,13 @@ register_messages(
         "admin.todo.last_failure": ("最近一次（北京时间）", "Last (Beijing time)"),
         "admin.todo.no_such_user": ("（无此用户）", "(no such user)"),
         "admin.todo.custody": (
-            "{days}天内截标但未设密钥保管人的项目",
-            "Tenders closing within {days} days without custodians",
+            "{days}天内截标但密钥分片未指定保管人的项目",
+            "Tenders closing within {days} days with custody shares not assigned to custodians",
         ),
         "admin.todo.custody.help": (
-            "没有密钥保管人的项目，投标人未在解密时限内提交密钥的投标将无法开启。",
-            "Without custodians, a bid whose bidder does not reveal its key in time cannot be opened.",
+            "为每个分片指定一名保管人账号；开标时只有被指定的账号可以提交其分片。投标截止后不能再变更。",
+            "Assign a custodian account to each share; at the opening only the assigned account may "
+            "reveal its share. Assignments cannot change after the bid deadline.",
         ),
         "admin.todo.tender": ("项目", "Tender"),
         "admin.todo.deadline": ("投标截止（北京时间）", "Bid deadline (Beijing time)"),

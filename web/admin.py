@@ -23,26 +23,33 @@ from core.runtime import Db, Rt
 from core.types import AnyRequest
 from experts import service as experts
 
-CUSTODY_HORIZON = timedelta(days=7)  # tenders closing this soon without custodians are flagged
+CUSTODY_HORIZON = timedelta(days=7)  # tenders closing this soon with unassigned custody shares are flagged
 
 
 async def tenders_without_custodians(db: Db, principal: Principal, now: datetime) -> list[dict[str, Any]]:
-    """Tenders still taking bids whose deadline is within the horizon and that have no custodians."""
-    flagged = []
+    """Tenders still taking bids, closing within the horizon, whose custody shares are not all
+    assigned to custodian accounts (the admin assigns them on the tender's custodians page)."""
+    candidates = []
     for state in (bidding.State.PUBLISHED, bidding.State.BIDDING):
         found = await bidding.list_tenders(db, principal, bidding.TenderFilter(state=state.value), limit=100)
         for tender in found.rows:
             deadline = as_utc(tender.bid_deadline)
-            custody = tender.custody or {}
-            if now <= deadline <= now + CUSTODY_HORIZON and int(custody.get("threshold") or 0) < 2:
-                flagged.append(
-                    {
-                        "code": tender.code,
-                        "title": tender.title,
-                        "deadline": format_local(deadline),
-                        "at": deadline,
-                    }
-                )
+            shares = len(bidding.share_indexes(tender))
+            if shares and now <= deadline <= now + CUSTODY_HORIZON:
+                candidates.append((tender, deadline, shares))
+    assigned = await bidding.assigned_counts(db, [t.id for t, _d, _n in candidates])
+    flagged = [
+        {
+            "code": tender.code,
+            "title": tender.title,
+            "deadline": format_local(deadline),
+            "at": deadline,
+            "shares": shares,
+            "assigned": assigned.get(tender.id, 0),
+        }
+        for tender, deadline, shares in candidates
+        if assigned.get(tender.id, 0) < shares
+    ]
     return sorted(flagged, key=lambda t: t["at"])
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from core.clock import ManualClock
 from core.roles import Role
 from core.runtime import Runtime
+from crypto.age import X25519Identity
 from tests.bidding.helpers import make_world, published_tender
+from tests.bidding.test_opening import custody_tender
 from tests.experts.test_enrolment import application
 from tests.support.factories import PASSWORD, make_user
 
@@ -30,7 +32,8 @@ def card(html: str, name: str) -> int:
 
 async def test_dashboard_counts_what_needs_doing(runtime: Runtime, client: Any, clock: ManualClock) -> None:
     world = await make_world(runtime, client, bidders=0)
-    await published_tender(runtime, client, world)  # deadline in 21 days, no custodians
+    over, _shares = custody_tender([X25519Identity.generate() for _ in range(2)])
+    await published_tender(runtime, client, world, **over)  # deadline in 21 days, shares not assigned
     await make_user(runtime, "root", Role.ADMIN)
     await make_user(runtime, "gone", Role.BIDDER)
     assert (await client.post("/api/experts/applications", json=application(7))).status_code == 201
@@ -49,7 +52,7 @@ async def test_dashboard_counts_what_needs_doing(runtime: Runtime, client: Any, 
     english = await client.get("/admin?lang=en", headers=HTML)
     assert (
         "Admin dashboard" in english.text
-        and "Tenders closing within 7 days without custodians" in english.text
+        and "Tenders closing within 7 days with custody shares not assigned to custodians" in english.text
     )
 
 
