@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bidding import opening
+from bidding.service import assign_custodian
+from core import admin
 from core.clock import ManualClock
 from core.models import AuditEntry
 from core.roles import Role
@@ -156,8 +157,6 @@ async def test_wrong_assignments_are_refused_with_a_reason(runtime: Runtime, cli
     gone = await make_user(runtime, "gone", Role.CUSTODIAN)
     root = headers["root"]
     async with runtime.transaction() as session:
-        from core import admin
-
         await admin.set_active(session, runtime.clock, runtime.audit, gone, False, actor="user:1")
 
     async def post(body: dict[str, Any], who: dict[str, str] = root) -> tuple[int, str]:
@@ -289,8 +288,6 @@ async def test_the_page_assigns_and_releases_and_the_dashboard_counts_what_is_le
     # all three assigned: the dashboard has nothing left to flag
     for i, name in enumerate(("cust1", "cust2", "cust3")):
         async with runtime.transaction() as session:
-            from bidding.service import assign_custodian
-
             await assign_custodian(
                 session,
                 runtime,
