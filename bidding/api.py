@@ -25,7 +25,16 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 from sqlalchemy import select
 
-from bidding import bid_form, documents, inputs, opening_api, registration, submissions, tenders
+from bidding import (
+    bid_form,
+    custodians_api,
+    documents,
+    inputs,
+    opening_api,
+    registration,
+    submissions,
+    tenders,
+)
 from bidding import notices as notice_service
 from bidding.common import lot_of, lots_of, visible_tender
 from bidding.envelope import TooLarge
@@ -426,6 +435,7 @@ ROUTE_HANDLERS = [
     bid_count,
     tender_registrations,
     *opening_api.ROUTE_HANDLERS,
+    *custodians_api.ROUTE_HANDLERS,
 ]
 
 __all__ = ["ROUTE_HANDLERS", "TooLarge"]

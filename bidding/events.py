@@ -36,3 +36,7 @@ OPENING_ANSWER = "opening.answer"
 OPENING_CLOSED = "opening.closed"
 CUSTODY_SHARE_REVEALED = "custody.share_revealed"
 CUSTODY_MISMATCH = "custody.mismatch"
+
+# who holds a tender's custody shares (data: {"index": share index, "user": "user:<id>"})
+CUSTODIAN_ASSIGNED = "custodian.assigned"
+CUSTODIAN_UNASSIGNED = "custodian.unassigned"

@@ -264,3 +264,24 @@ class OpeningBid(Base):
     confirmation: Mapped[str | None] = mapped_column(String(16), nullable=True)
     objection: Mapped[str | None] = mapped_column(Text, nullable=True)
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TenderCustodian(Base):
+    """The user account that holds one custody share of a tender (assigned by an admin or the agent).
+
+    A tender with no rows keeps the old rule: any custodian holding a valid share may reveal it. Once
+    any share is assigned, only the user assigned to a share may reveal that share.
+    """
+
+    __tablename__ = "bidding_tender_custodians"
+    __table_args__ = (
+        UniqueConstraint("tender_id", "share_index", name="uq_bidding_tender_custodians_share"),
+        UniqueConstraint("tender_id", "user_id", name="uq_bidding_tender_custodians_user"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    share_index: Mapped[int] = mapped_column(Integer)  # the ``index`` of one of ``Tender.custody``'s shares
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())

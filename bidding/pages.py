@@ -14,7 +14,16 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 import bidding.i18n
-from bidding import documents, inputs, journey, registration, seal_pages, submissions, tenders
+from bidding import (
+    custodians_pages,
+    documents,
+    inputs,
+    journey,
+    registration,
+    seal_pages,
+    submissions,
+    tenders,
+)
 from bidding import notices as notice_service
 from bidding.common import can_see_draft, is_owner, lot_of, lots_of, moment_of, visible_tender
 from bidding.lifecycle import State
@@ -306,4 +315,5 @@ ROUTE_HANDLERS = [
     console,
     opening_hall,
     *seal_pages.ROUTE_HANDLERS,
+    *custodians_pages.ROUTE_HANDLERS,
 ]

@@ -7,8 +7,17 @@ Publication reads published tenders and notices through the query functions and 
 from __future__ import annotations
 
 from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, tender_by_code
+from bidding.custodians import (
+    CustodyShare,
+    assign_custodian,
+    assigned_counts,
+    custodian_candidates,
+    list_custodians,
+    share_indexes,
+    unassign_custodian,
+)
 from bidding.documents import documents_of
-from bidding.events import NOTICE_PUBLISHED, TENDER_AMENDED
+from bidding.events import CUSTODIAN_ASSIGNED, CUSTODIAN_UNASSIGNED, NOTICE_PUBLISHED, TENDER_AMENDED
 from bidding.inputs import CATEGORIES
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
@@ -34,12 +43,15 @@ from bidding.tenders import (
 __all__ = [
     "ACTIVE",
     "CATEGORIES",
+    "CUSTODIAN_ASSIGNED",
+    "CUSTODIAN_UNASSIGNED",
     "NOTICE_PUBLISHED",
     "SUPERSEDED",
     "TENDER_AMENDED",
     "WITHDRAWN",
     "Action",
     "Actor",
+    "CustodyShare",
     "Notice",
     "NoticeFilter",
     "NoticeKind",
@@ -49,11 +61,15 @@ __all__ = [
     "Tender",
     "TenderFilter",
     "amend",
+    "assign_custodian",
+    "assigned_counts",
     "award",
     "cancel",
+    "custodian_candidates",
     "documents_of",
     "is_owner",
     "is_training",
+    "list_custodians",
     "list_notices",
     "list_tenders",
     "lock_tender",
@@ -68,6 +84,7 @@ __all__ = [
     "room_name",
     "save_draft",
     "sealed_value",
+    "share_indexes",
     "start_evaluation",
     "statutory_day",
     "submit",
@@ -75,6 +92,7 @@ __all__ = [
     "tender_submissions",
     "tenders_past_deadline",
     "training_codes",
+    "unassign_custodian",
     "verify_bundle",
     "withdraw",
 ]

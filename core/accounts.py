@@ -122,6 +122,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_username(username: str) -> str:
+    """The normalised username, or a 422 saying what a username may contain."""
+    username = normal_username(username)
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "用户名须为3-64位小写字母、数字或 . _ - (username: 3-64 of a-z, 0-9, '.', '_', '-')",
+            code="invalid_username",
+        )
+    return username
+
+
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -137,13 +148,11 @@ async def create_user(
     roles: frozenset[Role],
     organisation_id: int | None = None,
     actor: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    username = normal_username(username)
-    if not _USERNAME.match(username):
-        raise InvalidInput(
-            "用户名须为3-64位小写字母、数字或 . _ - (username: 3-64 of a-z, 0-9, '.', '_', '-')",
-            code="invalid_username",
-        )
+    """A new active user; ``password_hash`` instead of ``password`` when the password was hashed earlier
+    (an expert's self-registration keeps only the hash until a supervisor approves it)."""
+    username = check_username(username)
     if not roles:
         raise InvalidInput("用户至少需要一个角色 (a user needs at least one role)", code="no_roles")
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -153,7 +162,7 @@ async def create_user(
     user = User(
         username=username,
         display_name=display_name.strip() or username,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         organisation_id=organisation_id,
         is_active=True,
         created_at=clock.now(),

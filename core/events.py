@@ -10,3 +10,12 @@ from __future__ import annotations
 ACCOUNT_CREATED = "account.created"
 ORGANISATION_REGISTERED = "organisation.registered"
 ORGANISATION_SIGNING_KEY_SET = "organisation.signing_key_set"
+# administration (core/admin.py)
+ACCOUNT_ROLES_CHANGED = "account.roles_changed"
+ACCOUNT_DISABLED = "account.disabled"
+ACCOUNT_ENABLED = "account.enabled"
+ACCOUNT_PASSWORD_RESET = "account.password_reset"  # noqa: S105 - an event kind
+ACCOUNT_SESSIONS_REVOKED = "account.sessions_revoked"
+ACCOUNT_LOGIN_UNLOCKED = "account.login_unlocked"
+ORGANISATION_STAFF_ADDED = "organisation.staff_added"
+ORGANISATION_STAFF_REMOVED = "organisation.staff_removed"

@@ -8,14 +8,19 @@ from litestar import Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from core import accounts
+from core import accounts, admin_pages
 from core.access import ANY_USER, PUBLIC, Viewer
 from core.api import login_cookies, login_user, session_cookie, start_session
 from core.errors import NotAuthenticated, TooManyAttempts
-from core.i18n import language_of, translator
+from core.i18n import language_of, register_messages, translator
 from core.rendering import page
+from core.roles import Role
 from core.runtime import Rt
 from core.types import AnyRequest, Form
+
+ADMIN_HOME = "/admin"
+
+register_messages({"login.expert_register": ("评标专家注册申请", "Apply to join the expert pool")})
 
 
 def safe_next(target: str | None) -> str:
@@ -50,6 +55,8 @@ async def login_submit(
             username=username,
         )
     secret = await start_session(runtime, user)
+    if target == "/" and Role.ADMIN.value in user.role_names:
+        target = ADMIN_HOME  # an admin lands on what needs doing
     return Redirect(target, status_code=303, cookies=login_cookies(runtime, request, user, secret))
 
 
@@ -63,4 +70,4 @@ async def logout_submit(runtime: Rt, viewer: Viewer) -> Response[Any]:
     return Redirect("/", status_code=303, cookies=[session_cookie(runtime, None)])
 
 
-PAGES = [login_page, login_submit, logout_submit]
+PAGES = [login_page, login_submit, logout_submit, *admin_pages.PAGES]

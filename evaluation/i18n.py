@@ -200,6 +200,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Tenderer's representative (username, where the tender seats one)",
     ),
     "evaluation.start.representative_key": ("招标人代表签名公钥", "Representative's signing public key"),
+    "evaluation.start.representative_key.help": (
+        "可不填：留空时使用招标人已登记的签名公钥。",
+        "Optional: left empty, the tenderer's registered signing key is used.",
+    ),
     "evaluation.room.heading": ("评标室", "Evaluation room"),
     "evaluation.room.phase": ("当前步骤", "Current step"),
     "evaluation.room.venues": ("各会场", "Venues"),

@@ -36,7 +36,9 @@ class NewEvaluation:
     main_venue: str
     venues: tuple[str, ...] = ()
     representative: str = ""  # the tenderer's representative's username, where the tender allows one
-    representative_key: str = ""  # their Ed25519 public key (ed25519:<base64> or PEM), to sign the report
+    # their Ed25519 public key (ed25519:<base64> or PEM) to sign the report; empty: the tenderer's
+    # registered signing key (core.organisations.set_signing_key)
+    representative_key: str = ""
 
 
 REPRESENTATIVE_PREFIX = "TR-"  # a representative's member code: TR-<user id> (experts' codes are E…)
@@ -61,8 +63,18 @@ async def _representative_seat(
             "(the representative must be a user of the tender's tenderer)",
             code="bad_representative",
         )
+    organisation = await session.get(Organisation, tender.tenderer_id)
+    assert organisation is not None  # a tender's tenderer exists
+    # Without a key typed in, the representative signs with the tenderer's registered signing key.
+    key_text = new.representative_key.strip() or organisation.signing_key or ""
+    if not key_text:
+        raise InvalidInput(
+            "招标人未登记签名公钥，请填写招标人代表的签名公钥 "
+            "(the tenderer has no registered signing key: give the representative's public key)",
+            code="bad_representative_key",
+        )
     try:
-        public_key = public_key_to_text(public_key_from_text(new.representative_key))
+        public_key = public_key_to_text(public_key_from_text(key_text))
     except SigningError as error:
         raise InvalidInput(
             f"招标人代表的签名公钥无效 (the representative's public key): {error}",
@@ -75,8 +87,6 @@ async def _representative_seat(
             f"({experts_seated} experts and a representative: the committee must be odd, experts ≥ 2/3)",
             code="committee_shape",
         )
-    organisation = await session.get(Organisation, tender.tenderer_id)
-    assert organisation is not None  # a tender's tenderer exists
     return Member(
         code=f"{REPRESENTATIVE_PREFIX}{user.id}", user_id=user.id, name=user.display_name,
         county_code=organisation.region_code, employer=organisation.name, public_key=public_key,

@@ -15,12 +15,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.accounts import Principal
 from core.numbers import CREDIT_INDEX, decimal_input
+from core.paging import Paging
 from core.pubsub import forward
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
-from experts import registry, service, specialties
+from experts import enrolment, registry, service, specialties
 from experts.draw import DrawRules, DrawTender, Slot
+from experts.models import ExpertApplication
 
 SUPERVISOR = allow(Role.SUPERVISOR)
 EXPERT = allow(Role.EXPERT)
@@ -310,7 +312,99 @@ async def draw_events(
     await forward(socket, channels, [service.channel_for_draw(draw_id)])
 
 
+# Logins for experts: linking a record to an account, and self-registration approved by a supervisor.
+
+STAFF = allow(Role.SUPERVISOR, Role.ADMIN)
+
+
+@dataclass
+class LinkBody:
+    username: str
+
+
+@dataclass
+class RejectBody:
+    reason: str
+
+
+def application_json(row: ExpertApplication) -> dict[str, Any]:
+    """For supervisors and admins only (the ID number and phone in full, as for an expert record)."""
+    return {
+        "id": row.id,
+        "username": row.username,
+        "name": row.name,
+        "id_number": row.id_number,
+        "phone": row.phone,
+        "county": row.county_code,
+        "employer_code": row.employer_code,
+        "employer_name": row.employer_name,
+        "title": row.title,
+        "specialties": [{"code": c, "name": specialties.path_name(c)} for c in row.specialties],
+        "state": row.state,
+        "reason": row.reason,
+        "created_at": row.created_at,
+        "decided_at": row.decided_at,
+    }
+
+
+@post("/api/experts/{code:str}/link", opt=STAFF, status_code=200, tags=["experts"])
+async def link_expert(
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[LinkBody]
+) -> dict[str, Any]:
+    """Link the expert record to a user account (which gains the expert role), so the expert can log in."""
+    expert = await enrolment.link_expert_to_user(db, runtime, code, data.username, actor=principal.actor)
+    return registry.profile_json(expert, supervisor=_is_supervisor(principal))
+
+
+@post("/api/experts/applications", opt=PUBLIC, status_code=201, tags=["experts"])
+async def submit_application(runtime: Rt, db: Db, data: JSONBody[enrolment.Application]) -> dict[str, Any]:
+    """Register as an expert (logged out); a supervisor approves or rejects the application."""
+    row = await enrolment.submit_application(db, runtime, data)
+    return {"id": row.id, "state": row.state}
+
+
+@get("/api/experts/applications", opt=STAFF, tags=["experts"])
+async def list_applications(
+    db: Db, paging: Paging, status: FromQuery[str] = enrolment.PENDING
+) -> dict[str, Any]:
+    """Applications in one state (``status``: pending, approved, rejected; empty: all)."""
+    found = await enrolment.list_applications(
+        db, state=status or None, limit=paging.limit, offset=paging.offset
+    )
+    items = [application_json(r) for r in found.rows]
+    return {"items": items, "total": found.total, "limit": found.limit, "offset": found.offset}
+
+
+@post(
+    "/api/experts/applications/{application_id:int}/approve",
+    opt=SUPERVISOR,
+    status_code=200,
+    tags=["experts"],
+)
+async def approve_application(
+    runtime: Rt, principal: Caller, db: Db, application_id: FromPath[int]
+) -> dict[str, Any]:
+    """Create the expert record and its login (linked); the applicant can log in at once."""
+    expert = await enrolment.approve_application(db, runtime, application_id, principal)
+    return registry.profile_json(expert, supervisor=True)
+
+
+@post(
+    "/api/experts/applications/{application_id:int}/reject", opt=SUPERVISOR, status_code=200, tags=["experts"]
+)
+async def reject_application(
+    runtime: Rt, principal: Caller, db: Db, application_id: FromPath[int], data: JSONBody[RejectBody]
+) -> dict[str, Any]:
+    row = await enrolment.reject_application(db, runtime, application_id, data.reason, principal)
+    return application_json(row)
+
+
 ROUTE_HANDLERS = [
+    link_expert,
+    submit_application,
+    list_applications,
+    approve_application,
+    reject_application,
     list_specialties,
     list_pool,
     register_expert,

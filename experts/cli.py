@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from core.errors import DomainError
 from core.runtime import Runtime, run_job
-from experts import registry
+from experts import enrolment, registry
 from experts.verify import audit_bodies, verify
 
 err = Console(stderr=True)
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)  # one line
     sys.exit(code)
 
 
@@ -67,6 +67,23 @@ def register(group: click.Group) -> None:
         except DomainError as exc:
             _fail(exc.detail)
         click.echo(f"generated {added} experts")
+
+    @experts.command("link")
+    @click.argument("code")
+    @click.argument("username")
+    def link_cmd(code: str, username: str) -> None:
+        """Link expert CODE to the login USERNAME (which gains the expert role), so the expert can log in."""
+
+        async def job(runtime: Runtime) -> str:
+            async with runtime.transaction() as session:
+                expert = await enrolment.link_expert_to_user(session, runtime, code, username, actor="cli")
+                return expert.code
+
+        try:
+            linked = run_job(job)
+        except DomainError as exc:
+            _fail(exc.detail)
+        click.echo(f"linked expert {linked} to user {username.strip().casefold()}")
 
     @group.group(help="专家抽取 (expert draws)")
     def draw() -> None:

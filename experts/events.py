@@ -14,6 +14,9 @@ EXPERTS_STATUS_CHANGED = "experts.status_changed"
 EXPERTS_PROFILE_UPDATED = "experts.profile_updated"
 EXPERTS_LEAVE_ADDED = "experts.leave_added"
 EXPERTS_LEAVE_REMOVED = "experts.leave_removed"
+EXPERTS_APPLICATION_SUBMITTED = "experts.application.submitted"
+EXPERTS_APPLICATION_APPROVED = "experts.application.approved"
+EXPERTS_APPLICATION_REJECTED = "experts.application.rejected"
 
 # a draw
 EXPERTS_DRAW_REQUESTED = "experts.draw.requested"

@@ -123,3 +123,31 @@ class Invitation(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     expert: Mapped[Expert] = relationship(lazy="selectin")
+
+
+class ExpertApplication(Base):
+    """A self-registration waiting for a supervisor: approved, it becomes an expert and a login.
+
+    Only the password's Argon2id hash is kept; the ID number and phone stay in this table (never in the
+    audit log) and move to the expert record on approval.
+    """
+
+    __tablename__ = "expert_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(32))
+    id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str] = mapped_column(String(20))
+    county_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    employer_code: Mapped[str] = mapped_column(String(18))
+    employer_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(32))
+    specialties: Mapped[list[Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), index=True)  # pending | approved | rejected
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), nullable=True)

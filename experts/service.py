@@ -46,6 +46,8 @@ from experts.draw_records import channel_for_expert as channel_for_expert
 from experts.draw_records import draw_seal, invitations_of, load_snapshot, rules_of, tell_supervisors
 from experts.draw_records import get_draw as get_draw
 from experts.draw_records import list_draws as list_draws
+from experts.enrolment import count_pending_applications as count_pending_applications
+from experts.enrolment import link_expert_to_user as link_expert_to_user
 from experts.events import (
     EXPERTS_DRAW_COMMITTED,
     EXPERTS_DRAW_CONTRIBUTED,

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import admin_api as core_admin_api
 from core import api as core_api
 from core import pages as core_pages
 from core.access import (
@@ -36,7 +37,7 @@ from core.runtime import Rt, Runtime, provide_runtime
 from core.scheduler import Job, Scheduler
 from core.security_headers import add_security_headers
 from core.settings import Settings
-from web import live, portal
+from web import admin, live, portal
 from web.api_docs import LocalSwaggerRenderPlugin
 from web.errors import EXCEPTION_HANDLERS
 
@@ -86,8 +87,10 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *core_api.ROUTE_HANDLERS,
+            *core_admin_api.ROUTE_HANDLERS,
             *core_pages.PAGES,
             *portal.HANDLERS,
+            *admin.HANDLERS,
             *live.HANDLERS,
             *[handler for module in parts("api") for handler in module.ROUTE_HANDLERS],
             *[handler for module in parts("pages") for handler in module.ROUTE_HANDLERS],

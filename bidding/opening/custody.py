@@ -8,6 +8,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bidding.common import tender_by_code
+from bidding.custodians import require_share_holder
 from bidding.events import CUSTODY_MISMATCH, CUSTODY_SHARE_REVEALED
 from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Tender
@@ -48,6 +49,7 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
             raise InvalidInput(
                 "分片不属于本项目的密钥仪式 (the share is not from this tender's ceremony)", code="bad_share"
             )
+        await require_share_holder(session, tender, principal, share.index)
         openings = [o for o in await _openings(session, tender.id) if o.phase == CUSTODY]
         if not openings:
             raise Conflict("当前不在保管人开启阶段 (custodians are not called for now)", code="not_custody")

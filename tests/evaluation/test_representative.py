@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bidding.models import Tender
+from core import organisations
 from core.clock import ManualClock
 from core.errors import InvalidInput, PermissionDenied
 from core.roles import Role
@@ -113,3 +114,26 @@ async def test_the_representative_sits_scores_and_signs_as_a_member(
     async with reader:
         html = (await reader.read()).decode()
     assert "招标人代表" in html and seat.name in html
+
+
+async def test_without_a_typed_key_the_representative_uses_the_tenderers_registered_key(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    """The host need not paste an ``ed25519:`` key when the tenderer registered one (issue #15)."""
+    world = await opened_lot(
+        runtime, client, clock, tmp_path, criteria={**CRITERIA, "tenderer_representative": True}
+    )
+    ew = await committee(runtime, clock, world, members=4, alternates=1)
+    missing = await refused(ew, "tenderer1", "")  # nothing typed, nothing registered: say what to do
+    assert missing.code == "bad_representative_key" and "registered" in missing.detail
+    registered = public_key_to_text(generate_private_key().public_key())
+    async with runtime.transaction() as session:
+        await organisations.set_signing_key(
+            session, runtime.audit, world.tenderer_org, registered, actor="test"
+        )
+    async with runtime.transaction() as session:
+        await service.start(session, runtime, ew.agent, new(ew, "tenderer1", ""))
+    representative = await principal(runtime, "tenderer1")
+    async with runtime.sessions() as session:
+        seat = await session.scalar(select(Member).where(Member.user_id == representative.user_id))
+    assert seat is not None and seat.public_key == registered
