@@ -27,9 +27,10 @@ from core.access import (
     role_guard,
     route_handlers,
 )
-from core.clock import Clock
+from core.clock import TEMPLATE_FILTERS, Clock
 from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
+from core.numbers import yuan
 from core.paging import DEFAULT_PAGE, paging_from
 from core.pubsub import make_channels_plugin
 from core.runtime import Rt, Runtime, provide_runtime
@@ -58,6 +59,8 @@ def template_engine() -> JinjaTemplateEngine:
         enable_async=False,
     )
     env.globals["csrf_field"] = csrf_field
+    env.filters.update(TEMPLATE_FILTERS)  # beijing, beijing_minute, beijing_date (core/clock.py)
+    env.filters["yuan"] = yuan  # amounts with thousands separators (core/numbers.py)
     return JinjaTemplateEngine.from_environment(env)
 
 
