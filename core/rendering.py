@@ -8,7 +8,7 @@ from litestar.response import Template
 
 from core.access import current_principal
 from core.i18n import language_of, translator
-from core.roles import ROLE_NAMES_ZH
+from core.roles import role_name
 from core.types import AnyRequest
 
 
@@ -20,7 +20,7 @@ def page(request: AnyRequest, template_name: str, *, status_code: int = 200, **c
         lang=lang,
         t=translator(lang),
         user=user,
-        role_names=[ROLE_NAMES_ZH[r] if lang == "zh" else r.value for r in roles],
+        role_names=[role_name(r, lang) for r in roles],
     )
     response = Template(template_name=template_name, context=context, status_code=status_code)
     if request.query_params.get("lang") == lang:

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 import credit.i18n  # noqa: F401 - registers the page texts
 from core import regions
 from core.access import PUBLIC, Caller, allow
+from core.i18n import language_of
 from core.numbers import int_input
 from core.rendering import page
 from core.roles import Role
@@ -50,6 +51,7 @@ async def credit_home(
         kind=kind or "",
         region=region or "",
         regions=await regions.list_regions(db),
+        region_names=await regions.region_names(db, language_of(request)),
         run=run,
         ranked=ranked,
         total=total,
@@ -70,7 +72,10 @@ async def credit_subject(
     data = await subject_page_data(db, kind, key, day)
     points = await history_points(runtime, db, kind, key, 180)
     svg = chart.svg(points, title=f"{data['name']} {data['standing'].key}")  # autoescaped markup
-    return page(request, "credit/subject.html", day=day, chart=svg, industries=INDUSTRIES, **data)
+    names = await regions.region_names(db, language_of(request))
+    return page(
+        request, "credit/subject.html", day=day, chart=svg, industries=INDUSTRIES, region_names=names, **data
+    )
 
 
 @get("/credit/rules", opt=PUBLIC, include_in_schema=False)
