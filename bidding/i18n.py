@@ -69,7 +69,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bidding.status.withdrawn": ("已撤回", "Withdrawn"),
     "bidding.my_tenders": ("我代理/招标的项目", "My tenders"),
     "bidding.decryption_minutes": ("解密时限（分钟）", "Decryption window (minutes)"),
-    "bidding.confirm_minutes": ("唱标确认时限（分钟）", "Time to confirm the 唱标 (minutes)"),
+    "bidding.confirm_minutes": ("唱标确认时限（分钟）", "Time to confirm the bid reading (minutes)"),
     "bidding.opening_recipient": (
         "开标公钥（sunbid custody init 输出）",
         "Opening recipient (from sunbid custody init)",

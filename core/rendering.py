@@ -7,9 +7,11 @@ from typing import Any
 from litestar.response import Template
 
 from core.access import current_principal
-from core.i18n import language_of, translator
-from core.roles import role_name
+from core.i18n import language_of, register_messages, translator
+from core.roles import Role, role_name
 from core.types import AnyRequest
+
+register_messages({f"role.{r.value}": (role_name(r, "zh"), role_name(r, "en")) for r in Role})
 
 
 def page(request: AnyRequest, template_name: str, *, status_code: int = 200, **context: Any) -> Template:

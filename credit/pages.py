@@ -10,7 +10,7 @@ from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-import credit.i18n  # noqa: F401 - registers the page texts
+import credit.i18n  # registers the page texts; its event names are read below
 from core import regions
 from core.access import PUBLIC, Caller, allow
 from core.i18n import language_of
@@ -136,7 +136,10 @@ async def admin_rule(runtime: Rt, principal: Caller, db: Db, data: Form) -> Redi
 
 @get("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False)
 async def admin_rule_page(request: AnyRequest, db: Db, code: FromPath[str]) -> Template:
-    return page(request, "credit/rule.html", rule=await service.get_rule(db, code))
+    known = [
+        key.removeprefix("credit.event.") for key in credit.i18n.MESSAGES if key.startswith("credit.event.")
+    ]
+    return page(request, "credit/rule.html", rule=await service.get_rule(db, code), known_events=known)
 
 
 @post("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)
