@@ -120,7 +120,9 @@ def problems_of(reading: Reading, lang: str, region_codes: set[str]) -> list[str
         found += [f"ISO/UTC time in {value[:60]!r}" for _ in ISO_TIME.findall(value)[:1]]
         found += [f"\\u escape in {value[:60]!r}" for _ in ESCAPE.findall(value)[:1]]
         found += [
-            f"region code {m!r}" for m in re.findall(r"(?<![\w*-])\d{6}(?![\w*-])", value) if m in region_codes
+            f"region code {m!r}"
+            for m in re.findall(r"(?<![\w*-])\d{6}(?![\w*-])", value)
+            if m in region_codes
         ]
     if lang == "en":
         found += [f"Chinese in English chrome: {v[:60]!r}" for v in reading.chrome if CJK.search(v)]
