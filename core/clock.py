@@ -7,6 +7,8 @@ Every date a person sees (pages, logs, CLI output, notices, draws) is the centre
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -93,3 +95,13 @@ TEMPLATE_FILTERS: dict[str, Callable[..., str]] = {
     "beijing_minute": format_minute,
     "beijing_date": format_date,
 }
+
+
+def _centre_struct_time(seconds: float | None) -> time.struct_time:
+    return datetime.fromtimestamp(seconds if seconds is not None else time.time(), CENTRE_TZ).timetuple()
+
+
+def use_centre_time_in_logs() -> None:
+    """Log lines carry Beijing time, like the pages (Python's documented way: every Formatter's
+    ``converter``); the app and the CLI call it once at start."""
+    logging.Formatter.converter = staticmethod(_centre_struct_time)

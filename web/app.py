@@ -27,7 +27,7 @@ from core.access import (
     role_guard,
     route_handlers,
 )
-from core.clock import TEMPLATE_FILTERS, Clock
+from core.clock import TEMPLATE_FILTERS, Clock, use_centre_time_in_logs
 from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
 from core.numbers import yuan
@@ -72,6 +72,7 @@ def create_app(
     extra_jobs: Sequence[Job] = (),
 ) -> Litestar:
     """``extra_jobs`` run beside every context's jobs: ``sunbid demo`` passes the demo's."""
+    use_centre_time_in_logs()
     runtime = runtime or Runtime.build(settings or Settings.from_env(), clock)
     channels = make_channels_plugin(runtime.settings.redis_url)
     runtime.channels = channels

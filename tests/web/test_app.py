@@ -162,3 +162,16 @@ def test_centre_today_is_the_beijing_date_not_the_utc_one() -> None:
     assert late.now().date() == date(2026, 1, 5) and centre_today(late) == date(2026, 1, 6)
     assert format_local("2026-01-05T17:30:00+00:00") == "2026-01-06 01:30:00"
     assert format_date(late.now()) == "2026-01-06" and format_local(None) == ""
+
+
+def test_log_lines_carry_beijing_time() -> None:
+    import logging
+    import time
+
+    from core.clock import use_centre_time_in_logs
+
+    use_centre_time_in_logs()
+    record = logging.LogRecord("sunbid", logging.INFO, __file__, 1, "hello", None, None)
+    record.created = 1767574800.0  # 2026-01-05 01:00:00 UTC
+    assert logging.Formatter("%(asctime)s").format(record).startswith("2026-01-05 09:00:00")
+    assert time.gmtime(record.created).tm_hour == 1  # the stored moment itself is untouched
