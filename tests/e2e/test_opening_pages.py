@@ -179,5 +179,5 @@ async def test_a_visitor_watches_the_demo_opening_end_to_end(tmp_path: Path, chr
             rows = await page.locator("#table tbody tr[data-outcome=opened]").count()
             assert rows == 3
             log = await page.inner_text("#log")
-            assert "objection" in log and "answer" in log and "record.published" in log
+            assert "投标人提出异议" in log and "主持人答复异议" in log and "开标记录已发布" in log
             await browser.close()
