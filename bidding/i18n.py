@@ -136,7 +136,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "培训项目（期限按培训时钟缩短，不公开、不计入统计和信用）",
         "Training tender (periods on a training clock; never public, in statistics or credit)",
     ),
-    "bidding.confirm_minutes": ("唱标确认时限（分钟）", "Time to confirm the 唱标 (minutes)"),
+    "bidding.confirm_minutes": ("唱标确认时限（分钟）", "Time to confirm the bid reading (minutes)"),
     "bidding.opening_recipient": (
         "开标公钥（sunbid custody init 输出）",
         "Opening recipient (from sunbid custody init)",

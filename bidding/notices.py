@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.events import NOTICE_PUBLISHED
 from bidding.models import Notice, Tender
 from core.errors import InvalidInput, NotFound
+from core.i18n import register_messages
 from core.paging import Page, paginate
 from core.runtime import Runtime
 from crypto.signing import canonical_json
@@ -39,6 +40,16 @@ KIND_ZH = {
     NoticeKind.FAILURE: "流标公告",
     NoticeKind.TERMINATION: "终止公告",
 }
+KIND_EN = {
+    NoticeKind.TENDER: "Tender notice",
+    NoticeKind.AMENDMENT: "Amendment notice",
+    NoticeKind.OPENING_RECORD: "Opening record",
+    NoticeKind.CANDIDATES: "Candidates publicity",
+    NoticeKind.AWARD: "Award notice",
+    NoticeKind.FAILURE: "Failed tender notice",
+    NoticeKind.TERMINATION: "Termination notice",
+}
+register_messages({f"bidding.notice_kind.{k.value}": (KIND_ZH[k], KIND_EN[k]) for k in NoticeKind})
 
 
 async def publish_notice(

@@ -17,6 +17,7 @@ import bidding.i18n
 from bidding import (
     custodians_pages,
     documents,
+    hall,
     inputs,
     journey,
     registration,
@@ -32,6 +33,7 @@ from core import regions
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.clock import SHANGHAI, format_local
 from core.errors import InvalidInput
+from core.i18n import language_of
 from core.models import Organisation
 from core.numbers import int_input, money_input
 from core.rendering import page
@@ -279,7 +281,7 @@ async def console(request: AnyRequest, principal: Caller, db: Db) -> Template:
 
 @get("/tenders/{code:str}/opening", opt=PUBLIC, include_in_schema=False)
 async def opening_hall(
-    request: AnyRequest, viewer: Viewer, db: Db, code: FromPath[str], lot: FromQuery[str] = "1"
+    request: AnyRequest, runtime: Rt, viewer: Viewer, db: Db, code: FromPath[str], lot: FromQuery[str] = "1"
 ) -> Template:
     """The opening hall (开标大厅): countdown, progress and the 唱标 table, live over the room socket."""
     tender = await visible_tender(db, code, viewer)
@@ -292,6 +294,10 @@ async def opening_hall(
             role = "bidder"
         elif Role.SUPERVISOR in viewer.roles:
             role = "supervisor"
+    state = await hall.hall(db, tender.code, found.number, tender.bid_deadline, viewer)
+    now = runtime.clock.now()
+    left = max(0, int((state.ends_at - now).total_seconds())) if state.ends_at else None
+    lang = language_of(request)
     return page(
         request,
         "bidding/opening.html",
@@ -299,6 +305,15 @@ async def opening_hall(
         lot=found,
         role=role,
         training=tender.training,
+        hall=state,
+        left=left,
+        now=now,
+        bond_words=lambda bond: hall.bond_words(lang, bond),
+        event_words=hall.event_words,
+        outcomes=hall.OUTCOMES,
+        event_labels={k: v[0 if lang == "zh" else 1] for k, v in hall.KINDS.items()},
+        outcome_labels={k: v[0 if lang == "zh" else 1] for k, v in hall.OUTCOMES.items()},
+        bond_labels={k: v[0 if lang == "zh" else 1] for k, v in inputs.BOND_FORMS.items()},
         **_common(),
     )
 

@@ -11,7 +11,7 @@ from bidding.common import can_see_draft, moment_of, registration_of, visible_te
 from bidding.models import DocumentDownload, Registration, Tender, TenderDocument
 from bidding.preconditions import require_registered, require_registration_open
 from core.accounts import Principal
-from core.clock import local
+from core.clock import centre_today
 from core.credit_port import credit
 from core.db import insert_unless_present
 from core.errors import NotFound, PermissionDenied
@@ -41,7 +41,7 @@ async def check_gate(
     port = credit()
     if port is None:
         return None
-    day = local(runtime.clock.now()).date()
+    day = centre_today(runtime.clock)
     found = (await port.standings(session, "bidder", [org.credit_code], day))[org.credit_code]
     if found.barred:
         raise PermissionDenied(

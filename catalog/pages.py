@@ -26,7 +26,7 @@ def _labels(lang: str) -> dict[str, dict[str, str]]:
         "kind": {k: (k if zh else KIND_EN[k]) for k in KINDS},
         "level": {lv: (LEVEL_ZH[lv] if zh else lv) for lv in LEVELS},
         "object": {o: (OBJECT_ZH[o] if zh else o) for o in OBJECTS},
-        "handling": {h: (h if zh else f"{h} ({e})") for h, e in HANDLING_EN.items()},
+        "handling": {h: (h if zh else e) for h, e in HANDLING_EN.items()},
     }
 
 

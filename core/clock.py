@@ -1,12 +1,21 @@
-"""The one clock that counts. Store UTC, show Asia/Shanghai; tests move a ManualClock forward."""
+"""The one clock that counts. Store UTC, show Asia/Shanghai; tests move a ManualClock forward.
+
+Every date a person sees (pages, logs, CLI output, notices, draws) is the centre's: Beijing time.
+``centre_today(clock)`` is "today" at the trading centre, ``to_centre`` a moment there, and
+``format_local`` / ``format_date`` the two ways pages write them (also Jinja filters ``beijing`` and
+``beijing_date``, see ``TEMPLATE_FILTERS``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CENTRE_TZ = SHANGHAI  # the trading centre's time zone: every date shown to a person is in it
 
 
 class Clock(Protocol):
@@ -42,9 +51,57 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def local(moment: datetime) -> datetime:
-    return as_utc(moment).astimezone(SHANGHAI)
+def to_centre(moment: datetime) -> datetime:
+    """The moment in the centre's time zone (naive datetimes are UTC)."""
+    return as_utc(moment).astimezone(CENTRE_TZ)
 
 
-def format_local(moment: datetime | None) -> str:
-    return local(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+local = to_centre  # the older name
+
+
+def centre_today(clock: Clock) -> date:
+    """Today's date at the trading centre (Beijing), not the UTC date: 07:00 Beijing is 23:00 UTC."""
+    return to_centre(clock.now()).date()
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+
+
+def format_local(moment: datetime | str | None) -> str:
+    """``2026-01-05 09:00:00`` in Beijing time; an ISO string is read first; nothing gives ""."""
+    when = _moment(moment)
+    return to_centre(when).strftime("%Y-%m-%d %H:%M:%S") if when else ""
+
+
+def format_minute(moment: datetime | str | None) -> str:
+    """``2026-01-05 09:00`` in Beijing time."""
+    when = _moment(moment)
+    return to_centre(when).strftime("%Y-%m-%d %H:%M") if when else ""
+
+
+def format_date(moment: datetime | date | str | None) -> str:
+    """``2026-01-05``: a moment's Beijing date, or a date as it is."""
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        return moment.isoformat()
+    when = _moment(moment)
+    return to_centre(when).strftime("%Y-%m-%d") if when else ""
+
+
+TEMPLATE_FILTERS: dict[str, Callable[..., str]] = {
+    "beijing": format_local,
+    "beijing_minute": format_minute,
+    "beijing_date": format_date,
+}
+
+
+def _centre_struct_time(seconds: float | None) -> time.struct_time:
+    return datetime.fromtimestamp(seconds if seconds is not None else time.time(), CENTRE_TZ).timetuple()
+
+
+def use_centre_time_in_logs() -> None:
+    """Log lines carry Beijing time, like the pages (Python's documented way: every Formatter's
+    ``converter``); the app and the CLI call it once at start."""
+    logging.Formatter.converter = staticmethod(_centre_struct_time)

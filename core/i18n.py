@@ -55,6 +55,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "招标公告 → 加密投标 → 不见面开标 → 随机抽取专家 → 远程异地评标 → 中标候选人公示 → 中标结果",
         "Notice → sealed bids → online opening → random expert draw → remote evaluation → publicity → award",
     ),
+    "time.beijing": ("北京时间", "Beijing time"),
+    "home.welcome": ("欢迎，", "Welcome,"),
     "home.roles": ("你的角色", "Your roles"),
     "error.title": ("出错了", "Something went wrong"),
     "audit.title": ("审计日志", "Audit log"),

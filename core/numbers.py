@@ -112,3 +112,11 @@ def int_input(
             f"{field}: must be {minimum}..{maximum} (须在 {minimum} 到 {maximum} 之间)", code=code
         )
     return value
+
+
+def yuan(value: Decimal | int | float | str | None, places: int = 2) -> str:
+    """An amount as a person reads it: thousands separators, ``places`` decimals (``1,234,567.00``);
+    nothing reads "—". Pages add the unit from their label (元 / yuan, 万元 / 10k yuan)."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)):,.{places}f}"

@@ -68,3 +68,8 @@ async def get_region(session: AsyncSession, code: str) -> Region:
     if region is None:
         raise NotFound(f"行政区划 {code} 不存在 (unknown region)", code="unknown_region")
     return region
+
+
+async def region_names(session: AsyncSession, lang: str) -> dict[str, str]:
+    """Each region's name in ``lang`` by code: pages show names, never the 6-digit code."""
+    return {r.code: (r.name if lang == "zh" else r.name_en) for r in await list_regions(session)}

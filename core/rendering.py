@@ -7,9 +7,11 @@ from typing import Any
 from litestar.response import Template
 
 from core.access import current_principal, may_open
-from core.i18n import language_of, translator
-from core.roles import ROLE_NAMES_ZH
+from core.i18n import language_of, register_messages, translator
+from core.roles import Role, role_name
 from core.types import AnyRequest
+
+register_messages({f"role.{r.value}": (role_name(r, "zh"), role_name(r, "en")) for r in Role})
 
 
 def _training_site(request: AnyRequest) -> bool:
@@ -26,7 +28,7 @@ def page(request: AnyRequest, template_name: str, *, status_code: int = 200, **c
         t=translator(lang),
         user=user,
         may_open=lambda path: may_open(request, path),
-        role_names=[ROLE_NAMES_ZH[r] if lang == "zh" else r.value for r in roles],
+        role_names=[role_name(r, lang) for r in roles],
         # SUNBID_TRAINING=true: every page says it is a training instance (培训环境)
         training_site=_training_site(request),
     )

@@ -27,6 +27,22 @@ ROLE_NAMES_ZH = {
     Role.HALL_STAFF: "政务大厅窗口人员",
 }
 
+ROLE_NAMES_EN = {
+    Role.ADMIN: "Administrator",
+    Role.SUPERVISOR: "Supervisor / trading centre",
+    Role.AGENT: "Tendering agent",
+    Role.TENDERER: "Tenderer",
+    Role.BIDDER: "Bidder",
+    Role.EXPERT: "Evaluation expert",
+    Role.CUSTODIAN: "Opening key custodian",
+    Role.HALL_STAFF: "Service hall staff",
+}
+
+
+def role_name(role: Role, lang: str) -> str:
+    """A role as a person reads it, in ``lang`` ("zh" or "en")."""
+    return ROLE_NAMES_ZH[role] if lang == "zh" else ROLE_NAMES_EN[role]
+
 
 def parse_roles(values: str | list[str] | tuple[str, ...]) -> frozenset[Role]:
     """Parse role names ("bidder,agent" or a list); unknown names raise ValueError naming them."""

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import organisations
-from core.clock import local
+from core.clock import centre_today
 from core.errors import InvalidInput, NotFound
 from core.paging import Page, paginate
 from core.runtime import Runtime
@@ -33,7 +33,7 @@ MAX_DOCUMENT = 20 * 1024 * 1024
 
 def today(runtime: Runtime) -> date:
     """The credit day is the calendar day in Asia/Shanghai, where the trading centre works."""
-    return local(runtime.clock.now()).date()
+    return centre_today(runtime.clock)
 
 
 def origin_of(runtime: Runtime) -> str:

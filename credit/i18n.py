@@ -57,6 +57,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "credit.upheld": ("维持", "Uphold"),
     "credit.revoked": ("撤销扣分", "Revoke"),
     "credit.status": ("状态", "Status"),
+    # the platform events a rule may be tied to (credit/catalogue.py)
+    "credit.event.bid.decryption_failed_bidder_fault": (
+        "投标文件因投标人原因解密失败",
+        "A bid could not be decrypted through the bidder's fault",
+    ),
+    "credit.event.other": ("其他平台事件", "Another platform event"),
+    "credit.appeal_status.pending": ("待处理", "Pending"),
+    "credit.appeal_status.upheld": ("申诉成立", "Upheld"),
+    "credit.appeal_status.revoked": ("扣分已撤销", "Deduction revoked"),
     "credit.record": ("记录扣分", "Record a deduction"),
     "credit.evidence": ("证据（不公开）", "Evidence (private)"),
     "credit.day": ("日期", "Day"),

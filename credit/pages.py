@@ -10,9 +10,10 @@ from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-import credit.i18n  # noqa: F401 - registers the page texts
+import credit.i18n  # registers the page texts; its event names are read below
 from core import regions
 from core.access import PUBLIC, Caller, allow
+from core.i18n import language_of
 from core.numbers import int_input
 from core.rendering import page
 from core.roles import Role
@@ -53,6 +54,7 @@ async def credit_home(
         kind=kind or "",
         region=region or "",
         regions=await regions.list_regions(db),
+        region_names=await regions.region_names(db, language_of(request)),
         run=run,
         ranked=ranked,
         total=total,
@@ -75,7 +77,10 @@ async def credit_subject(
     data = await subject_page_data(db, kind, key, day)
     points = await history_points(runtime, db, kind, key, 180)
     svg = chart.svg(points, title=f"{data['name']} {data['standing'].key}")  # autoescaped markup
-    return page(request, "credit/subject.html", day=day, chart=svg, industries=INDUSTRIES, **data)
+    names = await regions.region_names(db, language_of(request))
+    return page(
+        request, "credit/subject.html", day=day, chart=svg, industries=INDUSTRIES, region_names=names, **data
+    )
 
 
 @get("/credit/rules", opt=PUBLIC, include_in_schema=False)
@@ -136,7 +141,10 @@ async def admin_rule(runtime: Rt, principal: Caller, db: Db, data: Form) -> Redi
 
 @get("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False)
 async def admin_rule_page(request: AnyRequest, db: Db, code: FromPath[str]) -> Template:
-    return page(request, "credit/rule.html", rule=await service.get_rule(db, code))
+    known = [
+        key.removeprefix("credit.event.") for key in credit.i18n.MESSAGES if key.startswith("credit.event.")
+    ]
+    return page(request, "credit/rule.html", rule=await service.get_rule(db, code), known_events=known)
 
 
 @post("/credit/admin/rules/{code:str}", opt=allow(Role.SUPERVISOR), include_in_schema=False, status_code=303)

@@ -25,7 +25,7 @@ from typing import Any
 
 from core import accounts
 from core.accounts import Principal, principal_of
-from core.clock import as_utc
+from core.clock import as_utc, centre_today
 from core.errors import DomainError
 from core.roles import Role
 from core.runtime import Runtime
@@ -122,7 +122,7 @@ async def _draw(runtime: Runtime, state: dict[str, Any]) -> bool:
         tenderer_county=tender.region_code if tender.region_code != "220200" else "220202",
         agent_code=await _org_code(runtime, tender.agent_id) if tender.agent_id else None,
         bidder_codes=tuple(b.bidder_code for b in bids),
-        evaluation_date=runtime.clock.now().date(),
+        evaluation_date=centre_today(runtime.clock),
     )
     rules = DrawRules(slots=(Slot(specialty, MEMBERS, ALTERNATES),), min_counties=3, max_per_county=2)
     async with runtime.transaction() as session:

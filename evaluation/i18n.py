@@ -24,6 +24,31 @@ STATES = {
     "awarded": ("已定标", "Awarded"),
 }
 
+# What each room event reads as in the room log (the page and the script show these, never the kind).
+LOG: dict[str, tuple[str, str]] = {
+    "step.opened": ("评标室开启", "The room opened"),
+    "step.signed_in": ("签到", "Signed in"),
+    "step.avoidance": ("回避声明", "Avoidance declared"),
+    "step.absent": ("成员缺席", "Member absent"),
+    "step.alternates_added": ("补充备选专家", "Alternates added"),
+    "step.chair_vote": ("推选组长投票", "Chair vote"),
+    "step.verdict": ("评审结论", "Review verdict"),
+    "step.score": ("打分", "Score given"),
+    "step.sheet_submitted": ("提交评分表", "Score sheet submitted"),
+    "step.scores_returned": ("评分退回修改", "Scores returned"),
+    "step.anomaly_confirmed": ("确认评分偏离", "Anomaly confirmed"),
+    "step.anomaly_unexplained": ("评分偏离未说明", "Anomaly unexplained"),
+    "step.price_scores": ("计算价格分", "Price scores computed"),
+    "step.ranking": ("公布排序", "Ranking published"),
+    "step.report_signed": ("签署评标报告", "Report signed"),
+    "step.advance": ("进入下一环节", "Next phase"),
+    "clarification.asked": ("发出澄清", "Clarification asked"),
+    "clarification.answered": ("投标人答复澄清", "Clarification answered"),
+    "progress": ("评审进度", "Progress"),
+    "report.ready": ("评标报告已生成", "Report ready"),
+    "other": ("评标室事件", "Room event"),
+}
+
 # Texts the room's script shows (evaluation/templates/evaluation/room.html reads them as ``T``).
 ROOM: dict[str, tuple[str, str]] = {
     "conn.online": ("已连接", "Connected"),

@@ -44,6 +44,7 @@ def _room_texts(lang: str) -> dict[str, str]:
     texts = {key: value[index] for key, value in i18n.ROOM.items()}
     texts.update({f"phase.{key}": value[index] for key, value in i18n.PHASES.items()})
     texts.update({f"state.{key}": value[index] for key, value in i18n.STATES.items()})
+    texts.update({f"log.{key}": value[index] for key, value in i18n.LOG.items()})
     return texts
 
 
@@ -60,6 +61,17 @@ async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPa
     }
     me = view["me"]
     role = "member" if me["member"] else "supervisor" if me["supervisor"] else "host"
+    texts = _room_texts(language_of(request))
+    names = {m["code"]: m["name"] for m in view.get("members", []) if isinstance(m, dict) and "code" in m}
+    log = [
+        {
+            "seq": e["seq"],
+            "at": format_local(e["at"])[11:],
+            "words": texts.get(f"log.{e['kind']}", texts["log.other"]),
+            "member": names.get(e["member"], e["member"]) if e["member"] else "",
+        }
+        for e in await room.recent_log(db, principal, code, head)
+    ]
     return page(
         request,
         "evaluation/room.html",
@@ -67,7 +79,8 @@ async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPa
         head=head,
         role=role,
         items=items,
-        texts=_room_texts(language_of(request)),
+        texts=texts,
+        log=log,
         training=await bidding.is_training(db, evaluation.tender_code),
     )
 

@@ -273,3 +273,23 @@ async def online_members(session: AsyncSession, code: str) -> dict[str, bool]:
         data = json.loads(row.payload)
         counts[data["member"]] = counts.get(data["member"], 0) + (1 if data["online"] else -1)
     return {member: count > 0 for member, count in counts.items()}
+
+
+async def recent_log(
+    session: AsyncSession, principal: Principal | None, code: str, head: int, count: int = 30
+) -> list[dict[str, Any]]:
+    """The room's last ``count`` events up to ``head`` as the caller may see them, newest first: the
+    page's first paint of the room log (the socket continues after ``head``)."""
+    _evaluation, seat, state = await admitted(session, code, principal)
+    if state is None:
+        return []
+    seen = viewer(principal, seat, state)
+    events = await rooms.events_after(session, room_name(code), max(0, head - count), count)
+    out = []
+    for event in events:
+        if event.seq > head or not seen.sees(event.audience):
+            continue
+        data = json.loads(event.payload) if event.payload else {}
+        member = data.get("member") if isinstance(data, dict) else None
+        out.append({"seq": event.seq, "at": event.at, "kind": event.kind, "member": member})
+    return out[::-1]

@@ -99,6 +99,119 @@ register_messages(
         "experts.link.code": ("专家编号", "Expert code"),
         "experts.link.username": ("登录用户名", "Username"),
         "experts.link.submit": ("关联", "Link"),
+        "experts.c.stage": ("姓名可见范围", "Names visible to"),
+        "experts.c.rules": ("抽取规则", "Draw rules"),
+        "experts.c.slot": (
+            "专家 {experts} 人，备选 {alternates} 人",
+            "{experts} experts, {alternates} alternates",
+        ),
+        "experts.c.counties_allowed": ("限定区县", "Only from counties"),
+        "experts.c.counties_excluded": ("排除区县", "Excluded counties"),
+        "experts.c.min_counties": ("至少来自 {n} 个区县", "From at least {n} counties"),
+        "experts.c.max_per_county": ("每区县最多 {n} 人", "At most {n} per county"),
+        "experts.c.max_recent": (
+            "12个月内为该招标人评标不超过 {n} 次",
+            "At most {n} evaluations for this tenderer in 12 months",
+        ),
+        "experts.c.min_credit": ("信用分不低于 {n}", "Credit index at least {n}"),
+        "experts.c.avoid": (
+            "回避：招标人、代理机构及 {n} 家投标人的在职人员及个人申报回避单位",
+            "Avoided: staff of the tenderer, the agent and the {n} bidders, and declared conflicts",
+        ),
+        "experts.c.rule": ("规则", "Rule"),
+        "experts.c.alone": ("单独满足", "Meet it alone"),
+        "experts.c.left": ("累计剩余", "Left after all so far"),
+        "experts.c.lottery": ("随机抽取", "Random draw"),
+        "experts.c.commitment": ("服务器种子承诺（SHA-256）", "Server seed commitment (SHA-256)"),
+        "experts.c.pool_hash": ("合格专家库快照哈希", "Eligible pool snapshot hash"),
+        "experts.c.commit": ("固定合格名单并提交种子承诺", "Fix the eligible list and commit the seed"),
+        "experts.c.contribution": (
+            "第二方随机数（当班监督人员，及招标人代表）",
+            "Second-party randomness (the supervisor on duty and the tenderer's representative)",
+        ),
+        "experts.c.contribution_placeholder": ("现场录入的随机数", "A number entered on site"),
+        "experts.c.contribute": ("录入", "Enter"),
+        "experts.c.public_commitment": ("公开承诺", "public commitment"),
+        "experts.c.run": ("抽取", "Draw"),
+        "experts.c.seed_commitment": ("种子承诺（已公开）", "Seed commitment (published)"),
+        "experts.c.seed": (
+            "种子（名单公开时随随机数与盐值一并公布）",
+            "Seed (published with the names, randomness and salt)",
+        ),
+        "experts.c.kind": ("类别", "Kind"),
+        "experts.c.county": ("区县", "County"),
+        "experts.c.download": (
+            "下载可复核的抽取记录（JSON，供 sunbid draw verify）",
+            "Download the verifiable draw record (JSON, for sunbid draw verify)",
+        ),
+        "experts.me.no_profile": (
+            "当前账号未关联专家档案，请联系交易中心。",
+            "This account has no expert profile; please contact the trading centre.",
+        ),
+        "experts.f.name": ("姓名：", "Name: "),
+        "experts.f.code": ("专家编号：", "Expert no.: "),
+        "experts.f.id_number": ("身份证号：", "ID number: "),
+        "experts.f.phone_": ("手机：", "Phone: "),
+        "experts.f.title_": ("职称：", "Title: "),
+        "experts.f.employer_": ("工作单位：", "Employer: "),
+        "experts.f.county_": ("所在区县：", "County: "),
+        "experts.f.status_": ("状态：", "Status: "),
+        "experts.me.edit": (
+            "修改档案（变更评标专业需交易中心重新审核）",
+            "Edit profile (a change of specialties is reviewed again by the centre)",
+        ),
+        "experts.f.employer_code": ("单位统一社会信用代码", "Employer's credit code"),
+        "experts.f.specialties": ("评标专业代码（分号分隔）", "Specialty codes (separated by ;)"),
+        "experts.f.avoid": ("回避单位信用代码（分号分隔）", "Credit codes to avoid (separated by ;)"),
+        "experts.f.public_key": ("报告签名公钥", "Report signing key"),
+        "experts.f.draw_code": ("抽取编号", "Draw"),
+        "experts.f.deadline": ("答复期限", "Reply by"),
+        "experts.f.action": ("操作", "Action"),
+        "experts.me.confirm": ("确认参加", "Confirm"),
+        "experts.me.decline_reason": ("谢绝理由", "Reason for declining"),
+        "experts.me.decline": ("谢绝", "Decline"),
+        "experts.me.no_invitations": ("暂无抽取通知", "No invitations yet"),
+        "experts.f.start_date": ("开始日期", "Start date"),
+        "experts.f.end_date": ("结束日期", "End date"),
+        "experts.f.start": ("开始", "Start"),
+        "experts.f.end": ("结束", "End"),
+        "experts.f.reason": ("事由", "Reason"),
+        "experts.me.remove": ("撤销", "Remove"),
+        "experts.me.no_leave": ("无请假记录", "No leave recorded"),
+        "experts.me.add_leave": ("登记请假", "Record leave"),
+        "experts.f.save": ("保存", "Save"),
+        "experts.f.phone": ("手机", "Phone"),
+        "experts.f.title": ("职称", "Title"),
+        "experts.f.employer": ("工作单位", "Employer"),
+        "experts.f.code_short": ("编号", "No."),
+        "experts.f.project": ("项目", "Project"),
+        "experts.f.evaluation_date": ("评标日期", "Evaluation date"),
+        "experts.f.status": ("状态", "Status"),
+        "experts.f.names": ("姓名", "Names"),
+        "experts.draws.none": ("暂无抽取申请", "No draw requests yet"),
+        "experts.f.tender_ref": ("项目编号", "Tender code"),
+        "experts.f.lot": ("标段", "Lot"),
+        "experts.f.tenderer_code": ("招标人统一社会信用代码", "Tenderer's credit code"),
+        "experts.f.tenderer_county": ("招标人所在区县", "Tenderer's county"),
+        "experts.f.agent_code": ("代理机构信用代码", "Agent's credit code"),
+        "experts.f.bidder_codes": (
+            "投标人信用代码（逗号分隔）",
+            "Bidders' credit codes (separated by commas)",
+        ),
+        "experts.f.specialty": ("专业", "Specialty"),
+        "experts.f.experts": ("专家人数", "Experts"),
+        "experts.f.alternates": ("备选人数", "Alternates"),
+        "experts.f.min_counties": ("至少来自几个区县", "From at least this many counties"),
+        "experts.f.max_per_county": ("每区县最多", "At most per county"),
+        "experts.f.max_recent": (
+            "12个月内为该招标人评标不超过",
+            "Evaluations for this tenderer in 12 months at most",
+        ),
+        "experts.f.min_credit": ("信用分不低于", "Credit index at least"),
+        "experts.f.response_minutes": ("答复时限（分钟）", "Time to reply (minutes)"),
+        "experts.f.exclude_tenderer_county": ("排除招标人所在区县", "Exclude the tenderer's county"),
+        "experts.f.counties_excluded_": ("排除区县：", "Exclude counties: "),
+        "experts.draws.create": ("创建抽取申请", "Create the draw request"),
     }
 )
 
@@ -122,6 +235,29 @@ STATE_NAMES = {
     "standby": "备选待命",
     "unused": "未启用",
 }
+
+register_messages(
+    {
+        f"experts.status.{k}": (v, en)
+        for (k, v), en in zip(
+            STATUS_NAMES.items(), ["Pending review", "Active", "Suspended", "Retired"], strict=True
+        )
+    }
+    | {
+        f"experts.stage.{k}": (v, en)
+        for (k, v), en in zip(
+            STAGE_NAMES.items(), ["Supervisors only", "Visible to the committee", "Published"], strict=True
+        )
+    }
+    | {
+        f"experts.inv_state.{k}": (v, en)
+        for (k, v), en in zip(
+            STATE_NAMES.items(),
+            ["Invited", "Confirmed", "Declined", "No reply in time", "Standing by", "Not needed"],
+            strict=True,
+        )
+    }
+)
 
 
 @get("/experts/me", opt=allow(Role.EXPERT), include_in_schema=False)

@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import new_salt, seal
+from core.clock import centre_today
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Region
 from core.organisations import checked_credit_code, validate_signing_key
@@ -164,7 +165,7 @@ async def _check_unique(session: AsyncSession, rows: Sequence[ExpertInput]) -> N
 async def register_expert(
     session: AsyncSession, runtime: Runtime, inp: ExpertInput, *, actor: str | None
 ) -> Expert:
-    clean = validate_input(inp, await county_codes(session), runtime.clock.now().date())
+    clean = validate_input(inp, await county_codes(session), centre_today(runtime.clock))
     await _check_unique(session, [clean])
     clean.code = clean.code or gen.registry_code(await next_number(session))
     (expert_id,) = await _insert(session, runtime, [clean])
@@ -226,7 +227,7 @@ def parse_csv(text: str, counties: set[str], today: date) -> list[ExpertInput]:
 
 async def import_csv(session: AsyncSession, runtime: Runtime, text: str, *, actor: str | None) -> int:
     """All rows or none: validation runs over the whole file before anything is written."""
-    rows = parse_csv(text, await county_codes(session), runtime.clock.now().date())
+    rows = parse_csv(text, await county_codes(session), centre_today(runtime.clock))
     await _check_unique(session, rows)
     first = await next_number(session)
     for n, row in enumerate(rows):
@@ -256,7 +257,7 @@ async def generate_pool(
     first = await next_number(session)
     taken = set(await session.scalars(select(Expert.id_number)))
     made = gen.generate(
-        count, seed, start=first, today=runtime.clock.now().date(), keys=count <= 20_000, taken=taken
+        count, seed, start=first, today=centre_today(runtime.clock), keys=count <= 20_000, taken=taken
     )
     rows = [
         ExpertInput(e.name, e.id_number, e.phone, e.county, e.employer_code, e.employer_name, e.title,
@@ -397,7 +398,7 @@ async def update_profile(
         public_key=changes.public_key if changes.public_key is not None else expert.public_key,
         avoid=changes.avoid if changes.avoid is not None else [a.credit_code for a in expert.avoidances],
     )
-    clean = validate_input(merged, {expert.county_code}, runtime.clock.now().date())
+    clean = validate_input(merged, {expert.county_code}, centre_today(runtime.clock))
     respecialised = clean.specialties != expert.specialty_codes
     expert.phone, expert.title = clean.phone, clean.title
     expert.employer_code, expert.employer_name = clean.employer_code, clean.employer_name
@@ -432,7 +433,7 @@ async def add_leave(
         raise InvalidInput("end: 结束日期早于开始日期 (end before start)", code="bad_leave")
     if (end - start).days >= MAX_LEAVE_DAYS:
         raise InvalidInput(f"end: 单次请假不超过{MAX_LEAVE_DAYS}天 (leave too long)", code="bad_leave")
-    if end < runtime.clock.now().date():
+    if end < centre_today(runtime.clock):
         raise InvalidInput("end: 不能登记已过去的请假 (leave is in the past)", code="bad_leave")
     leave = ExpertLeave(expert_id=expert.id, start=start, end=end, reason=reason.strip()[:200])
     session.add(leave)

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
 from core.audit import new_salt, seal
+from core.clock import centre_today
 from core.credit_port import credit
 from core.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from core.organisations import checked_credit_code
@@ -93,7 +94,7 @@ async def create_draw_request(
         raise InvalidInput("tender_ref: 1-64个字符 (1-64 characters)", code="bad_tender_ref")
     if not 5 <= response_minutes <= 24 * 60:
         raise InvalidInput("response_minutes: 5到1440分钟 (5 to 1440 minutes)", code="bad_response_window")
-    if tender.evaluation_date < runtime.clock.now().date():
+    if tender.evaluation_date < centre_today(runtime.clock):
         raise InvalidInput("evaluation_date: 评标日期已过 (evaluation date is in the past)", code="bad_date")
     counties = await county_codes(session) | {"220200"}
     unknown = sorted(

@@ -28,9 +28,10 @@ from core.access import (
     role_guard,
     route_handlers,
 )
-from core.clock import Clock
+from core.clock import TEMPLATE_FILTERS, Clock, use_centre_time_in_logs
 from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
+from core.numbers import yuan
 from core.paging import DEFAULT_PAGE, paging_from
 from core.pubsub import make_channels_plugin
 from core.runtime import Rt, Runtime, provide_runtime
@@ -59,6 +60,8 @@ def template_engine() -> JinjaTemplateEngine:
         enable_async=False,
     )
     env.globals["csrf_field"] = csrf_field
+    env.filters.update(TEMPLATE_FILTERS)  # beijing, beijing_minute, beijing_date (core/clock.py)
+    env.filters["yuan"] = yuan  # amounts with thousands separators (core/numbers.py)
     return JinjaTemplateEngine.from_environment(env)
 
 
@@ -70,6 +73,7 @@ def create_app(
     extra_jobs: Sequence[Job] = (),
 ) -> Litestar:
     """``extra_jobs`` run beside every context's jobs: ``sunbid demo`` passes the demo's."""
+    use_centre_time_in_logs()
     runtime = runtime or Runtime.build(settings or Settings.from_env(), clock)
     channels = make_channels_plugin(runtime.settings.redis_url)
     runtime.channels = channels

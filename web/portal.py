@@ -15,10 +15,11 @@ from bidding import service as bidding
 from core import migrate, regions
 from core.access import PUBLIC
 from core.clock import as_utc, format_local
-from core.i18n import register_messages
+from core.i18n import language_of, register_messages, translator
 from core.rendering import page
 from core.runtime import Db, Rt
 from core.types import AnyRequest
+from web.audit_words import KINDS, kind_words
 
 register_messages(
     {
@@ -73,11 +74,18 @@ async def audit_page(
     size = await runtime.audit.size(db)
     upper = min(before if before is not None else size, size)
     entries = await runtime.audit.recent(db, before=upper, limit=50)
+    t = translator(language_of(request))
+    rows = []
+    for e in entries:
+        body = json.loads(e.entry)
+        raw = json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True)
+        rows.append((e.position, format_local(e.created_at), kind_words(t, body.get("kind", "")), body, raw))
     return page(
         request,
         "audit.html",
         size=size,
-        entries=[(e.position, format_local(e.created_at), json.loads(e.entry)) for e in entries],
+        entries=rows,
+        kind_labels={kind: kind_words(t, kind) for kind in KINDS},
         checkpoint=(await runtime.audit.entry(db, size - 1)).checkpoint if size else "",
         verifier_key=runtime.audit.signer.verifier_key,
         older=entries[-1].position if entries and entries[-1].position > 0 else None,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import find_user, principal_of
+from core.clock import centre_today
 from core.organisations import list_organisations
 from core.runtime import Runtime
 from experts import registry, service
@@ -51,7 +52,7 @@ async def _demo_draw(session: AsyncSession, runtime: Runtime, tender_ref: str, *
     tender = DrawTender(
         tenderer.credit_code, tenderer.region_code if tenderer.region_code != "220200" else "220202",
         agents[0].credit_code if agents else None, tuple(b.credit_code for b in bidders),
-        runtime.clock.now().date() + timedelta(days=0 if complete else 1),
+        centre_today(runtime.clock) + timedelta(days=0 if complete else 1),
     )  # fmt: skip
     rules = DrawRules(
         slots=(Slot(codes[0], 3, 2), Slot(codes[1], 2, 1)), exclude_tenderer_county=True, min_counties=3,

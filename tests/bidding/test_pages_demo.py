@@ -19,7 +19,7 @@ async def test_public_pages_in_both_languages_and_drafts_hidden(runtime: Runtime
     detail = await client.get("/tenders/JLZB-2026-001?lang=en", headers=html)
     assert detail.status_code == 200 and "Ceiling price" in detail.text and "11,500,000.00" in detail.text
     assert (await client.get("/tenders/DRAFT-1", headers=html)).status_code == 404
-    notices = await client.get("/notices", headers=html)
+    notices = await client.get("/notices?lang=zh", headers=html)  # the English visit above set the cookie
     assert notices.status_code == 200 and "招标公告" in notices.text
     first = (await client.get("/api/notices")).json()["items"][0]["id"]
     assert "投标截止及开标时间" in (await client.get(f"/notices/{first}", headers=html)).text

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bidding.models import Opening, Tender
+from core.clock import format_local
 from core.runtime import Runtime
 from core.settings import Settings
 from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
@@ -50,6 +52,14 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
                 observer = await browser.new_page(viewport={"width": 1100, "height": 900})
                 await observer.goto(f"{server.url}/tenders/{CODE}/opening")
                 assert await observer.inner_text("#phase") == "尚未开标"
+                # First paint is the truth: without JavaScript the hall counts down to the deadline.
+                nojs = await (await browser.new_context(java_script_enabled=False)).new_page()
+                await nojs.goto(f"{server.url}/tenders/{CODE}/opening")
+                assert await nojs.inner_text("#phase") == "尚未开标"
+                assert ":" in await nojs.inner_text("#countdown")
+                async with runtime.sessions() as session:
+                    deadline = await session.scalar(select(Tender.bid_deadline))
+                assert await nojs.inner_text("#ends-at") == format_local(deadline)  # Beijing time
 
                 # The deadline passes; the scheduler opens the tender without anyone pressing a button.
                 async with runtime.transaction() as session:
@@ -95,7 +105,7 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
                     observer, "document.querySelectorAll('#table tbody tr').length === 3", timeout=15000
                 )
                 cells = await observer.inner_text("#table tbody")
-                assert all(price in cells for price in prices) and "李四" in cells
+                assert all(f"{Decimal(price):,.2f}" in cells for price in prices) and "李四" in cells
                 assert (await observer.inner_text("#coefficient")) != "—"
                 for bidder in world.bidders:
                     ok = await http.post(
@@ -112,6 +122,14 @@ async def test_an_observer_watches_the_opening_complete(tmp_path: Path, chromium
                 await late.wait_for_selector("#phase[data-phase=closed]", timeout=15000)
                 assert "Opening hall" in await late.inner_text("h1")
                 assert await late.locator("#table tbody tr").count() == 3
+                # The same without JavaScript: the server renders the phase, table and proceedings.
+                await nojs.goto(f"{server.url}/tenders/{CODE}/opening?lang=en")
+                assert await nojs.get_attribute("#phase", "data-phase") == "closed"
+                assert await nojs.locator("#table tbody tr").count() == 3
+                assert await nojs.is_visible("#record-published")
+                proceedings = await nojs.inner_text("#log")
+                assert "The opening record was published" in proceedings
+                assert "record.published" not in proceedings
                 await browser.close()
     finally:
         await runtime.close()
@@ -161,5 +179,5 @@ async def test_a_visitor_watches_the_demo_opening_end_to_end(tmp_path: Path, chr
             rows = await page.locator("#table tbody tr[data-outcome=opened]").count()
             assert rows == 3
             log = await page.inner_text("#log")
-            assert "objection" in log and "answer" in log and "record.published" in log
+            assert "投标人提出异议" in log and "主持人答复异议" in log and "开标记录已发布" in log
             await browser.close()

@@ -1,5 +1,7 @@
 """The app as a whole: health, OpenAPI, JSON errors, and that every route states its roles."""
 
+import html
+
 import pytest
 from litestar import Litestar
 
@@ -139,3 +141,37 @@ async def test_audit_page_lists_entries_newest_first_with_the_checkpoint(runtime
     html = page.text
     assert html.index("user:2") < html.index("user:1")  # newest first
     assert runtime.audit.signer.verifier_key in html and "sunbid.local/audit" in html
+
+
+async def test_audit_page_reads_in_words_with_the_raw_entry_one_click_away(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    await make_user(runtime, "zhangsan", Role.EXPERT)
+    zh = (await client.get("/audit", headers={"accept": "text/html"})).text
+    assert "创建账户" in zh and "account.created" not in zh.split("<details>")[0]
+    raw = html.unescape(zh.split("<details>", 1)[1].split("</details>", 1)[0])
+    assert '"kind": "account.created"' in raw and "\\u" not in raw  # readable JSON, not escapes
+    en = (await client.get("/audit?lang=en", headers={"accept": "text/html"})).text
+    assert "Account created" in en and "Raw entry" in en
+
+
+def test_centre_today_is_the_beijing_date_not_the_utc_one() -> None:
+    from datetime import UTC, date, datetime
+
+    from core.clock import ManualClock, centre_today, format_date, format_local
+
+    late = ManualClock(datetime(2026, 1, 5, 17, 30, tzinfo=UTC))  # 01:30 on the 6th in Beijing
+    assert late.now().date() == date(2026, 1, 5) and centre_today(late) == date(2026, 1, 6)
+    assert format_local("2026-01-05T17:30:00+00:00") == "2026-01-06 01:30:00"
+    assert format_date(late.now()) == "2026-01-06" and format_local(None) == ""
+
+
+def test_log_lines_carry_beijing_time() -> None:
+    import logging
+    import time
+
+    from core.clock import use_centre_time_in_logs
+
+    use_centre_time_in_logs()
+    record = logging.LogRecord("sunbid", logging.INFO, __file__, 1, "hello", None, None)
+    record.created = 1767574800.0  # 2026-01-05 01:00:00 UTC
+    assert logging.Formatter("%(asctime)s").format(record).startswith("2026-01-05 09:00:00")
+    assert time.gmtime(record.created).tm_hour == 1  # the stored moment itself is untouched

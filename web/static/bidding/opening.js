@@ -4,12 +4,17 @@
   const CODE = DATA.code, LOT = DATA.lot, PHASES = DATA.phases;
   const api = `/api/tenders/${encodeURIComponent(CODE)}`;
   const $ = (id) => document.getElementById(id);
+  // The server rendered the hall as it stood at event DATA.last (bidding/hall.py): continue from there.
   // Before the opening, the countdown runs to the bid deadline (the opening starts by itself then).
-  let last = 0, offset = 0, endsAt = Date.parse(DATA.deadline);
+  let last = DATA.last || 0, offset = 0, endsAt = DATA.ends_at ? Date.parse(DATA.ends_at) : null;
+  const beijing = new Intl.DateTimeFormat('zh-CN', {timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false});
+  const stamp = new Intl.DateTimeFormat('sv-SE', {timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false});
+  const yuan = new Intl.NumberFormat('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  const bondWords = (b) => typeof b === 'string' ? Object.entries(DATA.bond_forms).reduce((s, [k, v]) => s.split(k).join(v), b) : b;
   const setPhase = (p) => { $('phase').dataset.phase = p; $('phase').textContent = PHASES[p] || p; };
   const tick = () => {
     const now = Date.now() + offset;
-    $('server-time').textContent = new Date(now).toLocaleTimeString();
+    $('server-time').textContent = beijing.format(new Date(now));
     if (!endsAt) { $('countdown').textContent = '—'; return; }
     const left = Math.max(0, Math.round((endsAt - now) / 1000));
     $('countdown').textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
@@ -19,7 +24,9 @@
   const row = (d) => {
     const tr = document.createElement('tr');
     tr.dataset.outcome = d.outcome;
-    for (const v of [d.bidder, d.price, d.duration_days, d.quality, d.project_manager, d.bond, d.reason ? `${d.outcome}: ${d.reason}` : d.outcome]) {
+    const outcome = DATA.outcomes[d.outcome] || '—';
+    const price = d.price == null ? null : yuan.format(Number(d.price));
+    for (const v of [d.bidder, price, d.duration_days, d.quality, d.project_manager, bondWords(d.bond), d.reason ? `${outcome}: ${d.reason}` : outcome]) {
       const td = document.createElement('td'); td.textContent = v == null ? '—' : String(v); tr.appendChild(td);
     }
     document.querySelector('#table tbody').appendChild(tr);
@@ -41,7 +48,8 @@
     }
     // Events the platform words for people (auto-start, early close) carry {zh, en}.
     const said = d.message ? ' — ' + (document.documentElement.lang === 'en' ? d.message.en : d.message.zh) : '';
-    log(`#${f.seq} ${f.kind}${said}${d.reason ? ' — ' + d.reason : ''}${d.answer ? ' — ' + d.answer : ''}`);
+    const when = f.at ? stamp.format(new Date(f.at)) : '';
+    log(`#${f.seq} ${when} ${DATA.events[f.kind] || DATA.events_other}${said}${d.reason ? ' — ' + d.reason : ''}${d.answer ? ' — ' + d.answer : ''}`);
   };
   const connect = () => {
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';

@@ -6,8 +6,8 @@
   const CODE = view.code, api = `/api/evaluations/${encodeURIComponent(CODE)}`;
   const LOCALE = CONFIG.locale;
   const when = (iso) => new Date(iso).toLocaleString(LOCALE, {timeZone: 'Asia/Shanghai'});
-  // The socket replays the last few events (for the room log); the page already shows their effect.
-  let last = Math.max(0, CONFIG.head - 30);
+  // The server rendered the room and its log up to CONFIG.head (first paint); the socket continues after it.
+  let last = CONFIG.head;
   const drafts = {}, errors = {}, notes = {}, pending = {};
   let current = null, keyFile = null, ws = null, refN = 0, refreshTimer = null, generation = 0;
   const $ = (id) => document.getElementById(id);
@@ -440,7 +440,7 @@
   const logEvent = (f) => {
     const li = document.createElement('li');
     const d = f.data || {};
-    li.textContent = `#${f.seq} ${new Date(f.at).toLocaleTimeString(LOCALE, {timeZone: 'Asia/Shanghai'})} ${f.kind}${d.member ? ' ' + nameOf(d.member) : ''}`;
+    li.textContent = `#${f.seq} ${new Date(f.at).toLocaleTimeString(LOCALE, {timeZone: 'Asia/Shanghai'})} ${T[`log.${f.kind}`] || T['log.other']}${d.member ? ' ' + nameOf(d.member) : ''}`;
     $('log').prepend(li);
     while ($('log').children.length > 200) $('log').lastChild.remove();
   };

@@ -1,5 +1,4 @@
-const fmt = s => s ? new Date(s).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai'}) : '';
-document.querySelectorAll('.deadline').forEach(td => td.textContent = fmt(td.dataset.deadline));
+// Reply deadlines are rendered by the server in Beijing time (experts/templates/experts/me.html).
 async function call(method, url, body) {
   const r = await fetch(url, {method, headers: {'Content-Type': 'application/json'}, body: body ? JSON.stringify(body) : undefined});
   if (!r.ok) { const e = await r.json().catch(() => ({detail: r.statusText})); throw new Error(e.detail); }
