@@ -4,34 +4,42 @@ the window closes early, confirmations) → expert draw → evaluation (scores, 
 signatures) → publicity (3 training days = 9 s) → award; then nothing of it is public and nobody
 lost credit.
 
-Bidding, the opening, the evaluation room, publicity and the award go through the HTTP API (the ASGI
-client of the real app); the expert pool and the draw are set up through experts' service as
-tests/evaluation/world.py does for every evaluation test.
+Everything after the seeded accounts and organisations goes through the HTTP API (the ASGI client of
+the real app): bidding, the opening, the expert pool (an administrator creates the experts' logins, the
+supervisor registers the experts and links them), the draw (created, committed, both contributions,
+run), the experts confirming their invitations, the evaluation room, publicity and the award.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import time
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from bidding.jobs import JOBS
 from core.clock import SystemClock
+from core.roles import Role
 from core.runtime import Runtime
 from core.scheduler import Scheduler
 from credit.models import Deduction
 from crypto.age import unwrap_file_key
+from crypto.signing import generate_private_key, public_key_to_text
 from evaluation.report.signatures import signing_message
-from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
-from tests.evaluation.world import CODE, CRITERIA, PRICES, committee
-from tests.support.factories import bearer
+from experts.idcard import synthetic_id_number
+from tests.bidding.helpers import World, credit_code, make_world, published_tender, register_all, seal, upload
+from tests.evaluation.world import CODE, COUNTIES, CRITERIA, PRICES
+from tests.experts.helpers import company
+from tests.support.factories import PASSWORD, bearer, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +74,106 @@ async def until(what: str, check: Any, *, seconds: float) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {seconds} s")
         await asyncio.sleep(1)
+
+
+@dataclass
+class Committee:
+    draw_id: int
+    members: list[str]  # expert codes of the confirmed seats, in the committee's order
+    bidder_codes: list[str]
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # expert code → bearer headers
+    keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)  # the experts' own signing keys
+
+
+async def drawn_committee(
+    runtime: Runtime, client: Any, clock: SystemClock, world: World, *, members: int = 3, alternates: int = 1
+) -> Committee:
+    """What tests/evaluation/world.py's ``committee`` establishes, over HTTP: a pool of seven experts in
+    specialty A0101, each with a login and a signing key; a draw of ``members`` seats and ``alternates``
+    for lot 1; every invited expert accepts."""
+    await make_user(runtime, "admin1", Role.ADMIN)  # the one seeded account: who creates the logins
+    admin = await bearer(client, "admin1")
+    rng = random.Random(7)
+    codes: list[str] = []
+    usernames: dict[str, str] = {}
+    for n in range(1, members + alternates + 4):
+        county = COUNTIES[n % len(COUNTIES)]
+        registered = await client.post(
+            "/api/experts",
+            json={
+                "name": f"评委{n:02d}", "id_number": synthetic_id_number(rng, county, date(1975, 1, n)),
+                "phone": f"139{n:08d}", "county": county, "employer_code": company(300 + n, county),
+                "employer_name": f"某设计院{n}", "title": "高级工程师", "specialties": ["A0101"],
+            },
+            headers=world.supervisor,
+        )  # fmt: skip
+        assert registered.status_code == 201, registered.text
+        code = registered.json()["code"]
+        username = f"expert{n:02d}"
+        user = await client.post(
+            "/api/admin/users",
+            json={
+                "username": username,
+                "display_name": f"评委{n:02d}",
+                "roles": ["expert"],
+                "password": PASSWORD,
+            },
+            headers=admin,
+        )
+        assert user.status_code == 201, user.text
+        linked = await client.post(
+            f"/api/experts/{code}/link", json={"username": username}, headers=world.supervisor
+        )
+        assert linked.status_code == 200, linked.text
+        codes.append(code)
+        usernames[code] = username
+    out = Committee(0, [], [b.code for b in world.bidders])
+    for code in codes:
+        # Each expert logs in and registers the public half of a key only it holds.
+        out.headers[code] = await bearer(client, usernames[code])
+        out.keys[code] = generate_private_key()
+        own = {"public_key": public_key_to_text(out.keys[code].public_key())}
+        changed = await client.put("/api/experts/me", json=own, headers=out.headers[code])
+        assert changed.status_code == 200 and changed.json()["status"] == "active", changed.text
+
+    # The supervisor on duty draws: create, commit the seed, both contributions, run.
+    created = await client.post(
+        "/api/experts/draws",
+        json={
+            "tender_ref": CODE, "lot_ref": "1", "tenderer_code": credit_code(1), "tenderer_county": "220281",
+            "evaluation_date": (clock.now().date() + timedelta(days=1)).isoformat(),
+            "slots": [{"specialty": "A0101", "experts": members, "alternates": alternates}],
+        },
+        headers=world.supervisor,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    out.draw_id = draw_id = created.json()["id"]
+    draw = f"/api/experts/draws/{draw_id}"
+    assert (await client.post(f"{draw}/commit", headers=world.supervisor)).status_code == 200
+    for headers, value in ((world.tenderer, "27182"), (world.supervisor, "31415")):
+        contributed = await client.post(f"{draw}/contributions", json={"value": value}, headers=headers)
+        assert contributed.status_code == 200, contributed.text
+    ran = await client.post(f"{draw}/run", headers=world.supervisor)
+    assert ran.status_code == 200, ran.text
+
+    # Every invited expert sees the invitation and accepts it.
+    for code in codes:
+        mine = (await client.get("/api/experts/me/invitations", headers=out.headers[code])).json()
+        for invitation in mine:
+            if invitation["state"] == "invited" and invitation["tender_ref"] == CODE:
+                answered = await client.post(
+                    f"/api/experts/me/invitations/{invitation['id']}/respond",
+                    json={"accept": True},
+                    headers=out.headers[code],
+                )
+                assert answered.status_code == 200 and answered.json()["state"] == "confirmed", answered.text
+    seats = (await client.get(f"{draw}/committee", headers=world.supervisor)).json()
+    out.members = [s["code"] for s in seats if s["state"] == "confirmed"]
+    assert len(out.members) == members and sum(s["state"] == "unused" for s in seats) == alternates, seats
+    # The public sees the seats filled but not who fills them.
+    sealed = (await client.get(f"{draw}/committee")).json()
+    assert len(sealed) == members and {s["name"] for s in sealed} == {"***"}, sealed
+    return out
 
 
 async def test_a_whole_training_tender_runs_in_minutes_and_stays_out_of_public_data(
@@ -122,14 +230,14 @@ async def test_a_whole_training_tender_runs_in_minutes_and_stays_out_of_public_d
     assert 'id="training-banner"' in hall.text
 
     # The committee is drawn and confirmed; the host opens the room.
-    ew = await committee(runtime, clock, world)  # type: ignore[arg-type]
+    ew = await drawn_committee(runtime, client, clock, world)
     room = await client.post(
         "/api/evaluations",
         json={"tender": CODE, "lot": "1", "draw_id": ew.draw_id, "main_venue": MAIN, "venues": [SUB]},
         headers=world.agent,
     )
     assert room.status_code == 201, room.text
-    experts = {code: await bearer(client, ew.usernames[code]) for code in ew.members}
+    experts = ew.headers
 
     async def act(member: str, /, **message: Any) -> dict[str, Any]:
         response = await client.post(
