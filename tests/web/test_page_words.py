@@ -107,10 +107,10 @@ class Reading(HTMLParser):
 
 
 def problems_of(reading: Reading, lang: str, region_codes: set[str]) -> list[str]:
-    found: list[str] = []
+    # A whole value equal to a code is a raw code in the chrome; in data (translate="no") it is a name
+    # that happens to be spelt like one, e.g. the demo's login names "admin" or "bidder".
+    found: list[str] = [f"raw value {value!r}" for value in reading.chrome if value in RAW_VALUES]
     for value in reading.read:
-        if value in RAW_VALUES:
-            found.append(f"raw value {value!r}")
         found += [f"raw code {m!r} in {value[:60]!r}" for m in SNAKE.findall(value)]
         found += [
             f"event kind {m!r} in {value[:60]!r}"

@@ -1,8 +1,4 @@
-// The page's locale comes from its script tag (evaluation/templates/evaluation/list.html).
-const LOCALE = document.currentScript.dataset.locale;
-document.querySelectorAll('.local-time').forEach(td => {
-  td.textContent = new Date(td.dataset.at).toLocaleString(LOCALE, {timeZone: 'Asia/Shanghai'});
-});
+// The creation times are written by the server in Beijing time (evaluation/templates/evaluation/list.html).
 const form = document.getElementById('start-form');
 if (form) form.onsubmit = async (ev) => {
   ev.preventDefault();

@@ -357,8 +357,8 @@
       })();
     document.querySelector('#members tbody').innerHTML = view.members.map((m) => `<tr data-member="${esc(m.code)}"
       data-online="${m.online ? 'yes' : 'no'}" class="${m.code === view.me.member ? 'me' : ''}">
-      <td>${esc(m.name)}${m.chair ? ` <span class="ev-badge">${esc(T.chair)}</span>` : ''}</td><td>${esc(m.county || '')}</td>
-      <td>${esc(m.venue_name || '')}</td><td><span class="ev-dot ${m.online ? 'on' : ''}"></span>${esc(m.online ? T.online : T.away)}</td>
+      <td><span translate="no">${esc(m.name)}</span>${m.chair ? ` <span class="ev-badge">${esc(T.chair)}</span>` : ''}</td><td><span translate="no">${esc(m.county || '')}</span></td>
+      <td><span translate="no">${esc(m.venue_name || '')}</span></td><td><span class="ev-dot ${m.online ? 'on' : ''}"></span>${esc(m.online ? T.online : T.away)}</td>
       <td>${yes(m.signed_in)}</td><td>${yes(m.declared)}</td><td>${yes(m.voted)}</td>
       <td class="progress" data-scored="${m.scored}">${m.scored}/${m.of}</td><td class="submitted">${yes(m.submitted)}</td><td class="signed">${yes(m.signed)}</td></tr>`).join('');
     const rank = view.ranking || [];
