@@ -188,7 +188,9 @@ def sheets(odd: Mapping[tuple[str, str, str], Decimal]) -> list[Event]:
         for b in ("B1", "B3", "B4"):
             for c, base in (("T1", D(24)), ("T2", D(8)), ("C1", D(8))):
                 out.append(ScoreGiven(m, b, c, odd.get((m, b, c), base)))
-        out.append(SheetSubmitted(m))
+        # The last sheet in must explain its outliers as it is submitted (the others' are confirmed later).
+        reasons = tuple((b, c, CONFIRM_REASON) for (who, b, c) in odd if who == m) if m == MEMBERS[-1] else ()
+        out.append(SheetSubmitted(m, reasons))
     return out
 
 
