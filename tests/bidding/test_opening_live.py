@@ -1,6 +1,7 @@
 """Two real app processes on one PostgreSQL and Redis: a tender whose deadline passed while nothing ran
-opens exactly once at start-up, and the opening room streams the script over real sockets, with
-bidder-private events hidden from observers and a reconnect that refills its gap from the database."""
+opens exactly once at start-up (and, its host being long late, starts by itself exactly once), and the
+opening room streams the script over real sockets, with bidder-private events hidden from observers and
+a reconnect that refills its gap from the database."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import func, select, update
 from websockets.asyncio.client import ClientConnection, connect
 
 from bidding import opening
+from bidding.events import OPENING_AUTOSTARTED
 from bidding.models import Opening
 from core.clock import ManualClock
 from core.models import AuditEntry
@@ -116,8 +118,16 @@ async def test_two_processes_open_exactly_once_and_stream_the_script(
                 assert (await observer.hello())["head"] >= 1
                 await mine.hello()
                 await observer.until(kind("opening.due"))
-                started = await h2.post(f"/api/tenders/{CODE}/opening/start", headers=world.agent)
-                assert started.status_code == 200, started.text
+                # The deadline is months past on the real clock, far beyond the host's 10 minutes: the
+                # platform starts the opening itself, once for both processes, and the host is told so.
+                await observer.until(kind("opening.autostarted"))
+                late = await h2.post(f"/api/tenders/{CODE}/opening/start", headers=world.agent)
+                assert (late.status_code, late.json()["error"]) == (409, "already_started")
+                async with runtime.sessions() as session:
+                    autostarts = await session.scalar(
+                        select(func.count()).where(AuditEntry.kind == OPENING_AUTOSTARTED)
+                    )
+                assert autostarts == 1
                 listed = await observer.until(kind("bids.listed"))
                 assert len(listed["data"]["bids"]) == 3
                 window = await observer.until(kind("window.opened"))
