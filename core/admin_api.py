@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import accounts, admin, organisations
 from core.access import Caller, allow
 from core.accounts import Principal
-from core.api import org_json
+from core.api import org_json, user_json
 from core.errors import InvalidInput
 from core.models import Organisation, User
 from core.paging import Paging
@@ -64,15 +64,8 @@ class StaffBody:
 
 
 def admin_user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "roles": sorted(user.role_names),
-        "organisation_id": user.organisation_id,
-        "active": user.is_active,
-        "created_at": user.created_at,
-    }
+    """What every caller sees of a user (core.api.user_json), and what only an admin needs besides."""
+    return {**user_json(user), "active": user.is_active, "created_at": user.created_at}
 
 
 def roles_of(values: list[str]) -> frozenset[Role]:
