@@ -98,6 +98,25 @@ def is_representative(code: str) -> bool:
     return code.startswith(REPRESENTATIVE_PREFIX)
 
 
+def seat_committee(session: AsyncSession, evaluation: Evaluation, members: Any, alternates: Any) -> None:
+    """The drawn experts' seats in a new evaluation: members, then alternates, each in draw order."""
+    for kind, people in (("member", members), ("alternate", alternates)):
+        for position, expert in enumerate(people):
+            session.add(
+                Member(
+                    evaluation_id=evaluation.id,
+                    code=expert.code,
+                    user_id=expert.user_id,
+                    name=expert.name,
+                    county_code=expert.county_code,
+                    employer=expert.employer_name,
+                    public_key=expert.public_key,
+                    kind=kind,
+                    position=position,
+                )
+            )
+
+
 async def start(
     session: AsyncSession, runtime: Runtime, principal: Principal, new: NewEvaluation
 ) -> Evaluation:
@@ -149,21 +168,7 @@ async def start(
     )  # fmt: skip
     session.add(evaluation)
     await session.flush()
-    for kind, people in (("member", members), ("alternate", alternates)):
-        for position, expert in enumerate(people):
-            session.add(
-                Member(
-                    evaluation_id=evaluation.id,
-                    code=expert.code,
-                    user_id=expert.user_id,
-                    name=expert.name,
-                    county_code=expert.county_code,
-                    employer=expert.employer_name,
-                    public_key=expert.public_key,
-                    kind=kind,
-                    position=position,
-                )
-            )
+    seat_committee(session, evaluation, members, alternates)
     if representative is not None:
         representative.evaluation_id = evaluation.id
         session.add(representative)

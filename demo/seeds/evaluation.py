@@ -17,9 +17,10 @@ from core.models import Organisation
 from core.runtime import Runtime
 from demo.seeds.experts import EVALUATING_TENDER
 from evaluation.events import encode
-from evaluation.models import Evaluation, EvaluationState, Member
+from evaluation.models import Evaluation, EvaluationState
 from evaluation.params import from_tender_criteria
 from evaluation.room import room_name
+from evaluation.start import seat_committee
 from evaluation.steps import RoomOpened, transition
 from experts import service as experts
 from experts.models import Draw
@@ -64,15 +65,7 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
         )  # fmt: skip
         session.add(evaluation)
         await session.flush()
-        for kind, people in (("member", members), ("alternate", alternates)):
-            for position, expert in enumerate(people):
-                session.add(
-                    Member(
-                        evaluation_id=evaluation.id, code=expert.code, user_id=expert.user_id,
-                        name=expert.name, county_code=expert.county_code, employer=expert.employer_name,
-                        public_key=expert.public_key, kind=kind, position=position,
-                    )
-                )  # fmt: skip
+        seat_committee(session, evaluation, members, alternates)
         opened = RoomOpened(
             members=tuple(e.code for e in members),
             alternates=tuple(e.code for e in alternates),
