@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
+import msgspec
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from sqlalchemy import Select, func, select
@@ -65,6 +66,21 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+class Listing(msgspec.Struct, Generic[T], kw_only=True):
+    """What every paged listing answers (``-> Listing[TenderOut]``): one page of ``items``, how many match
+    in all, and the page asked for, so a client can tell the last page without another request."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def listing(page: Page[Any], items: Sequence[T]) -> Listing[T]:
+    """``page``'s counts around ``items`` (``page.rows`` converted to the answer's type)."""
+    return Listing(items=list(items), total=page.total, limit=page.limit, offset=page.offset)
 
 
 async def paginate(
