@@ -1,0 +1,1 @@
+"""Integrity: collusion red flags (围标串标) for supervisors, over what the platform saw of each bid."""
