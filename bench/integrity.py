@@ -5,8 +5,9 @@ Usage: .venv/bin/python bench/integrity.py [--lots 100000] [--bids-per-lot 10] [
 Generates ``lots`` lots with on average ``bids-per-lot`` bids (1,000,000 by default) in this run: honest
 prices spread under each ceiling, with one lot in a hundred rigged (prices in equal steps, or covers
 just above the winner), and a device key per bid (one in two hundred lots has two bidders sealing on one
-device). Times every price indicator and the shared-evidence grouping over the whole batch, as the
-supervisors' nightly pass would run them; the baseline is one ``np.lexsort`` of the same prices by lot
+device). Times every price indicator and the shared-evidence grouping over the whole batch
+the per-lot figure) and then every market-level indicator of integrity/market.py over the same bids with
+2,000 buyers (``seconds_market``), as the supervisors' nightly pass would run them; the baseline is one ``np.lexsort`` of the same prices by lot
 (the least any per-lot pass must do), timed in the same run.
 
 Measured: the indicators over in-memory columns. Loading the columns from SQLite/PostgreSQL is not in
@@ -29,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from integrity import market
 from integrity.indicators import Lots, price_flags, shared_evidence
 
 
@@ -54,6 +56,39 @@ def generate(n_lots: int, per_lot: int, seed: int) -> tuple[Lots, np.ndarray, np
     return Lots(prices, offsets, ceilings, winners), lot_of, bidder, device
 
 
+def market_bids(lots: Lots, lot_of: np.ndarray, bidder: np.ndarray, seed: int) -> market.Bids:
+    """The same bids as a market table: 2,000 buyers, one bid in fifty disqualified, lots in time order."""
+    rng = np.random.default_rng(seed + 1)
+    won = np.zeros(lot_of.size, dtype=np.bool_)
+    won[lots.winners] = True
+    buyer = rng.integers(0, 2_000, size=len(lots.sizes))
+    return market.Bids(
+        lot=lot_of,
+        buyer=buyer[lot_of].astype(np.int64),
+        bidder=bidder,
+        price=lots.prices,
+        valid=won | (rng.random(lot_of.size) >= 0.02),
+        won=won,
+        when=lot_of.astype(np.float64),
+    )
+
+
+def run_market(bids: market.Bids) -> int:
+    """Every market-level indicator once; how many things they flag in all."""
+    found = [
+        market.single_bid(bids),
+        market.price_close_to_winner(bids)[0],
+        market.heavily_discounted(bids)[0],
+        market.all_but_winner_disqualified(bids),
+        market.lowest_bid_disqualified(bids),
+        market.disqualified_ratio(bids, bids.buyer)[0],
+        market.disqualified_ratio(bids, bids.bidder)[0],
+        *market.concentrated_buyers(bids),
+    ]
+    listed = [market.identical_prices(bids), market.cover_bidding(bids), market.bid_rotation(bids)]
+    return sum(len(f) for f in found) + sum(len(f) for f in listed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lots", type=int, default=100_000)
@@ -63,7 +98,8 @@ def main() -> None:
     args = parser.parse_args()
 
     lots, lot_of, bidder, device = generate(args.lots, args.bids_per_lot, args.seed)
-    baseline, seconds, flagged, groups = [], [], 0, 0
+    bids_table = market_bids(lots, lot_of, bidder, args.seed)
+    baseline, seconds, market_seconds, flagged, groups, market_flags = [], [], [], 0, 0, 0
     for _ in range(args.runs):
         started = time.perf_counter()
         np.lexsort((lots.prices, lot_of))
@@ -74,7 +110,13 @@ def main() -> None:
         seconds.append(time.perf_counter() - started)
         flagged = int(np.logical_or.reduce([f.flagged for f in flags]).sum())
         groups = len(found)
-        print(f"run: {seconds[-1]:.3f} s, {flagged} lots flagged by price, {groups} shared-device groups")
+        started = time.perf_counter()
+        market_flags = run_market(bids_table)
+        market_seconds.append(time.perf_counter() - started)
+        print(
+            f"run: per-lot {seconds[-1]:.3f} s ({flagged} lots flagged by price, {groups} shared-device "
+            f"groups), market {market_seconds[-1]:.3f} s ({market_flags} flags)"
+        )
     bids = int(lots.prices.size)
     median = statistics.median(seconds)
     print(
@@ -86,7 +128,9 @@ def main() -> None:
                 "seconds_per_100k_bids": round(median / bids * 100_000, 4),
                 "baseline_sort_seconds": round(statistics.median(baseline), 3),
                 "ratio_to_sort": round(median / statistics.median(baseline), 2),
+                "seconds_market": round(statistics.median(market_seconds), 3),
                 "lots_flagged_by_price": flagged,
+                "market_flags": market_flags,
                 "shared_device_groups": groups,
                 "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "source": "in-memory columns (database load not measured yet)",

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from integrity.columns import distinct_rows, runs
+
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -243,14 +245,8 @@ def shared_evidence(lot: Ints, bidder: Ints, key: Ints) -> list[SharedGroup]:
     Rows are (lot, bidder, key) triples, one per piece of evidence a bid carries (a bid sealed on two
     devices gives two rows); keys are integers (the caller numbers hashes, e.g. with ``np.unique``).
     """
-    triples = (
-        np.unique(np.stack([lot, key, bidder], axis=1), axis=0) if lot.size else np.empty((0, 3), np.int64)
-    )
-    if not len(triples):
-        return []
-    pair = triples[:, :2]
-    starts = np.flatnonzero(np.r_[True, np.any(pair[1:] != pair[:-1], axis=1)])
-    counts = np.diff(np.r_[starts, len(triples)])
+    triples = distinct_rows(lot, key, bidder)
+    starts, counts = runs(triples[:, :2])
     return [
         SharedGroup(int(triples[s, 0]), int(triples[s, 1]), tuple(int(b) for b in triples[s : s + n, 2]))
         for s, n in zip(starts[counts >= 2], counts[counts >= 2], strict=True)
