@@ -3,12 +3,12 @@
 Usage: .venv/bin/python bench/integrity.py [--lots 100000] [--bids-per-lot 10] [--runs 3] [--seed 1]
 
 Generates ``lots`` lots with on average ``bids-per-lot`` bids (1,000,000 by default) in this run: honest
-prices spread under each ceiling, with one lot in a hundred rigged (prices in equal steps, or covers
-just above the winner), and a device key per bid (one in two hundred lots has two bidders sealing on one
-device). Times every price indicator and the shared-evidence grouping over the whole batch
-the per-lot figure) and then every market-level indicator of integrity/market.py over the same bids with
-2,000 buyers (``seconds_market``), as the supervisors' nightly pass would run them; the baseline is one ``np.lexsort`` of the same prices by lot
-(the least any per-lot pass must do), timed in the same run.
+prices spread under each ceiling, with one lot in a hundred rigged (prices in equal steps of 1% of the
+ceiling), and a device key per bid (one in two hundred lots has two bidders sealing on one device).
+Times every price indicator and the shared-evidence grouping over the whole batch (``seconds``, the
+per-lot figure), then every market-level indicator of integrity/market.py over the same bids with 2,000
+buyers (``seconds_market``), as the supervisors' nightly pass would run them. The baseline is one
+``np.lexsort`` of the same prices by lot (the least any per-lot pass must do), timed in the same run.
 
 Measured: the indicators over in-memory columns. Loading the columns from SQLite/PostgreSQL is not in
 this figure yet (the evidence tables do not exist yet; see issue #21).

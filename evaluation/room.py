@@ -123,6 +123,21 @@ class RoomStates:
         return state
 
 
+async def first_candidate(session: AsyncSession, tender_code: str, lot_number: str) -> str | None:
+    """The credit code of the bidder the committee ranked first in a lot, or None before it ranked
+    (or when the lot has no evaluation)."""
+    evaluation = await session.scalar(
+        select(Evaluation).where(Evaluation.tender_code == tender_code, Evaluation.lot_number == lot_number)
+    )
+    if evaluation is None:
+        return None
+    try:
+        state = await room_state(session, evaluation)
+    except Conflict:
+        return None
+    return state.ranking[0] if state.ranking else None
+
+
 async def room_state(session: AsyncSession, evaluation: Evaluation, runtime: Runtime | None = None) -> Room:
     """The room's current state (a read: no lock taken). With the runtime, the fold continues from
     the runtime's cached state (this session reads only committed rows, so what it folds may be kept)."""

@@ -35,6 +35,7 @@ class Rule:
     threshold: float
     min_bids: int
     why: str
+    why_zh: str = ""
 
 
 ART_40_4 = "《招标投标法实施条例》第四十条第（四）项"
@@ -51,6 +52,7 @@ EQUAL_STEPS = Rule(
     threshold=0.01,
     min_bids=3,
     why="the gaps between consecutive sorted prices differ by at most 1% of the mean gap",
+    why_zh="报价排序后相邻差额之间的差异不超过平均差额的1%",
 )
 EQUAL_RATIOS = Rule(
     "P2",
@@ -60,6 +62,7 @@ EQUAL_RATIOS = Rule(
     threshold=0.0001,
     min_bids=3,
     why="the ratios between consecutive sorted prices differ by at most 0.0001",
+    why_zh="报价排序后相邻比值之间的差异不超过0.0001",
 )
 TIGHT_BAND = Rule(
     "P3",
@@ -69,6 +72,7 @@ TIGHT_BAND = Rule(
     threshold=0.005,
     min_bids=3,
     why="the highest price is at most 0.5% above the lowest",
+    why_zh="最高报价高出最低报价不超过0.5%",
 )
 COVER_ABOVE_WINNER = Rule(
     "P4",
@@ -78,6 +82,7 @@ COVER_ABOVE_WINNER = Rule(
     threshold=0.02,
     min_bids=3,
     why="every other bid is above the first candidate's price by at most 2% of it",
+    why_zh="其余报价均高于第一中标候选人报价且高出不超过2%",
 )
 CEILING_FRACTIONS = Rule(
     "P5",
@@ -87,14 +92,16 @@ CEILING_FRACTIONS = Rule(
     threshold=0.005,
     min_bids=3,
     why="every bid is an exact multiple of 0.5% of the ceiling price, to the cent",
+    why_zh="所有报价均恰为最高投标限价0.5%的整数倍（精确到分）",
 )
 PRICE_RULES = (EQUAL_STEPS, EQUAL_RATIOS, TIGHT_BAND, COVER_ABOVE_WINNER, CEILING_FRACTIONS)
 
 SHARED = "two or more bidders of the lot share it"
-SAME_DEVICE = Rule("E1", "同一设备编制", "sealed on the same device", ART_40_1, 2, 2, SHARED)
-SAME_UPLOADER = Rule("E2", "同一人办理投标", "handled by the same person", ART_40_2, 2, 2, SHARED)
-SAME_MANAGER = Rule("E3", "同一项目负责人", "the same project manager", ART_40_3, 2, 2, SHARED)
-SAME_FILE = Rule("E4", "文件异常一致", "identical attachments", ART_40_4, 2, 2, SHARED)
+SHARED_ZH = "同一标段两家及以上投标人相同"
+SAME_DEVICE = Rule("E1", "同一设备编制", "sealed on the same device", ART_40_1, 2, 2, SHARED, SHARED_ZH)
+SAME_UPLOADER = Rule("E2", "同一人办理投标", "handled by the same person", ART_40_2, 2, 2, SHARED, SHARED_ZH)
+SAME_MANAGER = Rule("E3", "同一项目负责人", "the same project manager", ART_40_3, 2, 2, SHARED, SHARED_ZH)
+SAME_FILE = Rule("E4", "文件异常一致", "identical attachments", ART_40_4, 2, 2, SHARED, SHARED_ZH)
 
 
 @dataclass(frozen=True)

@@ -141,12 +141,13 @@ def seal(
     supersedes: str | None = None,
     attachment: bytes = b"",
     submission_id: str | None = None,
+    project_manager: str = "李四",
 ) -> Sealed:
     form = {
         "price": price,
         "duration_days": 365,
         "quality": f"合格 {SECRET_FORM_TEXT}",
-        "project_manager": "李四",
+        "project_manager": project_manager,
     }
     attachments = []
     if attachment:

@@ -83,14 +83,18 @@ async def opened_lot(
     tmp_path: Path,
     prices: list[str] = PRICES,
     criteria: dict[str, Any] = CRITERIA,
+    managers: list[str] | None = None,
 ) -> World:
-    """A tender whose lot 1 opened with every bid valid and its opening closed."""
+    """A tender whose lot 1 opened with every bid valid and its opening closed (every bid naming the
+    same project manager unless ``managers`` names one per bid)."""
     world = await make_world(runtime, client, bidders=len(prices))
     tender = await published_tender(runtime, client, world, criteria=criteria)
     await register_all(client, world)
     sealed = []
-    for bidder, price in zip(world.bidders, prices, strict=True):
-        one = seal(tmp_path, tender, bidder, price=price)
+    for n, (bidder, price) in enumerate(zip(world.bidders, prices, strict=True)):
+        one = seal(
+            tmp_path, tender, bidder, price=price, **({"project_manager": managers[n]} if managers else {})
+        )
         response = await upload(client, bidder, one)
         assert response.status_code == 201, response.text
         sealed.append(one)

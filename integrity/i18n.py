@@ -1,0 +1,43 @@
+"""The integrity pages' words, in Chinese and English."""
+
+from __future__ import annotations
+
+from core.i18n import register_messages
+
+register_messages(
+    {
+        "integrity.nav": ("围标串标预警", "Collusion flags"),
+        "integrity.title": ("围标串标预警", "Collusion red flags"),
+        "integrity.help": (
+            "以下预警依据《招标投标法实施条例》第三十九条、第四十条，根据开标记录、报价和评标排序计算，"
+            "仅供监督人员核查线索，不构成认定。投标人、专家和公众均不可见。",
+            "These flags follow Art. 39 and 40 of the Regulations on the Implementation of the Bidding Law, "
+            "computed from the opening records, prices and the committee's ranking. They are leads for "
+            "supervisors to check, not findings, and no bidder, expert or member of the public sees them.",
+        ),
+        "integrity.tender": ("项目", "Tender"),
+        "integrity.state": ("状态", "State"),
+        "integrity.lots": ("已开标标段", "Opened lots"),
+        "integrity.flags": ("预警数", "Flags"),
+        "integrity.rules": ("预警规则", "Rules raised"),
+        "integrity.none": ("没有已开标的项目。", "No tender has been opened yet."),
+        "integrity.no_flags": ("本标段未发现预警。", "No flag on this lot."),
+        "integrity.no_lots": (
+            "本项目尚无完成开标的标段。",
+            "No lot of this tender has finished its opening.",
+        ),
+        "integrity.lot": ("标段 {number} · {title}", "Lot {number} · {title}"),
+        "integrity.ceiling": ("最高投标限价", "Ceiling price"),
+        "integrity.first": ("第一中标候选人", "First candidate"),
+        "integrity.not_ranked": ("评标委员会尚未排序", "Not yet ranked by the committee"),
+        "integrity.bidder": ("投标人", "Bidder"),
+        "integrity.price": ("投标报价（元）", "Price (yuan)"),
+        "integrity.manager": ("项目经理", "Project manager"),
+        "integrity.rule": ("规则", "Rule"),
+        "integrity.basis": ("依据", "Legal basis"),
+        "integrity.why": ("触发条件", "Raised when"),
+        "integrity.concerned": ("涉及投标人", "Bidders concerned"),
+        "integrity.figures": ("数据", "Figures"),
+        "integrity.measure": ("指标值", "Measure"),
+    }
+)
