@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import get
-from litestar.params import FromPath
+from litestar import Response, get, post
+from litestar.params import FromPath, JSONBody
 
 from core.access import Caller, allow
 from core.roles import Role
-from core.runtime import Db
+from core.runtime import Db, Rt
 from integrity import service
+from integrity.models import Decision
 
 SUPERVISORS = allow(Role.SUPERVISOR)
 
@@ -26,6 +27,20 @@ class FlagOut(msgspec.Struct, kw_only=True):
     bidders: list[str]
     figures: list[str]
     measure: float | None
+    decision: Decision | None
+    decision_reason: str | None
+
+
+class DecisionIn(msgspec.Struct, kw_only=True):
+    decision: Annotated[Decision, msgspec.Meta(description="dismissed, or referred (records B01)")]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class DecisionOut(msgspec.Struct, kw_only=True):
+    rule: str
+    decision: Decision
+    reason: str
+    decided_at: str
 
 
 class LotOut(msgspec.Struct, kw_only=True):
@@ -49,6 +64,8 @@ def flag_out(flag: service.RaisedFlag) -> FlagOut:
         bidders=list(flag.bidders),
         figures=list(flag.figures),
         measure=flag.measure,
+        decision=flag.decision.decision if flag.decision else None,
+        decision_reason=flag.decision.reason if flag.decision else None,
     )
 
 
@@ -73,4 +90,31 @@ async def tender_flags(principal: Caller, db: Db, code: FromPath[str]) -> list[L
     ]
 
 
-ROUTE_HANDLERS = [tender_flags]
+@post(
+    "/api/integrity/tenders/{code:str}/lots/{lot:str}/flags/{rule:str}/decision",
+    opt=SUPERVISORS,
+    tags=["integrity"],
+)
+async def decide_flag(
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    code: FromPath[str],
+    lot: FromPath[str],
+    rule: FromPath[str],
+    data: JSONBody[DecisionIn],
+) -> Response[DecisionOut]:
+    """Decide a raised flag, once: dismiss it with the reason, or refer it, which records a B01
+    deduction (围标串标) for every bidder it concerns (not on a training tender). 404 when the flag is not
+    raised now; 409 when it was decided before. Audit-logged."""
+    record = await service.decide(db, runtime, principal, code, lot, rule, data.decision, data.reason)
+    out = DecisionOut(
+        rule=record.rule_code,
+        decision=record.decision,
+        reason=record.reason,
+        decided_at=record.decided_at.isoformat(),
+    )
+    return Response(out, status_code=201)
+
+
+ROUTE_HANDLERS = [tender_flags, decide_flag]

@@ -39,5 +39,15 @@ register_messages(
         "integrity.concerned": ("涉及投标人", "Bidders concerned"),
         "integrity.figures": ("数据", "Figures"),
         "integrity.measure": ("指标值", "Measure"),
+        "integrity.decision": ("处理", "Decision"),
+        "integrity.decision.dismissed": ("排除（已核查）", "Dismissed (checked)"),
+        "integrity.decision.referred": ("移交查处（记 B01 扣分）", "Referred (B01 deduction recorded)"),
+        "integrity.reason": ("理由", "Reason"),
+        "integrity.decide": ("提交处理结果", "Record the decision"),
+        "integrity.done.dismissed": ("已排除该预警。", "The flag is dismissed."),
+        "integrity.done.referred": (
+            "已移交查处，并为涉及的投标人记录 B01 围标串标扣分。",
+            "The flag is referred, and a B01 deduction is recorded for each bidder concerned.",
+        ),
     }
 )

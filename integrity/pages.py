@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from litestar import get
-from litestar.params import FromPath
-from litestar.response import Template
+from urllib.parse import quote
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
 
 import integrity.i18n  # noqa: F401  (registers the page texts)
 from bidding import service as bidding
 from core.access import Caller
+from core.errors import DomainError, InvalidInput
 from core.rendering import page
-from core.runtime import Db
+from core.runtime import Db, Rt
 from core.types import AnyRequest
 from integrity import service
 from integrity.api import SUPERVISORS
+from integrity.models import Decision
 
 
 @get("/integrity", opt=SUPERVISORS, include_in_schema=False)
@@ -21,11 +25,59 @@ async def integrity_list(request: AnyRequest, principal: Caller, db: Db) -> Temp
     return page(request, "integrity/index.html", tenders=await service.flagged_tenders(db, principal))
 
 
-@get("/integrity/tenders/{code:str}", opt=SUPERVISORS, include_in_schema=False)
-async def integrity_tender(request: AnyRequest, principal: Caller, db: Db, code: FromPath[str]) -> Template:
+async def _tender_page(
+    request: AnyRequest, db: Db, principal: Caller, code: str, *, status_code: int = 200, **extra: object
+) -> Template:
     tender = await bidding.tender_by_code(db, code)
     reviews = await service.lot_reviews(db, principal, code)
-    return page(request, "integrity/tender.html", tender=tender, reviews=reviews)
+    return page(
+        request, "integrity/tender.html", status_code=status_code, tender=tender, reviews=reviews, **extra
+    )
 
 
-ROUTE_HANDLERS = [integrity_list, integrity_tender]
+@get("/integrity/tenders/{code:str}", opt=SUPERVISORS, include_in_schema=False)
+async def integrity_tender(
+    request: AnyRequest, principal: Caller, db: Db, code: FromPath[str], done: FromQuery[str | None] = None
+) -> Template:
+    return await _tender_page(
+        request, db, principal, code, done=done if done in ("dismissed", "referred") else None
+    )
+
+
+@post(
+    "/integrity/tenders/{code:str}/lots/{lot:str}/flags/{rule:str}/decision",
+    opt=SUPERVISORS,
+    include_in_schema=False,
+    status_code=303,
+)
+async def decide_submit(
+    request: AnyRequest,
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    code: FromPath[str],
+    lot: FromPath[str],
+    rule: FromPath[str],
+) -> Redirect | Template:
+    form = await request.form()
+    typed = {k: str(form.get(k, "")) for k in ("decision", "reason")}
+    try:
+        if typed["decision"] not in {d.value for d in Decision}:
+            raise InvalidInput("请选择处理结果 (choose dismiss or refer)", code="decision_required")
+        await service.decide(
+            db, runtime, principal, code, lot, rule, Decision(typed["decision"]), typed["reason"]
+        )
+    except DomainError as exc:
+        return await _tender_page(
+            request,
+            db,
+            principal,
+            code,
+            status_code=exc.status_code,
+            error=exc.detail,
+            typed={**typed, "lot": lot, "rule": rule},
+        )
+    return Redirect(f"/integrity/tenders/{quote(code)}?done={typed['decision']}", status_code=303)
+
+
+ROUTE_HANDLERS = [integrity_list, integrity_tender, decide_submit]

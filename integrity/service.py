@@ -9,17 +9,21 @@ the covers above the first candidate too. Nothing is stored and nothing is shown
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import numpy as np
+from sqlalchemy import select
 
 from bidding import service as bidding
 from core.accounts import Principal
-from core.errors import Conflict
-from core.runtime import Db
+from core.errors import Conflict, InvalidInput, NotFound
+from core.runtime import Db, Runtime
+from credit import service as credit
 from evaluation import service as evaluation
+from integrity.events import INTEGRITY_FLAG_DISMISSED, INTEGRITY_FLAG_REFERRED
 from integrity.indicators import SAME_MANAGER, Lots, Rule, price_flags, shared_evidence
+from integrity.models import Decision, FlagDecision
 
 # The states in which a tender's openings may be complete (a tender stays "opening" until its evaluation
 # starts); tenders none of whose lots has finished its opening are left out of the list.
@@ -33,6 +37,8 @@ class RaisedFlag:
     bidders: tuple[str, ...]  # the bidders' names the flag concerns
     figures: tuple[str, ...]  # the numbers that raised it, as shown to the supervisor
     measure: float | None
+    codes: tuple[str, ...] = ()  # the same bidders' credit codes
+    decision: FlagDecision | None = None
 
 
 @dataclass(frozen=True)
@@ -75,13 +81,19 @@ def review_bids(
         for group in groups:
             manager = str(bids[group.bidders[0]].project_manager)
             concerned = tuple(names[i] for i in group.bidders)
-            flags.append(RaisedFlag(SAME_MANAGER, concerned, (manager,), None))
+            flags.append(
+                RaisedFlag(SAME_MANAGER, concerned, (manager,), None, tuple(codes[i] for i in group.bidders))
+            )
     return flags
 
 
 async def lot_reviews(db: Db, principal: Principal, code: str) -> list[LotReview]:
     """The flags of every lot of the tender whose opening is complete (lots still opening are left out)."""
     tender = await bidding.tender_by_code(db, code)
+    decided = {
+        (d.lot_number, d.rule_code): d
+        for d in await db.scalars(select(FlagDecision).where(FlagDecision.tender_code == tender.code))
+    }
     reviews = []
     for lot in await bidding.lots_of(db, tender.id):
         try:
@@ -90,7 +102,10 @@ async def lot_reviews(db: Db, principal: Principal, code: str) -> list[LotReview
             continue
         first = await evaluation.first_candidate(db, tender.code, lot.number)
         first_name = next((b.bidder_name for b in bids if b.bidder_code == first), None)
-        flags = review_bids(bids, lot.ceiling_price, first)
+        flags = [
+            replace(flag, decision=decided.get((lot.number, flag.rule.code)))
+            for flag in review_bids(bids, lot.ceiling_price, first)
+        ]
         reviews.append(LotReview(lot.number, lot.title, lot.ceiling_price, bids, first_name, flags))
     return reviews
 
@@ -118,3 +133,70 @@ async def flagged_tenders(db: Db, principal: Principal) -> list[TenderFlags]:
             rules = tuple(sorted({flag.rule.code for flag in raised}))
             found.append(TenderFlags(tender, len(reviews), len(raised), rules))
     return sorted(found, key=lambda t: (-t.flags, -t.tender.id))
+
+
+REASON_MIN = 4
+
+
+async def decide(
+    db: Db,
+    runtime: Runtime,
+    principal: Principal,
+    code: str,
+    lot_number: str,
+    rule_code: str,
+    decision: Decision,
+    reason: str,
+) -> FlagDecision:
+    """Record a supervisor's decision on a flag that is raised now, once. Referring it records a B01
+    deduction (围标串标, 《招标投标法实施条例》第三十九条至第四十一条) for each bidder it concerns, except
+    on a training tender (培训项目), which never deducts."""
+    reason = " ".join(reason.split())
+    if len(reason) < REASON_MIN:
+        raise InvalidInput(
+            f"请写明理由（至少{REASON_MIN}个字）(give the reason, at least {REASON_MIN} characters)",
+            code="reason_required",
+        )
+    reviews = await lot_reviews(db, principal, code)
+    review = next((r for r in reviews if r.number == lot_number), None)
+    flag = next((f for f in review.flags if f.rule.code == rule_code), None) if review else None
+    if flag is None:
+        raise NotFound(
+            f"标段 {lot_number} 没有规则 {rule_code} 的预警 (no such flag on this lot)", code="unknown_flag"
+        )
+    if flag.decision is not None:
+        raise Conflict("该预警已处理 (this flag has already been decided)", code="already_decided")
+    record = FlagDecision(
+        tender_code=code,
+        lot_number=lot_number,
+        rule_code=rule_code,
+        decision=decision,
+        reason=reason,
+        decided_by=principal.user_id,
+        decided_at=runtime.clock.now(),
+    )
+    db.add(record)
+    await db.flush()
+    subject = f"tender:{code}/lot:{lot_number}/flag:{rule_code}"
+    kind = INTEGRITY_FLAG_REFERRED if decision == Decision.REFERRED else INTEGRITY_FLAG_DISMISSED
+    await runtime.audit.append(
+        db, kind, actor=principal.actor, subject=subject, data={"reason": reason, "bidders": list(flag.codes)}
+    )
+    if decision == Decision.REFERRED and not await bidding.is_training(db, code):
+        await credit.ensure_catalogue(db, runtime)  # a fresh platform: install the shipped rules first
+        for bidder_code, name in zip(flag.codes, flag.bidders, strict=True):
+            await credit.record_deduction(
+                db,
+                runtime,
+                credit.NewDeduction(
+                    kind="bidder",
+                    key=bidder_code,
+                    rule_code="B01",
+                    reason=f"{flag.rule.name_zh}（{code} 标段{lot_number}）",
+                    evidence=f"{flag.rule.basis}: {'; '.join(flag.figures)}; {reason}",
+                    source_ref=subject,
+                    subject_name=name,
+                ),
+                actor=principal.actor,
+            )
+    return record

@@ -105,12 +105,7 @@ def test_the_contract_catches_a_bad_import(
 # --- audit kinds ----------------------------------------------------------------------------------------
 
 AUDIT_KIND = re.compile(r"[a-z_]+(\.[a-z_]+)+")
-# Every context that appends to the audit log names its kinds in its events.py (publication and, so
-# far, integrity append nothing).
-EVENT_MODULES = [
-    "core.events",
-    *(f"{context}.events" for context in sorted(CONTEXTS - {"publication", "integrity"})),
-]
+EVENT_MODULES = ["core.events", *(f"{context}.events" for context in sorted(CONTEXTS - {"publication"}))]
 
 
 def literal_audit_kinds() -> list[str]:

@@ -3,6 +3,7 @@ project manager, and an honest lot that raises nothing; who may see them is in t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,77 @@ async def test_no_one_but_supervisors_sees_them(
     for headers in (world.bidders[0].headers, world.agent, {}):
         response = await client.get(f"/api/integrity/tenders/{CODE}", headers=headers)
         assert response.status_code in (401, 403)
+
+
+async def test_a_supervisor_dismisses_one_flag_and_refers_the_other_once(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await opened_lot(runtime, client, clock, tmp_path)
+    base = f"/api/integrity/tenders/{CODE}/lots/1/flags"
+    short = await client.post(
+        f"{base}/P1/decision", json={"decision": "dismissed", "reason": "x"}, headers=world.supervisor
+    )
+    assert short.status_code == 422 and short.json()["error"] == "reason_required"
+    unknown = await client.post(
+        f"{base}/P3/decision",
+        json={"decision": "dismissed", "reason": "价格区间正常"},
+        headers=world.supervisor,
+    )
+    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_flag"
+
+    dismissed = await client.post(
+        f"{base}/P1/decision",
+        json={"decision": "dismissed", "reason": "限价按等差分档，报价跟随分档"},
+        headers=world.supervisor,
+    )
+    assert dismissed.status_code == 201, dismissed.text
+    again = await client.post(
+        f"{base}/P1/decision",
+        json={"decision": "referred", "reason": "重新考虑后移交"},
+        headers=world.supervisor,
+    )
+    assert again.status_code == 409 and again.json()["error"] == "already_decided"
+
+    referred = await client.post(
+        f"{base}/E3/decision",
+        json={"decision": "referred", "reason": "三家投标文件项目经理均为李四"},
+        headers=world.supervisor,
+    )
+    assert referred.status_code == 201, referred.text
+    for bidder in world.bidders:
+        found = await client.get(
+            "/api/credit/deductions", params={"kind": "bidder", "key": bidder.code}, headers=world.supervisor
+        )
+        assert [d["rule_code"] for d in found.json()["items"]] == ["B01"], found.text
+
+    [lot] = (await client.get(f"/api/integrity/tenders/{CODE}", headers=world.supervisor)).json()
+    decisions = {flag["code"]: (flag["decision"], flag["decision_reason"]) for flag in lot["flags"]}
+    assert decisions == {
+        "P1": ("dismissed", "限价按等差分档，报价跟随分档"),
+        "E3": ("referred", "三家投标文件项目经理均为李四"),
+    }
+    audit = (await client.get("/api/audit/entries", params={"limit": 1000})).json()
+    kinds = [json.loads(entry["entry"])["kind"] for entry in audit]
+    assert "integrity.flag_dismissed" in kinds and "integrity.flag_referred" in kinds
+
+
+async def test_the_decision_form_keeps_what_was_typed_and_names_the_mistake(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await opened_lot(runtime, client, clock, tmp_path)
+    action = f"/integrity/tenders/{CODE}/lots/1/flags/E3/decision"
+    page = await client.get(f"/integrity/tenders/{CODE}", headers=world.supervisor)
+    assert f'action="{action}"' in page.text
+    missing = await client.post(action, data={"reason": "项目经理相同待查"}, headers=world.supervisor)
+    assert missing.status_code == 422
+    assert "请选择处理结果" in missing.text and "项目经理相同待查" in missing.text
+    done = await client.post(
+        action,
+        data={"decision": "dismissed", "reason": "同名不同人，已核身份证号"},
+        headers=world.supervisor,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=dismissed")
+    after = await client.get(done.headers["location"], headers=world.supervisor)
+    assert 'id="integrity-done"' in after.text and "同名不同人，已核身份证号" in after.text
+    assert f'action="{action}"' not in after.text
