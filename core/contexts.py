@@ -23,7 +23,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-CONTEXTS = ("credit", "catalog", "experts", "bidding", "evaluation", "publication")
+CONTEXTS = ("credit", "catalog", "experts", "bidding", "evaluation", "disputes", "publication")
 ROOT = Path(__file__).resolve().parent.parent
 
 
