@@ -32,6 +32,7 @@ async def test_file_follow_and_answer_from_the_pages(
 
     page = await client.get(f"/objections?tender={CODE}", headers=objector)
     assert page.status_code == 200 and "提出异议" in page.text and f'value="{CODE}"' in page.text
+    assert 'id="nav-objections"' in page.text and 'id="nav-objection-inbox"' not in page.text
     # a lot-less result objection is refused; the page says why and keeps the text
     refused = await client.post(
         "/objections", data={"tender": CODE, "kind": "result", "lot": "", "reason": REASON}, headers=objector
@@ -50,7 +51,7 @@ async def test_file_follow_and_answer_from_the_pages(
     assert REASON not in (await client.get("/objections", headers=other)).text
 
     inbox = await client.get("/objections/inbox", headers=agent)
-    assert inbox.status_code == 200
+    assert inbox.status_code == 200 and 'id="nav-objection-inbox"' in inbox.text
     assert "测试bidder10" in inbox.text and "w-green" in inbox.text and format_minute(due) in inbox.text
     objection_id = inbox.text.split('data-objection="', 1)[1].split('"', 1)[0]
     empty = await client.post(f"/objections/{objection_id}/answer", data={"answer": " "}, headers=agent)
