@@ -40,3 +40,7 @@ CUSTODY_MISMATCH = "custody.mismatch"
 # who holds a tender's custody shares (data: {"index": share index, "user": "user:<id>"})
 CUSTODIAN_ASSIGNED = "custodian.assigned"
 CUSTODIAN_UNASSIGNED = "custodian.unassigned"
+
+# a suspension of a step (bidding/holds.py), placed and released by a higher context's case
+TENDER_HOLD_PLACED = "tender.hold_placed"
+TENDER_HOLD_RELEASED = "tender.hold_released"

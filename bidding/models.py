@@ -285,3 +285,24 @@ class TenderCustodian(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TenderHold(Base):
+    """A suspension of one step of a tender (开标, 定标) placed by a higher context while a case is open.
+
+    Placed and released through ``bidding.holds`` (a dispute's objection holds the step until it is
+    answered); the opening and the award refuse while an unreleased hold covers them. ``lot_number``
+    None covers every lot.
+    """
+
+    __tablename__ = "bidding_tender_holds"
+    __table_args__ = (UniqueConstraint("tender_id", "step", "ref", name="uq_bidding_tender_holds_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(16))  # a holds.Step value
+    lot_number: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ref: Mapped[str] = mapped_column(String(64))  # what holds it, e.g. "objection:12"
+    reason: Mapped[str] = mapped_column(Text)  # shown to people: "中文 (English)"
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding import lifecycle
 from bidding.common import actor_of, lock_tender, owner_actor, tender_by_code
 from bidding.events import TENDER_AWARD, TENDER_PUBLISH_CANDIDATES, TENDER_START_EVALUATION
+from bidding.holds import Step, require_no_hold
 from bidding.lifecycle import Action, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeKind, publish_notice
@@ -84,6 +85,10 @@ async def award(
     title: str,
     body: str,
     data: dict[str, Any],
+    *,
+    lot: str | None = None,
 ) -> Notice:
+    """The award of ``lot`` (or of the tender), refused while a hold suspends it (bidding/holds.py)."""
+    await require_no_hold(session, await tender_by_code(session, code), Step.AWARD, lot=lot)
     tender = await _move(session, runtime, principal, code, Action.AWARD)
     return await publish_notice(session, runtime, tender, NoticeKind.AWARD, title, body, data=data)

@@ -6,7 +6,7 @@ Publication reads published tenders and notices through the query functions and 
 
 from __future__ import annotations
 
-from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, tender_by_code
+from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, registration_of, tender_by_code
 from bidding.custodians import (
     CustodyShare,
     assign_custodian,
@@ -18,6 +18,7 @@ from bidding.custodians import (
 )
 from bidding.documents import documents_of
 from bidding.events import CUSTODIAN_ASSIGNED, CUSTODIAN_UNASSIGNED, NOTICE_PUBLISHED, TENDER_AMENDED
+from bidding.holds import Hold, Step, Suspended, hold, holds_of, release
 from bidding.inputs import CATEGORIES
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
@@ -52,12 +53,15 @@ __all__ = [
     "Action",
     "Actor",
     "CustodyShare",
+    "Hold",
     "Notice",
     "NoticeFilter",
     "NoticeKind",
     "OpenedBid",
     "Rules",
     "State",
+    "Step",
+    "Suspended",
     "Tender",
     "TenderFilter",
     "amend",
@@ -67,6 +71,8 @@ __all__ = [
     "cancel",
     "custodian_candidates",
     "documents_of",
+    "hold",
+    "holds_of",
     "is_owner",
     "is_training",
     "list_custodians",
@@ -81,6 +87,8 @@ __all__ = [
     "publish_candidates",
     "publish_notice",
     "register",
+    "registration_of",
+    "release",
     "room_name",
     "save_draft",
     "sealed_value",

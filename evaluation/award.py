@@ -97,7 +97,9 @@ async def award(
         f"中标人：{row['bidder']['name']}（统一社会信用代码 {row['bidder']['credit_code']}）\n"
         f"中标价：{row['price']} 元\n评标报告摘要值（SHA-256）：{evaluation.report_digest}"
     )
-    notice = await bidding.award(session, runtime, principal, evaluation.tender_code, title, body, data)
+    notice = await bidding.award(
+        session, runtime, principal, evaluation.tender_code, title, body, data, lot=evaluation.lot_number
+    )
     await experts.publish_names(session, runtime, evaluation.draw_id)
     evaluation.state = EvaluationState.AWARDED
     evaluation.award_notice_id = notice.id

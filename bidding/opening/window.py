@@ -19,6 +19,7 @@ from bidding.events import (
     OPENING_CUSTODY_CALLED,
     TENDER_DEADLINE_PASSED,
 )
+from bidding.holds import Step, holds_of, require_no_hold
 from bidding.lifecycle import Action, Actor, Rules
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.opening.common import (
@@ -140,6 +141,7 @@ async def start(session: AsyncSession, runtime: Runtime, principal: Principal, c
     """The host starts: received bids are listed (their seal salts revealed) and the window opens."""
     tender = await tender_by_code(session, code)
     _host(principal, tender)
+    await require_no_hold(session, tender, Step.OPENING)  # an unanswered documents objection (Art. 22)
     started = await _start(session, runtime, tender, principal.actor)
     if not started:
         raise Conflict(
@@ -169,6 +171,8 @@ async def autostart_due(runtime: Runtime) -> list[str]:
             await lock_tender(session, tender_id, runtime.clock)
             tender = await session.get(Tender, tender_id, populate_existing=True)
             assert tender is not None
+            if await holds_of(session, tender.code, Step.OPENING):
+                continue  # suspended: the host starts it once the hold is lifted (or the next run does)
             if await _start(session, runtime, tender, None, autostarted=True):
                 started.append(tender.code)
     return started

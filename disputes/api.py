@@ -1,0 +1,73 @@
+"""disputes' HTTP API: bidders file objections and follow them; tenderers and agents answer them from
+their inbox; supervisors oversee every one. Periods and suspensions: disputes/service.py."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import get, post
+from litestar.params import FromPath, JSONBody
+
+from core.access import ANY_USER, Caller, allow
+from core.roles import Role
+from core.runtime import Db, Rt
+from disputes import service
+from disputes.periods import Kind
+from disputes.service import ObjectionOut
+
+OWNERS = (Role.TENDERER, Role.AGENT)
+
+
+class FileObjection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An objection: ``documents`` until 10 days before the bid deadline (Art. 22), ``result`` during the
+    candidates' publicity of ``lot`` (Art. 54)."""
+
+    kind: Kind
+    reason: str
+    lot: str | None = None
+
+
+class AnswerObjection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The tenderer's or agent's answer (due within 3 days; it lifts the suspension)."""
+
+    answer: str
+
+
+@post("/api/tenders/{code:str}/objections", opt=allow(Role.BIDDER), tags=["disputes"])
+async def file_objection(
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[FileObjection]
+) -> ObjectionOut:
+    """A registered bidder objects to the tender documents or to a lot's evaluation result; the opening
+    (documents) or the lot's award (result) is suspended until the objection is answered."""
+    return await service.file_objection(db, runtime, principal, code, data.kind, data.reason, data.lot)
+
+
+@get("/api/tenders/{code:str}/objections", opt=ANY_USER, tags=["disputes"])
+async def tender_objections(
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str]
+) -> list[ObjectionOut]:
+    """A tender's objections and answers; who objected only for its tenderer, agent and supervisors."""
+    return await service.objections_of_tender(db, runtime, principal, code)
+
+
+@get("/api/objections/mine", opt=allow(Role.BIDDER), tags=["disputes"])
+async def my_objections(runtime: Rt, principal: Caller, db: Db) -> list[ObjectionOut]:
+    """The caller's company's objections, pending first."""
+    return await service.objections_of_bidder(db, runtime, principal)
+
+
+@get("/api/objections/inbox", opt=allow(*OWNERS, Role.SUPERVISOR), tags=["disputes"])
+async def objection_inbox(runtime: Rt, principal: Caller, db: Db) -> list[ObjectionOut]:
+    """Objections to answer (the caller's tenders) or to oversee (supervisors: all), the nearest due first,
+    with the clock's warning level."""
+    return await service.inbox(db, runtime, principal)
+
+
+@post("/api/objections/{objection_id:int}/answer", opt=allow(*OWNERS), status_code=200, tags=["disputes"])
+async def answer_objection(
+    runtime: Rt, principal: Caller, db: Db, objection_id: FromPath[int], data: JSONBody[AnswerObjection]
+) -> ObjectionOut:
+    """The tender's tenderer or agent answers; the suspended step may go on."""
+    return await service.answer_objection(db, runtime, principal, objection_id, data.answer)
+
+
+ROUTE_HANDLERS = [file_objection, tender_objections, my_objections, objection_inbox, answer_objection]

@@ -1,0 +1,10 @@
+"""The kinds of the audit-log entries disputes appends (named after their values; stored: never change one).
+
+An entry holds what the public may know: the objection's number, tender, kind and dates, never who
+objected: only the tenderer, the agent and supervisors may see that, and the case row keeps it.
+"""
+
+from __future__ import annotations
+
+OBJECTION_FILED = "objection.filed"
+OBJECTION_ANSWERED = "objection.answered"

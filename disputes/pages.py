@@ -1,0 +1,89 @@
+"""disputes' pages (plain forms, no scripts): a bidder files and follows its objections; the tenderer and
+agent answer theirs from an inbox with the clock running; supervisors see every one. A refused form
+comes back with the reason and what was typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+import disputes.i18n  # noqa: F401  (registers the page texts)
+from core.access import Caller, allow
+from core.errors import DomainError, InvalidInput
+from core.rendering import page
+from core.roles import Role
+from core.runtime import Db, Rt
+from core.types import AnyRequest, Form
+from disputes import service
+from disputes.periods import Kind
+
+OWNERS = (Role.TENDERER, Role.AGENT)
+
+
+async def _mine(request: AnyRequest, runtime: Rt, principal: Caller, db: Db, **extra: Any) -> Template:
+    rows = await service.objections_of_bidder(db, runtime, principal)
+    status = 422 if extra.get("error") else 200
+    return page(request, "disputes/mine.html", status_code=status, rows=rows, kinds=list(Kind), **extra)
+
+
+@get("/objections", opt=allow(Role.BIDDER), include_in_schema=False)
+async def my_objections(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> Template:
+    return await _mine(
+        request, runtime, principal, db, form={"tender": request.query_params.get("tender", "")}
+    )
+
+
+@post("/objections", opt=allow(Role.BIDDER), include_in_schema=False, status_code=303)
+async def file_objection(
+    request: AnyRequest, runtime: Rt, principal: Caller, db: Db, data: Form
+) -> Redirect | Template:
+    kind = data.get("kind", "")
+    try:
+        if kind not in {k.value for k in Kind}:
+            raise InvalidInput("请选择异议事项 (choose what you object to)", code="bad_kind")
+        async with db.begin_nested():
+            await service.file_objection(
+                db, runtime, principal, data.get("tender", "").strip(), Kind(kind), data.get("reason", ""),
+                data.get("lot", "").strip() or None,
+            )  # fmt: skip
+    except DomainError as error:
+        return await _mine(request, runtime, principal, db, form=data, error=error.detail)
+    return Redirect("/objections", status_code=303)
+
+
+async def _inbox(request: AnyRequest, runtime: Rt, principal: Caller, db: Db, **extra: Any) -> Template:
+    rows = await service.inbox(db, runtime, principal)
+    status = 422 if extra.get("error") else 200
+    answers = Role.TENDERER in principal.roles or Role.AGENT in principal.roles
+    return page(request, "disputes/inbox.html", status_code=status, rows=rows, answers=answers, **extra)
+
+
+@get("/objections/inbox", opt=allow(*OWNERS, Role.SUPERVISOR), include_in_schema=False)
+async def inbox(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> Template:
+    return await _inbox(request, runtime, principal, db)
+
+
+@post("/objections/{objection_id:int}/answer", opt=allow(*OWNERS), include_in_schema=False, status_code=303)
+async def answer(
+    request: AnyRequest, runtime: Rt, principal: Caller, db: Db, objection_id: FromPath[int], data: Form
+) -> Redirect | Template:
+    try:
+        async with db.begin_nested():
+            await service.answer_objection(db, runtime, principal, objection_id, data.get("answer", ""))
+    except DomainError as error:
+        return await _inbox(
+            request,
+            runtime,
+            principal,
+            db,
+            error=error.detail,
+            failed=objection_id,
+            typed=data.get("answer", ""),
+        )
+    return Redirect("/objections/inbox", status_code=303)
+
+
+ROUTE_HANDLERS = [my_objections, file_objection, inbox, answer]
