@@ -77,7 +77,9 @@ def live_server(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + (120 if demo else 30)  # the demo seeds before it serves
+        # A limit on a hung start, not a speed target: the demo seeds before it serves, and a loaded
+        # machine can take tens of seconds to import the app.
+        deadline = time.monotonic() + (180 if demo else 120)
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited early:\n{log.read_text()}")
