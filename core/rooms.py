@@ -32,6 +32,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
@@ -204,6 +205,7 @@ class RoomHub:
             await self.sync()
         except BaseException as exc:
             self.started.set_exception(exc)
+            self.started.exception()  # retrieved: sockets waiting for the hub get it too
             raise
         self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._sweep_when_idle())]
         self.started.set_result(None)
@@ -291,18 +293,20 @@ _HUBS: dict[tuple[int, str], RoomHub] = {}
 async def _join(runtime: Runtime, channels: ChannelsPlugin, room: str, connection: RoomConnection) -> RoomHub:
     key = (id(channels), room)
     hub = _HUBS.get(key)
+    created = hub is None
     if hub is None:
         hub = _HUBS[key] = RoomHub(runtime, channels, room)
-        hub.connections.add(connection)
-        try:
-            await hub.start()
-        except BaseException:
-            _HUBS.pop(key, None)
-            raise
-        return hub
     hub.connections.add(connection)
-    await asyncio.shield(hub.started)
-    await hub.refresh()  # the head a new socket is told is the database's, as before
+    try:
+        if created:
+            await hub.start()
+        else:
+            await asyncio.shield(hub.started)
+            await hub.refresh()  # the head a new socket is told is the database's, as before
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _leave(channels, hub, connection)
+        raise
     return hub
 
 
