@@ -246,7 +246,7 @@ def server(args: list[str], env: dict[str, str], log: Path, port: int) -> Iterat
     with log.open("wb") as out:
         process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts servers slowly
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
