@@ -30,12 +30,13 @@ import random
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
+from litestar.serialization import encode_json
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +54,8 @@ PUBLIC = "public"
 # A socket that heard nothing for 1–2× this long re-reads the database, in case news was lost.
 SWEEP_SECONDS = 10.0
 BATCH = 500
+# Events a room's hub keeps encoded for sockets that join or resume (between this and twice this).
+KEEP_EVENTS = 2000
 
 
 def channel(room: str) -> str:
@@ -152,69 +155,127 @@ def frame(viewer: Viewer, seq: int, kind: str, at: str, audience: str, data: Any
 OnMessage = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-class RoomConnection:
-    """One socket's view of a room: sends every event after ``sent`` exactly once, in order."""
+class _Entry:
+    """One event as every socket of this process receives it: both frames encoded once."""
 
-    def __init__(
-        self, socket: WebSocket[Any, Any, Any], runtime: Runtime, room: str, viewer: Viewer, after: int
-    ):
-        self.socket = socket
+    __slots__ = ("audience", "event", "seq", "skip")
+
+    def __init__(self, seq: int, kind: str, at: str, audience: str, data: Any) -> None:
+        self.seq = seq
+        self.audience = audience
+        self.event = _encode({"type": "event", "seq": seq, "kind": kind, "at": at, "data": data})
+        self.skip = _encode({"type": "skip", "seq": seq})
+
+    @classmethod
+    def of(cls, row: RoomEvent) -> _Entry:
+        return cls(row.seq, row.kind, row.at.isoformat(), row.audience, json.loads(row.payload))
+
+    def text_for(self, viewer: Viewer) -> str:
+        return self.event if viewer.sees(self.audience) else self.skip
+
+
+class RoomHub:
+    """A room's sockets in this process share one subscription and one copy of the recent log.
+
+    The hub is the room's only reader in the process: it reads the database when it starts, when a
+    message reveals a gap (a lost or late message) and when nothing was heard for a while, and each
+    event is decoded and encoded once however many sockets watch. Sockets only send what the hub
+    holds; one that fell behind what it keeps reads the older part itself.
+    """
+
+    def __init__(self, runtime: Runtime, channels: ChannelsPlugin, room: str) -> None:
         self.runtime = runtime
+        self.channels = channels
         self.room = room
-        self.viewer = viewer
-        self.sent = max(0, after)
-        self.lock = asyncio.Lock()  # the pump and the reader both send; keep frames in order
-        self.heard = asyncio.get_running_loop().time()  # when news last came (or the database was read)
-
-    async def catch_up(self) -> None:
-        """Send what the database has after ``sent`` (caller holds the lock)."""
-        while True:
-            async with self.runtime.sessions() as session:
-                rows = await events_after(session, self.room, self.sent)
-            for row in rows:
-                await self.socket.send_json(
-                    frame(
-                        self.viewer,
-                        row.seq,
-                        row.kind,
-                        row.at.isoformat(),
-                        row.audience,
-                        json.loads(row.payload),
-                    )
-                )
-                self.sent = row.seq
-            if len(rows) < BATCH:
-                return
-
-    async def news(self, message: dict[str, Any]) -> None:
+        self.head = 0  # the last seq held; the log holds every event from `first` to `head`
+        self.first = 1
+        self._log: list[_Entry] = []
+        self.connections: set[RoomConnection] = set()
+        self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._refresh: asyncio.Task[None] | None = None
+        self._sync_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscriber: Any = None
         self.heard = asyncio.get_running_loop().time()
-        async with self.lock:
+
+    async def start(self) -> None:
+        try:
+            # Subscribe before reading the log, so nothing committed in between is missed.
+            self._subscriber = await self.channels.subscribe([channel(self.room)])
+            await self.sync()
+        except BaseException as exc:
+            self.started.set_exception(exc)
+            self.started.exception()  # retrieved: sockets waiting for the hub get it too
+            raise
+        self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._sweep_when_idle())]
+        self.started.set_result(None)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._subscriber is not None:
+            with suppress(Exception):
+                await self.channels.unsubscribe(self._subscriber)
+
+    def entries_after(self, seq: int) -> list[_Entry]:
+        return self._log[max(0, seq + 1 - self.first) :]
+
+    async def sync(self) -> None:
+        """Read what the database has after ``head`` and wake the sockets."""
+        async with self._sync_lock:
+            while True:
+                async with self.runtime.sessions() as session:
+                    rows = await events_after(session, self.room, self.head)
+                for row in rows:
+                    self._add(_Entry.of(row))
+                if len(rows) < BATCH:
+                    break
+            self.heard = asyncio.get_running_loop().time()
+        self._wake()
+
+    async def refresh(self) -> None:
+        """``sync``, shared: sockets joining or resuming together cost one read, not one each."""
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self.sync())
+        await asyncio.shield(self._refresh)
+
+    def _add(self, entry: _Entry) -> None:
+        if entry.seq != self.head + 1:
+            return  # already held (or not next: the caller reads the database instead)
+        if not self._log:
+            self.first = entry.seq
+        self._log.append(entry)
+        self.head = entry.seq
+        if len(self._log) >= 2 * KEEP_EVENTS:  # trim in bulk, so appends stay cheap
+            del self._log[:KEEP_EVENTS]
+            self.first += KEEP_EVENTS
+
+    def _wake(self) -> None:
+        for connection in self.connections:
+            connection.wake.set()
+
+    async def _pump(self) -> None:
+        async for raw in self._subscriber.iter_events():
+            self.heard = asyncio.get_running_loop().time()
+            message = json.loads(raw)
             seq = int(message["seq"])
-            if seq <= self.sent:
-                return  # already sent from the database
-            if seq > self.sent + 1:
-                await self.catch_up()  # a message was lost or is late: the database has it
-                return
-            await self.socket.send_json(
-                frame(self.viewer, seq, message["kind"], message["at"], message["audience"], message["data"])
-            )
-            self.sent = seq
+            if seq <= self.head:
+                continue  # already read from the database
+            if seq > self.head + 1:
+                await self.sync()  # a message was lost or is late: the database has it
+                continue
+            at, audience = message["at"], message["audience"]
+            self._add(_Entry(seq, message["kind"], at, audience, message["data"]))
+            self._wake()
 
-    async def resume(self, after: int) -> None:
-        async with self.lock:
-            self.sent = max(0, min(after, self.sent))
-            await self.catch_up()
-
-    async def sweep(self) -> None:
-        async with self.lock:
-            await self.catch_up()
-        self.heard = asyncio.get_running_loop().time()
-
-    async def sweep_when_idle(self) -> None:
+    async def _sweep_when_idle(self) -> None:
         """Re-read the database once no news came for a while (the last message may have been lost).
 
-        A busy room needs no sweep (the next message reveals a gap), so sockets do not all read the
-        database every few seconds; the random extra wait spreads the sockets' reads over time.
+        A busy room needs no sweep (the next message reveals a gap); the random extra wait spreads
+        the rooms' reads over time.
         """
         loop = asyncio.get_running_loop()
         while True:
@@ -222,7 +283,95 @@ class RoomConnection:
             if idle < SWEEP_SECONDS:
                 await asyncio.sleep(SWEEP_SECONDS - idle + random.uniform(0, SWEEP_SECONDS))
                 continue
-            await self.sweep()
+            await self.sync()
+
+
+# This process's hubs, by channels plugin (an app) and room; a hub leaves when its last socket does.
+_HUBS: dict[tuple[int, str], RoomHub] = {}
+
+
+async def _join(runtime: Runtime, channels: ChannelsPlugin, room: str, connection: RoomConnection) -> RoomHub:
+    key = (id(channels), room)
+    hub = _HUBS.get(key)
+    created = hub is None
+    if hub is None:
+        hub = _HUBS[key] = RoomHub(runtime, channels, room)
+    hub.connections.add(connection)
+    try:
+        if created:
+            await hub.start()
+        else:
+            await asyncio.shield(hub.started)
+            await hub.refresh()  # the head a new socket is told is the database's, as before
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _leave(channels, hub, connection)
+        raise
+    return hub
+
+
+async def _leave(channels: ChannelsPlugin, hub: RoomHub, connection: RoomConnection) -> None:
+    hub.connections.discard(connection)
+    key = (id(channels), hub.room)
+    if not hub.connections and _HUBS.get(key) is hub:
+        del _HUBS[key]
+        await hub.stop()
+
+
+class RoomConnection:
+    """One socket's view of a room: sends every event after ``sent`` exactly once, in order."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], room: str, viewer: Viewer, after: int) -> None:
+        self.socket = socket
+        self.room = room
+        self.viewer = viewer
+        self.sent = max(0, after)
+        self.hub: RoomHub | None = None
+        self.wake = asyncio.Event()
+        self.lock = asyncio.Lock()  # the writer and the reader both send; keep frames in order
+
+    async def send_pending(self) -> None:
+        """Send everything after ``sent`` up to the hub's head (caller holds the lock)."""
+        hub = self.hub
+        assert hub is not None
+        while self.sent < hub.head:
+            if self.sent + 1 < hub.first:  # older than what the hub keeps: this socket reads it
+                await self._send_from_database(hub.first - 1)
+                continue
+            for entry in hub.entries_after(self.sent):
+                if entry.seq != self.sent + 1:
+                    break  # the hub trimmed meanwhile: look again
+                await self.socket.send_text(entry.text_for(self.viewer))
+                self.sent = entry.seq
+
+    async def _send_from_database(self, upto: int) -> None:
+        assert self.hub is not None
+        async with self.hub.runtime.sessions() as session:
+            rows = await events_after(session, self.room, self.sent, min(BATCH, upto - self.sent))
+        if not rows:
+            self.sent = upto  # nothing stored there (cannot happen: seqs have no gaps)
+        for row in rows:
+            await self.socket.send_text(_Entry.of(row).text_for(self.viewer))
+            self.sent = row.seq
+
+    async def write(self) -> None:
+        """Send what the hub gains, as it gains it."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            async with self.lock:
+                await self.send_pending()
+
+    async def resume(self, after: int) -> None:
+        assert self.hub is not None
+        await self.hub.refresh()
+        async with self.lock:
+            self.sent = max(0, min(after, self.sent))
+            await self.send_pending()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.lock:
+            await self.socket.send_text(_encode(message))
 
 
 async def serve(
@@ -237,56 +386,49 @@ async def serve(
 ) -> None:
     """Run one room connection until the client leaves (see the protocol above)."""
     await socket.accept()
-    connection = RoomConnection(socket, runtime, room, viewer, after)
-    # Subscribe before reading the backlog, so nothing committed in between is missed.
-    async with channels.start_subscription([channel(room)]) as subscriber:
-        async with runtime.sessions() as session:
-            current = await head(session, room)
-        await socket.send_json(
-            {"type": "hello", "room": room, "head": current, "server_time": runtime.clock.now().isoformat()}
-        )
-        await connection.sweep()
-
-        async def pump() -> None:
-            async for raw in subscriber.iter_events():
-                await connection.news(_news(raw))
-
-        tasks = [asyncio.create_task(pump()), asyncio.create_task(connection.sweep_when_idle())]
-        try:
-            while True:
-                message = _parse(await socket.receive_text())
-                if message is None:
-                    await _send_locked(connection, {"type": "error", "detail": "frames must be JSON objects"})
-                elif message.get("type") == "resume":
-                    after_seq = message.get("after")
-                    if not isinstance(after_seq, int) or isinstance(after_seq, bool):
-                        await _send_locked(
-                            connection, {"type": "error", "detail": "resume needs an integer 'after'"}
-                        )
-                    else:
-                        await connection.resume(after_seq)
-                elif message.get("type") == "ping":
-                    pong = {"type": "pong", "server_time": runtime.clock.now().isoformat()}
-                    await _send_locked(connection, pong)
-                elif on_message is not None:
-                    reply = await on_message(message)
-                    if reply is not None:
-                        await _send_locked(connection, reply)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with suppress(asyncio.CancelledError, Exception):
-                    await task
+    connection = RoomConnection(socket, room, viewer, after)
+    hub = connection.hub = await _join(runtime, channels, room, connection)
+    writer: asyncio.Task[None] | None = None
+    try:
+        async with connection.lock:
+            hello = {
+                "type": "hello",
+                "room": room,
+                "head": hub.head,
+                "server_time": runtime.clock.now().isoformat(),
+            }
+            await socket.send_text(_encode(hello))
+            await connection.send_pending()
+        writer = asyncio.create_task(connection.write())
+        while True:
+            message = _parse(await socket.receive_text())
+            if message is None:
+                await connection.send({"type": "error", "detail": "frames must be JSON objects"})
+            elif message.get("type") == "resume":
+                after_seq = message.get("after")
+                if not isinstance(after_seq, int) or isinstance(after_seq, bool):
+                    await connection.send({"type": "error", "detail": "resume needs an integer 'after'"})
+                else:
+                    await connection.resume(after_seq)
+            elif message.get("type") == "ping":
+                await connection.send({"type": "pong", "server_time": runtime.clock.now().isoformat()})
+            elif on_message is not None:
+                reply = await on_message(message)
+                if reply is not None:
+                    await connection.send(reply)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if writer is not None:
+            writer.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await writer
+        await _leave(channels, hub, connection)
 
 
-@lru_cache(maxsize=64)
-def _news(raw: bytes | str) -> dict[str, Any]:
-    """A pub/sub message, decoded once for all of this process's sockets in the room (read only)."""
-    message: dict[str, Any] = json.loads(raw)
-    return message
+def _encode(message: dict[str, Any]) -> str:
+    """A frame's text, exactly as ``send_json`` would write it."""
+    return encode_json(message).decode()
 
 
 def _parse(text: str) -> dict[str, Any] | None:
@@ -295,8 +437,3 @@ def _parse(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return message if isinstance(message, dict) else None
-
-
-async def _send_locked(connection: RoomConnection, message: dict[str, Any]) -> None:
-    async with connection.lock:
-        await connection.socket.send_json(message)

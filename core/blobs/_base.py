@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Protocol, TypeAlias
@@ -17,8 +17,8 @@ MAX_KEY_LENGTH = 512
 # key accepted by one back end is accepted by the other.
 MAX_SEGMENT_LENGTH = 255
 DEFAULT_CHUNK_SIZE = 64 * 1024
-# Async sources are regrouped into blocks of about this size before they cross to a worker
-# thread: a source yielding tiny chunks would otherwise cost one thread hop per chunk.
+# Async sources are written in batches of about this size, each batch one hop to a worker thread:
+# a source yielding tiny chunks would otherwise cost one thread hop per chunk.
 BLOCK_SIZE = 1024 * 1024
 
 _KEY_CHARS = re.compile(r"[A-Za-z0-9._\-/]+")
@@ -120,28 +120,6 @@ def unsupported_source(data: object) -> TypeError:
         f"cannot store a {type(data).__name__}: "
         "pass bytes, a binary file object or an async iterable of bytes"
     )
-
-
-async def blocks(
-    source: AsyncIterable[bytes], block_size: int = BLOCK_SIZE
-) -> AsyncGenerator[bytes | bytearray, None]:
-    """Regroup ``source`` into blocks of at least ``block_size`` bytes (the last one may be shorter).
-
-    Memory stays at about one block plus one source chunk; a chunk that is already big enough is
-    passed through as it is rather than copied.
-    """
-    pending = bytearray()
-    async for chunk in source:
-        if not pending and len(chunk) >= block_size:
-            yield chunk
-            continue
-        pending += chunk
-        if len(pending) >= block_size:
-            # Hand the buffer over and start a fresh one, so the consumer may keep it without a copy.
-            full, pending = pending, bytearray()
-            yield full
-    if pending:
-        yield pending
 
 
 def read_full(raw: BinaryIO, size: int) -> bytes:

@@ -7,7 +7,7 @@ import contextlib
 import os
 import tempfile
 import threading
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -21,7 +21,6 @@ from ._base import (
     BlobReader,
     BlobSource,
     Digest,
-    blocks,
     is_async_source,
     is_bytes_like,
     is_file_source,
@@ -34,6 +33,8 @@ from ._base import (
 # Temporary files start with ".~": "~" is not allowed in keys, so no key can ever name one.
 _TMP_PREFIX = ".~"
 _TMP_SUFFIX = ".part"
+# Write-back of a large blob starts every this many bytes, in the background (see write_all).
+FLUSH_BYTES = 32 * 1024 * 1024
 
 
 def _conflict(key: str) -> ValueError:
@@ -62,13 +63,33 @@ class _FileSink:
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=target.parent)
         self._tmp = tmp
         self._fh: BinaryIO | None = os.fdopen(fd, "wb")
+        self._unflushed = 0
+        self._flusher: threading.Thread | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.write_all((data,))
+
+    def write_all(self, chunks: Sequence[bytes | bytearray | memoryview]) -> None:
         with self._lock:
-            if self._fh is None:
+            fh = self._fh
+            if fh is None:
                 raise RuntimeError("write after the upload was aborted")
-            self.digest.update(data)
-            self._fh.write(data)
+            for data in chunks:
+                self.digest.update(data)
+                fh.write(data)
+                self._unflushed += memoryview(data).nbytes
+            if self._unflushed >= FLUSH_BYTES and (self._flusher is None or not self._flusher.is_alive()):
+                # Start writing back what is written so far while the rest arrives, so the fsync at
+                # commit has only the tail left (it took seconds for a large bid).
+                fh.flush()
+                self._unflushed = 0
+                self._flusher = threading.Thread(target=_datasync, args=(fh.fileno(),), daemon=True)
+                self._flusher.start()
+
+    def _join_flusher(self) -> None:
+        if self._flusher is not None:
+            self._flusher.join()  # the file must stay open while it is being synced
+            self._flusher = None
 
     def copy_from(self, source: BinaryIO) -> None:
         while block := source.read(BLOCK_SIZE):
@@ -82,6 +103,7 @@ class _FileSink:
             # fsync before the rename so a crash cannot leave a renamed but empty or torn file: a
             # stored sealed bid was acknowledged to the bidder and must survive.
             fh.flush()
+            self._join_flusher()
             os.fsync(fh.fileno())
             fh.close()
             self._fh = None
@@ -94,6 +116,7 @@ class _FileSink:
 
     def abort(self) -> None:
         with self._lock:
+            self._join_flusher()
             if self._fh is not None:
                 with contextlib.suppress(OSError):
                     self._fh.close()
@@ -102,6 +125,12 @@ class _FileSink:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self._tmp)
                 self._tmp = ""
+
+
+def _datasync(fd: int) -> None:
+    # Only starts the write-back early; commit's fsync is the one that makes the blob durable.
+    with contextlib.suppress(OSError):
+        getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -223,21 +252,29 @@ class FileBlobStore:
 
 
 async def _write_overlapped(sink: _FileSink, data: AsyncIterable[bytes]) -> None:
-    """Hash and write one block in a worker thread while the next block arrives from the source.
+    """Hash and write one batch of chunks in a worker thread while the next batch arrives.
 
     Uploads stream from the network, so overlapping the two roughly doubles what one request can
-    store; at most two blocks are held at once.
+    store. A batch is the chunks as they came (a list, not a copy into one buffer: the event loop
+    only collects them); at most two batches of about BLOCK_SIZE are held at once.
     """
     in_flight: asyncio.Future[None] | None = None
+    batch: list[bytes] = []
+    size = 0
     try:
-        async with contextlib.aclosing(blocks(data)) as source_blocks:
-            async for block in source_blocks:
+        async for chunk in data:
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= BLOCK_SIZE:
                 if in_flight is not None:
                     await in_flight
-                in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(sink.write, block))
+                in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(sink.write_all, batch))
+                batch, size = [], 0
         if in_flight is not None:
             await in_flight
-            in_flight = None
+        in_flight = None
+        if batch:
+            await anyio.to_thread.run_sync(sink.write_all, batch)
     finally:
         if in_flight is not None and not in_flight.done():
             # Let the running write finish before the caller aborts the temporary file.

@@ -1,26 +1,21 @@
 """Blobs in an S3 bucket (MinIO, SeaweedFS, AWS...) through the synchronous ``minio`` client.
 
-Every client call runs in a worker thread. A streamed put hands the async source to minio's
-``put_object(length=-1)`` through a file-like adapter fed by a bounded queue, so memory stays at
-about three multipart parts (minio keeps the previous part while slicing the next) whatever the
-size of the object.
+Every client call runs in a worker thread. A streamed put (an async source, such as a request body)
+is cut into parts uploaded in parallel while the next part arrives (``_multipart.MultipartPut``), so
+memory stays at a few parts whatever the size of the object. Bytes and file objects go through
+minio's own ``put_object``.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import AsyncIterable, AsyncIterator
-from contextlib import aclosing
 from typing import BinaryIO, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import anyio
-import anyio.from_thread
-import anyio.lowlevel
 import certifi
 import urllib3
-from anyio.streams.memory import MemoryObjectReceiveStream
 from minio import Minio
 from minio.error import S3Error
 from minio.helpers import MIN_PART_SIZE, check_bucket_name
@@ -33,7 +28,6 @@ from ._base import (
     BlobReader,
     BlobSource,
     Digest,
-    blocks,
     is_async_source,
     is_bytes_like,
     is_file_source,
@@ -43,27 +37,21 @@ from ._base import (
     validate_chunk_size,
     validate_key,
 )
+from ._multipart import MultipartPut
 
-# S3's smallest allowed part (5 MiB): with minio holding about three parts at once this keeps a
-# streamed upload near 16 MiB, and 10,000 parts still allow objects of ~48 GiB.
-DEFAULT_PART_SIZE = MIN_PART_SIZE
-# The async source crosses to the upload thread in blocks of this size, at most QUEUE_BLOCKS of
-# them waiting: enough for the source and the upload to overlap, small next to the parts.
-QUEUE_BLOCK_SIZE = 256 * 1024
-QUEUE_BLOCKS = 4
-# Uploads each hold a thread for their whole duration, waiting on the event loop for data. They
-# get their own limiter so they cannot exhaust anyio's default thread pool, which the sources they
-# wait on may themselves need (reading another store, a file...).
+# A streamed put's part size and how many parts upload at once. PARALLEL_PARTS + 1 parts are held
+# (the one filling), so a put stays near 24 MiB; 10,000 parts still allow objects of ~78 GiB.
+# Measured with bench/ingest.py: fewer or smaller parts leave the network waiting on S3's
+# per-part round trip; more gain nothing on two cores.
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+PARALLEL_PARTS = 2
+# Threads for S3 calls that upload (parts, whole objects) get their own limiter, so a burst of
+# uploads cannot exhaust anyio's default thread pool, which their sources may need.
 MAX_CONCURRENT_UPLOADS = 16
 CHECK_TIMEOUT = 10.0
 
 _MISSING = {"NoSuchKey", "NoSuchBucket", "NoSuchObject"}
 _OPTIONS = {"secure", "region"}
-
-
-class _SourceAborted(Exception):
-    """Raised inside minio's read loop when the async source failed: minio then aborts the
-    multipart upload, so no object appears."""
 
 
 class _HashingReader:
@@ -90,51 +78,6 @@ class _ViewReader:
         end = len(self._view) if size is None or size < 0 else self._pos + size
         data = bytes(self._view[self._pos : end])
         self._pos += len(data)
-        return data
-
-
-class _QueueReader:
-    """File-like end of the queue, read by minio in the upload thread.
-
-    The producer task on the event loop fills the queue from the async source and, only if the
-    source was exhausted, puts an empty block as the end mark; ``read`` pulls blocks across with
-    ``anyio.from_thread``. A queue that closes without the mark means failure and aborts the
-    upload. (The mark also keeps the normal path free of exceptions, whose tracebacks would pin
-    minio's frames, and so the last parts, in memory until the next garbage collection.)
-    """
-
-    def __init__(self, receive: MemoryObjectReceiveStream[bytes | bytearray]) -> None:
-        self._receive = receive
-        self._pending = memoryview(b"")
-        self._eof = False
-        self.digest = Digest()
-        self.source_error: Exception | None = None
-
-    def _next_block(self) -> bool:
-        try:
-            block = anyio.from_thread.run(self._receive.receive)
-        except BaseException as exc:
-            # A queue closed without the end mark, cancellation or a closed event loop. minio
-            # aborts a multipart upload on Exception only, so never let a BaseException through.
-            raise _SourceAborted("the data source stopped before its end") from exc
-        if not block:
-            self._eof = True
-            return False
-        self._pending = memoryview(block)
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        want = size if size is not None and size >= 0 else None
-        out = io.BytesIO()
-        while want is None or out.tell() < want:
-            if not self._pending and (self._eof or not self._next_block()):
-                break
-            take = self._pending if want is None else self._pending[: want - out.tell()]
-            out.write(take)
-            self._pending = self._pending[len(take) :]
-        # getvalue() hands over the buffer without copying it (CPython), so a part is in memory once.
-        data = out.getvalue()
-        self.digest.update(data)
         return data
 
 
@@ -166,6 +109,7 @@ class S3BlobStore:
         secure: bool = True,
         region: str | None = None,
         part_size: int = DEFAULT_PART_SIZE,
+        parallel_parts: int = PARALLEL_PARTS,
     ) -> None:
         check_bucket_name(bucket, strict=True)  # the portable S3 rules: lowercase, 3-63 characters
         if part_size < MIN_PART_SIZE:
@@ -174,6 +118,7 @@ class S3BlobStore:
         self.bucket = bucket
         self.secure = secure
         self.part_size = part_size
+        self.parallel_parts = max(1, parallel_parts)
         # minio's default pool waits 5 minutes to connect and keeps 10 connections; a dead S3
         # should fail fast, and concurrent uploads plus downloads need more connections.
         http = urllib3.PoolManager(
@@ -251,9 +196,7 @@ class S3BlobStore:
 
     # --- put --------------------------------------------------------------------------------
 
-    def _upload(
-        self, key: str, reader: _HashingReader | _QueueReader, length: int, content_type: str
-    ) -> None:
+    def _upload(self, key: str, reader: _HashingReader, length: int, content_type: str) -> None:
         try:
             self._client.put_object(
                 self.bucket,
@@ -294,43 +237,21 @@ class S3BlobStore:
         return reader.digest.info(key)
 
     async def _put_async(self, key: str, source: AsyncIterable[bytes], content_type: str) -> BlobInfo:
-        send, receive = anyio.create_memory_object_stream[bytes | bytearray](max_buffer_size=QUEUE_BLOCKS)
-        reader = _QueueReader(receive)
-        upload_error: Exception | None = None
-
-        async def produce() -> None:
-            with send:
-                try:
-                    async with aclosing(blocks(source, QUEUE_BLOCK_SIZE)) as source_blocks:
-                        async for block in source_blocks:
-                            await send.send(block)
-                    await send.send(b"")  # the end mark: blocks are never empty
-                except anyio.BrokenResourceError:
-                    pass  # the upload failed and closed the queue; its error is the one to report
-                except Exception as exc:
-                    reader.source_error = exc
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(produce)
-            try:
-                await anyio.to_thread.run_sync(
-                    self._upload, key, reader, -1, content_type, limiter=self._upload_limiter
-                )
-            except Exception as exc:
-                upload_error = exc
-                tg.cancel_scope.cancel()  # the producer may be waiting on a slow source: stop it
-            finally:
-                receive.close()  # a producer blocked on a full queue gets BrokenResourceError
-        # The source's own error explains an upload that minio aborted because of it.
-        if reader.source_error is not None:
-            raise reader.source_error
-        if upload_error is not None:
-            if isinstance(upload_error, _SourceAborted):
-                # The producer was cancelled, which is why the upload stopped: report the
-                # cancellation itself, not the abort it caused.
-                await anyio.lowlevel.checkpoint_if_cancelled()
-            raise upload_error
-        return reader.digest.info(key)
+        upload = MultipartPut(
+            self._client,
+            self.bucket,
+            key,
+            content_type,
+            part_size=self.part_size,
+            parallel=self.parallel_parts,
+            limiter=self._upload_limiter,
+        )
+        try:
+            return await upload.run(source)
+        except S3Error as exc:
+            if exc.code == "NoSuchBucket":
+                self._bucket_ready = False  # deleted behind our back: recreate on the next put
+            raise
 
     # --- read, exists, delete -----------------------------------------------------------------
 

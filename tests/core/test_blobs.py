@@ -387,8 +387,13 @@ async def test_streamed_put_memory_is_bounded(store: BlobStore) -> None:
         tracemalloc.stop()
 
     assert info.size == size
-    # Far below the object size: about three 5 MiB parts for S3, one 1 MiB block for files.
-    assert peak < 24 * MiB, f"peak {peak / MiB:.1f} MiB"
+    # Far below the object size: for S3 the parts in flight and the one filling, each held once (no
+    # copies); for files two batches of about 1 MiB.
+    if isinstance(store, S3BlobStore):
+        bound = (store.parallel_parts + 1) * store.part_size + 2 * MiB
+    else:
+        bound = 8 * MiB
+    assert peak < bound < size / 2, f"peak {peak / MiB:.1f} MiB"
 
 
 # --- back-end specifics --------------------------------------------------------------------------
