@@ -28,6 +28,7 @@ from msgspec import Meta
 from core import rooms
 from core.access import Caller, allow
 from core.errors import DomainError
+from core.raw_body import file_answer
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.security_headers import STORED_DOCUMENT_POLICY
@@ -137,6 +138,7 @@ async def act(
     opt=allow(*ROOM_ROLES),
     tags=["evaluation"],
     response_description="the report as PDF (application/pdf) or HTML (text/html)",
+    operation_class=file_answer("application/pdf", "text/html"),
 )
 async def report_file(
     runtime: Rt,
