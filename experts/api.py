@@ -23,7 +23,7 @@ from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
 from experts import enrolment, registry, service, specialties, views
-from experts.draw import DrawRules, DrawTender, Slot
+from experts.draw import MAX_RECENT, MAX_SEATS, DrawRules, DrawTender, Slot
 from experts.registry import ExpertStatus
 from experts.views import DrawOut, ExpertOut
 
@@ -31,13 +31,13 @@ SUPERVISOR = allow(Role.SUPERVISOR)
 EXPERT = allow(Role.EXPERT)
 ExpertCode = Annotated[str, Parameter(description="the expert's registry code, e.g. E220200-00001")]
 DrawId = Annotated[int, Parameter(description="the draw's id (its number, not its code)")]
-Count = Annotated[int, Meta(ge=0)]
+Seats = Annotated[int, Meta(ge=0, le=MAX_SEATS)]
 
 
 class SlotBody(msgspec.Struct, kw_only=True):
     specialty: Annotated[str, Meta(description="a leaf specialty code, e.g. A0101")]
-    experts: Annotated[int, Meta(ge=1, description="members to draw for this specialty")]
-    alternates: Count = 0
+    experts: Annotated[int, Meta(ge=1, le=MAX_SEATS, description="members to draw for this specialty")]
+    alternates: Seats = 0
 
 
 class DrawBody(msgspec.Struct, kw_only=True):
@@ -58,11 +58,13 @@ class DrawBody(msgspec.Struct, kw_only=True):
     )
     counties_excluded: list[str] = msgspec.field(default_factory=list)
     exclude_tenderer_county: bool = False
-    min_counties: Count = 0
+    min_counties: Annotated[int, Meta(ge=0, description="at most the number of members drawn")] = 0
     max_per_county: Annotated[int, Meta(ge=1)] | None = None
-    max_recent_for_tenderer: Count | None = None
+    max_recent_for_tenderer: Annotated[int, Meta(ge=0, le=MAX_RECENT)] | None = None
     min_credit: Annotated[str | None, Meta(description="minimum credit index, a decimal as text")] = None
-    response_minutes: Annotated[int, Meta(ge=1, description="minutes an invited expert has to answer")] = 30
+    response_minutes: Annotated[
+        int, Meta(ge=5, le=24 * 60, description="minutes an invited expert has to answer")
+    ] = 30
 
 
 class ContributionBody(msgspec.Struct, kw_only=True):

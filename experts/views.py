@@ -96,20 +96,21 @@ def expert_out(expert: Expert, *, supervisor: bool, own: bool = False) -> Expert
 class SlotOut(Out):
     specialty: str
     experts: int
-    alternates: int
+    alternates: int = 0
 
 
 class RulesOut(Out):
     """The draw's rules (抽取规则) as stored (experts.draw.DrawRules.to_json)."""
 
     slots: list[SlotOut]
-    counties_allowed: list[str]
-    counties_excluded: list[str]
-    exclude_tenderer_county: bool
-    min_counties: int
-    max_per_county: int | None
-    max_recent_for_tenderer: int | None
-    min_credit: Annotated[str | None, Meta(description="credit index threshold, a decimal as text")]
+    # defaults: what DrawRules.from_json reads for a key a draw stored before the rule existed
+    counties_allowed: list[str] = msgspec.field(default_factory=list)
+    counties_excluded: list[str] = msgspec.field(default_factory=list)
+    exclude_tenderer_county: bool = False
+    min_counties: int = 0
+    max_per_county: int | None = None
+    max_recent_for_tenderer: int | None = None
+    min_credit: Annotated[str | None, Meta(description="credit index threshold, a decimal as text")] = None
 
 
 class TenderOut(Out):
