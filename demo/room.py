@@ -23,6 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from core import accounts
 from core.accounts import Principal, principal_of
 from core.clock import as_utc, centre_today
@@ -235,7 +237,7 @@ async def _play(runtime: Runtime, state: dict[str, Any], code: str) -> bool:
     supervisor = await _user(runtime, SUPERVISOR)
     assert supervisor is not None
     async with runtime.sessions() as session:
-        room = await service.view(session, supervisor, code)
+        room = msgspec.to_builtins(await service.view(session, supervisor, code))  # as the API sends it
     seats = await _members(runtime, code)
     by_code = {s.code: s for s in seats}
     members = {m["code"]: m for m in room["members"]}
@@ -259,7 +261,7 @@ async def _play(runtime: Runtime, state: dict[str, Any], code: str) -> bool:
         items = room["qualification_items" if phase == "qualification" else "preliminary_items"]
         for seat in seats:
             async with runtime.sessions() as session:
-                mine = await service.view(session, seat.principal, code)
+                mine = msgspec.to_builtins(await service.view(session, seat.principal, code))
             done = {(v["bidder"], v["item"]) for v in mine["my_verdicts"] if v["review"] == phase}
             todo = [
                 (b["code"], i)
@@ -288,7 +290,7 @@ async def _play(runtime: Runtime, state: dict[str, Any], code: str) -> bool:
             if member["submitted"]:
                 continue
             async with runtime.sessions() as session:
-                mine = await service.view(session, seat.principal, code)
+                mine = msgspec.to_builtins(await service.view(session, seat.principal, code))
             valid = [b["code"] for b in room["bidders"] if not b["out"]]
             for index, bidder in enumerate(valid):
                 for criterion in room["criteria"]:

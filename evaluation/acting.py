@@ -40,13 +40,14 @@ from evaluation.steps import (
     ranking_event,
     transition,
 )
+from evaluation.views import Acted
 
 PLATFORM = "platform"  # the ``by`` of the steps the platform takes itself
 
 
 async def act(
     session: AsyncSession, runtime: Runtime, principal: Principal, code: str, message: Mapping[str, Any]
-) -> dict[str, Any]:
+) -> Acted:
     """One action in the room (REST or socket; evaluation/actions.py reads it). Returns the seq of what
     it stored and the phase the room is in after it."""
     evaluation = await get_evaluation(session, code)
@@ -68,7 +69,7 @@ async def act(
     seq = await _store(session, runtime, room, event)
     await _after(session, runtime, evaluation, state, new, event, action, by)
     new = await _platform_steps(session, runtime, evaluation, new)
-    return {"seq": seq, "phase": new.phase.value}
+    return Acted(seq=seq, phase=new.phase)
 
 
 def _apply(state: Room, event: Event) -> Room:

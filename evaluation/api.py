@@ -15,23 +15,26 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Stream
+from msgspec import Meta
 
 from core import rooms
 from core.access import Caller, allow
 from core.errors import DomainError
+from core.raw_body import file_answer
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.security_headers import STORED_DOCUMENT_POLICY
-from evaluation import acting, clarifications, reporting, room, start
+from evaluation import acting, actions, clarifications, reporting, room, start, views
 from evaluation import award as awarding
+from evaluation.actions import MAX_TEXT
 
 HOSTS = (Role.AGENT, Role.TENDERER)
 ROOM_ROLES = (Role.EXPERT, *HOSTS, Role.SUPERVISOR)
@@ -49,65 +52,107 @@ def _acting(code: str) -> asyncio.Lock:
     return lock
 
 
-@dataclass
-class StartBody:
-    tender: str
-    lot: str
-    draw_id: int
-    main_venue: str
-    venues: list[str] = field(default_factory=list)
-    representative: str = ""  # where the tender seats the tenderer's representative: their username
-    representative_key: str = ""  # and their Ed25519 public key, to sign the report
+# A tender's lot's evaluation code: the tender's code, a dash and the lot's number.
+EvaluationCode = Annotated[
+    str,
+    Parameter(description="the evaluation's code: the tender's code, a dash and the lot number (e.g. TC-1)"),
+]
+ReportKind = Literal["pdf", "html"]
+PUBLICITY_MAX_DAYS = 365  # no statutory maximum; a bound that keeps the end date a date
 
 
-@dataclass
-class AwardBody:
-    winner: str | None = None
+class AwardBody(msgspec.Struct, kw_only=True):
+    winner: Annotated[
+        str | None,
+        Meta(description="the winning candidate's credit code; absent or null: the first candidate"),
+    ] = None
 
 
-@dataclass
-class AnswerBody:
-    answer: str
+class AnswerBody(msgspec.Struct, kw_only=True):
+    answer: Annotated[
+        str, Meta(min_length=1, max_length=MAX_TEXT * 5, description="the answer (blank after trimming: 422)")
+    ]
 
 
 @post("/api/evaluations", opt=allow(*HOSTS), tags=["evaluation"])
 async def start_evaluation(
-    runtime: Rt, principal: Caller, db: Db, data: JSONBody[StartBody]
-) -> dict[str, Any]:
-    """The tender's tenderer or agent opens the evaluation room of a lot whose opening is closed."""
-    new = start.NewEvaluation(
-        data.tender, data.lot, data.draw_id, data.main_venue, tuple(data.venues),
-        data.representative, data.representative_key,
-    )  # fmt: skip
-    evaluation = await start.start(db, runtime, principal, new)
-    return {"code": evaluation.code}
+    runtime: Rt, principal: Caller, db: Db, data: JSONBody[start.NewEvaluation]
+) -> views.Started:
+    """Open the evaluation room (开启评标室) of a lot whose opening is closed.
+
+    The tender's tenderer or agent seats the committee the expert draw ``draw_id`` formed (it must be
+    complete), names the main venue and the sub-venues, and, where the tender allows one, the
+    tenderer's representative who sits as a member. The answer is the room's code.
+    """
+    evaluation = await start.start(db, runtime, principal, data)
+    return views.Started(code=evaluation.code)
 
 
 @get("/api/evaluations", opt=allow(*ROOM_ROLES), tags=["evaluation"])
-async def my_evaluations(principal: Caller, db: Db) -> list[dict[str, Any]]:
-    """The evaluations the caller may enter (a member's seats, a host's tenders, all for supervisors)."""
+async def my_evaluations(principal: Caller, db: Db) -> list[views.EvaluationSummary]:
+    """The evaluations the caller may enter.
+
+    A member sees the rooms they are seated in, a tenderer or agent the rooms of their tenders, a
+    supervisor every room; newest first.
+    """
     return await room.evaluations_for(db, principal)
 
 
 @get("/api/evaluations/{code:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
-async def room_view(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
+async def room_view(runtime: Rt, principal: Caller, db: Db, code: FromPath[EvaluationCode]) -> views.RoomView:
+    """The evaluation room as the caller sees it (评标室).
+
+    Phase, committee and venues, reviews, anomalies, price figures, ranking and report digest. Score
+    values are the caller's own (``my_sheet``); supervisors also get every member's ``scores``. Live
+    changes arrive on the room's WebSocket ``/ws/evaluations/{code}``.
+    """
     return await room.view(db, principal, code, runtime)
 
 
 @post("/api/evaluations/{code:str}/actions", opt=allow(Role.EXPERT), status_code=200, tags=["evaluation"])
 async def act(
-    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
-    """A member's action in the room (sign_in, declare, vote, verdict, score, submit, return,
-    confirm_anomaly, unexplained, advance, sign, clarify)."""
-    return await acting.act(db, runtime, principal, code, data)
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[EvaluationCode], data: JSONBody[actions.RoomAction]
+) -> views.Acted:
+    """A committee member's action in the room, named by ``action``.
+
+    The room's steps in order: ``sign_in`` and ``declare`` (回避声明) → ``vote`` for the chair →
+    ``verdict`` per bidder and item (资格评审, 初步评审) → ``score`` and ``submit`` the sheet (with
+    ``reasons`` for deviating scores; the chair may ``return`` a sheet, ``confirm_anomaly`` or mark it
+    ``unexplained``) → ``advance`` → ``sign`` the report. ``clarify`` asks a bidder a question during
+    review; ``absent`` is the host's (on the socket). Who may send an action is checked before its
+    fields. The answer is the stored event's sequence number and the phase after it (``clarify``
+    also gives the request's id).
+
+    Signing the report (``{"action": "sign", "signature": …}``): the member signs, with the Ed25519
+    key registered for them, exactly the bytes ``sunbid-evaluation-report-v1`` + a line feed + the
+    report digest as 64 lowercase hex ASCII digits, and sends the 64-byte signature as standard base64.
+    Example: with ``report_digest`` ``2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881``
+    the signed message is the 92 bytes
+    ``b"sunbid-evaluation-report-v1\\n2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"``.
+    """
+    return await acting.act(db, runtime, principal, code, msgspec.to_builtins(data))
 
 
-@get("/api/evaluations/{code:str}/report/{kind:str}", opt=allow(*ROOM_ROLES), tags=["evaluation"])
+@get(
+    "/api/evaluations/{code:str}/report/{kind:str}",
+    opt=allow(*ROOM_ROLES),
+    tags=["evaluation"],
+    response_description="the report as PDF (application/pdf) or HTML (text/html)",
+    operation_class=file_answer("application/pdf", "text/html"),
+)
 async def report_file(
-    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], kind: FromPath[str]
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    code: FromPath[EvaluationCode],
+    kind: FromPath[Annotated[ReportKind, Parameter(description="the file's format: pdf or html")]],
 ) -> Stream:
-    """The report (pdf or html) as drafted for signature; the same file once signed."""
+    """The evaluation report (评标报告), as drafted for signature, then as signed.
+
+    Members do not sign this file but its digest (``report_digest`` in the room view: the lowercase
+    hex SHA-256 of the report facts' canonical JSON) with the ``sign`` action; see
+    ``POST /api/evaluations/{code}/actions``. Once everyone has signed, the signed file is served.
+    """
     reader = await reporting.report_file(db, runtime, principal, code, kind)
     headers = {"Content-Length": str(reader.size)}
     if kind == "pdf":
@@ -119,23 +164,44 @@ async def report_file(
 
 @post("/api/evaluations/{code:str}/publicity", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])
 async def publish_publicity(
-    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], days: FromQuery[int] = 3
-) -> dict[str, Any]:
-    """Publish the candidates (中标候选人公示, at least 3 days) from the signed report."""
+    runtime: Rt,
+    principal: Caller,
+    db: Db,
+    code: FromPath[EvaluationCode],
+    days: FromQuery[
+        Annotated[
+            int,
+            Parameter(
+                ge=awarding.PUBLICITY_DAYS,
+                le=PUBLICITY_MAX_DAYS,
+                description="calendar days of publicity (at least 3: 《招标投标法实施条例》第五十四条)",
+            ),
+        ]
+    ] = awarding.PUBLICITY_DAYS,
+) -> views.PublicityOut:
+    """Publish the winning candidates (中标候选人公示) from the signed report.
+
+    After every member signed the report: the candidates are published as a notice of the tender for
+    ``days`` calendar days; the award may follow once the period ends.
+    """
     return await awarding.publish_publicity(db, runtime, principal, code, days)
 
 
 @post("/api/evaluations/{code:str}/award", opt=allow(*HOSTS), status_code=200, tags=["evaluation"])
 async def award(
-    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[AwardBody]
-) -> dict[str, Any]:
-    """After the publicity period: the award (default: the first candidate) and the committee's names."""
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[EvaluationCode], data: JSONBody[AwardBody]
+) -> views.AwardOut:
+    """Award the lot (定标) after the publicity period.
+
+    The winner is the first candidate unless ``winner`` names another candidate; the award notice
+    also publishes the committee's names.
+    """
     return await awarding.award(db, runtime, principal, code, data.winner)
 
 
 @get("/api/clarifications", opt=allow(Role.BIDDER), tags=["evaluation"])
-async def my_clarifications(principal: Caller, db: Db) -> list[dict[str, Any]]:
-    """The committee's clarification requests (澄清) to the caller's company."""
+async def my_clarifications(principal: Caller, db: Db) -> list[views.ClarificationOut]:
+    """The committee's clarification requests (澄清) to the caller's company, newest first."""
     return await clarifications.clarifications_for_bidder(db, principal)
 
 
@@ -151,7 +217,11 @@ async def answer_clarification(
     db: Db,
     clarification_id: FromPath[int],
     data: JSONBody[AnswerBody],
-) -> dict[str, Any]:
+) -> views.ClarificationOut:
+    """Answer a clarification request (澄清答复) before it is due.
+
+    Only the company it was addressed to may answer, once; the room sees the answer at once.
+    """
     return await clarifications.answer_clarification(db, runtime, principal, clarification_id, data.answer)
 
 
@@ -184,7 +254,7 @@ async def evaluation_room(
                 done = await acting.act(session, runtime, principal, code, action)
         except DomainError as error:
             return {"type": "error", "ref": ref, "code": error.code, "detail": error.detail}
-        return {"type": "acted", "ref": ref, **done}
+        return {"type": "acted", "ref": ref, **msgspec.to_builtins(done)}
 
     if seat.member is not None:
         async with runtime.transaction() as session:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
@@ -16,6 +14,7 @@ from evaluation.report.document import Report
 from evaluation.report.facts import ReportError
 from evaluation.report.publicity import publicity_draft
 from evaluation.room import get_evaluation
+from evaluation.views import AwardOut, PublicityOut
 from experts import service as experts
 
 PUBLICITY_DAYS = 3  # 《招标投标法实施条例》第五十四条: candidates are public for at least 3 days
@@ -23,7 +22,7 @@ PUBLICITY_DAYS = 3  # 《招标投标法实施条例》第五十四条: candidat
 
 async def publish_publicity(
     session: AsyncSession, runtime: Runtime, principal: Principal, code: str, days: int = PUBLICITY_DAYS
-) -> dict[str, Any]:
+) -> PublicityOut:
     evaluation = await get_evaluation(session, code)
     if evaluation.state != "signed" or evaluation.report_facts is None:
         raise Conflict(
@@ -45,12 +44,12 @@ async def publish_publicity(
     evaluation.state = EvaluationState.PUBLICITY
     evaluation.publicity_notice_id = notice.id
     evaluation.publicity_ends = draft.ends
-    return {"notice": notice.id, "ends": draft.ends.isoformat()}
+    return PublicityOut(notice=notice.id, ends=draft.ends.isoformat())
 
 
 async def award(
     session: AsyncSession, runtime: Runtime, principal: Principal, code: str, winner: str | None = None
-) -> dict[str, Any]:
+) -> AwardOut:
     evaluation = await get_evaluation(session, code)
     if evaluation.state == EvaluationState.AWARDED:
         raise Conflict(
@@ -104,4 +103,4 @@ async def award(
     evaluation.state = EvaluationState.AWARDED
     evaluation.award_notice_id = notice.id
     evaluation.winner_code = chosen
-    return {"notice": notice.id, "winner": chosen}
+    return AwardOut(notice=notice.id, winner=chosen)

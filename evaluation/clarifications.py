@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +17,12 @@ from evaluation.events import EVALUATION_CLARIFICATION_ANSWERED, EVALUATION_CLAR
 from evaluation.models import Clarification, Evaluation
 from evaluation.room import room_name
 from evaluation.steps import Room
+from evaluation.views import Acted, ClarificationOut, clarification_out
 
 
 async def ask_clarification(
     session: AsyncSession, runtime: Runtime, evaluation: Evaluation, member: str, state: Room, ask: Clarify
-) -> dict[str, Any]:
+) -> Acted:
     """A member's question to a bidder (the room's phase was checked with the action)."""
     bid = next((b for b in evaluation.bids if b["code"] == ask.bidder), None)
     if bid is None:
@@ -45,10 +45,10 @@ async def ask_clarification(
         session, EVALUATION_CLARIFICATION_ASKED, subject=f"evaluation:{evaluation.code}",
         data={"id": clarification.id, "bidder": ask.bidder},
     )  # fmt: skip
-    return {"seq": seq, "phase": state.phase.value, "clarification": clarification.id}
+    return Acted(seq=seq, phase=state.phase, clarification=clarification.id)
 
 
-async def clarifications_for_bidder(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+async def clarifications_for_bidder(session: AsyncSession, principal: Principal) -> list[ClarificationOut]:
     if principal.organisation_id is None:
         return []
     rows = await session.execute(
@@ -57,21 +57,12 @@ async def clarifications_for_bidder(session: AsyncSession, principal: Principal)
         .where(Clarification.organisation_id == principal.organisation_id)
         .order_by(Clarification.asked_at.desc())
     )
-    return [clarification_json(c, e) for c, e in rows.all()]
-
-
-def clarification_json(c: Clarification, e: Evaluation) -> dict[str, Any]:
-    return {
-        "id": c.id, "evaluation": e.code, "tender": e.tender_code, "title": e.tender_title,
-        "lot": e.lot_number,
-        "question": c.question, "asked_at": c.asked_at.isoformat(), "due_at": c.due_at.isoformat(),
-        "answer": c.answer, "answered_at": c.answered_at.isoformat() if c.answered_at else None,
-    }  # fmt: skip
+    return [clarification_out(c, e) for c, e in rows.all()]
 
 
 async def answer_clarification(
     session: AsyncSession, runtime: Runtime, principal: Principal, clarification_id: int, answer: str
-) -> dict[str, Any]:
+) -> ClarificationOut:
     found = await session.get(Clarification, clarification_id)
     if found is None or found.organisation_id != principal.organisation_id:
         raise NotFound("没有这条澄清要求 (no such clarification request)", code="unknown_clarification")
@@ -95,4 +86,4 @@ async def answer_clarification(
         session, EVALUATION_CLARIFICATION_ANSWERED, actor=principal.actor,
         subject=f"evaluation:{evaluation.code}", data={"id": found.id},
     )  # fmt: skip
-    return clarification_json(found, evaluation)
+    return clarification_out(found, evaluation)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
 from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
@@ -59,10 +60,10 @@ async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPa
         for key in ("qualification", "preliminary")
         for i in evaluation.criteria.get(key, [])
     }
-    me = view["me"]
-    role = "member" if me["member"] else "supervisor" if me["supervisor"] else "host"
+    me = view.me
+    role = "member" if me.member else "supervisor" if me.supervisor else "host"
     texts = _room_texts(language_of(request))
-    names = {m["code"]: m["name"] for m in view.get("members", []) if isinstance(m, dict) and "code" in m}
+    names = {m.code: m.name for m in view.members}
     log = [
         {
             "seq": e["seq"],
@@ -75,7 +76,7 @@ async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPa
     return page(
         request,
         "evaluation/room.html",
-        view=view,
+        view=msgspec.to_builtins(view),  # the page's JSON: what GET /api/evaluations/{code} answers
         head=head,
         role=role,
         items=items,
@@ -96,7 +97,7 @@ async def bidder_clarifications(request: AnyRequest, runtime: Rt, principal: Cal
         rows=rows,
         now=now.isoformat(),
         fmt=lambda iso: format_local(_parse(iso)) if iso else "",
-        open=lambda row: row["answer"] is None and _parse(row["due_at"]) > now,
+        open=lambda row: row.answer is None and _parse(row.due_at) > now,
     )
 
 

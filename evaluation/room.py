@@ -36,7 +36,7 @@ from evaluation.events import PREFIX, decode
 from evaluation.models import Clarification, Evaluation, Member
 from evaluation.params import from_tender_criteria
 from evaluation.steps import Room, StepError, evaluate_room, transition
-from evaluation.views import room_view
+from evaluation.views import EvaluationSummary, RoomView, evaluation_summary, room_view
 
 
 def room_name(code: str) -> str:
@@ -162,7 +162,7 @@ def evaluate(evaluation: Evaluation, state: Room) -> scoring.ScoringResult:
         raise Conflict(str(error), code="step_refused") from None
 
 
-async def evaluations_for(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+async def evaluations_for(session: AsyncSession, principal: Principal) -> list[EvaluationSummary]:
     """The evaluations the caller may enter: a member's seats, a host's tenders, all for supervisors."""
     query = select(Evaluation).order_by(Evaluation.created_at.desc())
     if Role.SUPERVISOR not in principal.roles:  # one query, as ``seat_of`` would admit them
@@ -172,11 +172,7 @@ async def evaluations_for(session: AsyncSession, principal: Principal) -> list[d
             or_(Evaluation.id.in_(seated), Evaluation.tender_code.in_(bidding.owned_tender_codes(principal)))
         )
     found = list(await session.scalars(query))
-    return [
-        {"code": e.code, "tender": e.tender_code, "title": e.tender_title, "lot": e.lot_number,
-         "state": e.state, "created_at": e.created_at.isoformat()}
-        for e in found
-    ]  # fmt: skip
+    return [evaluation_summary(e) for e in found]
 
 
 # --- who is asking ------------------------------------------------------------------------------------
@@ -248,7 +244,7 @@ async def region_names(session: AsyncSession, evaluation: Evaluation, seats: lis
 
 async def view(
     session: AsyncSession, principal: Principal | None, code: str, runtime: Runtime | None = None
-) -> dict[str, Any]:
+) -> RoomView:
     """The room as the caller sees it (see evaluation/views.py); pass the runtime to reuse its cache."""
     evaluation, seat, state = await admitted(session, code, principal, runtime)
     seats = await seats_of(session, evaluation)

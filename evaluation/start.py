@@ -3,10 +3,11 @@ the tender allows one) and opens the room once the opening is closed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
+from msgspec import Meta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,17 +29,29 @@ from evaluation.steps import RoomOpened, transition
 from experts import service as experts
 
 
-@dataclass(frozen=True)
-class NewEvaluation:
-    tender_code: str
-    lot: str
-    draw_id: int
-    main_venue: str
-    venues: tuple[str, ...] = ()
-    representative: str = ""  # the tenderer's representative's username, where the tender allows one
+class NewEvaluation(msgspec.Struct, frozen=True):
+    """What opening a lot's evaluation room takes (the body of ``POST /api/evaluations``)."""
+
+    tender_code: Annotated[str, Meta(min_length=1, max_length=40, description="the tender's code")] = (
+        msgspec.field(name="tender")  # ``tender`` in the body, as the API has always called it
+    )
+    lot: Annotated[str, Meta(min_length=1, max_length=16, description='the lot\'s number, e.g. "1"')]
+    draw_id: Annotated[int, Meta(ge=1, description="the expert draw that formed the committee")]
+    main_venue: Annotated[str, Meta(description="region code of the main venue (主会场)")]
+    venues: tuple[str, ...] = ()  # region codes of the sub-venues (分会场)
+    # the tenderer's representative's username, where the tender allows one
+    representative: Annotated[
+        str, Meta(description="username of the tenderer's representative (招标人代表); empty: none")
+    ] = ""
     # their Ed25519 public key (ed25519:<base64> or PEM) to sign the report; empty: the tenderer's
     # registered signing key (core.organisations.set_signing_key)
-    representative_key: str = ""
+    representative_key: Annotated[
+        str,
+        Meta(
+            description="the representative's Ed25519 public key (ed25519:<base64> or PEM); "
+            "empty: the tenderer's registered signing key"
+        ),
+    ] = ""
 
 
 REPRESENTATIVE_PREFIX = "TR-"  # a representative's member code: TR-<user id> (experts' codes are E…)

@@ -2,81 +2,89 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import WebSocket, delete, get, post, put, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from msgspec import Meta
 
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.accounts import Principal
 from core.numbers import CREDIT_INDEX, decimal_input
-from core.paging import Paging
+from core.paging import Listing, Paging, listing, paging_from
 from core.pubsub import forward
+from core.raw_body import raw_body
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
-from experts import enrolment, registry, service, specialties
-from experts.draw import DrawRules, DrawTender, Slot
-from experts.models import ExpertApplication
+from experts import enrolment, registry, service, specialties, views
+from experts.draw import MAX_RECENT, MAX_SEATS, DrawRules, DrawTender, Slot
+from experts.registry import ExpertStatus
+from experts.views import DrawOut, ExpertOut
 
 SUPERVISOR = allow(Role.SUPERVISOR)
 EXPERT = allow(Role.EXPERT)
+ExpertCode = Annotated[str, Parameter(description="the expert's registry code, e.g. E220200-00001")]
+DrawId = Annotated[int, Parameter(description="the draw's id (its number, not its code)")]
+Seats = Annotated[int, Meta(ge=0, le=MAX_SEATS)]
 
 
-@dataclass
-class SlotBody:
-    specialty: str
-    experts: int
-    alternates: int = 0
+class SlotBody(msgspec.Struct, kw_only=True):
+    specialty: Annotated[str, Meta(description="a leaf specialty code, e.g. A0101")]
+    experts: Annotated[int, Meta(ge=1, le=MAX_SEATS, description="members to draw for this specialty")]
+    alternates: Seats = 0
 
 
-@dataclass
-class DrawBody:
-    tender_ref: str
-    tenderer_code: str
-    tenderer_county: str
+class DrawBody(msgspec.Struct, kw_only=True):
+    """A draw request: whom it is for (to avoid) and its rules (抽取规则)."""
+
+    tender_ref: Annotated[str, Meta(description="the tender's code")]
+    tenderer_code: Annotated[str, Meta(description="the tenderer's credit code (its staff are avoided)")]
+    tenderer_county: Annotated[str, Meta(description="region code of the tenderer's county")]
     evaluation_date: date
-    slots: list[SlotBody]
+    slots: Annotated[list[SlotBody], Meta(min_length=1)]
     lot_ref: str | None = None
-    agent_code: str | None = None
-    bidder_codes: list[str] = field(default_factory=list)
-    counties_allowed: list[str] = field(default_factory=list)
-    counties_excluded: list[str] = field(default_factory=list)
+    agent_code: Annotated[str | None, Meta(description="the agent's credit code, avoided too")] = None
+    bidder_codes: Annotated[list[str], Meta(description="bidders' credit codes, avoided")] = msgspec.field(
+        default_factory=list
+    )
+    counties_allowed: Annotated[list[str], Meta(description="draw only from these counties")] = msgspec.field(
+        default_factory=list
+    )
+    counties_excluded: list[str] = msgspec.field(default_factory=list)
     exclude_tenderer_county: bool = False
-    min_counties: int = 0
-    max_per_county: int | None = None
-    max_recent_for_tenderer: int | None = None
-    min_credit: str | None = None
-    response_minutes: int = 30
+    min_counties: Annotated[int, Meta(ge=0, description="at most the number of members drawn")] = 0
+    max_per_county: Annotated[int, Meta(ge=1)] | None = None
+    max_recent_for_tenderer: Annotated[int, Meta(ge=0, le=MAX_RECENT)] | None = None
+    min_credit: Annotated[str | None, Meta(description="minimum credit index, a decimal as text")] = None
+    response_minutes: Annotated[
+        int, Meta(ge=5, le=24 * 60, description="minutes an invited expert has to answer")
+    ] = 30
 
 
-@dataclass
-class ContributionBody:
-    value: str
+class ContributionBody(msgspec.Struct, kw_only=True):
+    value: Annotated[str, Meta(description="the party's random contribution to the seed (any text)")]
 
 
-@dataclass
-class ResponseBody:
+class ResponseBody(msgspec.Struct, kw_only=True):
     accept: bool
-    reason: str = ""
+    reason: Annotated[str, Meta(description="why the expert declines")] = ""
 
 
-@dataclass
-class StatusBody:
-    status: str
-    reason: str = ""
+class StatusBody(msgspec.Struct, kw_only=True):
+    status: ExpertStatus
+    reason: Annotated[str, Meta(description="required to suspend")] = ""
 
 
-@dataclass
-class LeaveBody:
+class LeaveBody(msgspec.Struct, kw_only=True):
     start: date
-    end: date
-    reason: str = ""
+    end: Annotated[date, Meta(description="the last day of leave (on or after start, within a year)")]
+    reason: Annotated[str, Meta(description="kept to its first 200 characters")] = ""
 
 
 def _decimal(raw: str | None) -> Decimal | None:
@@ -111,26 +119,37 @@ def _is_supervisor(principal: Principal | None) -> bool:
 
 
 @get("/api/experts/specialties", opt=PUBLIC, tags=["experts"])
-async def list_specialties() -> list[dict[str, Any]]:
-    return [s.__dict__ for s in specialties.tree().values()]
+async def list_specialties() -> list[views.SpecialtyOut]:
+    """The specialty tree (评标专家专业分类): categories, classes and the leaves experts hold."""
+    return [views.specialty_out(s) for s in specialties.tree().values()]
 
 
-@get("/api/experts", opt=allow(Role.SUPERVISOR, Role.ADMIN), tags=["experts"])
+@get(
+    "/api/experts",
+    opt=allow(Role.SUPERVISOR, Role.ADMIN),
+    tags=["experts"],
+    dependencies={"paging": paging_from(50)},
+)
 async def list_pool(
     principal: Caller,
     db: Db,
-    q: FromQuery[str | None] = None,
-    county: FromQuery[str | None] = None,
-    specialty: FromQuery[str | None] = None,
-    status: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 50,
-    offset: FromQuery[int] = 0,
-) -> dict[str, Any]:
+    paging: Paging,
+    q: FromQuery[Annotated[str | None, Parameter(description="part of a name, code or employer")]] = None,
+    county: FromQuery[Annotated[str | None, Parameter(description="a county's region code")]] = None,
+    specialty: FromQuery[Annotated[str | None, Parameter(description="a leaf specialty code")]] = None,
+    status: FromQuery[ExpertStatus | None] = None,
+) -> Listing[ExpertOut]:
+    """The expert pool (专家库), by code; ID numbers in full for supervisors only."""
     rows, total = await registry.list_experts(
-        db, q=q, county=county, specialty=specialty, status=status, limit=limit, offset=offset
+        db, q=q, county=county, specialty=specialty, status=status, limit=paging.limit, offset=paging.offset
     )
     sup = _is_supervisor(principal)
-    return {"total": total, "items": [registry.profile_json(e, supervisor=sup) for e in rows]}
+    return Listing(
+        items=[views.expert_out(e, supervisor=sup) for e in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
 
 
 @post("/api/experts", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201, tags=["experts"])
@@ -139,22 +158,36 @@ async def register_expert(
     principal: Caller,
     db: Db,
     data: JSONBody[registry.ExpertInput],
-) -> dict[str, Any]:
+) -> ExpertOut:
+    """Register an expert record (every field checked; the code is the next number unless given)."""
     actor = principal.actor
     expert = await registry.register_expert(db, runtime, data, actor=actor)
-    return registry.profile_json(expert, supervisor=_is_supervisor(principal))
+    return views.expert_out(expert, supervisor=_is_supervisor(principal))
 
 
-@post("/api/experts/import", opt=allow(Role.SUPERVISOR, Role.ADMIN), status_code=201, tags=["experts"])
-async def import_pool(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> dict[str, int]:
+@post(
+    "/api/experts/import",
+    opt=allow(Role.SUPERVISOR, Role.ADMIN),
+    status_code=201,
+    tags=["experts"],
+    operation_class=raw_body("text/csv", "the experts as UTF-8 CSV with a header row"),
+)
+async def import_pool(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> views.Imported:
+    """Import experts from a UTF-8 CSV body (``Content-Type: text/csv``).
+
+    Columns: name, id_number, phone, county, employer_code, employer_name, title, specialties
+    (leaf codes separated by ``;``), optionally status, public_key and avoid. Every row is checked
+    first; one bad row refuses the whole file (422 naming the lines) and nothing is imported.
+    """
     text = (await request.body()).decode("utf-8", errors="replace")
     actor = principal.actor
-    return {"imported": await registry.import_csv(db, runtime, text, actor=actor)}
+    return views.Imported(imported=await registry.import_csv(db, runtime, text, actor=actor))
 
 
 @get("/api/experts/{code:str}", opt=allow(Role.SUPERVISOR, Role.ADMIN), tags=["experts"])
-async def get_expert(principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
-    return registry.profile_json(await registry.get_expert(db, code), supervisor=_is_supervisor(principal))
+async def get_expert(principal: Caller, db: Db, code: FromPath[ExpertCode]) -> ExpertOut:
+    """One expert record; the ID number in full for supervisors only."""
+    return views.expert_out(await registry.get_expert(db, code), supervisor=_is_supervisor(principal))
 
 
 @post("/api/experts/{code:str}/status", opt=SUPERVISOR, status_code=200, tags=["experts"])
@@ -162,47 +195,63 @@ async def change_expert_status(
     runtime: Rt,
     principal: Caller,
     db: Db,
-    code: FromPath[str],
+    code: FromPath[ExpertCode],
     data: JSONBody[StatusBody],
-) -> dict[str, Any]:
+) -> ExpertOut:
+    """Change an expert's status: pending → active, active ⇄ suspended (with a reason), → retired (final).
+
+    Only active experts are drawn.
+    """
     actor = principal.actor
     expert = await registry.set_status(db, runtime, code, data.status, reason=data.reason, actor=actor)
-    return registry.profile_json(expert, supervisor=True)
+    return views.expert_out(expert, supervisor=True)
 
 
 # The logged-in expert's own profile, leave and invitations.
 
 
 @get("/api/experts/me", opt=EXPERT, tags=["experts"])
-async def my_profile(principal: Caller, db: Db) -> dict[str, Any]:
+async def my_profile(principal: Caller, db: Db) -> ExpertOut:
+    """The logged-in expert's own record (ID number masked, phone in full)."""
     expert = await registry.expert_for_user(db, principal.user_id)
-    return registry.profile_json(expert, supervisor=False, own=True)
+    return views.expert_out(expert, supervisor=False, own=True)
 
 
 @put("/api/experts/me", opt=EXPERT, tags=["experts"])
 async def update_my_profile(
     runtime: Rt, principal: Caller, db: Db, data: JSONBody[registry.ProfileChanges]
-) -> dict[str, Any]:
+) -> ExpertOut:
+    """Change one's own phone, title, employer, specialties, signing key or companies to avoid.
+
+    Fields left out (or null) stay as they are. New specialties send the record back to a
+    supervisor (status pending) before the next draw.
+    """
     expert = await registry.expert_for_user(db, principal.user_id)
     expert = await registry.update_profile(db, runtime, expert, data, actor=principal.actor)
-    return registry.profile_json(expert, supervisor=False, own=True)
+    return views.expert_out(expert, supervisor=False, own=True)
 
 
 @post("/api/experts/me/leave", opt=EXPERT, status_code=201, tags=["experts"])
-async def add_my_leave(runtime: Rt, principal: Caller, db: Db, data: JSONBody[LeaveBody]) -> dict[str, Any]:
+async def add_my_leave(runtime: Rt, principal: Caller, db: Db, data: JSONBody[LeaveBody]) -> ExpertOut:
+    """Register a leave (请假): no draw picks the expert for an evaluation on those days.
+
+    ``end`` is on or after ``start``, not in the past, at most 366 days after it.
+    """
     expert = await registry.expert_for_user(db, principal.user_id)
     await registry.add_leave(db, runtime, expert, data.start, data.end, data.reason, actor=principal.actor)
-    return registry.profile_json(expert, supervisor=False, own=True)
+    return views.expert_out(expert, supervisor=False, own=True)
 
 
 @delete("/api/experts/me/leave/{leave_id:int}", opt=EXPERT, status_code=204, tags=["experts"])
 async def remove_my_leave(runtime: Rt, principal: Caller, db: Db, leave_id: FromPath[int]) -> None:
+    """Remove one of one's own leaves."""
     expert = await registry.expert_for_user(db, principal.user_id)
     await registry.remove_leave(db, runtime, expert, leave_id, actor=principal.actor)
 
 
 @get("/api/experts/me/invitations", opt=EXPERT, tags=["experts"])
-async def my_invitations(principal: Caller, db: Db) -> list[dict[str, Any]]:
+async def my_invitations(principal: Caller, db: Db) -> list[views.InvitationOut]:
+    """The logged-in expert's invitations to evaluate, newest first (alternates on standby not shown)."""
     expert = await registry.expert_for_user(db, principal.user_id)
     return await service.invitations_for(db, expert)
 
@@ -216,7 +265,8 @@ async def respond_to_invitation(
     db: Db,
     invitation_id: FromPath[int],
     data: JSONBody[ResponseBody],
-) -> dict[str, Any]:
+) -> views.Responded:
+    """Accept or decline an invitation before its deadline; a decline invites the next alternate."""
     invitation = await service.respond(
         db,
         runtime,
@@ -225,11 +275,18 @@ async def respond_to_invitation(
         accept=data.accept,
         reason=data.reason,
     )
-    return {"id": invitation.id, "state": invitation.state}
+    return views.Responded(id=invitation.id, state=invitation.state)
 
 
 @post("/api/experts/draws", opt=SUPERVISOR, status_code=201, tags=["experts"])
-async def create_draw(runtime: Rt, principal: Caller, db: Db, data: JSONBody[DrawBody]) -> dict[str, Any]:
+async def create_draw(runtime: Rt, principal: Caller, db: Db, data: JSONBody[DrawBody]) -> DrawOut:
+    """Step 1 of a draw: create the draw request with its rules (state created).
+
+    A draw (专家抽取) runs in this order: create (``POST /api/experts/draws``) → commit
+    (``…/commit``: the server's secret sealed, the pool snapshotted and hashed) → contributions
+    (``…/contributions``: the supervisor's, and the tenderer's if it takes part) → run (``…/run``:
+    the seed, the ranking, the invitations).
+    """
     tender, rules = parse_draw_body(data)
     found = await service.create_draw_request(
         db, runtime, tender_ref=data.tender_ref, lot_ref=data.lot_ref, tender=tender, rules=rules,
@@ -239,26 +296,33 @@ async def create_draw(runtime: Rt, principal: Caller, db: Db, data: JSONBody[Dra
 
 
 @get("/api/experts/draws", opt=SUPERVISOR, tags=["experts"])
-async def list_draws(db: Db) -> list[dict[str, Any]]:
+async def list_draws(db: Db) -> list[DrawOut]:
+    """Every draw, newest first (for the supervisors' console)."""
     return [service.draw_json(d, supervisor=True) for d in await service.list_draws(db)]
 
 
 @get("/api/experts/draws/{draw_id:int}", opt=PUBLIC, tags=["experts"])
-async def get_draw(viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+async def get_draw(viewer: Viewer, db: Db, draw_id: FromPath[DrawId]) -> DrawOut:
+    """One draw: its rules and commitments; seed, contributions and whom it avoids revealed to
+    supervisors, and to everyone once the names are published."""
     return service.draw_json(await service.get_draw(db, draw_id), supervisor=_is_supervisor(viewer))
 
 
 @get("/api/experts/draws/{draw_id:int}/counts", opt=SUPERVISOR, tags=["experts"])
-async def eligible_counts(db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
-    return [
-        {"specialty": c.specialty, "name": specialties.path_name(c.specialty), "needed": c.needed,
-         "holders": c.holders, "eligible": c.eligible, "rules": [r.__dict__ for r in c.rules]}
-        for c in await service.eligible_counts(db, draw_id)
-    ]  # fmt: skip
+async def eligible_counts(db: Db, draw_id: FromPath[DrawId]) -> list[views.EligibleCountOut]:
+    """How many experts each rule leaves per slot, before running the draw (is the pool enough?)."""
+    return [views.eligible_count_out(c) for c in await service.eligible_counts(db, draw_id)]
 
 
 @post("/api/experts/draws/{draw_id:int}/commit", opt=SUPERVISOR, status_code=200, tags=["experts"])
-async def commit_seed(runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+async def commit_seed(runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[DrawId]) -> DrawOut:
+    """Step 2 of a draw: commit (the server's secret sealed in the audit log, the pool snapshotted).
+
+    A draw (专家抽取) runs in this order: create (``POST /api/experts/draws``) → commit
+    (``…/commit``: the server's secret sealed, the pool snapshotted and hashed) → contributions
+    (``…/contributions``: the supervisor's, and the tenderer's if it takes part) → run (``…/run``:
+    the seed, the ranking, the invitations).
+    """
     found = await service.commit_seed(db, runtime, draw_id, actor=principal)
     return service.draw_json(found, supervisor=True)
 
@@ -273,27 +337,52 @@ async def contribute_to_draw(
     runtime: Rt,
     principal: Caller,
     db: Db,
-    draw_id: FromPath[int],
+    draw_id: FromPath[DrawId],
     data: JSONBody[ContributionBody],
-) -> dict[str, Any]:
+) -> DrawOut:
+    """Step 3 of a draw: a party's random contribution to the seed, after the commit, before the run.
+
+    The supervisor's is required, the tenderer's optional; each is sealed in the audit log.
+
+    A draw (专家抽取) runs in this order: create (``POST /api/experts/draws``) → commit
+    (``…/commit``: the server's secret sealed, the pool snapshotted and hashed) → contributions
+    (``…/contributions``: the supervisor's, and the tenderer's if it takes part) → run (``…/run``:
+    the seed, the ranking, the invitations).
+    """
     found = await service.contribute(db, runtime, draw_id, actor=principal, value=data.value)
     return service.draw_json(found, supervisor=_is_supervisor(principal))
 
 
 @post("/api/experts/draws/{draw_id:int}/run", opt=SUPERVISOR, status_code=200, tags=["experts"])
-async def run_draw(runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
+async def run_draw(runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[DrawId]) -> DrawOut:
+    """Step 4 of a draw: run it (seed from the secret and the contributions, rank, invite).
+
+    A draw (专家抽取) runs in this order: create (``POST /api/experts/draws``) → commit
+    (``…/commit``: the server's secret sealed, the pool snapshotted and hashed) → contributions
+    (``…/contributions``: the supervisor's, and the tenderer's if it takes part) → run (``…/run``:
+    the seed, the ranking, the invitations).
+    """
     found = await service.run_draw(db, runtime, draw_id, actor=principal)
     return service.draw_json(found, supervisor=True)
 
 
 @get("/api/experts/draws/{draw_id:int}/committee", opt=PUBLIC, tags=["experts"])
-async def draw_committee(viewer: Viewer, db: Db, draw_id: FromPath[int]) -> list[dict[str, Any]]:
+async def draw_committee(viewer: Viewer, db: Db, draw_id: FromPath[DrawId]) -> list[views.SeatOut]:
+    """The drawn committee's seats; names sealed (``***``) until the viewer may see them.
+
+    Supervisors see every invitation; others see confirmed seats, with names once the evaluation has
+    started (for its members) or the names are published (for everyone).
+    """
     return await service.committee(db, draw_id, viewer=viewer)
 
 
 @get("/api/experts/draws/{draw_id:int}/document", opt=PUBLIC, tags=["experts"])
-async def draw_document(viewer: Viewer, db: Db, draw_id: FromPath[int]) -> dict[str, Any]:
-    return await service.document(db, draw_id, viewer=viewer)
+async def draw_document(viewer: Viewer, db: Db, draw_id: FromPath[DrawId]) -> views.DrawDocument:
+    """The re-runnable draw document (``sunbid draw verify`` checks it offline).
+
+    Supervisors once drawn, everyone once the names are published (it reveals the seed).
+    """
+    return msgspec.convert(await service.document(db, draw_id, viewer=viewer), views.DrawDocument)
 
 
 @websocket("/ws/experts/me", opt=EXPERT)
@@ -317,62 +406,48 @@ async def draw_events(
 STAFF = allow(Role.SUPERVISOR, Role.ADMIN)
 
 
-@dataclass
-class LinkBody:
-    username: str
+class LinkBody(msgspec.Struct, kw_only=True):
+    username: Annotated[str, Meta(description="the existing login to link")]
 
 
-@dataclass
-class RejectBody:
-    reason: str
+class RejectBody(msgspec.Struct, kw_only=True):
+    reason: Annotated[str, Meta(description="why the application is rejected (shown to the applicant)")]
 
 
-def application_json(row: ExpertApplication) -> dict[str, Any]:
-    """For supervisors and admins only (the ID number and phone in full, as for an expert record)."""
-    return {
-        "id": row.id,
-        "username": row.username,
-        "name": row.name,
-        "id_number": row.id_number,
-        "phone": row.phone,
-        "county": row.county_code,
-        "employer_code": row.employer_code,
-        "employer_name": row.employer_name,
-        "title": row.title,
-        "specialties": [{"code": c, "name": specialties.path_name(c)} for c in row.specialties],
-        "state": row.state,
-        "reason": row.reason,
-        "created_at": row.created_at,
-        "decided_at": row.decided_at,
-    }
+ApplicationFilter = Annotated[
+    Literal["pending", "approved", "rejected", ""],
+    Parameter(description="the applications' state; empty: every state"),
+]
 
 
 @post("/api/experts/{code:str}/link", opt=STAFF, status_code=200, tags=["experts"])
 async def link_expert(
-    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[LinkBody]
-) -> dict[str, Any]:
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[ExpertCode], data: JSONBody[LinkBody]
+) -> ExpertOut:
     """Link the expert record to a user account (which gains the expert role), so the expert can log in."""
     expert = await enrolment.link_expert_to_user(db, runtime, code, data.username, actor=principal.actor)
-    return registry.profile_json(expert, supervisor=_is_supervisor(principal))
+    return views.expert_out(expert, supervisor=_is_supervisor(principal))
 
 
 @post("/api/experts/applications", opt=PUBLIC, status_code=201, tags=["experts"])
-async def submit_application(runtime: Rt, db: Db, data: JSONBody[enrolment.Application]) -> dict[str, Any]:
-    """Register as an expert (logged out); a supervisor approves or rejects the application."""
+async def submit_application(runtime: Rt, db: Db, data: JSONBody[enrolment.Application]) -> views.Submitted:
+    """Apply to join the expert pool (logged out); a supervisor approves or rejects the application.
+
+    Every field is checked now, as for an expert record; the login exists once approved.
+    """
     row = await enrolment.submit_application(db, runtime, data)
-    return {"id": row.id, "state": row.state}
+    return views.Submitted(id=row.id, state=row.state)  # type: ignore[arg-type]  # pending
 
 
 @get("/api/experts/applications", opt=STAFF, tags=["experts"])
 async def list_applications(
-    db: Db, paging: Paging, status: FromQuery[str] = enrolment.PENDING
-) -> dict[str, Any]:
-    """Applications in one state (``status``: pending, approved, rejected; empty: all)."""
+    db: Db, paging: Paging, status: FromQuery[ApplicationFilter] = "pending"
+) -> Listing[views.ApplicationOut]:
+    """Applications to join the pool in one state (pending by default), oldest first."""
     found = await enrolment.list_applications(
         db, state=status or None, limit=paging.limit, offset=paging.offset
     )
-    items = [application_json(r) for r in found.rows]
-    return {"items": items, "total": found.total, "limit": found.limit, "offset": found.offset}
+    return listing(found, [views.application_out(r) for r in found.rows])
 
 
 @post(
@@ -383,10 +458,10 @@ async def list_applications(
 )
 async def approve_application(
     runtime: Rt, principal: Caller, db: Db, application_id: FromPath[int]
-) -> dict[str, Any]:
-    """Create the expert record and its login (linked); the applicant can log in at once."""
+) -> ExpertOut:
+    """Approve a pending application: the expert record and its login are created and linked."""
     expert = await enrolment.approve_application(db, runtime, application_id, principal)
-    return registry.profile_json(expert, supervisor=True)
+    return views.expert_out(expert, supervisor=True)
 
 
 @post(
@@ -394,9 +469,10 @@ async def approve_application(
 )
 async def reject_application(
     runtime: Rt, principal: Caller, db: Db, application_id: FromPath[int], data: JSONBody[RejectBody]
-) -> dict[str, Any]:
+) -> views.ApplicationOut:
+    """Reject a pending application with a reason."""
     row = await enrolment.reject_application(db, runtime, application_id, data.reason, principal)
-    return application_json(row)
+    return views.application_out(row)
 
 
 ROUTE_HANDLERS = [

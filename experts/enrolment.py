@@ -8,8 +8,10 @@ the name, ID number, phone or username; the approval's link entry seals the expe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Annotated
 
+import msgspec
+from msgspec import Meta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,20 +59,21 @@ async def link_expert_to_user(
     return expert
 
 
-@dataclass
-class Application:
+class Application(msgspec.Struct, kw_only=True):
     """What a person enters to register as an expert (the fields of the expert record, and a login)."""
 
-    username: str
-    password: str
-    name: str
-    id_number: str
-    phone: str
-    county: str
-    employer_code: str
+    username: Annotated[str, Meta(description="the login to create (checked as for any account)")]
+    password: Annotated[str, Meta(description="the login's password (the account password rules apply)")]
+    name: Annotated[str, Meta(description="2-32 characters")]
+    id_number: Annotated[str, Meta(description="the 18-character resident ID number (公民身份号码)")]
+    phone: Annotated[str, Meta(description="an 11-digit mobile number starting with 1")]
+    county: Annotated[str, Meta(description="region code of the applicant's county")]
+    employer_code: Annotated[str, Meta(description="the employer's unified social credit code")]
     employer_name: str
-    title: str
-    specialties: list[str] = field(default_factory=list)
+    title: Annotated[str, Meta(description="professional title (职称)")]
+    specialties: Annotated[list[str], Meta(description="leaf specialty codes (at least one)")] = (
+        msgspec.field(default_factory=list)
+    )
 
 
 def _as_input(app: Application | ExpertApplication) -> registry.ExpertInput:

@@ -4,7 +4,6 @@ completing the committee; and the expert's own list. The order of events is in s
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +32,7 @@ from experts.events import (
 )
 from experts.models import Draw, Expert, Invitation
 from experts.notify import Notice, notifier
-from experts.specialties import path_name
+from experts.views import InvitationOut, invitation_out
 
 
 async def invite(session: AsyncSession, runtime: Runtime, found: Draw, invitation: Invitation) -> None:
@@ -174,7 +173,7 @@ async def open_invitations(session: AsyncSession, draw_id: int) -> list[tuple[in
     return [(i.id, i.expert.code) for i in await invitations_of(session, draw_id) if i.state == "invited"]
 
 
-async def invitations_for(session: AsyncSession, expert: Expert) -> list[dict[str, Any]]:
+async def invitations_for(session: AsyncSession, expert: Expert) -> list[InvitationOut]:
     """The expert's own invitations (alternates on standby do not know they are waiting)."""
     rows = await session.execute(
         select(Invitation, Draw)
@@ -182,19 +181,4 @@ async def invitations_for(session: AsyncSession, expert: Expert) -> list[dict[st
         .where(Invitation.expert_id == expert.id, Invitation.state.not_in(("standby", "unused")))
         .order_by(Invitation.id.desc())
     )
-    return [
-        {
-            "id": i.id,
-            "draw": d.code,
-            "tender_ref": d.tender_ref,
-            "lot_ref": d.lot_ref,
-            "evaluation_date": d.evaluation_date.isoformat(),
-            "specialty": i.specialty,
-            "specialty_name": path_name(i.specialty),
-            "kind": i.kind,
-            "state": i.state,
-            "deadline": i.deadline.isoformat() if i.deadline else None,
-            "reason": i.reason,
-        }
-        for i, d in rows
-    ]
+    return [invitation_out(i, d) for i, d in rows]

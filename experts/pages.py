@@ -23,7 +23,7 @@ from core.rendering import page
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest, Form
-from experts import enrolment, registry, service, specialties
+from experts import enrolment, registry, service, specialties, views
 from experts.draw import FILTERS
 
 register_messages(
@@ -269,7 +269,7 @@ async def my_page(request: AnyRequest, principal: Caller, db: Db) -> Template:
     return page(
         request,
         "experts/me.html",
-        expert=registry.profile_json(expert, supervisor=False, own=True),
+        expert=views.expert_out(expert, supervisor=False, own=True),
         invitations=await service.invitations_for(db, expert),
         states=STATE_NAMES,
         statuses=STATUS_NAMES,

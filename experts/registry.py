@@ -10,10 +10,11 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Literal, cast, get_args
 
+import msgspec
+from msgspec import Meta
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,11 +36,12 @@ from experts.events import (
     EXPERTS_STATUS_CHANGED,
     EXPERTS_USER_LINKED,
 )
-from experts.idcard import mask_id_number, mask_phone, validate_id_number
+from experts.idcard import validate_id_number
 from experts.models import Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty
-from experts.specialties import path_name, validate_leaf
+from experts.specialties import validate_leaf
 
-STATUSES = ("pending", "active", "suspended", "retired")
+ExpertStatus = Literal["pending", "active", "suspended", "retired"]
+STATUSES: tuple[str, ...] = get_args(ExpertStatus)
 CSV_COLUMNS = (
     "name",
     "id_number",
@@ -53,20 +55,24 @@ CSV_COLUMNS = (
 MAX_LEAVE_DAYS = 366
 
 
-@dataclass
-class ExpertInput:
-    name: str
-    id_number: str
-    phone: str
-    county: str
-    employer_code: str
+class ExpertInput(msgspec.Struct):
+    """An expert record as registered (``POST /api/experts``, a CSV row, a generated expert); every
+    field is checked and normalised by :func:`validate_input` (a 422 naming the field)."""
+
+    name: Annotated[str, Meta(description="2-32 characters")]
+    id_number: Annotated[str, Meta(description="the 18-character resident ID number (公民身份号码)")]
+    phone: Annotated[str, Meta(description="an 11-digit mobile number starting with 1")]
+    county: Annotated[str, Meta(description="region code of the expert's county")]
+    employer_code: Annotated[str, Meta(description="the employer's unified social credit code")]
     employer_name: str
-    title: str
-    specialties: list[str]
-    status: str = "active"
-    public_key: str | None = None
-    avoid: list[str] = field(default_factory=list)
-    code: str | None = None
+    title: Annotated[str, Meta(description="professional title (职称)")]
+    specialties: Annotated[list[str], Meta(description="leaf specialty codes, e.g. A0101 (at least one)")]
+    status: ExpertStatus = "active"
+    public_key: Annotated[str | None, Meta(description="Ed25519 signing key, ed25519:<base64> or PEM")] = None
+    avoid: Annotated[list[str], Meta(description="credit codes of companies to avoid (回避单位)")] = (
+        msgspec.field(default_factory=list)
+    )
+    code: Annotated[str | None, Meta(description="the registry code; absent: the next number")] = None
 
 
 def validate_input(inp: ExpertInput, counties: set[str], today: date) -> ExpertInput:
@@ -201,7 +207,7 @@ def parse_csv(text: str, counties: set[str], today: date) -> list[ExpertInput]:
                     employer_name=row["employer_name"] or "",
                     title=row["title"] or "",
                     specialties=(row["specialties"] or "").replace("|", ";").split(";"),
-                    status=(row.get("status") or "active").strip(),
+                    status=cast(ExpertStatus, (row.get("status") or "active").strip()),  # checked below
                     public_key=(row.get("public_key") or "").strip() or None,
                     avoid=(row.get("avoid") or "").split(";"),
                 ),
@@ -261,7 +267,7 @@ async def generate_pool(
     )
     rows = [
         ExpertInput(e.name, e.id_number, e.phone, e.county, e.employer_code, e.employer_name, e.title,
-                    e.specialties, e.status, e.public_key, code=e.code)
+                    e.specialties, cast(ExpertStatus, e.status), e.public_key, code=e.code)
         for e in made
     ]  # fmt: skip
     for start in range(0, len(rows), 10_000):
@@ -371,8 +377,10 @@ async def set_status(
     return expert
 
 
-@dataclass
-class ProfileChanges:
+class ProfileChanges(msgspec.Struct, kw_only=True):
+    """The fields an expert may change on their own record (absent or null: unchanged); changing the
+    specialties sends the record back to a supervisor (status pending)."""
+
     phone: str | None = None
     title: str | None = None
     employer_code: str | None = None
@@ -394,7 +402,7 @@ async def update_profile(
         employer_name=changes.employer_name or expert.employer_name,
         title=changes.title or expert.title,
         specialties=changes.specialties if changes.specialties is not None else expert.specialty_codes,
-        status=expert.status,
+        status=cast(ExpertStatus, expert.status),
         public_key=changes.public_key if changes.public_key is not None else expert.public_key,
         avoid=changes.avoid if changes.avoid is not None else [a.credit_code for a in expert.avoidances],
     )
@@ -465,26 +473,3 @@ async def remove_leave(
     )
     await session.flush()
     await session.refresh(expert, ["leaves"])
-
-
-def profile_json(expert: Expert, *, supervisor: bool, own: bool = False) -> dict[str, Any]:
-    """The ID number in full to supervisors only; the phone also to the expert themself."""
-    return {
-        "code": expert.code,
-        "name": expert.name,
-        "id_number": expert.id_number if supervisor else mask_id_number(expert.id_number),
-        "phone": expert.phone if supervisor or own else mask_phone(expert.phone),
-        "county": expert.county_code,
-        "employer_code": expert.employer_code,
-        "employer_name": expert.employer_name,
-        "title": expert.title,
-        "status": expert.status,
-        "specialties": [{"code": c, "name": path_name(c)} for c in expert.specialty_codes],
-        "leave": [
-            {"id": v.id, "start": v.start.isoformat(), "end": v.end.isoformat(), "reason": v.reason}
-            for v in sorted(expert.leaves, key=lambda v: v.start)
-        ],
-        "avoid": sorted(a.credit_code for a in expert.avoidances),
-        "public_key": expert.public_key,
-        "linked": expert.user_id is not None,
-    }

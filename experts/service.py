@@ -40,7 +40,7 @@ from core.organisations import checked_credit_code
 from core.roles import Role
 from core.runtime import Runtime
 from experts import draw as pure
-from experts import verify
+from experts import verify, views
 from experts.draw import DrawRules, DrawTender, Pool, PoolRow, SlotCounts
 from experts.draw_records import channel_for_draw as channel_for_draw
 from experts.draw_records import channel_for_expert as channel_for_expert
@@ -378,32 +378,14 @@ def can_see_names(found: Draw, viewer: Principal | None, members: Sequence[Invit
     return False
 
 
-async def committee(session: AsyncSession, draw_id: int, *, viewer: Principal | None) -> list[dict[str, Any]]:
+async def committee(session: AsyncSession, draw_id: int, *, viewer: Principal | None) -> list[views.SeatOut]:
     """The drawn seats; names, codes and employers sealed unless the viewer may see them now."""
     found = await get_draw(session, draw_id)
     invitations = await invitations_of(session, found.id)
     supervisor = viewer is not None and Role.SUPERVISOR in viewer.roles
     shown = [i for i in invitations if supervisor or i.state == "confirmed"]
     visible = can_see_names(found, viewer, invitations)
-    out = []
-    for i in shown:
-        item: dict[str, Any] = {
-            "slot": i.slot, "specialty": i.specialty, "kind": i.kind, "position": i.position,
-            "state": i.state,
-            "name": "***", "code": None, "county": None, "employer": None, "title": None,
-        }  # fmt: skip
-        if visible:
-            e = i.expert
-            item.update(
-                name=e.name, code=e.code, county=e.county_code, employer=e.employer_name, title=e.title
-            )
-        if supervisor:
-            item.update(
-                invitation=i.id, deadline=i.deadline.isoformat() if i.deadline else None, reason=i.reason,
-                phone=i.expert.phone,
-            )  # fmt: skip
-        out.append(item)
-    return out
+    return [views.seat_out(i, visible=visible, supervisor=supervisor) for i in shown]
 
 
 async def unseal_for_evaluation(session: AsyncSession, runtime: Runtime, draw_id: int) -> Draw:
@@ -490,23 +472,12 @@ def _contribution(stored: Mapping[str, Any]) -> verify.Contribution:
     return verify.Contribution(stored["role"], stored["value"], bytes.fromhex(stored.get("salt") or ""))
 
 
-def draw_json(found: Draw, *, supervisor: bool) -> dict[str, Any]:
+def draw_json(found: Draw, *, supervisor: bool) -> views.DrawOut:
     """The draw as the API shows it: the seed and contributions only as commitments to anyone but a
     supervisor until the names are published."""
-    revealed = supervisor or found.stage == "published"
-    out: dict[str, Any] = {
-        "id": found.id, "code": found.code, "tender_ref": found.tender_ref, "lot_ref": found.lot_ref,
-        "evaluation_date": found.evaluation_date.isoformat(), "state": found.state, "stage": found.stage,
-        "rules": found.rules, "response_minutes": found.response_minutes, "commitment": found.commitment,
-        "pool_hash": found.pool_hash,
-        "seed_commitment": draw_seal(found, found.seed) if found.seed is not None else None,
-        "seed": found.seed if revealed else None,
-        "contributions": [
-            {"role": c["role"], "commitment": _contribution(c).commitment,
-             "value": c["value"] if revealed else None}
-            for c in found.contributions
-        ],
-    }  # fmt: skip
-    if supervisor:
-        out["tender"] = found.tender
-    return out
+    return views.draw_out(
+        found,
+        supervisor=supervisor,
+        seed_commitment=draw_seal(found, found.seed) if found.seed is not None else None,
+        commitments=[_contribution(c).commitment for c in found.contributions],
+    )

@@ -120,6 +120,7 @@ def create_app(
             version="0.1.0",
             description="阳光招标 — e-tendering and remote bid evaluation",
             path="/schema",
+            use_handler_docstrings=True,  # an operation's description is its handler's docstring
             render_plugins=[LocalSwaggerRenderPlugin(path="/")],
         ),
         state=State({"runtime": runtime, "scheduler": scheduler}),

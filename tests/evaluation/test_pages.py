@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from core.clock import ManualClock
 from core.runtime import Runtime
 from evaluation import service
@@ -20,7 +22,7 @@ ROOM = f"{CODE}-1"
 
 async def act(ew: EvalWorld, member: str, /, **message: Any) -> dict[str, Any]:
     async with ew.runtime.transaction() as session:
-        return await service.act(session, ew.runtime, ew.people[member], ROOM, message)
+        return msgspec.to_builtins(await service.act(session, ew.runtime, ew.people[member], ROOM, message))
 
 
 def room_data(html: str) -> dict[str, Any]:

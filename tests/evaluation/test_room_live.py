@@ -189,11 +189,11 @@ async def test_two_processes_one_room_no_score_lost(
         sent[m1][(ew.bidder_codes[2], "C1")] = "7"
         # Nobody hears of it until the next event: the next news reveals the gap, the database fills it.
         after_loss = await score(c1, ew.bidder_codes[2], "T1", "24.5")
-        assert after_loss["seq"] >= lost["seq"] + 2  # after the lost score and its progress
+        assert after_loss["seq"] >= lost.seq + 2  # after the lost score and its progress
         for c in (watch, desk, c0, c1):
             await c.upto(after_loss["seq"] + 1)
-        assert watch.frames[lost["seq"]]["data"]["value"] == "7"
-        assert desk.frames[lost["seq"]] == {"type": "skip", "seq": lost["seq"]}
+        assert watch.frames[lost.seq]["data"]["value"] == "7"
+        assert desk.frames[lost.seq] == {"type": "skip", "seq": lost.seq}
 
         # m2 comes back on the other process with after=<the last seq it saw>: exactly what it missed,
         # in order, from seen + 1 (its own in-flight score among it if it was stored before the drop).

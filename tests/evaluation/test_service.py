@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import select
 
@@ -47,17 +48,20 @@ async def started(runtime: Runtime, client: Any, clock: ManualClock, tmp_path: P
 
 async def act(ew: EvalWorld, member: str, /, **message: Any) -> dict[str, Any]:
     async with ew.runtime.transaction() as session:
-        return await service.act(session, ew.runtime, ew.people[member], f"{CODE}-1", message)
+        # as the API sends it
+        return msgspec.to_builtins(
+            await service.act(session, ew.runtime, ew.people[member], f"{CODE}-1", message)
+        )
 
 
 async def view(ew: EvalWorld, who: Any) -> dict[str, Any]:
     async with ew.runtime.sessions() as session:
-        return await service.view(session, who, f"{CODE}-1")
+        return msgspec.to_builtins(await service.view(session, who, f"{CODE}-1"))  # as the API sends it
 
 
 async def listing(runtime: Runtime, who: Any) -> list[str]:
     async with runtime.sessions() as session:
-        return [e["code"] for e in await service.evaluations_for(session, who)]
+        return [e.code for e in await service.evaluations_for(session, who)]
 
 
 async def room_log(runtime: Runtime) -> list[Any]:
@@ -222,7 +226,7 @@ async def test_the_whole_evaluation_from_sign_in_to_award(
     clock.advance(days=3, seconds=1)
     async with runtime.transaction() as session:
         awarded = await service.award(session, runtime, ew.agent, f"{CODE}-1")
-    assert awarded["winner"] == ew.bidder_codes[0]
+    assert awarded.winner == ew.bidder_codes[0]
     # A second award on the awarded lot says so (not "publish the candidates first").
     with pytest.raises(Conflict) as again:
         async with runtime.transaction() as session:
@@ -233,7 +237,7 @@ async def test_the_whole_evaluation_from_sign_in_to_award(
         notices = {n.kind: n for n in await session.scalars(select(Notice))}
         assert await session.scalar(select(Tender.state).where(Tender.code == CODE)) == "awarded"
         assert await session.scalar(select(Draw.stage)) == "published"
-    assert notices["candidates"].id == published["notice"]
+    assert notices["candidates"].id == published.notice
     candidates = notices["candidates"].data["candidates"]
     assert [c["bidder"]["credit_code"] for c in candidates] == seen["ranking"]
     assert notices["award"].data["awards"][0]["bidder"]["credit_code"] == ew.bidder_codes[0]
@@ -398,7 +402,7 @@ async def test_clarification_goes_to_the_bidder_and_its_answer_to_the_room(
     async with runtime.sessions() as session:
         assert await service.clarifications_for_bidder(session, other) == []
         listed = await service.clarifications_for_bidder(session, mine)
-    assert [c["question"] for c in listed] == ["请说明工期计划"]
+    assert [c.question for c in listed] == ["请说明工期计划"]
     with pytest.raises(NotFound):  # another company cannot answer it (nor learn that it exists)
         async with runtime.transaction() as session:
             await service.answer_clarification(session, runtime, other, asked["clarification"], "x")

@@ -89,11 +89,17 @@ async def test_a_draw_over_http_with_sealed_names_for_everyone_else(
         ({"min_credit": "1e308"}, "min_credit"),
         ({"min_credit": "Infinity"}, "min_credit"),
         ({"min_credit": "9" * 400}, "min_credit"),
-        ({"slots": [{"specialty": "A0101", "experts": 10**15}]}, "slots"),
-        ({"max_recent_for_tenderer": 10**15}, "max_recent_for_tenderer"),
     ]:
         bad = await client.post("/api/experts/draws", json=draw_body(clock, **over), headers=sup)
         assert bad.status_code == 422 and bad.json()["detail"].startswith(field), (over, bad.text)
+    # Bounds the schema states are refused by the request's validation, naming the field.
+    for over, field in [
+        ({"slots": [{"specialty": "A0101", "experts": 10**15}]}, "slots"),
+        ({"max_recent_for_tenderer": 10**15}, "max_recent_for_tenderer"),
+        ({"response_minutes": 4}, "response_minutes"),
+    ]:
+        bad = await client.post("/api/experts/draws", json=draw_body(clock, **over), headers=sup)
+        assert bad.status_code == 400 and field in bad.json()["detail"], (over, bad.text)
     created = await client.post("/api/experts/draws", json=draw_body(clock), headers=sup)
     assert created.status_code == 201, created.text
     draw_id = created.json()["id"]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.clock import ManualClock
 from core.errors import Conflict, InvalidInput
-from experts import registry, specialties
+from experts import registry, specialties, views
 from experts.idcard import synthetic_id_number, validate_id_number
 from experts.models import Expert
 from experts.registry import ProfileChanges
@@ -131,7 +131,7 @@ async def test_leave_is_validated(world: World, clock: ManualClock) -> None:
         leave = await registry.add_leave(
             session, rt, expert, today, today + timedelta(days=2), "出差", actor="t"
         )
-        assert registry.profile_json(expert, supervisor=False)["leave"][0]["reason"] == "出差"
+        assert views.expert_out(expert, supervisor=False).leave[0].reason == "出差"
         await registry.remove_leave(session, rt, expert, leave.id, actor="t")
         assert expert.leaves == []
 
@@ -140,7 +140,7 @@ async def test_id_numbers_are_masked_except_to_supervisors(world: World) -> None
     (code,) = await add_experts(world.runtime, 1)
     async with world.runtime.transaction() as session:
         expert = await registry.get_expert(session, code)
-        masked = registry.profile_json(expert, supervisor=False, own=True)
-        full = registry.profile_json(expert, supervisor=True)
-    assert "********" in masked["id_number"] and masked["phone"] == expert.phone
-    assert full["id_number"] == expert.id_number
+        masked = views.expert_out(expert, supervisor=False, own=True)
+        full = views.expert_out(expert, supervisor=True)
+    assert "********" in masked.id_number and masked.phone == expert.phone
+    assert full.id_number == expert.id_number

@@ -169,7 +169,7 @@ async def test_names_are_sealed_by_viewer_and_stage(world: World, clock: ManualC
 
     async def names(viewer: Any) -> set[str]:
         async with rt.transaction() as session:
-            return {m["name"] for m in await service.committee(session, draw_id, viewer=viewer)}
+            return {m.name for m in await service.committee(session, draw_id, viewer=viewer)}
 
     real = {m.expert.name for m in members}
     assert (
