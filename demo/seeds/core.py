@@ -96,7 +96,7 @@ async def seed_core(runtime: Runtime, seed: int) -> SeedReport:
                     runtime.clock,
                     runtime.audit,
                     NewOrganisation(
-                        code, spec.name, spec.kind.value, spec.legal_representative, spec.region_code
+                        code, spec.name, spec.kind, spec.legal_representative, spec.region_code
                     ),
                     actor="demo",
                 )
