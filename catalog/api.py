@@ -5,20 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal, cast
 
+import msgspec
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from catalog import browse, bundling, cases, service, transfer
 from catalog.models import Item
+from catalog.views import ItemOut, ItemSummary, item_out, summary_out
 from core.access import PUBLIC, Caller, Viewer, allow
+from core.answers import CSV, JSON, also_answers, answers
 from core.errors import InvalidInput
-from core.paging import Paging
+from core.paging import Listing, Paging, listing
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
 
+HolidayKind = Literal["holiday", "workday"]  # catalog/workdays.py HOLIDAY, WORKDAY (调休上班)
+Rating = Literal["good", "bad"]  # 好评, 差评
 EDITORS = allow(Role.HALL_STAFF, Role.SUPERVISOR)
 SUPERVISORS = allow(Role.SUPERVISOR)
 
@@ -43,26 +48,60 @@ class CaseBody:
 
 @dataclass
 class StateBody:
-    state: str
+    state: Literal["accepted", "processing", "done", "returned"]
     note: str = ""
 
 
 @dataclass
 class RatingBody:
-    rating: str
+    rating: Rating
     reason: str = ""
     token: str | None = None
 
 
 @dataclass
 class HolidayBody:
-    kind: str
+    kind: HolidayKind
     name: str = ""
 
 
-@dataclass
-class SettingsBody:
-    yellow_share: float
+class CatalogSettings(msgspec.Struct, kw_only=True):
+    yellow_share: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0.1, le=0.99, description="share of the promised time after which a case turns yellow"
+        ),
+    ]
+
+
+class DepartmentOut(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    region_code: str
+
+
+class HolidayOut(msgspec.Struct, kw_only=True):
+    day: date
+    kind: HolidayKind
+    name: str
+
+
+class StaffOut(msgspec.Struct, kw_only=True):
+    user_id: int
+    username: str
+    department_id: int
+    department: str
+
+
+class StaffLink(msgspec.Struct, kw_only=True):
+    user_id: int
+    department_id: int
+
+
+class RatingOut(msgspec.Struct, kw_only=True):
+    number: str
+    rating: Rating | None
+    rating_reason: str | None
 
 
 def parse_day(value: str) -> date:
@@ -93,26 +132,21 @@ async def search_items(
     object: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     online: FromQuery[str | None] = None,
-) -> dict[str, Any]:
+) -> Listing[ItemSummary]:
     """Search by free text (Chinese substring or pinyin initials) and filters; one page by code."""
     query = browse.Query(
         q, department_id, kind, level, object, region, parse_flag(online), paging.limit, paging.offset
     )
     found = await browse.search(db, query)
-    return {
-        "total": found.total,
-        "limit": found.limit,
-        "offset": found.offset,
-        "items": [browse.summary_json(*r) for r in found.rows],
-    }
+    return listing(found, [summary_out(*r) for r in found.rows])
 
 
 @get("/api/catalog/items/{item_id:int}", opt=PUBLIC, tags=["catalog"])
-async def get_item(db: Db, item_id: FromPath[int]) -> dict[str, Any]:
+async def get_item(db: Db, item_id: FromPath[int]) -> ItemOut:
     """The current version of an item."""
     item = await service.get_item(db, item_id)
     department = await service.get_department(db, item.department_id)
-    return service.item_json(item, department.name)
+    return item_out(item, department.name)
 
 
 @get(
@@ -135,12 +169,10 @@ async def item_versions(db: Db, item_id: FromPath[int]) -> list[dict[str, Any]]:
 
 
 @post("/api/catalog/items", opt=EDITORS, status_code=201, tags=["catalog"])
-async def create_item(
-    runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
+async def create_item(runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]) -> ItemOut:
     """Add an item to a department's catalog (staff: their own department only)."""
     item = await service.create_item(db, runtime, principal, data)
-    return service.item_json(item, data["department"].strip())
+    return item_out(item, data["department"].strip())
 
 
 @put("/api/catalog/items/{item_id:int}", opt=EDITORS, tags=["catalog"])
@@ -150,27 +182,31 @@ async def update_item(
     db: Db,
     item_id: FromPath[int],
     data: JSONBody[dict[str, Any]],
-) -> dict[str, Any]:
+) -> ItemOut:
     """Replace an item's fields; a change makes a new version."""
     item = await service.update_item(db, runtime, principal, item_id, data)
-    return service.item_json(item, (await service.get_department(db, item.department_id)).name)
+    return item_out(item, (await service.get_department(db, item.department_id)).name)
 
 
 @get("/api/catalog/departments", opt=PUBLIC, tags=["catalog"])
-async def list_departments(db: Db) -> list[dict[str, Any]]:
+async def list_departments(db: Db) -> list[DepartmentOut]:
+    """The service-hall departments (部门) whose items the catalog lists."""
     return [
-        {"id": d.id, "name": d.name, "region_code": d.region_code} for d in await service.list_departments(db)
+        DepartmentOut(id=d.id, name=d.name, region_code=d.region_code)
+        for d in await service.list_departments(db)
     ]
 
 
 @post("/api/catalog/departments", opt=SUPERVISORS, status_code=201, tags=["catalog"])
-async def add_department(runtime: Rt, db: Db, data: JSONBody[DepartmentBody]) -> dict[str, Any]:
+async def add_department(runtime: Rt, db: Db, data: JSONBody[DepartmentBody]) -> DepartmentOut:
+    """Add a department in a region (supervisors)."""
     department = await service.add_department(db, runtime, data.name, data.region_code)
-    return {"id": department.id, "name": department.name, "region_code": department.region_code}
+    return DepartmentOut(id=department.id, name=department.name, region_code=department.region_code)
 
 
 @get("/api/catalog/bundles", opt=PUBLIC, tags=["catalog"])
 async def list_bundles(db: Db) -> list[dict[str, Any]]:
+    """Every 一件事 bundle (several items handled as one), with merged materials and time limit."""
     return [await bundling.bundle_json(db, b) for b in await bundling.list_bundles(db)]
 
 
@@ -195,20 +231,33 @@ async def catalog_statistics(db: Db) -> dict[str, Any]:
     return await browse.statistics(db)
 
 
-@get("/api/catalog/export", opt=PUBLIC, tags=["catalog"])
-async def export_catalog(db: Db, format: FromQuery[str] = "json") -> Response[str]:
-    """The whole catalog as JSON ({items, bundles, departments}) or the items as CSV."""
+@get(
+    "/api/catalog/export",
+    opt=PUBLIC,
+    tags=["catalog"],
+    responses=answers(transfer.CatalogDocument, description="the catalog document (``format=json``)"),
+    operation_class=also_answers(CSV, "``format=csv``: the items as CSV, one row per item"),
+)
+async def export_catalog(db: Db, format: FromQuery[Literal["json", "csv"]] = "json") -> Response[str]:
+    """Export the catalog (事项清单导出): the whole catalog as JSON, or the items as CSV.
+
+    The JSON document (departments, items, bundles) is what POST /api/catalog/import takes back.
+    """
     if format == "json":
-        return Response(await transfer.export_json(db), media_type="application/json")
-    if format == "csv":
-        items_csv, _ = await transfer.export_csv(db)
-        return Response(items_csv, media_type="text/csv; charset=utf-8")
-    raise InvalidInput("format: 应为 json 或 csv", code="bad_format")
+        return Response(await transfer.export_json(db), media_type=JSON)
+    items_csv, _ = await transfer.export_csv(db)
+    return Response(items_csv, media_type=CSV)
 
 
 @post("/api/catalog/import", opt=SUPERVISORS, status_code=200, tags=["catalog"])
-async def import_catalog(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> dict[str, Any]:
-    """Import a JSON catalog document (the export's format); a bad row fails it all, naming its line."""
+async def import_catalog(
+    request: AnyRequest, runtime: Rt, principal: Caller, db: Db
+) -> transfer.ImportReport:
+    """Import a catalog document (事项清单导入): the export's JSON format, UTF-8.
+
+    All or nothing: a bad row fails the whole import, naming its line. Answers how many departments,
+    items and bundles were created, updated or unchanged, and the document's SHA-256.
+    """
     raw = await request.body()
     try:
         text = raw.decode("utf-8-sig")
@@ -216,13 +265,14 @@ async def import_catalog(request: AnyRequest, runtime: Rt, principal: Caller, db
         raise InvalidInput("文件须为 UTF-8 编码 (the file must be UTF-8)", code="bad_file") from exc
     parsed = transfer.read_json(text)
     report = await transfer.import_catalog(db, runtime, principal, parsed, raw)
-    return report.__dict__
+    return report
 
 
 @get("/api/catalog/holidays", opt=PUBLIC, tags=["catalog"])
-async def list_holidays(db: Db, year: FromQuery[int | None] = None) -> list[dict[str, Any]]:
+async def list_holidays(db: Db, year: FromQuery[int | None] = None) -> list[HolidayOut]:
+    """Holidays and make-up working days (节假日与调休) that case deadlines count with, by year."""
     return [
-        {"day": h.day.isoformat(), "kind": h.kind, "name": h.name}
+        HolidayOut(day=h.day, kind=cast(HolidayKind, h.kind), name=h.name)
         for h in await cases.list_holidays(db, year)
     ]
 
@@ -234,35 +284,41 @@ async def set_holiday(
     db: Db,
     day: FromPath[str],
     data: JSONBody[HolidayBody],
-) -> dict[str, Any]:
+) -> HolidayOut:
     """Mark a day as a holiday or as a make-up working day (调休上班)."""
     holiday = await cases.set_holiday(db, runtime, parse_day(day), data.kind, data.name, principal.actor)
-    return {"day": holiday.day.isoformat(), "kind": holiday.kind, "name": holiday.name}
+    return HolidayOut(day=holiday.day, kind=cast(HolidayKind, holiday.kind), name=holiday.name)
 
 
 @delete("/api/catalog/holidays/{day:str}", opt=SUPERVISORS, status_code=204, tags=["catalog"])
 async def remove_holiday(runtime: Rt, principal: Caller, db: Db, day: FromPath[str]) -> None:
+    """Forget a holiday or make-up working day; deadlines count it as an ordinary day again."""
     await cases.remove_holiday(db, runtime, parse_day(day), principal.actor)
 
 
 @get("/api/catalog/settings", opt=SUPERVISORS, tags=["catalog"])
-async def get_settings(db: Db) -> dict[str, Any]:
-    return {"yellow_share": await cases.yellow_share(db)}
+async def get_settings(db: Db) -> CatalogSettings:
+    """The supervision board's settings."""
+    return CatalogSettings(yellow_share=await cases.yellow_share(db))
 
 
 @put("/api/catalog/settings", opt=SUPERVISORS, tags=["catalog"])
 async def put_settings(
-    runtime: Rt, principal: Caller, db: Db, data: JSONBody[SettingsBody]
-) -> dict[str, Any]:
-    """The share of the promised time after which an open case turns yellow (default 0.8)."""
+    runtime: Rt, principal: Caller, db: Db, data: JSONBody[CatalogSettings]
+) -> CatalogSettings:
+    """Change the supervision board's settings.
+
+    ``yellow_share``: the share of the promised time after which an open case turns yellow (default 0.8).
+    """
     await cases.set_yellow_share(db, runtime, data.yellow_share, principal.actor)
-    return {"yellow_share": await cases.yellow_share(db)}
+    return CatalogSettings(yellow_share=await cases.yellow_share(db))
 
 
 @get("/api/catalog/staff", opt=allow(Role.ADMIN, Role.SUPERVISOR), tags=["catalog"])
-async def list_staff(db: Db) -> list[dict[str, Any]]:
+async def list_staff(db: Db) -> list[StaffOut]:
+    """Hall-staff users and the department each handles."""
     return [
-        {"user_id": s.user_id, "username": u, "department_id": s.department_id, "department": d}
+        StaffOut(user_id=s.user_id, username=u, department_id=s.department_id, department=d)
         for s, u, d in await service.list_staff(db)
     ]
 
@@ -274,16 +330,17 @@ async def link_staff(
     db: Db,
     user_id: FromPath[int],
     data: JSONBody[StaffBody],
-) -> dict[str, Any]:
+) -> StaffLink:
     """Link a hall-staff user to the department whose items and cases they handle."""
     link = await service.link_staff(
         db, runtime, user_id=user_id, department_id=data.department_id, actor=principal.actor
     )
-    return {"user_id": link.user_id, "department_id": link.department_id}
+    return StaffLink(user_id=link.user_id, department_id=link.department_id)
 
 
 @delete("/api/catalog/staff/{user_id:int}", opt=allow(Role.ADMIN), status_code=204, tags=["catalog"])
 async def unlink_staff(runtime: Rt, principal: Caller, db: Db, user_id: FromPath[int]) -> None:
+    """Unlink a hall-staff user from their department."""
     await service.unlink_staff(db, runtime, user_id=user_id, actor=principal.actor)
 
 
@@ -302,6 +359,7 @@ async def accept_case(runtime: Rt, principal: Caller, db: Db, data: JSONBody[Cas
 
 @get("/api/catalog/cases/{number:str}", opt=EDITORS, tags=["catalog cases"])
 async def get_case(runtime: Rt, principal: Caller, db: Db, number: FromPath[str]) -> dict[str, Any]:
+    """One case (办件) by number, with its deadline and green/yellow/red warning."""
     case = await cases.get_case(db, number)
     await service.check_department_access(db, principal, case.department_id)
     item = await db.get(Item, case.item_id)
@@ -333,7 +391,7 @@ async def rate_case(
     db: Db,
     number: FromPath[str],
     data: JSONBody[RatingBody],
-) -> dict[str, Any]:
+) -> RatingOut:
     """好差评: the applicant rates a finished case with the token from the SMS link or terminal."""
     case = await cases.rate_case(
         db,
@@ -344,7 +402,9 @@ async def rate_case(
         token=data.token,
         user_id=viewer.user_id if viewer else None,
     )
-    return {"number": case.number, "rating": case.rating, "rating_reason": case.rating_reason}
+    return RatingOut(
+        number=case.number, rating=cast(Rating | None, case.rating), rating_reason=case.rating_reason
+    )
 
 
 @get("/api/catalog/board", opt=EDITORS, tags=["catalog cases"])

@@ -111,23 +111,6 @@ async def matching_bundles(session: AsyncSession, text: str, limit: int = 10) ->
     return list(await session.scalars(select(Bundle).where(*where).order_by(Bundle.code).limit(limit)))
 
 
-def summary_json(item: Item, department: str) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "code": item.code,
-        "name": item.name,
-        "kind": item.kind,
-        "department": department,
-        "level": item.level,
-        "region_code": item.region_code,
-        "handling_type": item.handling_type,
-        "statutory_days": item.statutory_days,
-        "promised_days": item.promised_days,
-        "online": item.online,
-        "service_objects": item.service_objects.split(","),
-    }
-
-
 async def statistics(session: AsyncSession) -> dict[str, Any]:
     item_rows = await session.execute(
         select(

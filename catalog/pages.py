@@ -8,6 +8,7 @@ from litestar.response import Template
 
 from catalog import browse, bundling, cases, messages, service
 from catalog.codes import HANDLING_EN, KIND_EN, KINDS, LEVEL_ZH, LEVELS, OBJECT_ZH, OBJECTS
+from catalog.views import item_out, summary_out
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.clock import format_local
 from core.errors import DomainError
@@ -61,7 +62,7 @@ async def search_page(
         q=q,
         filters={"department_id": department, "kind": kind, "level": level, "object": object},
         total=total,
-        items=[browse.summary_json(*r) for r in rows],
+        items=[summary_out(*r) for r in rows],
         page_no=max(1, page_no),
         pages=max(1, -(-total // PAGE_SIZE)),
         departments=await service.list_departments(db),
@@ -78,7 +79,7 @@ async def item_page(request: AnyRequest, db: Db, item_id: FromPath[int]) -> Temp
     return page(
         request,
         "catalog/item.html",
-        item=service.item_json(item, department.name),
+        item=item_out(item, department.name),
         updated=format_local(item.updated_at),
         labels=_labels(_lang(request)),
     )

@@ -162,33 +162,6 @@ async def check_department_access(session: AsyncSession, actor: CatalogActor, de
 # ---- items -----------------------------------------------------------------------------------
 
 
-def item_json(item: Item, department: str) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "code": item.code,
-        "name": item.name,
-        "kind": item.kind,
-        "department": department,
-        "department_id": item.department_id,
-        "implementing_body": item.implementing_body,
-        "legal_basis": item.legal_basis,
-        "service_objects": item.service_objects.split(","),
-        "materials": item.materials,
-        "statutory_days": item.statutory_days,
-        "promised_days": item.promised_days,
-        "handling_type": item.handling_type,
-        "fees": item.fees,
-        "free": not item.fees,
-        "steps": item.steps,
-        "online": item.online,
-        "level": item.level,
-        "region_code": item.region_code,
-        "delegated": item.delegated,
-        "version": item.version,
-        "updated_at": item.updated_at.isoformat(),
-    }
-
-
 def apply_input(item: Item, data: ItemInput, department: Department) -> None:
     values = data.as_json()
     values.pop("department")

@@ -14,8 +14,9 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -279,6 +280,32 @@ async def _export_rows(
 
 def _lines(rows: list[dict[str, Any]]) -> str:
     return "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n]"
+
+
+class DepartmentRow(msgspec.Struct, kw_only=True):
+    name: str
+    region_code: str
+
+
+class BundleRow(msgspec.Struct, kw_only=True):
+    code: str
+    name: str
+    description: str
+    service_object: str
+    items: Annotated[list[str], msgspec.Meta(description="item codes (city) or code@region")]
+
+
+class CatalogDocument(msgspec.Struct, kw_only=True):
+    """The whole catalog as exported and imported (``format`` sunbid-catalog/1)."""
+
+    format: Literal["sunbid-catalog/1"]
+    departments: list[DepartmentRow]
+    items: list[
+        Annotated[
+            dict[str, Any], msgspec.Meta(description="an item's fields, as POST /api/catalog/items takes")
+        ]
+    ]
+    bundles: list[BundleRow]
 
 
 async def export_json(session: AsyncSession) -> str:

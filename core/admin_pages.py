@@ -28,6 +28,7 @@ from core.rendering import page
 from core.roles import ROLE_NAMES_ZH, Role, parse_roles
 from core.runtime import Db, Rt
 from core.types import AnyRequest, Form
+from core.views import NewUserOut
 
 ADMIN = allow(Role.ADMIN)
 PAGE_SIZE = 20
@@ -220,7 +221,7 @@ async def _users_page(
     error: str | None = None,
     form: dict[str, Any] | None = None,
     done: str | None = None,
-    created: dict[str, Any] | None = None,
+    created: NewUserOut | None = None,
 ) -> Template:
     lang = language_of(request)
     paging = paging_of(PAGE_SIZE, max(offset, 0))
@@ -247,6 +248,14 @@ async def _users_page(
         done=done_word(done),
         created=created,
     )
+
+
+def roles_of(values: list[str]) -> list[Role]:
+    """The roles a form names, or a 422 naming the unknown ones (the API's body is typed instead)."""
+    try:
+        return sorted(parse_roles(values))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="bad_roles") from exc
 
 
 @get("/admin/users", opt=ADMIN, include_in_schema=False)
@@ -284,7 +293,7 @@ async def create_user_submit(request: AnyRequest, runtime: Rt, principal: Caller
             AdminNewUser(
                 username=typed["username"],
                 display_name=typed["display_name"],
-                roles=roles,
+                roles=roles_of(roles),
                 password=str(form.get("password", "")),
                 organisation_id=org_id,
             ),
@@ -355,11 +364,7 @@ async def user_action(
     try:
         if action == "roles":
             values = [str(r) for r in form.getall("roles")] if "roles" in form else []
-            try:
-                roles = parse_roles(values)
-            except ValueError as exc:
-                raise InvalidInput(str(exc), code="bad_roles") from exc
-            await admin.set_roles(db, runtime.audit, user_id, roles, actor=actor)
+            await admin.set_roles(db, runtime.audit, user_id, frozenset(roles_of(values)), actor=actor)
         elif action in ("disable", "enable"):
             await admin.set_active(db, runtime.clock, runtime.audit, user_id, action == "enable", actor=actor)
             action = "disabled" if action == "disable" else "enabled"
@@ -444,7 +449,17 @@ async def create_organisation_submit(
     typed = {k: data.get(k, "") for k in fields}
     try:
         org = await organisations.register_organisation(
-            db, runtime.clock, runtime.audit, NewOrganisation(**typed), actor=principal.actor
+            db,
+            runtime.clock,
+            runtime.audit,
+            NewOrganisation(
+                credit_code=typed["credit_code"],
+                name=typed["name"],
+                kind=organisations.org_kind(typed["kind"]),
+                legal_representative=typed["legal_representative"],
+                region_code=typed["region_code"],
+            ),
+            actor=principal.actor,
         )
     except DomainError as exc:
         return await _orgs_page(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated
 
+import msgspec
 from litestar import Response, delete, get, post, put
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -16,63 +15,68 @@ from core import accounts, organisations, regions
 from core import audit as audit_log
 from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, Caller, allow, client_address
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
-from core.models import AuditEntry, Organisation, User
-from core.roles import Role, parse_roles
+from core.models import User
+from core.organisations import OrgKind, SigningKeyText
+from core.paging import Listing
+from core.roles import Role
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
+from core.views import (
+    AuditCheckpoint,
+    AuditEntryOut,
+    ConsistencyProof,
+    Done,
+    InclusionProof,
+    NewToken,
+    OrganisationOut,
+    RegionOut,
+    TokenOut,
+    UserOut,
+    b64,
+    entry_out,
+    org_out,
+    user_out,
+)
+
+Username = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        description="3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit (upper case is "
+        "lowered, surrounding spaces dropped)",
+    ),
+]
+NewPassword = Annotated[str, msgspec.Meta(min_length=8, description="at least 8 characters")]
+RoleList = Annotated[list[Role], msgspec.Meta(min_length=1, description="at least one role")]
 
 
-@dataclass
-class LoginBody:
+class LoginBody(msgspec.Struct, kw_only=True):
     username: str
     password: str
 
 
-@dataclass
-class TokenBody:
+class TokenBody(msgspec.Struct, kw_only=True):
     username: str
     password: str
-    name: str = "cli"
-    days: int = 90
+    name: Annotated[str, msgspec.Meta(max_length=100, description="a label to recognise the token by")] = (
+        "cli"
+    )
+    days: Annotated[int, msgspec.Meta(ge=1, le=366, description="lifetime in days")] = 90
 
 
-@dataclass
-class NewUserBody:
-    username: str
-    password: str
+class NewUserBody(msgspec.Struct, kw_only=True):
+    username: Username
+    password: NewPassword
     display_name: str
-    roles: list[str]
+    roles: RoleList
     organisation_id: int | None = None
 
 
-@dataclass
-class SigningKeyBody:
-    signing_key: str
+class SigningKeyBody(msgspec.Struct, kw_only=True):
+    signing_key: SigningKeyText
 
 
 DEVICE_COOKIE = "sunbid_device"  # a browser that logged in before: see core/accounts.py on throttling
-
-
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "roles": sorted(user.role_names),
-        "organisation_id": user.organisation_id,
-    }
-
-
-def org_json(org: Organisation) -> dict[str, Any]:
-    return {
-        "id": org.id,
-        "credit_code": org.credit_code,
-        "name": org.name,
-        "kind": org.kind,
-        "legal_representative": org.legal_representative,
-        "region_code": org.region_code,
-        "signing_key": org.signing_key,
-    }
 
 
 def login_client(runtime: Runtime, request: AnyRequest) -> accounts.LoginClient:
@@ -143,16 +147,24 @@ async def start_session(runtime: Runtime, user: User) -> str:
 
 
 @post("/api/auth/login", opt=PUBLIC, status_code=200, tags=["accounts"])
-async def login(request: AnyRequest, runtime: Rt, data: JSONBody[LoginBody]) -> Response[Any]:
-    """Browser login: sets an HTTP-only session cookie."""
+async def login(request: AnyRequest, runtime: Rt, data: JSONBody[LoginBody]) -> Response[UserOut]:
+    """Browser login (登录): sets an HTTP-only session cookie.
+
+    Answers the user and sets ``sunbid_session`` (the session) and ``sunbid_device`` (marks this browser
+    as one the user logged in from, so the login throttle holds back strangers before them). Repeated
+    failures for a username are throttled (429 with Retry-After).
+    """
     user = await login_user(runtime, request, data.username, data.password)
     secret = await start_session(runtime, user)
-    return Response(user_json(user), cookies=login_cookies(runtime, request, user, secret))
+    return Response(user_out(user), cookies=login_cookies(runtime, request, user, secret))
 
 
 @post("/api/auth/tokens", opt=PUBLIC, status_code=201, tags=["accounts"])
-async def create_token(request: AnyRequest, runtime: Rt, data: JSONBody[TokenBody]) -> dict[str, Any]:
-    """CLI login: returns a bearer API token (shown once)."""
+async def create_token(request: AnyRequest, runtime: Rt, data: JSONBody[TokenBody]) -> NewToken:
+    """CLI login: a bearer API token (API令牌) for ``Authorization: Bearer <token>``.
+
+    The token is shown only in this answer; it lasts ``days`` (1-366) unless revoked.
+    """
     if not 1 <= data.days <= 366:
         raise InvalidInput("token lifetime must be 1-366 days", code="bad_lifetime")
     user = await login_user(runtime, request, data.username, data.password)
@@ -160,49 +172,53 @@ async def create_token(request: AnyRequest, runtime: Rt, data: JSONBody[TokenBod
         token = await accounts.issue_token(
             session, runtime.clock, user, kind="api", lifetime=timedelta(days=data.days), name=data.name
         )
-    return {"token": token, "user": user_json(user)}
+    return NewToken(token=token, user=user_out(user))
 
 
 @get("/api/auth/tokens", opt=ANY_USER, tags=["accounts"])
-async def list_tokens(principal: Caller, db: Db) -> list[dict[str, Any]]:
+async def list_tokens(principal: Caller, db: Db) -> list[TokenOut]:
+    """The caller's sessions and API tokens, newest first.
+
+    ``current`` marks the one this request was made with; the secrets themselves are never shown again.
+    """
     return [
-        {
-            "id": t.id,
-            "kind": t.kind,
-            "name": t.name,
-            "created_at": t.created_at,
-            "expires_at": t.expires_at,
-            "revoked_at": t.revoked_at,
-            "current": t.id == principal.token_id,
-        }
+        TokenOut(
+            id=t.id,
+            kind="api" if t.kind == "api" else "session",
+            name=t.name,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+            current=t.id == principal.token_id,
+        )
         for t in await accounts.list_tokens(db, principal.user_id)
     ]
 
 
 @delete("/api/auth/tokens/{token_id:int}", opt=ANY_USER, status_code=204, tags=["accounts"])
 async def revoke_token(runtime: Rt, principal: Caller, db: Db, token_id: FromPath[int]) -> None:
+    """Revoke one of the caller's own sessions or API tokens; it stops working at once."""
     await accounts.revoke_token(db, runtime.clock, user_id=principal.user_id, token_id=token_id)
 
 
 @post("/api/auth/logout", opt=ANY_USER, status_code=200, tags=["accounts"])
-async def logout(runtime: Rt, principal: Caller, db: Db) -> Response[Any]:
+async def logout(runtime: Rt, principal: Caller, db: Db) -> Response[Done]:
+    """Log out (退出): revoke the session or token this request was made with and clear the cookie."""
     await accounts.revoke_token(db, runtime.clock, user_id=principal.user_id, token_id=principal.token_id)
-    return Response({"ok": True}, cookies=[session_cookie(runtime, None)])
+    return Response(Done(), cookies=[session_cookie(runtime, None)])
 
 
 @get("/api/auth/me", opt=ANY_USER, tags=["accounts"])
-async def current_user(principal: Caller, db: Db) -> dict[str, Any]:
+async def current_user(principal: Caller, db: Db) -> UserOut:
+    """Who the caller is: the user, its roles and its organisation."""
     user = await db.get(User, principal.user_id)
     assert user is not None
-    return user_json(user)
+    return user_out(user)
 
 
 @post("/api/users", opt=allow(Role.ADMIN), status_code=201, tags=["accounts"])
-async def create_user(runtime: Rt, principal: Caller, db: Db, data: JSONBody[NewUserBody]) -> dict[str, Any]:
-    try:
-        roles = parse_roles(data.roles)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), code="bad_roles") from exc
+async def create_user(runtime: Rt, principal: Caller, db: Db, data: JSONBody[NewUserBody]) -> UserOut:
+    """Create a user with a password and roles (admins; /api/admin/users can generate the password)."""
     user = await accounts.create_user(
         db,
         runtime.clock,
@@ -210,32 +226,35 @@ async def create_user(runtime: Rt, principal: Caller, db: Db, data: JSONBody[New
         username=data.username,
         password=data.password,
         display_name=data.display_name,
-        roles=roles,
+        roles=frozenset(data.roles),
         organisation_id=data.organisation_id,
         actor=principal.actor,
     )
-    return user_json(user)
+    return user_out(user)
 
 
 @get("/api/users", opt=allow(Role.ADMIN, Role.SUPERVISOR), tags=["accounts"])
-async def list_users(db: Db) -> list[dict[str, Any]]:
-    return [user_json(u) for u in await db.scalars(select(User).order_by(User.id))]
+async def list_users(db: Db) -> list[UserOut]:
+    """Every user, by id (admins and supervisors)."""
+    return [user_out(u) for u in await db.scalars(select(User).order_by(User.id))]
 
 
 @get("/api/organisations", opt=PUBLIC, tags=["organisations"])
 async def list_organisations(
     db: Db,
-    kind: FromQuery[str | None] = None,
+    kind: FromQuery[OrgKind | None] = None,
     limit: int = Parameter(default=50, ge=1, le=500),
     offset: int = Parameter(default=0, ge=0),
-) -> dict[str, Any]:
+) -> Listing[OrganisationOut]:
+    """Registered companies (bidders, agents, tenderers) by id, optionally of one ``kind``."""
     rows, total = await organisations.list_organisations(db, kind=kind, limit=limit, offset=offset)
-    return {"total": total, "items": [org_json(o) for o in rows]}
+    return Listing(items=[org_out(o) for o in rows], total=total, limit=limit, offset=offset)
 
 
 @get("/api/organisations/{org_id:int}", opt=PUBLIC, tags=["organisations"])
-async def get_organisation(db: Db, org_id: FromPath[int]) -> dict[str, Any]:
-    return org_json(await organisations.get_organisation(db, org_id))
+async def get_organisation(db: Db, org_id: FromPath[int]) -> OrganisationOut:
+    """One registered company."""
+    return org_out(await organisations.get_organisation(db, org_id))
 
 
 @post(
@@ -249,8 +268,12 @@ async def register_organisation(
     principal: Caller,
     db: Db,
     data: JSONBody[organisations.NewOrganisation],
-) -> dict[str, Any]:
-    """Staff register any company; a company user registers its own, once, of its own kind."""
+) -> OrganisationOut:
+    """Register a company (登记单位) by its unified social credit code.
+
+    Staff register any company; a company user registers its own, once, of its own kind, and their
+    account then belongs to it. The credit code's check character is verified (GB 32100-2015).
+    """
     staff = bool(principal.roles & {Role.ADMIN, Role.SUPERVISOR})
     if not staff:
         if principal.organisation_id is not None:
@@ -268,7 +291,7 @@ async def register_organisation(
         user = await db.get(User, principal.user_id)
         assert user is not None
         user.organisation_id = org.id
-    return org_json(org)
+    return org_out(org)
 
 
 @put(
@@ -282,56 +305,46 @@ async def set_signing_key(
     db: Db,
     org_id: FromPath[int],
     data: JSONBody[SigningKeyBody],
-) -> dict[str, Any]:
-    """Register the company's Ed25519 public key (``ed25519:<base64>``) that signs its bid manifests."""
+) -> OrganisationOut:
+    """Register the company's Ed25519 public key that signs its bid manifests.
+
+    The key is ``ed25519:<base64 of the 32-byte public key>``; staff may set any company's, a company
+    user only their own. It replaces the previous key for bids sealed from now on.
+    """
     if not principal.roles & {Role.ADMIN, Role.SUPERVISOR} and principal.organisation_id != org_id:
         raise PermissionDenied("只能为本单位登记签名公钥 (only for your own company)")
     org = await organisations.set_signing_key(
         db, runtime.audit, org_id, data.signing_key, actor=principal.actor
     )
-    return org_json(org)
+    return org_out(org)
 
 
 @get("/api/regions", opt=PUBLIC, tags=["regions"])
-async def list_regions(db: Db) -> list[dict[str, Any]]:
+async def list_regions(db: Db) -> list[RegionOut]:
+    """The city, its districts and counties (行政区划), by GB/T 2260 code."""
     return [
-        {
-            "code": r.code,
-            "name": r.name,
-            "name_en": r.name_en,
-            "level": r.level,
-            "parent_code": r.parent_code,
-        }
+        RegionOut(code=r.code, name=r.name, name_en=r.name_en, level=r.level, parent_code=r.parent_code)  # type: ignore[arg-type]
         for r in await regions.list_regions(db)
     ]
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def entry_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "position": entry.position,
-        "entry": entry.entry,
-        "leaf_hash": b64(entry.leaf_hash),
-        "root": b64(entry.root),
-        "checkpoint": entry.checkpoint,
-    }
 
 
 # The audit log is public by design: anyone can fetch entries and proofs and check them.
 
 
 @get("/api/audit/checkpoint", opt=PUBLIC, tags=["audit"])
-async def audit_checkpoint(runtime: Rt, db: Db) -> dict[str, Any]:
+async def audit_checkpoint(runtime: Rt, db: Db) -> AuditCheckpoint:
+    """The audit log's size and latest signed checkpoint (审计日志检查点), with the key that verifies it.
+
+    The checkpoint is a signed note (origin, size, base64 Merkle root) signed with the Ed25519
+    ``verifier_key``; compare it with a checkpoint you saw earlier through /api/audit/consistency.
+    """
     size = await runtime.audit.size(db)
     latest = await runtime.audit.entry(db, size - 1) if size else None
-    return {
-        "size": size,
-        "checkpoint": latest.checkpoint if latest else None,
-        "verifier_key": runtime.audit.signer.verifier_key,
-    }
+    return AuditCheckpoint(
+        size=size,
+        checkpoint=latest.checkpoint if latest else None,
+        verifier_key=runtime.audit.signer.verifier_key,
+    )
 
 
 @get("/api/audit/entries", opt=PUBLIC, tags=["audit"])
@@ -339,32 +352,41 @@ async def audit_entries(
     db: Db,
     after: int = Parameter(default=-1, ge=-1),
     limit: int = Parameter(default=100, ge=1, le=1000),
-) -> list[dict[str, Any]]:
-    return [entry_json(e) for e in await audit_log.entries_after(db, after, limit=limit)]
+) -> list[AuditEntryOut]:
+    """Audit log entries after position ``after`` (-1: from the start), oldest first.
+
+    Each has its canonical JSON text, its leaf hash and the tree root after it was appended.
+    """
+    return [entry_out(e) for e in await audit_log.entries_after(db, after, limit=limit)]
 
 
 @get("/api/audit/entries/{position:int}/proof", opt=PUBLIC, tags=["audit"])
 async def inclusion_proof(
     runtime: Rt, db: Db, position: FromPath[int], size: int | None = Parameter(default=None, ge=1)
-) -> dict[str, Any]:
+) -> InclusionProof:
+    """Merkle inclusion proof (RFC 6962) that entry ``position`` is in the tree of ``size`` entries.
+
+    ``size`` defaults to the current size; ``checkpoint`` is the signed tree head of that size.
+    """
     audit = runtime.audit
     size = size or await audit.size(db)
     proof = await audit.inclusion_proof(db, position, size)
     tree_head = await audit.entry(db, size - 1)
-    return {
-        "position": position,
-        "size": size,
-        "proof": [b64(p) for p in proof],
-        "checkpoint": tree_head.checkpoint,
-    }
+    return InclusionProof(
+        position=position, size=size, proof=[b64(p) for p in proof], checkpoint=tree_head.checkpoint
+    )
 
 
 @get("/api/audit/consistency", opt=PUBLIC, tags=["audit"])
 async def consistency_proof(
     runtime: Rt, db: Db, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
-) -> dict[str, Any]:
+) -> ConsistencyProof:
+    """Merkle consistency proof (RFC 6962) that the tree of ``new`` entries extends that of ``old``.
+
+    It shows the log only ever grew: nothing recorded before ``old`` was changed or removed.
+    """
     proof = await runtime.audit.consistency_proof(db, old, new)
-    return {"old": old, "new": new, "proof": [b64(p) for p in proof]}
+    return ConsistencyProof(old=old, new=new, proof=[b64(p) for p in proof])
 
 
 ROUTE_HANDLERS = [

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+import msgspec
 
 # 31 characters: digits and upper-case letters without I, O, S, V, Z.
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# What a request may carry where a credit code is expected: 18 characters of the alphabet, in either
+# case (validate_credit_code upper-cases). The schema states this much; the authority, region digits
+# and check character are checked by validate_credit_code, answering 422 ``bad_credit_code``.
+CREDIT_CODE_PATTERN = f"^[{ALPHABET}{ALPHABET[10:].lower()}]{{18}}$"
+CreditCodeText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=18,
+        max_length=18,
+        pattern=CREDIT_CODE_PATTERN,
+        description="unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, "
+        "digits and letters without I, O, S, V, Z; the 18th is a check character",
+        examples=["91220201MA0Y3B5X2R"],
+    ),
+]
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _REGION = re.compile(r"^\d{6}$")
 # Registration authorities (first character) named in GB 32100-2015 Table 1.

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditLog
 from core.clock import Clock
-from core.credit_code import InvalidCreditCode, validate_credit_code
+from core.credit_code import CreditCodeText, InvalidCreditCode, validate_credit_code
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import ORGANISATION_REGISTERED, ORGANISATION_SIGNING_KEY_SET
 from core.models import Organisation
@@ -28,14 +29,36 @@ ORG_KIND_ZH = {OrgKind.BIDDER: "投标人", OrgKind.AGENT: "招标代理机构",
 SIGNING_KEY_PREFIX = "ed25519:"
 
 
-@dataclass(frozen=True)
-class NewOrganisation:
-    credit_code: str
-    name: str
-    kind: str
-    legal_representative: str
-    region_code: str
-    signing_key: str | None = None
+SigningKeyText = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^\s*ed25519:[A-Za-z0-9+/]{43}=\s*$",
+        description="the company's Ed25519 public key: 'ed25519:' and the base64 of its 32 bytes",
+        examples=["ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="],
+    ),
+]
+NonBlank = Annotated[str, msgspec.Meta(pattern=r"\S", description="not empty or only spaces")]
+
+
+class NewOrganisation(msgspec.Struct, frozen=True):
+    """A company to register (登记单位); one definition for the service, the API and the pages."""
+
+    credit_code: CreditCodeText
+    name: NonBlank
+    kind: OrgKind
+    legal_representative: NonBlank
+    region_code: Annotated[
+        str, msgspec.Meta(pattern=r"^\d{6}$", description="six-digit GB/T 2260 region code (行政区划代码)")
+    ]
+    signing_key: SigningKeyText | None = None
+
+
+def org_kind(value: str) -> OrgKind:
+    """``value`` as an organisation kind, or a 422 naming the kinds there are (pages send plain text)."""
+    try:
+        return OrgKind(value)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown organisation kind {value!r}; one of bidder, agent, tenderer") from exc
 
 
 def checked_credit_code(raw: str, field: str | None = None) -> str:
@@ -66,10 +89,7 @@ async def register_organisation(
     session: AsyncSession, clock: Clock, audit: AuditLog, new: NewOrganisation, *, actor: str | None = None
 ) -> Organisation:
     code = checked_credit_code(new.credit_code)
-    try:
-        kind = OrgKind(new.kind)
-    except ValueError as exc:
-        raise InvalidInput(f"unknown organisation kind {new.kind!r}; one of bidder, agent, tenderer") from exc
+    kind = org_kind(new.kind)
     name = new.name.strip()
     if not name:
         raise InvalidInput("单位名称不能为空 (name is required)", code="name_required")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -15,20 +16,29 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
 from core.access import PUBLIC, Caller, allow
 from core.accounts import Principal
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from core.paging import Paging, paging_from
+from core.paging import Listing, Paging, listing, paging_from
 from core.roles import Role
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
 from credit import chart, exchange, service, snapshots
-from credit.subjects import normalise_key, parse_kind
+from credit.subjects import SubjectKind, normalise_key, parse_kind
 from credit.views import (
-    appeal_json,
-    point_json,
+    AppealOut,
+    DocumentOut,
+    PointOut,
+    PrivateDeduction,
+    PublicDeduction,
+    RankedOut,
+    RuleOut,
+    StandingOut,
+    appeal_out,
+    document_out,
+    point_out,
     private_deduction,
     public_deduction,
-    ranked_json,
-    rule_json,
-    standing_json,
+    ranked_out,
+    rule_out,
+    standing_out,
 )
 
 SUBJECTS = (Role.BIDDER, Role.AGENT, Role.TENDERER, Role.EXPERT)
@@ -39,7 +49,7 @@ LONGER_PAGES = {"paging": paging_from(50)}  # credit's listings page by 50, not 
 @dataclass
 class RuleBody:
     code: str
-    subject_kind: str
+    subject_kind: SubjectKind
     title: str
     description: str
     points: Decimal
@@ -52,7 +62,7 @@ class RuleBody:
 
 @dataclass
 class DeductionBody:
-    subject_kind: str
+    subject_kind: SubjectKind
     subject_key: str
     rule_code: str
     reason: str
@@ -72,7 +82,7 @@ class AppealBody:
 
 @dataclass
 class DecisionBody:
-    outcome: str
+    outcome: Literal["upheld", "revoked"]
     reason: str
 
 
@@ -80,6 +90,42 @@ class DecisionBody:
 class LinkBody:
     user_id: int
     expert_key: str
+
+
+class SubjectStanding(StandingOut, kw_only=True):
+    name: str
+    region_code: str | None
+    day: date
+    deductions: list[PublicDeduction]
+
+
+class GradeCounts(msgspec.Struct):
+    A: int
+    B: int
+    C: int
+    D: int
+
+
+class Rankings(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """``subjects`` and ``grades`` are absent when no nightly run happened yet."""
+
+    day: date | None
+    subjects: int | None = None
+    grades: GradeCounts | None = None
+    total: int
+    items: list[RankedOut]
+
+
+class SubjectLink(msgspec.Struct, kw_only=True):
+    user_id: int
+    kind: SubjectKind
+    key: str
+
+
+class SnapshotRun(msgspec.Struct, kw_only=True):
+    day: date
+    subjects: int
+    barred: int
 
 
 async def subject_page_data(db: Db, kind: str, key: str, day: date) -> dict[str, Any]:
@@ -111,27 +157,32 @@ async def history_points(runtime: Runtime, db: Db, kind: str, key: str, days: in
 
 
 @get("/api/credit/rules", opt=PUBLIC, tags=["credit"])
-async def list_rules(db: Db, kind: FromQuery[str | None] = None) -> list[dict[str, Any]]:
-    return [rule_json(r) for r in await service.list_rules(db, kind=kind)]
+async def list_rules(db: Db, kind: FromQuery[SubjectKind | None] = None) -> list[RuleOut]:
+    """The deduction rules (失信行为扣分标准), each with its points, validity and legal basis."""
+    return [rule_out(r) for r in await service.list_rules(db, kind=kind)]
 
 
 @get("/api/credit/subjects/{kind:str}/{key:str}", opt=PUBLIC, tags=["credit"])
 async def subject_standing(
     runtime: Rt,
     db: Db,
-    kind: FromPath[str],
+    kind: FromPath[SubjectKind],
     key: FromPath[str],
     day: FromQuery[date | None] = None,
-) -> dict[str, Any]:
-    """Index, grade, barred flag and the deductions counting that day (no private evidence)."""
+) -> SubjectStanding:
+    """A subject's credit (信用指数) on a day: index, grade, barred flag and the deductions counting.
+
+    ``kind`` is bidder, agent or tenderer (``key``: the credit code) or expert (the expert code); the
+    day defaults to today (Beijing time). Private evidence is never shown here.
+    """
     data = await subject_page_data(db, kind, key, day or service.today(runtime))
-    return {
-        **standing_json(data["standing"]),
-        "name": data["name"],
-        "region_code": data["region_code"],
-        "day": (day or service.today(runtime)).isoformat(),
-        "deductions": [public_deduction(d) for d in data["active"]],
-    }
+    return SubjectStanding(
+        **msgspec.structs.asdict(standing_out(data["standing"])),
+        name=data["name"],
+        region_code=data["region_code"],
+        day=day or service.today(runtime),
+        deductions=[public_deduction(d) for d in data["active"]],
+    )
 
 
 @get(
@@ -142,12 +193,13 @@ async def subject_standing(
 async def subject_history(
     runtime: Rt,
     db: Db,
-    kind: FromPath[str],
+    kind: FromPath[SubjectKind],
     key: FromPath[str],
     days: int = Parameter(default=HISTORY_DAYS, ge=1, le=3660),
-) -> list[dict[str, Any]]:
+) -> list[PointOut]:
+    """The subject's daily index over the last ``days`` days, oldest first (from the nightly runs)."""
     points = await history_points(runtime, db, kind, key, days)
-    return [point_json(p) for p in points]
+    return [point_out(p) for p in points]
 
 
 @get(
@@ -159,10 +211,11 @@ async def subject_history(
 async def subject_history_svg(
     runtime: Rt,
     db: Db,
-    kind: FromPath[str],
+    kind: FromPath[SubjectKind],
     key: FromPath[str],
     days: int = Parameter(default=HISTORY_DAYS, ge=1, le=3660),
 ) -> Response[str]:
+    """The same history as an SVG line chart (image/svg+xml)."""
     points = await history_points(runtime, db, kind, key, days)
     return Response(str(chart.svg(points, title=f"{kind} {key}")), media_type="image/svg+xml")
 
@@ -172,14 +225,17 @@ async def rankings(
     runtime: Rt,
     db: Db,
     paging: Paging,
-    kind: FromQuery[str | None] = None,
+    kind: FromQuery[SubjectKind | None] = None,
     region: FromQuery[str | None] = None,
     day: FromQuery[date | None] = None,
-) -> dict[str, Any]:
-    """The latest evaluated day's subjects below 100 or barred, lowest first."""
+) -> Rankings:
+    """Credit rankings (信用排名): the latest evaluated day's subjects below 100 or barred, lowest first.
+
+    ``day`` picks the latest nightly run on or before it; ``day`` is null when none ran yet.
+    """
     run = await snapshots.latest_run(db, on_or_before=day or service.today(runtime))
     if run is None:
-        return {"day": None, "total": 0, "items": []}
+        return Rankings(day=None, total=0, items=[])
     found = await snapshots.rankings(
         db,
         day=run.day,
@@ -188,13 +244,13 @@ async def rankings(
         limit=paging.limit,
         offset=paging.offset,
     )
-    return {
-        "day": run.day.isoformat(),
-        "subjects": run.subjects,
-        "grades": {"A": run.grade_a, "B": run.grade_b, "C": run.grade_c, "D": run.grade_d},
-        "total": found.total,
-        "items": [ranked_json(r) for r in found.rows],
-    }
+    return Rankings(
+        day=run.day,
+        subjects=run.subjects,
+        grades=GradeCounts(A=run.grade_a, B=run.grade_b, C=run.grade_c, D=run.grade_d),
+        total=found.total,
+        items=[ranked_out(r) for r in found.rows],
+    )
 
 
 @post(
@@ -203,9 +259,10 @@ async def rankings(
     status_code=201,
     tags=["credit"],
 )
-async def create_rule(runtime: Rt, principal: Caller, db: Db, data: JSONBody[RuleBody]) -> dict[str, Any]:
+async def create_rule(runtime: Rt, principal: Caller, db: Db, data: JSONBody[RuleBody]) -> RuleOut:
+    """Add a deduction rule with its points, validity in days and legal basis (supervisors)."""
     rule = await service.create_rule(db, runtime, service.RuleInput(**data.__dict__), actor=principal.actor)
-    return rule_json(rule)
+    return rule_out(rule)
 
 
 @put("/api/credit/rules/{code:str}", opt=allow(Role.SUPERVISOR), tags=["credit"])
@@ -215,26 +272,30 @@ async def update_rule(
     db: Db,
     code: FromPath[str],
     data: JSONBody[RuleBody],
-) -> dict[str, Any]:
-    """Changes apply to deductions recorded from now on; past deductions keep their points."""
+) -> RuleOut:
+    """Change a deduction rule; it applies to deductions recorded from now on.
+
+    Past deductions keep the points and validity they were recorded with.
+    """
     rule = await service.update_rule(
         db, runtime, code, service.RuleInput(**data.__dict__), actor=principal.actor
     )
-    return rule_json(rule)
+    return rule_out(rule)
 
 
 @get("/api/credit/deductions", opt=allow(Role.SUPERVISOR), tags=["credit"], dependencies=LONGER_PAGES)
 async def list_deductions(
     db: Db,
     paging: Paging,
-    kind: FromQuery[str | None] = None,
+    kind: FromQuery[SubjectKind | None] = None,
     key: FromQuery[str | None] = None,
     day: FromQuery[date | None] = None,
-) -> dict[str, Any]:
+) -> Listing[PrivateDeduction]:
+    """Deductions with their evidence, by subject and the day they count on (supervisors)."""
     found = await service.list_deductions(
         db, kind=kind, key=key, day=day, limit=paging.limit, offset=paging.offset
     )
-    return {"total": found.total, "items": [private_deduction(d) for d in found.rows]}
+    return listing(found, [private_deduction(d) for d in found.rows])
 
 
 @post(
@@ -245,7 +306,11 @@ async def list_deductions(
 )
 async def record_deduction(
     runtime: Rt, principal: Caller, db: Db, data: JSONBody[DeductionBody]
-) -> dict[str, Any]:
+) -> PrivateDeduction:
+    """Record a deduction (记录扣分) under a rule; it counts from ``day`` for the rule's validity.
+
+    The deduction is public (rule, reason, source) from then on; ``evidence`` stays private.
+    """
     new = service.NewDeduction(
         kind=data.subject_kind,
         key=data.subject_key,
@@ -266,8 +331,8 @@ async def record_deduction(
     opt=allow(Role.SUPERVISOR, *SUBJECTS),
     tags=["credit"],
 )
-async def get_deduction(principal: Caller, db: Db, deduction_id: FromPath[int]) -> dict[str, Any]:
-    """With the private evidence: supervisors, and the subject itself."""
+async def get_deduction(principal: Caller, db: Db, deduction_id: FromPath[int]) -> PrivateDeduction:
+    """One deduction with its private evidence and documents: supervisors, and the subject itself."""
     d = await service.get_deduction(db, deduction_id)
     await may_read_private(principal, db, d.subject_kind, d.subject_key)
     return private_deduction(d, await service.documents(db, d.id))
@@ -285,7 +350,8 @@ async def add_document(
     db: Db,
     deduction_id: FromPath[int],
     data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
-) -> dict[str, Any]:
+) -> DocumentOut:
+    """Attach an evidence document (multipart upload) to a deduction; stored privately."""
     doc = await service.attach_document(
         db,
         runtime,
@@ -295,12 +361,13 @@ async def add_document(
         content=await data.read(),
         actor=principal.actor,
     )
-    return {"id": doc.id, "filename": doc.filename, "size": doc.size, "sha256": doc.sha256}
+    return document_out(doc)
 
 
 @get(
     "/api/credit/deductions/{deduction_id:int}/documents/{document_id:int}",
     opt=allow(Role.SUPERVISOR, *SUBJECTS),
+    media_type="application/octet-stream",  # the answer carries the document's own type as uploaded
     tags=["credit"],
 )
 async def get_document(
@@ -310,6 +377,7 @@ async def get_document(
     deduction_id: FromPath[int],
     document_id: FromPath[int],
 ) -> Response[bytes]:
+    """Download an evidence document, as its own content type (supervisors and the subject)."""
     d = await service.get_deduction(db, deduction_id)
     await may_read_private(principal, db, d.subject_kind, d.subject_key)
     doc = next((x for x in await service.documents(db, d.id) if x.id == document_id), None)
@@ -325,17 +393,18 @@ async def get_document(
 
 @get("/api/credit/appeals", opt=allow(Role.SUPERVISOR, *SUBJECTS), tags=["credit"])
 async def list_appeals(
-    principal: Caller, db: Db, status: FromQuery[str | None] = None
-) -> list[dict[str, Any]]:
+    principal: Caller, db: Db, status: FromQuery[Literal["pending", "upheld", "revoked"] | None] = None
+) -> list[AppealOut]:
     """Supervisors see every appeal; a subject sees its own."""
     rows = await service.list_appeals(db, principal, status=status)
-    return [appeal_json(a, d) for a, d in rows]
+    return [appeal_out(a, d) for a, d in rows]
 
 
 @post("/api/credit/appeals", opt=allow(*SUBJECTS), status_code=201, tags=["credit"])
-async def file_appeal(runtime: Rt, principal: Caller, db: Db, data: JSONBody[AppealBody]) -> dict[str, Any]:
+async def file_appeal(runtime: Rt, principal: Caller, db: Db, data: JSONBody[AppealBody]) -> AppealOut:
+    """Appeal one of your own deductions (信用修复/异议), with the reason; a supervisor decides."""
     a = await service.file_appeal(db, runtime, principal, data.deduction_id, data.reason)
-    return appeal_json(a, await service.get_deduction(db, a.deduction_id))
+    return appeal_out(a, await service.get_deduction(db, a.deduction_id))
 
 
 @post(
@@ -350,9 +419,10 @@ async def decide_appeal(
     db: Db,
     appeal_id: FromPath[int],
     data: JSONBody[DecisionBody],
-) -> dict[str, Any]:
+) -> AppealOut:
+    """Decide a pending appeal: ``upheld`` keeps the deduction, ``revoked`` revokes it (with the reason)."""
     a = await service.decide_appeal(db, runtime, appeal_id, data.outcome, data.reason, actor=principal.actor)
-    return appeal_json(a, await service.get_deduction(db, a.deduction_id))
+    return appeal_out(a, await service.get_deduction(db, a.deduction_id))
 
 
 @post(
@@ -361,7 +431,7 @@ async def decide_appeal(
     status_code=201,
     tags=["credit"],
 )
-async def link_subject(runtime: Rt, principal: Caller, db: Db, data: JSONBody[LinkBody]) -> dict[str, Any]:
+async def link_subject(runtime: Rt, principal: Caller, db: Db, data: JSONBody[LinkBody]) -> SubjectLink:
     """Let a user appeal an expert's deductions (expert codes belong to experts/)."""
     link = await service.link_subject(
         db,
@@ -371,7 +441,7 @@ async def link_subject(runtime: Rt, principal: Caller, db: Db, data: JSONBody[Li
         key=data.expert_key,
         actor=principal.actor,
     )
-    return {"user_id": link.user_id, "kind": link.kind, "key": link.key}
+    return SubjectLink(user_id=link.user_id, kind=SubjectKind(link.kind), key=link.key)
 
 
 @get(
@@ -381,6 +451,10 @@ async def link_subject(runtime: Rt, principal: Caller, db: Db, data: JSONBody[Li
     tags=["credit"],
 )
 async def export_credit(db: Db, since: FromQuery[date | None] = None) -> Response[str]:
+    """Export deductions for another platform (信用信息交换): JSON lines (application/x-ndjson).
+
+    One public deduction per line with its subject, oldest first, recorded on or after ``since``.
+    """
     lines = [line async for line in exchange.export_lines(db, since=since)]
     return Response("".join(lines), media_type="application/x-ndjson")
 
@@ -391,14 +465,17 @@ async def export_credit(db: Db, since: FromQuery[date | None] = None) -> Respons
     status_code=200,
     tags=["credit"],
 )
-async def import_credit(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> dict[str, int]:
-    """A JSON-lines body (see credit/exchange.py); all or nothing, idempotent."""
+async def import_credit(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> exchange.ImportReport:
+    """Import another platform's deductions: a JSON-lines body, the export's format (UTF-8).
+
+    All or nothing, and idempotent: a line seen before is unchanged. See credit/exchange.py.
+    """
     try:
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("导入文件须为UTF-8编码 (the file must be UTF-8)", code="bad_import") from exc
     report = await exchange.import_lines(db, runtime, text, actor=principal.actor)
-    return report.__dict__
+    return report
 
 
 @post(
@@ -407,9 +484,10 @@ async def import_credit(request: AnyRequest, runtime: Rt, principal: Caller, db:
     status_code=200,
     tags=["credit"],
 )
-async def recompute_snapshots(runtime: Rt, db: Db, day: FromQuery[date | None] = None) -> dict[str, Any]:
+async def recompute_snapshots(runtime: Rt, db: Db, day: FromQuery[date | None] = None) -> SnapshotRun:
+    """Recompute every subject's index for ``day`` (default today), as the nightly run does."""
     run = await snapshots.recompute(db, runtime, day or service.today(runtime))
-    return {"day": run.day.isoformat(), "subjects": run.subjects, "barred": run.barred}
+    return SnapshotRun(day=run.day, subjects=run.subjects, barred=run.barred)
 
 
 ROUTE_HANDLERS = [

@@ -36,6 +36,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,7 +60,7 @@ MAX_ERRORS = 20
 
 def to_record(d: Deduction, name: str) -> dict[str, Any]:
     """The exchange line: what the public may read of a deduction, plus who it concerns."""
-    public = {key: value for key, value in public_deduction(d).items() if key != "id"}
+    public = {key: value for key, value in msgspec.to_builtins(public_deduction(d)).items() if key != "id"}
     return {
         "schema": SCHEMA,
         **public,

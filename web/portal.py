@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from litestar import Response, get
 from litestar.params import FromQuery
 from litestar.response import Template
@@ -96,17 +97,36 @@ class MigrationsPending(Exception):
     """The database's alembic_version is behind the code's migration heads: every job would fail."""
 
 
+class PartHealth(msgspec.Struct, kw_only=True, omit_defaults=True):
+    ok: bool
+    backend: str
+    error: str | None = None
+
+
+class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """``schema`` is absent when the database cannot be reached."""
+
+    status: Literal["ok", "degraded"]
+    database: PartHealth
+    schema: PartHealth | None = None
+    blobs: PartHealth
+    pubsub: PartHealth
+
+
 @get("/healthz", opt=PUBLIC, tags=["ops"])
-async def healthz(runtime: Rt) -> Response[dict[str, Any]]:
-    """Database (and its schema against the migrations), blob store and pub/sub; 503 if any fails."""
-    report: dict[str, Any] = {}
+async def healthz(runtime: Rt) -> Response[Health]:
+    """Health check: database (and its schema against the migrations), blob store and pub/sub.
+
+    Answers 200 with ``status`` ok, or 503 with ``status`` degraded and the failing part's ``error``.
+    """
+    report: dict[str, PartHealth] = {}
 
     async def check(name: str, describe: str, probe: Any) -> None:
         try:
             await probe()
-            report[name] = {"ok": True, "backend": describe}
+            report[name] = PartHealth(ok=True, backend=describe)
         except Exception as exc:
-            report[name] = {"ok": False, "backend": describe, "error": f"{type(exc).__name__}: {exc}"}
+            report[name] = PartHealth(ok=False, backend=describe, error=f"{type(exc).__name__}: {exc}")
 
     async def database() -> None:
         async with runtime.sessions() as session:
@@ -128,14 +148,13 @@ async def healthz(runtime: Rt) -> Response[dict[str, Any]]:
 
     db_kind = runtime.engine.dialect.name
     await check("database", db_kind, database)
-    if report["database"]["ok"]:
+    if report["database"].ok:
         await check("schema", "alembic", schema)
     await check("blobs", runtime.blobs.describe(), runtime.blobs.check)
     await check("pubsub", "redis" if runtime.settings.redis_url else "memory", pubsub)
-    healthy = all(part["ok"] for part in report.values())
-    return Response(
-        {"status": "ok" if healthy else "degraded", **report}, status_code=200 if healthy else 503
-    )
+    healthy = all(part.ok for part in report.values())
+    health = Health(status="ok" if healthy else "degraded", **report)
+    return Response(health, status_code=200 if healthy else 503)
 
 
 HANDLERS = [home, audit_page, healthz]

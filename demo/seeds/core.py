@@ -95,9 +95,7 @@ async def seed_core(runtime: Runtime, seed: int) -> SeedReport:
                     session,
                     runtime.clock,
                     runtime.audit,
-                    NewOrganisation(
-                        code, spec.name, spec.kind.value, spec.legal_representative, spec.region_code
-                    ),
+                    NewOrganisation(code, spec.name, spec.kind, spec.legal_representative, spec.region_code),
                     actor="demo",
                 )
                 report.organisations += 1
