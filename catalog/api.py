@@ -4,11 +4,11 @@ department, supervisors), bundles, holidays and settings (supervisors), staff li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import MAXYEAR, MINYEAR, date
+from typing import Annotated, Any
 
 from litestar import Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from catalog import browse, bundling, cases, service, transfer
 from catalog.models import Item
@@ -220,7 +220,9 @@ async def import_catalog(request: AnyRequest, runtime: Rt, principal: Caller, db
 
 
 @get("/api/catalog/holidays", opt=PUBLIC, tags=["catalog"])
-async def list_holidays(db: Db, year: FromQuery[int | None] = None) -> list[dict[str, Any]]:
+async def list_holidays(
+    db: Db, year: Annotated[int | None, Parameter(ge=MINYEAR, le=MAXYEAR)] = None
+) -> list[dict[str, Any]]:
     return [
         {"day": h.day.isoformat(), "kind": h.kind, "name": h.name}
         for h in await cases.list_holidays(db, year)

@@ -17,9 +17,13 @@ from core import audit as audit_log
 from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, Caller, allow, client_address
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from core.models import AuditEntry, Organisation, User
+from core.paging import MAX_OFFSET
 from core.roles import Role, parse_roles
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
+
+# Audit log positions and sizes past the databases' 64-bit integers were a 500; no log grows that far.
+MAX_TREE_SIZE = 2**62
 
 
 @dataclass
@@ -227,7 +231,7 @@ async def list_organisations(
     db: Db,
     kind: FromQuery[str | None] = None,
     limit: int = Parameter(default=50, ge=1, le=500),
-    offset: int = Parameter(default=0, ge=0),
+    offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     rows, total = await organisations.list_organisations(db, kind=kind, limit=limit, offset=offset)
     return {"total": total, "items": [org_json(o) for o in rows]}
@@ -337,7 +341,7 @@ async def audit_checkpoint(runtime: Rt, db: Db) -> dict[str, Any]:
 @get("/api/audit/entries", opt=PUBLIC, tags=["audit"])
 async def audit_entries(
     db: Db,
-    after: int = Parameter(default=-1, ge=-1),
+    after: int = Parameter(default=-1, ge=-1, le=MAX_TREE_SIZE),
     limit: int = Parameter(default=100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     return [entry_json(e) for e in await audit_log.entries_after(db, after, limit=limit)]
@@ -361,7 +365,10 @@ async def inclusion_proof(
 
 @get("/api/audit/consistency", opt=PUBLIC, tags=["audit"])
 async def consistency_proof(
-    runtime: Rt, db: Db, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
+    runtime: Rt,
+    db: Db,
+    old: int = Parameter(ge=1, le=MAX_TREE_SIZE),
+    new: int = Parameter(ge=1, le=MAX_TREE_SIZE),
 ) -> dict[str, Any]:
     proof = await runtime.audit.consistency_proof(db, old, new)
     return {"old": old, "new": new, "proof": [b64(p) for p in proof]}

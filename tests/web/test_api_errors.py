@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import MAXYEAR
 from typing import Any
 
 import msgspec
+import pytest
 
+from core.paging import MAX_OFFSET
 from web.errors import ApiError
 
 ERROR_REF = {"$ref": "#/components/schemas/ApiError"}
@@ -67,3 +70,24 @@ async def test_a_wrong_method_answers_405_with_allow_listing_the_path_s_methods(
     assert response.json()["error"] == "method_not_allowed"
     allowed = {method.strip() for method in response.headers["allow"].split(",")}
     assert {"GET", "POST"} <= allowed and "PUT" not in allowed
+
+
+# Found by tests/web/test_api_schemathesis.py: numbers past what the database or a date holds were 500s.
+@pytest.mark.parametrize(
+    ("refused", "accepted"),
+    [
+        (f"/api/audit/consistency?old=1&new={2**62 + 1}", None),
+        (f"/api/audit/entries?after={2**62 + 1}", f"/api/audit/entries?after={2**62}"),
+        (f"/api/organisations?offset={MAX_OFFSET + 1}", f"/api/organisations?offset={MAX_OFFSET}"),
+        (f"/api/catalog/holidays?year={MAXYEAR + 1}", f"/api/catalog/holidays?year={MAXYEAR}"),
+        (f"/api/tenders?offset={MAX_OFFSET + 1}", f"/api/tenders?offset={MAX_OFFSET}"),
+    ],
+)
+async def test_numbers_past_what_the_server_holds_are_refused_not_a_server_error(
+    client, refused: str, accepted: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get(refused)
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["error"] in ("invalid_request", "bad_paging")
+    if accepted:
+        assert (await client.get(accepted)).status_code == 200
