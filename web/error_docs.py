@@ -76,8 +76,10 @@ ERROR_CASES: list[tuple[int, Callable[[Route], bool], Callable[[Route], str]]] =
     (403, lambda r: not r.public or r.changes_state or r.can_raise(403), lambda r: _forbidden(r)),
     (
         404,
-        lambda r: r.path_params or r.can_raise(404),
-        lambda r: "`not_found`: what the path names does not exist, or is not visible to this caller",
+        lambda r: r.path_params or r.inputs or r.can_raise(404),
+        lambda r: (
+            "`not_found`: what the path or a parameter names does not exist, or is not visible to this caller"
+        ),
     ),
     (
         409,
