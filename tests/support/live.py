@@ -63,9 +63,11 @@ def live_server(
     *,
     app_factory: str | None = None,
     demo: bool = False,
+    startup_seconds: float | None = None,
 ) -> Iterator[LiveServer]:
     """``sunbid serve`` (or ``sunbid demo``, which seeds first and plays the demo; or uvicorn on
-    ``app_factory``) on a free port, until the block ends."""
+    ``app_factory``) on a free port, until the block ends; ``startup_seconds`` overrides how long it may
+    take to answer /healthz (30 s, 120 s for the demo)."""
     port = free_port()
     log = log_dir / f"{name}-{port}.log"
     command = [SUNBID, "demo" if demo else "serve", "--port", str(port)]
@@ -77,7 +79,8 @@ def live_server(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + (120 if demo else 30)  # the demo seeds before it serves
+        # The demo seeds before it serves.
+        deadline = time.monotonic() + (startup_seconds or (120 if demo else 30))
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited early:\n{log.read_text()}")
