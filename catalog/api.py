@@ -4,12 +4,12 @@ department, supervisors), bundles, holidays and settings (supervisors), staff li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from catalog import browse, bundling, cases, service, transfer
 from catalog.models import Item
@@ -269,7 +269,9 @@ async def import_catalog(
 
 
 @get("/api/catalog/holidays", opt=PUBLIC, tags=["catalog"])
-async def list_holidays(db: Db, year: FromQuery[int | None] = None) -> list[HolidayOut]:
+async def list_holidays(
+    db: Db, year: Annotated[int | None, Parameter(ge=MINYEAR, le=MAXYEAR)] = None
+) -> list[HolidayOut]:
     """Holidays and make-up working days (节假日与调休) that case deadlines count with, by year."""
     return [
         HolidayOut(day=h.day, kind=cast(HolidayKind, h.kind), name=h.name)

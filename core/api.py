@@ -17,7 +17,7 @@ from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, Caller, allow, client_
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from core.models import User
 from core.organisations import OrgKind, SigningKeyText
-from core.paging import Listing
+from core.paging import MAX_OFFSET, Listing
 from core.roles import Role
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
@@ -48,6 +48,9 @@ Username = Annotated[
 ]
 NewPassword = Annotated[str, msgspec.Meta(min_length=8, description="at least 8 characters")]
 RoleList = Annotated[list[Role], msgspec.Meta(min_length=1, description="at least one role")]
+
+# Audit log positions and sizes past the databases' 64-bit integers were a 500; no log grows that far.
+MAX_TREE_SIZE = 2**62
 
 
 class LoginBody(msgspec.Struct, kw_only=True):
@@ -244,7 +247,7 @@ async def list_organisations(
     db: Db,
     kind: FromQuery[OrgKind | None] = None,
     limit: int = Parameter(default=50, ge=1, le=500),
-    offset: int = Parameter(default=0, ge=0),
+    offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
 ) -> Listing[OrganisationOut]:
     """Registered companies (bidders, agents, tenderers) by id, optionally of one ``kind``."""
     rows, total = await organisations.list_organisations(db, kind=kind, limit=limit, offset=offset)
@@ -350,7 +353,7 @@ async def audit_checkpoint(runtime: Rt, db: Db) -> AuditCheckpoint:
 @get("/api/audit/entries", opt=PUBLIC, tags=["audit"])
 async def audit_entries(
     db: Db,
-    after: int = Parameter(default=-1, ge=-1),
+    after: int = Parameter(default=-1, ge=-1, le=MAX_TREE_SIZE),
     limit: int = Parameter(default=100, ge=1, le=1000),
 ) -> list[AuditEntryOut]:
     """Audit log entries after position ``after`` (-1: from the start), oldest first.
@@ -379,7 +382,10 @@ async def inclusion_proof(
 
 @get("/api/audit/consistency", opt=PUBLIC, tags=["audit"])
 async def consistency_proof(
-    runtime: Rt, db: Db, old: int = Parameter(ge=1), new: int = Parameter(ge=1)
+    runtime: Rt,
+    db: Db,
+    old: int = Parameter(ge=1, le=MAX_TREE_SIZE),
+    new: int = Parameter(ge=1, le=MAX_TREE_SIZE),
 ) -> ConsistencyProof:
     """Merkle consistency proof (RFC 6962) that the tree of ``new`` entries extends that of ``old``.
 

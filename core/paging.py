@@ -23,6 +23,8 @@ from core.errors import InvalidInput
 T = TypeVar("T")
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+# Far past any listing's end, and within the 64-bit integers the databases take (a larger offset was a 500).
+MAX_OFFSET = 2**31 - 1
 
 # The bounds are stated in the OpenAPI schema and checked by ``paging_of``, so every listing answers
 # a bad page with the same 422 ``bad_paging``.
@@ -32,7 +34,12 @@ Limit = Annotated[
         description=f"rows per page (1..{MAX_PAGE})", schema_extra={"minimum": 1, "maximum": MAX_PAGE}
     ),
 ]
-Offset = Annotated[int, QueryParameter(description="rows to skip (>= 0)", schema_extra={"minimum": 0})]
+Offset = Annotated[
+    int,
+    QueryParameter(
+        description=f"rows to skip (0..{MAX_OFFSET})", schema_extra={"minimum": 0, "maximum": MAX_OFFSET}
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,8 @@ Paging = NamedDependency[PageRequest]
 
 
 def paging_of(limit: int, offset: int) -> PageRequest:
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset >= 0", code="bad_paging")
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_OFFSET}", code="bad_paging")
     return PageRequest(limit, offset)
 
 

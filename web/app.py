@@ -12,7 +12,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -42,6 +41,7 @@ from core.security_headers import add_security_headers
 from core.settings import Settings
 from web import admin, live, portal
 from web.api_docs import LocalSwaggerRenderPlugin
+from web.error_docs import ApiOpenAPIConfig, document_errors
 from web.errors import EXCEPTION_HANDLERS
 
 WEB = Path(__file__).parent
@@ -117,7 +117,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],
         template_config=TemplateConfig(instance=template_engine()),
-        openapi_config=OpenAPIConfig(
+        openapi_config=ApiOpenAPIConfig(
             title="sunbid API",
             version="0.1.0",
             description="阳光招标 — e-tendering and remote bid evaluation",
@@ -133,6 +133,7 @@ def create_app(
     _declare_framework_routes(app)
     _document_from_docstrings(app)
     check_routes_declare_roles(app)
+    document_errors(app)
     return app
 
 

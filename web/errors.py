@@ -1,6 +1,7 @@
-"""Every error a user can cause becomes ``{"error": code, "detail": message}`` with the right status.
+"""Every error a user can cause becomes one body, ``ApiError``, with the right status.
 
 Browsers asking for an HTML page get the same message on a page instead, and a login redirect for 401.
+Which statuses each operation can answer is documented by web/error_docs.py from the same codes.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import logging
 import re
 from typing import Any
 
+import msgspec
 from litestar import Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
@@ -36,6 +38,28 @@ HTTP_CODES = {
 }
 
 
+class InvalidField(msgspec.Struct, omit_defaults=True):
+    """One input the server refused: where it was (``body``, ``query``, ``path``, ``header``) and why."""
+
+    key: str
+    message: str
+    source: str | None = None
+
+
+class ApiError(msgspec.Struct, omit_defaults=True):
+    """The body of every error answer of the API (4xx and 5xx).
+
+    ``error`` is a stable machine-readable code (``not_found``, ``invalid_request``, ``deadline_passed``
+    …) that clients branch on; ``detail`` says it to a person, in Chinese and English; ``fields`` lists
+    the refused inputs of a 400 ``invalid_request``. A 429 also carries a ``Retry-After`` header
+    (seconds).
+    """
+
+    error: str
+    detail: str
+    fields: list[InvalidField] | None = None
+
+
 def wants_html(request: AnyRequest) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/schema", "/healthz", "/ws/")):
@@ -43,30 +67,46 @@ def wants_html(request: AnyRequest) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def error_response(request: AnyRequest, status: int, code: str, detail: str, **extra: Any) -> Response[Any]:
+def error_response(
+    request: AnyRequest,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    fields: list[InvalidField] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     if wants_html(request):
         if status == 401:
             return Redirect(f"/login?next={request.url.path}", status_code=303)
         return page(request, "error.html", status_code=status, detail=detail)
-    headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
-    return Response({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
+    return Response(ApiError(code, detail, fields), status_code=status, headers=headers)
 
 
 def domain_error(request: AnyRequest, exc: DomainError) -> Response[Any]:
-    extra = {"retry_after": exc.retry_after} if isinstance(exc, TooManyAttempts) else {}
-    return error_response(request, exc.status_code, exc.code, exc.detail, **extra)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return error_response(request, exc.status_code, exc.code, exc.detail, headers=headers)
 
 
 def validation_error(request: AnyRequest, exc: ValidationException) -> Response[Any]:
-    fields = exc.extra if isinstance(exc.extra, list) else []
-    named = "; ".join(f"{f.get('key', '?')}: {f.get('message', '')}" for f in fields if isinstance(f, dict))
+    fields = [
+        InvalidField(str(f.get("key", "?")), str(f.get("message", "")), _source(f.get("source")))
+        for f in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(f, dict)
+    ]
+    named = "; ".join(f"{f.key}: {f.message}" for f in fields)
     detail = f"请求数据有误 (invalid request){': ' + named if named else ''}"
     return error_response(request, 400, "invalid_request", detail, fields=fields)
 
 
+def _source(source: Any) -> str | None:
+    return None if source is None else str(getattr(source, "value", source))
+
+
 def http_error(request: AnyRequest, exc: HTTPException) -> Response[Any]:
     code = HTTP_CODES.get(exc.status_code, re.sub(r"\W+", "_", str(exc.status_code)))
-    return error_response(request, exc.status_code, code, exc.detail)
+    # Litestar puts a 405's allowed methods into the exception's headers; pass every header on.
+    return error_response(request, exc.status_code, code, exc.detail, headers=exc.headers or None)
 
 
 def internal_error(request: AnyRequest, exc: Exception) -> Response[Any]:

@@ -63,9 +63,11 @@ def live_server(
     *,
     app_factory: str | None = None,
     demo: bool = False,
+    startup_seconds: float | None = None,
 ) -> Iterator[LiveServer]:
     """``sunbid serve`` (or ``sunbid demo``, which seeds first and plays the demo; or uvicorn on
-    ``app_factory``) on a free port, until the block ends."""
+    ``app_factory``) on a free port, until the block ends; ``startup_seconds`` overrides how long it may
+    take to answer /healthz (30 s, 120 s for the demo)."""
     port = free_port()
     log = log_dir / f"{name}-{port}.log"
     command = [SUNBID, "demo" if demo else "serve", "--port", str(port)]
@@ -79,7 +81,7 @@ def live_server(
     try:
         # A limit on a hung start, not a speed target: the demo seeds before it serves, and a loaded
         # machine can take tens of seconds to import the app.
-        deadline = time.monotonic() + (180 if demo else 120)
+        deadline = time.monotonic() + (startup_seconds or (180 if demo else 120))
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited early:\n{log.read_text()}")

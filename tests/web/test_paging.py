@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Region
-from core.paging import MAX_PAGE, paginate
+from core.paging import MAX_OFFSET, MAX_PAGE, paginate
 from core.roles import Role
 from core.runtime import Runtime
 from tests.support.factories import bearer, make_user
@@ -32,10 +32,11 @@ async def test_the_schema_states_the_bounds_of_every_listing(client) -> None:  #
         assert params["limit"]["schema"]["minimum"] == 1, path
         assert params["limit"]["schema"]["maximum"] == MAX_PAGE, path
         assert params["offset"]["schema"]["minimum"] == 0, path
+        assert params["offset"]["schema"]["maximum"] == MAX_OFFSET, path
         assert not params["limit"].get("required") and not params["offset"].get("required"), path
 
 
-@pytest.mark.parametrize("bad", ["limit=0", f"limit={MAX_PAGE + 1}", "offset=-1"])
+@pytest.mark.parametrize("bad", ["limit=0", f"limit={MAX_PAGE + 1}", "offset=-1", f"offset={MAX_OFFSET + 1}"])
 async def test_every_listing_refuses_a_bad_page_alike(runtime: Runtime, client, bad: str) -> None:  # type: ignore[no-untyped-def]
     await make_user(runtime, "sup", Role.SUPERVISOR)
     sup = await bearer(client, "sup")
@@ -45,6 +46,8 @@ async def test_every_listing_refuses_a_bad_page_alike(runtime: Runtime, client, 
         assert response.json()["error"] == "bad_paging", path
         good = await client.get(f"{path}?limit={MAX_PAGE}&offset=0", headers=sup)
         assert good.status_code == 200, (path, good.text)
+        last = await client.get(f"{path}?offset={MAX_OFFSET}", headers=sup)  # was a 500 past 2**63
+        assert last.status_code == 200, (path, last.text)
 
 
 async def test_paginate_counts_every_match_and_pages_in_order(runtime: Runtime) -> None:

@@ -1,0 +1,146 @@
+"""The whole HTTP API against its own served schema, property-based (schemathesis): for every operation,
+anonymously, as a bidder and as a supervisor, requests generated from /schema/openapi.json must get
+answers that are no server error, have a documented status and content type, and match the documented
+response schema. A real ``sunbid serve`` on a real socket, over the seeded demo city.
+
+Bounded and reproducible: a few examples per operation, derandomized (the same cases on every run), no
+shrinking; all three runs take a few minutes on a loaded two-core machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import Iterator
+from hashlib import sha256
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import checks
+
+from core.access import SESSION_COOKIE
+from core.migrate import upgrade
+from core.runtime import Runtime
+from core.settings import Settings
+from demo import DEMO_PASSWORD
+from demo.seeds import bidding as bidding_demo
+from demo.seeds.core import seed_core
+from tests.support.live import LiveServer, live_server
+
+# THE SWITCH the lead flips at merge. What fails today (run of 2026-12-03, all three identities):
+# - response schema: GET /api/catalog/export, /api/ocds/releases, /api/statistics are documented as
+#   strings but answer objects (untyped routes: types-core, types-bidding, types-eval type them);
+# - content type: GET /api/notices/feed.atom answers application/atom+xml, documented as JSON (point 3);
+# - server errors found here and not yet fixed:
+#   POST /api/credit/deductions/{deduction_id}/documents, a multipart body without a file part: 500
+#   (Litestar's UploadFile extractor raises StopIteration inside a coroutine);
+#   GET /api/experts?offset=270220582990830829568: 500 (its own unbounded limit/offset, not core.paging);
+#   POST /api/credit/appeals with integers past 64 bits in the body: 500 (OverflowError in SQLite).
+# Set to False when those have merged; the test is then strict (any failure fails CI).
+UNTYPED_ROUTES_PENDING = True
+
+EXAMPLES_PER_OPERATION = 5
+DEMO_SEED = 220200  # the demo's own seed
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+# Operations not run, and why (nothing else is left out):
+EXCLUDED = {
+    # Ends the session the run logs in with; every later request would be anonymous.
+    ("POST", "/api/auth/logout"),
+    # Revokes tokens by id; generated ids hit the run's own session token and end it like a logout.
+    ("DELETE", "/api/auth/tokens/{token_id}"),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Settings]]:
+    """``sunbid serve`` over the seeded demo city (SQLite: the property is the API's, not the engine's)."""
+    folder = tmp_path_factory.mktemp("schemathesis")
+    database_url = f"sqlite+aiosqlite:///{folder / 'sunbid.db'}"
+    demo_settings = Settings(var_dir=folder / "var", database_url=database_url)
+    asyncio.run(seed(demo_settings))
+    with live_server(demo_settings, folder, startup_seconds=120) as server:
+        yield server, demo_settings
+
+
+async def seed(demo_settings: Settings) -> None:
+    """The demo city's people and organisations and its tenders in every state (the demo's own seeds;
+    not the whole ``sunbid demo --seed-only``, which takes minutes on a loaded machine)."""
+    runtime = Runtime.build(demo_settings)
+    try:
+        await upgrade(runtime.engine)
+        await seed_core(runtime, DEMO_SEED)
+        await bidding_demo.seed(runtime, DEMO_SEED)
+    finally:
+        await runtime.close()
+
+
+def logged_in(server: LiveServer, demo_settings: Settings, username: str | None) -> requests.Session:
+    """A browser-like session: its session cookie, our Origin, and the CSRF token a page's form carries."""
+    session = requests.Session()
+    session.headers["Origin"] = server.url
+    if username is not None:
+        login = session.post(
+            f"{server.url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD}, timeout=30
+        )
+        assert login.status_code == 200, login.text
+        secret = session.cookies[SESSION_COOKIE]
+        key = demo_settings.signing_key("csrf")
+        session.headers["X-CSRF-Token"] = hmac.new(key, secret.encode(), sha256).hexdigest()
+    return session
+
+
+def failures_of(server: LiveServer, session: requests.Session) -> list[str]:
+    schema = schemathesis.openapi.from_url(f"{server.url}/schema/openapi.json")
+    found: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if (operation.method.upper(), operation.path) in EXCLUDED:
+            continue
+
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def run(case: schemathesis.Case) -> None:
+            case.call_and_validate(base_url=server.url, session=session, checks=CHECKS, timeout=60)
+
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as failure:  # collected: the report lists every operation
+            found.append(f"{operation.label}: {type(failure).__name__}: {str(failure).strip()[:1500]}")
+    return found
+
+
+@pytest.mark.xfail(
+    UNTYPED_ROUTES_PENDING,
+    reason="untyped routes answer outside their schema (catalog/export, ocds/releases, statistics, the Atom "
+    "feed), and three 500s listed above; flip UNTYPED_ROUTES_PENDING to False when those are fixed",
+    strict=False,
+)
+@pytest.mark.parametrize(
+    "username",
+    [None, "bidder", "supervisor"],
+    ids=["anonymous", "bidder", "supervisor"],
+)
+def test_every_operation_answers_as_its_schema_says(
+    demo_api: tuple[LiveServer, Settings], username: str | None, tmp_path: Path
+) -> None:
+    server, demo_settings = demo_api
+    found = failures_of(server, logged_in(server, demo_settings, username))
+    report = tmp_path / "failures.txt"
+    report.write_text("\n\n".join(found))
+    assert not found, f"{len(found)} operations failed (all in {report}):\n\n" + "\n\n".join(found)
