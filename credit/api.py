@@ -75,9 +75,17 @@ class DeductionBody:
 
 
 @dataclass
-class AppealBody:
-    deduction_id: int
-    reason: str
+class DocumentUpload:
+    # A model rather than a bare UploadFile: a multipart body with no file part is then a 400 naming
+    # the part (Litestar's bare-UploadFile extractor raised StopIteration, a 500). The part keeps the
+    # name it always had, ``data``.
+    data: UploadFile
+
+
+class AppealBody(msgspec.Struct, kw_only=True):
+    # Ids are database integers: one past 64 bits was a 500 (an overflow in SQLite), now a 400.
+    deduction_id: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+    reason: Annotated[str, msgspec.Meta(min_length=1)]
 
 
 @dataclass
@@ -349,16 +357,17 @@ async def add_document(
     principal: Caller,
     db: Db,
     deduction_id: FromPath[int],
-    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    data: Annotated[DocumentUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> DocumentOut:
-    """Attach an evidence document (multipart upload) to a deduction; stored privately."""
+    """Attach an evidence document (multipart upload, the file in the part named ``data``) to a
+    deduction; stored privately."""
     doc = await service.attach_document(
         db,
         runtime,
         deduction_id,
-        filename=data.filename,
-        content_type=data.content_type,
-        content=await data.read(),
+        filename=data.data.filename,
+        content_type=data.data.content_type,
+        content=await data.data.read(),
         actor=principal.actor,
     )
     return document_out(doc)
