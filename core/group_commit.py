@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.pubsub import PENDING_KEY
@@ -51,6 +52,10 @@ class GroupCommit:
         outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
         try:
             async with self._transaction() as session:
+                if session.get_bind().dialect.name == "sqlite":
+                    # Take the write lock first (waiting out the busy timeout): a batch that read
+                    # before writing could not upgrade once another process had committed.
+                    await session.execute(text("BEGIN IMMEDIATE"))
                 for unit, done in batch:
                     if len(batch) == 1:  # alone: the transaction is its savepoint
                         outcomes.append((done, None, await unit(session)))
