@@ -19,6 +19,7 @@ from core.blobs import BlobStore, open_blob_store
 from core.clock import Clock, SystemClock
 from core.contexts import register_ports
 from core.db import make_engine, make_sessionmaker
+from core.group_commit import GroupCommit
 from core.pubsub import publish_pending, take_pending
 from core.settings import Settings
 
@@ -70,6 +71,12 @@ class Runtime:
                 take_pending(session)
                 raise
             publish_pending(session, self.channels)
+
+    async def shared_transaction(self, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``unit`` in a transaction shared with concurrent units of this process (group commit,
+        core/group_commit.py): one commit for all; its result once committed."""
+        group = self.cache("core.group_commit", lambda: GroupCommit(self.transaction))
+        return await group.run(unit)
 
     def cache(self, key: str, make: Callable[[], T]) -> T:
         """A context's cache for this runtime (``key`` names it, e.g. ``"evaluation.room_states"``):

@@ -40,7 +40,9 @@ CREDIT_EVENT = "bid.decryption_failed_bidder_fault"
 CONFIRM_MINUTES = 10  # when a tender does not say (bidding_0004 gives every tender its own)
 HEADER_LIMIT = 1 << 20
 STUCK_AFTER = timedelta(minutes=5)  # a decryption claimed this long ago died with its process
-READ_CHUNK = 1 << 20  # envelope bytes per blob read: one thread hop per MiB, not per 64 KiB
+# Envelope bytes per blob read: 64 whole STREAM chunks (64 KiB + 16-byte tag), about 4 MiB, so a
+# read costs one thread hop per 4 MiB and the decryptor rarely holds a chunk split across reads.
+READ_CHUNK = 64 * (64 * 1024 + 16)
 PACKAGE_LIMIT = 64  # MiB of bid.json is absurd; 1 MiB is plenty
 BID_JSON_LIMIT = 1 << 20
 COEFFICIENT_PLACES = Decimal("0.0001")

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import anyio
-import anyio.from_thread
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from bidding.bid_form import above_ceiling, attachment_names, problems, schema_for
 from bidding.models import Lot, OpeningBid, Submission, Tender
@@ -25,7 +23,7 @@ from bidding.opening.common import BID_JSON_LIMIT, HEADER_LIMIT, READ_CHUNK
 from core.errors import InvalidInput, NotFound
 from core.numbers import money_input
 from core.runtime import Runtime
-from crypto.age import decrypt_with_file_key, read_header
+from crypto.age import FileKeyDecryptor, read_header
 from crypto.signing import parse_json
 
 
@@ -43,28 +41,20 @@ async def header_of(runtime: Runtime, blob_key: str) -> Any:
     return read_header(io.BytesIO(bytes(prefix)), armor=False)
 
 
-class _BlobFile:
-    """A blocking reader, for a worker thread, of the chunks a task on the event loop fetches.
+HEADERS_KEPT = 4096  # envelope headers cached per process (a few hundred bytes each)
 
-    The next chunk is always being fetched (``decrypt_into``'s feeder) while the current one is
-    decrypted, and ``read`` hands out views of the chunk, so the envelope is copied no more than a
-    plain file read would copy it.
-    """
 
-    def __init__(self, chunks: MemoryObjectReceiveStream[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = memoryview(b"")
-        self._done = False
-
-    def read(self, size: int = -1) -> memoryview:
-        while not self._buffer and not self._done:
-            try:
-                self._buffer = memoryview(anyio.from_thread.run(self._chunks.receive))
-            except anyio.EndOfStream:
-                self._done = True
-        n = len(self._buffer) if size < 0 else min(size, len(self._buffer))
-        out, self._buffer = self._buffer[:n], self._buffer[n:]
-        return out
+async def cached_header(runtime: Runtime, blob_key: str) -> Any:
+    """``header_of``, remembered per process: a stored envelope never changes under its key, and a
+    bidder's client fetches its header (``own_header``) before revealing the key it unwraps."""
+    cache: dict[str, Any] = runtime.cache("opening.headers", dict)
+    header = cache.get(blob_key)
+    if header is None:
+        header = await header_of(runtime, blob_key)
+        if len(cache) >= HEADERS_KEPT:
+            del cache[next(iter(cache))]  # the oldest: dicts keep insertion order
+        cache[blob_key] = header
+    return header
 
 
 class _Hole(Exception):
@@ -90,10 +80,16 @@ class _Ends:
 
     def write(self, data: Any) -> int:
         n = len(data)
+        if not n:
+            return 0
         if len(self.head) < self.KEEP:
             self.head += data[: self.KEEP - len(self.head)]
+        if n >= self.KEEP:  # only what can still be the tail is copied (data is a reused buffer)
+            self._tail.clear()
+            self._tail_size = 0
+            data = data[n - self.KEEP :]
         self._tail.append(bytes(data))
-        self._tail_size += n
+        self._tail_size += len(data)
         while self._tail_size - len(self._tail[0]) >= self.KEEP:
             self._tail_size -= len(self._tail.popleft())
         self.size += n
@@ -203,40 +199,18 @@ def check_package(
 
 
 async def decrypt_into(runtime: Runtime, blob_key: str, file_key: bytes, sink: Any) -> None:
-    """Stream the stored envelope through decryption into ``sink`` (in a worker thread)."""
-    # No buffer: the feeder holds the one chunk fetched ahead until the decryption takes it.
-    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=0)
-    read_error: Exception | None = None
-    decrypt_error: Exception | None = None
+    """Stream the stored envelope through decryption into ``sink``.
 
-    async def feed(reader: Any) -> None:
-        nonlocal read_error
-        with send:
-            try:
-                async for chunk in reader:
-                    await send.send(bytes(chunk))
-            except anyio.BrokenResourceError:
-                pass  # the decryption stopped reading: its outcome is the one to report
-            except Exception as exc:
-                read_error = exc
-
-    source = cast(BinaryIO, _BlobFile(receive))
-    decrypt = functools.partial(decrypt_with_file_key, source, sink, file_key, armor=False)
+    The blob is read in large chunks (``READ_CHUNK``, a whole number of STREAM chunks) and each is
+    fed to an incremental decryptor (every 64 KiB chunk authenticated before it reaches the sink):
+    no thread bridge per chunk, no copy of the ciphertext, and the plaintext written from the
+    decryptor's own buffer. A wrong key raises WrongFileKey before any payload byte is decrypted.
+    """
+    decryptor = FileKeyDecryptor(file_key)
     async with await runtime.blobs.open(blob_key, chunk_size=READ_CHUNK) as reader:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(feed, reader)
-            try:
-                await anyio.to_thread.run_sync(decrypt)
-            except Exception as exc:  # kept out of the task group, which would wrap it in a group
-                decrypt_error = exc
-                tg.cancel_scope.cancel()
-            finally:
-                receive.close()
-    # A failed read explains the truncated envelope the decryption then saw.
-    if read_error is not None:
-        raise read_error
-    if decrypt_error is not None:
-        raise decrypt_error
+        async for chunk in reader:
+            sink.write(decryptor.feed(chunk))
+    sink.write(decryptor.finish())
 
 
 async def decrypt_bid(runtime: Runtime, tender: Tender, lot: Lot, sub: Submission, file_key: bytes) -> Opened:

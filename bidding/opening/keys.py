@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.common import lot_of, tender_by_code
 from bidding.events import BID_OPENED, OPENING_DECRYPTION_RESUMED
@@ -30,7 +31,7 @@ from bidding.opening.common import (
     _progress,
     room_name,
 )
-from bidding.opening.decryption import Opened, decrypt_bid, header_of
+from bidding.opening.decryption import Opened, cached_header, decrypt_bid
 from bidding.opening.record import close_if_done
 from core import rooms
 from core.accounts import Principal
@@ -75,9 +76,11 @@ async def _record_opened(
     by: str,
     actor: str | None,
 ) -> OpeningBid:
-    """The bid's outcome, its audit entry and its room events, in one unit of work."""
+    """The bid's outcome, its audit entry and its room events, in one unit of work: committed with the
+    units of concurrent reveals (group commit), and answered only once committed."""
     now = runtime.clock.now()
-    async with runtime.transaction() as session:
+
+    async def record(session: AsyncSession) -> OpeningBid:
         bid = await session.get(OpeningBid, bid_id)
         assert bid is not None
         bid.outcome = REJECTED if result.reason else OPENED
@@ -112,7 +115,9 @@ async def _record_opened(
         )
         await _progress(session, runtime, tender, lot, opening)
         await close_if_done(session, runtime, opening.id)
-    return bid
+        return bid
+
+    return await runtime.shared_transaction(record)
 
 
 def _check_key_time(tender: Tender, opening: Opening | None, now: datetime) -> None:
@@ -163,7 +168,7 @@ async def reveal_key(
             )
         blob_key, bid_id = sub.blob_key, bid.id
     try:
-        header = await header_of(runtime, blob_key)
+        header = await cached_header(runtime, blob_key)
     except AgeError as exc:
         raise InvalidInput(
             f"投标文件头无法读取 (envelope header unreadable): {exc}", code="bad_envelope"
@@ -178,7 +183,8 @@ async def reveal_key(
             "(the file key does not match the header MAC; retry within the window)",
             code="wrong_file_key",
         )
-    async with runtime.transaction() as session:
+
+    async def claim(session: AsyncSession) -> None:
         # The verified key is kept with the claim, so a decryption cut short by a crash can be
         # finished later by the server itself (``recover_stuck``), window or not.
         claimed = await session.execute(
@@ -200,6 +206,10 @@ async def reveal_key(
             audience=f"org:{principal.organisation_id}",
         )
         await _progress(session, runtime, tender, lot, opening)
+
+    # Shared with concurrent claims and records (group commit); the claim is its own commit, before
+    # the decryption, so a crash during it loses neither the key nor the bidder's good standing.
+    await runtime.shared_transaction(claim)
     return await _open_claimed(runtime, tender, lot, opening, sub, bid_id, file_key, principal.actor)
 
 
@@ -346,7 +356,7 @@ async def own_header(runtime: Runtime, principal: Principal, code: str, lot_numb
         if row is None:
             raise NotFound("本标段没有贵公司的投标 (your company has no bid in this lot)", code="no_bid")
         bid, sub = row
-    header = await header_of(runtime, sub.blob_key)
+    header = await cached_header(runtime, sub.blob_key)
     return {
         "submission_id": sub.submission_id,
         "outcome": bid.outcome,

@@ -7,7 +7,7 @@ decryption stream in constant memory. Interoperates with the reference `age` too
 
 from __future__ import annotations
 
-from .api import decrypt, decrypt_with_file_key, encrypt, read_header, unwrap_file_key
+from .api import FileKeyDecryptor, decrypt, decrypt_with_file_key, encrypt, read_header, unwrap_file_key
 from .errors import AgeError, ArmorError, HeaderError, NoMatchingIdentity, PayloadError, WrongFileKey
 from .header import Header, Stanza
 from .recipients import Identity, Recipient
@@ -17,6 +17,7 @@ from .x25519 import X25519Identity, X25519Recipient, parse_identities
 __all__ = [
     "AgeError",
     "ArmorError",
+    "FileKeyDecryptor",
     "Header",
     "HeaderError",
     "Identity",

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from typing import BinaryIO
 
 from .armor import ArmorReader, ArmorWriter
 from .errors import AgeError, HeaderError, WrongFileKey
-from .header import Header, parse_header
+from .header import MAX_HEADER_SIZE, Header, parse_header
 from .recipients import FILE_KEY_SIZE, Identity, Recipient, unwrap_header
 from .scrypt import ScryptRecipient
 from .source import Readable, Source, Writable
-from .stream import NONCE_SIZE, Progress, decrypt_stream, encrypt_stream, payload_key
+from .stream import NONCE_SIZE, Progress, StreamDecryptor, decrypt_stream, encrypt_stream, payload_key
 
-__all__ = ["decrypt", "decrypt_with_file_key", "encrypt", "read_header", "unwrap_file_key"]
+__all__ = [
+    "FileKeyDecryptor",
+    "decrypt",
+    "decrypt_with_file_key",
+    "encrypt",
+    "read_header",
+    "unwrap_file_key",
+]
 
 _ARMOR_SNIFF = 1024 + 5  # armor may follow up to 1 KiB of whitespace
 _WS = b" \t\r\n\x0b\x0c"
@@ -102,3 +110,77 @@ def decrypt_with_file_key(
     if len(file_key) != FILE_KEY_SIZE or not header.verify(bytes(file_key)):
         raise WrongFileKey("the file key does not authenticate this header")
     _decrypt_payload(source, dst, bytes(file_key), progress)
+
+
+class FileKeyDecryptor:
+    """``decrypt_with_file_key`` driven by the caller, for async code that reads the envelope
+    itself: ``feed`` the binary (not armored) file's bytes in any pieces, each call returning the
+    authenticated plaintext it completed (a view valid until the next call), then ``finish``.
+
+    The header MAC is checked as soon as the header is complete, so a wrong key raises
+    WrongFileKey before any payload byte is decrypted; ``header`` is then the parsed header.
+    Only the header and nonce are copied; the payload goes to the decryptor as the views fed.
+    """
+
+    _STEP = 64 * 1024  # header bytes looked at per step: a header is usually a few hundred bytes
+
+    def __init__(self, file_key: bytes) -> None:
+        if len(file_key) != FILE_KEY_SIZE:
+            raise WrongFileKey("the file key does not authenticate this header")
+        self._file_key = bytes(file_key)
+        self._prefix = bytearray()  # the header and nonce, until the payload starts
+        self._header_end = 0
+        self._payload: StreamDecryptor | None = None
+        self.header: Header | None = None
+
+    @property
+    def size(self) -> int:
+        """Plaintext bytes returned so far."""
+        return self._payload.total if self._payload else 0
+
+    def feed(self, data: bytes | bytearray | memoryview) -> memoryview:
+        if self._payload is not None:
+            return self._payload.feed(data)
+        view = memoryview(data).cast("B")
+        taken = 0
+        while taken < view.nbytes:
+            step = view[taken : taken + self._STEP]
+            self._prefix += step
+            taken += step.nbytes
+            start = self._start()
+            if start >= 0:  # the payload's first bytes are the last ones of the prefix
+                rest = view[taken - (len(self._prefix) - start) :]
+                self._prefix = bytearray()
+                return self.feed(rest)
+        return view[:0]
+
+    def finish(self) -> memoryview:
+        if self._payload is not None:
+            return self._payload.finish()
+        if self.header is None:  # let the parser say what is wrong with the short header
+            parse_header(Source(io.BytesIO(bytes(self._prefix))))
+            raise HeaderError("header truncated")
+        raise HeaderError("file ends before the payload nonce")
+
+    def _start(self) -> int:
+        """Where the payload starts in the prefix once the header (checked) and nonce are in, else -1."""
+        if self.header is None:
+            mark = self._prefix.find(b"\n---")
+            end = self._prefix.find(b"\n", mark + 1) if mark >= 0 else -1
+            if end < 0:
+                if len(self._prefix) > MAX_HEADER_SIZE:
+                    parse_header(Source(io.BytesIO(bytes(self._prefix))))  # raises "header too large"
+                return -1
+            source = Source(io.BytesIO(bytes(self._prefix[: end + 1])))
+            header = parse_header(source)
+            if source.read_some(1):
+                raise HeaderError("malformed header")
+            if not header.verify(self._file_key):
+                raise WrongFileKey("the file key does not authenticate this header")
+            self.header, self._header_end = header, end + 1
+        start = self._header_end + NONCE_SIZE
+        if len(self._prefix) < start:
+            return -1
+        nonce = bytes(self._prefix[self._header_end : start])
+        self._payload = StreamDecryptor(payload_key(self._file_key, nonce))
+        return start

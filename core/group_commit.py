@@ -1,0 +1,88 @@
+"""Group commit: units of work from concurrent requests share one transaction, so one commit (one
+fsync, one round of lock waits) serves all of them.
+
+A unit is an async function of the session. The first caller to arrive starts a committer task;
+whoever arrives while a transaction is being written queues for the next one. Each unit runs in its
+own savepoint, so a unit that raises is undone alone and only its caller sees the error; the others
+are committed. A caller's answer (or error) is given only after the commit, so what it acknowledges
+is durable (docs/durability.md). Room and audit news queued by a unit are published after the
+commit, those of an undone unit never.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.pubsub import PENDING_KEY
+
+T = TypeVar("T")
+Unit = Callable[[AsyncSession], Awaitable[Any]]
+
+
+class GroupCommit:
+    def __init__(self, transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> None:
+        self._transaction = transaction
+        self._waiting: list[tuple[Unit, asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
+
+    async def run(self, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``unit`` in the next shared transaction; its result once that transaction committed."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append((unit, done))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._drain())
+        # A caller that goes away does not cancel the others' transaction.
+        return await asyncio.shield(done)
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._commit(batch)
+        finally:
+            self._committer = None
+
+    async def _commit(self, batch: list[tuple[Unit, asyncio.Future[Any]]]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
+        try:
+            async with self._transaction() as session:
+                if session.get_bind().dialect.name == "sqlite":
+                    # Take the write lock first (waiting out the busy timeout): a batch that read
+                    # before writing could not upgrade once another process had committed.
+                    await session.execute(text("BEGIN IMMEDIATE"))
+                for unit, done in batch:
+                    if len(batch) == 1:  # alone: the transaction is its savepoint
+                        outcomes.append((done, None, await unit(session)))
+                        continue
+                    pending = session.info.setdefault(PENDING_KEY, [])
+                    mark = len(pending)
+                    try:
+                        async with session.begin_nested():
+                            value = await unit(session)
+                    except Exception as exc:
+                        del pending[mark:]  # its news is not news: nothing of it was stored
+                        outcomes.append((done, exc, None))
+                    else:
+                        outcomes.append((done, None, value))
+        except Exception as exc:  # the transaction failed: nothing of the batch was stored
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        except BaseException:
+            for _, done in batch:
+                done.cancel()
+            raise
+        for done, error, value in outcomes:
+            if done.done():
+                continue
+            if error is None:
+                done.set_result(value)
+            else:
+                done.set_exception(error)
