@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+import msgspec
 
 # 31 characters: digits and upper-case letters without I, O, S, V, Z.
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -54,3 +57,14 @@ def make_credit_code(authority: str, category: str, region: str, organisation_co
             "authority(1) + category(1) + region(6) + organisation code(9) must be 17 characters"
         )
     return first17 + check_character(first17)
+
+
+# A credit code as the API writes it: 18 characters of ALPHABET (the check character is checked by
+# ``validate_credit_code``, which a pattern cannot state).
+CreditCodeText = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=f"^[{ALPHABET}]{{18}}$",
+        description="unified social credit code (统一社会信用代码), 18 characters, GB 32100-2015",
+    ),
+]

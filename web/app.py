@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -128,6 +130,7 @@ def create_app(
         debug=runtime.settings.debug,
     )
     _declare_framework_routes(app)
+    _document_from_docstrings(app)
     check_routes_declare_roles(app)
     return app
 
@@ -141,6 +144,18 @@ def _declare_framework_routes(app: Litestar) -> None:
             methods == {"OPTIONS"} and handler.handler_name == "options_handler"
         ):
             handler.opt.update(PUBLIC)
+
+
+def _document_from_docstrings(app: Litestar) -> None:
+    # An operation's summary is its handler's docstring's first line and its description the rest
+    # (or the same line), unless the route states them; the schema is built after this, on first use.
+    for _path, handler in route_handlers(app):
+        doc = inspect.getdoc(getattr(handler, "fn", None))
+        if not doc or not isinstance(handler, HTTPRouteHandler):
+            continue
+        first, _, rest = doc.partition("\n")
+        handler.summary = handler.summary or first.strip()
+        handler.description = handler.description or rest.strip() or first.strip()
 
 
 def asgi_app(**kwargs: Any) -> Litestar:

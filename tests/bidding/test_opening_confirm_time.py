@@ -43,8 +43,8 @@ async def test_the_tender_confirmation_time_sets_when_the_opening_closes(
     # The last key closed the window early: the confirmation time starts with it.
     async with runtime.sessions() as session:
         state = await opening.state_of_opening(session, CODE, "1")
-    assert state["phase"] == "confirming"
-    assert state["confirm_ends_at"] == (clock.now() + timedelta(minutes=3)).isoformat()
+    assert state.phase == "confirming"
+    assert state.confirm_ends_at == (clock.now() + timedelta(minutes=3)).isoformat()
     clock.advance(minutes=2, seconds=59)
     await opening.advance(runtime)
     assert await phase(runtime) == "confirming"
