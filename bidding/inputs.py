@@ -75,6 +75,23 @@ class LotInput(msgspec.Struct):
     ceiling_price: Amount
 
 
+class CustodianInput(msgspec.Struct, kw_only=True):
+    recipient: Annotated[str, msgspec.Meta(min_length=1, description="the custodian's age recipient (age1…)")]
+    index: Annotated[int, msgspec.Meta(ge=1, le=255)] | None = None  # default: its place in the list
+    share: Annotated[
+        str | None, msgspec.Meta(description="the custodian's sealed share, as the armored age file")
+    ] = None
+
+
+class CustodyInput(msgspec.Struct, kw_only=True):
+    """The key ceremony's public part (`sunbid custody init` writes it as ceremony.json): ``threshold``
+    of the custodians (2..n when there are any) open what bidders did not."""
+
+    threshold: Annotated[int, msgspec.Meta(ge=0, le=255)] = 0
+    custodians: list[CustodianInput] = msgspec.field(default_factory=list)
+    opening_recipient: str | None = None  # when given, it must be the tender's opening recipient
+
+
 class NewTender(msgspec.Struct, kw_only=True):
     """A tender draft: ``POST /api/tenders`` with the same code replaces the draft (idempotent)."""
 
@@ -108,12 +125,7 @@ class NewTender(msgspec.Struct, kw_only=True):
         msgspec.Meta(description="the bid form's fields; default: price, duration…"),
     ] = None
     lots: Annotated[list[LotInput], msgspec.Meta(min_length=1)] | None = None
-    custody: Annotated[
-        dict[str, Any] | None,
-        msgspec.Meta(
-            description="the key ceremony's public part (`sunbid custody init`): threshold, custodians"
-        ),
-    ] = None
+    custody: CustodyInput | None = None
     description: str = ""
     max_envelope_mib: Annotated[int, msgspec.Meta(ge=1, le=MAX_ENVELOPE_MIB)] = 512
     min_credit_index: Annotated[Decimal, msgspec.Meta(description="0..100")] = Decimal(60)
@@ -140,8 +152,11 @@ def money(value: Decimal, what: str) -> Decimal:
     return money_input(value, f"{what} 须为非负金额 (a non-negative amount in yuan)")
 
 
-def validate_custody(recipient: str, custody: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """The opening recipient and the ceremony's public part (``sunbid custody init`` output)."""
+def validate_custody(
+    recipient: str, custody: CustodyInput | dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """The opening recipient and the ceremony's public part (``sunbid custody init`` output, its
+    ceremony.json as it is: fields beyond ``CustodyInput``'s are ignored)."""
     try:
         opening = X25519Recipient.from_str(recipient.strip()).to_str()
     except (AgeError, ValueError):
@@ -150,32 +165,31 @@ def validate_custody(recipient: str, custody: dict[str, Any] | None) -> tuple[st
             f"{recipient[:80]!r}",
             code="bad_opening_recipient",
         ) from None
-    custody = custody or {}
-    custodians = custody.get("custodians", [])
-    threshold = custody.get("threshold", 0)
-    if not isinstance(custodians, list) or not isinstance(threshold, int):
-        raise InvalidInput("custody: threshold is a number and custodians a list", code="bad_custody")
-    cleaned = []
-    for i, item in enumerate(custodians, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("recipient"), str):
-            raise InvalidInput(f"custody: custodian {i} needs a recipient", code="bad_custody")
+    if isinstance(custody, dict):
         try:
-            rcpt = X25519Recipient.from_str(item["recipient"].strip()).to_str()
+            custody = msgspec.convert(custody, CustodyInput)
+        except msgspec.ValidationError as exc:
+            raise InvalidInput(f"custody: {exc}", code="bad_custody") from None
+    custody = custody or CustodyInput()
+    threshold = custody.threshold
+    cleaned = []
+    for i, item in enumerate(custody.custodians, 1):
+        try:
+            rcpt = X25519Recipient.from_str(item.recipient.strip()).to_str()
         except (AgeError, ValueError):
             raise InvalidInput(
                 f"custody: custodian {i} recipient is not an age recipient", code="bad_custody"
             ) from None
-        share = item.get("share")
-        if share is not None and (not isinstance(share, str) or "BEGIN AGE ENCRYPTED FILE" not in share):
+        if item.share is not None and "BEGIN AGE ENCRYPTED FILE" not in item.share:
             raise InvalidInput(
                 f"custody: custodian {i} share must be the armored share file", code="bad_custody"
             )
-        cleaned.append({"index": int(item.get("index", i)), "recipient": rcpt, "share": share})
+        cleaned.append({"index": item.index or i, "recipient": rcpt, "share": item.share})
     if len({c["recipient"] for c in cleaned}) != len(cleaned):
         raise InvalidInput("custody: custodians must be distinct", code="bad_custody")
     if cleaned and not 2 <= threshold <= len(cleaned):
         raise InvalidInput(f"custody: threshold must be 2..{len(cleaned)}", code="bad_custody")
-    if custody.get("opening_recipient") not in (None, opening):
+    if custody.opening_recipient not in (None, opening):
         raise InvalidInput("custody: the ceremony names another opening recipient", code="bad_custody")
     return opening, {"threshold": threshold if cleaned else 0, "custodians": cleaned}
 
