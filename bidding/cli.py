@@ -37,6 +37,7 @@ from rich.progress import (
 from bidding.bid_form import BidFormInvalid, above_ceiling, example, problems, schema_for
 from bidding.client import (
     MANIFEST_SUFFIX,
+    TenderToSeal,
     as_tender,
     file_chunks,
     load_manifest,
@@ -223,7 +224,9 @@ def _seal_epilog() -> str:
     )
 
 
-def _schema_of(code: str, lot: str, tender: TenderOut | None, schema_file: str | None) -> dict[str, Any]:
+def _schema_of(
+    code: str, lot: str, tender: TenderOut | TenderToSeal | None, schema_file: str | None
+) -> dict[str, Any]:
     """The lot's bid-form schema: a given file, else built from a given tender file, else the server's."""
     if schema_file:
         try:
@@ -240,7 +243,7 @@ def _schema_of(code: str, lot: str, tender: TenderOut | None, schema_file: str |
         return check(with_retries("fetch the bid form", lambda: http.get(path)), dict[str, Any])
 
 
-def _tender_file(path: str) -> TenderOut:
+def _tender_file(path: str) -> TenderToSeal:
     """A tender JSON file (as the server publishes it), for sealing offline."""
     try:
         return as_tender(json.loads(Path(path).read_text("utf-8")))
@@ -314,7 +317,10 @@ def seal(
         config = load_config()
         bidder = bidder or config.get("bidder")
         with api(config) as http:
-            tender = check(with_retries("fetch tender", lambda: http.get(f"/api/tenders/{code}")), TenderOut)
+            published = check(
+                with_retries("fetch tender", lambda: http.get(f"/api/tenders/{code}")), TenderOut
+            )
+        tender = as_tender(published)
     if tender.code != code:
         raise click.ClickException(f"the tender file is for {tender.code}, not {code}")
     if not bidder:

@@ -32,7 +32,8 @@ from bidding.bid_form import (
     check_bid_form,
     schema_for,
 )
-from bidding.views import TenderOut
+from bidding.inputs import BondForm
+from bidding.views import MoneyText, TenderCode, TenderOut
 from crypto.age import X25519Identity, X25519Recipient, bech32, encrypt
 from crypto.signing import BidManifest, SignedStatement, canonical_json, sign_statement, utc_timestamp
 
@@ -58,19 +59,41 @@ def build_package(form: dict[str, Any], attachments: Sequence[Path], out: Binary
             package.write(path, f"attachments/{path.name}")
 
 
-def as_tender(tender: TenderOut | dict[str, Any]) -> TenderOut:
-    """The tender the server published, typed: a ``TenderOut`` as it is, or its JSON (a dict from a
-    tender file or another client) checked against the same type the server answers with."""
-    if isinstance(tender, TenderOut):
+class LotToSeal(msgspec.Struct, kw_only=True):
+    number: str
+    ceiling_price: MoneyText
+
+
+class BondToSeal(msgspec.Struct, kw_only=True):
+    forms: list[BondForm]
+
+
+class TenderToSeal(msgspec.Struct, kw_only=True):
+    """What sealing reads of a tender: these fields of ``bidding.views.TenderOut`` (the server's answer),
+    so a `--tender-file` holding only them, or a whole published tender, will do offline."""
+
+    code: TenderCode
+    opening_recipient: str
+    form_fields: list[dict[str, Any]]
+    lots: list[LotToSeal]
+    bond: BondToSeal | None = None
+
+
+def as_tender(tender: TenderOut | TenderToSeal | dict[str, Any]) -> TenderToSeal:
+    """The tender to seal for: the server's ``TenderOut``, or its JSON (a tender file, a dict)."""
+    if isinstance(tender, TenderToSeal):
         return tender
     try:
-        return msgspec.convert(tender, TenderOut)
+        return msgspec.convert(
+            msgspec.to_builtins(tender) if isinstance(tender, TenderOut) else tender, TenderToSeal
+        )
     except msgspec.ValidationError as exc:
         raise ValueError(f"not a tender as the server publishes it: {exc}") from None
 
 
-def lot_schema(tender: TenderOut, lot: str) -> dict[str, Any]:
+def lot_schema(tender: TenderOut | TenderToSeal | dict[str, Any], lot: str) -> dict[str, Any]:
     """The bid-form schema of ``lot`` built from the tender (what the server's endpoint serves)."""
+    tender = as_tender(tender)
     found = next((item for item in tender.lots if item.number == lot), None)
     if found is None:
         raise ValueError(f"tender {tender.code} has no lot {lot!r}")
@@ -79,7 +102,7 @@ def lot_schema(tender: TenderOut, lot: str) -> dict[str, Any]:
         code=tender.code,
         lot=lot,
         ceiling_price=Decimal(found.ceiling_price),
-        bond_forms=list(tender.bond.forms),
+        bond_forms=list(tender.bond.forms) if tender.bond else None,
     )
 
 
@@ -107,7 +130,7 @@ class Sealed:
 
 def seal_bid(
     *,
-    tender: TenderOut | dict[str, Any],
+    tender: TenderOut | TenderToSeal | dict[str, Any],
     lot: str,
     form: dict[str, Any],
     attachments: Sequence[Path],
