@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import click
 import httpx
+import msgspec
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -36,6 +37,8 @@ from rich.progress import (
 from bidding.bid_form import BidFormInvalid, above_ceiling, example, problems, schema_for
 from bidding.client import (
     MANIFEST_SUFFIX,
+    TenderToSeal,
+    as_tender,
     file_chunks,
     load_manifest,
     lot_schema,
@@ -44,14 +47,26 @@ from bidding.client import (
     withdrawal,
 )
 from bidding.criteria import DEFAULT_FORM_FIELDS
+from bidding.opening.views import BidOpened, OwnHeader, ShareRevealed
+from bidding.opening_api import KeyBody, ShareBody
 from bidding.receipts import ReceiptError, verify_bundle
 from bidding.submissions import MANIFEST_HEADER, encode_manifest
+from bidding.views import (
+    OpeningResult,
+    OwnSubmission,
+    OwnSubmissionStatus,
+    ReceiptBundle,
+    SignedStatementBody,
+    TenderOut,
+    Withdrawn,
+)
 from crypto.age import AgeError, ScryptIdentity, X25519Identity, decrypt, parse_identities, read_header
 from crypto.age.recipients import unwrap_header
 from crypto.signing import BidManifest, SigningError, public_key_from_text, public_key_to_text
 
 err = Console(stderr=True)
 RETRIES = 5
+T = TypeVar("T")
 
 
 def config_path() -> Path:
@@ -76,7 +91,13 @@ def api(config: dict[str, Any], timeout: float = 60) -> httpx.Client:
     )
 
 
-def check(response: httpx.Response) -> Any:
+@overload
+def check(response: httpx.Response) -> Any: ...
+@overload
+def check(response: httpx.Response, answer: type[T]) -> T: ...
+def check(response: httpx.Response, answer: Any = Any) -> Any:
+    """The server's answer decoded into ``answer``, the type its route declares (bidding.views, …): a
+    server that answered something else is reported, never half-read."""
     if response.status_code >= 400:
         try:
             body = response.json()
@@ -84,7 +105,16 @@ def check(response: httpx.Response) -> Any:
         except ValueError:
             message = response.text[:200]
         raise click.ClickException(f"server said {response.status_code} {message}")
-    return response.json() if response.content else None
+    try:
+        return msgspec.json.decode(response.content or b"null", type=answer)
+    except msgspec.ValidationError as exc:
+        raise click.ClickException(f"unexpected answer from the server: {exc}") from None
+
+
+def body(value: msgspec.Struct) -> dict[str, Any]:
+    """A typed request body (the Struct the route declares), as httpx's ``json=``."""
+    built: dict[str, Any] = msgspec.to_builtins(value)
+    return built
 
 
 def load_identity(path: str, passphrase_file: str | None) -> X25519Identity:
@@ -194,7 +224,9 @@ def _seal_epilog() -> str:
     )
 
 
-def _schema_of(code: str, lot: str, tender: dict[str, Any] | None, schema_file: str | None) -> dict[str, Any]:
+def _schema_of(
+    code: str, lot: str, tender: TenderOut | TenderToSeal | None, schema_file: str | None
+) -> dict[str, Any]:
     """The lot's bid-form schema: a given file, else built from a given tender file, else the server's."""
     if schema_file:
         try:
@@ -208,7 +240,15 @@ def _schema_of(code: str, lot: str, tender: dict[str, Any] | None, schema_file: 
             raise click.ClickException(str(exc)) from None
     with api(load_config()) as http:
         path = f"/api/tenders/{code}/lots/{lot}/bid-form.schema.json"
-        return dict(check(with_retries("fetch the bid form", lambda: http.get(path))))
+        return check(with_retries("fetch the bid form", lambda: http.get(path)), dict[str, Any])
+
+
+def _tender_file(path: str) -> TenderToSeal:
+    """A tender JSON file (as the server publishes it), for sealing offline."""
+    try:
+        return as_tender(json.loads(Path(path).read_text("utf-8")))
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
 
 
 def _form_problems(exc: BidFormInvalid, form_path: str, hint: list[str]) -> click.ClickException:
@@ -224,7 +264,7 @@ def _form_problems(exc: BidFormInvalid, form_path: str, hint: list[str]) -> clic
 @click.option("--tender-file", type=click.Path(exists=True, dir_okay=False), help="Tender JSON (offline).")
 def form(code: str, lot: str, as_example: bool, tender_file: str | None) -> None:
     """Print a lot's bid form: its JSON Schema, or (--example) a bid.json to fill in."""
-    tender = json.loads(Path(tender_file).read_text("utf-8")) if tender_file else None
+    tender = _tender_file(tender_file) if tender_file else None
     schema = _schema_of(code, lot, tender, None)
     click.echo(json.dumps(example(schema) if as_example else schema, ensure_ascii=False, indent=2))
 
@@ -272,14 +312,17 @@ def seal(
     if out.exists():
         raise click.ClickException(f"{out} already exists; refusing to overwrite it")
     if tender_file:
-        tender = json.loads(Path(tender_file).read_text("utf-8"))
+        tender = _tender_file(tender_file)
     else:
         config = load_config()
         bidder = bidder or config.get("bidder")
         with api(config) as http:
-            tender = check(with_retries("fetch tender", lambda: http.get(f"/api/tenders/{code}")))
-    if tender.get("code") != code:
-        raise click.ClickException(f"the tender file is for {tender.get('code')}, not {code}")
+            published = check(
+                with_retries("fetch tender", lambda: http.get(f"/api/tenders/{code}")), TenderOut
+            )
+        tender = as_tender(published)
+    if tender.code != code:
+        raise click.ClickException(f"the tender file is for {tender.code}, not {code}")
     if not bidder:
         raise click.ClickException("give --bidder (your company's credit code) or log in first")
     try:
@@ -373,7 +416,8 @@ def submit(envelope: str, manifest_path: str | None, receipt_path: str | None) -
         with api(config, timeout=600) as http:
             known = http.get(f"/api/submissions/{manifest.submission_id}")
             if known.status_code == 200:  # stored by an earlier attempt whose answer was lost
-                return httpx.Response(200, json=known.json()["receipt"])
+                status = check(known, OwnSubmissionStatus)
+                return httpx.Response(200, content=msgspec.json.encode(status.receipt))
             with _bar("uploading", manifest.envelope_length) as progress:
                 return http.put(
                     path,
@@ -385,9 +429,10 @@ def submit(envelope: str, manifest_path: str | None, receipt_path: str | None) -
                     },
                 )
 
-    bundle = check(with_retries("upload", attempt))
-    out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
-    receipt = bundle["receipt"]["statement"]
+    bundle = check(with_retries("upload", attempt), ReceiptBundle)
+    kept = msgspec.to_builtins(bundle)
+    out.write_text(json.dumps(kept, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
+    receipt = bundle.receipt.statement
     click.echo(
         f"accepted at {receipt['server_time']} (audit #{receipt['audit_index']}); receipt saved to {out}"
     )
@@ -406,13 +451,13 @@ def withdraw(
     key = signing_key_from_identity(load_identity(identity_path, passphrase_file))
     statement = withdrawal(signed, key)
     sid = signed.statement["submission_id"]
+    sent = body(SignedStatementBody(**statement.to_dict()))
     with api(load_config()) as http:
         done = check(
-            with_retries(
-                "withdraw", lambda: http.post(f"/api/submissions/{sid}/withdrawal", json=statement.to_dict())
-            )
+            with_retries("withdraw", lambda: http.post(f"/api/submissions/{sid}/withdrawal", json=sent)),
+            Withdrawn,
         )
-    click.echo(f"{sid}: {done['status']}")
+    click.echo(f"{sid}: {done.status}")
 
 
 # What the opening made of a bid, in words (bidding.models.BidOutcome).
@@ -427,16 +472,16 @@ OUTCOME_WORDS = {
 STATUS_COLUMNS = ("TENDER", "LOT", "SUBMISSION", "STATUS", "SUBMITTED (Beijing)", "OPENING")
 
 
-def opening_words(opening: dict[str, Any] | None) -> str:
+def opening_words(opening: OpeningResult | None) -> str:
     if opening is None:
         return "not opened yet"
-    words = OUTCOME_WORDS.get(opening["outcome"], opening["outcome"])
-    if opening.get("price"):
-        words += f", price {Decimal(opening['price']):,.2f} yuan"
-    if opening.get("reason"):
-        words += f": {opening['reason']}"
-    if opening.get("confirmation"):
-        words += f"; record {opening['confirmation']}"
+    words = OUTCOME_WORDS.get(opening.outcome, opening.outcome)
+    if opening.price:
+        words += f", price {Decimal(opening.price):,.2f} yuan"
+    if opening.reason:
+        words += f": {opening.reason}"
+    if opening.confirmation:
+        words += f"; record {opening.confirmation}"
     return words
 
 
@@ -445,13 +490,15 @@ def opening_words(opening: dict[str, Any] | None) -> str:
 def status(code: str | None) -> None:
     """Your company's submissions, their status and, after the opening, what it made of each."""
     with api(load_config()) as http:
-        rows = check(http.get("/api/submissions", params={"tender": code} if code else None))
+        rows = check(
+            http.get("/api/submissions", params={"tender": code} if code else None), list[OwnSubmission]
+        )
     if not rows:
         click.echo("no submissions")
         return
     table = [
-        (row["tender"], row["lot"], row["submission_id"], row["status"], row["submitted_at_local"],
-         opening_words(row.get("opening")) if row["status"] == "active" else "")
+        (row.tender, row.lot, row.submission_id, row.status, row.submitted_at_local,
+         opening_words(row.opening) if row.status == "active" else "")
         for row in rows
     ]  # fmt: skip
     widths = [max(len(str(r[i])) for r in [STATUS_COLUMNS, *table]) for i in range(len(STATUS_COLUMNS) - 1)]
@@ -469,18 +516,18 @@ def decrypt_bid(code: str, lot: str, identity_path: str, passphrase_file: str | 
     identity = load_identity(identity_path, passphrase_file)
     base = f"/api/tenders/{code}/lots/{lot}/opening"
     with api(load_config(), timeout=600) as http:
-        found = check(with_retries("header", lambda: http.get(f"{base}/header")))
+        found = check(with_retries("header", lambda: http.get(f"{base}/header")), OwnHeader)
         try:
-            header = read_header(io.BytesIO(base64.b64decode(found["header"])), armor=False)
+            header = read_header(io.BytesIO(base64.b64decode(found.header)), armor=False)
             file_key = unwrap_header(header, [identity])
         except (AgeError, ValueError) as exc:
             raise click.ClickException(f"this identity cannot open the bid's header: {exc}") from None
-        done = check(http.post(f"{base}/key", json={"file_key": file_key.hex()}))
-    line = f"{found['submission_id']}: {done['outcome']}"
-    if done.get("price"):
-        line += f" (price {done['price']})"
-    if done.get("reason"):
-        line += f" - {done['reason']}"
+        done = check(http.post(f"{base}/key", json=body(KeyBody(file_key=file_key.hex()))), BidOpened)
+    line = f"{found.submission_id}: {done.outcome}"
+    if done.price:
+        line += f" (price {done.price})"
+    if done.reason:
+        line += f" - {done.reason}"
     click.echo(line)
 
 
@@ -499,11 +546,14 @@ def custody_reveal(code: str, share_path: str, identity_path: str, passphrase_fi
         raise click.ClickException(f"{share_path}: this identity cannot open the share: {exc}") from None
     share = plain.getvalue().decode("ascii", "replace").strip()
     with api(load_config()) as http:
-        done = check(http.post(f"/api/tenders/{code}/opening/shares", json={"share": share}))
-    if done.get("combined"):
-        click.echo(f"opening key combined; {done.get('opened', 0)} bid(s) opened by the custodians")
+        done = check(
+            http.post(f"/api/tenders/{code}/opening/shares", json=body(ShareBody(share=share))), ShareRevealed
+        )
+    if done.combined:
+        opened = done.opened if isinstance(done.opened, int) else 0
+        click.echo(f"opening key combined; {opened} bid(s) opened by the custodians")
     else:
-        click.echo(f"share accepted ({done['have']} of {done['threshold']} needed)")
+        click.echo(f"share accepted ({done.have} of {done.threshold} needed)")
 
 
 @click.group("receipt")

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -31,6 +32,8 @@ from bidding.bid_form import (
     check_bid_form,
     schema_for,
 )
+from bidding.inputs import BondForm
+from bidding.views import MoneyText, TenderCode, TenderOut
 from crypto.age import X25519Identity, X25519Recipient, bech32, encrypt
 from crypto.signing import BidManifest, SignedStatement, canonical_json, sign_statement, utc_timestamp
 
@@ -56,17 +59,50 @@ def build_package(form: dict[str, Any], attachments: Sequence[Path], out: Binary
             package.write(path, f"attachments/{path.name}")
 
 
-def lot_schema(tender: dict[str, Any], lot: str) -> dict[str, Any]:
-    """The bid-form schema of ``lot`` built from the tender JSON (what the server's endpoint serves)."""
-    found = next((item for item in tender["lots"] if item["number"] == lot), None)
+class LotToSeal(msgspec.Struct, kw_only=True):
+    number: str
+    ceiling_price: MoneyText
+
+
+class BondToSeal(msgspec.Struct, kw_only=True):
+    forms: list[BondForm]
+
+
+class TenderToSeal(msgspec.Struct, kw_only=True):
+    """What sealing reads of a tender: these fields of ``bidding.views.TenderOut`` (the server's answer),
+    so a `--tender-file` holding only them, or a whole published tender, will do offline."""
+
+    code: TenderCode
+    opening_recipient: str
+    form_fields: list[dict[str, Any]]
+    lots: list[LotToSeal]
+    bond: BondToSeal | None = None
+
+
+def as_tender(tender: TenderOut | TenderToSeal | dict[str, Any]) -> TenderToSeal:
+    """The tender to seal for: the server's ``TenderOut``, or its JSON (a tender file, a dict)."""
+    if isinstance(tender, TenderToSeal):
+        return tender
+    try:
+        return msgspec.convert(
+            msgspec.to_builtins(tender) if isinstance(tender, TenderOut) else tender, TenderToSeal
+        )
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"not a tender as the server publishes it: {exc}") from None
+
+
+def lot_schema(tender: TenderOut | TenderToSeal | dict[str, Any], lot: str) -> dict[str, Any]:
+    """The bid-form schema of ``lot`` built from the tender (what the server's endpoint serves)."""
+    tender = as_tender(tender)
+    found = next((item for item in tender.lots if item.number == lot), None)
     if found is None:
-        raise ValueError(f"tender {tender['code']} has no lot {lot!r}")
+        raise ValueError(f"tender {tender.code} has no lot {lot!r}")
     return schema_for(
-        tender["form_fields"],
-        code=tender["code"],
+        tender.form_fields,
+        code=tender.code,
         lot=lot,
-        ceiling_price=Decimal(found["ceiling_price"]),
-        bond_forms=tender.get("bond", {}).get("forms"),
+        ceiling_price=Decimal(found.ceiling_price),
+        bond_forms=list(tender.bond.forms) if tender.bond else None,
     )
 
 
@@ -94,7 +130,7 @@ class Sealed:
 
 def seal_bid(
     *,
-    tender: dict[str, Any],
+    tender: TenderOut | TenderToSeal | dict[str, Any],
     lot: str,
     form: dict[str, Any],
     attachments: Sequence[Path],
@@ -108,14 +144,15 @@ def seal_bid(
     schema: dict[str, Any] | None = None,
     above_ok: bool = False,
 ) -> Sealed:
-    """Seal a bid for ``tender`` (the JSON the server publishes for it) into ``out`` + manifest.
+    """Seal a bid for ``tender`` (as the server publishes it, or its JSON) into ``out`` + manifest.
 
     ``form`` is checked against ``schema`` (the lot's bid-form schema the server serves) or, without
     one, the same schema built from the tender JSON: every problem at once, before encrypting.
     ``above_ok`` lets a price above the lot's ceiling through (the opening then rejects the bid).
     """
-    if lot not in {item["number"] for item in tender["lots"]}:
-        raise ValueError(f"tender {tender['code']} has no lot {lot!r}")
+    tender = as_tender(tender)
+    if lot not in {item.number for item in tender.lots}:
+        raise ValueError(f"tender {tender.code} has no lot {lot!r}")
     schema = schema or lot_schema(tender, lot)
     try:
         check_bid_form(form, schema)
@@ -125,7 +162,7 @@ def seal_bid(
     missing = [n for n in attachment_names(form, schema) if n not in names_of(attachments)]
     if missing:
         raise ValueError(f"bid.json names attachments not given with --attach: {', '.join(missing)}")
-    recipients = [identity.recipient(), X25519Recipient.from_str(tender["opening_recipient"])]
+    recipients = [identity.recipient(), X25519Recipient.from_str(tender.opening_recipient)]
     with tempfile.TemporaryFile() as package:
         build_package(form, attachments, package)
         package.seek(0)
@@ -133,7 +170,7 @@ def seal_bid(
             encrypt(package, sink, recipients, progress=progress)
     sha256, length = _hash_file(out)
     manifest = BidManifest(
-        tender=tender["code"],
+        tender=tender.code,
         lot=lot,
         bidder=bidder,
         submission_id=submission_id or str(uuid.uuid4()),

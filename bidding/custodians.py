@@ -11,9 +11,9 @@ Every change is audit-logged under ``bidding/events.py`` kinds, naming the accou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,9 +33,9 @@ class NotYourShare(PermissionDenied):
     code = "not_your_share"
 
 
-@dataclass(frozen=True)
-class CustodyShare:
-    """One custody share of a tender and the account assigned to it (None: nobody yet)."""
+class CustodyShare(msgspec.Struct, frozen=True):
+    """One custody share of a tender and the account assigned to it (None: nobody yet); the API
+    answers with it as it is."""
 
     index: int
     recipient: str

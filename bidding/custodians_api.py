@@ -9,72 +9,77 @@ Changes are allowed while the tender takes bids (before the bid deadline); see b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
 
+import msgspec
 from litestar import delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import JSONBody, QueryParameter
 
 from bidding import custodians
 from bidding.custodians import CustodyShare
 from bidding.models import Tender
+from bidding.params import TenderCodeParam
+from bidding.views import TenderCode
 from core.access import Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
 
 READERS = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
 ASSIGNERS = (Role.ADMIN, Role.AGENT)
+ShareIndex = Annotated[int, msgspec.Meta(ge=1, le=255, description="the custody share's index (1..n)")]
 
 
-@dataclass
-class AssignBody:
-    index: int
-    user_id: int
+class AssignBody(msgspec.Struct, kw_only=True):
+    index: ShareIndex
+    user_id: Annotated[int, msgspec.Meta(ge=1, description="a custodian's user account")]
 
 
-def share_json(share: CustodyShare) -> dict[str, Any]:
-    return {
-        "index": share.index,
-        "recipient": share.recipient,
-        "user_id": share.user_id,
-        "username": share.username,
-        "display_name": share.display_name,
-        "assigned_at": share.assigned_at.isoformat() if share.assigned_at else None,
-    }
+class Custodians(msgspec.Struct, kw_only=True):
+    """A tender's custody shares: ``threshold`` of them open the bids the bidders did not."""
+
+    code: TenderCode
+    threshold: int
+    shares: list[CustodyShare]
 
 
-def custodians_json(tender: Tender, shares: list[CustodyShare]) -> dict[str, Any]:
-    return {
-        "code": tender.code,
-        "threshold": int((tender.custody or {}).get("threshold") or 0),
-        "shares": [share_json(s) for s in shares],
-    }
+def custodians_view(tender: Tender, shares: list[CustodyShare]) -> Custodians:
+    return Custodians(
+        code=tender.code, threshold=int((tender.custody or {}).get("threshold") or 0), shares=shares
+    )
 
 
 @get("/api/tenders/{code:str}/custodians", opt=allow(*READERS), tags=["bidding"])
-async def list_custodians(db: Db, principal: Caller, code: FromPath[str]) -> dict[str, Any]:
-    """The tender's custody shares, each with the account assigned to it (or none)."""
+async def list_custodians(db: Db, principal: Caller, code: TenderCodeParam) -> Custodians:
+    """The tender's custody shares (密钥分片), each with the account assigned to it (or none)."""
     tender, shares = await custodians.list_custodians(db, principal, code)
-    return custodians_json(tender, shares)
+    return custodians_view(tender, shares)
 
 
 @post("/api/tenders/{code:str}/custodians", opt=allow(*ASSIGNERS), status_code=200, tags=["bidding"])
 async def assign_custodian(
-    runtime: Rt, db: Db, principal: Caller, code: FromPath[str], data: JSONBody[AssignBody]
-) -> dict[str, Any]:
-    """Assign a custodian account to one custody share (before the bid deadline)."""
+    runtime: Rt, db: Db, principal: Caller, code: TenderCodeParam, data: JSONBody[AssignBody]
+) -> CustodyShare:
+    """Assign a custodian account (密钥保管人) to one custody share, before the bid deadline.
+
+    The account must hold the custodian role; at the opening it reveals that share
+    (`POST /api/tenders/{code}/opening/shares`).
+    """
     share = await custodians.assign_custodian(db, runtime, principal, code, data.index, data.user_id)
-    return share_json(share)
+    return share
 
 
 @delete("/api/tenders/{code:str}/custodians", opt=allow(*ASSIGNERS), status_code=200, tags=["bidding"])
 async def unassign_custodian(
-    runtime: Rt, db: Db, principal: Caller, code: FromPath[str], index: FromQuery[int]
-) -> dict[str, Any]:
-    """Release one custody share from its account (before the bid deadline)."""
+    runtime: Rt,
+    db: Db,
+    principal: Caller,
+    code: TenderCodeParam,
+    index: Annotated[int, QueryParameter(ge=1, le=255, description="the custody share's index (1..n)")],
+) -> Custodians:
+    """Release one custody share from its account, before the bid deadline; answers with all shares."""
     await custodians.unassign_custodian(db, runtime, principal, code, index)
     tender, shares = await custodians.list_custodians(db, principal, code)
-    return custodians_json(tender, shares)
+    return custodians_view(tender, shares)
 
 
 ROUTE_HANDLERS = [list_custodians, assign_custodian, unassign_custodian]

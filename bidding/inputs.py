@@ -5,10 +5,11 @@ Pure (no I/O): ``validated`` turns a ``NewTender`` into column values or raises 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 from bidding import criteria as crit
 from bidding.common import CODE
@@ -47,51 +48,102 @@ LOT_REQUIRED = "招标项目至少须有一个标段 (a tender needs at least on
 MAX_MINUTES = 24 * 60  # a decryption window or confirmation time longer than a day is a mistake
 
 
-@dataclass
-class LotInput:
-    number: str
-    title: str
-    budget: Decimal
-    ceiling_price: Decimal
+# The closed sets and bounds above, as the types of a draft's fields: the API's schema states them
+# and refuses a body outside them (400); ``validated`` checks them again for the editor's form.
+Category = Literal["construction", "goods", "services", "land", "mineral", "property", "other"]
+Method = Literal["open", "invited", "negotiation", "consultation", "inquiry", "listing", "auction"]
+BondForm = Literal["deposit", "guarantee_letter", "guarantee_insurance"]
+Amount = Annotated[
+    Decimal,
+    msgspec.Meta(
+        description='yuan as a decimal string, at most 16 integer digits and 2 places ("1234.50"); 非负金额'
+    ),
+]
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=MAX_MINUTES)]
+TENDER_CODE_HELP = "tender code (项目编号): 3-40 letters, digits or '-', starting with a letter or digit"
+LOT_HELP = "lot number (标段编号): 1-38 letters, digits or '-', unique in the tender"
+LOT_PATTERN = r"^[A-Za-z0-9-]{1,38}$"
+LotNumber = Annotated[str, msgspec.Meta(pattern=LOT_PATTERN, description=LOT_HELP)]
+TenderCodeText = Annotated[str, msgspec.Meta(pattern=CODE.pattern, description=TENDER_CODE_HELP)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 
 
-@dataclass
-class NewTender:
-    code: str
-    title: str
-    category: str
-    method: str
-    region_code: str
-    budget: Decimal
-    ceiling_price: Decimal
-    bond_amount: Decimal
+class LotInput(msgspec.Struct):
+    number: LotNumber
+    title: Annotated[str, msgspec.Meta(max_length=200, description="empty: the tender's title")]
+    budget: Amount
+    ceiling_price: Amount
+
+
+class CustodianInput(msgspec.Struct, kw_only=True):
+    recipient: Annotated[str, msgspec.Meta(min_length=1, description="the custodian's age recipient (age1…)")]
+    index: Annotated[int, msgspec.Meta(ge=1, le=255)] | None = None  # default: its place in the list
+    share: Annotated[
+        str | None, msgspec.Meta(description="the custodian's sealed share, as the armored age file")
+    ] = None
+
+
+class CustodyInput(msgspec.Struct, kw_only=True):
+    """The key ceremony's public part (`sunbid custody init` writes it as ceremony.json): ``threshold``
+    of the custodians (2..n when there are any) open what bidders did not."""
+
+    threshold: Annotated[int, msgspec.Meta(ge=0, le=255)] = 0
+    custodians: list[CustodianInput] = msgspec.field(default_factory=list)
+    opening_recipient: str | None = None  # when given, it must be the tender's opening recipient
+
+
+class NewTender(msgspec.Struct, kw_only=True):
+    """A tender draft: ``POST /api/tenders`` with the same code replaces the draft (idempotent)."""
+
+    code: TenderCodeText
+    title: Title
+    category: Category
+    method: Method
+    region_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$", description="region code (行政区划码)")]
+    budget: Amount
+    ceiling_price: Annotated[Decimal, msgspec.Meta(description="最高投标限价, at most the budget")]
+    bond_amount: Amount
     registration_start: datetime
     registration_end: datetime
     clarification_deadline: datetime
     bid_deadline: datetime
-    opening_recipient: str
-    tenderer_id: int | None = None  # required when an agent drafts; a tenderer drafts for itself
-    bond_forms: list[str] = field(
+    opening_recipient: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=100, description="the tender's opening age recipient (age1…)"),
+    ]
+    # required when an agent drafts; a tenderer drafts for itself
+    tenderer_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    bond_forms: Annotated[list[BondForm], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: ["deposit", "guarantee_letter", "guarantee_insurance"]
     )
-    criteria: dict[str, Any] | None = None
-    form_fields: list[dict[str, Any]] | None = None
-    lots: list[LotInput] | None = None
-    custody: dict[str, Any] | None = None
+    criteria: Annotated[
+        dict[str, Any] | None,
+        msgspec.Meta(description="evaluation criteria (评标办法); default: lowest price"),
+    ] = None
+    form_fields: Annotated[
+        list[dict[str, Any]] | None,
+        msgspec.Meta(description="the bid form's fields; default: price, duration…"),
+    ] = None
+    lots: Annotated[list[LotInput], msgspec.Meta(min_length=1)] | None = None
+    custody: CustodyInput | None = None
     description: str = ""
-    max_envelope_mib: int = 512
-    min_credit_index: Decimal = Decimal(60)
-    rules: dict[str, int] | None = None
-    decryption_minutes: int | None = None
-    confirm_minutes: int | None = None  # bidders confirm or object to the 唱标 within this time
+    max_envelope_mib: Annotated[int, msgspec.Meta(ge=1, le=MAX_ENVELOPE_MIB)] = 512
+    min_credit_index: Annotated[Decimal, msgspec.Meta(description="0..100")] = Decimal(60)
+    rules: Annotated[
+        dict[str, int] | None,
+        msgspec.Meta(description="periods above the statutory minimum (lifecycle.Rules)"),
+    ] = None
+    decryption_minutes: Minutes | None = None
+    confirm_minutes: Minutes | None = None  # bidders confirm or object to the 唱标 within this time
     # 培训项目: periods on the training clock, watermarked, never public (SUNBID_TRAINING forces it)
     training: bool = False
 
 
-@dataclass
-class Amendment:
-    title: str
-    body: str
+class Amendment(msgspec.Struct, kw_only=True):
+    """An amendment notice (变更公告); a new bid deadline, if any, must keep the statutory periods."""
+
+    title: Title
+    body: Annotated[str, msgspec.Meta(pattern=r"\S", description="the notice's text")]
     bid_deadline: datetime | None = None
 
 
@@ -100,8 +152,11 @@ def money(value: Decimal, what: str) -> Decimal:
     return money_input(value, f"{what} 须为非负金额 (a non-negative amount in yuan)")
 
 
-def validate_custody(recipient: str, custody: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """The opening recipient and the ceremony's public part (``sunbid custody init`` output)."""
+def validate_custody(
+    recipient: str, custody: CustodyInput | dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """The opening recipient and the ceremony's public part (``sunbid custody init`` output, its
+    ceremony.json as it is: fields beyond ``CustodyInput``'s are ignored)."""
     try:
         opening = X25519Recipient.from_str(recipient.strip()).to_str()
     except (AgeError, ValueError):
@@ -110,32 +165,31 @@ def validate_custody(recipient: str, custody: dict[str, Any] | None) -> tuple[st
             f"{recipient[:80]!r}",
             code="bad_opening_recipient",
         ) from None
-    custody = custody or {}
-    custodians = custody.get("custodians", [])
-    threshold = custody.get("threshold", 0)
-    if not isinstance(custodians, list) or not isinstance(threshold, int):
-        raise InvalidInput("custody: threshold is a number and custodians a list", code="bad_custody")
-    cleaned = []
-    for i, item in enumerate(custodians, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("recipient"), str):
-            raise InvalidInput(f"custody: custodian {i} needs a recipient", code="bad_custody")
+    if isinstance(custody, dict):
         try:
-            rcpt = X25519Recipient.from_str(item["recipient"].strip()).to_str()
+            custody = msgspec.convert(custody, CustodyInput)
+        except msgspec.ValidationError as exc:
+            raise InvalidInput(f"custody: {exc}", code="bad_custody") from None
+    custody = custody or CustodyInput()
+    threshold = custody.threshold
+    cleaned = []
+    for i, item in enumerate(custody.custodians, 1):
+        try:
+            rcpt = X25519Recipient.from_str(item.recipient.strip()).to_str()
         except (AgeError, ValueError):
             raise InvalidInput(
                 f"custody: custodian {i} recipient is not an age recipient", code="bad_custody"
             ) from None
-        share = item.get("share")
-        if share is not None and (not isinstance(share, str) or "BEGIN AGE ENCRYPTED FILE" not in share):
+        if item.share is not None and "BEGIN AGE ENCRYPTED FILE" not in item.share:
             raise InvalidInput(
                 f"custody: custodian {i} share must be the armored share file", code="bad_custody"
             )
-        cleaned.append({"index": int(item.get("index", i)), "recipient": rcpt, "share": share})
+        cleaned.append({"index": item.index or i, "recipient": rcpt, "share": item.share})
     if len({c["recipient"] for c in cleaned}) != len(cleaned):
         raise InvalidInput("custody: custodians must be distinct", code="bad_custody")
     if cleaned and not 2 <= threshold <= len(cleaned):
         raise InvalidInput(f"custody: threshold must be 2..{len(cleaned)}", code="bad_custody")
-    if custody.get("opening_recipient") not in (None, opening):
+    if custody.opening_recipient not in (None, opening):
         raise InvalidInput("custody: the ceremony names another opening recipient", code="bad_custody")
     return opening, {"threshold": threshold if cleaned else 0, "custodians": cleaned}
 

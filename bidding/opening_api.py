@@ -23,17 +23,20 @@ observers receive "skip" frames for bidder-private events (audience ``org:<id>``
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from bidding import opening
-from bidding.common import lot_of, visible_tender
-from bidding.models import OpeningBid
+from bidding.common import SUBMISSION_ID, lot_of, visible_tender
+from bidding.models import BidOutcome, OpeningBid
+from bidding.opening.views import BidOpened, Done, Finished, OpeningState, OwnHeader, ShareRevealed, Started
+from bidding.params import LotParam, TenderCodeParam
+from bidding.views import money
 from core import rooms
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.accounts import Principal
@@ -42,55 +45,87 @@ from core.roles import Role
 from core.runtime import Db, Rt, Runtime
 
 HOSTS = (Role.AGENT, Role.TENDERER)
+Reason = Annotated[str, msgspec.Meta(pattern=r"\S", max_length=2000)]
 
 
-@dataclass
-class KeyBody:
-    file_key: str
+class KeyBody(msgspec.Struct, kw_only=True):
+    file_key: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=200,
+            description="the bid's 16-byte age file key, as 32 hex digits or base64 "
+            "(`sunbid bid decrypt` unwraps it locally from the header)",
+        ),
+    ]
 
 
-@dataclass
-class ShareBody:
-    share: str
+class ShareBody(msgspec.Struct, kw_only=True):
+    share: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^sunbid-share-1:",
+            max_length=2000,
+            description="the custodian's opened share, e.g. `sunbid-share-1:2:3:…` "
+            "(`sunbid custody reveal` opens the sealed share locally)",
+        ),
+    ]
 
 
-@dataclass
-class ContributionBody:
-    value: str
+class ContributionBody(msgspec.Struct, kw_only=True):
+    value: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=r"\S", max_length=64, description="the bidder's contribution to the draw: 1-64 characters"
+        ),
+    ]
 
 
-@dataclass
-class ObjectionBody:
-    reason: str
+class ObjectionBody(msgspec.Struct, kw_only=True):
+    reason: Reason
 
 
-@dataclass
-class AnswerBody:
-    submission_id: str
-    answer: str
+class AnswerBody(msgspec.Struct, kw_only=True):
+    submission_id: Annotated[str, msgspec.Meta(pattern=SUBMISSION_ID.pattern)]
+    answer: Reason
 
 
-def bid_json(bid: OpeningBid) -> dict[str, Any]:
-    return {
-        "outcome": bid.outcome,
-        "reason": bid.reason,
-        "wrong_keys": bid.wrong_keys,
-        "opened_by": bid.opened_by,
-        "price": str(bid.price) if bid.price is not None else None,
-        "file_key_sha256": hashlib.sha256(bid.file_key).hexdigest() if bid.file_key else None,
-    }
+def bid_view(bid: OpeningBid) -> BidOpened:
+    return BidOpened(
+        outcome=BidOutcome(bid.outcome),
+        reason=bid.reason,
+        wrong_keys=bid.wrong_keys,
+        opened_by=bid.opened_by,  # type: ignore[arg-type]  # "bidder" | "custodians" | None
+        price=money(bid.price) if bid.price is not None else None,
+        file_key_sha256=hashlib.sha256(bid.file_key).hexdigest() if bid.file_key else None,
+    )
 
 
 @get("/api/tenders/{code:str}/lots/{lot:str}/opening", opt=PUBLIC, tags=["opening"])
-async def opening_state(viewer: Viewer, db: Db, code: FromPath[str], lot: FromPath[str]) -> dict[str, Any]:
+async def opening_state(viewer: Viewer, db: Db, code: TenderCodeParam, lot: LotParam) -> OpeningState:
+    """The public state of a lot's opening (开标): phase, deadlines, coefficient and outcome counts.
+
+    Phases in order: awaiting_host → decrypting → custody (only when bids are left and the tender has
+    custodians) → confirming → closed or failed (流标). The live view is the room socket
+    /ws/openings/{code}/{lot}.
+    """
     await visible_tender(db, code, viewer)
     return await opening.state_of_opening(db, code, lot)
 
 
 @post("/api/tenders/{code:str}/opening/start", opt=allow(*HOSTS), status_code=200, tags=["opening"])
-async def start_opening(runtime: Rt, principal: Caller, db: Db, code: FromPath[str]) -> dict[str, Any]:
+async def start_opening(runtime: Rt, principal: Caller, db: Db, code: TenderCodeParam) -> Started:
+    """Step 1 of the opening: the host starts it (开标), for every lot of the tender.
+
+    Allowed once the bid deadline has passed. The bids are listed, the seal salts revealed and each
+    lot's decryption window starts counting down. The order of the opening is: start → bidders' keys
+    (`…/lots/{lot}/opening/key`) → custodians' shares (`…/opening/shares`, only for bids left when the
+    window ends) → bidders confirm or object (`…/opening/confirm`, `…/opening/objections`) → the
+    signed opening record (开标记录) is published when the confirmation time ends (or `…/finish`).
+    A host who does not start in time is replaced by the platform.
+    """
     started = await opening.start(db, runtime, principal, code)
-    return {"started": len(started)}
+    return Started(started=len(started))
 
 
 @post(
@@ -102,12 +137,17 @@ async def start_opening(runtime: Rt, principal: Caller, db: Db, code: FromPath[s
 async def reveal_key(
     runtime: Rt,
     principal: Caller,
-    code: FromPath[str],
-    lot: FromPath[str],
+    code: TenderCodeParam,
+    lot: LotParam,
     data: JSONBody[KeyBody],
-) -> dict[str, Any]:
+) -> BidOpened:
+    """Step 2 of the opening: a bidder reveals its bid's file key (解密) during the window.
+
+    The key is checked against the envelope's header MAC before anything is decrypted, so a bid opens
+    to one content only; a wrong key is counted (`wrong_keys`). Answers with the bid's outcome.
+    """
     bid = await opening.reveal_key(runtime, principal, code, lot, data.file_key)
-    return bid_json(bid)
+    return bid_view(bid)
 
 
 @get(
@@ -115,17 +155,25 @@ async def reveal_key(
     opt=allow(Role.BIDDER),
     tags=["opening"],
 )
-async def own_header(
-    runtime: Rt, principal: Caller, code: FromPath[str], lot: FromPath[str]
-) -> dict[str, Any]:
-    """The age header of your bid (wrapped keys only), for `sunbid bid decrypt` to unwrap locally."""
+async def own_header(runtime: Rt, principal: Caller, code: TenderCodeParam, lot: LotParam) -> OwnHeader:
+    """The age header of the caller's bid in a lot, once the tender is opening.
+
+    Only wrapped keys: `sunbid bid decrypt` unwraps the file key locally with the bidder's identity
+    and sends only that key to `…/opening/key`.
+    """
     return await opening.own_header(runtime, principal, code, lot)
 
 
 @post("/api/tenders/{code:str}/opening/shares", opt=allow(Role.CUSTODIAN), status_code=200, tags=["opening"])
 async def reveal_share(
-    runtime: Rt, principal: Caller, code: FromPath[str], data: JSONBody[ShareBody]
-) -> dict[str, Any]:
+    runtime: Rt, principal: Caller, code: TenderCodeParam, data: JSONBody[ShareBody]
+) -> ShareRevealed:
+    """Step 3 of the opening: a custodian (密钥保管人) reveals its share of the opening key.
+
+    Only in the custody phase (after the bidders' window, with bids left). At `threshold` shares the
+    key is combined, checked against the opening recipient and opens the remaining bids; a combined
+    key that does not match clears the shares.
+    """
     return await opening.reveal_share(runtime, principal, code, data.share)
 
 
@@ -139,12 +187,17 @@ async def contribute(
     runtime: Rt,
     principal: Caller,
     db: Db,
-    code: FromPath[str],
-    lot: FromPath[str],
+    code: TenderCodeParam,
+    lot: LotParam,
     data: JSONBody[ContributionBody],
-) -> dict[str, Any]:
+) -> Done:
+    """A bidder's contribution to the open coefficient draw (commit–reveal), during the window.
+
+    The server committed to its seed (`coefficient_commit`) when the window opened; the coefficient
+    is derived from the seed and every contribution when the window closes.
+    """
     await opening.contribute(db, runtime, principal, code, lot, data.value)
-    return {"ok": True}
+    return Done()
 
 
 @post(
@@ -153,11 +206,14 @@ async def contribute(
     status_code=200,
     tags=["opening"],
 )
-async def confirm(
-    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], lot: FromPath[str]
-) -> dict[str, Any]:
+async def confirm(runtime: Rt, principal: Caller, db: Db, code: TenderCodeParam, lot: LotParam) -> Done:
+    """Step 4 of the opening: a bidder confirms the opening record (唱标) of its bid.
+
+    Only in the confirming phase, before `confirm_ends_at`; a bidder that neither confirms nor objects
+    in time is taken to have confirmed.
+    """
     await opening.confirm(db, runtime, principal, code, lot)
-    return {"ok": True}
+    return Done()
 
 
 @post(
@@ -170,12 +226,16 @@ async def object_to(
     runtime: Rt,
     principal: Caller,
     db: Db,
-    code: FromPath[str],
-    lot: FromPath[str],
+    code: TenderCodeParam,
+    lot: LotParam,
     data: JSONBody[ObjectionBody],
-) -> dict[str, Any]:
+) -> Done:
+    """Step 4 of the opening, instead of confirming: a bidder objects (异议) with a reason.
+
+    The host answers on the spot (`…/opening/answers`); objection and answer go into the record.
+    """
     await opening.object_to(db, runtime, principal, code, lot, data.reason)
-    return {"ok": True}
+    return Done()
 
 
 @post(
@@ -188,12 +248,13 @@ async def answer(
     runtime: Rt,
     principal: Caller,
     db: Db,
-    code: FromPath[str],
-    lot: FromPath[str],
+    code: TenderCodeParam,
+    lot: LotParam,
     data: JSONBody[AnswerBody],
-) -> dict[str, Any]:
+) -> Done:
+    """The host answers a bidder's objection (答复) during the confirmation time."""
     await opening.answer(db, runtime, principal, code, lot, data.submission_id, data.answer)
-    return {"ok": True}
+    return Done()
 
 
 @post(
@@ -202,11 +263,14 @@ async def answer(
     status_code=200,
     tags=["opening"],
 )
-async def finish(
-    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], lot: FromPath[str]
-) -> dict[str, Any]:
+async def finish(runtime: Rt, principal: Caller, db: Db, code: TenderCodeParam, lot: LotParam) -> Finished:
+    """Step 5 of the opening: the host closes the confirmation time early and the record is signed.
+
+    Allowed once every bidder has confirmed or objected and every objection is answered; the signed
+    opening record (开标记录) is published and the lot is closed (or failed: 流标).
+    """
     done = await opening.finish(db, runtime, principal, code, lot)
-    return {"phase": done.phase}
+    return Finished(phase=done.phase)
 
 
 @websocket("/ws/openings/{code:str}/{lot:str}", opt=PUBLIC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from litestar import get, post
@@ -236,8 +236,9 @@ async def editor_save(runtime: Rt, principal: Caller, db: Db, data: Form) -> Red
     new = tenders.NewTender(
         code=get_("code", "").strip(),
         title=get_("title", ""),
-        category=get_("category", ""),
-        method=get_("method", ""),
+        # the form's text as typed: inputs.validated refuses an unknown category or method
+        category=cast(inputs.Category, get_("category", "")),
+        method=cast(inputs.Method, get_("method", "")),
         region_code=get_("region_code", ""),
         budget=_amount(get_("budget", ""), "budget"),
         ceiling_price=_amount(get_("ceiling_price", ""), "ceiling_price"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,7 +43,7 @@ from bidding.lifecycle import Action, Actor, LifecycleError, Rules, State
 from bidding.models import DocumentDownload, Lot, Registration, Submission, Tender, TenderDocument
 from bidding.notices import NoticeKind, publish_notice
 from bidding.preconditions import require_status, require_transition
-from bidding.views import registration_json, when
+from bidding.views import DownloadOut, RegisteredBidder, RegistrationsAndDownloads, registration_fields, when
 from core.accounts import Principal
 from core.clock import format_local
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -363,7 +362,7 @@ async def bid_count(session: AsyncSession, tender_id: int) -> int:
     )
 
 
-async def registrations_and_downloads(session: AsyncSession, tender: Tender) -> dict[str, Any]:
+async def registrations_and_downloads(session: AsyncSession, tender: Tender) -> RegistrationsAndDownloads:
     """Who registered and who downloaded which document: for supervisors only (Art. 22 keeps them
     from everyone else, the tender's owners included, before the opening)."""
     registered = await session.execute(
@@ -379,17 +378,17 @@ async def registrations_and_downloads(session: AsyncSession, tender: Tender) -> 
         .where(TenderDocument.tender_id == tender.id)
         .order_by(DocumentDownload.at, DocumentDownload.id)
     )
-    return {
-        "tender": tender.code,
-        "registrations": [
-            {**registration_json(reg, tender), "bidder": org.credit_code, "bidder_name": org.name}
+    return RegistrationsAndDownloads(
+        tender=tender.code,
+        registrations=[
+            RegisteredBidder(**registration_fields(reg, tender), bidder=org.credit_code, bidder_name=org.name)
             for reg, org in registered
         ],
-        "downloads": [
-            {"document": name, "organisation": code, "user_id": d.user_id, "at": when(d.at)}
+        downloads=[
+            DownloadOut(document=name, organisation=code, user_id=d.user_id, at=when(d.at))
             for d, name, code in downloaded
         ],
-    }
+    )
 
 
 async def is_training(session: AsyncSession, code: str) -> bool:

@@ -1,15 +1,45 @@
-"""JSON shapes of bidding's objects (money as 2-place strings, times as UTC ISO and Beijing time)."""
+"""bidding's JSON shapes: the msgspec Structs its API answers with (and its CLI decodes), and the
+functions that build them from rows. Money is a 2-place decimal string, times are UTC ISO 8601 with a
+Beijing-time ``*_local`` twin where people read them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal, cast
 
-from bidding.inputs import CATEGORIES, METHODS
-from bidding.models import Lot, Notice, Registration, Submission, Tender, TenderDocument
+import msgspec
+
+from bidding.common import SUBMISSION_ID
+from bidding.inputs import CATEGORIES, METHODS, BondForm, Category, Method, TenderCodeText
+from bidding.lifecycle import State
+from bidding.models import (
+    BidOutcome,
+    Lot,
+    Notice,
+    Registration,
+    Submission,
+    SubmissionStatus,
+    Tender,
+    TenderDocument,
+)
 from bidding.notices import KIND_ZH, NoticeKind
 from core.clock import format_local
+from core.credit_code import CreditCodeText
+
+# --- the constrained texts of bidding's paths, queries and bodies -------------------------------
+
+SUBMISSION_ID_HELP = (
+    "submission id chosen by the bidder's client (a UUID by default): 8-64 of A-Z a-z 0-9 . _ -"
+)
+
+TenderCode = TenderCodeText
+SubmissionId = Annotated[str, msgspec.Meta(pattern=SUBMISSION_ID.pattern, description=SUBMISSION_ID_HELP)]
+MoneyText = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9]{1,16}\.[0-9]{2}$", description="yuan, 2 decimal places (元)")
+]
+Moment = Annotated[str, msgspec.Meta(description="UTC time, ISO 8601")]
+Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$", description="SHA-256, lower-case hex")]
 
 
 def money(value: Decimal) -> str:
@@ -20,13 +50,120 @@ def when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def tender_json(
+# --- tenders ------------------------------------------------------------------------------------
+
+
+class LotOut(msgspec.Struct, kw_only=True):
+    number: str
+    title: str
+    budget: MoneyText
+    ceiling_price: MoneyText
+
+
+class DocumentOut(msgspec.Struct, kw_only=True):
+    """A tender document as listed; ``uploaded_at`` is absent from the upload's own answer."""
+
+    id: int
+    name: str
+    size: Annotated[int, msgspec.Meta(ge=0)]
+    sha256: Sha256Hex
+    uploaded_at: Moment | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class BondOut(msgspec.Struct, kw_only=True):
+    amount: MoneyText
+    forms: list[BondForm]
+
+
+class TimelineOut(msgspec.Struct, kw_only=True):
+    notice_at: Moment | None
+    registration_start: Moment | None
+    registration_end: Moment | None
+    clarification_deadline: Moment | None
+    bid_deadline: Moment | None
+    bid_deadline_local: Annotated[str, msgspec.Meta(description="the bid deadline in Beijing time")]
+    decryption_minutes: int
+    confirm_minutes: int
+
+
+class CustodianOut(msgspec.Struct, kw_only=True):
+    index: int
+    recipient: Annotated[str, msgspec.Meta(description="the custodian's age recipient (age1…)")]
+
+
+class CustodyOut(msgspec.Struct, kw_only=True):
+    """The key ceremony's public part: k of n custodians open what bidders did not."""
+
+    threshold: int
+    custodians: list[CustodianOut]
+
+
+class TenderOut(msgspec.Struct, kw_only=True):
+    """A tender as the public (or, for a draft, its owners) sees it."""
+
+    code: TenderCode
+    title: str
+    state: State
+    category: Category
+    category_name: str
+    method: Method
+    method_name: str
+    tenderer_id: int
+    agent_id: int | None
+    region_code: str
+    budget: MoneyText
+    ceiling_price: MoneyText
+    bond: BondOut
+    description: str
+    timeline: TimelineOut
+    criteria: dict[str, Any]
+    form_fields: list[dict[str, Any]]
+    rules: dict[str, int]
+    training: bool
+    opening_recipient: str
+    custody: CustodyOut
+    max_envelope_bytes: int
+    min_credit_index: Annotated[str, msgspec.Meta(description="the lowest credit index allowed to register")]
+    amendments: int
+    lots: list[LotOut]
+    documents: list[DocumentOut]
+
+
+class NoticeSummary(msgspec.Struct, kw_only=True):
+    id: int
+    kind: NoticeKind
+    kind_name: str
+    title: str
+    tender: TenderCode
+    tender_state: State
+    category: str
+    region_code: str
+    published_at: Moment | None
+    audit_position: int | None
+
+
+class NoticeOut(NoticeSummary, kw_only=True):
+    body: str
+
+
+class TenderDetail(TenderOut, kw_only=True):
+    """A tender with its notices, and its bid count from the opening on (absent before: Art. 22)."""
+
+    notices: list[NoticeSummary]
+    bid_count: int | msgspec.UnsetType = msgspec.UNSET
+
+
+def tender_view(tender: Tender, lots: list[Lot], documents: list[TenderDocument] | None = None) -> TenderOut:
+    return TenderOut(**tender_fields(tender, lots, documents))
+
+
+def tender_fields(
     tender: Tender, lots: list[Lot], documents: list[TenderDocument] | None = None
 ) -> dict[str, Any]:
     return {
         "code": tender.code,
         "title": tender.title,
-        "state": tender.state,
+        "state": State(tender.state),
         "category": tender.category,
         "category_name": CATEGORIES[tender.category][0],
         "method": tender.method,
@@ -36,74 +173,102 @@ def tender_json(
         "region_code": tender.region_code,
         "budget": money(tender.budget),
         "ceiling_price": money(tender.ceiling_price),
-        "bond": {"amount": money(tender.bond_amount), "forms": tender.bond_forms},
+        "bond": BondOut(amount=money(tender.bond_amount), forms=cast(list[BondForm], tender.bond_forms)),
         "description": tender.description,
-        "timeline": {
-            "notice_at": when(tender.notice_at),
-            "registration_start": when(tender.registration_start),
-            "registration_end": when(tender.registration_end),
-            "clarification_deadline": when(tender.clarification_deadline),
-            "bid_deadline": when(tender.bid_deadline),
-            "bid_deadline_local": format_local(tender.bid_deadline),
-            "decryption_minutes": tender.decryption_minutes,
-            "confirm_minutes": tender.confirm_minutes,
-        },
+        "timeline": TimelineOut(
+            notice_at=when(tender.notice_at),
+            registration_start=when(tender.registration_start),
+            registration_end=when(tender.registration_end),
+            clarification_deadline=when(tender.clarification_deadline),
+            bid_deadline=when(tender.bid_deadline),
+            bid_deadline_local=format_local(tender.bid_deadline),
+            decryption_minutes=tender.decryption_minutes,
+            confirm_minutes=tender.confirm_minutes,
+        ),
         "criteria": tender.criteria,
         "form_fields": tender.form_fields,
         "rules": tender.rules,
         "training": tender.training,
         "opening_recipient": tender.opening_recipient,
-        "custody": {
-            "threshold": tender.custody.get("threshold", 0),
-            "custodians": [
-                {"index": c["index"], "recipient": c["recipient"]}
+        "custody": CustodyOut(
+            threshold=tender.custody.get("threshold", 0),
+            custodians=[
+                CustodianOut(index=c["index"], recipient=c["recipient"])
                 for c in tender.custody.get("custodians", [])
             ],
-        },
+        ),
         "max_envelope_bytes": tender.max_envelope_bytes,
         "min_credit_index": str(tender.min_credit_index),
         "amendments": tender.amendments,
         "lots": [
-            {
-                "number": lot.number,
-                "title": lot.title,
-                "budget": money(lot.budget),
-                "ceiling_price": money(lot.ceiling_price),
-            }
+            LotOut(
+                number=lot.number,
+                title=lot.title,
+                budget=money(lot.budget),
+                ceiling_price=money(lot.ceiling_price),
+            )
             for lot in lots
         ],
         "documents": [
-            {
-                "id": d.id,
-                "name": d.name,
-                "size": d.size,
-                "sha256": d.sha256,
-                "uploaded_at": when(d.uploaded_at),
-            }
+            DocumentOut(id=d.id, name=d.name, size=d.size, sha256=d.sha256, uploaded_at=when(d.uploaded_at))
             for d in documents or []
         ],
     }
 
 
-def notice_json(notice: Notice, tender: Tender, *, full: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def notice_fields(notice: Notice, tender: Tender) -> dict[str, Any]:
+    return {
         "id": notice.id,
-        "kind": notice.kind,
+        "kind": NoticeKind(notice.kind),
         "kind_name": KIND_ZH[NoticeKind(notice.kind)],
         "title": notice.title,
         "tender": tender.code,
-        "tender_state": tender.state,
+        "tender_state": State(tender.state),
         "category": notice.category,
         "region_code": notice.region_code,
         "published_at": when(notice.published_at),
         "audit_position": notice.audit_position,
     }
-    if full:
-        out["body"] = notice.body
-    return out
 
 
-def registration_json(registration: Registration, tender: Tender) -> dict[str, Any]:
+def notice_summary(notice: Notice, tender: Tender) -> NoticeSummary:
+    return NoticeSummary(**notice_fields(notice, tender))
+
+
+def notice_view(notice: Notice, tender: Tender) -> NoticeOut:
+    return NoticeOut(**notice_fields(notice, tender), body=notice.body)
+
+
+# --- registrations ------------------------------------------------------------------------------
+
+
+class RegistrationOut(msgspec.Struct, kw_only=True):
+    tender: TenderCode
+    registered_at: Moment | None
+    credit_index: Annotated[
+        str | None, msgspec.Meta(description="the company's credit index when it registered")
+    ]
+
+
+class RegisteredBidder(RegistrationOut, kw_only=True):
+    bidder: CreditCodeText
+    bidder_name: str
+
+
+class DownloadOut(msgspec.Struct, kw_only=True):
+    document: str
+    organisation: CreditCodeText | None
+    user_id: int | None
+    at: Moment | None
+
+
+class RegistrationsAndDownloads(msgspec.Struct, kw_only=True):
+    tender: TenderCode
+    registrations: list[RegisteredBidder]
+    downloads: list[DownloadOut]
+
+
+def registration_fields(registration: Registration, tender: Tender) -> dict[str, Any]:
     return {
         "tender": tender.code,
         "registered_at": when(registration.registered_at),
@@ -111,12 +276,81 @@ def registration_json(registration: Registration, tender: Tender) -> dict[str, A
     }
 
 
-def submission_json(submission: Submission, tender_code: str, lot_number: str) -> dict[str, Any]:
+def registration_view(registration: Registration, tender: Tender) -> RegistrationOut:
+    return RegistrationOut(**registration_fields(registration, tender))
+
+
+# --- submissions --------------------------------------------------------------------------------
+
+
+class SignedStatementBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A signed statement (crypto.signing.SignedStatement): the statement object, the Ed25519 signature
+    over its canonical JSON (standard base64 of 64 bytes), and the signing key's id."""
+
+    statement: dict[str, Any]
+    signature: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    key_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class ReceiptBundle(msgspec.Struct, kw_only=True):
+    """What `sunbid receipt verify` checks offline: the server-signed receipt, the bidder's signed
+    manifest, the audit entry the receipt's inclusion proof is for, and that entry's salt (hex)."""
+
+    type: Literal["sunbid.receipt-bundle.v1"]
+    receipt: SignedStatementBody
+    manifest: SignedStatementBody
+    audit_entry: str
+    salt: str
+
+
+class SubmissionOut(msgspec.Struct, kw_only=True):
+    submission_id: SubmissionId
+    tender: TenderCode
+    lot: str
+    status: SubmissionStatus
+    supersedes: str | None
+    envelope_sha256: Sha256Hex
+    envelope_length: int
+    submitted_at: Moment | None
+    submitted_at_local: Annotated[str, msgspec.Meta(description="submitted_at in Beijing time")]
+    audit_position: int | None
+    withdrawn_at: Moment | None
+
+
+class OpeningResult(msgspec.Struct, kw_only=True):
+    """What the opening made of this bid: its outcome, the price read out, why it failed, and the
+    bidder's answer to the opening record."""
+
+    outcome: BidOutcome
+    price: MoneyText | None
+    reason: str | None
+    confirmation: Literal["confirmed", "objected"] | None
+
+
+class OwnSubmission(SubmissionOut, kw_only=True):
+    opening: OpeningResult | None
+
+
+class OwnSubmissionStatus(OwnSubmission, kw_only=True):
+    receipt: ReceiptBundle
+
+
+class TenderSubmission(SubmissionOut, kw_only=True):
+    bidder: CreditCodeText
+    bidder_name: str
+
+
+class Withdrawn(msgspec.Struct, kw_only=True):
+    submission_id: str
+    status: SubmissionStatus
+
+
+def submission_fields(submission: Submission, tender_code: str, lot_number: str) -> dict[str, Any]:
     return {
         "submission_id": submission.submission_id,
         "tender": tender_code,
         "lot": lot_number,
-        "status": submission.status,
+        "status": SubmissionStatus(submission.status),
         "supersedes": submission.supersedes,
         "envelope_sha256": submission.envelope_sha256,
         "envelope_length": submission.envelope_length,
@@ -125,3 +359,17 @@ def submission_json(submission: Submission, tender_code: str, lot_number: str) -
         "audit_position": submission.audit_position,
         "withdrawn_at": when(submission.withdrawn_at),
     }
+
+
+# --- small answers ------------------------------------------------------------------------------
+
+
+class ServerKey(msgspec.Struct, kw_only=True):
+    server_key: Annotated[str, msgspec.Meta(description="the Ed25519 key that signs receipts")]
+    audit_origin: Annotated[str, msgspec.Meta(description="the audit log's checkpoint origin line")]
+    verifier_key: Annotated[str, msgspec.Meta(description="the checkpoint verifier key (C2SP signed-note)")]
+
+
+class BidCount(msgspec.Struct, kw_only=True):
+    tender: TenderCode
+    bids: int

@@ -49,7 +49,7 @@ from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.notices import NoticeKind, publish_notice
 from bidding.submissions import ACTIVE, encode_manifest
-from bidding.views import tender_json
+from bidding.views import TenderOut, tender_view
 from core import accounts, organisations
 from core.accounts import Principal, principal_of
 from core.clock import as_utc
@@ -282,7 +282,7 @@ async def _bid(runtime: Runtime, code: str, players: list[_Player]) -> None:
         tender = await session.scalar(select(Tender).where(Tender.code == code))
         assert tender is not None
         lots = await lots_of(session, tender.id)
-        public = tender_json(tender, lots)
+        public = tender_view(tender, lots)
         bid_orgs = set(
             await session.scalars(
                 select(Submission.organisation_id).where(
@@ -304,14 +304,14 @@ async def _bid(runtime: Runtime, code: str, players: list[_Player]) -> None:
         except DomainError as exc:  # e.g. the credit gate: another demo company bids instead
             log.info("demo: %s cannot register: %s", player.username, exc.detail)
             continue
-        lot = public["lots"][0]
-        price = (Decimal(lot["ceiling_price"]) * price_factor).quantize(Decimal("0.01"))
-        await _seal_and_submit(runtime, public, lot["number"], player, price, n)
+        lot = public.lots[0]
+        price = (Decimal(lot.ceiling_price) * price_factor).quantize(Decimal("0.01"))
+        await _seal_and_submit(runtime, public, lot.number, player, price, n)
         bidding += 1
 
 
 async def _seal_and_submit(
-    runtime: Runtime, public: dict[str, Any], lot: str, player: _Player, price: Decimal, n: int
+    runtime: Runtime, public: TenderOut, lot: str, player: _Player, price: Decimal, n: int
 ) -> None:
     """The bidder's client: seal on its own machine (here: the demo folder), then upload."""
     async with runtime.sessions() as session:
@@ -324,10 +324,10 @@ async def _seal_and_submit(
         "quality": "合格",
         "project_manager": ("王海涛", "刘建华", "张志远", "李明哲")[n % 4],
     }
-    folder = demo_dir(runtime) / "bids" / public["code"]
+    folder = demo_dir(runtime) / "bids" / public.code
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{player.username}.age"
-    submission_id = hashlib.sha256(f"{public['code']}:{bidder_code}".encode()).hexdigest()[:32]
+    submission_id = hashlib.sha256(f"{public.code}:{bidder_code}".encode()).hexdigest()[:32]
     seal = functools.partial(
         seal_bid,
         tender=public,
@@ -350,7 +350,7 @@ async def _seal_and_submit(
     await submissions.submit(
         runtime,
         player.principal,
-        public["code"],
+        public.code,
         lot,
         submission_id,
         encode_manifest(sealed.signed),
@@ -431,7 +431,7 @@ async def _file_key(runtime: Runtime, player: _Player, code: str, lot: str) -> b
     """As ``sunbid bid decrypt`` does: fetch the bid's header, unwrap the file key with the identity."""
     found = await opening.own_header(runtime, player.principal, code, lot)
     try:
-        header = read_header(io.BytesIO(base64.b64decode(found["header"])), armor=False)
+        header = read_header(io.BytesIO(base64.b64decode(found.header)), armor=False)
         return unwrap_header(header, [player.identity])
     except AgeError as exc:
         log.warning("demo: %s cannot unwrap its bid: %s", player.username, exc)

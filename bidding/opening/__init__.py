@@ -72,6 +72,16 @@ from bidding.opening.record import (
     opened_bids,
     state_of_opening,
 )
+from bidding.opening.views import (
+    BidOpened,
+    Done,
+    Finished,
+    OpeningState,
+    OutcomeCounts,
+    OwnHeader,
+    ShareRevealed,
+    Started,
+)
 from bidding.opening.window import advance, autostart_due, open_due, open_tender, start
 from core.errors import DomainError
 
@@ -94,9 +104,17 @@ __all__ = [
     "REVOKED",
     "STUCK_AFTER",
     "WITHDRAWN_BID",
+    "BidOpened",
     "DomainError",
+    "Done",
+    "Finished",
     "NotOpen",
     "OpenedBid",
+    "OpeningState",
+    "OutcomeCounts",
+    "OwnHeader",
+    "ShareRevealed",
+    "Started",
     "advance",
     "answer",
     "autostart_due",

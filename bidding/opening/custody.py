@@ -3,8 +3,6 @@ published opening recipient, and open what the bidders did not."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bidding.common import tender_by_code
@@ -16,6 +14,7 @@ from bidding.opening.common import CUSTODY, QUEUED, NotOpen, _bid_rows, _fail_bi
 from bidding.opening.decryption import decrypt_bid, header_of
 from bidding.opening.keys import _record_opened
 from bidding.opening.record import _announce
+from bidding.opening.views import ShareRevealed
 from core import rooms
 from core.accounts import Principal
 from core.clock import as_utc
@@ -28,7 +27,7 @@ from crypto.age.recipients import unwrap_header
 from crypto.shamir import ShamirError, Share, combine
 
 
-async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_text: str) -> dict[str, Any]:
+async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_text: str) -> ShareRevealed:
     """A custodian reveals its share; at k shares the opening key is combined, checked, and used."""
     if Role.CUSTODIAN not in principal.roles:
         raise PermissionDenied("只有密钥保管人可以提交分片 (only custodians reveal shares)")
@@ -77,7 +76,7 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
                 {"have": len(have), "threshold": threshold},
             )
         if len(have) < threshold:
-            return {"have": len(have), "threshold": threshold, "combined": False}
+            return ShareRevealed(have=len(have), threshold=threshold, combined=False)
         secret = combine([Share.from_str(t) for t in have.values()])
         try:
             identity = X25519Identity(X25519PrivateKey.from_private_bytes(secret))
@@ -109,7 +108,7 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
             row = await session.get(Opening, opening_id)
             assert row is not None
             await _announce(session, runtime, row)
-    return {"have": len(have), "threshold": threshold, "combined": True, "opened": opened}
+    return ShareRevealed(have=len(have), threshold=threshold, combined=True, opened=opened)
 
 
 async def _open_with_identity(

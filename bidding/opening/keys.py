@@ -8,7 +8,6 @@ import base64
 import binascii
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.common import lot_of, tender_by_code
 from bidding.events import BID_OPENED, OPENING_DECRYPTION_RESUMED
 from bidding.lifecycle import State
-from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
+from bidding.models import BidOutcome, Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from bidding.opening.common import (
     CUSTODY,
     DECRYPTING,
@@ -33,6 +32,7 @@ from bidding.opening.common import (
 )
 from bidding.opening.decryption import Opened, cached_header, decrypt_bid
 from bidding.opening.record import close_if_done
+from bidding.opening.views import OwnHeader
 from core import rooms
 from core.accounts import Principal
 from core.clock import as_utc
@@ -329,7 +329,7 @@ async def recover_stuck(runtime: Runtime, *, older_than: timedelta = STUCK_AFTER
     return recovered
 
 
-async def own_header(runtime: Runtime, principal: Principal, code: str, lot_number: str) -> dict[str, Any]:
+async def own_header(runtime: Runtime, principal: Principal, code: str, lot_number: str) -> OwnHeader:
     """The age header of the caller's bid in a lot, so its client can unwrap the file key locally.
 
     The header holds only wrapped keys (useless without an identity); it is handed out once the
@@ -357,10 +357,10 @@ async def own_header(runtime: Runtime, principal: Principal, code: str, lot_numb
             raise NotFound("本标段没有贵公司的投标 (your company has no bid in this lot)", code="no_bid")
         bid, sub = row
     header = await cached_header(runtime, sub.blob_key)
-    return {
-        "submission_id": sub.submission_id,
-        "outcome": bid.outcome,
-        "reason": bid.reason,
-        "phase": opening.phase,
-        "header": base64.b64encode(header.encode()).decode("ascii"),
-    }
+    return OwnHeader(
+        submission_id=sub.submission_id,
+        outcome=BidOutcome(bid.outcome),
+        reason=bid.reason,
+        phase=OpeningPhase(opening.phase),
+        header=base64.b64encode(header.encode()).decode("ascii"),
+    )

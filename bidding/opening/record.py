@@ -24,7 +24,7 @@ from bidding.events import (
     TENDER_FAILED,
 )
 from bidding.lifecycle import Action, Actor, Rules
-from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
+from bidding.models import Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from bidding.notices import NoticeKind, publish_notice
 from bidding.opening.coefficient import coefficient_from
 from bidding.opening.common import (
@@ -46,6 +46,7 @@ from bidding.opening.common import (
     _progress,
     room_name,
 )
+from bidding.opening.views import OpeningState, OutcomeCounts
 from core import rooms
 from core.accounts import Principal
 from core.clock import as_utc
@@ -421,7 +422,7 @@ async def opened_bids(session: AsyncSession, tender_code: str, lot_number: str) 
     return out
 
 
-async def state_of_opening(session: AsyncSession, tender_code: str, lot_number: str) -> dict[str, Any]:
+async def state_of_opening(session: AsyncSession, tender_code: str, lot_number: str) -> OpeningState:
     """The public state of a lot's opening (phase, times, counts)."""
     tender = await tender_by_code(session, tender_code)
     lot = await lot_of(session, tender, lot_number)
@@ -435,15 +436,15 @@ async def state_of_opening(session: AsyncSession, tender_code: str, lot_number: 
     def iso(moment: datetime | None) -> str | None:
         return as_utc(moment).isoformat() if moment else None
 
-    return {
-        "tender": tender.code,
-        "lot": lot.number,
-        "phase": opening.phase,
-        "room": room_name(tender.code, lot.number),
-        "window_ends_at": iso(opening.window_ends_at),
-        "custody_ends_at": iso(opening.custody_ends_at),
-        "confirm_ends_at": iso(opening.confirm_ends_at),
-        "coefficient_commit": opening.coefficient_commit,
-        "coefficient": str(opening.coefficient) if opening.coefficient is not None else None,
-        "counts": counts,
-    }
+    return OpeningState(
+        tender=tender.code,
+        lot=lot.number,
+        phase=OpeningPhase(opening.phase),
+        room=room_name(tender.code, lot.number),
+        window_ends_at=iso(opening.window_ends_at),
+        custody_ends_at=iso(opening.custody_ends_at),
+        confirm_ends_at=iso(opening.confirm_ends_at),
+        coefficient_commit=opening.coefficient_commit,
+        coefficient=str(opening.coefficient) if opening.coefficient is not None else None,
+        counts=OutcomeCounts(**counts),
+    )

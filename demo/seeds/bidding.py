@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bidding import tenders
 from bidding.common import lots_of
+from bidding.inputs import Category
 from bidding.lifecycle import State
 from bidding.models import Tender
 from bidding.notices import NoticeKind, publish_notice
@@ -28,7 +29,7 @@ from crypto.age import X25519Identity
 from demo import opening as demo_opening
 
 # (code suffix, title, category, region, budget in 10k yuan, state, days from now to the deadline)
-DEMO_TENDERS = [
+DEMO_TENDERS: list[tuple[str, str, Category, str, int, State, int]] = [
     ("001", "吉林市北山公园景观提升改造工程", "construction", "220204", 1280, State.PUBLISHED, 21),
     ("002", "永吉县乡村公路养护工程（2026年度）", "construction", "220221", 860, State.BIDDING, 3),
     ("003", "吉林市第一中学教学设备采购", "goods", "220202", 315, State.PUBLISHED, 24),

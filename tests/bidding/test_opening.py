@@ -297,9 +297,9 @@ async def test_custodians_open_what_is_left_with_k_of_n_shares(
             runtime, custodian, CODE, shares[0][:-1] + ("1" if shares[0][-1] == "0" else "0")
         )
     first = await opening.reveal_share(runtime, custodian, CODE, shares[0])
-    assert first == {"have": 1, "threshold": 2, "combined": False}
+    assert first == opening.ShareRevealed(have=1, threshold=2, combined=False)
     second = await opening.reveal_share(runtime, custodian, CODE, shares[2])
-    assert second["combined"] and second["opened"] == 2
+    assert second.combined and second.opened == 2
     rows = await bids(runtime)
     assert [(r.outcome, r.opened_by) for r in rows] == [
         ("opened", "bidder"),

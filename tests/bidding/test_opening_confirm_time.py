@@ -24,7 +24,7 @@ async def test_the_tender_confirmation_time_sets_when_the_opening_closes(
     refused = await client.post(
         "/api/tenders", json=tender_body(runtime, world, "BAD-1", confirm_minutes=0), headers=world.agent
     )
-    assert refused.status_code == 422 and refused.json()["error"] == "bad_confirm_minutes"
+    assert refused.status_code == 400 and refused.json()["fields"][0]["key"] == "confirm_minutes"  # minimum 1
     default = await client.post(
         "/api/tenders", json=tender_body(runtime, world, "DEF-1"), headers=world.agent
     )
@@ -43,8 +43,8 @@ async def test_the_tender_confirmation_time_sets_when_the_opening_closes(
     # The last key closed the window early: the confirmation time starts with it.
     async with runtime.sessions() as session:
         state = await opening.state_of_opening(session, CODE, "1")
-    assert state["phase"] == "confirming"
-    assert state["confirm_ends_at"] == (clock.now() + timedelta(minutes=3)).isoformat()
+    assert state.phase == "confirming"
+    assert state.confirm_ends_at == (clock.now() + timedelta(minutes=3)).isoformat()
     clock.advance(minutes=2, seconds=59)
     await opening.advance(runtime)
     assert await phase(runtime) == "confirming"

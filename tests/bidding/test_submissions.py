@@ -241,7 +241,7 @@ async def test_bad_uploads_are_clear_4xx_and_keep_nothing(runtime: Runtime, clie
         content=good,
         headers=alice.headers,
     )
-    assert missing.status_code == 422 and missing.json()["error"] == "manifest_missing"
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"  # a required header
     wrong_lot = seal(tmp_path, tender, alice)
     response = await client.put(
         f"/api/tenders/JLZB-2026-001/lots/9/submissions/{wrong_lot.manifest.submission_id}",
