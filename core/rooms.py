@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
@@ -44,6 +45,7 @@ from core.accounts import Principal
 from core.clock import Clock
 from core.models import RoomEvent, RoomHead
 from core.pubsub import after_commit
+from core.room_protocol import EventFrame, Frame, Hello, Pong, RoomError, Skip
 from crypto.signing import canonical_json
 
 if TYPE_CHECKING:
@@ -80,9 +82,20 @@ class Viewer:
 
 
 async def append(
-    session: AsyncSession, clock: Clock, room: str, kind: str, data: dict[str, Any], *, audience: str = PUBLIC
+    session: AsyncSession,
+    clock: Clock,
+    room: str,
+    kind: str,
+    data: msgspec.Struct | dict[str, Any],
+    *,
+    audience: str = PUBLIC,
 ) -> int:
-    """Store the room's next event and queue its news for after commit; returns its sequence number."""
+    """Store the room's next event and queue its news for after commit; returns its sequence number.
+
+    ``data`` is the event's payload type (its context's ``events.ROOM_EVENTS[kind]``); it travels as
+    the JSON object of its fields."""
+    if isinstance(data, msgspec.Struct):
+        data = msgspec.to_builtins(data)
     seq = await _next_seq(session, room)
     at = clock.now()
     payload = canonical_json(data).decode()
@@ -142,14 +155,15 @@ async def events_after(session: AsyncSession, room: str, after: int, limit: int 
     return list(rows)
 
 
-def frame(viewer: Viewer, seq: int, kind: str, at: str, audience: str, data: Any) -> dict[str, Any]:
+def frame(viewer: Viewer, seq: int, kind: str, at: str, audience: str, data: Any) -> EventFrame | Skip:
     if not viewer.sees(audience):
-        return {"type": "skip", "seq": seq}
-    return {"type": "event", "seq": seq, "kind": kind, "at": at, "data": data}
+        return Skip(seq=seq)
+    return EventFrame(seq=seq, kind=kind, at=at, data=data)
 
 
-# A room's own handler; what it returns (if anything) is sent back to this client, in frame order.
-OnMessage = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+# A room's own handler; what it returns (if anything: a frame of the room's own) is sent back to this
+# client, in frame order.
+OnMessage = Callable[[dict[str, Any]], Awaitable[Frame | None]]
 
 
 class RoomConnection:
@@ -242,9 +256,7 @@ async def serve(
     async with channels.start_subscription([channel(room)]) as subscriber:
         async with runtime.sessions() as session:
             current = await head(session, room)
-        await socket.send_json(
-            {"type": "hello", "room": room, "head": current, "server_time": runtime.clock.now().isoformat()}
-        )
+        await socket.send_json(Hello(room=room, head=current, server_time=runtime.clock.now().isoformat()))
         await connection.sweep()
 
         async def pump() -> None:
@@ -256,18 +268,15 @@ async def serve(
             while True:
                 message = _parse(await socket.receive_text())
                 if message is None:
-                    await _send_locked(connection, {"type": "error", "detail": "frames must be JSON objects"})
+                    await _send_locked(connection, RoomError(detail="frames must be JSON objects"))
                 elif message.get("type") == "resume":
                     after_seq = message.get("after")
                     if not isinstance(after_seq, int) or isinstance(after_seq, bool):
-                        await _send_locked(
-                            connection, {"type": "error", "detail": "resume needs an integer 'after'"}
-                        )
+                        await _send_locked(connection, RoomError(detail="resume needs an integer 'after'"))
                     else:
                         await connection.resume(after_seq)
                 elif message.get("type") == "ping":
-                    pong = {"type": "pong", "server_time": runtime.clock.now().isoformat()}
-                    await _send_locked(connection, pong)
+                    await _send_locked(connection, Pong(server_time=runtime.clock.now().isoformat()))
                 elif on_message is not None:
                     reply = await on_message(message)
                     if reply is not None:
@@ -297,6 +306,6 @@ def _parse(text: str) -> dict[str, Any] | None:
     return message if isinstance(message, dict) else None
 
 
-async def _send_locked(connection: RoomConnection, message: dict[str, Any]) -> None:
+async def _send_locked(connection: RoomConnection, message: Frame) -> None:
     async with connection.lock:
         await connection.socket.send_json(message)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bidding import events
 from bidding.common import lot_of, tender_by_code
 from bidding.events import BID_OPENED, OPENING_DECRYPTION_RESUMED
 from bidding.lifecycle import State
@@ -107,7 +108,7 @@ async def _record_opened(
             runtime.clock,
             room,
             "bid.opened",
-            {"submission_id": sub.submission_id, "outcome": bid.outcome, "reason": result.reason},
+            events.BidOpened(submission_id=sub.submission_id, outcome=bid.outcome, reason=result.reason),
             audience=f"org:{bid.organisation_id}",
         )
         await _progress(session, runtime, tender, lot, opening)
@@ -196,7 +197,7 @@ async def reveal_key(
             runtime.clock,
             room_name(tender.code, lot.number),
             "bid.decrypting",
-            {"submission_id": sub.submission_id},
+            events.BidDecrypting(submission_id=sub.submission_id),
             audience=f"org:{principal.organisation_id}",
         )
         await _progress(session, runtime, tender, lot, opening)
