@@ -190,6 +190,14 @@ def build(app: Litestar) -> dict[str, Any]:
     refs, components = msgspec.json.schema_components(types, ref_template=SCHEMAS + "{name}")
     ref_of = {id(t): ref for t, ref in zip(types, refs, strict=True)}
     schemas = {name: _draft7(schema) for name, schema in components.items()}
+    # What the server sends is exactly its type's fields: say so (a client's frames may carry more).
+    client_types = [*protocol.CLIENT_FRAMES, actions.RoomAction]
+    for channel in CHANNELS:
+        client_types += channel.client_frames
+    _, client_side = msgspec.json.schema_components(client_types, ref_template=SCHEMAS + "{name}")
+    for name, schema in schemas.items():
+        if name not in client_side and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
     # an ``act`` frame is the ActFrame envelope and one of the room's actions
     act_name = _component_name(ref_of[id(evaluation_api.ActFrame)])
     action_union = _draft7(ref_of[id(actions.RoomAction)])
