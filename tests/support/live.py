@@ -77,7 +77,8 @@ def live_server(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + (120 if demo else 30)  # the demo seeds before it serves
+        # the demo seeds before it serves; a loaded machine can take half a minute just to import the app
+        deadline = time.monotonic() + (120 if demo else 90)
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited early:\n{log.read_text()}")
