@@ -42,6 +42,7 @@ from core.access import PUBLIC, Caller, Viewer, allow
 from core.accounts import Principal
 from core.errors import DomainError, InvalidInput
 from core.roles import Role
+from core.room_protocol import Frame
 from core.runtime import Db, Rt, Runtime
 
 HOSTS = (Role.AGENT, Role.TENDERER)
@@ -289,11 +290,49 @@ async def opening_room(
         found = await lot_of(session, tender, lot)
         room = opening.room_name(tender.code, found.number)
 
-    async def act(message: dict[str, Any]) -> dict[str, Any]:
+    async def act(message: dict[str, Any]) -> ActionOk | ActionError:
         return await room_action(runtime, viewer, tender.code, found.number, message)
 
     await rooms.serve(socket, runtime, channels, room, rooms.Viewer.of(viewer), after=after, on_message=act)
 
+
+# --- the hall's own frames (beside core.rooms' resume and ping) ------------------------------------------
+
+
+class ConfirmFrame(Frame, tag="confirm"):
+    """A bidder confirms the opening record (as POST …/opening/confirm)."""
+
+
+class ObjectFrame(Frame, tag="object"):
+    """A bidder objects to the opening record (as POST …/opening/objections)."""
+
+    reason: str
+
+
+class AnswerFrame(Frame, tag="answer"):
+    """The host answers a bidder's objection (as POST …/opening/answers)."""
+
+    submission_id: str
+    answer: str
+
+
+class ActionOk(Frame, tag="ok"):
+    """The action was done; its event follows as a room event."""
+
+    action: str
+
+
+class ActionError(Frame, tag="error"):
+    """The action was refused and nothing was done: ``error`` is the code (unknown_message,
+    unauthorized, forbidden, or the service's own, as the REST route answers), ``detail`` the words."""
+
+    action: Any
+    error: str
+    detail: str
+
+
+HALL_CLIENT_FRAMES: tuple[type[Frame], ...] = (ConfirmFrame, ObjectFrame, AnswerFrame)
+HALL_REPLIES: tuple[type[Frame], ...] = (ActionOk, ActionError)
 
 # What a room message may do, who may send it, and the REST route it mirrors (same service function).
 ROOM_ACTIONS: dict[str, tuple[Role, ...]] = {
@@ -312,7 +351,7 @@ def _text(message: dict[str, Any], name: str) -> str:
 
 async def room_action(
     runtime: Runtime, principal: Principal | None, code: str, lot: str, message: dict[str, Any]
-) -> dict[str, Any]:
+) -> ActionOk | ActionError:
     """One action sent over the room socket: the same role checks and service calls as the REST routes.
 
     Returns the frame to send back: ``{"type": "ok", "action": …}`` — the action's own event then
@@ -321,27 +360,18 @@ async def room_action(
     """
     action = message.get("type")
     if not isinstance(action, str) or action not in ROOM_ACTIONS:
-        return {
-            "type": "error",
-            "action": action,
-            "error": "unknown_message",
-            "detail": "开标室接受 resume/ping/confirm/object/answer (the room takes resume, ping, confirm, "
+        return ActionError(
+            action=action,
+            error="unknown_message",
+            detail="开标室接受 resume/ping/confirm/object/answer (the room takes resume, ping, confirm, "
             "object and answer)",
-        }
+        )
     if principal is None:
-        return {
-            "type": "error",
-            "action": action,
-            "error": "unauthorized",
-            "detail": "请先登录 (log in first)",
-        }
+        return ActionError(action=action, error="unauthorized", detail="请先登录 (log in first)")
     if not principal.roles & set(ROOM_ACTIONS[action]):
-        return {
-            "type": "error",
-            "action": action,
-            "error": "forbidden",
-            "detail": f"你的角色不能执行 {action} (your role may not {action})",
-        }
+        return ActionError(
+            action=action, error="forbidden", detail=f"你的角色不能执行 {action} (your role may not {action})"
+        )
     try:
         async with runtime.transaction() as session:
             if action == "confirm":
@@ -359,8 +389,8 @@ async def room_action(
                     _text(message, "answer"),
                 )
     except DomainError as exc:
-        return {"type": "error", "action": action, "error": exc.code, "detail": exc.detail}
-    return {"type": "ok", "action": action}
+        return ActionError(action=action, error=exc.code, detail=exc.detail)
+    return ActionOk(action=action)
 
 
 ROUTE_HANDLERS = [

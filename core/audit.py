@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.errors import NotFound
+from core.events import AuditNews
 from core.models import AuditEntry, AuditHead
 from core.pubsub import after_commit
 from crypto import merkle
@@ -186,7 +187,7 @@ class AuditLog:
             )
         )
         appended = Appended(position, now, kind, entry.decode(), leaf, root, checkpoint, proof)
-        after_commit(session, CHANNEL, {"position": position, "kind": kind, "time": now.isoformat()})
+        after_commit(session, CHANNEL, AuditNews(position=position, kind=kind, time=now.isoformat()))
         return appended
 
     async def size(self, session: AsyncSession) -> int:

@@ -7,6 +7,8 @@ change one, add a new kind instead.
 
 from __future__ import annotations
 
+import msgspec
+
 ACCOUNT_CREATED = "account.created"
 ORGANISATION_REGISTERED = "organisation.registered"
 ORGANISATION_SIGNING_KEY_SET = "organisation.signing_key_set"
@@ -19,3 +21,11 @@ ACCOUNT_SESSIONS_REVOKED = "account.sessions_revoked"
 ACCOUNT_LOGIN_UNLOCKED = "account.login_unlocked"
 ORGANISATION_STAFF_ADDED = "organisation.staff_added"
 ORGANISATION_STAFF_REMOVED = "organisation.staff_removed"
+
+
+class AuditNews(msgspec.Struct, kw_only=True):
+    """News of one new audit-log entry on /ws/audit (the entry itself: GET /api/audit/entries)."""
+
+    position: int
+    kind: str
+    time: str

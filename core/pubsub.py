@@ -11,12 +11,15 @@ import asyncio
 from contextlib import suppress
 from typing import Any
 
+import msgspec
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.room_protocol import Subscribed
 
 PENDING_KEY = "sunbid_after_commit"
 
@@ -39,8 +42,11 @@ def make_channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     )
 
 
-def after_commit(session: AsyncSession, channel: str, message: dict[str, Any]) -> None:
-    """Queue ``message`` for ``channel``; it is published only if the transaction commits."""
+def after_commit(session: AsyncSession, channel: str, message: dict[str, Any] | msgspec.Struct) -> None:
+    """Queue ``message`` (a channel's message type, or a plain object) for ``channel``; it is published
+    only if the transaction commits, as the JSON object of its fields."""
+    if isinstance(message, msgspec.Struct):
+        message = msgspec.to_builtins(message)
     session.info.setdefault(PENDING_KEY, []).append((channel, message))
 
 
@@ -60,7 +66,7 @@ async def forward(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin, na
     """Forward channel messages to the socket until the client goes away."""
     await socket.accept()
     async with channels.start_subscription(names) as subscriber:
-        await socket.send_json({"type": "subscribed", "channels": names})
+        await socket.send_json(Subscribed(channels=names))
 
         async def pump() -> None:
             async for message in subscriber.iter_events():

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import msgspec
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
@@ -45,6 +46,7 @@ from core.accounts import Principal
 from core.clock import Clock
 from core.models import RoomEvent, RoomHead
 from core.pubsub import after_commit
+from core.room_protocol import EventFrame, Frame, Hello, Pong, RoomError, Skip
 from crypto.signing import canonical_json
 
 if TYPE_CHECKING:
@@ -83,9 +85,20 @@ class Viewer:
 
 
 async def append(
-    session: AsyncSession, clock: Clock, room: str, kind: str, data: dict[str, Any], *, audience: str = PUBLIC
+    session: AsyncSession,
+    clock: Clock,
+    room: str,
+    kind: str,
+    data: msgspec.Struct | dict[str, Any],
+    *,
+    audience: str = PUBLIC,
 ) -> int:
-    """Store the room's next event and queue its news for after commit; returns its sequence number."""
+    """Store the room's next event and queue its news for after commit; returns its sequence number.
+
+    ``data`` is the event's payload type (its context's ``events.ROOM_EVENTS[kind]``); it travels as
+    the JSON object of its fields."""
+    if isinstance(data, msgspec.Struct):
+        data = msgspec.to_builtins(data)
     seq = await _next_seq(session, room)
     at = clock.now()
     payload = canonical_json(data).decode()
@@ -145,14 +158,15 @@ async def events_after(session: AsyncSession, room: str, after: int, limit: int 
     return list(rows)
 
 
-def frame(viewer: Viewer, seq: int, kind: str, at: str, audience: str, data: Any) -> dict[str, Any]:
+def frame(viewer: Viewer, seq: int, kind: str, at: str, audience: str, data: Any) -> EventFrame | Skip:
     if not viewer.sees(audience):
-        return {"type": "skip", "seq": seq}
-    return {"type": "event", "seq": seq, "kind": kind, "at": at, "data": data}
+        return Skip(seq=seq)
+    return EventFrame(seq=seq, kind=kind, at=at, data=data)
 
 
-# A room's own handler; what it returns (if anything) is sent back to this client, in frame order.
-OnMessage = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+# A room's own handler; what it returns (if anything: a frame of the room's own) is sent back to this
+# client, in frame order.
+OnMessage = Callable[[dict[str, Any]], Awaitable[Frame | None]]
 
 
 class _Entry:
@@ -163,8 +177,8 @@ class _Entry:
     def __init__(self, seq: int, kind: str, at: str, audience: str, data: Any) -> None:
         self.seq = seq
         self.audience = audience
-        self.event = _encode({"type": "event", "seq": seq, "kind": kind, "at": at, "data": data})
-        self.skip = _encode({"type": "skip", "seq": seq})
+        self.event = _encode(EventFrame(seq=seq, kind=kind, at=at, data=data))
+        self.skip = _encode(Skip(seq=seq))
 
     @classmethod
     def of(cls, row: RoomEvent) -> _Entry:
@@ -369,7 +383,7 @@ class RoomConnection:
             self.sent = max(0, min(after, self.sent))
             await self.send_pending()
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Frame) -> None:
         async with self.lock:
             await self.socket.send_text(_encode(message))
 
@@ -391,27 +405,22 @@ async def serve(
     writer: asyncio.Task[None] | None = None
     try:
         async with connection.lock:
-            hello = {
-                "type": "hello",
-                "room": room,
-                "head": hub.head,
-                "server_time": runtime.clock.now().isoformat(),
-            }
+            hello = Hello(room=room, head=hub.head, server_time=runtime.clock.now().isoformat())
             await socket.send_text(_encode(hello))
             await connection.send_pending()
         writer = asyncio.create_task(connection.write())
         while True:
             message = _parse(await socket.receive_text())
             if message is None:
-                await connection.send({"type": "error", "detail": "frames must be JSON objects"})
+                await connection.send(RoomError(detail="frames must be JSON objects"))
             elif message.get("type") == "resume":
                 after_seq = message.get("after")
                 if not isinstance(after_seq, int) or isinstance(after_seq, bool):
-                    await connection.send({"type": "error", "detail": "resume needs an integer 'after'"})
+                    await connection.send(RoomError(detail="resume needs an integer 'after'"))
                 else:
                     await connection.resume(after_seq)
             elif message.get("type") == "ping":
-                await connection.send({"type": "pong", "server_time": runtime.clock.now().isoformat()})
+                await connection.send(Pong(server_time=runtime.clock.now().isoformat()))
             elif on_message is not None:
                 reply = await on_message(message)
                 if reply is not None:
@@ -426,7 +435,7 @@ async def serve(
         await _leave(channels, hub, connection)
 
 
-def _encode(message: dict[str, Any]) -> str:
+def _encode(message: Frame) -> str:
     """A frame's text, exactly as ``send_json`` would write it."""
     return encode_json(message).decode()
 

@@ -17,7 +17,7 @@ from core.runtime import Runtime
 from evaluation import reporting
 from evaluation.actions import Clarify, RoomAction, Sign, SignIn, parse
 from evaluation.clarifications import ask_clarification
-from evaluation.events import encode
+from evaluation.events import ScoringProgress, encode
 from evaluation.models import Evaluation
 from evaluation.room import (
     RoomStates,
@@ -103,9 +103,8 @@ async def _after(
     elif isinstance(event, ScoreGiven):
         given = sum(1 for (m, b, _c) in new.scores if m == event.member and b in new.valid_bidders)
         of = len(new.valid_bidders) * len(new.scored_criteria)
-        await rooms.append(
-            session, runtime.clock, room, "progress", {"member": event.member, "scored": given, "of": of}
-        )
+        progress = ScoringProgress(member=event.member, scored=given, of=of)
+        await rooms.append(session, runtime.clock, room, "progress", progress)
     elif isinstance(action, Sign):
         seat = await seat_row(session, evaluation, by)
         seat.signature = action.signature

@@ -30,6 +30,7 @@ from core.access import Caller, allow
 from core.errors import DomainError
 from core.raw_body import file_answer
 from core.roles import Role
+from core.room_protocol import Frame
 from core.runtime import Db, Rt
 from core.security_headers import STORED_DOCUMENT_POLICY
 from evaluation import acting, actions, clarifications, reporting, room, start, views
@@ -225,6 +226,38 @@ async def answer_clarification(
     return await clarifications.answer_clarification(db, runtime, principal, clarification_id, data.answer)
 
 
+# --- the room's own frames (beside core.rooms' resume and ping) ----------------------------------------
+
+
+class ActFrame(Frame, tag="act"):
+    """A member's (or the host's) action: the fields of one of evaluation/actions.py's actions, ``action``
+    naming it, as POST /api/evaluations/{code}/actions takes them; ``ref`` is echoed in the answer."""
+
+    ref: Any = None
+
+
+class Acted(Frame, tag="acted"):
+    """The action was stored as event ``seq``; the room is now in ``phase`` (``clarification``: the id of
+    the clarification request it asked)."""
+
+    ref: Any
+    seq: int
+    phase: str
+    clarification: int | msgspec.UnsetType = msgspec.UNSET
+
+
+class ActError(Frame, tag="error"):
+    """The action was refused and nothing was stored (``code`` as the REST route answers)."""
+
+    ref: Any
+    code: str
+    detail: str
+
+
+ROOM_CLIENT_FRAMES: tuple[type[Frame], ...] = (ActFrame,)
+ROOM_REPLIES: tuple[type[Frame], ...] = (Acted, ActError)
+
+
 @websocket("/ws/evaluations/{code:str}", opt=allow(*ROOM_ROLES))
 async def evaluation_room(
     socket: WebSocket[Any, Any, Any],
@@ -239,22 +272,17 @@ async def evaluation_room(
         _, seat, state = await room.admitted(session, code, principal, runtime)
     viewer = room.viewer(principal, seat, state)
 
-    async def on_message(message: dict[str, Any]) -> dict[str, Any]:
+    async def on_message(message: dict[str, Any]) -> Acted | ActError:
         ref = message.get("ref")
         if message.get("type") != "act":
-            return {
-                "type": "error",
-                "ref": ref,
-                "code": "unknown_type",
-                "detail": "frames: act, resume, ping",
-            }
+            return ActError(ref=ref, code="unknown_type", detail="frames: act, resume, ping")
         action = {k: v for k, v in message.items() if k not in ("type", "ref")}
         try:
             async with _acting(code), runtime.transaction() as session:
                 done = await acting.act(session, runtime, principal, code, action)
         except DomainError as error:
-            return {"type": "error", "ref": ref, "code": error.code, "detail": error.detail}
-        return {"type": "acted", "ref": ref, **msgspec.to_builtins(done)}
+            return ActError(ref=ref, code=error.code, detail=error.detail)
+        return Acted(ref=ref, seq=done.seq, phase=done.phase, clarification=done.clarification)
 
     if seat.member is not None:
         async with runtime.transaction() as session:

@@ -13,7 +13,12 @@ from core.clock import as_utc
 from core.errors import Conflict, InvalidInput, NotFound
 from core.runtime import Runtime
 from evaluation.actions import MAX_TEXT, Clarify
-from evaluation.events import EVALUATION_CLARIFICATION_ANSWERED, EVALUATION_CLARIFICATION_ASKED
+from evaluation.events import (
+    EVALUATION_CLARIFICATION_ANSWERED,
+    EVALUATION_CLARIFICATION_ASKED,
+    ClarificationAnswered,
+    ClarificationAsked,
+)
 from evaluation.models import Clarification, Evaluation
 from evaluation.room import room_name
 from evaluation.steps import Room
@@ -38,8 +43,8 @@ async def ask_clarification(
     await session.flush()
     seq = await rooms.append(
         session, runtime.clock, room_name(evaluation.code), "clarification.asked",
-        {"id": clarification.id, "bidder": ask.bidder, "question": clarification.question, "by": member,
-         "due": clarification.due_at.isoformat()},
+        ClarificationAsked(id=clarification.id, bidder=ask.bidder, question=clarification.question, by=member,
+                           due=clarification.due_at.isoformat()),
     )  # fmt: skip
     await runtime.audit.append(
         session, EVALUATION_CLARIFICATION_ASKED, subject=f"evaluation:{evaluation.code}",
@@ -80,7 +85,7 @@ async def answer_clarification(
     assert evaluation is not None
     await rooms.append(
         session, runtime.clock, room_name(evaluation.code), "clarification.answered",
-        {"id": found.id, "bidder": found.bidder_code, "answer": text},
+        ClarificationAnswered(id=found.id, bidder=found.bidder_code, answer=text),
     )  # fmt: skip
     await runtime.audit.append(
         session, EVALUATION_CLARIFICATION_ANSWERED, actor=principal.actor,

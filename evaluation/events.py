@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+import msgspec
+
 from evaluation.params import AnomalyLimit, Criterion
 
 Review = Literal["qualification", "preliminary"]
@@ -233,3 +235,67 @@ EVALUATION_STARTED = "evaluation.started"
 EVALUATION_CLARIFICATION_ASKED = "evaluation.clarification_asked"
 EVALUATION_CLARIFICATION_ANSWERED = "evaluation.clarification_answered"
 EVALUATION_REPORT_SIGNED = "evaluation.report_signed"
+
+
+# --- the room's other events -------------------------------------------------------------------------------
+# Not steps (steps.py does not fold them): news the room's people see. Each is the ``data`` of an
+# ``event`` frame of its kind (ROOM_EVENTS below); /schema/asyncapi.json is generated from these types.
+
+
+class Presence(msgspec.Struct, kw_only=True):
+    """A member's socket connected (``online``) or left, from ``venue``."""
+
+    member: str
+    venue: str | None
+    online: bool
+
+
+class ScoringProgress(msgspec.Struct, kw_only=True):
+    """How many of the scores on a member's sheet the member has given (``scored`` of ``of``)."""
+
+    member: str
+    scored: int
+    of: int
+
+
+class ClarificationAsked(msgspec.Struct, kw_only=True):
+    """A member asked ``bidder`` a question, to be answered by ``due`` (ISO 8601)."""
+
+    id: int
+    bidder: str
+    question: str
+    by: str
+    due: str
+
+
+class ClarificationAnswered(msgspec.Struct, kw_only=True):
+    id: int
+    bidder: str
+    answer: str
+
+
+class ReportReady(msgspec.Struct, kw_only=True):
+    """The report is drawn up; members sign its SHA-256 ``digest``."""
+
+    digest: str
+
+
+class ReportComplete(msgspec.Struct, kw_only=True):
+    """Every member signed the report of ``digest``."""
+
+    digest: str | None
+
+
+# kind → payload type of every event an evaluation room stores; step events are "step.<kind>".
+ROOM_EVENTS: dict[str, type] = {
+    **{PREFIX + kind: cls for kind, cls in KINDS.items()},
+    "presence": Presence,
+    "progress": ScoringProgress,
+    "clarification.asked": ClarificationAsked,
+    "clarification.answered": ClarificationAnswered,
+    "report.ready": ReportReady,
+    "report.signed": ReportComplete,
+}
+# Events only some of the room's people see (the others receive a ``skip`` frame): a score's value is
+# for its member and supervisors until the sheets are in.
+PRIVATE_ROOM_EVENTS = frozenset({PREFIX + "score"})

@@ -17,7 +17,7 @@ from core.accounts import Principal
 from core.clock import SHANGHAI
 from core.errors import Conflict, InvalidInput, NotFound
 from core.runtime import Runtime
-from evaluation.events import EVALUATION_REPORT_SIGNED
+from evaluation.events import EVALUATION_REPORT_SIGNED, ReportComplete, ReportReady
 from evaluation.models import Evaluation, EvaluationState
 from evaluation.report.document import Report, build_report
 from evaluation.report.facts import BidderFacts, MemberFacts, ReportError, TenderFacts
@@ -101,7 +101,7 @@ async def draft_report(session: AsyncSession, runtime: Runtime, evaluation: Eval
     await runtime.blobs.put(_report_key(evaluation, "pdf"), _chunks(pdf))
     await runtime.blobs.put(_report_key(evaluation, "html"), _chunks(html.encode()))
     await rooms.append(
-        session, runtime.clock, room_name(evaluation.code), "report.ready", {"digest": report.digest}
+        session, runtime.clock, room_name(evaluation.code), "report.ready", ReportReady(digest=report.digest)
     )
 
 
@@ -146,7 +146,7 @@ async def signed(session: AsyncSession, runtime: Runtime, evaluation: Evaluation
         runtime.clock,
         room_name(evaluation.code),
         "report.signed",
-        {"digest": evaluation.report_digest},
+        ReportComplete(digest=evaluation.report_digest),
     )
 
 

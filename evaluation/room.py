@@ -32,7 +32,7 @@ from core.regions import get_region
 from core.roles import Role
 from core.runtime import Runtime
 from evaluation import scoring
-from evaluation.events import PREFIX, decode
+from evaluation.events import PREFIX, Presence, decode
 from evaluation.models import Clarification, Evaluation, Member
 from evaluation.params import from_tender_criteria
 from evaluation.steps import Room, StepError, evaluate_room, transition
@@ -269,7 +269,7 @@ async def presence(session: AsyncSession, runtime: Runtime, code: str, member: s
         runtime.clock,
         room_name(code),
         "presence",
-        {"member": member, "venue": seat.venue, "online": online},
+        Presence(member=member, venue=seat.venue, online=online),
     )
 
 

@@ -12,6 +12,7 @@ from core.audit import seal
 from core.errors import NotFound
 from core.pubsub import after_commit
 from experts.draw import DrawRules, DrawTender
+from experts.events import DrawNews
 from experts.models import Draw, Invitation
 
 
@@ -61,4 +62,4 @@ def draw_seal(found: Draw, value: Any) -> str:
 
 
 def tell_supervisors(session: AsyncSession, found: Draw, event: str) -> None:
-    after_commit(session, channel_for_draw(found.id), {"type": event, "draw": found.id, "state": found.state})
+    after_commit(session, channel_for_draw(found.id), DrawNews(type=event, draw=found.id, state=found.state))

@@ -5,6 +5,10 @@ experts/service.py's docstring tells the order of a draw's entries and what each
 
 from __future__ import annotations
 
+import msgspec
+
+from core.room_protocol import Frame
+
 # the pool
 EXPERTS_REGISTERED = "experts.registered"
 EXPERTS_IMPORTED = "experts.imported"
@@ -33,3 +37,21 @@ EXPERTS_INVITATION_SENT = "experts.invitation.sent"
 EXPERTS_INVITATION_CONFIRMED = "experts.invitation.confirmed"
 EXPERTS_INVITATION_DECLINED = "experts.invitation.declined"
 EXPERTS_INVITATION_EXPIRED = "experts.invitation.expired"
+
+
+# --- live notices (core/pubsub.py ``forward``): /ws/experts/me and /ws/experts/draws/{draw_id} ------------
+
+
+class InvitationNotice(Frame, tag="invitation"):
+    """To the expert: invitation ``id`` awaits a confirm or decline (GET /api/experts/me/invitations)."""
+
+    id: int
+
+
+class DrawNews(msgspec.Struct, kw_only=True):
+    """To supervisors watching a draw: ``type`` names what happened (committed, contributed, drawn,
+    unsealed, published; an invitation confirmed, declined or expired), ``state`` is the draw's state."""
+
+    type: str
+    draw: int
+    state: str

@@ -29,6 +29,7 @@ from experts.events import (
     EXPERTS_INVITATION_DECLINED,
     EXPERTS_INVITATION_EXPIRED,
     EXPERTS_INVITATION_SENT,
+    InvitationNotice,
 )
 from experts.models import Draw, Expert, Invitation
 from experts.notify import Notice, notifier
@@ -46,7 +47,7 @@ async def invite(session: AsyncSession, runtime: Runtime, found: Draw, invitatio
               "expert": draw_seal(found, expert.code), "deadline": invitation.deadline.isoformat()},
     )  # fmt: skip
     if expert.user_id is not None:
-        after_commit(session, channel_for_expert(expert.user_id), {"type": "invitation", "id": invitation.id})
+        after_commit(session, channel_for_expert(expert.user_id), InvitationNotice(id=invitation.id))
     text = (
         f"【阳光招标】{expert.name}专家：您被抽取为 {found.evaluation_date:%Y-%m-%d} 的评标专家"
         f"（{invitation.specialty}），请于 {found.response_minutes} 分钟内登录确认或谢绝。"

@@ -39,7 +39,7 @@ from core.runtime import Rt, Runtime, provide_runtime
 from core.scheduler import Job, Scheduler
 from core.security_headers import add_security_headers
 from core.settings import Settings
-from web import admin, live, portal
+from web import admin, asyncapi, live, portal
 from web.api_docs import LocalSwaggerRenderPlugin
 from web.error_docs import ApiOpenAPIConfig, document_errors
 from web.errors import EXCEPTION_HANDLERS
@@ -98,6 +98,7 @@ def create_app(
             *portal.HANDLERS,
             *admin.HANDLERS,
             *live.HANDLERS,
+            *asyncapi.HANDLERS,
             *[handler for module in parts("api") for handler in module.ROUTE_HANDLERS],
             *[handler for module in parts("pages") for handler in module.ROUTE_HANDLERS],
             create_static_files_router(
@@ -120,7 +121,9 @@ def create_app(
         openapi_config=ApiOpenAPIConfig(
             title="sunbid API",
             version="0.1.0",
-            description="阳光招标 — e-tendering and remote bid evaluation",
+            description="阳光招标 — e-tendering and remote bid evaluation. The WebSockets (opening hall, "
+            "evaluation room, audit stream, expert notices, draws) are documented in the AsyncAPI 3.0 "
+            "document [/schema/asyncapi.json](/schema/asyncapi.json).",
             path="/schema",
             use_handler_docstrings=True,  # an operation's description is its handler's docstring
             render_plugins=[LocalSwaggerRenderPlugin(path="/")],

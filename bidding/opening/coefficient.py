@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import events
 from bidding.common import lot_of, tender_by_code
 from bidding.models import OpeningBid
 from bidding.opening.common import AWAITING_HOST, COEFFICIENT_PLACES, CUSTODY, DECRYPTING, _opening, room_name
@@ -66,5 +67,5 @@ async def contribute(
         runtime.clock,
         room_name(tender.code, lot.number),
         "coefficient.contribution",
-        {"bidder": org.name, "value": value},
+        events.CoefficientContribution(bidder=org.name, value=value),
     )

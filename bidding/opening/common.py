@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import events
 from bidding.common import is_owner
 from bidding.events import BID_NOT_OPENED
 from bidding.models import BidOutcome, Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
@@ -114,13 +115,13 @@ async def _progress(
         runtime.clock,
         room_name(tender.code, lot.number),
         "progress",
-        {
-            "queued": counts[QUEUED],
-            "decrypting": counts[DECRYPTING_BID],
-            "opened": counts[OPENED] + counts[REJECTED],
-            "failed": counts[REVOKED] + counts[WITHDRAWN_BID],
-            "counts": counts,
-        },
+        events.Progress(
+            queued=counts[QUEUED],
+            decrypting=counts[DECRYPTING_BID],
+            opened=counts[OPENED] + counts[REJECTED],
+            failed=counts[REVOKED] + counts[WITHDRAWN_BID],
+            counts=counts,
+        ),
     )
 
 
@@ -161,5 +162,7 @@ async def _fail_bid(
         runtime.clock,
         room_name(tender.code, lot.number),
         "bid.failed",
-        {"bidder": org.name, "submission_id": sub.submission_id, "outcome": bid.outcome, "reason": reason},
+        events.BidFailed(
+            bidder=org.name, submission_id=sub.submission_id, outcome=bid.outcome, reason=reason
+        ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from bidding import events
 from bidding.common import tender_by_code
 from bidding.custodians import require_share_holder
 from bidding.events import CUSTODY_MISMATCH, CUSTODY_SHARE_REVEALED
@@ -73,7 +74,7 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
                 runtime.clock,
                 room_name(tender.code, lot.number),
                 "custody.share",
-                {"have": len(have), "threshold": threshold},
+                events.CustodyShare(have=len(have), threshold=threshold),
             )
         if len(have) < threshold:
             return ShareRevealed(have=len(have), threshold=threshold, combined=False)
@@ -91,7 +92,11 @@ async def reveal_share(runtime: Runtime, principal: Principal, code: str, share_
                 lot = await session.get(Lot, opening.lot_id)
                 assert lot is not None
                 await rooms.append(
-                    session, runtime.clock, room_name(tender.code, lot.number), "custody.mismatch", {}
+                    session,
+                    runtime.clock,
+                    room_name(tender.code, lot.number),
+                    "custody.mismatch",
+                    events.CustodyMismatch(),
                 )
         opening_ids = [o.id for o in openings]
     if identity is None or not matches:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import events
 from bidding.common import lot_of, tender_by_code
 from bidding.events import BID_OPENED, OPENING_DECRYPTION_RESUMED
 from bidding.lifecycle import State
@@ -110,7 +111,7 @@ async def _record_opened(
             runtime.clock,
             room,
             "bid.opened",
-            {"submission_id": sub.submission_id, "outcome": bid.outcome, "reason": result.reason},
+            events.BidOpened(submission_id=sub.submission_id, outcome=bid.outcome, reason=result.reason),
             audience=f"org:{bid.organisation_id}",
         )
         await _progress(session, runtime, tender, lot, opening)
@@ -202,7 +203,7 @@ async def reveal_key(
             runtime.clock,
             room_name(tender.code, lot.number),
             "bid.decrypting",
-            {"submission_id": sub.submission_id},
+            events.BidDecrypting(submission_id=sub.submission_id),
             audience=f"org:{principal.organisation_id}",
         )
         await _progress(session, runtime, tender, lot, opening)

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import lifecycle
+from bidding import events, lifecycle
 from bidding.common import lock_tender, lot_of, tender_by_code
 from bidding.events import (
     OPENING_ANSWER,
@@ -56,21 +57,21 @@ from core.runtime import Runtime
 from crypto.signing import sign_statement
 
 
-def _table_row(bid: OpeningBid, sub: Submission, org: Organisation, tender: Tender) -> dict[str, Any]:
+def _table_row(bid: OpeningBid, sub: Submission, org: Organisation, tender: Tender) -> events.TableRow:
     form = bid.form or {}
-    return {
-        "submission_id": sub.submission_id,
-        "bidder": org.name,
-        "bidder_code": org.credit_code,
-        "outcome": bid.outcome,
-        "reason": bid.reason,
-        "price": str(bid.price) if bid.price is not None else None,
-        "duration_days": form.get("duration_days"),
-        "quality": form.get("quality"),
-        "project_manager": form.get("project_manager"),
-        "bond": form.get("bond")
+    return events.TableRow(
+        submission_id=sub.submission_id,
+        bidder=org.name,
+        bidder_code=org.credit_code,
+        outcome=bid.outcome,
+        reason=bid.reason,
+        price=str(bid.price) if bid.price is not None else None,
+        duration_days=form.get("duration_days"),
+        quality=form.get("quality"),
+        project_manager=form.get("project_manager"),
+        bond=form.get("bond")
         or (f"{tender.bond_amount} ({'/'.join(tender.bond_forms)})" if bid.form else None),
-    }
+    )
 
 
 async def close_if_done(session: AsyncSession, runtime: Runtime, opening_id: int) -> bool:
@@ -122,15 +123,15 @@ async def _announce(
             runtime.clock,
             room,
             "window.closed_early",
-            {
-                "closed_at": now.isoformat(),
-                "window_ends_at": ends,
-                "message": {
-                    "zh": "全部投标文件已解密或已处理，解密窗口提前结束，开始唱标",
-                    "en": "Every bid is opened or settled: the decryption window closed early and "
+            events.WindowClosedEarly(
+                closed_at=now.isoformat(),
+                window_ends_at=ends,
+                message=events.Message(
+                    zh="全部投标文件已解密或已处理，解密窗口提前结束，开始唱标",
+                    en="Every bid is opened or settled: the decryption window closed early and "
                     "the bids are read out",
-                },
-            },
+                ),
+            ),
         )
     maximum = Decimal(str((tender.criteria or {}).get("price", {}).get("coefficient_max", "0")))
     if maximum > 0:
@@ -149,7 +150,8 @@ async def _announce(
         await runtime.audit.append(
             session, OPENING_COEFFICIENT_DRAWN, subject=f"tender:{tender.code}/lot:{lot.number}", data=draw
         )
-        await rooms.append(session, runtime.clock, room, "coefficient.drawn", draw)
+        drawn = msgspec.convert(draw, events.CoefficientDrawn)
+        await rooms.append(session, runtime.clock, room, "coefficient.drawn", drawn)
     for bid, sub, org in await _bid_rows(session, opening):
         await rooms.append(session, runtime.clock, room, "table.row", _table_row(bid, sub, org, tender))
     assert opening.confirm_ends_at is not None
@@ -158,7 +160,7 @@ async def _announce(
         runtime.clock,
         room,
         "confirm.opened",
-        {"confirm_ends_at": as_utc(opening.confirm_ends_at).isoformat()},
+        events.ConfirmOpened(confirm_ends_at=as_utc(opening.confirm_ends_at).isoformat()),
     )
     await _progress(session, runtime, tender, lot, opening)
     return True
@@ -200,7 +202,11 @@ async def confirm(
     org = await session.get(Organisation, bid.organisation_id)
     assert org is not None
     await rooms.append(
-        session, runtime.clock, room_name(tender.code, lot.number), "bidder.confirmed", {"bidder": org.name}
+        session,
+        runtime.clock,
+        room_name(tender.code, lot.number),
+        "bidder.confirmed",
+        events.BidderConfirmed(bidder=org.name),
     )
 
 
@@ -231,7 +237,7 @@ async def object_to(
         runtime.clock,
         room_name(tender.code, lot.number),
         "objection",
-        {"submission_id": sub.submission_id, "bidder": org.name, "reason": reason},
+        events.Objection(submission_id=sub.submission_id, bidder=org.name, reason=reason),
     )
 
 
@@ -271,7 +277,7 @@ async def answer(
         runtime.clock,
         room_name(tender.code, lot.number),
         "answer",
-        {"submission_id": submission_id, "answer": text},
+        events.ObjectionAnswered(submission_id=submission_id, answer=text),
     )
 
 
@@ -318,7 +324,7 @@ async def _finish(
         "contributions": opening.contributions,
         "bids": [
             {
-                **_table_row(b, s, o, tender),
+                **msgspec.to_builtins(_table_row(b, s, o, tender)),
                 "confirmation": b.confirmation,
                 "objection": b.objection,
                 "answer": b.answer,
@@ -367,7 +373,7 @@ async def _finish(
         runtime.clock,
         room,
         "record.published",
-        {"failed": failed, "valid_bids": valid, "record": signed.to_dict()},
+        events.RecordPublished(failed=failed, valid_bids=valid, record=signed.to_dict()),
     )
     phases = list(await session.scalars(select(Opening.phase).where(Opening.tender_id == tender.id)))
     if all(p == FAILED for p in phases):
@@ -412,10 +418,10 @@ async def opened_bids(session: AsyncSession, tender_code: str, lot_number: str) 
                 org.name,
                 sub.submission_id,
                 bid.price,
-                row["duration_days"],
-                row["quality"],
-                row["project_manager"],
-                row["bond"],
+                row.duration_days,
+                row.quality,
+                row.project_manager,
+                row.bond,
                 opening.coefficient,
             )
         )

@@ -8,10 +8,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import lifecycle
+from bidding import events, lifecycle
 from bidding.common import lock_tender, lots_of, tender_by_code
 from bidding.events import (
     OPENING_AUTOSTARTED,
@@ -116,13 +117,13 @@ async def open_tender(session: AsyncSession, runtime: Runtime, tender_id: int) -
             runtime.clock,
             room_name(tender.code, lot.number),
             "opening.due",
-            {
-                "tender": tender.code,
-                "lot": lot.number,
-                "deadline": as_utc(tender.bid_deadline).isoformat(),
-                "bids": len(subs),
-                "coefficient_commit": opening.coefficient_commit,
-            },
+            events.OpeningDue(
+                tender=tender.code,
+                lot=lot.number,
+                deadline=as_utc(tender.bid_deadline).isoformat(),
+                bids=len(subs),
+                coefficient_commit=opening.coefficient_commit,
+            ),
         )
     await runtime.audit.append(
         session,
@@ -215,24 +216,24 @@ async def _start(
                 runtime.clock,
                 room,
                 "opening.autostarted",
-                {
-                    "autostart_minutes": minutes,
-                    "message": {
-                        "zh": f"主持人未在截止后{minutes}分钟内开始，系统已自动开始开标",
-                        "en": f"The host had not started the opening {minutes} minutes after the "
+                events.OpeningAutostarted(
+                    autostart_minutes=minutes,
+                    message=events.Message(
+                        zh=f"主持人未在截止后{minutes}分钟内开始，系统已自动开始开标",
+                        en=f"The host had not started the opening {minutes} minutes after the "
                         "deadline, so the platform started it",
-                    },
-                },
+                    ),
+                ),
             )
         listed = [
-            {
-                "submission_id": sub.submission_id,
-                "bidder": org.name,
-                "bidder_code": org.credit_code,
-                "submitted_at": as_utc(sub.submitted_at).isoformat(),
-                "audit_position": sub.audit_position,
-                "seal_salt": sub.seal_salt.hex(),
-            }
+            events.ListedBid(
+                submission_id=sub.submission_id,
+                bidder=org.name,
+                bidder_code=org.credit_code,
+                submitted_at=as_utc(sub.submitted_at).isoformat(),
+                audit_position=sub.audit_position,
+                seal_salt=sub.seal_salt.hex(),
+            )
             for _bid, sub, org in await _bid_rows(session, opening)
         ]
         await runtime.audit.append(
@@ -240,15 +241,15 @@ async def _start(
             OPENING_BIDS_LISTED,
             actor=actor,
             subject=subject,
-            data={"bids": listed, "window_ends_at": window_end.isoformat()},
+            data={"bids": msgspec.to_builtins(listed), "window_ends_at": window_end.isoformat()},
         )
-        await rooms.append(session, runtime.clock, room, "bids.listed", {"bids": listed})
+        await rooms.append(session, runtime.clock, room, "bids.listed", events.BidsListed(bids=listed))
         await rooms.append(
             session,
             runtime.clock,
             room,
             "window.opened",
-            {"window_ends_at": window_end.isoformat(), "server_time": now.isoformat()},
+            events.WindowOpened(window_ends_at=window_end.isoformat(), server_time=now.isoformat()),
         )
         await _progress(session, runtime, tender, lot, opening)
         started.append(opening)
@@ -300,7 +301,9 @@ async def _step(session: AsyncSession, runtime: Runtime, opening_id: int, now: d
                 runtime.clock,
                 room_name(tender.code, lot.number),
                 "custody.called",
-                {"pending": len(pending), "custody_ends_at": opening.custody_ends_at.isoformat()},
+                events.CustodyCalled(
+                    pending=len(pending), custody_ends_at=opening.custody_ends_at.isoformat()
+                ),
             )
             await runtime.audit.append(
                 session, OPENING_CUSTODY_CALLED, subject=f"tender:{tender.code}/lot:{lot.number}"

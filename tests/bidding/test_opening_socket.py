@@ -21,10 +21,20 @@ from core.runtime import Runtime
 from core.settings import Settings
 from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
 from tests.bidding.test_opening import CODE, file_key
+from tests.support.asyncapi import Conformance
 from tests.support.factories import bearer, make_user
 from tests.support.live import live_server, run_cli
 
 pytestmark = pytest.mark.e2e
+
+# Every frame the hall sends in these tests is checked against the served AsyncAPI document.
+CONFORMANCE: list[Conformance] = []
+
+
+def checked(frame: dict[str, Any]) -> dict[str, Any]:
+    for conformance in CONFORMANCE:
+        conformance.check("openingHall", frame)
+    return frame
 
 
 async def frame_until(socket: ClientConnection, want: str, within: float = 15) -> dict[str, Any]:
@@ -32,7 +42,9 @@ async def frame_until(socket: ClientConnection, want: str, within: float = 15) -
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
-        frame = json.loads(await asyncio.wait_for(socket.recv(decode=True), timeout=deadline - loop.time()))
+        frame = checked(
+            json.loads(await asyncio.wait_for(socket.recv(decode=True), timeout=deadline - loop.time()))
+        )
         if frame["type"] == want:
             return dict(frame)
 
@@ -50,7 +62,9 @@ async def send(socket: ClientConnection, message: dict[str, Any]) -> dict[str, A
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 15
     while True:
-        frame = json.loads(await asyncio.wait_for(socket.recv(decode=True), timeout=deadline - loop.time()))
+        frame = checked(
+            json.loads(await asyncio.wait_for(socket.recv(decode=True), timeout=deadline - loop.time()))
+        )
         if frame["type"] in ("ok", "error"):
             return dict(frame)
 
@@ -70,6 +84,7 @@ async def test_bidders_confirm_and_object_and_the_host_answers_over_the_socket(t
     runtime = Runtime.build(settings)
     try:
         with live_server(settings, tmp_path) as server:
+            CONFORMANCE[:] = [Conformance.served_by(server.url)]
             async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
                 world = await make_world(runtime, http, bidders=3)
                 tender = await published_tender(runtime, http, world)

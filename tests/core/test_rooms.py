@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from core import rooms
+from core.room_protocol import Skip
 from core.runtime import Runtime
 from core.settings import Settings
 from tests.support.live import live_server, run_cli
@@ -36,8 +37,8 @@ async def test_each_room_numbers_its_events_from_one_without_gaps(runtime: Runti
 
 def test_viewers_see_their_audiences_only() -> None:
     viewer = rooms.Viewer.of(None)
-    assert rooms.frame(viewer, 3, "k", "t", "public", {"x": 1})["type"] == "event"
-    assert rooms.frame(viewer, 4, "k", "t", "role:supervisor", {"x": 1}) == {"type": "skip", "seq": 4}
+    assert rooms.frame(viewer, 3, "k", "t", "public", {"x": 1}).seq == 3
+    assert rooms.frame(viewer, 4, "k", "t", "role:supervisor", {"x": 1}) == Skip(seq=4)
 
 
 async def receive(socket: ClientConnection) -> dict[str, Any]:

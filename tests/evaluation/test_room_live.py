@@ -25,11 +25,20 @@ from core.runtime import Runtime
 from core.settings import Settings
 from evaluation import service
 from tests.evaluation.world import CODE, EvalWorld, api_headers, scoring_room
+from tests.support.asyncapi import Conformance
 from tests.support.live import live_server
 from tests.support.services import redis_url
 
 ROOM = f"{CODE}-1"
 Frame = dict[str, Any]
+# Every frame the room sends in this test is checked against the served AsyncAPI document.
+CONFORMANCE: list[Conformance] = []
+
+
+def checked(frame: Frame) -> Frame:
+    for conformance in CONFORMANCE:
+        conformance.check("evaluationRoom", frame)
+    return frame
 
 
 class Client:
@@ -46,7 +55,7 @@ class Client:
         self.count = 0
 
     async def hello(self, after: int = 0) -> Frame:
-        frame = json.loads(await asyncio.wait_for(self.socket.recv(decode=True), timeout=15))
+        frame = checked(json.loads(await asyncio.wait_for(self.socket.recv(decode=True), timeout=15)))
         assert frame["type"] == "hello", frame
         self.last = after
         return dict(frame)
@@ -56,7 +65,9 @@ class Client:
         while True:
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"{self.name}: timed out at seq {self.last}"
-            frame = json.loads(await asyncio.wait_for(self.socket.recv(decode=True), timeout=remaining))
+            frame = checked(
+                json.loads(await asyncio.wait_for(self.socket.recv(decode=True), timeout=remaining))
+            )
             if frame["type"] in ("event", "skip"):
                 assert frame["seq"] == self.last + 1, (self.name, frame, self.last)
                 self.last = frame["seq"]
@@ -138,6 +149,7 @@ async def test_two_processes_one_room_no_score_lost(
     with live_server(shared, tmp_path, "p1") as p1, live_server(shared, tmp_path, "p2") as p2:
         ws1 = p1.url.replace("http", "ws") + f"/ws/evaluations/{ROOM}"
         ws2 = p2.url.replace("http", "ws") + f"/ws/evaluations/{ROOM}"
+        CONFORMANCE[:] = [Conformance.served_by(p1.url)]
 
         # Who may not enter: a bidder (any bidder), an expert of another committee.
         await refused(ws1, bidder)
