@@ -15,7 +15,7 @@ from litestar import Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.db import is_unique_violation
 from core.errors import DomainError, TooManyAttempts
@@ -131,8 +131,27 @@ def integrity_error(request: AnyRequest, exc: IntegrityError) -> Response[Any]:
     )
 
 
+def number_too_large(request: AnyRequest, exc: Exception) -> Response[Any]:
+    """An id past what the database's integer columns hold (``/deductions/2**100``; on PostgreSQL past
+    32 bits) names no row: 404, not the driver's overflow as a 500. Bodies and queries that carry such
+    numbers state their bounds."""
+    return error_response(request, 404, "not_found", "不存在 (no such record: the number is out of range)")
+
+
+def database_error(request: AnyRequest, exc: DBAPIError) -> Response[Any]:
+    """asyncpg refuses to bind an out-of-range integer with a DataError caused by an OverflowError."""
+    cause: BaseException | None = exc.orig
+    while cause is not None:
+        if isinstance(cause, OverflowError):
+            return number_too_large(request, exc)
+        cause = cause.__cause__
+    return internal_error(request, exc)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
+    OverflowError: number_too_large,
+    DBAPIError: database_error,
     IntegrityError: integrity_error,
     ValidationException: validation_error,
     HTTPException: http_error,

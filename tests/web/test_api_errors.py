@@ -91,3 +91,11 @@ async def test_numbers_past_what_the_server_holds_are_refused_not_a_server_error
     assert response.json()["error"] in ("invalid_request", "bad_paging")
     if accepted:
         assert (await client.get(accepted)).status_code == 200
+
+
+async def test_an_id_past_64_bits_in_a_path_names_nothing(client) -> None:  # type: ignore[no-untyped-def]
+    # The driver cannot bind it (SQLite raised OverflowError, a 500): no record has such an id.
+    response = await client.get(f"/api/organisations/{2**100}")
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "not_found"
+    assert (await client.get(f"/api/organisations/{2**62}")).status_code == 404

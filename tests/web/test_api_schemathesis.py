@@ -30,18 +30,6 @@ from demo.seeds import bidding as bidding_demo
 from demo.seeds.core import seed_core
 from tests.support.live import LiveServer, live_server
 
-# THE SWITCH the lead flips at merge. What fails today (run of 2026-12-03, all three identities):
-# - response schema: GET /api/catalog/export, /api/ocds/releases, /api/statistics are documented as
-#   strings but answer objects (untyped routes: types-core, types-bidding, types-eval type them);
-# - content type: GET /api/notices/feed.atom answers application/atom+xml, documented as JSON (point 3);
-# - server errors found here and not yet fixed:
-#   POST /api/credit/deductions/{deduction_id}/documents, a multipart body without a file part: 500
-#   (Litestar's UploadFile extractor raises StopIteration inside a coroutine);
-#   GET /api/experts?offset=270220582990830829568: 500 (its own unbounded limit/offset, not core.paging);
-#   POST /api/credit/appeals with integers past 64 bits in the body: 500 (OverflowError in SQLite).
-# Set to False when those have merged; the test is then strict (any failure fails CI).
-UNTYPED_ROUTES_PENDING = True
-
 EXAMPLES_PER_OPERATION = 5
 DEMO_SEED = 220200  # the demo's own seed
 CHECKS = [
@@ -125,12 +113,6 @@ def failures_of(server: LiveServer, session: requests.Session) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(
-    UNTYPED_ROUTES_PENDING,
-    reason="untyped routes answer outside their schema (catalog/export, ocds/releases, statistics, the Atom "
-    "feed), and three 500s listed above; flip UNTYPED_ROUTES_PENDING to False when those are fixed",
-    strict=False,
-)
 @pytest.mark.parametrize(
     "username",
     [None, "bidder", "supervisor"],
