@@ -173,4 +173,4 @@ async def test_a_result_objection_holds_the_award_of_its_lot_until_answered(
         )
     async with runtime.transaction() as session:
         awarded = await evaluation.award(session, runtime, ew.agent, f"{CODE}-1")
-    assert awarded["winner"] == ew.bidder_codes[0]
+    assert awarded.winner == ew.bidder_codes[0]
