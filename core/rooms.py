@@ -158,12 +158,6 @@ async def events_after(session: AsyncSession, room: str, after: int, limit: int 
     return list(rows)
 
 
-def frame(viewer: Viewer, seq: int, kind: str, at: str, audience: str, data: Any) -> EventFrame | Skip:
-    if not viewer.sees(audience):
-        return Skip(seq=seq)
-    return EventFrame(seq=seq, kind=kind, at=at, data=data)
-
-
 # A room's own handler; what it returns (if anything: a frame of the room's own) is sent back to this
 # client, in frame order.
 OnMessage = Callable[[dict[str, Any]], Awaitable[Frame | None]]

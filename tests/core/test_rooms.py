@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -36,9 +37,12 @@ async def test_each_room_numbers_its_events_from_one_without_gaps(runtime: Runti
 
 
 def test_viewers_see_their_audiences_only() -> None:
+    # The frames a room's hub encodes once and sends to each socket by what its viewer may see.
     viewer = rooms.Viewer.of(None)
-    assert rooms.frame(viewer, 3, "k", "t", "public", {"x": 1}).seq == 3
-    assert rooms.frame(viewer, 4, "k", "t", "role:supervisor", {"x": 1}) == Skip(seq=4)
+    public = msgspec.json.decode(rooms._Entry(3, "k", "t", "public", {"x": 1}).text_for(viewer))
+    assert public == {"type": "event", "seq": 3, "kind": "k", "at": "t", "data": {"x": 1}}
+    hidden = rooms._Entry(4, "k", "t", "role:supervisor", {"x": 1}).text_for(viewer)
+    assert msgspec.json.decode(hidden, type=Skip) == Skip(seq=4)
 
 
 async def receive(socket: ClientConnection) -> dict[str, Any]:
