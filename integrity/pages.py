@@ -26,10 +26,10 @@ async def integrity_list(request: AnyRequest, principal: Caller, db: Db) -> Temp
 
 
 async def _tender_page(
-    request: AnyRequest, db: Db, principal: Caller, code: str, *, status_code: int = 200, **extra: object
+    request: AnyRequest, db: Db, code: str, *, status_code: int = 200, **extra: object
 ) -> Template:
     tender = await bidding.tender_by_code(db, code)
-    reviews = await service.lot_reviews(db, principal, code)
+    reviews = await service.lot_reviews(db, code)
     return page(
         request, "integrity/tender.html", status_code=status_code, tender=tender, reviews=reviews, **extra
     )
@@ -37,11 +37,9 @@ async def _tender_page(
 
 @get("/integrity/tenders/{code:str}", opt=SUPERVISORS, include_in_schema=False)
 async def integrity_tender(
-    request: AnyRequest, principal: Caller, db: Db, code: FromPath[str], done: FromQuery[str | None] = None
+    request: AnyRequest, db: Db, code: FromPath[str], done: FromQuery[str | None] = None
 ) -> Template:
-    return await _tender_page(
-        request, db, principal, code, done=done if done in ("dismissed", "referred") else None
-    )
+    return await _tender_page(request, db, code, done=done if done in ("dismissed", "referred") else None)
 
 
 @post(
@@ -71,7 +69,6 @@ async def decide_submit(
         return await _tender_page(
             request,
             db,
-            principal,
             code,
             status_code=exc.status_code,
             error=exc.detail,

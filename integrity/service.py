@@ -87,7 +87,7 @@ def review_bids(
     return flags
 
 
-async def lot_reviews(db: Db, principal: Principal, code: str) -> list[LotReview]:
+async def lot_reviews(db: Db, code: str) -> list[LotReview]:
     """The flags of every lot of the tender whose opening is complete (lots still opening are left out)."""
     tender = await bidding.tender_by_code(db, code)
     decided = {
@@ -126,7 +126,7 @@ async def flagged_tenders(db: Db, principal: Principal) -> list[TenderFlags]:
             db, principal, bidding.TenderFilter(state=state), limit=LIST_LIMIT, offset=0
         )
         for tender in page.rows:
-            reviews = await lot_reviews(db, principal, tender.code)
+            reviews = await lot_reviews(db, tender.code)
             if not reviews:
                 continue
             raised = [flag for review in reviews for flag in review.flags]
@@ -157,7 +157,7 @@ async def decide(
             f"请写明理由（至少{REASON_MIN}个字）(give the reason, at least {REASON_MIN} characters)",
             code="reason_required",
         )
-    reviews = await lot_reviews(db, principal, code)
+    reviews = await lot_reviews(db, code)
     review = next((r for r in reviews if r.number == lot_number), None)
     flag = next((f for f in review.flags if f.rule.code == rule_code), None) if review else None
     if flag is None:
