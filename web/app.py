@@ -125,7 +125,6 @@ def create_app(
             "evaluation room, audit stream, expert notices, draws) are documented in the AsyncAPI 3.0 "
             "document [/schema/asyncapi.json](/schema/asyncapi.json).",
             path="/schema",
-            use_handler_docstrings=True,  # an operation's description is its handler's docstring
             render_plugins=[LocalSwaggerRenderPlugin(path="/")],
         ),
         state=State({"runtime": runtime, "scheduler": scheduler}),
