@@ -225,10 +225,17 @@ async def close_window(settings: Settings) -> int:
 
 
 def open_with_workers(
-    settings: Settings, work: Path, bids: list[Bid], workers: int, concurrency: int
+    settings: Settings,
+    work: Path,
+    bids: list[Bid],
+    workers: int,
+    concurrency: int,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Every bidder reveals its key over ``workers`` servers; ``env`` overrides the servers' settings
+    (bench/scale.py passes Redis, as production runs several processes)."""
     ports = [free_port() for _ in range(workers)]
-    env = sunbid_env(settings)
+    env = env or sunbid_env(settings)
     from contextlib import ExitStack
 
     with ExitStack() as stack:

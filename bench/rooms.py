@@ -271,13 +271,15 @@ class Clients:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def open_clients(url: str, room: Room, observers: int) -> Clients:
+async def open_clients(url: str | list[str], room: Room, observers: int) -> Clients:
+    """Everyone connected; with several server URLs (bench/scale.py) the sockets are spread round robin."""
+    urls = [url] if isinstance(url, str) else url
     semaphore = asyncio.Semaphore(CONNECT_AT_ONCE)
-    host, port = url.removeprefix("ws://").split("/", 1)[0].split(":")
-    path = "/" + url.removeprefix("ws://").split("/", 1)[1]
     loop = asyncio.get_running_loop()
 
-    async def watcher(headers: dict[str, str]) -> Observer:
+    async def watcher(headers: dict[str, str], url: str) -> Observer:
+        host, port = url.removeprefix("ws://").split("/", 1)[0].split(":")
+        path = "/" + url.removeprefix("ws://").split("/", 1)[1]
         async with semaphore:
             _, observer = await loop.create_connection(
                 lambda: Observer(f"{host}:{port}", path, headers), host, int(port)
@@ -286,7 +288,7 @@ async def open_clients(url: str, room: Room, observers: int) -> Clients:
             assert hello["type"] == "hello", hello
             return observer
 
-    async def member(headers: dict[str, str]) -> ClientConnection:
+    async def member(headers: dict[str, str], url: str) -> ClientConnection:
         socket = await connect(
             url, additional_headers=headers, max_queue=None, compression=None, open_timeout=60
         )
@@ -295,9 +297,11 @@ async def open_clients(url: str, room: Room, observers: int) -> Clients:
         return socket
 
     watching = await asyncio.gather(
-        *(watcher(room.observers[i % len(room.observers)]) for i in range(observers))
+        *(watcher(room.observers[i % len(room.observers)], urls[i % len(urls)]) for i in range(observers))
     )
-    member_sockets = await asyncio.gather(*(member(headers) for _, headers in room.members))
+    member_sockets = await asyncio.gather(
+        *(member(headers, urls[i % len(urls)]) for i, (_, headers) in enumerate(room.members))
+    )
     seated = [Member(code, s, Watching()) for (code, _), s in zip(room.members, member_sockets, strict=True)]
     tasks = [asyncio.create_task(m.run()) for m in seated]
     return Clients(seated, list(watching), tasks, member_sockets)
@@ -377,7 +381,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
-async def drive(url: str, room: Room, args: argparse.Namespace, label: str) -> dict[str, Any]:
+async def drive(url: str | list[str], room: Room, args: argparse.Namespace, label: str) -> dict[str, Any]:
     """Connect everyone, warm up, run the paced and the flood pattern; the figures."""
     started = time.perf_counter()
     clients = await open_clients(url, room, args.observers)
