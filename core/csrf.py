@@ -72,7 +72,10 @@ class CsrfMiddleware(ASGIMiddleware):
                     raise WebSocketException(detail=_refusal("cross_origin"), code=_WEBSOCKET_FORBIDDEN)
             elif scope["method"] not in SAFE_METHODS:
                 await check_unsafe(Request(scope, receive), by_cookie=by_cookie)
-        await next_app(scope, receive, _with_new_cookie(scope, send))
+        # A socket's frames carry no cookie: only an HTTP response start can set one, so the frames of
+        # a room's many sockets skip the wrapper.
+        websocket = scope["type"] == ScopeType.WEBSOCKET
+        await next_app(scope, receive, send if websocket else _with_new_cookie(scope, send))
 
 
 async def check_unsafe(request: AnyRequest, *, by_cookie: bool) -> None:
