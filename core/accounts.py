@@ -31,6 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from core.audit import AuditLog
 from core.clock import Clock
@@ -303,12 +304,22 @@ async def issue_token(
 
 
 async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Principal | None:
-    token = await session.scalar(select(AccessToken).where(AccessToken.token_hash == _token_hash(secret)))
-    now = clock.now()
-    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+    # One round trip for the token, its user and the user's roles: every API request and every room
+    # socket of a bearer client starts here.
+    query = (
+        select(AccessToken, User)
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.token_hash == _token_hash(secret))
+        .options(joinedload(User.roles))
+    )
+    found = (await session.execute(query)).unique().first()
+    if found is None:
         return None
-    user = await session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token, user = found
+    now = clock.now()
+    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    if not user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         token.last_used_at = now  # coarse, so reads do not turn into writes on every request
