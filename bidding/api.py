@@ -38,6 +38,7 @@ from bidding import (
 from bidding import notices as notice_service
 from bidding.common import lot_of, lots_of, visible_tender
 from bidding.envelope import TooLarge
+from bidding.evidence import DEVICE_HEADER
 from bidding.inputs import Category
 from bidding.lifecycle import State
 from bidding.models import BidOutcome, Lot, OpeningBid, Tender
@@ -76,7 +77,7 @@ from bidding.views import (
     tender_fields,
     tender_view,
 )
-from core.access import PUBLIC, Caller, Viewer, allow
+from core.access import PUBLIC, Caller, Viewer, allow, client_address
 from core.errors import Conflict, InvalidInput
 from core.paging import Listing, Paging, listing
 from core.roles import Role
@@ -343,6 +344,11 @@ async def upload_sealed_bid(
             manifest,
             request.stream(),
             content_length=content_length,
+            source=submissions.UploadSource(
+                client_ip=client_address(request.scope, runtime.settings.trusted_proxies),
+                user_agent=request.headers.get("user-agent", ""),
+                device_digest=request.headers.get(DEVICE_HEADER),
+            ),
         )
     except InternalServerException as exc:  # Litestar's "client disconnected prematurely"
         raise UploadInterrupted(
