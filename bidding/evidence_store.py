@@ -78,6 +78,7 @@ async def capture_packages(runtime: Runtime, *, limit: int = CAPTURE_BATCH) -> i
         )
     done = 0
     for bid_id, blob_key, file_key in pending:
+        assert file_key is not None  # selected so
         row = await _capture_one(runtime, bid_id, blob_key, file_key)
         async with runtime.transaction() as session:
             taken = await session.scalar(

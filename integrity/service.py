@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -136,6 +137,10 @@ def _manager_flags(
     ]
 
 
+def _files(found: bidding.BidEvidence | None) -> tuple[dict[str, Any], ...]:
+    return found.files if found is not None else ()
+
+
 def _short(digest: str) -> str:
     return f"{digest[:12]}…"
 
@@ -146,7 +151,6 @@ def evidence_flags(
     """E1, E2, E4, E5, E6, T1 and M1 over the captured evidence of one lot's bids."""
     names = [b.bidder_name for b in bids]
     codes = [b.bidder_code for b in bids]
-    none: tuple[str, ...] = ()
 
     def per_bid(pick: Callable[[bidding.BidEvidence], Iterable[str | None]]) -> list[list[str]]:
         return [sorted({v for v in pick(f) if v}) if f is not None else [] for f in found_of]
@@ -183,7 +187,7 @@ def evidence_flags(
                     {
                         f"{names[i]}: {file['name']}"
                         for i in group.bidders
-                        for file in (found_of[i].files if found_of[i] else none)  # type: ignore[union-attr]
+                        for file in _files(found_of[i])
                         if file["sha256"] == value
                     }
                 )
