@@ -5,6 +5,7 @@ Sealed upload (one request, so a retry is one request too):
 
     PUT /api/tenders/{code}/lots/{lot}/submissions/{submission_id}
     X-Sunbid-Manifest: base64url(canonical JSON of the signed bid manifest)
+    X-Sunbid-Device: SHA-256 (hex) of the sealing device's description (optional; see bidding/evidence.py)
     Content-Length: <envelope length>
     <the age file as the raw body>
 
@@ -327,7 +328,9 @@ async def upload_sealed_bid(
     Steps: `sunbid bid seal` writes the envelope and its signed manifest; this PUT sends the envelope as
     the raw body with the manifest in `X-Sunbid-Manifest`. 201 when stored; 200 with the same bundle
     when the submission id is already stored (a safe retry). A new submission id with `supersedes`
-    replaces an earlier bid.
+    replaces an earlier bid. The client may send `X-Sunbid-Device` (SHA-256 hex of its device
+    description): kept keyed, with the client's address and User-Agent, for the supervisors only
+    (docs/integrity-evidence.md).
     """
     length = request.headers.get("content-length")
     try:

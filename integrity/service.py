@@ -116,7 +116,10 @@ def _manager_flags(
     for bid, found in zip(bids, found_of, strict=True):
         if found is not None and found.manager_id:
             key = f"id:{found.manager_id}"
-            shown.setdefault(key, f"{bid.project_manager or ''}（身份证号末四位 {found.manager_id_tail}）")
+            shown.setdefault(
+                key,
+                f"{bid.project_manager or ''}（身份证号末四位 / ID number ending {found.manager_id_tail}）",
+            )
         elif name := _manager_key(bid.project_manager):
             key = f"name:{name}"
             shown.setdefault(key, str(bid.project_manager))
@@ -156,9 +159,9 @@ def evidence_flags(
         return [sorted({v for v in pick(f) if v}) if f is not None else [] for f in found_of]
 
     shared: list[tuple[Rule, list[list[str]], Callable[[str], str]]] = [
-        (SAME_DEVICE, per_bid(lambda f: (f.device,)), lambda v: f"设备指纹 {_short(v)}"),
-        (SAME_UPLOADER, per_bid(lambda f: (f.uploader,)), lambda v: f"上传账号 {v}"),
-        (SAME_IP, per_bid(lambda f: (public_address(f.client_ip),)), lambda v: f"上传地址 {v}"),
+        (SAME_DEVICE, per_bid(lambda f: (f.device,)), lambda v: f"设备指纹 (device fingerprint) {_short(v)}"),
+        (SAME_UPLOADER, per_bid(lambda f: (f.uploader,)), lambda v: f"上传账号 (uploading account) {v}"),
+        (SAME_IP, per_bid(lambda f: (public_address(f.client_ip),)), lambda v: f"上传地址 (address) {v}"),
         (
             SAME_FILE,
             per_bid(lambda f: (file["sha256"] for file in f.files if file["name"] != "bid.json")),
@@ -173,7 +176,7 @@ def evidence_flags(
                     for field in ("author", "last_modified_by")
                 )
             ),
-            lambda v: f"文件作者 {v}",
+            lambda v: f"文件作者 (document author) {v}",
         ),
     ]
     flags = []
@@ -207,7 +210,7 @@ def evidence_flags(
             RaisedFlag(
                 TEXT_SIMILARITY,
                 tuple(names[i] for i in both),
-                (f"{names[pair.first]} / {names[pair.second]}: 相似度 {pair.measure:.1%}",),
+                (f"{names[pair.first]} / {names[pair.second]}: 相似度 (similarity) {pair.measure:.1%}",),
                 pair.measure,
                 tuple(codes[i] for i in both),
             )
@@ -218,7 +221,10 @@ def evidence_flags(
             RaisedFlag(
                 MIXED_UP,
                 tuple(names[i] for i in both),
-                (f"{names[pair.first]} 的投标文件中出现 {names[pair.second]} {int(pair.measure)} 次",),
+                (
+                    f"{names[pair.first]} 的投标文件中出现 {names[pair.second]} {int(pair.measure)} 次 "
+                    f"({names[pair.first]}'s package names {names[pair.second]} {int(pair.measure)} times)",
+                ),
                 pair.measure,
                 tuple(codes[i] for i in both),
             )

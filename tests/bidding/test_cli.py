@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from bidding.client import device_digest
 from bidding.evidence import DEVICE_KEY_PURPOSE, device_key

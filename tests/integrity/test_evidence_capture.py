@@ -160,10 +160,10 @@ async def test_evidence_is_captured_at_the_source_and_raises_the_flags(
     assert set(flags) == {"E1", "E3", "E4", "E6", "T1", "M1"}, flags
     for code in ("E1", "E3", "E4", "E6", "T1", "M1"):
         assert flags[code]["bidders"] == first_two, code
-    assert flags["E1"]["figures"] == [f"设备指纹 {expected[:12]}…"]
-    assert flags["E3"]["figures"] == ["李四（身份证号末四位 1234）"]
+    assert flags["E1"]["figures"] == [f"设备指纹 (device fingerprint) {expected[:12]}…"]
+    assert flags["E3"]["figures"] == ["李四（身份证号末四位 / ID number ending 1234）"]
     assert "测试bidder10: attachments/qual.pdf" in flags["E4"]["figures"]
-    assert flags["E6"]["figures"] == ["文件作者 张工"]
+    assert flags["E6"]["figures"] == ["文件作者 (document author) 张工"]
     assert flags["T1"]["basis"].endswith("第四十条第（四）项") and flags["T1"]["measure"] >= 0.8
     assert flags["M1"]["basis"].endswith("第四十条第（五）项") and flags["M1"]["measure"] == 1
 

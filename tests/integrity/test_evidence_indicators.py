@@ -130,14 +130,18 @@ def test_shared_evidence_flags_name_the_bidders_and_the_evidence() -> None:
     flags = {f.rule.code: f for f in review_bids(bids, Decimal(100000), None, found)}
     # E3 by ID number: 李四 in bids 1 and 2 are two people (different ID numbers), so no flag
     assert set(flags) == {"E1", "E2", "E4", "E5", "E6"}
-    assert flags["E1"].bidders == ("公司1", "公司2") and flags["E1"].figures == ("设备指纹 dddddddddddd…",)
-    assert flags["E2"].bidders == ("公司1", "公司3") and flags["E2"].figures == ("上传账号 user1",)
+    assert flags["E1"].bidders == ("公司1", "公司2") and flags["E1"].figures == (
+        "设备指纹 (device fingerprint) dddddddddddd…",
+    )
+    assert flags["E2"].bidders == ("公司1", "公司3") and flags["E2"].figures == (
+        "上传账号 (uploading account) user1",
+    )
     assert flags["E4"].figures == (
         "SHA-256 abababababab…",
         "公司1: attachments/tech.docx",
         "公司2: attachments/tech.docx",
     )
-    assert flags["E5"].figures == ("上传地址 8.8.8.8",)
+    assert flags["E5"].figures == ("上传地址 (address) 8.8.8.8",)
     assert flags["E6"].bidders == ("公司1", "公司2")  # "Administrator" is an office default: not evidence
     assert flags["E1"].codes == ("CODE1", "CODE2")
 
@@ -151,4 +155,4 @@ def test_the_same_manager_id_flags_even_under_different_names() -> None:
     }
     [flag] = review_bids(bids, Decimal(100000), None, found)
     assert flag.rule.code == "E3" and flag.bidders == ("公司1", "公司2")
-    assert flag.figures == ("李四（身份证号末四位 123X）",)
+    assert flag.figures == ("李四（身份证号末四位 / ID number ending 123X）",)
