@@ -5,9 +5,9 @@ device, the uploading account, the project manager, an attachment's SHA-256, the
 address, a document's author), through ``indicators.shared_evidence``. Two rules read the documents'
 text (bidding/evidence.py extracts it from DOCX/XLSX/PDF at the opening):
 
-- T1 文件异常一致 — Art. 40(4): the technical documents of two bidders are "abnormally identical" when
+- T1 技术文件异常一致 — Art. 40(4): the technical documents of two bidders are "abnormally identical" when
   the Jaccard similarity of their sets of character shingles reaches ``TEXT_SIMILARITY.threshold``.
-  The sets are compared exactly (a lot has a handful of bids, so no MinHash estimate is needed and a
+  The sets are compared exactly, all pairs in one sort (``shared_counts``: no MinHash estimate, so a
   flag never depends on a random permutation); a shingle is ``SHINGLE`` consecutive characters of
   the text with whitespace removed and letters case-folded, hashed to 64 bits by a rolling polynomial.
 - M1 投标文件相互混装 — Art. 40(5): bidder A's package names bidder B of the same lot (its company name
@@ -97,7 +97,8 @@ def shingles(text: str, k: int = SHINGLE) -> U64:
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
         for j in range(k):
             hashes = hashes * _BASE + codes[j : j + n]
-    return np.unique(hashes)
+    hashes.sort()
+    return hashes[np.r_[True, hashes[1:] != hashes[:-1]]]
 
 
 def jaccard(a: U64, b: U64) -> float:
@@ -114,13 +115,47 @@ class Pair:
     measure: float
 
 
+def shared_counts(sets: Sequence[U64]) -> Ints:
+    """``out[i, j]``: how many shingles sets ``i`` and ``j`` share, for every pair at once.
+
+    One sort of all the sets together: each distinct shingle gets the bitmask of the sets holding it,
+    and each distinct bitmask adds its count to the pairs it covers (a lot's bids fit in 64 bits; a
+    larger lot is compared pair by pair)."""
+    n = len(sets)
+    out = np.zeros((n, n), dtype=np.int64)
+    if n > 64:
+        for i in range(n):
+            for j in range(i + 1, n):
+                out[i, j] = out[j, i] = np.intersect1d(sets[i], sets[j], assume_unique=True).size
+        return out
+    sizes = np.array([x.size for x in sets], dtype=np.int64)
+    if not sizes.sum():
+        return out
+    hashes = np.concatenate(sets)
+    owner = np.repeat(np.arange(n, dtype=np.uint64), sizes)
+    order = np.argsort(hashes, kind="stable")
+    hashes, owner = hashes[order], owner[order]
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    masks = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), owner), starts)
+    masks = masks[(masks & (masks - np.uint64(1))) != 0]  # held by two or more sets
+    for mask, count in zip(*np.unique(masks, return_counts=True), strict=True):
+        members = [i for i in range(n) if int(mask) >> i & 1]
+        for a, i in enumerate(members):
+            for j in members[a + 1 :]:
+                out[i, j] += count
+                out[j, i] += count
+    return out
+
+
 def similar_texts(texts: Sequence[str], rule: Rule = TEXT_SIMILARITY) -> list[Pair]:
     """Pairs of bids whose texts reach the rule's Jaccard threshold (bids without text never pair)."""
     sets = [shingles(t) for t in texts]
+    both = shared_counts(sets)
     out = []
     for i in range(len(sets)):
         for j in range(i + 1, len(sets)):
-            measure = jaccard(sets[i], sets[j])
+            union = sets[i].size + sets[j].size - both[i, j]
+            measure = float(both[i, j] / union) if union and both[i, j] else 0.0
             if measure >= rule.threshold:
                 out.append(Pair(i, j, measure))
     return out

@@ -16,6 +16,7 @@ from integrity.evidence import (
     jaccard,
     mixed_up,
     public_address,
+    shared_counts,
     shingles,
     similar_texts,
 )
@@ -156,3 +157,14 @@ def test_the_same_manager_id_flags_even_under_different_names() -> None:
     [flag] = review_bids(bids, Decimal(100000), None, found)
     assert flag.rule.code == "E3" and flag.bidders == ("公司1", "公司2")
     assert flag.figures == ("李四（身份证号末四位 / ID number ending 123X）",)
+
+
+def test_shared_counts_in_one_pass_equal_the_pairwise_intersections() -> None:
+    rng = np.random.default_rng(3)
+    sets = [np.unique(rng.integers(0, 500, size=300).astype(np.uint64)) for _ in range(6)]
+    sets.append(np.empty(0, dtype=np.uint64))
+    counts = shared_counts(sets)
+    for i in range(len(sets)):
+        for j in range(len(sets)):
+            if i != j:
+                assert counts[i, j] == np.intersect1d(sets[i], sets[j]).size
