@@ -5,6 +5,7 @@ Sealed upload (one request, so a retry is one request too):
 
     PUT /api/tenders/{code}/lots/{lot}/submissions/{submission_id}
     X-Sunbid-Manifest: base64url(canonical JSON of the signed bid manifest)
+    X-Sunbid-Device: SHA-256 (hex) of the sealing device's description (optional; see bidding/evidence.py)
     Content-Length: <envelope length>
     <the age file as the raw body>
 
@@ -38,6 +39,7 @@ from bidding import (
 from bidding import notices as notice_service
 from bidding.common import lot_of, lots_of, visible_tender
 from bidding.envelope import TooLarge
+from bidding.evidence import DEVICE_HEADER
 from bidding.inputs import Category
 from bidding.lifecycle import State
 from bidding.models import BidOutcome, Lot, OpeningBid, Tender
@@ -76,7 +78,7 @@ from bidding.views import (
     tender_fields,
     tender_view,
 )
-from core.access import PUBLIC, Caller, Viewer, allow
+from core.access import PUBLIC, Caller, Viewer, allow, client_address
 from core.errors import Conflict, InvalidInput
 from core.paging import Listing, Paging, listing
 from core.roles import Role
@@ -326,7 +328,9 @@ async def upload_sealed_bid(
     Steps: `sunbid bid seal` writes the envelope and its signed manifest; this PUT sends the envelope as
     the raw body with the manifest in `X-Sunbid-Manifest`. 201 when stored; 200 with the same bundle
     when the submission id is already stored (a safe retry). A new submission id with `supersedes`
-    replaces an earlier bid.
+    replaces an earlier bid. The client may send `X-Sunbid-Device` (SHA-256 hex of its device
+    description): kept keyed, with the client's address and User-Agent, for the supervisors only
+    (docs/integrity-evidence.md).
     """
     length = request.headers.get("content-length")
     try:
@@ -343,6 +347,11 @@ async def upload_sealed_bid(
             manifest,
             request.stream(),
             content_length=content_length,
+            source=submissions.UploadSource(
+                client_ip=client_address(request.scope, runtime.settings.trusted_proxies),
+                user_agent=request.headers.get("user-agent", ""),
+                device_digest=request.headers.get(DEVICE_HEADER),
+            ),
         )
     except InternalServerException as exc:  # Litestar's "client disconnected prematurely"
         raise UploadInterrupted(

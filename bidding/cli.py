@@ -39,6 +39,7 @@ from bidding.client import (
     MANIFEST_SUFFIX,
     TenderToSeal,
     as_tender,
+    device_digest,
     file_chunks,
     load_manifest,
     lot_schema,
@@ -47,6 +48,7 @@ from bidding.client import (
     withdrawal,
 )
 from bidding.criteria import DEFAULT_FORM_FIELDS
+from bidding.evidence import DEVICE_HEADER
 from bidding.opening.views import BidOpened, OwnHeader, ShareRevealed
 from bidding.opening_api import KeyBody, ShareBody
 from bidding.receipts import ReceiptError, verify_bundle
@@ -424,6 +426,7 @@ def submit(envelope: str, manifest_path: str | None, receipt_path: str | None) -
                     content=file_chunks(env_path, progress),
                     headers={
                         MANIFEST_HEADER: encode_manifest(signed),
+                        DEVICE_HEADER: device_digest(),
                         "Content-Length": str(manifest.envelope_length),
                         "Content-Type": "application/octet-stream",
                     },

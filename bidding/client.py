@@ -227,3 +227,35 @@ def file_chunks(path: Path, progress: Callable[[int], None] | None = None) -> It
 
 def canonical(obj: Any) -> bytes:
     return canonical_json(obj)
+
+
+def device_description() -> dict[str, str]:
+    """What identifies this machine for ``device_digest``: read locally, never sent as such.
+
+    The hostname, the first network interface's hardware address (``uuid.getnode``), the operating
+    system and machine type, and the OS installation id where there is one (/etc/machine-id on Linux).
+    """
+    import platform
+
+    machine_id = ""
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            machine_id = Path(path).read_text().strip()
+            break
+        except OSError:
+            continue
+    return {
+        "kind": "cli",
+        "hostname": platform.node(),
+        "mac": f"{uuid.getnode():012x}",
+        "system": platform.system(),
+        "machine": platform.machine(),
+        "machine_id": machine_id,
+    }
+
+
+def device_digest(description: dict[str, str] | None = None) -> str:
+    """SHA-256 (hex) of the canonical JSON of the device description: the ``X-Sunbid-Device`` header.
+
+    The server keys it with the platform-wide key before storing it (docs/integrity-evidence.md)."""
+    return hashlib.sha256(canonical(description or device_description())).hexdigest()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from bidding import opening
+from bidding.evidence_store import capture_packages
 from bidding.models import StagedUpload, Submission
 from bidding.tenders import close_due_registrations
 from core.runtime import Runtime
@@ -56,10 +57,16 @@ async def autostart_openings(runtime: Runtime) -> None:
     await opening.autostart_due(runtime)
 
 
+async def capture_evidence(runtime: Runtime) -> None:
+    """Read the packages opened since the last run for the integrity indicators (see evidence_store)."""
+    await capture_packages(runtime)
+
+
 JOBS = [
     # Due on every scheduler tick (1 s), so an opening starts within a second of its deadline.
     Job("bidding.open_tenders", timedelta(milliseconds=500), open_tenders, lease=timedelta(seconds=30)),
     Job("bidding.autostart_openings", timedelta(seconds=5), autostart_openings, lease=timedelta(seconds=30)),
     Job("bidding.close_registrations", timedelta(minutes=1), close_registrations),
     Job("bidding.sweep_staged_uploads", timedelta(minutes=10), sweep),
+    Job("bidding.capture_evidence", timedelta(seconds=30), capture_evidence, lease=timedelta(minutes=5)),
 ]

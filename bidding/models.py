@@ -306,3 +306,41 @@ class TenderHold(Base):
     reason: Mapped[str] = mapped_column(Text)  # shown to people: "中文 (English)"
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SubmissionEvidence(Base):
+    """Who uploaded a sealed bid from where (集中上传/同一设备的证据), for the supervisors' indicators only.
+
+    Written with the submission, read only through ``bidding.service.lot_evidence`` once the lot's
+    opening is closed; never public and never in the audit log (see docs/integrity-evidence.md).
+    """
+
+    __tablename__ = "bidding_submission_evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("bidding_submissions.id", ondelete="CASCADE"), unique=True
+    )
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_ip: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(512))
+    # HMAC-SHA256 (platform key) of the client's SHA-256 of its device description; None if not sent.
+    device: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class PackageEvidence(Base):
+    """What an opened bid package holds (file hashes, documents' metadata and text, the project
+    manager's keyed ID number), captured once after decryption by ``bidding.service.capture_packages``."""
+
+    __tablename__ = "bidding_package_evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opening_bid_id: Mapped[int] = mapped_column(
+        ForeignKey("bidding_opening_bids.id", ondelete="CASCADE"), unique=True
+    )
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text, default="")
+    manager_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # keyed hash
+    manager_id_tail: Mapped[str | None] = mapped_column(String(8), nullable=True)  # last 4, to show
+    problems: Mapped[str | None] = mapped_column(Text, nullable=True)  # documents that did not parse

@@ -20,6 +20,7 @@ from litestar.response import Template
 import bidding.i18n_seal
 from bidding import bid_form, registration, submissions
 from bidding.common import lot_of, moment_of, visible_tender
+from bidding.evidence import DEVICE_HEADER
 from bidding.models import Lot
 from core.access import Caller, allow
 from core.clock import format_local
@@ -67,6 +68,7 @@ async def seal_page(
         "max_envelope_bytes": tender.max_envelope_bytes,
         "supersedes": active[0] if active else None,
         "manifest_header": submissions.MANIFEST_HEADER,
+        "device_header": DEVICE_HEADER,
     }
     return page(
         request,

@@ -18,6 +18,7 @@ from bidding.custodians import (
 )
 from bidding.documents import documents_of
 from bidding.events import CUSTODIAN_ASSIGNED, CUSTODIAN_UNASSIGNED, NOTICE_PUBLISHED, TENDER_AMENDED
+from bidding.evidence_store import BidEvidence, capture_packages, lot_evidence
 from bidding.holds import Hold, Step, Suspended, hold, holds_of, release
 from bidding.inputs import CATEGORIES
 from bidding.lifecycle import Action, Actor, Rules, State
@@ -52,6 +53,7 @@ __all__ = [
     "WITHDRAWN",
     "Action",
     "Actor",
+    "BidEvidence",
     "CustodyShare",
     "Hold",
     "Notice",
@@ -69,6 +71,7 @@ __all__ = [
     "assigned_counts",
     "award",
     "cancel",
+    "capture_packages",
     "custodian_candidates",
     "documents_of",
     "hold",
@@ -79,6 +82,7 @@ __all__ = [
     "list_notices",
     "list_tenders",
     "lock_tender",
+    "lot_evidence",
     "lots_of",
     "notices_of",
     "opened_bids",

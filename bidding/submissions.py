@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.common import SUBMISSION_ID, is_owner, lock_tender, lot_of, moment_of, visible_tender
 from bidding.envelope import EnvelopeCheck, TooLarge
 from bidding.events import BID_SUBMITTED, BID_WITHDRAWN
-from bidding.models import Lot, StagedUpload, Submission, SubmissionStatus, Tender
+from bidding.evidence import DEVICE_KEY_PURPOSE, USER_AGENT_LIMIT, device_key
+from bidding.models import Lot, StagedUpload, Submission, SubmissionEvidence, SubmissionStatus, Tender
 from bidding.preconditions import DeadlinePassed as DeadlinePassed  # where callers have caught it
 from bidding.preconditions import require_accepting_bids, require_registered
 from bidding.receipts import make_bundle, sealed_value
@@ -61,6 +62,15 @@ WITHDRAWAL_TYPE = "sunbid.bid-withdrawal.v1"
 ACTIVE = SubmissionStatus.ACTIVE
 SUPERSEDED = SubmissionStatus.SUPERSEDED
 WITHDRAWN = SubmissionStatus.WITHDRAWN
+
+
+@dataclass(frozen=True)
+class UploadSource:
+    """Where an upload came from, kept for the supervisors' indicators (see bidding/evidence.py)."""
+
+    client_ip: str
+    user_agent: str
+    device_digest: str | None  # the client's SHA-256 of its device description (hex), if it sent one
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,7 @@ async def submit(
     body: AsyncIterable[bytes],
     *,
     content_length: int | None = None,
+    source: UploadSource | None = None,
 ) -> Accepted:
     if not SUBMISSION_ID.match(submission_id):
         raise InvalidInput("投标编号须为8-64位字母数字或 . _ - (submission id)", code="bad_submission_id")
@@ -248,7 +259,7 @@ async def submit(
             await _forget(runtime, key)
         raise
     try:
-        return await _commit(runtime, principal, signed, manifest, prepared.ids, key)
+        return await _commit(runtime, principal, signed, manifest, prepared.ids, key, source)
     except DomainError:
         await _forget(runtime, key)  # rejected inside the transaction, so certainly not committed
         raise
@@ -272,6 +283,7 @@ async def _commit(
     manifest: BidManifest,
     ids: tuple[int, int, int],
     key: str,
+    source: UploadSource | None = None,
 ) -> Accepted:
     tender_id, _, org_id = ids
     try:
@@ -288,6 +300,8 @@ async def _commit(
                 accepted = Accepted(parse_bundle(existing), False, existing)
             else:
                 accepted = await _insert(session, runtime, principal, signed, manifest, ids, key, moment.now)
+                if source is not None:
+                    _record_source(session, runtime, principal, accepted.submission, source)
     except IntegrityError as exc:
         if not is_unique_violation(exc):
             raise
@@ -354,6 +368,26 @@ async def _insert(
     await session.execute(delete(StagedUpload).where(StagedUpload.blob_key == key))
     await session.flush()
     return Accepted(bundle, True, submission)
+
+
+def _record_source(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    submission: Submission,
+    source: UploadSource,
+) -> None:
+    """The upload's evidence row: the device fingerprint keyed with the one platform-wide key."""
+    platform_key = runtime.settings.signing_key(DEVICE_KEY_PURPOSE)
+    session.add(
+        SubmissionEvidence(
+            submission_id=submission.id,
+            uploader_id=principal.user_id,
+            client_ip=source.client_ip[:64],
+            user_agent=source.user_agent[:USER_AGENT_LIMIT],
+            device=device_key(platform_key, source.device_digest),
+        )
+    )
 
 
 def parse_bundle(submission: Submission) -> dict[str, Any]:

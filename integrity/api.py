@@ -18,7 +18,13 @@ SUPERVISORS = allow(Role.SUPERVISOR)
 
 
 class FlagOut(msgspec.Struct, kw_only=True):
-    code: Annotated[str, msgspec.Meta(description="the rule's code (P1-P5 prices, E1-E4 shared evidence)")]
+    code: Annotated[
+        str,
+        msgspec.Meta(
+            description="the rule's code (P1-P5 prices, E1-E6 shared evidence, T1 similar documents, "
+            "M1 mixed-up documents; see docs/integrity-evidence.md)"
+        ),
+    ]
     name_zh: str
     name_en: str
     basis: Annotated[str, msgspec.Meta(description="the article of law the rule follows")]

@@ -9,11 +9,14 @@ register_messages(
         "integrity.nav": ("围标串标预警", "Collusion flags"),
         "integrity.title": ("围标串标预警", "Collusion red flags"),
         "integrity.help": (
-            "以下预警依据《招标投标法实施条例》第三十九条、第四十条，根据开标记录、报价和评标排序计算，"
+            "以下预警依据《招标投标法实施条例》第三十九条、第四十条，根据开标记录、报价、评标排序，"
+            "以及上传和开标时留存的证据（上传账号、网络地址、设备指纹、文件哈希、文档属性和文本）计算，"
             "仅供监督人员核查线索，不构成认定。投标人、专家和公众均不可见。",
             "These flags follow Art. 39 and 40 of the Regulations on the Implementation of the Bidding Law, "
-            "computed from the opening records, prices and the committee's ranking. They are leads for "
-            "supervisors to check, not findings, and no bidder, expert or member of the public sees them.",
+            "computed from the opening records, prices, the committee's ranking and the evidence kept at the "
+            "upload and the opening (uploading account, address, device fingerprint, file hashes, document "
+            "properties and text). They are leads for supervisors to check, not findings, and no bidder, "
+            "expert or member of the public sees them.",
         ),
         "integrity.tender": ("项目", "Tender"),
         "integrity.state": ("状态", "State"),

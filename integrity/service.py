@@ -2,17 +2,20 @@
 look at first, for the supervisors (监督人员) only.
 
 The flags are computed when asked, from what bidding and evaluation already hold (the 唱标 rows of a
-closed opening, the lot's ceiling, the committee's first candidate), through their services: after the
-opening they cover the prices and the bids' named project managers; once the committee has ranked,
-the covers above the first candidate too. Nothing is stored and nothing is shown to anyone else.
+closed opening, the lot's ceiling, the committee's first candidate, and the evidence bidding captured
+at the upload and the opening: ``bidding.service.lot_evidence``), through their services: after the
+opening they cover the prices, the project managers, the shared devices, accounts, addresses, files
+and authors, the documents' similarity and mix-ups; once the committee has ranked, the covers above
+the first candidate too. Nothing is stored and nothing is shown to anyone else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from bidding import service as bidding
@@ -22,7 +25,26 @@ from core.runtime import Db, Runtime
 from credit import service as credit
 from evaluation import service as evaluation
 from integrity.events import INTEGRITY_FLAG_DISMISSED, INTEGRITY_FLAG_REFERRED
-from integrity.indicators import SAME_MANAGER, Lots, Rule, price_flags, shared_evidence
+from integrity.evidence import (
+    MIXED_UP,
+    SAME_AUTHOR,
+    SAME_IP,
+    TEXT_SIMILARITY,
+    author_key,
+    groups_by,
+    mixed_up,
+    public_address,
+    similar_texts,
+)
+from integrity.indicators import (
+    SAME_DEVICE,
+    SAME_FILE,
+    SAME_MANAGER,
+    SAME_UPLOADER,
+    Lots,
+    Rule,
+    price_flags,
+)
 from integrity.models import Decision, FlagDecision
 
 # The states in which a tender's openings may be complete (a tender stays "opening" until its evaluation
@@ -56,9 +78,15 @@ def _manager_key(value: object) -> str:
 
 
 def review_bids(
-    bids: list[bidding.OpenedBid], ceiling: Decimal, first_candidate_code: str | None
+    bids: list[bidding.OpenedBid],
+    ceiling: Decimal,
+    first_candidate_code: str | None,
+    evidence: Mapping[str, bidding.BidEvidence] | None = None,
 ) -> list[RaisedFlag]:
-    """Every indicator over one lot's opened bids (pure: the page's worked examples call it directly)."""
+    """Every indicator over one lot's opened bids (pure: the page's worked examples call it directly).
+
+    ``evidence`` (by submission id) is what bidding captured at the upload and the opening; without it
+    only the prices and the named project managers are read."""
     prices = [float(b.price) for b in bids]
     codes = [b.bidder_code for b in bids]
     winner = codes.index(first_candidate_code) if first_candidate_code in codes else -1
@@ -71,19 +99,136 @@ def review_bids(
             )
             figures = tuple(f"{b.bidder_name}: {b.price}" for b in sorted(bids, key=lambda b: b.price))
             flags.append(RaisedFlag(found.rule, concerned, figures, float(found.measure[0])))
-    managers = [_manager_key(b.project_manager) for b in bids]
-    present = [i for i, m in enumerate(managers) if m]
-    if present:
-        _, keys = np.unique([managers[i] for i in present], return_inverse=True)
-        groups = shared_evidence(
-            np.zeros(len(present), dtype=np.int64), np.array(present, dtype=np.int64), keys.astype(np.int64)
-        )
-        for group in groups:
-            manager = str(bids[group.bidders[0]].project_manager)
-            concerned = tuple(names[i] for i in group.bidders)
-            flags.append(
-                RaisedFlag(SAME_MANAGER, concerned, (manager,), None, tuple(codes[i] for i in group.bidders))
+    found_of = [(evidence or {}).get(b.submission_id) for b in bids]
+    flags += _manager_flags(bids, found_of)
+    if evidence:
+        flags += evidence_flags(bids, found_of)
+    return flags
+
+
+def _manager_flags(
+    bids: list[bidding.OpenedBid], found_of: list[bidding.BidEvidence | None]
+) -> list[RaisedFlag]:
+    """E3: the same project manager — by ID number where the bid gave one (bid.json ``project_manager_id``,
+    keyed at the opening), else by the name written in the bid."""
+    keys: list[list[str]] = []
+    shown: dict[str, str] = {}
+    for bid, found in zip(bids, found_of, strict=True):
+        if found is not None and found.manager_id:
+            key = f"id:{found.manager_id}"
+            shown.setdefault(
+                key,
+                f"{bid.project_manager or ''}（身份证号末四位 / ID number ending {found.manager_id_tail}）",
             )
+        elif name := _manager_key(bid.project_manager):
+            key = f"name:{name}"
+            shown.setdefault(key, str(bid.project_manager))
+        else:
+            keys.append([])
+            continue
+        keys.append([key])
+    groups, values = groups_by(keys)
+    return [
+        RaisedFlag(
+            SAME_MANAGER,
+            tuple(bids[i].bidder_name for i in group.bidders),
+            (shown[values[group.key]],),
+            None,
+            tuple(bids[i].bidder_code for i in group.bidders),
+        )
+        for group in groups
+    ]
+
+
+def _files(found: bidding.BidEvidence | None) -> tuple[dict[str, Any], ...]:
+    return found.files if found is not None else ()
+
+
+def _short(digest: str) -> str:
+    return f"{digest[:12]}…"
+
+
+def evidence_flags(
+    bids: list[bidding.OpenedBid], found_of: list[bidding.BidEvidence | None]
+) -> list[RaisedFlag]:
+    """E1, E2, E4, E5, E6, T1 and M1 over the captured evidence of one lot's bids."""
+    names = [b.bidder_name for b in bids]
+    codes = [b.bidder_code for b in bids]
+
+    def per_bid(pick: Callable[[bidding.BidEvidence], Iterable[str | None]]) -> list[list[str]]:
+        return [sorted({v for v in pick(f) if v}) if f is not None else [] for f in found_of]
+
+    shared: list[tuple[Rule, list[list[str]], Callable[[str], str]]] = [
+        (SAME_DEVICE, per_bid(lambda f: (f.device,)), lambda v: f"设备指纹 (device fingerprint) {_short(v)}"),
+        (SAME_UPLOADER, per_bid(lambda f: (f.uploader,)), lambda v: f"上传账号 (uploading account) {v}"),
+        (SAME_IP, per_bid(lambda f: (public_address(f.client_ip),)), lambda v: f"上传地址 (address) {v}"),
+        (
+            SAME_FILE,
+            per_bid(lambda f: (file["sha256"] for file in f.files if file["name"] != "bid.json")),
+            lambda v: f"SHA-256 {_short(v)}",
+        ),
+        (
+            SAME_AUTHOR,
+            per_bid(
+                lambda f: (
+                    author_key(file.get(field))
+                    for file in f.files
+                    for field in ("author", "last_modified_by")
+                )
+            ),
+            lambda v: f"文件作者 (document author) {v}",
+        ),
+    ]
+    flags = []
+    for rule, values, show in shared:
+        groups, distinct = groups_by(values)
+        for group in groups:
+            value = distinct[group.key]
+            figures = [show(value)]
+            if rule is SAME_FILE:
+                figures += sorted(
+                    {
+                        f"{names[i]}: {file['name']}"
+                        for i in group.bidders
+                        for file in _files(found_of[i])
+                        if file["sha256"] == value
+                    }
+                )
+            flags.append(
+                RaisedFlag(
+                    rule,
+                    tuple(names[i] for i in group.bidders),
+                    tuple(figures),
+                    None,
+                    tuple(codes[i] for i in group.bidders),
+                )
+            )
+    texts = [f.text if f is not None else "" for f in found_of]
+    for pair in similar_texts(texts):
+        both = (pair.first, pair.second)
+        flags.append(
+            RaisedFlag(
+                TEXT_SIMILARITY,
+                tuple(names[i] for i in both),
+                (f"{names[pair.first]} / {names[pair.second]}: 相似度 (similarity) {pair.measure:.1%}",),
+                pair.measure,
+                tuple(codes[i] for i in both),
+            )
+        )
+    for pair in mixed_up(texts, names, codes):
+        both = (pair.first, pair.second)
+        flags.append(
+            RaisedFlag(
+                MIXED_UP,
+                tuple(names[i] for i in both),
+                (
+                    f"{names[pair.first]} 的投标文件中出现 {names[pair.second]} {int(pair.measure)} 次 "
+                    f"({names[pair.first]}'s package names {names[pair.second]} {int(pair.measure)} times)",
+                ),
+                pair.measure,
+                tuple(codes[i] for i in both),
+            )
+        )
     return flags
 
 
@@ -102,9 +247,10 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
             continue
         first = await evaluation.first_candidate(db, tender.code, lot.number)
         first_name = next((b.bidder_name for b in bids if b.bidder_code == first), None)
+        evidence = await bidding.lot_evidence(db, tender.code, lot.number)
         flags = [
             replace(flag, decision=decided.get((lot.number, flag.rule.code)))
-            for flag in review_bids(bids, lot.ceiling_price, first)
+            for flag in review_bids(bids, lot.ceiling_price, first, evidence)
         ]
         reviews.append(LotReview(lot.number, lot.title, lot.ceiling_price, bids, first_name, flags))
     return reviews

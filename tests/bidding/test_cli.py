@@ -1,4 +1,5 @@
-"""The bidder's CLI against a real server: login, seal, submit (twice), status, receipt verify, withdraw."""
+"""The bidder's CLI against a real server: login, seal, submit (twice, with the upload's evidence), status,
+receipt verify, withdraw."""
 
 import json
 from pathlib import Path
@@ -6,7 +7,11 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
+from bidding.client import device_digest
+from bidding.evidence import DEVICE_KEY_PURPOSE, device_key
+from bidding.models import SubmissionEvidence
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import X25519Identity
@@ -69,6 +74,11 @@ async def test_bidder_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
             assert "submission id" in sealed
             assert "accepted at" in sunbid("bid", "submit", str(out))
             first = (tmp_path / "bid.age.receipt.json").read_text()
+            # the upload's evidence (supervisors only): address, client, this machine's keyed fingerprint
+            async with runtime.sessions() as session:
+                [evidence] = list(await session.scalars(select(SubmissionEvidence)))
+            assert evidence.client_ip == "127.0.0.1" and evidence.user_agent.startswith("python-httpx/")
+            assert evidence.device == device_key(settings.signing_key(DEVICE_KEY_PURPOSE), device_digest())
             assert "accepted at" in sunbid("bid", "submit", str(out))  # a re-run is safe: same receipt
             assert (tmp_path / "bid.age.receipt.json").read_text() == first
             listed = sunbid("bid", "status").splitlines()

@@ -10,6 +10,7 @@ passphrase, as the CLI's users have them."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
@@ -25,7 +26,8 @@ from sqlalchemy import select
 from bidding.bid_form import problems, schema_for
 from bidding.client import signing_key_from_identity
 from bidding.criteria import DEFAULT_FORM_FIELDS
-from bidding.models import Submission
+from bidding.evidence import DEVICE_KEY_PURPOSE, device_key
+from bidding.models import Submission, SubmissionEvidence
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import ScryptIdentity, X25519Identity, decrypt, parse_identities, unwrap_file_key
@@ -200,6 +202,15 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
                 verify_statement(
                     SignedStatement.from_dict(js[1]), signing_key_from_identity(identity).public_key()
                 )
+                # The device fingerprint the page sent: SHA-256 of its description's canonical JSON.
+                description, digest = await page.evaluate(
+                    """async () => {
+                        const m = await import('/static/bidding/seal.js');
+                        return [m.deviceDescription(), m.deviceDigest()];
+                    }"""
+                )
+                assert description["kind"] == "browser" and "Chrome" in description["user_agent"]
+                assert digest == hashlib.sha256(canonical_json(description)).hexdigest()
                 await browser.close()
 
                 key = (await http.get("/api/receipts/server-key")).json()["server_key"]
@@ -214,6 +225,11 @@ async def test_a_bidder_seals_signs_and_submits_in_the_browser(tmp_path: Path, c
         manifest = verify_manifest(signed, signing_key_from_identity(identity).public_key())
         assert isinstance(manifest, BidManifest) and manifest.tender == CODE and manifest.lot == "1"
         assert manifest.envelope_length == len(envelope)
+        # The upload's evidence, for the supervisors: the page's device fingerprint, keyed by the platform.
+        async with runtime.sessions() as session:
+            evidence = (await session.scalars(select(SubmissionEvidence))).one()
+        assert evidence.device == device_key(settings.signing_key(DEVICE_KEY_PURPOSE), digest)
+        assert evidence.client_ip == "127.0.0.1" and "Chrome" in evidence.user_agent
 
         # Debian's age opens it with the bidder's identity and with the tender's opening key.
         plain_identity = tmp_path / "identity.txt"

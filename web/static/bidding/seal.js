@@ -297,8 +297,30 @@ export async function sealBid({ form, files, identity, recipient, openingRecipie
   return { envelope, sha256: envelopeSha256, length, signed };
 }
 
+/**
+ * What identifies this browser and machine for the integrity evidence (docs/integrity-evidence.md):
+ * read locally; only the SHA-256 of its canonical JSON is sent (X-Sunbid-Device), and the server keys
+ * that with the platform-wide key before storing it, so equal devices match across bidders.
+ */
+export function deviceDescription(nav = navigator, scr = screen) {
+  return {
+    kind: "browser",
+    user_agent: String(nav.userAgent || ""),
+    platform: String(nav.platform || ""),
+    languages: Array.from(nav.languages || [nav.language || ""]).map(String),
+    cores: Number.isSafeInteger(nav.hardwareConcurrency) ? nav.hardwareConcurrency : 0,
+    memory: String(nav.deviceMemory || ""),
+    screen: `${scr.width}x${scr.height}x${scr.colorDepth}`,
+    time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "",
+  };
+}
+
+export function deviceDigest(description = deviceDescription()) {
+  return hex.encode(sha256(utf8(canonicalJson(description))));
+}
+
 /** PUT the envelope (XHR for upload progress); resolves {status, body}. */
-export function uploadEnvelope({ url, headerName, signed, envelope, onProgress }) {
+export function uploadEnvelope({ url, headerName, signed, envelope, onProgress, deviceHeader }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.upload.addEventListener("progress", (e) => {
@@ -317,6 +339,7 @@ export function uploadEnvelope({ url, headerName, signed, envelope, onProgress }
     xhr.addEventListener("abort", () => reject(new Error("network")));
     xhr.open("PUT", url);
     xhr.setRequestHeader(headerName, manifestHeader(signed));
+    if (deviceHeader) xhr.setRequestHeader(deviceHeader, deviceDigest());
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.send(envelope);
   });
@@ -614,6 +637,7 @@ function page(data, T) {
         result = await uploadEnvelope({
           url,
           headerName: data.manifest_header,
+          deviceHeader: data.device_header,
           signed: state.sealed.signed,
           envelope: state.sealed.envelope,
           onProgress: (done, total) => ($("upload-progress").value = (100 * done) / total),
