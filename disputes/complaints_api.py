@@ -82,7 +82,7 @@ async def file_complaint(
 )
 async def add_document(
     request: AnyRequest, runtime: Rt, principal: Caller, complaint_id: FromPath[int],
-    name: Annotated[str, Parameter(query="name", min_length=1, max_length=200)],
+    name: Annotated[str, Parameter(min_length=1, max_length=200)],
 ) -> ComplaintDocumentOut:  # fmt: skip
     """Add an evidence document (the raw body; its name in ``?name=``) to one's open complaint."""
     content = await request.body()
