@@ -71,7 +71,9 @@ async def test_a_documents_complaint_needs_the_objection_whose_answer_time_does_
     paused = timedelta(days=2, hours=3)
     clock.advance(seconds=int(paused.total_seconds()))
     answered = await client.post(
-        f"/api/objections/{objected.json()['id']}/answer", json={"answer": "不予修改"}, headers=heads["tenderer1"]
+        f"/api/objections/{objected.json()['id']}/answer",
+        json={"answer": "不予修改"},
+        headers=heads["tenderer1"],
     )
     assert answered.status_code == 200, answered.text
 
@@ -132,7 +134,9 @@ async def test_the_supervisor_accepts_suspends_and_upholds_over_the_national_day
     assert (await client.get(url, headers=heads["bidder1"])).status_code == 404
 
     cases = (await client.get("/api/complaints/cases", headers=sup)).json()
-    assert [(c["id"], c["warning"], c["complainant"]) for c in cases] == [(case["id"], "green", "测试bidder10")]
+    assert [(c["id"], c["warning"], c["complainant"]) for c in cases] == [
+        (case["id"], "green", "测试bidder10")
+    ]
     clock.set(accept_due + MINUTE)
     assert (await client.get(url, headers=sup)).json()["warning"] == "red"
     clock.set(accept_due - MINUTE)  # the last minute of the acceptance clock
@@ -201,7 +205,9 @@ async def test_a_rejection_is_published_and_a_malicious_complaint_costs_the_comp
                                     headers=sup)  # fmt: skip
     assert unexplained.status_code == 422 and unexplained.json()["error"] == "bad_text"
     rejected = await client.post(
-        f"/api/complaints/{first['id']}/acceptance", json={"accept": False, "reason": "超过投诉期限"}, headers=sup
+        f"/api/complaints/{first['id']}/acceptance",
+        json={"accept": False, "reason": "超过投诉期限"},
+        headers=sup,
     )
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     closed = await client.post(
@@ -224,7 +230,9 @@ async def test_a_rejection_is_published_and_a_malicious_complaint_costs_the_comp
     assert await index_of(runtime, world.bidders[0].code) == Decimal("95.00")  # rule B21, 5 points
     async with runtime.sessions() as session:
         tender_id = await session.scalar(select(Tender.id).where(Tender.code == CODE))
-        kinds = [n.body for n in await bidding.notices_of(session, tender_id) if n.kind == "complaint_decision"]
+        kinds = [
+            n.body for n in await bidding.notices_of(session, tender_id) if n.kind == "complaint_decision"
+        ]
     assert len(kinds) == 2 and "不予受理" in kinds[0] and "驳回投诉" in kinds[1]
     assert as_utc(datetime.fromisoformat(dismissed.json()["decided_at"])) == clock.now()
     assert date.fromisoformat(dismissed.json()["knew_on"]) == clock.now().date()
