@@ -236,3 +236,32 @@ async def test_a_rejection_is_published_and_a_malicious_complaint_costs_the_comp
     assert len(kinds) == 2 and "不予受理" in kinds[0] and "驳回投诉" in kinds[1]
     assert as_utc(datetime.fromisoformat(dismissed.json()["decided_at"])) == clock.now()
     assert date.fromisoformat(dismissed.json()["knew_on"]) == clock.now().date()
+
+
+async def test_the_published_decision_is_public_and_a_valid_ocds_release_without_the_complainant(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    from tests.publication.ocds_schema import assert_valid
+
+    await bidding_tender(runtime, client, tmp_path, bidders=1)
+    bidder = await api_headers(runtime, "bidder0")
+    sup = await api_headers(runtime, "super1")
+    body = {"tender": CODE, "matter": "other", "knew_on": clock.now().date().isoformat(), **COMPLAINT}
+    case = (await client.post("/api/complaints", json=body, headers=bidder)).json()
+    await client.post(f"/api/complaints/{case['id']}/acceptance", json={"accept": True}, headers=sup)
+    decided = await client.post(
+        f"/api/complaints/{case['id']}/decision",
+        json={"outcome": "upheld", "reasons": "资格条件确属排斥潜在投标人", "remedy": "amend"}, headers=sup,
+    )  # fmt: skip
+    assert decided.status_code == 200, decided.text
+
+    history = await client.get(f"/tenders/{CODE}/history")  # logged out: the public page
+    assert history.status_code == 200 and "投诉处理决定" in history.text and "责令改正" in history.text
+    assert "测试bidder10" not in history.text
+    record = await client.get(f"/api/ocds/records/ocds-sunbid-{CODE}")
+    assert record.status_code == 200, record.text
+    assert_valid(record.json())
+    releases = record.json()["records"][0]["releases"]
+    last = releases[-1]
+    assert last["tag"] == ["tenderUpdate"] and "测试bidder10" not in json.dumps(last, ensure_ascii=False)
+    assert [d["documentType"] for d in last["tender"]["documents"]][-1] == "complaints"
