@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bidding import service as bidding
@@ -18,11 +19,15 @@ from bidding.models import Tender
 from catalog.cases import set_holiday
 from catalog.workdays import official_2026
 from core.clock import ManualClock, as_utc
+from core.errors import Conflict, InvalidInput
 from core.models import AuditEntry
 from core.runtime import Runtime
 from credit import service as credit
-from tests.disputes.world import CODE, bidding_tender
-from tests.evaluation.world import api_headers
+from disputes import service as disputes
+from disputes.periods import Kind, Matter
+from tests.disputes.world import CODE, bidding_tender, in_publicity
+from tests.evaluation.world import api_headers, principal
+from tests.publication.ocds_schema import assert_valid
 
 MINUTE = timedelta(minutes=1)
 COMPLAINT = {"request": "责令招标人修改资格条件", "grounds": "业绩要求与项目规模不相称，排斥潜在投标人"}
@@ -241,8 +246,6 @@ async def test_a_rejection_is_published_and_a_malicious_complaint_costs_the_comp
 async def test_the_published_decision_is_public_and_a_valid_ocds_release_without_the_complainant(
     runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
 ) -> None:
-    from tests.publication.ocds_schema import assert_valid
-
     await bidding_tender(runtime, client, tmp_path, bidders=1)
     bidder = await api_headers(runtime, "bidder0")
     sup = await api_headers(runtime, "super1")
@@ -265,3 +268,55 @@ async def test_the_published_decision_is_public_and_a_valid_ocds_release_without
     last = releases[-1]
     assert last["tag"] == ["tenderUpdate"] and "测试bidder10" not in json.dumps(last, ensure_ascii=False)
     assert [d["documentType"] for d in last["tender"]["documents"]][-1] == "complaints"
+
+
+async def test_a_result_complaint_rests_on_the_same_lots_result_objection(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+
+    ew = await in_publicity(runtime, client, clock, tmp_path)
+    objector = await principal(runtime, ew.bidding.bidders[2].username)
+    bystander = await principal(runtime, ew.bidding.bidders[1].username)
+    agent = await principal(runtime, "agent1")
+    async with runtime.transaction() as session:
+        objection = await disputes.file_objection(
+            session, runtime, objector, CODE, Kind.RESULT, "业绩造假", "1"
+        )
+    clock.advance(days=1)
+    async with runtime.transaction() as session:
+        await disputes.answer_objection(session, runtime, agent, objection.id, "经核查业绩真实")
+    today = clock.now().date()
+    for who, lot, error in ((bystander, "1", "objection_required"), (objector, None, "bad_lot")):
+        with pytest.raises((Conflict, InvalidInput)) as refused:
+            async with runtime.transaction() as session:
+                await disputes.file_complaint(
+                    session,
+                    runtime,
+                    who,
+                    CODE,
+                    Matter.RESULT,
+                    "取消其中标候选人资格",
+                    "业绩造假",
+                    today,
+                    lot=lot,
+                )
+        assert refused.value.code == error
+        if error == "objection_required":
+            assert "第五十四条" in refused.value.detail
+    async with runtime.transaction() as session:
+        filed = await disputes.file_complaint(
+            session,
+            runtime,
+            objector,
+            CODE,
+            Matter.RESULT,
+            "取消其中标候选人资格",
+            "业绩造假",
+            today,
+            lot="1",
+        )
+    assert filed.objection == objection.id and filed.lot == "1" and "第五十四条" in filed.basis
+    # the objection waited one day for its answer: the complaint period is one day longer
+    assert filed.closes_at - timedelta(days=1) == datetime.combine(
+        today + timedelta(days=11), datetime.min.time(), tzinfo=UTC
+    ) - timedelta(hours=8)
