@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bidding import opening
 from bidding import service as bidding
 from bidding.models import Tender
 from catalog.cases import set_holiday
@@ -25,6 +26,8 @@ from core.runtime import Runtime
 from credit import service as credit
 from disputes import service as disputes
 from disputes.periods import Kind, Matter
+from tests.bidding.helpers import make_world
+from tests.bidding.test_opening import bid_all, file_key
 from tests.disputes.world import CODE, bidding_tender, in_publicity
 from tests.evaluation.world import api_headers, principal
 from tests.publication.ocds_schema import assert_valid
@@ -320,3 +323,30 @@ async def test_a_result_complaint_rests_on_the_same_lots_result_objection(
     assert filed.closes_at - timedelta(days=1) == datetime.combine(
         today + timedelta(days=11), datetime.min.time(), tzinfo=UTC
     ) - timedelta(hours=8)
+
+
+async def test_an_opening_complaint_rests_on_an_objection_made_at_the_opening(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await make_world(runtime, client, bidders=3)
+    _tender, sealed = await bid_all(
+        runtime, client, world, tmp_path, ["11000000.00", "10900000.00", "10800000.00"]
+    )
+    keys = [file_key(s, b.identity) for s, b in zip(sealed, world.bidders, strict=True)]
+    clock.advance(days=21, seconds=1)
+    await opening.open_due(runtime)
+    base = f"/api/tenders/{CODE}"
+    assert (await client.post(f"{base}/opening/start", headers=world.tenderer)).status_code == 200
+    for bidder, key in zip(world.bidders, keys, strict=True):
+        done = await client.post(f"{base}/lots/1/opening/key", json={"file_key": key}, headers=bidder.headers)
+        assert done.status_code == 200, done.text
+    objected = await client.post(
+        f"{base}/lots/1/opening/objections", json={"reason": "工期有误"}, headers=world.bidders[1].headers
+    )
+    assert objected.status_code < 300, objected.text
+    body = {"tender": CODE, "matter": "opening", "knew_on": clock.now().date().isoformat(), **COMPLAINT}
+    refused = await client.post("/api/complaints", json=body, headers=world.bidders[0].headers)
+    assert refused.status_code == 409 and refused.json()["error"] == "objection_required"
+    filed = await client.post("/api/complaints", json=body, headers=world.bidders[1].headers)
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["objection"] is None and "第四十四条" in filed.json()["basis"]
