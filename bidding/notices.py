@@ -29,6 +29,7 @@ class NoticeKind(StrEnum):
     AWARD = "award"  # 中标结果公告
     FAILURE = "failure"  # 流标公告
     TERMINATION = "termination"  # 终止公告
+    COMPLAINT_DECISION = "complaint_decision"  # 投诉处理决定 (disputes/complaints.py)
 
 
 KIND_ZH = {
@@ -39,6 +40,7 @@ KIND_ZH = {
     NoticeKind.AWARD: "中标结果公告",
     NoticeKind.FAILURE: "流标公告",
     NoticeKind.TERMINATION: "终止公告",
+    NoticeKind.COMPLAINT_DECISION: "投诉处理决定",
 }
 KIND_EN = {
     NoticeKind.TENDER: "Tender notice",
@@ -48,6 +50,7 @@ KIND_EN = {
     NoticeKind.AWARD: "Award notice",
     NoticeKind.FAILURE: "Failed tender notice",
     NoticeKind.TERMINATION: "Termination notice",
+    NoticeKind.COMPLAINT_DECISION: "Complaint decision",
 }
 register_messages({f"bidding.notice_kind.{k.value}": (KIND_ZH[k], KIND_EN[k]) for k in NoticeKind})
 

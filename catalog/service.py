@@ -21,11 +21,15 @@ from catalog.events import (
     CATALOG_STAFF_UNLINKED,
 )
 from catalog.items import ItemInput, parse_item
-from catalog.models import Department, Item, ItemVersion, Staff
+from catalog.models import Department, Holiday, Item, ItemVersion, Staff
 from catalog.pinyin import search_text
 
 # The warning levels of anything with a promised deadline; other contexts' case lists reuse them.
 from catalog.supervision import DEFAULT_YELLOW_SHARE, GREEN, RED, YELLOW, warning_level  # noqa: F401
+
+# Working days with the holiday table: other contexts' statutory working-day clocks count with these.
+from catalog.workdays import Calendar, add_working_days  # noqa: F401
+from catalog.workdays import deadline as working_deadline  # noqa: F401
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Region, User
 from core.regions import get_region
@@ -283,3 +287,9 @@ async def item_versions(session: AsyncSession, item_id: int) -> list[ItemVersion
 
 async def department_names(session: AsyncSession) -> dict[int, str]:
     return dict((await session.execute(select(Department.id, Department.name))).all())
+
+
+async def working_calendar(session: AsyncSession) -> Calendar:
+    """The holiday table as a working-day calendar (public holidays and make-up working days)."""
+    rows = await session.execute(select(Holiday.day, Holiday.kind))
+    return Calendar.of(rows.all())

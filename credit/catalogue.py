@@ -56,6 +56,13 @@ CATALOGUE: tuple[RuleSpec, ...] = (
              f"{TIAOLI}第三十五条"),
     RuleSpec("B09", B, "拒不澄清", "拒不按评标委员会要求对投标文件进行澄清、说明", P(2), 180,
              f"{TIAOLI}第五十二条"),
+    # raised by a supervisor's complaint decision (disputes/complaints.py); B05 stays for manual entries
+    RuleSpec("B20", B, "投诉查实虚假陈述", "投诉处理决定认定投标人提供虚假材料或作虚假陈述", P(10), 365,
+             f"{TIAOLI}第四十二条、第六十八条；{TOUSU}第二十条",
+             event="complaint.false_statement.bidder"),
+    RuleSpec("B21", B, "恶意投诉（处理决定认定）", "投诉处理决定认定投诉人捏造事实、伪造材料或以非法手段"
+             "取得证明材料进行投诉", P(5), 365, f"{TIAOLI}第七十七条；{TOUSU}第二十六条",
+             event="complaint.malicious"),
     # experts (评标专家)
     RuleSpec("E01", E, "无故缺席", "确认参加评标后无正当理由不到场", P(5), 365,
              f"{ZHUANJIA}第二十四条", event="expert.no_show"),
@@ -78,6 +85,9 @@ CATALOGUE: tuple[RuleSpec, ...] = (
              f"{ZBTBF}第五十条", True),
     RuleSpec("A04", A, "代理又投标", "在所代理的项目中投标或为投标人提供咨询", P(10), 365,
              f"{TIAOLI}第十三条、第六十五条"),
+    RuleSpec("A20", A, "投诉查实虚假陈述", "投诉处理决定认定招标代理机构在异议答复或招标投标活动中作虚假陈述",
+             P(8), 365, f"{ZBTBF}第五十条；{TIAOLI}第六十五条；{TOUSU}第二十条",
+             event="complaint.false_statement.agent"),
     # tenderers (招标人)
     RuleSpec("T01", T, "限制竞争", "以不合理条件限制、排斥潜在投标人或对投标人实行歧视待遇", P(5), 365,
              f"{ZBTBF}第十八条、第五十一条；{TIAOLI}第三十二条"),
@@ -89,6 +99,8 @@ CATALOGUE: tuple[RuleSpec, ...] = (
              f"{TIAOLI}第七十三条"),
     RuleSpec("T05", T, "违规确定中标人", "在评标委员会推荐的候选人以外确定中标人", P(8), 365,
              f"{ZBTBF}第五十七条；{TIAOLI}第七十三条"),
+    RuleSpec("T20", T, "投诉查实虚假陈述", "投诉处理决定认定招标人在异议答复或招标投标活动中作虚假陈述",
+             P(8), 365, f"{TIAOLI}第七十三条；{TOUSU}第二十条", event="complaint.false_statement.tenderer"),
 )  # fmt: skip
 
 INDUSTRIES = {

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 from core.access import ANY_USER, Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
-from disputes import service
+from disputes import complaints_api, service
 from disputes.periods import Kind
 from disputes.service import ObjectionOut
 
@@ -70,4 +70,7 @@ async def answer_objection(
     return await service.answer_objection(db, runtime, principal, objection_id, data.answer)
 
 
-ROUTE_HANDLERS = [file_objection, tender_objections, my_objections, objection_inbox, answer_objection]
+ROUTE_HANDLERS = [
+    file_objection, tender_objections, my_objections, objection_inbox, answer_objection,
+    *complaints_api.ROUTE_HANDLERS,
+]  # fmt: skip

@@ -8,3 +8,10 @@ from __future__ import annotations
 
 OBJECTION_FILED = "objection.filed"
 OBJECTION_ANSWERED = "objection.answered"
+# Complaints (投诉): entries never name the complainant; the decision notice is published through bidding.
+COMPLAINT_FILED = "complaint.filed"
+COMPLAINT_EVIDENCE_ADDED = "complaint.evidence_added"
+COMPLAINT_ACCEPTED = "complaint.accepted"
+COMPLAINT_REJECTED = "complaint.rejected"
+COMPLAINT_SUSPENSION_ORDERED = "complaint.suspension_ordered"
+COMPLAINT_DECIDED = "complaint.decided"

@@ -17,7 +17,7 @@ from core.rendering import page
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest, Form
-from disputes import service
+from disputes import complaints_pages, service
 from disputes.periods import Kind
 
 OWNERS = (Role.TENDERER, Role.AGENT)
@@ -86,4 +86,4 @@ async def answer(
     return Redirect("/objections/inbox", status_code=303)
 
 
-ROUTE_HANDLERS = [my_objections, file_objection, inbox, answer]
+ROUTE_HANDLERS = [my_objections, file_objection, inbox, answer, *complaints_pages.ROUTE_HANDLERS]

@@ -18,7 +18,7 @@ days. A training tender's day is shorter (``day_seconds``), and then its days ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from core.clock import CENTRE_TZ
@@ -96,3 +96,72 @@ def answer_due(received: datetime, day_seconds: int = DAY_SECONDS) -> datetime:
     received_on = received.astimezone(CENTRE_TZ).date()
     last_day_ends = datetime.combine(received_on + timedelta(days=ANSWER.days + 1), time(0), CENTRE_TZ)
     return last_day_ends.astimezone(UTC)
+
+
+# ---- complaints (投诉) -----------------------------------------------------------------------------
+#
+# 《招标投标法实施条例》第六十条: a bidder or other interested party complains to the supervising
+# department within 10 days of the day it knew or should have known of the matter; a complaint about a
+# matter of Art. 22, 44 or 54 needs a prior objection to the tenderer, and the objection's answer period
+# does not count in the 10 days. 第六十一条: the supervisor decides within 3 working days of receiving
+# it whether to accept it, and within 30 working days of accepting it on the merits. Working days come
+# from the catalog's holiday table (catalog.service.working_calendar).
+
+
+class Matter(StrEnum):
+    """What a complaint is about: three of them need a prior objection on the same matter."""
+
+    DOCUMENTS = "documents"  # 招标文件 (Art. 22)
+    OPENING = "opening"  # 开标 (Art. 44)
+    RESULT = "result"  # 评标结果 (Art. 54)
+    OTHER = "other"  # 其他违法行为 (资格审查、评标程序、定标等): no objection needed
+
+
+class Status(StrEnum):
+    RECEIVED = "received"  # 待受理
+    ACCEPTED = "accepted"  # 已受理，待处理决定
+    REJECTED = "rejected"  # 不予受理
+    DISMISSED = "dismissed"  # 驳回投诉
+    UPHELD = "upheld"  # 投诉成立
+
+
+OPEN = (Status.RECEIVED, Status.ACCEPTED)
+
+
+class Remedy(StrEnum):
+    """What an upheld complaint orders (《工程建设项目招标投标活动投诉处理办法》第二十条)."""
+
+    AMEND = "amend"  # 责令改正（修改招标文件）
+    RE_EVALUATE = "re_evaluate"  # 重新评标
+    RE_TENDER = "re_tender"  # 重新招标
+    CANCEL_CANDIDATE = "cancel_candidate"  # 取消中标候选人资格
+
+
+COMPLAINT = Period(10, "《招标投标法实施条例》第六十条")
+ACCEPT = Period(3, "《招标投标法实施条例》第六十一条")  # working days from receipt
+DECIDE = Period(30, "《招标投标法实施条例》第六十一条")  # working days from acceptance
+PRIOR_OBJECTION = {
+    Matter.DOCUMENTS: "《招标投标法实施条例》第二十二条、第六十条",
+    Matter.OPENING: "《招标投标法实施条例》第四十四条、第六十条",
+    Matter.RESULT: "《招标投标法实施条例》第五十四条、第六十条",
+}
+
+
+def complaint_close(knew_on: date, paused: timedelta = timedelta(0)) -> datetime:
+    """The first moment a complaint is refused: 24:00 Beijing time of the 10th day after the day the
+    complainant knew, pushed out by the time its prior objection waited for an answer."""
+    last_day_ends = datetime.combine(knew_on + timedelta(days=COMPLAINT.days + 1), time(0), CENTRE_TZ)
+    return last_day_ends.astimezone(UTC) + max(paused, timedelta(0))
+
+
+def check_complaint(now: datetime, knew_on: date, paused: timedelta = timedelta(0)) -> None:
+    if knew_on > now.astimezone(CENTRE_TZ).date():
+        raise PeriodError(
+            "bad_knew_at", "知道投诉事项的时间不能晚于现在 (the day you knew cannot be in the future)"
+        )
+    if now >= complaint_close(knew_on, paused):
+        raise PeriodError(
+            "complaint_period_over",
+            f"应当自知道或者应当知道之日起{COMPLAINT.days}日内提出投诉（{COMPLAINT.basis}）"
+            f"(complaints are made within {COMPLAINT.days} days of knowing of the matter)",
+        )

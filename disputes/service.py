@@ -256,3 +256,34 @@ async def objections_of_tender(
         )
         for row in rows
     ]
+
+
+# Complaints (投诉) to the supervising department: disputes/complaints.py (re-exported for other contexts).
+from disputes.complaints import (  # noqa: E402
+    ComplaintOut,
+    cases,
+    complaints_of_bidder,
+    decide,
+    decide_acceptance,
+    file_complaint,
+    get_complaint,
+    order_suspension,
+)
+
+__all__ = [
+    "ComplaintOut",
+    "ObjectionOut",
+    "answer_objection",
+    "cases",
+    "complaints_of_bidder",
+    "decide",
+    "decide_acceptance",
+    "file_complaint",
+    "file_objection",
+    "get_complaint",
+    "inbox",
+    "may_see_objector",
+    "objections_of_bidder",
+    "objections_of_tender",
+    "order_suspension",
+]

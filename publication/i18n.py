@@ -12,6 +12,7 @@ KINDS = {
     "award": ("中标结果公告", "Award announcement"),
     "failure": ("流标公告", "Failed tender"),
     "termination": ("终止公告", "Termination"),
+    "complaint_decision": ("投诉处理决定", "Complaint decision"),
 }
 BID_STATUSES = {
     "opened": ("已开标", "Opened"),

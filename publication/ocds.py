@@ -61,7 +61,10 @@ LOTS_EXTENSION = (
 )
 EXTENSIONS = (BID_EXTENSION, LOTS_EXTENSION)
 
-KINDS = ("tender", "amendment", "opening_record", "candidates", "award", "failure", "termination")
+KINDS = (
+    "tender", "amendment", "opening_record", "candidates", "award", "failure", "termination",
+    "complaint_decision",
+)  # fmt: skip
 STATUS = {
     "tender": ("active", "招标中"),
     "amendment": ("active", "招标中（已变更）"),
@@ -70,6 +73,8 @@ STATUS = {
     "award": ("complete", "已定标"),
     "failure": ("unsuccessful", "流标"),
     "termination": ("cancelled", "已终止"),
+    # a supervisor's complaint decision (disputes): a tenderUpdate carrying the decision as a document
+    "complaint_decision": ("active", "投诉处理决定已公布"),
 }
 DOCUMENT_TYPE = {
     "tender": "tenderNotice",
@@ -79,6 +84,7 @@ DOCUMENT_TYPE = {
     "award": "awardNotice",
     "failure": "cancellationDetails",
     "termination": "cancellationDetails",
+    "complaint_decision": "complaints",  # documentType: Complaints and decisions
 }
 # sunbid's methods → the closed `method` codelist (the Chinese name goes in procurementMethodDetails).
 METHOD = {

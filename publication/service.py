@@ -28,6 +28,7 @@ KIND_ZH = {
     "award": "中标结果公告",
     "failure": "流标公告",
     "termination": "终止公告",
+    "complaint_decision": "投诉处理决定",
 }
 
 

@@ -69,6 +69,7 @@ from bidding.opening.record import (
     confirm,
     finish,
     object_to,
+    objected_at_opening,
     opened_bids,
     state_of_opening,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "contribute",
     "finish",
     "object_to",
+    "objected_at_opening",
     "open_due",
     "open_tender",
     "opened_bids",

@@ -454,3 +454,20 @@ async def state_of_opening(session: AsyncSession, tender_code: str, lot_number: 
         coefficient=str(opening.coefficient) if opening.coefficient is not None else None,
         counts=OutcomeCounts(**counts),
     )
+
+
+async def objected_at_opening(session: AsyncSession, tender_code: str, organisation_id: int) -> bool:
+    """Whether the company objected at one of the tender's openings (Art. 44): a complaint about the
+    opening needs that prior objection (disputes' complaints ask)."""
+    tender = await tender_by_code(session, tender_code)
+    found = await session.scalar(
+        select(OpeningBid.id)
+        .join(Opening, Opening.id == OpeningBid.opening_id)
+        .where(
+            Opening.tender_id == tender.id,
+            OpeningBid.organisation_id == organisation_id,
+            OpeningBid.objection.is_not(None),
+        )
+        .limit(1)
+    )
+    return found is not None
