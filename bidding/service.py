@@ -18,8 +18,8 @@ from bidding.custodians import (
 )
 from bidding.documents import documents_of
 from bidding.events import CUSTODIAN_ASSIGNED, CUSTODIAN_UNASSIGNED, NOTICE_PUBLISHED, TENDER_AMENDED
-from bidding.holds import Hold, Step, Suspended, hold, holds_of, release
-from bidding.inputs import CATEGORIES
+from bidding.holds import Banner, Hold, Step, Suspended, banners, hold, holds_of, release
+from bidding.inputs import CATEGORIES, Amendment
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
@@ -52,6 +52,8 @@ __all__ = [
     "WITHDRAWN",
     "Action",
     "Actor",
+    "Amendment",
+    "Banner",
     "CustodyShare",
     "Hold",
     "Notice",
@@ -68,6 +70,7 @@ __all__ = [
     "assign_custodian",
     "assigned_counts",
     "award",
+    "banners",
     "cancel",
     "custodian_candidates",
     "documents_of",

@@ -8,3 +8,7 @@ from __future__ import annotations
 
 OBJECTION_FILED = "objection.filed"
 OBJECTION_ANSWERED = "objection.answered"
+QUESTION_ASKED = "question.asked"  # never who asked (only supervisors may know)
+CLARIFICATION_ISSUED = (
+    "clarification.issued"  # the questions answered, the notice, the deadline kept or moved
+)
