@@ -17,7 +17,14 @@ from bidding.custodians import (
     unassign_custodian,
 )
 from bidding.documents import documents_of
-from bidding.events import CUSTODIAN_ASSIGNED, CUSTODIAN_UNASSIGNED, NOTICE_PUBLISHED, TENDER_AMENDED
+from bidding.events import (
+    CUSTODIAN_ASSIGNED,
+    CUSTODIAN_UNASSIGNED,
+    NOTICE_PUBLISHED,
+    TENDER_AMENDED,
+    TENDER_HOLD_PLACED,
+    TENDER_HOLD_RELEASED,
+)
 from bidding.holds import Banner, Hold, Step, Suspended, banners, hold, holds_of, release
 from bidding.inputs import CATEGORIES, Amendment
 from bidding.lifecycle import Action, Actor, Rules, State
@@ -49,6 +56,8 @@ __all__ = [
     "NOTICE_PUBLISHED",
     "SUPERSEDED",
     "TENDER_AMENDED",
+    "TENDER_HOLD_PLACED",
+    "TENDER_HOLD_RELEASED",
     "WITHDRAWN",
     "Action",
     "Actor",
