@@ -25,6 +25,7 @@ from bidding.common import tender_by_code
 from bidding.events import TENDER_HOLD_PLACED, TENDER_HOLD_RELEASED
 from bidding.models import Tender, TenderHold
 from core.errors import Conflict
+from core.hold_port import hold_cases
 from core.runtime import Runtime
 
 
@@ -121,6 +122,38 @@ async def holds_of(
         Hold(code, Step(row.step), row.lot_number, row.ref, row.reason, row.placed_at)
         for row, code in (await session.execute(query)).all()
     ]
+
+
+@dataclass(frozen=True)
+class Banner:
+    """What a page's standing banner says about one hold: the step, why (both languages), until when."""
+
+    step: Step
+    lot: str | None
+    zh: str
+    en: str
+    due: datetime | None  # the case's answer due time (UTC), when the case's context says it
+    placed_at: datetime
+
+
+async def banners(
+    session: AsyncSession, tender_code: str, step: Step | None = None, *, lot: str | None = None
+) -> list[Banner]:
+    """The open holds of a tender as banners: the case's own words and due time from the context that
+    placed it (core.hold_port), else the hold's stored reason."""
+    found = await holds_of(session, tender_code, step, lot=lot)
+    if not found:
+        return []
+    port = hold_cases()
+    cases = await port.hold_cases(session, [h.ref for h in found]) if port is not None else {}
+    out = []
+    for h in found:
+        case = cases.get(h.ref)
+        out.append(
+            Banner(h.step, h.lot, case.zh if case else h.reason, case.en if case else h.reason,
+                   case.due if case else None, h.placed_at)
+        )  # fmt: skip
+    return out
 
 
 async def require_no_hold(

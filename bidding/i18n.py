@@ -178,5 +178,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opening.confirm": ("确认唱标结果", "Confirm"),
     "opening.object": ("提出异议", "Object"),
     "opening.record": ("开标记录已发布", "Opening record published"),
+    "bidding.hold.opening": ("开标暂停", "The opening is suspended"),
+    "bidding.hold.award": ("定标暂停", "The award is suspended"),
+    "bidding.hold.due": ("答复期限", "Answer due"),
+    "bidding.hold.beijing": ("（北京时间）", " (Beijing time)"),
 }
 register_messages(MESSAGES)

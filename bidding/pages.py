@@ -18,6 +18,7 @@ from bidding import (
     custodians_pages,
     documents,
     hall,
+    holds,
     inputs,
     journey,
     registration,
@@ -144,6 +145,7 @@ async def tender_page(
         next_step=journey.next_step(steps),
         bid_count=await tenders.bid_count(db, tender.id) if tenders.bid_count_is_public(tender) else None,
         manifest_header=submissions.MANIFEST_HEADER,
+        holds=await holds.banners(db, tender.code),
         **_common(),
     )
 
@@ -304,6 +306,7 @@ async def opening_hall(
         "bidding/opening.html",
         tender=tender,
         lot=found,
+        holds=await holds.banners(db, tender.code, holds.Step.OPENING),
         role=role,
         training=tender.training,
         hall=state,

@@ -17,10 +17,17 @@ from bidding.custodians import (
     unassign_custodian,
 )
 from bidding.documents import documents_of
-from bidding.events import CUSTODIAN_ASSIGNED, CUSTODIAN_UNASSIGNED, NOTICE_PUBLISHED, TENDER_AMENDED
+from bidding.events import (
+    CUSTODIAN_ASSIGNED,
+    CUSTODIAN_UNASSIGNED,
+    NOTICE_PUBLISHED,
+    TENDER_AMENDED,
+    TENDER_HOLD_PLACED,
+    TENDER_HOLD_RELEASED,
+)
 from bidding.evidence_store import BidEvidence, capture_packages, lot_evidence
-from bidding.holds import Hold, Step, Suspended, hold, holds_of, release
-from bidding.inputs import CATEGORIES
+from bidding.holds import Banner, Hold, Step, Suspended, banners, hold, holds_of, release
+from bidding.inputs import CATEGORIES, Amendment
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
@@ -50,9 +57,13 @@ __all__ = [
     "NOTICE_PUBLISHED",
     "SUPERSEDED",
     "TENDER_AMENDED",
+    "TENDER_HOLD_PLACED",
+    "TENDER_HOLD_RELEASED",
     "WITHDRAWN",
     "Action",
     "Actor",
+    "Amendment",
+    "Banner",
     "BidEvidence",
     "CustodyShare",
     "Hold",
@@ -70,6 +81,7 @@ __all__ = [
     "assign_custodian",
     "assigned_counts",
     "award",
+    "banners",
     "cancel",
     "capture_packages",
     "custodian_candidates",

@@ -10,8 +10,9 @@ from litestar.params import FromPath, JSONBody
 from core.access import ANY_USER, Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
-from disputes import complaints_api, service
+from disputes import complaints_api, questions, service
 from disputes.periods import Kind
+from disputes.questions import Clarification, ClarificationOut, QuestionOut
 from disputes.service import ObjectionOut
 
 OWNERS = (Role.TENDERER, Role.AGENT)
@@ -74,3 +75,47 @@ ROUTE_HANDLERS = [
     file_objection, tender_objections, my_objections, objection_inbox, answer_objection,
     *complaints_api.ROUTE_HANDLERS,
 ]  # fmt: skip
+
+
+class AskQuestion(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A question about the tender documents (asked anonymously: only supervisors see who asked)."""
+
+    question: str
+
+
+@post("/api/tenders/{code:str}/questions", opt=allow(Role.BIDDER), tags=["disputes"])
+async def ask_question(
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[AskQuestion]
+) -> QuestionOut:
+    """A registered bidder asks, until the tender's clarification deadline (the last minute before it)."""
+    return await questions.ask(db, runtime, principal, code, data.question)
+
+
+@get("/api/tenders/{code:str}/questions", opt=ANY_USER, tags=["disputes"])
+async def tender_questions(principal: Caller, db: Db, code: FromPath[str]) -> list[QuestionOut]:
+    """A tender's answered questions; the pending ones too for its tenderer, agent, supervisors and asker."""
+    return await questions.of_tender(db, principal, code)
+
+
+@get("/api/questions/mine", opt=allow(Role.BIDDER), tags=["disputes"])
+async def my_questions(principal: Caller, db: Db) -> list[QuestionOut]:
+    """The caller's company's questions and the answers to every tender it registered for."""
+    return await questions.for_bidder(db, principal)
+
+
+@get("/api/questions/inbox", opt=allow(*OWNERS, Role.SUPERVISOR), tags=["disputes"])
+async def question_inbox(principal: Caller, db: Db) -> list[QuestionOut]:
+    """Questions to answer (the caller's tenders) or to oversee (supervisors: all, with who asked)."""
+    return await questions.inbox(db, principal)
+
+
+@post("/api/tenders/{code:str}/clarifications", opt=allow(*OWNERS), tags=["disputes"])
+async def issue_clarification(
+    runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: JSONBody[Clarification]
+) -> ClarificationOut:
+    """Answer questions in one clarification notice to every registered bidder; fewer than 15 days before
+    the bid deadline, the deadline moves so that 15 days remain."""
+    return await questions.clarify(db, runtime, principal, code, data)
+
+
+ROUTE_HANDLERS += [ask_question, tender_questions, my_questions, question_inbox, issue_clarification]

@@ -15,3 +15,7 @@ COMPLAINT_ACCEPTED = "complaint.accepted"
 COMPLAINT_REJECTED = "complaint.rejected"
 COMPLAINT_SUSPENSION_ORDERED = "complaint.suspension_ordered"
 COMPLAINT_DECIDED = "complaint.decided"
+QUESTION_ASKED = "question.asked"  # never who asked (only supervisors may know)
+CLARIFICATION_ISSUED = (
+    "clarification.issued"  # the questions answered, the notice, the deadline kept or moved
+)

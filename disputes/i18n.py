@@ -111,6 +111,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Found malicious (deducts the complainant's credit)",
     ),
     "complaints.open": ("查看", "Open"),
+    # questions (答疑)
+    "disputes.q.mine": ("答疑", "Questions"),
+    "disputes.q.inbox": ("答疑处理", "Questions to answer"),
+    "disputes.q.ask": ("提出问题", "Ask a question"),
+    "disputes.q.hint": (
+        "已报名的投标人可在澄清截止时间前就招标文件匿名提问；招标人或代理机构以澄清公告统一答复，"
+        "发给所有已报名的投标人并公开发布。澄清在投标截止前不足15日发出的，投标截止时间相应顺延。",
+        "Registered bidders may ask about the tender documents, anonymously, until the clarification "
+        "deadline. The tenderer or agent answers in a clarification notice sent to every registered "
+        "bidder and published; one issued less than 15 days before the bid deadline moves the deadline.",
+    ),
+    "disputes.q.question": ("问题", "Question"),
+    "disputes.q.asked_at": ("提问时间", "Asked"),
+    "disputes.q.closes": ("提问截止", "Questions close"),
+    "disputes.q.answer": ("答复", "Answer"),
+    "disputes.q.notice": ("澄清公告", "Clarification notice"),
+    "disputes.q.mine_tag": ("本单位提问", "Asked by us"),
+    "disputes.q.asker": ("提问单位（仅监管可见）", "Asked by (supervisors only)"),
+    "disputes.q.submit": ("提交问题", "Submit the question"),
+    "disputes.q.send": ("发布澄清公告", "Publish the clarification"),
+    "disputes.q.send_hint": (
+        "填写要答复的问题，留空的问题不在本次澄清中答复。",
+        "Fill in the answers to publish; questions left blank stay open.",
+    ),
+    "disputes.q.title": ("公告标题（可选）", "Notice title (optional)"),
+    "disputes.q.none": ("暂无问题", "No questions"),
+    "disputes.q.error": ("未能提交", "Not submitted"),
 }
 
 register_messages(MESSAGES)

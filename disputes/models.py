@@ -77,3 +77,23 @@ class ComplaintDocument(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Question(Base):
+    """A registered bidder's anonymous question (答疑) and its answer in a clarification notice.
+
+    Who asked is kept for supervisors only: the tenderer, the agent and the other bidders never see it.
+    """
+
+    __tablename__ = "disputes_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_code: Mapped[str] = mapped_column(String(40), index=True)
+    asker_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    asked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    notice_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # bidding's clarification notice

@@ -17,7 +17,7 @@ from core.rendering import page
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest, Form
-from disputes import complaints_pages, service
+from disputes import complaints_pages, questions, service
 from disputes.periods import Kind
 
 OWNERS = (Role.TENDERER, Role.AGENT)
@@ -86,4 +86,77 @@ async def answer(
     return Redirect("/objections/inbox", status_code=303)
 
 
-ROUTE_HANDLERS = [my_objections, file_objection, inbox, answer, *complaints_pages.ROUTE_HANDLERS]
+async def _questions(request: AnyRequest, principal: Caller, db: Db, **extra: Any) -> Template:
+    rows = await questions.for_bidder(db, principal)
+    status = 422 if extra.get("error") else 200
+    return page(request, "disputes/questions.html", status_code=status, rows=rows, **extra)
+
+
+@get("/questions", opt=allow(Role.BIDDER), include_in_schema=False)
+async def my_questions(request: AnyRequest, principal: Caller, db: Db) -> Template:
+    return await _questions(request, principal, db, form={"tender": request.query_params.get("tender", "")})
+
+
+@post("/questions", opt=allow(Role.BIDDER), include_in_schema=False, status_code=303)
+async def ask_question(
+    request: AnyRequest, runtime: Rt, principal: Caller, db: Db, data: Form
+) -> Redirect | Template:
+    try:
+        async with db.begin_nested():
+            await questions.ask(
+                db, runtime, principal, data.get("tender", "").strip(), data.get("question", "")
+            )
+    except DomainError as error:
+        return await _questions(request, principal, db, form=data, error=error.detail)
+    return Redirect("/questions", status_code=303)
+
+
+async def _question_inbox(request: AnyRequest, principal: Caller, db: Db, **extra: Any) -> Template:
+    groups: dict[str, list[questions.QuestionOut]] = {}
+    for row in await questions.inbox(db, principal):
+        groups.setdefault(row.tender, []).append(row)
+    status = 422 if extra.get("error") else 200
+    answers = Role.TENDERER in principal.roles or Role.AGENT in principal.roles
+    return page(
+        request, "disputes/question_inbox.html", status_code=status, groups=sorted(groups.items()),
+        answers=answers, **extra,
+    )  # fmt: skip
+
+
+@get("/questions/inbox", opt=allow(*OWNERS, Role.SUPERVISOR), include_in_schema=False)
+async def question_inbox(request: AnyRequest, principal: Caller, db: Db) -> Template:
+    return await _question_inbox(request, principal, db)
+
+
+@post("/questions/inbox/{code:str}/clarify", opt=allow(*OWNERS), include_in_schema=False, status_code=303)
+async def clarify(
+    request: AnyRequest, runtime: Rt, principal: Caller, db: Db, code: FromPath[str], data: Form
+) -> Redirect | Template:
+    """The answers filled in (blank ones stay open) go out as one clarification notice."""
+    answers = [
+        questions.QuestionAnswer(question=int(key.removeprefix("answer-")), answer=value)
+        for key, value in data.items()
+        if key.startswith("answer-") and key.removeprefix("answer-").isdigit() and value.strip()
+    ]
+    try:
+        async with db.begin_nested():
+            await questions.clarify(
+                db, runtime, principal, code,
+                questions.Clarification(answers=answers, title=data.get("title") or None),
+            )  # fmt: skip
+    except DomainError as error:
+        return await _question_inbox(request, principal, db, error=error.detail, typed=dict(data))
+    return Redirect("/questions/inbox", status_code=303)
+
+
+ROUTE_HANDLERS = [
+    my_objections,
+    file_objection,
+    inbox,
+    answer,
+    my_questions,
+    ask_question,
+    question_inbox,
+    clarify,
+    *complaints_pages.ROUTE_HANDLERS,
+]

@@ -165,3 +165,36 @@ def check_complaint(now: datetime, knew_on: date, paused: timedelta = timedelta(
             f"应当自知道或者应当知道之日起{COMPLAINT.days}日内提出投诉（{COMPLAINT.basis}）"
             f"(complaints are made within {COMPLAINT.days} days of knowing of the matter)",
         )
+
+
+# Questions (答疑): registered bidders ask until the tender's clarification deadline (澄清截止, set in
+# its documents, 《招标投标法实施条例》第二十一条); a tender that sets none takes the cut-off of
+# objections to the documents, 10 days before the bid deadline (第二十二条).
+QUESTIONS_TENDER_SET = "招标文件规定的澄清截止时间（《招标投标法实施条例》第二十一条）"
+QUESTIONS_DEFAULT = Period(DOCUMENTS_BEFORE_DEADLINE.days, "《招标投标法实施条例》第二十二条")
+# The answer is a clarification notice to every registered bidder; one less than 15 days before the
+# deadline moves the deadline (bidding.lifecycle.amended_deadline applies that rule: it is not copied).
+ANSWER_BASIS = "《招标投标法》第二十三条、《招标投标法实施条例》第二十一条"
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    at: datetime  # the first moment a question is refused
+    basis: str
+
+
+def questions_close(
+    bid_deadline: datetime, tender_set: datetime | None, day_seconds: int = DAY_SECONDS
+) -> Cutoff:
+    """When questions close: the tender's own clarification deadline, else 10 days before the deadline."""
+    if tender_set is not None:
+        return Cutoff(tender_set, QUESTIONS_TENDER_SET)
+    return Cutoff(documents_close(bid_deadline, day_seconds), QUESTIONS_DEFAULT.basis)
+
+
+def check_question(now: datetime, cutoff: Cutoff) -> None:
+    if now >= cutoff.at:
+        raise PeriodError(
+            "question_period_over",
+            f"提问已截止（{cutoff.basis}）(questions about this tender closed at its clarification deadline)",
+        )

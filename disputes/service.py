@@ -12,6 +12,7 @@ the audit log never names the objector.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import msgspec
@@ -23,6 +24,7 @@ from catalog import service as catalog
 from core.accounts import Principal
 from core.clock import as_utc
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.hold_port import HoldCase
 from core.models import Organisation
 from core.roles import Role
 from core.runtime import Runtime
@@ -30,7 +32,35 @@ from disputes import periods
 from disputes.events import OBJECTION_ANSWERED, OBJECTION_FILED
 from disputes.models import Objection
 from disputes.periods import Kind, PeriodError
+from disputes.questions import Clarification, ClarificationOut, QuestionOut, ask, clarify
 from evaluation import service as evaluation
+
+__all__ = [
+    "OBJECTION_ANSWERED",
+    "OBJECTION_FILED",
+    "Clarification",
+    "ClarificationOut",
+    "ComplaintOut",
+    "Kind",
+    "ObjectionOut",
+    "QuestionOut",
+    "answer_objection",
+    "ask",
+    "cases",
+    "clarify",
+    "complaints_of_bidder",
+    "decide",
+    "decide_acceptance",
+    "file_complaint",
+    "file_objection",
+    "get_complaint",
+    "hold_cases",
+    "inbox",
+    "may_see_objector",
+    "objections_of_bidder",
+    "objections_of_tender",
+    "order_suspension",
+]
 
 MAX_TEXT = 2000
 
@@ -270,20 +300,27 @@ from disputes.complaints import (  # noqa: E402
     order_suspension,
 )
 
-__all__ = [
-    "ComplaintOut",
-    "ObjectionOut",
-    "answer_objection",
-    "cases",
-    "complaints_of_bidder",
-    "decide",
-    "decide_acceptance",
-    "file_complaint",
-    "file_objection",
-    "get_complaint",
-    "inbox",
-    "may_see_objector",
-    "objections_of_bidder",
-    "objections_of_tender",
-    "order_suspension",
-]
+_KIND_EN = {Kind.DOCUMENTS: "the tender documents", Kind.RESULT: "the evaluation result"}
+_KIND_ZH = {Kind.DOCUMENTS: "招标文件", Kind.RESULT: "评标结果"}
+
+
+async def hold_cases(session: AsyncSession, refs: Sequence[str]) -> Mapping[str, HoldCase]:
+    """The objections behind holds (core.hold_port): why the step waits, in words, and the answer's due
+    time. Who objected is not part of it: the banner is public."""
+    ids = {
+        int(ref.split(":", 1)[1]): ref for ref in refs if ref.startswith("objection:") and ref[10:].isdigit()
+    }
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Objection).where(Objection.id.in_(ids)))
+    return {
+        ids[row.id]: HoldCase(
+            zh=f"有投标人对{_KIND_ZH[row.kind]}提出异议（第{row.id}号，{periods.BASIS[row.kind]}），"
+            "招标人答复前暂停",
+            en=f"a bidder has objected to {_KIND_EN[row.kind]} (objection no. {row.id}); the step waits "
+            "for the tenderer's answer",
+            due=as_utc(row.answer_due),
+        )
+        for row in rows
+        if row.answer is None
+    }

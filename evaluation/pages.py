@@ -83,6 +83,9 @@ async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPa
         texts=texts,
         log=log,
         training=await bidding.is_training(db, evaluation.tender_code),
+        holds=await bidding.banners(
+            db, evaluation.tender_code, bidding.Step.AWARD, lot=evaluation.lot_number
+        ),
     )
 
 

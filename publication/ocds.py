@@ -32,6 +32,17 @@ with the notice, in these shapes:
     award           {"awards": [{"lot": "1", "bidder": {...}, "price": "123.45", "date": ISO time | null}],
                      "candidates": [... as above, optional: the others become unsuccessful]}
 
+Suspensions (暂停, bidding/holds.py): while an objection (异议) or another case holds the opening or
+the award, every release of the tender says so in ``tender.statusDetails`` (the status itself stays
+``active``: the tender goes on once the case is answered), and the hold's start and end are releases of
+their own, tagged ``tenderUpdate``, with the id ``<ocid>-hold-<audit position>``:
+
+    hold placed     ["tenderUpdate"]  active  <status>；开标暂停：异议（第12号）待答复
+    hold released   ["tenderUpdate"]  active  <status>；开标暂停已解除：异议（第12号）已答复
+
+They are read from the public audit entries ``tender.hold_placed`` / ``tender.hold_released``, which
+never name who objected. See docs/ocds-mapping.md.
+
 Only what a published notice carries is used: a price appears only for a bid that was opened (唱标);
 nothing is ever read from sealed submissions.
 
@@ -164,6 +175,36 @@ class NoticeFacts:
     payload: dict[str, Any] | None = None
 
 
+HOLD_STEP_ZH = {"opening": "开标", "award": "定标"}
+HOLD_CASE_ZH = {"objection": ("异议", "待答复", "已答复"), "complaint": ("投诉", "处理中", "已处理")}
+
+
+@dataclass(frozen=True)
+class HoldFacts:
+    """One public hold event: a ``tender.hold_placed`` (``placed``) or ``tender.hold_released`` entry."""
+
+    position: int
+    time: datetime
+    placed: bool
+    step: str  # "opening" | "award"
+    lot: str | None
+    ref: str  # the case: "objection:12"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.step, self.ref)
+
+    def words(self, *, ended: bool = False) -> str:
+        """``开标暂停：异议（第12号）待答复`` (or, ended, ``开标暂停已解除：异议（第12号）已答复``)."""
+        case, _, number = self.ref.partition(":")
+        name, open_, done = HOLD_CASE_ZH.get(case, ("案件", "处理中", "已处理"))
+        step = HOLD_STEP_ZH.get(self.step, self.step)
+        lot = f"（标段{self.lot}）" if self.lot else ""
+        if ended:
+            return f"{step}暂停已解除{lot}：{name}（第{number}号）{done}"
+        return f"{step}暂停{lot}：{name}（第{number}号）{open_}"
+
+
 @dataclass(frozen=True)
 class TenderFacts:
     code: str
@@ -182,6 +223,20 @@ class TenderFacts:
     documents: Sequence[DocumentFacts] = ()
     # (audit position, deadline before, deadline after) of every amendment, oldest first
     deadline_changes: Sequence[tuple[int, datetime, datetime]] = field(default_factory=tuple)
+    # every hold placed on and released from the tender, oldest first
+    holds: Sequence[HoldFacts] = field(default_factory=tuple)
+
+    def holds_open_at(self, position: int) -> list[HoldFacts]:
+        """The holds in place right before the audit entry at ``position``."""
+        open_: dict[tuple[str, str], HoldFacts] = {}
+        for hold in self.holds:
+            if hold.position >= position:
+                break
+            if hold.placed:
+                open_[hold.key] = hold
+            else:
+                open_.pop(hold.key, None)
+        return list(open_.values())
 
     def deadline_at(self, position: int) -> datetime:
         """The bid deadline as it stood right after the audit entry at ``position``."""
@@ -330,6 +385,8 @@ def _tender_documents(tender: TenderFacts, notice: NoticeFacts, base_url: str) -
 
 def _tender_section(tender: TenderFacts, notice: NoticeFacts, base_url: str) -> dict[str, Any]:
     status, detail = STATUS[notice.kind]
+    if status == "active":
+        detail = _with_holds(detail, tender.holds_open_at(notice.audit_position))
     section: dict[str, Any] = {
         "id": tender.code,
         "title": tender.title,
@@ -373,6 +430,49 @@ def _tender_section(tender: TenderFacts, notice: NoticeFacts, base_url: str) -> 
             }
         ]
     return section
+
+
+def _with_holds(detail: str, holds: Sequence[HoldFacts], *extra: str) -> str:
+    return "；".join([detail, *extra, *(h.words() for h in holds)])
+
+
+def build_hold_release(
+    ocid: str, tender: TenderFacts, hold: HoldFacts, last: NoticeFacts, base_url: str
+) -> dict[str, Any]:
+    """The release for a hold placed or released (``last``: the tender's latest notice before it)."""
+    status, detail = STATUS[last.kind]
+    still = [h for h in tender.holds_open_at(hold.position + 1) if h.key != hold.key]
+    if hold.placed:
+        detail = _with_holds(detail, [*still, hold])
+    else:
+        detail = _with_holds(detail, still, hold.words(ended=True))
+    parties: dict[str, tuple[PartyFacts, list[str]]] = {}
+    for role in ["buyer"] if tender.agent else ["buyer", "procuringEntity"]:
+        _add_party(parties, tender.tenderer, role)
+    if tender.agent:
+        _add_party(parties, tender.agent, "procuringEntity")
+    tender_section: dict[str, Any] = {
+        "id": tender.code,
+        "title": tender.title,
+        "status": status,
+        "statusDetails": detail,
+        "procuringEntity": reference(tender.agent or tender.tenderer),
+    }
+    return {
+        "ocid": ocid,
+        "id": hold_release_id(ocid, hold.position),
+        "date": when(hold.time),
+        "tag": ["tenderUpdate"],
+        "initiationType": "tender",
+        "language": LANGUAGE,
+        "buyer": reference(tender.tenderer),
+        "tender": tender_section,
+        "parties": [party(facts, roles) for facts, roles in parties.values()],
+    }
+
+
+def hold_release_id(ocid: str, position: int) -> str:
+    return f"{ocid}-hold-{position}"
 
 
 def _bids(

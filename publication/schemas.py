@@ -62,17 +62,17 @@ class RecordPackage(msgspec.Struct, kw_only=True):
 
 
 class FeedUrls(msgspec.Struct, kw_only=True):
-    notice: str
-    api_notice: str
+    notice: Annotated[str | None, msgspec.Meta(description="the notice's page (none for a hold)")]
+    api_notice: str | None
     record: str
     releases: str
 
 
 class FeedItem(msgspec.Struct, kw_only=True):
-    """A notice that became public."""
+    """A notice that became public, or a hold (暂停) of the tender placed or released."""
 
     id: Annotated[str, msgspec.Meta(description="its position in the feed")]
-    type: Literal["notice"]
+    type: Literal["notice", "hold"]
     published_at: datetime
     kind: str
     kind_name: Annotated[str, msgspec.Meta(description="the notice kind in Chinese (公告类型)")]

@@ -17,7 +17,7 @@ from core.runtime import Runtime
 from publication import ocds, packages, sources, stats
 from publication.config import OcdsConfig
 from publication.feed import BadCursor, Cursor, check_limit, ready_prefix
-from publication.ocds import NoticeFacts, TenderFacts
+from publication.ocds import HoldFacts, NoticeFacts, TenderFacts
 
 log = logging.getLogger("sunbid.publication")
 KIND_ZH = {
@@ -48,6 +48,25 @@ class _Process:
             log.warning("notice %s of %s: structured content ignored: %s", notice.id, self.ocid, exc)
             plain = dataclasses.replace(notice, payload=None)
             return ocds.build_release(self.ocid, self.facts, plain, config.base_url)
+
+    def last_notice_before(self, position: int) -> NoticeFacts | None:
+        before = [n for at, n in self.notices.items() if at < position]
+        return max(before, key=lambda n: n.audit_position) if before else None
+
+    def hold_at(self, position: int) -> HoldFacts | None:
+        """The hold event at ``position``, if the tender had a notice before it (it always has)."""
+        found = next((h for h in self.facts.holds if h.position == position), None)
+        return found if found is not None and self.last_notice_before(position) is not None else None
+
+    def hold_release(self, hold: HoldFacts, config: OcdsConfig) -> dict[str, Any]:
+        last = self.last_notice_before(hold.position)
+        assert last is not None  # hold_at checked it
+        return ocds.build_hold_release(self.ocid, self.facts, hold, last, config.base_url)
+
+    def any_release(self, item: NoticeFacts | HoldFacts, config: OcdsConfig) -> dict[str, Any]:
+        if isinstance(item, HoldFacts):
+            return self.hold_release(item, config)
+        return self.release(item, config)
 
 
 @dataclass
@@ -81,7 +100,7 @@ async def _checked_cursor(session: AsyncSession, cursor: str | None) -> int:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[tuple[sources.Event, _Process, NoticeFacts]]
+    items: list[tuple[sources.Event, _Process, NoticeFacts | HoldFacts]]
     next_cursor: str | None
     has_more: bool
 
@@ -102,9 +121,11 @@ async def _page(
             process = await reader.process(event.tender_code)
         except NotFound:  # the tender was deleted since: its events are skipped, the cursor moves on
             continue
-        notice = process.notices.get(event.position)
-        if notice is not None:
-            items.append((event, process, notice))
+        item: NoticeFacts | HoldFacts | None = process.notices.get(event.position) or process.hold_at(
+            event.position
+        )
+        if item is not None:
+            items.append((event, process, item))
     last = served[-1] if served else None
     next_cursor = Cursor(last.position, last.time).encode() if last else cursor
     return Page(items, next_cursor, has_more=len(ready) > limit)
@@ -119,6 +140,30 @@ def _urls(config: OcdsConfig, ocid: str, notice: NoticeFacts) -> dict[str, str]:
     }
 
 
+def _hold_item(
+    config: OcdsConfig, event: sources.Event, process: _Process, hold: HoldFacts
+) -> dict[str, Any]:
+    kind = "hold_placed" if hold.placed else "hold_released"
+    return {
+        "id": str(event.position),
+        "type": "hold",
+        "published_at": event.time.isoformat(),
+        "kind": kind,
+        "kind_name": "暂停" if hold.placed else "暂停解除",
+        "title": hold.words(ended=not hold.placed),
+        "tender": process.facts.code,
+        "ocid": process.ocid,
+        "release_id": ocds.hold_release_id(process.ocid, hold.position),
+        "tag": ["tenderUpdate"],
+        "urls": {
+            "notice": None,
+            "api_notice": None,
+            "record": f"{config.base_url}/api/ocds/records/{process.ocid}",
+            "releases": f"{config.base_url}/api/ocds/releases?ocid={process.ocid}",
+        },
+    }
+
+
 async def feed_page(
     session: AsyncSession, runtime: Runtime, config: OcdsConfig, cursor: str | None, limit: int
 ) -> dict[str, Any]:
@@ -126,6 +171,9 @@ async def feed_page(
     page = await _page(session, config, runtime.clock.now(), cursor, limit)
     items = []
     for event, process, notice in page.items:
+        if isinstance(notice, HoldFacts):
+            items.append(_hold_item(config, event, process, notice))
+            continue
         items.append(
             {
                 "id": str(event.position),
@@ -159,7 +207,7 @@ async def release_page(
     page = await _page(session, config, runtime.clock.now(), cursor, limit)
     if not page.items:
         return None
-    releases = [process.release(notice, config) for _event, process, notice in page.items]
+    releases = [process.any_release(item, config) for _event, process, item in page.items]
     here = f"{config.base_url}/api/ocds/releases" + (f"?cursor={cursor}" if cursor else "")
     links = {"next": f"{config.base_url}/api/ocds/releases?cursor={page.next_cursor}"}
     return packages.release_package(config, releases, here, links=links)
@@ -179,10 +227,15 @@ async def _process_of(session: AsyncSession, config: OcdsConfig, ocid: str) -> _
 
 
 async def releases_of(session: AsyncSession, config: OcdsConfig, ocid: str) -> list[dict[str, Any]]:
+    """Every release of the process in the order it became public: one per notice, and one per hold
+    placed or released (ocds.build_hold_release) after the first notice."""
     process = await _process_of(session, config, ocid)
-    return [
-        process.release(n, config) for n in sorted(process.notices.values(), key=lambda n: n.audit_position)
-    ]
+    notices = sorted(process.notices.values(), key=lambda n: n.audit_position)
+    out: list[tuple[int, dict[str, Any]]] = [(n.audit_position, process.release(n, config)) for n in notices]
+    for hold in process.facts.holds:
+        if process.hold_at(hold.position) is not None:
+            out.append((hold.position, process.hold_release(hold, config)))
+    return [release for _position, release in sorted(out, key=lambda item: item[0])]
 
 
 async def release_package_of(session: AsyncSession, config: OcdsConfig, ocid: str) -> dict[str, Any]:

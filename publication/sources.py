@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
 from bidding.service import NoticeFilter, TenderFilter
-from core.audit import entries_after
 from core.clock import as_utc, local
 from core.errors import NotFound
 from core.models import AuditEntry
@@ -28,6 +27,7 @@ from core.regions import get_region, list_regions
 from publication import entries
 from publication.ocds import (
     DocumentFacts,
+    HoldFacts,
     LotFacts,
     NoticeFacts,
     PartyFacts,
@@ -40,9 +40,13 @@ if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from 
     from bidding.service import Notice, Tender
 
 
+# The audit entries that are public events of open data: notices, and holds placed and released.
+FEED_KINDS = (bidding.NOTICE_PUBLISHED, bidding.TENDER_HOLD_PLACED, bidding.TENDER_HOLD_RELEASED)
+
+
 @dataclass(frozen=True)
 class Event:
-    """One public event: a ``notice.published`` audit entry."""
+    """One public event: a ``notice.published`` audit entry (or a hold's: ``kind`` is then empty)."""
 
     position: int
     time: datetime
@@ -59,7 +63,7 @@ def _event(entry: AuditEntry) -> Event:
         entry.position,
         as_utc(entry.created_at),
         subject.removeprefix("tender:"),
-        str(data.get("kind", "")),
+        str(data.get("kind", "")) if entry.kind == bidding.NOTICE_PUBLISHED else "",
         str(data.get("title", "")),
     )
 
@@ -70,7 +74,14 @@ async def events_after(session: AsyncSession, position: int, limit: int) -> list
     training = await bidding.training_codes(session)
     found: list[Event] = []
     while len(found) < limit:
-        rows = await entries_after(session, position, limit=limit, kind=bidding.NOTICE_PUBLISHED)
+        rows = list(
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.position > position, AuditEntry.kind.in_(FEED_KINDS))
+                .order_by(AuditEntry.position)
+                .limit(limit)
+            )
+        )
         if not rows:
             break
         found.extend(e for e in map(_event, rows) if e.tender_code not in training)
@@ -80,7 +91,7 @@ async def events_after(session: AsyncSession, position: int, limit: int) -> list
 
 async def event_at(session: AsyncSession, position: int) -> Event | None:
     entry = await session.get(AuditEntry, position)
-    if entry is None or entry.kind != bidding.NOTICE_PUBLISHED:
+    if entry is None or entry.kind not in FEED_KINDS:
         return None
     event = _event(entry)
     return None if await bidding.is_training(session, event.tender_code) else event
@@ -124,6 +135,36 @@ async def _deadline_changes(session: AsyncSession, code: str) -> list[tuple[int,
     return changes
 
 
+async def _holds(session: AsyncSession, code: str) -> list[HoldFacts]:
+    """The tender's holds placed and released, from their public audit entries (never who objected)."""
+    subject = f'"subject":"tender:{code}"'
+    rows = await session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.kind.in_((bidding.TENDER_HOLD_PLACED, bidding.TENDER_HOLD_RELEASED)),
+            AuditEntry.entry.contains(subject),
+        )
+        .order_by(AuditEntry.position)
+    )
+    holds = []
+    for entry in rows:
+        body = json.loads(entry.entry)
+        if body.get("subject") != f"tender:{code}":
+            continue
+        data = body.get("data") or {}
+        holds.append(
+            HoldFacts(
+                position=entry.position,
+                time=as_utc(entry.created_at),
+                placed=entry.kind == bidding.TENDER_HOLD_PLACED,
+                step=str(data.get("step")),
+                lot=data.get("lot"),
+                ref=str(data.get("ref")),
+            )
+        )
+    return holds
+
+
 async def tender_facts(session: AsyncSession, tender: Tender) -> TenderFacts:
     criteria: dict[str, Any] = tender.criteria or {}
     return TenderFacts(
@@ -147,6 +188,7 @@ async def tender_facts(session: AsyncSession, tender: Tender) -> TenderFacts:
             for d in await bidding.documents_of(session, tender.id)
         ],
         deadline_changes=await _deadline_changes(session, tender.code),
+        holds=await _holds(session, tender.code),
     )
 
 

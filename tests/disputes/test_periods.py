@@ -80,3 +80,20 @@ def test_a_beijing_date_is_not_the_utc_date() -> None:
     due = periods.answer_due(received)
     assert due == bj("2026-12-06T00:00")
     assert due - MINUTE == bj("2026-12-05T23:59")  # the last minute an answer is on time
+
+
+def test_questions_close_at_the_tenders_clarification_deadline_else_10_days_before_the_deadline() -> None:
+    deadline = bj("2026-03-20 09:30")
+    default = periods.questions_close(deadline, None)
+    assert default.at == bj("2026-03-10 09:30") and "第二十二条" in default.basis
+    periods.check_question(bj("2026-03-10 09:29"), default)  # the last allowed minute
+    with pytest.raises(PeriodError) as late:
+        periods.check_question(bj("2026-03-10 09:30"), default)  # the first refused
+    assert late.value.code == "question_period_over"
+    tender_set = periods.questions_close(deadline, bj("2026-03-14 17:00"))
+    assert tender_set.at == bj("2026-03-14 17:00") and "第二十一条" in tender_set.basis
+    periods.check_question(bj("2026-03-14 16:59"), tender_set)
+    with pytest.raises(PeriodError):
+        periods.check_question(bj("2026-03-14 17:00"), tender_set)
+    # a training tender's days are short: 10 of its days before the deadline
+    assert periods.questions_close(deadline, None, day_seconds=3).at == deadline - timedelta(seconds=30)

@@ -11,7 +11,7 @@ from alembic import op
 import core.db
 
 revision = "disputes_0003"
-down_revision = "disputes_0001"
+down_revision = "disputes_0002"
 branch_labels = None
 depends_on = None
 
