@@ -1,10 +1,12 @@
 """The integrity context's use cases: the red flags of each opened lot of a tender, and the tenders to
 look at first, for the supervisors (监督人员) only.
 
-The flags are computed when asked, from what bidding and evaluation already hold (the 唱标 rows of a
-closed opening, the lot's ceiling, the committee's first candidate), through their services: after the
-opening they cover the prices and the bids' named project managers; once the committee has ranked,
-the covers above the first candidate too. Nothing is stored and nothing is shown to anyone else.
+A tender's page computes its lots' flags when asked, from what bidding and evaluation already hold (the
+唱标 rows of a closed opening, the lot's ceiling, the committee's first candidate), through their
+services: after the opening they cover the prices and the bids' named project managers; once the
+committee has ranked, the covers above the first candidate too. The list across tenders reads the
+flags stored at each lot's opening and after its evaluation (integrity/stored.py). Nothing is shown to
+anyone but supervisors.
 """
 
 from __future__ import annotations
@@ -25,9 +27,6 @@ from integrity.events import INTEGRITY_FLAG_DISMISSED, INTEGRITY_FLAG_REFERRED
 from integrity.indicators import SAME_MANAGER, Lots, Rule, price_flags, shared_evidence
 from integrity.models import Decision, FlagDecision
 
-# The states in which a tender's openings may be complete (a tender stays "opening" until its evaluation
-# starts); tenders none of whose lots has finished its opening are left out of the list.
-OPENED_STATES = ("opening", "evaluating", "publicity", "awarded", "closed", "failed")
 LIST_LIMIT = 100
 
 
@@ -118,21 +117,19 @@ class TenderFlags:
     rules: tuple[str, ...]
 
 
-async def flagged_tenders(db: Db, principal: Principal) -> list[TenderFlags]:
-    """Opened tenders, the most flagged first (then the newest), up to ``LIST_LIMIT`` per state."""
+async def flagged_tenders(db: Db) -> list[TenderFlags]:
+    """Tenders whose flags are stored (integrity/stored.py), the most flagged first, up to ``LIST_LIMIT``:
+    read from the stored rows, never recomputed here."""
+    from integrity import stored  # stored builds on this module's review_bids
+
     found = []
-    for state in OPENED_STATES:
-        page = await bidding.list_tenders(
-            db, principal, bidding.TenderFilter(state=state), limit=LIST_LIMIT, offset=0
-        )
-        for tender in page.rows:
-            reviews = await lot_reviews(db, tender.code)
-            if not reviews:
-                continue
-            raised = [flag for review in reviews for flag in review.flags]
-            rules = tuple(sorted({flag.rule.code for flag in raised}))
-            found.append(TenderFlags(tender, len(reviews), len(raised), rules))
-    return sorted(found, key=lambda t: (-t.flags, -t.tender.id))
+    for summary in (await stored.ranked(db))[:LIST_LIMIT]:
+        try:
+            tender = await bidding.tender_by_code(db, summary.code)
+        except NotFound:
+            continue
+        found.append(TenderFlags(tender, summary.lots, summary.flags, summary.rules))
+    return found
 
 
 REASON_MIN = 4
