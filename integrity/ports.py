@@ -11,7 +11,9 @@ from integrity import stored
 
 
 class _Port:
-    async def lot_warning(self, session: AsyncSession, tender_code: str, lot_number: str) -> LotWarning | None:
+    async def lot_warning(
+        self, session: AsyncSession, tender_code: str, lot_number: str
+    ) -> LotWarning | None:
         lot = next(
             (lot for lot in await stored.latest(session, [tender_code]) if lot.lot_number == lot_number), None
         )

@@ -25,7 +25,7 @@ from credit import service as credit
 from evaluation import service as evaluation
 from integrity.events import INTEGRITY_FLAG_DISMISSED, INTEGRITY_FLAG_REFERRED
 from integrity.indicators import SAME_MANAGER, Lots, Rule, price_flags, shared_evidence
-from integrity.models import Decision, FlagDecision
+from integrity.models import Decision, FlagDecision, MarketBid
 
 LIST_LIMIT = 100
 
@@ -97,9 +97,13 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
     for lot in await bidding.lots_of(db, tender.id):
         try:
             bids = await bidding.opened_bids(db, tender.code, lot.number)
+            first = await evaluation.first_candidate(db, tender.code, lot.number)
         except Conflict:
-            continue
-        first = await evaluation.first_candidate(db, tender.code, lot.number)
+            # No sealed opening closed here: the bids integrity stored for the lot, if any (the demo's
+            # seeded tenders, written as they would stand after their opening and evaluation).
+            bids, first = await _stored_bids(db, tender.code, lot.number)
+            if not bids:
+                continue
         first_name = next((b.bidder_name for b in bids if b.bidder_code == first), None)
         flags = [
             replace(flag, decision=decided.get((lot.number, flag.rule.code)))
@@ -107,6 +111,24 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
         ]
         reviews.append(LotReview(lot.number, lot.title, lot.ceiling_price, bids, first_name, flags))
     return reviews
+
+
+async def _stored_bids(db: Db, code: str, lot: str) -> tuple[list[bidding.OpenedBid], str | None]:
+    rows = list(
+        await db.scalars(
+            select(MarketBid)
+            .where(MarketBid.tender_code == code, MarketBid.lot_number == lot)
+            .order_by(MarketBid.price)
+        )
+    )
+    bids = [
+        bidding.OpenedBid(
+            r.bidder_code, r.bidder_name, "", r.price, None, None, r.project_manager, None, None
+        )
+        for r in rows
+        if r.valid
+    ]
+    return bids, next((r.bidder_code for r in rows if r.won), None)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -61,8 +62,28 @@ async def compute_lot(
     ranking: tuple[str, ...] | None = None
     if room:
         ranking = (await evaluation.room_state(db, await evaluation.get_evaluation(db, room))).ranking
+    buyer = await db.get(Organisation, tender.tenderer_id)
+    return await store_lot(
+        db, tender_code, lot_number, stage, position, at, bids, lot.ceiling_price, ranking, buyer
+    )
+
+
+async def store_lot(
+    db: Db,
+    tender_code: str,
+    lot_number: str,
+    stage: Stage,
+    position: int,
+    at: datetime,
+    bids: list[bidding.OpenedBid],
+    ceiling: Decimal,
+    ranking: tuple[str, ...] | None,
+    buyer: Organisation | None,
+) -> LotFlags:
+    """Store the flags ``review_bids`` raises over ``bids`` and the bids themselves (the demo's seeded
+    lots, which have no sealed opening, come in here too)."""
     first = ranking[0] if ranking else None
-    flags = review_bids(bids, lot.ceiling_price, first)
+    flags = review_bids(bids, ceiling, first)
     await db.execute(
         delete(LotFlags).where(
             LotFlags.tender_code == tender_code, LotFlags.lot_number == lot_number, LotFlags.stage == stage
@@ -78,7 +99,6 @@ async def compute_lot(
         computed_at=at,
     )
     db.add(row)
-    buyer = await db.get(Organisation, tender.tenderer_id)
     previous = await db.scalar(
         select(func.min(MarketBid.opened_at)).where(
             MarketBid.tender_code == tender_code, MarketBid.lot_number == lot_number
@@ -98,7 +118,7 @@ async def compute_lot(
                 bidder_name=bid.bidder_name,
                 project_manager=" ".join(str(bid.project_manager or "").split())[:64],
                 price=bid.price,
-                ceiling=lot.ceiling_price,
+                ceiling=ceiling,
                 valid=ranking is None or bid.bidder_code in ranking,
                 won=bid.bidder_code == first,
                 opened_at=previous or at,

@@ -50,13 +50,9 @@ def upgrade() -> None:
         sa.Column("won", sa.Boolean(), nullable=False),
         sa.Column("opened_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_integrity_market_bids")),
-        sa.UniqueConstraint(
-            "tender_code", "lot_number", "bidder_code", name="uq_integrity_market_bids_bid"
-        ),
+        sa.UniqueConstraint("tender_code", "lot_number", "bidder_code", name="uq_integrity_market_bids_bid"),
     )
-    op.create_index(
-        op.f("ix_integrity_market_bids_tender_code"), "integrity_market_bids", ["tender_code"]
-    )
+    op.create_index(op.f("ix_integrity_market_bids_tender_code"), "integrity_market_bids", ["tender_code"])
 
 
 def downgrade() -> None:
