@@ -8,11 +8,11 @@ halves separately.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Float, cast, select
+from sqlalchemy import Float, cast, func, select
 
 from core.runtime import Db
 from integrity import market
@@ -24,7 +24,7 @@ Ints = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Table:
-    """The bids, one row each, sorted by lot (rows of lot ``i``: ``offsets[i]:offsets[i+1]``)."""
+    """The bids, one row each, grouped by lot (rows of lot ``i``: ``offsets[i]:offsets[i+1]``)."""
 
     bids: market.Bids
     offsets: Ints
@@ -42,74 +42,86 @@ def cast_datetime(value: object) -> datetime:
     return value
 
 
-def _number(values: list[str]) -> tuple[Ints, list[str]]:
-    """Each value's index among the distinct values (first-seen order is not kept: sorted)."""
-    distinct, index = np.unique(np.array(values, dtype=object).astype(str), return_inverse=True)
-    return index.astype(np.int64), [str(v) for v in distinct]
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def load(db: Db, chunk: int = 50_000) -> Table:
-    """Every stored bid, in one streamed query ordered by lot."""
+def _number(values: list[object]) -> tuple[Ints, list[str]]:
+    """Each value's number among the distinct values (numbered in first-seen order), and those values."""
+    seen: dict[object, int] = {}
+    index = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
+    return index, [str(v) for v in seen]
+
+
+async def load(db: Db, chunk: int = 100_000) -> Table:
+    """Every stored bid, in one streamed query (plain rows, no ORM objects; grouped by lot here), then the
+    names of the bidders and buyers and the lots' opening times, one row per bidder, buyer and lot."""
+    t = MarketBid
     query = select(
-        MarketBid.tender_code,
-        MarketBid.lot_number,
-        MarketBid.buyer_code,
-        MarketBid.buyer_name,
-        MarketBid.bidder_code,
-        MarketBid.bidder_name,
-        MarketBid.project_manager,
-        cast(MarketBid.price, Float),
-        cast(MarketBid.ceiling, Float),
-        MarketBid.valid,
-        MarketBid.won,
-        MarketBid.opened_at,
-    ).order_by(MarketBid.tender_code, MarketBid.lot_number, MarketBid.bidder_code)
-    columns: list[list[object]] = [[] for _ in range(12)]
-    result = await db.stream(query.execution_options(yield_per=chunk))
+        t.tender_code,
+        t.lot_number,
+        t.buyer_code,
+        t.bidder_code,
+        t.project_manager,
+        cast(t.price, Float),
+        cast(t.ceiling, Float),
+        t.valid,
+        t.won,
+    )  # fmt: skip  (no ORDER BY: the rows are grouped by lot below, without a sort in the database)
+    conn = await db.connection()
+    columns: list[list[object]] = [[] for _ in range(9)]
+    result = await conn.stream(query.execution_options(yield_per=chunk))
     async for part in result.partitions(chunk):
         for column, values in zip(columns, zip(*part, strict=True), strict=True):
             column.extend(values)
-    tenders, lots_, buyer_codes, buyer_names, bidder_codes, bidder_names, managers, price, ceiling = columns[
-        :9
-    ]
-    valid, won, opened = columns[9:]
-    n = len(tenders)
-    change = np.ones(n, dtype=np.bool_)
-    if n:
-        change[1:] = [
-            a != b or c != d
-            for a, b, c, d in zip(tenders[1:], tenders[:-1], lots_[1:], lots_[:-1], strict=True)
-        ]
-    lot = np.cumsum(change).astype(np.int64) - 1
-    starts = np.flatnonzero(change)
-    offsets = np.append(starts, n).astype(np.int64)
-    buyer, buyer_keys = _number([str(c) for c in buyer_codes])
-    names_of_buyer = dict(zip(buyer_codes, buyer_names, strict=True))
-    bidder, codes = _number([str(c) for c in bidder_codes])
-    names_of_bidder = dict(zip(bidder_codes, bidder_names, strict=True))
-    manager_index, manager_names = _number([str(m) for m in managers])
+    tenders, lots_, buyer_codes, bidder_codes, managers, price, ceiling, valid, won = columns
+    by_bidder = select(t.bidder_code, func.max(t.bidder_name)).group_by(t.bidder_code)
+    bidder_name = {str(code): str(name) for code, name in await conn.execute(by_bidder)}
+    by_buyer = select(t.buyer_code, func.max(t.buyer_name)).group_by(t.buyer_code)
+    buyer_name = {str(code): str(name) for code, name in await conn.execute(by_buyer)}
+    opened_at = {
+        (code, number): cast_datetime(at)
+        for code, number, at in await db.execute(
+            select(t.tender_code, t.lot_number, func.min(t.opened_at)).group_by(t.tender_code, t.lot_number)
+        )
+    }
+    lot_of, lot_keys = _number(list(zip(tenders, lots_, strict=True)))
+    order = np.argsort(lot_of, kind="stable")
+    lot = lot_of[order]
+    sizes = np.bincount(lot, minlength=len(lot_keys)).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    starts = offsets[:-1]
+
+    firsts = order[starts].tolist()
+    ceiling = [ceiling[i] for i in firsts]
+    tenders = [tenders[i] for i in firsts]
+    lots_ = [lots_[i] for i in firsts]
+    buyer, buyer_keys = _number(buyer_codes)
+    bidder, codes = _number(bidder_codes)
+    manager_index, manager_names = _number(managers)
     blank = manager_names.index("") if "" in manager_names else -2
     manager_index[manager_index == blank] = -1
-    when_lot = [cast_datetime(opened[s]) for s in starts]
+    lot_names = [(str(a), str(b)) for a, b in zip(tenders, lots_, strict=True)]
+    when_lot = [_as_utc(opened_at[key]) for key in lot_names]
     seconds = np.array([w.timestamp() for w in when_lot], dtype=np.float64)
     bids = market.Bids(
         lot=lot,
-        buyer=buyer,
-        bidder=bidder,
-        price=np.array(price, dtype=np.float64),
-        valid=np.array(valid, dtype=np.bool_),
-        won=np.array(won, dtype=np.bool_),
+        buyer=buyer[order],
+        bidder=bidder[order],
+        price=np.array(price, dtype=np.float64)[order],
+        valid=np.array(valid, dtype=np.bool_)[order],
+        won=np.array(won, dtype=np.bool_)[order],
         when=np.repeat(seconds, np.diff(offsets)),
     )
     return Table(
         bids=bids,
         offsets=offsets,
-        ceilings=np.array([ceiling[s] for s in starts], dtype=np.float64),
-        managers=manager_index,
-        lot_names=[(str(tenders[s]), str(lots_[s])) for s in starts],
-        bidder_names=[str(names_of_bidder[c]) for c in codes],
+        ceilings=np.array(ceiling, dtype=np.float64),
+        managers=manager_index[order],
+        lot_names=lot_names,
+        bidder_names=[str(bidder_name[c]) for c in codes],
         bidder_codes=codes,
-        buyer_names=[str(names_of_buyer[c]) for c in buyer_keys],
+        buyer_names=[str(buyer_name[c]) for c in buyer_keys],
         when=when_lot,
     )
 
