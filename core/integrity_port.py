@@ -26,7 +26,9 @@ class LotWarning:
 
 
 class IntegrityPort(Protocol):
-    async def lot_warning(self, session: AsyncSession, tender_code: str, lot_number: str) -> LotWarning | None:
+    async def lot_warning(
+        self, session: AsyncSession, tender_code: str, lot_number: str
+    ) -> LotWarning | None:
         """The lot's warning, or None when no flag is stored for it."""
         ...
 

@@ -20,8 +20,8 @@ from bidding import service as bidding
 from core import rooms
 from core.access import Caller, allow
 from core.clock import as_utc, format_local
-from core.integrity_port import integrity
 from core.i18n import language_of
+from core.integrity_port import integrity
 from core.regions import list_regions
 from core.rendering import page
 from core.roles import Role
