@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import func, select, text
 
 from core.runtime import Db
 from integrity import market
@@ -57,17 +57,12 @@ async def load(db: Db, chunk: int = 100_000) -> Table:
     """Every stored bid, in one streamed query (plain rows, no ORM objects; grouped by lot here), then the
     names of the bidders and buyers and the lots' opening times, one row per bidder, buyer and lot."""
     t = MarketBid
-    query = select(
-        t.tender_code,
-        t.lot_number,
-        t.buyer_code,
-        t.bidder_code,
-        t.project_manager,
-        cast(t.price, Float),
-        cast(t.ceiling, Float),
-        t.valid,
-        t.won,
-    )  # fmt: skip  (no ORDER BY: the rows are grouped by lot below, without a sort in the database)
+    # A plain-SQL statement: its rows come back as the driver gives them, without SQLAlchemy's per-value
+    # type processing (half the load time at a million rows); the casts make both backends give floats.
+    query = text(
+        "SELECT tender_code, lot_number, buyer_code, bidder_code, project_manager,"
+        " CAST(price AS FLOAT), CAST(ceiling AS FLOAT), valid, won FROM integrity_market_bids"
+    )
     conn = await db.connection()
     columns: list[list[object]] = [[] for _ in range(9)]
     result = await conn.stream(query.execution_options(yield_per=chunk))
