@@ -15,6 +15,11 @@ fresh SQLite file and in a throw-away PostgreSQL schema (created and dropped her
 - ``per_lot_s``: the per-lot indicators (P1–P5 prices, E3 project managers) over every lot;
 - ``market_s``: every market indicator (M1–M4 and Cardinal's R018–R058) over every bid.
 
+Measured at 1/20 scale only (``--lots 5000 --runs 3``, 50,078 bids; 2026-12-04 on the shared 2-core
+machine at load average ~10 while other test suites ran), medians: SQLite load 3.70 s, per-lot 0.12 s,
+market 1.01 s; PostgreSQL load 2.64 s, per-lot 0.11 s, market 0.79 s; peak RSS 199 MiB. The full size has
+not been run here; the load (Python rows into columns) dominates and is what to work on first.
+
 The last line printed is one JSON object: ``lots``, ``bids``, ``seconds`` and ``seconds_per_100k_bids``
 (the slowest backend's median load + per-lot + market), the per-backend medians, and peak RSS.
 """
