@@ -10,7 +10,8 @@ context plugs in by adding files in its own folder, never by editing another con
     <ctx>/cli.py         def register(group: click.Group) -> None
     <ctx>/jobs.py        JOBS: list[core.scheduler.Job]
     <ctx>/ports.py       def register() -> None: serve the ports of core this context implements
-                         (credit: core/credit_port.py); run at start-up by ``Runtime.build``
+                         (credit: core/credit_port.py; integrity: core/integrity_port.py);
+                         run at start-up by ``Runtime.build``
 
 A context's demo data is not one of its parts: it lives in ``demo/seeds/<ctx>.py``, imported only by
 ``sunbid demo``.

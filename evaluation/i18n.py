@@ -230,6 +230,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Optional: left empty, the tenderer's registered signing key is used.",
     ),
     "evaluation.room.heading": ("评标室", "Evaluation room"),
+    "evaluation.room.integrity": (
+        "围标串标预警：本标段有 {count} 项预警（{rules}），仅监督人员可见。",
+        "Collusion red flags: this lot has {count} flag(s) ({rules}), seen by supervisors only.",
+    ),
+    "evaluation.room.integrity_link": ("查看证据并处理", "See the evidence and decide"),
     "evaluation.room.phase": ("当前步骤", "Current step"),
     "evaluation.room.venues": ("各会场", "Venues"),
     "evaluation.room.committee": ("评标委员会", "Committee"),

@@ -21,6 +21,7 @@ from core import rooms
 from core.access import Caller, allow
 from core.clock import as_utc, format_local
 from core.i18n import language_of
+from core.integrity_port import integrity
 from core.regions import list_regions
 from core.rendering import page
 from core.roles import Role
@@ -73,9 +74,13 @@ async def room_page(request: AnyRequest, principal: Caller, db: Db, code: FromPa
         }
         for e in await room.recent_log(db, principal, code, head)
     ]
+    # The integrity port's warning, for a supervisor only (integrity sits above evaluation).
+    port = integrity() if role == "supervisor" else None
+    warning = await port.lot_warning(db, evaluation.tender_code, evaluation.lot_number) if port else None
     return page(
         request,
         "evaluation/room.html",
+        integrity_warning=warning,
         view=msgspec.to_builtins(view),  # the page's JSON: what GET /api/evaluations/{code} answers
         head=head,
         role=role,

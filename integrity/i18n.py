@@ -18,6 +18,23 @@ register_messages(
             "properties and text). They are leads for supervisors to check, not findings, and no bidder, "
             "expert or member of the public sees them.",
         ),
+        "integrity.market": ("市场层面预警", "Market indicators"),
+        "integrity.market.help": (
+            "跨项目、跨时间计算：轮流中标、陪标、招标人单一投标比例和中标集中度，以及开放合同伙伴关系"
+            "（Open Contracting Partnership）Cardinal 工具定义的红旗指标。每项预警列出涉及的单位和数据，"
+            "仅为核查线索。",
+            "Computed across tenders and time: bid rotation, cover bidding, buyers' single-bidder rates and "
+            "winner concentration, and the red flags defined by the Open Contracting Partnership's Cardinal "
+            "tool. Each finding names whom it concerns and its numbers; it is a lead to check.",
+        ),
+        "integrity.market.none": ("尚无已开标的数据。", "No opened bids are stored yet."),
+        "integrity.market.count": ("共 {total} 项", "{total} found"),
+        "integrity.market.shown": ("（仅列出前 {shown} 项）", "(the first {shown} shown)"),
+        "integrity.market.nothing": ("未发现。", "Nothing found."),
+        "integrity.market.subject": ("涉及", "Concerns"),
+        "integrity.market.evidence": ("证据", "Evidence"),
+        "integrity.market.link": ("查看各项目预警", "Open the tenders' flags"),
+        "integrity.to_market": ("市场层面预警", "Market indicators"),
         "integrity.tender": ("项目", "Tender"),
         "integrity.state": ("状态", "State"),
         "integrity.lots": ("已开标标段", "Opened lots"),

@@ -15,14 +15,20 @@ from core.errors import DomainError, InvalidInput
 from core.rendering import page
 from core.runtime import Db, Rt
 from core.types import AnyRequest
-from integrity import service
+from integrity import findings, service
 from integrity.api import SUPERVISORS
 from integrity.models import Decision
 
 
 @get("/integrity", opt=SUPERVISORS, include_in_schema=False)
-async def integrity_list(request: AnyRequest, principal: Caller, db: Db) -> Template:
-    return page(request, "integrity/index.html", tenders=await service.flagged_tenders(db, principal))
+async def integrity_list(request: AnyRequest, db: Db) -> Template:
+    return page(request, "integrity/index.html", tenders=await service.flagged_tenders(db))
+
+
+@get("/integrity/market", opt=SUPERVISORS, include_in_schema=False)
+async def integrity_market(request: AnyRequest, db: Db) -> Template:
+    """Market indicators across tenders and time (M1–M4 and Cardinal's), each finding with its evidence."""
+    return page(request, "integrity/market.html", rules=await findings.market_findings(db))
 
 
 async def _tender_page(
@@ -77,4 +83,4 @@ async def decide_submit(
     return Redirect(f"/integrity/tenders/{quote(code)}?done={typed['decision']}", status_code=303)
 
 
-ROUTE_HANDLERS = [integrity_list, integrity_tender, decide_submit]
+ROUTE_HANDLERS = [integrity_list, integrity_market, integrity_tender, decide_submit]

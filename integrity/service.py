@@ -1,12 +1,13 @@
 """The integrity context's use cases: the red flags of each opened lot of a tender, and the tenders to
 look at first, for the supervisors (监督人员) only.
 
-The flags are computed when asked, from what bidding and evaluation already hold (the 唱标 rows of a
-closed opening, the lot's ceiling, the committee's first candidate, and the evidence bidding captured
-at the upload and the opening: ``bidding.service.lot_evidence``), through their services: after the
-opening they cover the prices, the project managers, the shared devices, accounts, addresses, files
-and authors, the documents' similarity and mix-ups; once the committee has ranked, the covers above
-the first candidate too. Nothing is stored and nothing is shown to anyone else.
+The flags of a tender's page are computed when asked, from what bidding and evaluation already hold
+(the 唱标 rows of a closed opening, the lot's ceiling, the committee's first candidate, and the evidence
+bidding captured at the upload and the opening: ``bidding.service.lot_evidence``), through their
+services: after the opening they cover the prices, the project managers, the shared devices, accounts,
+addresses, files and authors, the documents' similarity and mix-ups; once the committee has ranked, the
+covers above the first candidate too. The list across tenders reads the flags stored at each lot's
+opening and after its evaluation (integrity/stored.py). Nothing is shown to anyone but supervisors.
 """
 
 from __future__ import annotations
@@ -45,11 +46,8 @@ from integrity.indicators import (
     Rule,
     price_flags,
 )
-from integrity.models import Decision, FlagDecision
+from integrity.models import Decision, FlagDecision, MarketBid
 
-# The states in which a tender's openings may be complete (a tender stays "opening" until its evaluation
-# starts); tenders none of whose lots has finished its opening are left out of the list.
-OPENED_STATES = ("opening", "evaluating", "publicity", "awarded", "closed", "failed")
 LIST_LIMIT = 100
 
 
@@ -243,9 +241,13 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
     for lot in await bidding.lots_of(db, tender.id):
         try:
             bids = await bidding.opened_bids(db, tender.code, lot.number)
+            first = await evaluation.first_candidate(db, tender.code, lot.number)
         except Conflict:
-            continue
-        first = await evaluation.first_candidate(db, tender.code, lot.number)
+            # No sealed opening closed here: the bids integrity stored for the lot, if any (the demo's
+            # seeded tenders, written as they would stand after their opening and evaluation).
+            bids, first = await _stored_bids(db, tender.code, lot.number)
+            if not bids:
+                continue
         first_name = next((b.bidder_name for b in bids if b.bidder_code == first), None)
         evidence = await bidding.lot_evidence(db, tender.code, lot.number)
         flags = [
@@ -256,6 +258,24 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
     return reviews
 
 
+async def _stored_bids(db: Db, code: str, lot: str) -> tuple[list[bidding.OpenedBid], str | None]:
+    rows = list(
+        await db.scalars(
+            select(MarketBid)
+            .where(MarketBid.tender_code == code, MarketBid.lot_number == lot)
+            .order_by(MarketBid.price)
+        )
+    )
+    bids = [
+        bidding.OpenedBid(
+            r.bidder_code, r.bidder_name, "", r.price, None, None, r.project_manager, None, None
+        )
+        for r in rows
+        if r.valid
+    ]
+    return bids, next((r.bidder_code for r in rows if r.won), None)
+
+
 @dataclass(frozen=True)
 class TenderFlags:
     tender: bidding.Tender
@@ -264,21 +284,19 @@ class TenderFlags:
     rules: tuple[str, ...]
 
 
-async def flagged_tenders(db: Db, principal: Principal) -> list[TenderFlags]:
-    """Opened tenders, the most flagged first (then the newest), up to ``LIST_LIMIT`` per state."""
+async def flagged_tenders(db: Db) -> list[TenderFlags]:
+    """Tenders whose flags are stored (integrity/stored.py), the most flagged first, up to ``LIST_LIMIT``:
+    read from the stored rows, never recomputed here."""
+    from integrity import stored  # stored builds on this module's review_bids
+
     found = []
-    for state in OPENED_STATES:
-        page = await bidding.list_tenders(
-            db, principal, bidding.TenderFilter(state=state), limit=LIST_LIMIT, offset=0
-        )
-        for tender in page.rows:
-            reviews = await lot_reviews(db, tender.code)
-            if not reviews:
-                continue
-            raised = [flag for review in reviews for flag in review.flags]
-            rules = tuple(sorted({flag.rule.code for flag in raised}))
-            found.append(TenderFlags(tender, len(reviews), len(raised), rules))
-    return sorted(found, key=lambda t: (-t.flags, -t.tender.id))
+    for summary in (await stored.ranked(db))[:LIST_LIMIT]:
+        try:
+            tender = await bidding.tender_by_code(db, summary.code)
+        except NotFound:
+            continue
+        found.append(TenderFlags(tender, summary.lots, summary.flags, summary.rules))
+    return found
 
 
 REASON_MIN = 4

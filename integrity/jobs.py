@@ -1,0 +1,18 @@
+"""integrity's background job: the flags of every lot whose opening closed or whose evaluation report
+was signed since the last run, computed and stored (integrity/stored.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.runtime import Runtime
+from core.scheduler import Job
+from integrity import stored
+
+
+async def compute_flags(runtime: Runtime) -> None:
+    async with runtime.transaction() as session:
+        await stored.catch_up(session)
+
+
+JOBS = [Job("integrity.compute_flags", timedelta(minutes=1), compute_flags, lease=timedelta(minutes=10))]
