@@ -15,7 +15,9 @@ from crypto.signing import generate_private_key
 from tests.guarantees.world import BID_VALIDITY, issue, make_gworld, signed
 
 
-async def test_issue_within_the_rules_and_refuse_each_rule_at_its_boundary(runtime: Runtime, client: Any) -> None:
+async def test_issue_within_the_rules_and_refuse_each_rule_at_its_boundary(
+    runtime: Runtime, client: Any
+) -> None:
     gw = await make_gworld(runtime, client)
     b0, b1, b2 = (b.code for b in gw.world.bidders)
     # exactly 2% of the lot's estimated price (12 000 000.00) is allowed; one fen more is refused
@@ -28,7 +30,9 @@ async def test_issue_within_the_rules_and_refuse_each_rule_at_its_boundary(runti
     assert out["number"].startswith("BH") and out["amount"] == "240000.00" and out["status"] == "valid"
     # valid until the end of the bid validity period (deadline + 90 days) at the least, to the minute
     short = (gw.deadline + BID_VALIDITY - timedelta(minutes=1)).isoformat()
-    refused = await issue(client, gw.bank, signed(gw, gw.bank, b1, valid_until=short, kind="guarantee_letter"))
+    refused = await issue(
+        client, gw.bank, signed(gw, gw.bank, b1, valid_until=short, kind="guarantee_letter")
+    )
     assert refused.status_code == 422 and refused.json()["error"] == "validity_too_short"
     assert "第二十六条" in refused.json()["detail"]
     exact = (gw.deadline + BID_VALIDITY).isoformat()
@@ -97,6 +101,10 @@ async def test_a_guarantor_sees_only_its_own_guarantees_and_documents(runtime: R
     assert (await client.get(f"/api/guarantees/{number}/document", headers=b0.headers)).status_code == 200
     other = gw.world.bidders[1]
     assert (await client.get(f"/api/guarantees/{number}/document", headers=other.headers)).status_code == 403
-    assert (await client.get(f"/api/guarantees/{number}/document", headers=gw.bank.headers)).status_code == 403
+    assert (
+        await client.get(f"/api/guarantees/{number}/document", headers=gw.bank.headers)
+    ).status_code == 403
     # the tenderer only after the deadline (before it, the document would name a bidder)
-    assert (await client.get(f"/api/guarantees/{number}/document", headers=gw.world.tenderer)).status_code == 403
+    assert (
+        await client.get(f"/api/guarantees/{number}/document", headers=gw.world.tenderer)
+    ).status_code == 403

@@ -50,7 +50,12 @@ async def guarantor(runtime: Runtime, client: Any, n: int, name: str) -> Guarant
             runtime.clock,
             runtime.audit,
             NewOrganisation(
-                credit_code(n), name, "guarantor", "王五", "220281", signing_key=public_key_to_text(key.public_key())
+                credit_code(n),
+                name,
+                "guarantor",
+                "王五",
+                "220281",
+                signing_key=public_key_to_text(key.public_key()),
             ),
         )
         org_id = org.id
@@ -86,7 +91,9 @@ def statement(gw: GWorld, who: Guarantor, bidder: str, **over: Any) -> dict[str,
     return body
 
 
-def signed(gw: GWorld, who: Guarantor, bidder: str, *, key: Ed25519PrivateKey | None = None, **over: Any) -> dict[str, Any]:
+def signed(
+    gw: GWorld, who: Guarantor, bidder: str, *, key: Ed25519PrivateKey | None = None, **over: Any
+) -> dict[str, Any]:
     return sign_statement(statement(gw, who, bidder, **over), key or who.key).to_dict()
 
 
