@@ -41,7 +41,7 @@ from guarantees.events import (
 )
 from guarantees.models import Deposit, Guarantee
 from guarantees.rules import RuleBroken
-from guarantees.views import BondStatistics, DepositOut
+from guarantees.views import BondStatistics, DepositOut, TenderBonds
 
 # --- cash deposits --------------------------------------------------------------------------------
 
@@ -286,3 +286,28 @@ async def bond_statistics(session: AsyncSession, tender_codes: Sequence[str] | N
         guaranteed_amount=Decimal(str(amount)).quantize(Decimal("0.01")),
         deposits_held=Decimal(str(await session.scalar(held) or 0)).quantize(Decimal("0.01")),
     )
+
+
+async def bonds_by_tender(session: AsyncSession, tender_codes: Sequence[str]) -> dict[str, TenderBonds]:
+    """Per tender: bids secured by guarantees, by cash deposits, and the guaranteed amount (publication's
+    statistics; the caller passes only opened tenders, since before it the counts say how many bid)."""
+    out: dict[str, TenderBonds] = {}
+    if not tender_codes:
+        return out
+    codes = list(tender_codes)
+    g_rows = await session.execute(
+        select(Guarantee.tender_code, func.count(Guarantee.id), func.coalesce(func.sum(Guarantee.amount), 0))
+        .where(Guarantee.tender_code.in_(codes))
+        .group_by(Guarantee.tender_code)
+    )
+    guaranteed = {code: (n, Decimal(str(amount)).quantize(Decimal("0.01"))) for code, n, amount in g_rows}
+    d_rows = await session.execute(
+        select(Deposit.tender_code, func.count(Deposit.id))
+        .where(Deposit.tender_code.in_(codes))
+        .group_by(Deposit.tender_code)
+    )
+    deposits = {code: n for code, n in d_rows}
+    for code in set(guaranteed) | set(deposits):
+        n, amount = guaranteed.get(code, (0, Decimal("0.00")))
+        out[code] = TenderBonds(guarantees=n, deposits=deposits.get(code, 0), guaranteed_amount=amount)
+    return out

@@ -23,6 +23,7 @@ from guarantees.claims import answer_claim, claims_for, file_claim
 from guarantees.deposits import (
     NewDeposit,
     bond_statistics,
+    bonds_by_tender,
     deposits_of_lot,
     forfeit_deposits,
     record_deposit,
@@ -39,7 +40,7 @@ from guarantees.issuing import (
     verify_bond,
 )
 from guarantees.rules import GUARANTEE_TYPE
-from guarantees.views import BondStatistics, ClaimOut, DepositOut, GuaranteeOut, GuaranteePublic
+from guarantees.views import BondStatistics, ClaimOut, DepositOut, GuaranteeOut, GuaranteePublic, TenderBonds
 
 __all__ = [
     "DEPOSIT_FORFEITED",
@@ -51,8 +52,10 @@ __all__ = [
     "GuaranteeOut",
     "GuaranteePublic",
     "NewDeposit",
+    "TenderBonds",
     "answer_claim",
     "bond_statistics",
+    "bonds_by_tender",
     "claims_for",
     "deposits_of_lot",
     "file_claim",

@@ -81,3 +81,11 @@ class BondStatistics(msgspec.Struct, kw_only=True):
     guarantee_share: Decimal | None  # of the secured bids, as a fraction (0.7585); None when none
     guaranteed_amount: Decimal  # bond money secured by guarantees: not tied up as cash deposits
     deposits_held: Decimal  # cash still held (not refunded nor forfeited)
+
+
+class TenderBonds(msgspec.Struct, kw_only=True):
+    """One tender's bids by how they were secured (for publication's statistics)."""
+
+    guarantees: int
+    deposits: int
+    guaranteed_amount: Decimal
