@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from core.clock import ManualClock
-from core.models import AuditEntry
+from core.models import AuditEntry, Organisation
 from core.runtime import Runtime
-from crypto.signing import generate_private_key
+from crypto.signing import generate_private_key, public_key_to_text
 from tests.guarantees.world import BID_VALIDITY, issue, make_gworld, signed
 
 
@@ -108,3 +108,32 @@ async def test_a_guarantor_sees_only_its_own_guarantees_and_documents(runtime: R
     assert (
         await client.get(f"/api/guarantees/{number}/document", headers=gw.world.tenderer)
     ).status_code == 403
+
+
+async def test_a_guarantor_registers_its_key_like_any_company_before_issuing(
+    runtime: Runtime, client: Any
+) -> None:
+    gw = await make_gworld(runtime, client)
+    async with runtime.transaction() as session:
+        org = await session.get(Organisation, gw.bank.org_id)
+        assert org is not None
+        org.signing_key = None
+    b0 = gw.world.bidders[0].code
+    first = await issue(client, gw.bank, signed(gw, gw.bank, b0))
+    assert first.status_code == 409 and first.json()["error"] == "no_signing_key"
+    key = {"signing_key": public_key_to_text(gw.bank.key.public_key())}
+    other = await client.put(
+        f"/api/organisations/{gw.insurer.org_id}/signing-key", json=key, headers=gw.bank.headers
+    )
+    assert other.status_code == 403  # only its own
+    done = await client.put(
+        f"/api/organisations/{gw.bank.org_id}/signing-key", json=key, headers=gw.bank.headers
+    )
+    assert done.status_code == 200, done.text
+    assert (await issue(client, gw.bank, signed(gw, gw.bank, b0))).status_code == 201
+    # a bidder company cannot issue guarantees
+    bidder = gw.world.bidders[1]
+    refused = await client.post(
+        "/api/guarantees", json={"document": signed(gw, gw.bank, b0)}, headers=bidder.headers
+    )
+    assert refused.status_code == 403

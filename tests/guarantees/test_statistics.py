@@ -11,9 +11,17 @@ from publication.stats import TenderStat, compute, to_csv, to_json
 
 
 def tender(code: str, guaranteed: int, deposits: int, amount: str) -> TenderStat:
-    return TenderStat(code=code, month="2026-11", category="construction", region="220281", budget=D("1000.00"),
-                      bidders=guaranteed + deposits, guaranteed_bids=guaranteed, deposit_bids=deposits,
-                      guaranteed_amount=D(amount))  # fmt: skip
+    return TenderStat(
+        code=code,
+        month="2026-11",
+        category="construction",
+        region="220281",
+        budget=D("1000.00"),
+        bidders=guaranteed + deposits,
+        guaranteed_bids=guaranteed,
+        deposit_bids=deposits,
+        guaranteed_amount=D(amount),
+    )
 
 
 def test_guarantee_share_and_money_not_tied_up() -> None:
