@@ -196,6 +196,7 @@ class TableRow(msgspec.Struct, kw_only=True):
     quality: str | None
     project_manager: str | None
     bond: str | None
+    bond_verified: bool | None = None  # the bond port's verdict (guarantees); None: shown as a label
 
 
 class ConfirmOpened(msgspec.Struct, kw_only=True):

@@ -42,8 +42,14 @@ ROLE_NAMES_EN = {
     Role.EXPERT: "Evaluation expert",
     Role.CUSTODIAN: "Opening-key custodian",
     Role.HALL_STAFF: "Service-hall staff",
+    Role.GUARANTOR: "Guarantor",
 }
-ORG_KIND_EN = {OrgKind.BIDDER: "Bidder", OrgKind.AGENT: "Tendering agent", OrgKind.TENDERER: "Tenderer"}
+ORG_KIND_EN = {
+    OrgKind.BIDDER: "Bidder",
+    OrgKind.AGENT: "Tendering agent",
+    OrgKind.TENDERER: "Tenderer",
+    OrgKind.GUARANTOR: "Guarantor (bank / guarantee company / insurer)",
+}
 
 register_messages(
     {

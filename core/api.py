@@ -299,7 +299,7 @@ async def register_organisation(
 
 @put(
     "/api/organisations/{org_id:int}/signing-key",
-    opt=allow(Role.ADMIN, Role.SUPERVISOR, Role.BIDDER, Role.AGENT, Role.TENDERER),
+    opt=allow(Role.ADMIN, Role.SUPERVISOR, Role.BIDDER, Role.AGENT, Role.TENDERER, Role.GUARANTOR),
     tags=["organisations"],
 )
 async def set_signing_key(
@@ -309,7 +309,8 @@ async def set_signing_key(
     org_id: FromPath[int],
     data: JSONBody[SigningKeyBody],
 ) -> OrganisationOut:
-    """Register the company's Ed25519 public key that signs its bid manifests.
+    """Register the company's Ed25519 public key that signs its bid manifests (a guarantor's: its
+    electronic guarantees).
 
     The key is ``ed25519:<base64 of the 32-byte public key>``; staff may set any company's, a company
     user only their own. It replaces the previous key for bids sealed from now on.

@@ -24,7 +24,17 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-CONTEXTS = ("credit", "catalog", "experts", "bidding", "evaluation", "disputes", "integrity", "publication")
+CONTEXTS = (
+    "credit",
+    "catalog",
+    "experts",
+    "bidding",
+    "guarantees",
+    "evaluation",
+    "disputes",
+    "integrity",
+    "publication",
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 

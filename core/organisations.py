@@ -23,9 +23,15 @@ class OrgKind(StrEnum):
     BIDDER = "bidder"
     AGENT = "agent"
     TENDERER = "tenderer"
+    GUARANTOR = "guarantor"  # a bank, guarantee company or insurer issuing electronic bid guarantees
 
 
-ORG_KIND_ZH = {OrgKind.BIDDER: "投标人", OrgKind.AGENT: "招标代理机构", OrgKind.TENDERER: "招标人"}
+ORG_KIND_ZH = {
+    OrgKind.BIDDER: "投标人",
+    OrgKind.AGENT: "招标代理机构",
+    OrgKind.TENDERER: "招标人",
+    OrgKind.GUARANTOR: "担保机构（银行/担保公司/保险公司）",
+}
 SIGNING_KEY_PREFIX = "ed25519:"
 
 
@@ -58,7 +64,9 @@ def org_kind(value: str) -> OrgKind:
     try:
         return OrgKind(value)
     except ValueError as exc:
-        raise InvalidInput(f"unknown organisation kind {value!r}; one of bidder, agent, tenderer") from exc
+        raise InvalidInput(
+            f"unknown organisation kind {value!r}; one of bidder, agent, tenderer, guarantor"
+        ) from exc
 
 
 def checked_credit_code(raw: str, field: str | None = None) -> str:

@@ -14,6 +14,7 @@ class Role(StrEnum):
     EXPERT = "expert"
     CUSTODIAN = "custodian"
     HALL_STAFF = "hall_staff"  # a service-hall department's staff (catalog items and cases)
+    GUARANTOR = "guarantor"  # staff of a bank, guarantee company or insurer issuing bid guarantees
 
 
 ROLE_NAMES_ZH = {
@@ -25,6 +26,7 @@ ROLE_NAMES_ZH = {
     Role.EXPERT: "评标专家",
     Role.CUSTODIAN: "开标密钥保管人",
     Role.HALL_STAFF: "政务大厅窗口人员",
+    Role.GUARANTOR: "担保机构",
 }
 
 ROLE_NAMES_EN = {
@@ -36,6 +38,7 @@ ROLE_NAMES_EN = {
     Role.EXPERT: "Evaluation expert",
     Role.CUSTODIAN: "Opening key custodian",
     Role.HALL_STAFF: "Service hall staff",
+    Role.GUARANTOR: "Guarantor",
 }
 
 

@@ -59,6 +59,7 @@ from core.runtime import Runtime
 from crypto.age import AgeError, X25519Identity, read_header
 from crypto.age.recipients import unwrap_header
 from crypto.signing import public_key_to_text
+from demo.seeds import guarantees as demo_guarantees
 
 log = logging.getLogger("sunbid.demo")
 
@@ -224,6 +225,8 @@ async def _live_tender(runtime: Runtime, seed: int) -> str | None:
             data={"bid_deadline": deadline.isoformat(), "opening_recipient": tender.opening_recipient},
         )
     log.info("demo: live opening %s, deadline %s", code, deadline.isoformat())
+    # the bidders' bonds: two guarantees, one short of the bond (fails at opening), one cash deposit
+    await demo_guarantees.secure_live(runtime, seed, code, new.bond_amount, deadline)
     return code
 
 

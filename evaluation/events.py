@@ -31,6 +31,8 @@ class RoomOpened:
     preliminary_items: tuple[str, ...]
     criteria: tuple[Criterion, ...]
     anomaly_limit: AnomalyLimit | None = None
+    # (bidder, reason) for each bid whose bond failed verification at opening: out at qualification
+    bond_failures: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ def decode(kind: str, data: dict[str, object]) -> Event:
         d["criteria"] = tuple(Criterion(**c) for c in d["criteria"])  # type: ignore[attr-defined]
         limit = d.get("anomaly_limit")
         d["anomaly_limit"] = AnomalyLimit(**limit) if isinstance(limit, dict) else None
+        d["bond_failures"] = tuple((str(b), str(r)) for b, r in d.get("bond_failures", ()))  # type: ignore[attr-defined]
     elif cls is AlternatesAdded:
         d["alternates"] = tuple(d["alternates"])  # type: ignore[arg-type]
     elif cls is SheetSubmitted:

@@ -105,6 +105,7 @@ class Room:
     criteria: tuple[Criterion, ...]
     anomaly_limit: AnomalyLimit | None
     vacancies: int = 0
+    bond_failures: Mapping[str, str] = field(default_factory=dict)  # bidder → why its bond failed
     replacements: tuple[Replacement, ...] = ()
     signed_in: frozenset[str] = frozenset()
     declared: frozenset[str] = frozenset()

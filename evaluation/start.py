@@ -195,6 +195,7 @@ async def start(
         preliminary_items=preliminary,
         criteria=method.criteria,
         anomaly_limit=method.anomaly,
+        bond_failures=tuple((b.bidder_code, b.bond_failure) for b in bids if b.bond_failure),
     )
     room = room_name(code)
     await rooms.lock(session, room)

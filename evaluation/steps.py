@@ -147,6 +147,7 @@ def _open(event: RoomOpened) -> Room:
         criteria=event.criteria,
         anomaly_limit=event.anomaly_limit,
         ballot=event.members,
+        bond_failures=dict(event.bond_failures),
     )
 
 
@@ -273,6 +274,9 @@ def _close_review(room: Room, review: Review) -> Room:
             reasons = [reason for passed, reason in fails if not passed]
             if 2 * len(reasons) > n:  # a strict majority of the committee
                 failed.append(f"{review} {item} failed by {len(reasons)} of {n}: {'; '.join(reasons)}")
+        if review == "qualification" and bidder in room.bond_failures:
+            # the bid's bond failed verification at opening (guarantees): it cannot qualify
+            failed.insert(0, f"qualification bond failed at opening: {room.bond_failures[bidder]}")
         if failed:
             out[bidder] = " | ".join(failed)
     return replace(room, out=out)

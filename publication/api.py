@@ -131,6 +131,9 @@ DEFINITIONS = {
     "savings": "awarded_budget - award_amount, over awarded lots only",
     "savings_rate": "savings / awarded_budget (a fraction; null when awarded_budget is 0)",
     "avg_bidders": "distinct bidders in the opening records / tenders with an opening record",
+    "guarantee_share": "bids secured by electronic guarantees / bids secured by guarantees or cash deposits "
+    "(opened tenders only; null when neither)",
+    "not_tied_up": "bond money secured by guarantees instead of cash deposits (opened tenders only)",
     "month": "the month (Asia/Shanghai) the tender notice was published",
     "currency": "CNY",
 }

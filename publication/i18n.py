@@ -88,6 +88,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "publication.stat.savings": ("节约资金（元）", "Savings (CNY)"),
     "publication.stat.savings_rate": ("节约率", "Savings rate"),
     "publication.stat.avg_bidders": ("平均投标人数", "Average bidders"),
+    "publication.stat.guarantee_share": ("电子保函替代保证金占比", "Bids secured by guarantees"),
+    "publication.stat.not_tied_up": ("保函释放保证金", "Deposits not tied up"),
     "publication.stat.total": ("合计", "Total"),
     "publication.stat.by_month": ("按月份", "By month"),
     "publication.stat.by_category": ("按交易类别", "By category"),

@@ -108,6 +108,10 @@ class Figures(msgspec.Struct, kw_only=True):
     opened_tenders: int
     bidders: int
     avg_bidders: float | None
+    guaranteed_bids: int
+    deposit_bids: int
+    guarantee_share: float | None
+    not_tied_up: Money
 
 
 class TradingStatistics(msgspec.Struct, kw_only=True):

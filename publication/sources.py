@@ -24,6 +24,7 @@ from core.models import AuditEntry
 from core.organisations import get_organisation
 from core.paging import Page
 from core.regions import get_region, list_regions
+from guarantees import service as guarantees
 from publication import entries
 from publication.ocds import (
     DocumentFacts,
@@ -284,7 +285,11 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
         if codes:  # a record without structured bids (text only) says nothing countable
             bidders.setdefault(tender.id, set()).update(codes)
     facts = []
-    for tender in await _public_tenders(session):
+    public = await _public_tenders(session)
+    # bonds only of opened tenders: before the opening, counting them would tell how many bid
+    bonds = await guarantees.bonds_by_tender(session, [t.code for t in public if t.id in bidders])
+    for tender in public:
+        bond = bonds.get(tender.code)
         won = [award for rows in awards.get(tender.id, {}).values() for award in rows]
         facts.append(
             TenderStat(
@@ -297,6 +302,9 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
                 awards=tuple(won),
                 bidders=len(bidders[tender.id]) if tender.id in bidders else None,
                 title=tender.title,
+                guaranteed_bids=bond.guarantees if bond else 0,
+                deposit_bids=bond.deposits if bond else 0,
+                guaranteed_amount=bond.guaranteed_amount if bond else Decimal("0.00"),
             )
         )
     return facts

@@ -17,6 +17,10 @@ tender (dimension ``tender``, keyed by the tender's code, so a tender's own savi
     opened_tenders   tenders with at least one published opening record
     bidders          bidders named in those records (distinct per tender, over all its lots)
     avg_bidders      bidders / opened_tenders, 2 decimals; None without opening records
+    guaranteed_bids  bids of opened tenders secured by an electronic guarantee (保函/保证保险)
+    deposit_bids     bids of opened tenders secured by a cash deposit
+    guarantee_share  guaranteed_bids / (guaranteed_bids + deposit_bids), 4 decimals; None without either
+    not_tied_up      bond money secured by guarantees: what bidders did not tie up as cash deposits
 
 A tender belongs to the month (Asia/Shanghai) its tender notice was published, so each month's savings
 rate compares budgets with the awards of the same tenders.
@@ -55,6 +59,9 @@ class TenderStat:
     awards: Sequence[Award] = ()
     bidders: int | None = None  # distinct bidders in its opening records; None: no record published
     title: str = ""
+    guaranteed_bids: int = 0  # only once opened (before, who bid is secret)
+    deposit_bids: int = 0
+    guaranteed_amount: Decimal = ZERO
 
     def awarded_budget(self) -> Decimal:
         if not self.awards:
@@ -81,6 +88,10 @@ class Figures:
     opened_tenders: int
     bidders: int
     avg_bidders: Decimal | None
+    guaranteed_bids: int = 0
+    deposit_bids: int = 0
+    guarantee_share: Decimal | None = None
+    not_tied_up: Decimal = ZERO
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +140,10 @@ def figures(key: str, tenders: Iterable[TenderStat]) -> Figures:
         opened_tenders=len(opened),
         bidders=bidders,
         avg_bidders=_ratio(Decimal(bidders), len(opened), CENT),
+        guaranteed_bids=(guaranteed := sum(t.guaranteed_bids for t in rows)),
+        deposit_bids=(deposits := sum(t.deposit_bids for t in rows)),
+        guarantee_share=_ratio(Decimal(guaranteed), guaranteed + deposits, RATE),
+        not_tied_up=sum((t.guaranteed_amount for t in rows), ZERO).quantize(CENT),
     )
 
 
@@ -177,6 +192,10 @@ CSV_FIELDS = (
     "opened_tenders",
     "bidders",
     "avg_bidders",
+    "guaranteed_bids",
+    "deposit_bids",
+    "guarantee_share",
+    "not_tied_up",
 )
 
 

@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("credit", "catalog"),
     ("experts",),
     ("bidding",),
+    ("guarantees",),
     ("evaluation",),
     ("disputes", "integrity"),
     ("publication",),
@@ -33,7 +34,17 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 LAYER = {package: level for level, packages in enumerate(LAYERS) for package in packages}
 # Bounded contexts: others see only their façade. crypto and core are libraries every context uses.
-CONTEXTS = {"credit", "catalog", "experts", "bidding", "evaluation", "disputes", "integrity", "publication"}
+CONTEXTS = {
+    "credit",
+    "catalog",
+    "experts",
+    "bidding",
+    "guarantees",
+    "evaluation",
+    "disputes",
+    "integrity",
+    "publication",
+}
 # The top wires everything: web builds the app from every context's parts, demo drives the contexts.
 WIRING = {"web", "demo"}
 # The one production module that may import demo: the `sunbid demo` command.

@@ -50,6 +50,7 @@ from bidding.opening.common import (
 from bidding.opening.views import OpeningState, OutcomeCounts
 from core import rooms
 from core.accounts import Principal
+from core.bond_port import BondCheck, bonds
 from core.clock import as_utc
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Organisation
@@ -57,7 +58,32 @@ from core.runtime import Runtime
 from crypto.signing import sign_statement
 
 
-def _table_row(bid: OpeningBid, sub: Submission, org: Organisation, tender: Tender) -> events.TableRow:
+async def _bond_checks(
+    session: AsyncSession,
+    tender: Tender,
+    lot_number: str,
+    rows: list[tuple[OpeningBid, Submission, Organisation]],
+) -> dict[int, BondCheck]:
+    """Each opened bid's bond verified through the bond port (guarantees), by OpeningBid id; empty
+    without the port (the bond column then shows the tender's bond as a label)."""
+    port = bonds()
+    if port is None:
+        return {}
+    out = {}
+    for bid, _sub, org in rows:
+        if bid.form is None:
+            continue
+        check = await port.verify_bond(
+            session, tender_code=tender.code, lot=lot_number, bidder_code=org.credit_code, form=bid.form
+        )
+        if check is not None:
+            out[bid.id] = check
+    return out
+
+
+def _table_row(
+    bid: OpeningBid, sub: Submission, org: Organisation, tender: Tender, bond: BondCheck | None = None
+) -> events.TableRow:
     form = bid.form or {}
     return events.TableRow(
         submission_id=sub.submission_id,
@@ -69,8 +95,11 @@ def _table_row(bid: OpeningBid, sub: Submission, org: Organisation, tender: Tend
         duration_days=form.get("duration_days"),
         quality=form.get("quality"),
         project_manager=form.get("project_manager"),
-        bond=form.get("bond")
+        bond=bond.text()
+        if bond is not None
+        else form.get("bond")
         or (f"{tender.bond_amount} ({'/'.join(tender.bond_forms)})" if bid.form else None),
+        bond_verified=bond.verified if bond is not None else None,
     )
 
 
@@ -152,8 +181,11 @@ async def _announce(
         )
         drawn = msgspec.convert(draw, events.CoefficientDrawn)
         await rooms.append(session, runtime.clock, room, "coefficient.drawn", drawn)
-    for bid, sub, org in await _bid_rows(session, opening):
-        await rooms.append(session, runtime.clock, room, "table.row", _table_row(bid, sub, org, tender))
+    rows = await _bid_rows(session, opening)
+    checks = await _bond_checks(session, tender, lot.number, rows)
+    for bid, sub, org in rows:
+        row = _table_row(bid, sub, org, tender, checks.get(bid.id))
+        await rooms.append(session, runtime.clock, room, "table.row", row)
     assert opening.confirm_ends_at is not None
     await rooms.append(
         session,
@@ -307,6 +339,7 @@ async def _finish(
         return
     now = runtime.clock.now()
     bids = await _bid_rows(session, opening)
+    checks = await _bond_checks(session, tender, lot.number, bids)
     rules = Rules.from_dict(tender.rules or {})
     valid = sum(1 for b, _s, _o in bids if b.outcome == OPENED)
     failed = valid < rules.min_valid_bids
@@ -324,7 +357,7 @@ async def _finish(
         "contributions": opening.contributions,
         "bids": [
             {
-                **msgspec.to_builtins(_table_row(b, s, o, tender)),
+                **msgspec.to_builtins(_table_row(b, s, o, tender, checks.get(b.id))),
                 "confirmation": b.confirmation,
                 "objection": b.objection,
                 "answer": b.answer,
@@ -398,6 +431,7 @@ class OpenedBid:
     project_manager: Any
     bond: Any
     coefficient: Decimal | None
+    bond_failure: str | None = None  # why the bid's bond failed verification at opening (bond port)
 
 
 async def opened_bids(session: AsyncSession, tender_code: str, lot_number: str) -> list[OpenedBid]:
@@ -408,10 +442,13 @@ async def opened_bids(session: AsyncSession, tender_code: str, lot_number: str) 
     if opening.phase != CLOSED:
         raise Conflict("开标尚未完成 (the opening is not complete)", code="opening_incomplete")
     out = []
-    for bid, sub, org in await _bid_rows(session, opening):
+    rows = await _bid_rows(session, opening)
+    checks = await _bond_checks(session, tender, lot.number, rows)
+    for bid, sub, org in rows:
         if bid.outcome != OPENED or bid.price is None:
             continue
-        row = _table_row(bid, sub, org, tender)
+        check = checks.get(bid.id)
+        row = _table_row(bid, sub, org, tender, check)
         out.append(
             OpenedBid(
                 org.credit_code,
@@ -423,6 +460,7 @@ async def opened_bids(session: AsyncSession, tender_code: str, lot_number: str) 
                 row.project_manager,
                 row.bond,
                 opening.coefficient,
+                check.text() if check is not None and not check.verified else None,
             )
         )
     return out

@@ -187,7 +187,7 @@ async def test_statistics_page_csv_and_json_match_the_hand_computed_figures(
     assert page.count("<svg") == 4 and "<script" not in page
     assert 'data-label="工程建设"' in page and 'data-label="货物"' in page
     services = re.search(r'data-key="services">(.*?)</tr>', page, re.S)
-    assert services and services.group(1).count("—") == 2  # no rate, no bidders
+    assert services and services.group(1).count("—") == 3  # no rate, no bidders, no bonds
     assert 'href="/api/statistics?format=csv&amp;lang=zh"' in page
     # the awarded tenders' own rows, named by title and linked to the tender
     tender_b = re.search(r'data-key="JLZB-2026-002">(.*?)</tr>', page, re.S)

@@ -1,0 +1,168 @@
+"""Demo guarantors and their guarantees (issue 19, guarantee half).
+
+An insurer and a bank, each with a user (``insurer`` / ``bank``, the demo password) and an Ed25519 key
+derived from the seed; guarantees on the demo tenders still open for bids; a cash deposit whose refund
+is late (red warning on /guarantees/refunds). The live opening (demo/opening.py) asks ``secure_live``
+for guarantees on its fresh tender, one of them short of the tender's bond, so the 唱标 table shows one
+guarantee failing verification. Deterministic for a seed; a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from bidding import service as bidding
+from core import accounts, organisations
+from core.accounts import principal_of
+from core.credit_code import make_credit_code
+from core.errors import DomainError
+from core.models import Organisation, User
+from core.organisations import NewOrganisation, OrgKind
+from core.roles import Role
+from core.runtime import Runtime
+from crypto.signing import public_key_to_text, sign_statement
+from demo.seeds.core import DEMO_PASSWORD, organisation_code
+from guarantees import service
+
+GUARANTORS = (
+    ("insurer", "中国人民财产保险股份有限公司吉林市分公司", "guarantee_insurance", "保险 保函专员 高洁"),
+    ("bank", "吉林银行股份有限公司吉林分行", "guarantee_letter", "银行 保函专员 韩松"),
+)
+OPEN_TENDERS = ("JLGGZY-2026-001", "JLGGZY-2026-002")
+LATE_REFUND_TENDER = "JLGGZY-2026-007"  # awarded: its contract was signed 7 days ago, refund due 2 days ago
+
+
+def _key(seed: int, name: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(f"sunbid-demo-guarantor:{seed}:{name}".encode()).digest()
+    )
+
+
+async def _guarantor(runtime: Runtime, seed: int, index: int) -> tuple[int, bool]:
+    username, name, _kind, display = GUARANTORS[index]
+    rng = random.Random(seed * 31 + index)
+    code = make_credit_code("9", "1", "220202", organisation_code(rng))
+    async with runtime.transaction() as session:
+        org = await organisations.find_by_credit_code(session, code)
+        if org is not None:
+            return org.id, False
+        key = public_key_to_text(_key(seed, username).public_key())
+        org = await organisations.register_organisation(
+            session, runtime.clock, runtime.audit,
+            NewOrganisation(code, name, OrgKind.GUARANTOR, display.split()[-1], "220202", signing_key=key),
+            actor="demo",
+        )  # fmt: skip
+        if await accounts.find_user(session, username) is None:
+            await accounts.create_user(
+                session, runtime.clock, runtime.audit, username=username, password=DEMO_PASSWORD,
+                display_name=display, roles=frozenset({Role.GUARANTOR}), organisation_id=org.id,
+            )  # fmt: skip
+        return org.id, True
+
+
+async def _issue(
+    runtime: Runtime, seed: int, index: int, tender: str, bidder: str, amount: Decimal, valid_until: Any
+) -> str | None:
+    username, _name, kind, _display = GUARANTORS[index]
+    async with runtime.transaction() as session:
+        user = await session.scalar(select(User).where(User.username == username))
+        org = await session.get(Organisation, user.organisation_id) if user else None
+        if user is None or org is None:
+            return None
+        statement = {
+            "type": service.GUARANTEE_TYPE, "guarantor": org.credit_code, "kind": kind, "tender": tender,
+            "lot": "1", "bidder": bidder, "amount": f"{amount:.2f}", "valid_until": valid_until.isoformat(),
+            "reference": f"{username.upper()}-{tender[-3:]}-{bidder[-4:]}",
+        }  # fmt: skip
+        try:
+            async with session.begin_nested():
+                out = await service.issue_guarantee(
+                    session,
+                    runtime,
+                    principal_of(user, 0),
+                    sign_statement(statement, _key(seed, username)).to_dict(),
+                )
+        except DomainError:
+            return None
+        return out.number
+
+
+async def _bidders(runtime: Runtime) -> list[str]:
+    async with runtime.sessions() as session:
+        rows = await session.scalars(
+            select(Organisation.credit_code).where(Organisation.kind == "bidder").order_by(Organisation.id)
+        )
+        return list(rows)
+
+
+async def secure_live(runtime: Runtime, seed: int, code: str, bond: Decimal, deadline: Any) -> int:
+    """Guarantees for the live opening's bidders: the insurer and the bank secure the first two, the
+    third's guarantee is short of the tender's bond (it fails at opening), the fourth pays cash."""
+    bidders = await _bidders(runtime)
+    until = deadline + timedelta(days=90)
+    issued = 0
+    for n, bidder in enumerate(bidders[:3]):
+        amount = bond if n < 2 else (bond / 2).quantize(Decimal("0.01"))
+        issued += await _issue(runtime, seed, n % 2, code, bidder, amount, until) is not None
+    if len(bidders) > 3:
+        await _deposit(runtime, code, bidders[3], bond)
+    return issued
+
+
+async def _deposit(runtime: Runtime, code: str, bidder: str, amount: Decimal) -> int | None:
+    async with runtime.transaction() as session:
+        supervisor = await session.scalar(select(User).where(User.username == "supervisor"))
+        if supervisor is None:
+            return None
+        try:
+            async with session.begin_nested():
+                new = service.NewDeposit(
+                    bidder=bidder, amount=amount, payer_account=f"6217 0000 {bidder[-8:-4]} {bidder[-4:]}"
+                )
+                out = await service.record_deposit(
+                    session, runtime, principal_of(supervisor, 0), code, "1", new
+                )
+        except DomainError:
+            return None
+        return out.id
+
+
+async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
+    created = [await _guarantor(runtime, seed, i) for i in range(len(GUARANTORS))]
+    if not any(new for _id, new in created):
+        return {"guarantors": 0, "guarantees": 0, "deposits": 0}
+    bidders = await _bidders(runtime)
+    issued = deposits = 0
+    for t, code in enumerate(OPEN_TENDERS):
+        async with runtime.sessions() as session:
+            try:
+                tender = await bidding.tender_by_code(session, code)
+            except DomainError:
+                continue
+            bond, deadline = tender.bond_amount, tender.bid_deadline
+        for n, bidder in enumerate(bidders[:3]):
+            issued += (
+                await _issue(runtime, seed, (n + t) % 2, code, bidder, bond, deadline + timedelta(days=90))
+                is not None
+            )
+    if len(bidders) > 1:
+        async with runtime.sessions() as session:
+            try:
+                late = await bidding.tender_by_code(session, LATE_REFUND_TENDER)
+            except DomainError:
+                late = None
+        if late is not None:
+            for bidder in bidders[:2]:
+                deposits += await _deposit(runtime, late.code, bidder, late.bond_amount) is not None
+            async with runtime.transaction() as session:
+                await service.schedule_refunds(
+                    session, late.code, "1", runtime.clock.now() - timedelta(days=7), runtime=runtime
+                )
+    return {"guarantors": sum(new for _id, new in created), "guarantees": issued, "deposits": deposits}

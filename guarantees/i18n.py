@@ -1,0 +1,44 @@
+"""guarantees' page texts (zh, en)."""
+
+from __future__ import annotations
+
+from core.i18n import register_messages
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "guarantees.verify": ("电子保函查验", "Verify an electronic guarantee"),
+    "guarantees.verify_hint": (
+        "输入保函编号查验其真伪和状态。投标截止前只显示编号是否存在及其状态（投标人名单在开标前保密）；"
+        "开标后显示出具机构、金额、有效期和所担保的投标。",
+        "Enter a guarantee number to check it. Before the bid deadline only its existence and status are "
+        "shown (who bid stays secret until the opening); after it, the issuer, amount, validity and the bid "
+        "it secures.",
+    ),
+    "guarantees.number": ("保函编号", "Guarantee number"),
+    "guarantees.check": ("查验", "Check"),
+    "guarantees.status": ("状态", "Status"),
+    "guarantees.status.valid": ("有效", "Valid"),
+    "guarantees.status.claimed": ("已索赔，待担保机构答复", "Claimed, awaiting the guarantor"),
+    "guarantees.status.paid": ("已赔付", "Paid out"),
+    "guarantees.sealed": ("开标前保密", "Sealed until the opening"),
+    "guarantees.issuer": ("出具机构", "Issuer"),
+    "guarantees.kind": ("保函类型", "Kind"),
+    "guarantees.kind.guarantee_letter": ("银行保函", "Bank guarantee letter"),
+    "guarantees.kind.guarantee_insurance": ("保证保险", "Guarantee insurance"),
+    "guarantees.kind.guarantor_letter": ("担保公司保函", "Guarantee company letter"),
+    "guarantees.amount": ("担保金额", "Amount"),
+    "guarantees.valid_until": ("有效期至", "Valid until"),
+    "guarantees.tender": ("招标项目", "Tender"),
+    "guarantees.lot": ("标段", "Lot"),
+    "guarantees.bidder": ("投标人", "Bidder"),
+    "guarantees.not_found": ("没有这个编号的保函", "No guarantee has this number"),
+    "guarantees.refunds": ("保证金退还", "Deposit refunds"),
+    "guarantees.refunds_hint": (
+        "签订书面合同后5日内退还投标保证金及银行同期存款利息（《招标投标法实施条例》第五十七条）。",
+        "Deposits are refunded with interest within 5 days after the contract is signed (Art. 57).",
+    ),
+    "guarantees.due": ("退还期限", "Refund due"),
+    "guarantees.payer": ("付款账号", "Payer account"),
+    "guarantees.none": ("没有待退还的保证金", "No refund is due"),
+}
+
+register_messages(MESSAGES)

@@ -1,0 +1,72 @@
+"""Electronic bid guarantees, cash deposits and claims (《招标投标法实施条例》Art. 26, 57, 74).
+
+A guarantor (a bank, guarantee company or insurer: ``OrgKind.GUARANTOR``) signs a guarantee statement
+(canonical JSON, ``GUARANTEE_TYPE``) with the Ed25519 key it registered like any company, and posts it;
+the platform checks the signature and the rules (guarantees/rules.py), allocates the number, keeps the
+document (database row and blob store) and logs the issue without naming the tender or the bidder
+(sealed: who bid is secret until the deadline).
+
+At the opening, bidding asks ``verify_bond`` through the bond port (core/bond_port.py) for each opened
+bid: the guarantee the bid names (``guarantee_number`` in bid.json) or the one issued for its bidder is
+verified again from the stored document (signature by the guarantor's key, amount, validity, the tender,
+lot and bidder it was issued for, its status). A failed bond makes the bid fail qualification in the
+evaluation room (evaluation reads ``OpenedBid.bond_failure``).
+
+Cash deposits are recorded by the trading centre (supervisors): the payer's account is shown to
+supervisors only. The contracts context calls ``schedule_refunds`` when the contract is signed
+(refund due 5 days later, Art. 57) and ``forfeit_deposits`` for a winner refusing to sign (Art. 74).
+"""
+
+from __future__ import annotations
+
+from guarantees.claims import answer_claim, claims_for, file_claim
+from guarantees.deposits import (
+    NewDeposit,
+    bond_statistics,
+    bonds_by_tender,
+    deposits_of_lot,
+    forfeit_deposits,
+    record_deposit,
+    refund_deposit,
+    refund_obligations,
+    schedule_refunds,
+)
+from guarantees.events import DEPOSIT_FORFEITED, DEPOSIT_REFUND_SCHEDULED
+from guarantees.issuing import (
+    guarantee_document,
+    guarantees_of_guarantor,
+    issue_guarantee,
+    public_guarantee,
+    verify_bond,
+)
+from guarantees.rules import GUARANTEE_TYPE
+from guarantees.views import BondStatistics, ClaimOut, DepositOut, GuaranteeOut, GuaranteePublic, TenderBonds
+
+__all__ = [
+    "DEPOSIT_FORFEITED",
+    "DEPOSIT_REFUND_SCHEDULED",
+    "GUARANTEE_TYPE",
+    "BondStatistics",
+    "ClaimOut",
+    "DepositOut",
+    "GuaranteeOut",
+    "GuaranteePublic",
+    "NewDeposit",
+    "TenderBonds",
+    "answer_claim",
+    "bond_statistics",
+    "bonds_by_tender",
+    "claims_for",
+    "deposits_of_lot",
+    "file_claim",
+    "forfeit_deposits",
+    "guarantee_document",
+    "guarantees_of_guarantor",
+    "issue_guarantee",
+    "public_guarantee",
+    "record_deposit",
+    "refund_deposit",
+    "refund_obligations",
+    "schedule_refunds",
+    "verify_bond",
+]

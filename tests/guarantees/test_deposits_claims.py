@@ -1,0 +1,141 @@
+"""Cash deposits (payer account for supervisors only), the Art. 57 refund clock with its warning, the
+Art. 74 forfeit, claims on guarantees and the statistics of how bids were secured."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from core.clock import ManualClock
+from core.models import AuditEntry
+from core.runtime import Runtime
+from guarantees import service
+from tests.guarantees.world import CODE, issue, make_gworld, signed
+
+ACCOUNT = "6222 0000 1111 2222"
+
+
+async def deposit(client: Any, gw: Any, bidder: str, amount: str = "200000.00") -> Any:
+    return await client.post(
+        f"/api/tenders/{CODE}/lots/1/deposits",
+        json={"bidder": bidder, "amount": amount, "payer_account": ACCOUNT},
+        headers=gw.world.supervisor,
+    )
+
+
+async def test_deposits_refund_clock_warning_and_forfeit(
+    runtime: Runtime, client: Any, clock: ManualClock
+) -> None:
+    gw = await make_gworld(runtime, client)
+    b0, b1, b2 = gw.world.bidders
+    over = await deposit(client, gw, b0.code, "240000.01")
+    assert over.status_code == 422 and over.json()["error"] == "amount_over_limit"
+    assert (await deposit(client, gw, b0.code)).status_code == 201
+    assert (await deposit(client, gw, b0.code)).json()["error"] == "deposit_recorded"
+    assert (await deposit(client, gw, b1.code)).status_code == 201
+    # who paid is secret before the deadline: the tender's owners see nothing, supervisors all
+    url = f"/api/tenders/{CODE}/lots/1/deposits"
+    assert (await client.get(url, headers=gw.world.tenderer)).status_code == 409
+    seen = (await client.get(url, headers=gw.world.supervisor)).json()
+    assert [d["payer_account"] for d in seen] == [ACCOUNT, ACCOUNT]
+    clock.advance(days=21, seconds=1)
+    owners = (await client.get(url, headers=gw.world.tenderer)).json()
+    assert len(owners) == 2 and all(d["payer_account"] is None for d in owners)
+    assert ACCOUNT not in (await client.get(url, headers=gw.world.agent)).text
+
+    # the contract is signed (contracts calls this): refunds due 5 days later (Art. 57)
+    signed_at = clock.now()
+    async with runtime.transaction() as session:
+        assert len(await service.forfeit_deposits(session, CODE, "1", b1.code, runtime=runtime)) == 1
+        scheduled = await service.schedule_refunds(session, CODE, "1", signed_at, runtime=runtime)
+        assert await service.schedule_refunds(session, CODE, "1", signed_at, runtime=runtime) == []
+    assert len(scheduled) == 1  # the forfeited deposit is not refunded
+    due = (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json()
+    assert [d["bidder"] for d in due] == [f"测试bidder{10}"]
+    assert due[0]["refund_due_at"].startswith((signed_at + timedelta(days=5)).date().isoformat())
+    assert due[0]["warning"] == "green" and due[0]["basis"].endswith("第五十七条")
+    clock.advance(days=5)  # the last moment in time
+    assert (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json()[0][
+        "warning"
+    ] == "yellow"
+    clock.advance(seconds=1)  # late
+    assert (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json()[0][
+        "warning"
+    ] == "red"
+    page = await client.get("/guarantees/refunds", headers=gw.world.supervisor)
+    assert page.status_code == 200 and "w-red" in page.text and "200,000.00" in page.text
+    refunded = await client.post(
+        f"/api/deposits/{due[0]['id']}/refund", json={"interest": "123.45"}, headers=gw.world.supervisor
+    )
+    assert refunded.status_code == 200 and refunded.json()["status"] == "refunded"
+    assert (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json() == []
+    async with runtime.sessions() as session:
+        kinds = list(
+            await session.scalars(
+                select(AuditEntry.kind).where(AuditEntry.kind.like("deposit.%")).order_by(AuditEntry.position)
+            )
+        )
+        stats = await service.bond_statistics(session, [CODE])
+    assert kinds == ["deposit.recorded"] * 2 + [
+        "deposit.forfeited",
+        "deposit.refund_scheduled",
+        "deposit.refunded",
+    ]
+    assert stats.deposits == 2 and stats.guarantees == 0 and stats.deposits_held == Decimal("0.00")
+    del b2
+
+
+async def test_claims_filed_by_the_tenderer_and_answered_by_the_issuing_guarantor(
+    runtime: Runtime, client: Any, clock: ManualClock
+) -> None:
+    gw = await make_gworld(runtime, client)
+    b0, b1, _b2 = gw.world.bidders
+    number = (await issue(client, gw.insurer, signed(gw, gw.insurer, b0.code))).json()["number"]
+    await issue(client, gw.bank, signed(gw, gw.bank, b1.code, amount="150000.00"))
+    claim = {"reason": "refused_to_sign", "detail": "中标通知书发出后30日内拒签合同"}
+    early = await client.post(f"/api/guarantees/{number}/claims", json=claim, headers=gw.world.tenderer)
+    assert early.status_code == 409 and early.json()["error"] == "before_deadline"
+    clock.advance(days=21, seconds=1)
+    bad = await client.post(
+        f"/api/guarantees/{number}/claims", json={**claim, "reason": "late"}, headers=gw.world.tenderer
+    )
+    assert bad.status_code == 422
+    filed = await client.post(f"/api/guarantees/{number}/claims", json=claim, headers=gw.world.tenderer)
+    assert filed.status_code == 201, filed.text
+    out = filed.json()
+    assert out["pending"] and out["amount"] == "200000.00" and out["basis"].endswith("第七十四条")
+    again = await client.post(f"/api/guarantees/{number}/claims", json=claim, headers=gw.world.agent)
+    assert again.status_code == 409
+    assert (await client.get(f"/api/guarantees/{number}")).json()["status"] == "claimed"
+    # the bank sees no claim of the insurer's, and may not answer it
+    assert (await client.get("/api/guarantee-claims", headers=gw.bank.headers)).json() == []
+    answer = {"accepted": True, "answer": "已核实，按保函约定赔付"}
+    refused = await client.post(
+        f"/api/guarantee-claims/{out['id']}/answer", json=answer, headers=gw.bank.headers
+    )
+    assert refused.status_code == 403
+    listed = (await client.get("/api/guarantee-claims", headers=gw.insurer.headers)).json()
+    assert [c["id"] for c in listed] == [out["id"]]
+    paid = await client.post(
+        f"/api/guarantee-claims/{out['id']}/answer", json=answer, headers=gw.insurer.headers
+    )
+    assert paid.status_code == 200 and paid.json()["accepted"] is True and not paid.json()["pending"]
+    assert (await client.get(f"/api/guarantees/{number}")).json()["status"] == "paid"
+    assert (await client.get("/api/guarantee-claims", headers=gw.world.tenderer)).json()[0][
+        "accepted"
+    ] is True
+    async with runtime.sessions() as session:
+        kinds = list(
+            await session.scalars(
+                select(AuditEntry.kind)
+                .where(AuditEntry.kind.like("guarantee.claim%"))
+                .order_by(AuditEntry.position)
+            )
+        )
+        stats = await service.bond_statistics(session)
+    assert kinds == ["guarantee.claim_filed", "guarantee.claim_answered"]
+    assert stats.guarantees == 2 and stats.deposits == 0 and stats.guarantee_share == Decimal("1")
+    assert stats.guaranteed_amount == Decimal("350000.00")

@@ -1,0 +1,139 @@
+"""Issuing electronic guarantees through the API: the Art. 26 rules at their boundaries, forged and
+reused documents, the public verification before and after the deadline, a guarantor's own list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from core.clock import ManualClock
+from core.models import AuditEntry, Organisation
+from core.runtime import Runtime
+from crypto.signing import generate_private_key, public_key_to_text
+from tests.guarantees.world import BID_VALIDITY, issue, make_gworld, signed
+
+
+async def test_issue_within_the_rules_and_refuse_each_rule_at_its_boundary(
+    runtime: Runtime, client: Any
+) -> None:
+    gw = await make_gworld(runtime, client)
+    b0, b1, b2 = (b.code for b in gw.world.bidders)
+    # exactly 2% of the lot's estimated price (12 000 000.00) is allowed; one fen more is refused
+    over = await issue(client, gw.insurer, signed(gw, gw.insurer, b0, amount="240000.01"))
+    assert over.status_code == 422, over.text
+    assert over.json()["error"] == "amount_over_limit" and "第二十六条" in over.json()["detail"]
+    at_limit = await issue(client, gw.insurer, signed(gw, gw.insurer, b0, amount="240000.00"))
+    assert at_limit.status_code == 201, at_limit.text
+    out = at_limit.json()
+    assert out["number"].startswith("BH") and out["amount"] == "240000.00" and out["status"] == "valid"
+    # valid until the end of the bid validity period (deadline + 90 days) at the least, to the minute
+    short = (gw.deadline + BID_VALIDITY - timedelta(minutes=1)).isoformat()
+    refused = await issue(
+        client, gw.bank, signed(gw, gw.bank, b1, valid_until=short, kind="guarantee_letter")
+    )
+    assert refused.status_code == 422 and refused.json()["error"] == "validity_too_short"
+    assert "第二十六条" in refused.json()["detail"]
+    exact = (gw.deadline + BID_VALIDITY).isoformat()
+    fine = await issue(client, gw.bank, signed(gw, gw.bank, b1, valid_until=exact, kind="guarantee_letter"))
+    assert fine.status_code == 201, fine.text
+    # the issue is logged without naming the tender or the bidder (who bid is secret)
+    async with runtime.sessions() as session:
+        entries = list(await session.scalars(select(AuditEntry).where(AuditEntry.kind == "guarantee.issued")))
+    assert len(entries) == 2
+    assert all(b0 not in e.entry and "JLZB" not in e.entry for e in entries)
+    del b2
+
+
+async def test_forged_signatures_and_reused_documents_are_refused(runtime: Runtime, client: Any) -> None:
+    gw = await make_gworld(runtime, client)
+    b0, b1, _ = (b.code for b in gw.world.bidders)
+    forged = await issue(client, gw.insurer, signed(gw, gw.insurer, b0, key=generate_private_key()))
+    assert forged.status_code == 422 and forged.json()["error"] == "bad_signature"
+    document = signed(gw, gw.insurer, b0)
+    altered = {**document, "statement": {**document["statement"], "amount": "100.00"}}
+    assert (await issue(client, gw.insurer, altered)).json()["error"] == "bad_signature"
+    # a bank cannot post the insurer's document as its own
+    assert (await issue(client, gw.bank, document)).json()["error"] == "bad_signature"
+    assert (await issue(client, gw.insurer, document)).status_code == 201
+    again = await issue(client, gw.insurer, document)
+    assert again.status_code == 409 and again.json()["error"] == "guarantee_reused"
+    second = await issue(client, gw.bank, signed(gw, gw.bank, b0))
+    assert second.status_code == 409 and second.json()["error"] == "already_secured"
+    # a guarantee for a tender that does not exist, or an unknown bidder, is refused
+    assert (await issue(client, gw.bank, signed(gw, gw.bank, b1, tender="NOPE-1"))).status_code == 404
+    unknown = await issue(client, gw.bank, signed(gw, gw.bank, "91220281MA00000000"))
+    assert unknown.status_code == 422
+
+
+async def test_public_verification_shows_nothing_sealed_before_the_deadline(
+    runtime: Runtime, client: Any, clock: ManualClock
+) -> None:
+    gw = await make_gworld(runtime, client)
+    bidder = gw.world.bidders[0]
+    number = (await issue(client, gw.insurer, signed(gw, gw.insurer, bidder.code))).json()["number"]
+    before = (await client.get(f"/api/guarantees/{number}")).json()
+    assert before == {"number": number, "status": "valid", "opened": False} | {
+        k: None for k in ("guarantor", "kind", "amount", "valid_until", "tender", "lot", "bidder")
+    }
+    page = await client.get(f"/guarantees/verify?number={number}")
+    assert page.status_code == 200 and "开标前保密" in page.text and "测试bidder" not in page.text
+    assert (await client.get("/api/guarantees/BH2026999999")).status_code == 404
+    assert (await client.get("/guarantees/verify?number=BH2026999999")).status_code == 404
+    clock.advance(days=21, seconds=1)
+    after = (await client.get(f"/api/guarantees/{number}")).json()
+    assert after["opened"] and after["amount"] == "200000.00" and after["tender"] == "JLZB-2026-001"
+    assert after["bidder"].startswith("测试bidder") and after["guarantor"].startswith("中国人民财产保险")
+    page = await client.get(f"/guarantees/verify?number={number}", headers={"Accept-Language": "en"})
+    assert "200,000.00" in page.text
+
+
+async def test_a_guarantor_sees_only_its_own_guarantees_and_documents(runtime: Runtime, client: Any) -> None:
+    gw = await make_gworld(runtime, client)
+    b0 = gw.world.bidders[0]
+    number = (await issue(client, gw.insurer, signed(gw, gw.insurer, b0.code))).json()["number"]
+    mine = (await client.get("/api/guarantees/mine", headers=gw.insurer.headers)).json()
+    assert [g["number"] for g in mine] == [number]
+    assert (await client.get("/api/guarantees/mine", headers=gw.bank.headers)).json() == []
+    doc = await client.get(f"/api/guarantees/{number}/document", headers=gw.insurer.headers)
+    assert doc.status_code == 200 and doc.json()["statement"]["bidder"] == b0.code
+    assert (await client.get(f"/api/guarantees/{number}/document", headers=b0.headers)).status_code == 200
+    other = gw.world.bidders[1]
+    assert (await client.get(f"/api/guarantees/{number}/document", headers=other.headers)).status_code == 403
+    assert (
+        await client.get(f"/api/guarantees/{number}/document", headers=gw.bank.headers)
+    ).status_code == 403
+    # the tenderer only after the deadline (before it, the document would name a bidder)
+    assert (
+        await client.get(f"/api/guarantees/{number}/document", headers=gw.world.tenderer)
+    ).status_code == 403
+
+
+async def test_a_guarantor_registers_its_key_like_any_company_before_issuing(
+    runtime: Runtime, client: Any
+) -> None:
+    gw = await make_gworld(runtime, client)
+    async with runtime.transaction() as session:
+        org = await session.get(Organisation, gw.bank.org_id)
+        assert org is not None
+        org.signing_key = None
+    b0 = gw.world.bidders[0].code
+    first = await issue(client, gw.bank, signed(gw, gw.bank, b0))
+    assert first.status_code == 409 and first.json()["error"] == "no_signing_key"
+    key = {"signing_key": public_key_to_text(gw.bank.key.public_key())}
+    other = await client.put(
+        f"/api/organisations/{gw.insurer.org_id}/signing-key", json=key, headers=gw.bank.headers
+    )
+    assert other.status_code == 403  # only its own
+    done = await client.put(
+        f"/api/organisations/{gw.bank.org_id}/signing-key", json=key, headers=gw.bank.headers
+    )
+    assert done.status_code == 200, done.text
+    assert (await issue(client, gw.bank, signed(gw, gw.bank, b0))).status_code == 201
+    # a bidder company cannot issue guarantees
+    bidder = gw.world.bidders[1]
+    refused = await client.post(
+        "/api/guarantees", json={"document": signed(gw, gw.bank, b0)}, headers=bidder.headers
+    )
+    assert refused.status_code == 403
