@@ -3,11 +3,13 @@ every operation is described and has a typed success body, and real answers vali
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, get_args
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from catalog import codes, views
 from core.credit_code import make_credit_code
 from core.roles import Role
 from core.runtime import Runtime
@@ -97,6 +99,16 @@ async def test_downloads_declare_their_content_types(client) -> None:  # type: i
     assert "TradingStatistics" in stats["$ref"]
 
 
+def test_catalog_body_vocabularies_are_the_catalogs_own() -> None:
+    """The enums the item body's schema states are the closed vocabularies catalog/codes.py checks."""
+    assert get_args(views.Kind) == tuple(codes.KINDS)
+    assert re.fullmatch(r"\^\((.*)\)\\d\{11\}\$", views.ITEM_CODE)
+    assert set(views.ITEM_CODE[2:31].split("|")) == set(codes.KINDS.values())
+    assert get_args(views.HandlingType) == codes.HANDLING_TYPES
+    assert get_args(views.Level) == codes.LEVELS
+    assert get_args(views.ServiceObject) == codes.OBJECTS
+
+
 def check(schema: dict[str, Any], method: str, path: str, status: int, answer: Any) -> None:
     """``answer`` (the decoded body) is valid under the operation's documented ``status`` body."""
     body = schema["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
@@ -161,6 +173,9 @@ async def test_real_answers_validate_against_the_schema(client, seeded) -> None:
     await call("get", "/api/catalog/holidays", "/api/catalog/holidays", 200)
     await call("get", "/api/catalog/settings", "/api/catalog/settings", 200, sup)
     await call("get", "/api/catalog/export", "/api/catalog/export", 200)
+    await call("get", "/api/catalog/stats", "/api/catalog/stats", 200)
+    await call("get", "/api/catalog/bundles", "/api/catalog/bundles", 200)
+    await call("get", "/api/catalog/board", "/api/catalog/board", 200, sup)
     await call("get", "/api/statistics", "/api/statistics", 200)
     await call("get", "/api/feed", "/api/feed", 200)
     await call("get", "/healthz", "/healthz", 200)
