@@ -32,6 +32,7 @@ from core.access import PUBLIC, Caller, Viewer, allow
 from core.answers import CSV, JSON, also_answers, answers
 from core.errors import InvalidInput
 from core.paging import Listing, Paging, listing
+from core.raw_body import raw_body
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
@@ -273,7 +274,19 @@ async def export_catalog(db: Db, format: FromQuery[Literal["json", "csv"]] = "js
     return Response(items_csv, media_type=CSV)
 
 
-@post("/api/catalog/import", opt=SUPERVISORS, status_code=200, tags=["catalog"])
+@post(
+    "/api/catalog/import",
+    opt=SUPERVISORS,
+    status_code=200,
+    tags=["catalog"],
+    operation_class=raw_body(
+        "application/json",
+        "the catalog document GET /api/catalog/export?format=json writes (UTF-8, a BOM allowed): "
+        '``{"format": "sunbid-catalog/1", "departments", "items", "bundles"}``, one item per line so '
+        "a bad row is named by its line",
+        shape="CatalogDocument",
+    ),
+)
 async def import_catalog(
     request: AnyRequest, runtime: Rt, principal: Caller, db: Db
 ) -> transfer.ImportReport:
