@@ -125,6 +125,21 @@ class FormField(msgspec.Struct, forbid_unknown_fields=True):
     max_length: Annotated[int, msgspec.Meta(ge=1, le=100_000, description="text fields only")] | None = None
 
 
+class FormFieldOut(msgspec.Struct, omit_defaults=True):
+    """A bid form field as the tender publishes it (validate_form_fields' output): the label filled
+    in, and the optional unit, limits and options present only when set."""
+
+    name: str
+    label: str
+    type: FieldType
+    required: bool
+    unit: str | None = None
+    minimum: str | int | None = None
+    maximum: str | int | None = None
+    options: list[str] | None = None
+    max_length: int | None = None
+
+
 def _plain(doc: Any) -> Any:
     """A Struct (a decoded request) as the plain JSON the validators and the database hold."""
     if isinstance(doc, msgspec.Struct):

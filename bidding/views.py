@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, cast
 import msgspec
 
 from bidding.common import SUBMISSION_ID
-from bidding.criteria import Criteria, FormField
+from bidding.criteria import Criteria, FormFieldOut
 from bidding.inputs import CATEGORIES, METHODS, BondForm, Category, Method, TenderCodeText
 from bidding.lifecycle import State
 from bidding.models import (
@@ -118,7 +118,7 @@ class TenderOut(msgspec.Struct, kw_only=True):
     description: str
     timeline: TimelineOut
     criteria: Criteria
-    form_fields: list[FormField]
+    form_fields: list[FormFieldOut]
     rules: dict[str, int]
     training: bool
     opening_recipient: str
@@ -187,7 +187,7 @@ def tender_fields(
             confirm_minutes=tender.confirm_minutes,
         ),
         "criteria": msgspec.convert(tender.criteria, Criteria),  # stored as validate_criteria wrote it
-        "form_fields": msgspec.convert(tender.form_fields, list[FormField]),
+        "form_fields": msgspec.convert(tender.form_fields, list[FormFieldOut]),
         "rules": tender.rules,
         "training": tender.training,
         "opening_recipient": tender.opening_recipient,
