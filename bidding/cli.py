@@ -1,5 +1,6 @@
 """The bidder's client: `sunbid login`, `sunbid bid seal|submit|withdraw|status|signing-key|decrypt`,
-the custodian's `sunbid custody reveal`, and the auditor's offline `sunbid receipt verify`.
+the custodian's `sunbid custody reveal`, and the auditor's offline `sunbid receipt verify`
+(after-deadline commands in bidding/cli_opening.py, what they share in bidding/cli_common.py).
 
 At the opening, `bid decrypt` fetches the bid's age header, unwraps the 16-byte file key locally with
 the bidder's identity and sends only that key; `custody reveal` opens the custodian's sealed share
@@ -11,20 +12,15 @@ so a retry after a network failure never uploads twice and always ends with the 
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
-import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any
 
 import click
 import httpx
 import msgspec
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -35,6 +31,8 @@ from rich.progress import (
 )
 
 from bidding.bid_form import BidFormInvalid, above_ceiling, example, problems, schema_for
+from bidding.cli_common import api, body, check, config_path, err, load_config, load_identity, with_retries
+from bidding.cli_opening import custody_reveal, decrypt_bid, receipt, status
 from bidding.client import (
     MANIFEST_SUFFIX,
     TenderToSeal,
@@ -49,112 +47,18 @@ from bidding.client import (
 )
 from bidding.criteria import DEFAULT_FORM_FIELDS
 from bidding.evidence import DEVICE_HEADER
-from bidding.opening.views import BidOpened, OwnHeader, ShareRevealed
-from bidding.opening_api import KeyBody, ShareBody
-from bidding.receipts import ReceiptError, verify_bundle
 from bidding.submissions import MANIFEST_HEADER, encode_manifest
 from bidding.views import (
-    OpeningResult,
-    OwnSubmission,
     OwnSubmissionStatus,
     ReceiptBundle,
     SignedStatementBody,
     TenderOut,
     Withdrawn,
 )
-from crypto.age import AgeError, ScryptIdentity, X25519Identity, decrypt, parse_identities, read_header
-from crypto.age.recipients import unwrap_header
-from crypto.signing import BidManifest, SigningError, public_key_from_text, public_key_to_text
-
-err = Console(stderr=True)
-RETRIES = 5
-T = TypeVar("T")
-
-
-def config_path() -> Path:
-    env = os.environ.get("SUNBID_CLIENT_CONFIG")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "sunbid" / "client.json"
-
-
-def load_config() -> dict[str, Any]:
-    path = config_path()
-    if not path.exists():
-        raise click.ClickException("not logged in: run `sunbid login --server URL --username NAME` first")
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
-
-
-def api(config: dict[str, Any], timeout: float = 60) -> httpx.Client:
-    return httpx.Client(
-        base_url=config["server"], headers={"Authorization": f"Bearer {config['token']}"}, timeout=timeout
-    )
-
-
-@overload
-def check(response: httpx.Response) -> Any: ...
-@overload
-def check(response: httpx.Response, answer: type[T]) -> T: ...
-def check(response: httpx.Response, answer: Any = Any) -> Any:
-    """The server's answer decoded into ``answer``, the type its route declares (bidding.views, …): a
-    server that answered something else is reported, never half-read."""
-    if response.status_code >= 400:
-        try:
-            body = response.json()
-            message = f"{body.get('error')}: {body.get('detail')}"
-        except ValueError:
-            message = response.text[:200]
-        raise click.ClickException(f"server said {response.status_code} {message}")
-    try:
-        return msgspec.json.decode(response.content or b"null", type=answer)
-    except msgspec.ValidationError as exc:
-        raise click.ClickException(f"unexpected answer from the server: {exc}") from None
-
-
-def body(value: msgspec.Struct) -> dict[str, Any]:
-    """A typed request body (the Struct the route declares), as httpx's ``json=``."""
-    built: dict[str, Any] = msgspec.to_builtins(value)
-    return built
-
-
-def load_identity(path: str, passphrase_file: str | None) -> X25519Identity:
-    data = Path(path).read_bytes()
-    if data.lstrip().startswith((b"age-encryption.org/", b"-----BEGIN AGE ENCRYPTED FILE-----")):
-        if passphrase_file:
-            lines = Path(passphrase_file).read_text("utf-8").splitlines()
-            passphrase = lines[0] if lines else ""
-        else:
-            passphrase = click.prompt("Passphrase", hide_input=True, err=True)
-        plain = io.BytesIO()
-        try:
-            decrypt(io.BytesIO(data), plain, [ScryptIdentity(passphrase)])
-        except AgeError:
-            raise click.ClickException(f"{path}: cannot open the identity file (wrong passphrase?)") from None
-        data = plain.getvalue()
-    try:
-        identities = parse_identities(data.decode("utf-8"))
-    except (AgeError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
-    if len(identities) != 1:
-        raise click.ClickException(f"{path}: expected exactly one identity, found {len(identities)}")
-    return identities[0]
-
-
-def with_retries(what: str, action: Callable[[], httpx.Response]) -> httpx.Response:
-    """Network failures are retried with backoff; the submission id makes that safe."""
-    for attempt in range(1, RETRIES + 1):
-        try:
-            return action()
-        except httpx.TransportError as exc:
-            if attempt == RETRIES:
-                raise click.ClickException(
-                    f"{what}: network failure after {RETRIES} attempts: {exc}"
-                ) from None
-            err.print(f"[yellow]{what}: {exc}; retrying ({attempt}/{RETRIES - 1})[/yellow]")
-            time.sleep(min(2**attempt * 0.5, 10))
-    raise AssertionError("unreachable")
+from core.api import SigningKeyBody, TokenBody
+from core.views import NewToken, OrganisationOut, UserOut
+from crypto.age import AgeError
+from crypto.signing import BidManifest, SigningError, public_key_to_text
 
 
 @click.command("login")
@@ -170,21 +74,17 @@ def login(server: str, username: str, password_file: str | None) -> None:
     )
     server = server.rstrip("/")
     with httpx.Client(base_url=server, timeout=30) as http:
-        token = check(
-            http.post(
-                "/api/auth/tokens", json={"username": username, "password": password, "name": "sunbid-cli"}
-            )
-        )
-        me = check(http.get("/api/auth/me", headers={"Authorization": f"Bearer {token['token']}"}))
+        sent = TokenBody(username=username, password=password, name="sunbid-cli")
+        token = check(http.post("/api/auth/tokens", json=body(sent)), NewToken).token
+        me = check(http.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}), UserOut)
         bidder = None
-        if me.get("organisation_id"):
-            org = check(http.get(f"/api/organisations/{me['organisation_id']}"))
-            bidder = org["credit_code"]
+        if me.organisation_id:
+            bidder = check(http.get(f"/api/organisations/{me.organisation_id}"), OrganisationOut).credit_code
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"server": server, "token": token["token"], "username": username, "bidder": bidder}, fh)
+        json.dump({"server": server, "token": token, "username": username, "bidder": bidder}, fh)
     click.echo(f"logged in to {server} as {username}" + (f" ({bidder})" if bidder else ""))
 
 
@@ -205,9 +105,15 @@ def signing_key(identity_path: str, passphrase_file: str | None, register: bool)
     if register:
         config = load_config()
         with api(config) as http:
-            me = check(http.get("/api/auth/me"))
+            me = check(http.get("/api/auth/me"), UserOut)
+            if me.organisation_id is None:
+                raise click.ClickException(
+                    f"{me.username} belongs to no company: nothing to register the key for"
+                )
+            sent = SigningKeyBody(signing_key=key)
             check(
-                http.put(f"/api/organisations/{me['organisation_id']}/signing-key", json={"signing_key": key})
+                http.put(f"/api/organisations/{me.organisation_id}/signing-key", json=body(sent)),
+                OrganisationOut,
             )
     click.echo(key)
 
@@ -463,132 +369,10 @@ def withdraw(
     click.echo(f"{sid}: {done.status}")
 
 
-# What the opening made of a bid, in words (bidding.models.BidOutcome).
-OUTCOME_WORDS = {
-    "queued": "at the opening, waiting for its key",
-    "decrypting": "being decrypted",
-    "opened": "opened",
-    "rejected": "opened, rejected",
-    "revoked": "revoked (failed to decrypt through the bidder's fault)",
-    "withdrawn": "withdrawn at the opening",
-}
-STATUS_COLUMNS = ("TENDER", "LOT", "SUBMISSION", "STATUS", "SUBMITTED (Beijing)", "OPENING")
-
-
-def opening_words(opening: OpeningResult | None) -> str:
-    if opening is None:
-        return "not opened yet"
-    words = OUTCOME_WORDS.get(opening.outcome, opening.outcome)
-    if opening.price:
-        words += f", price {Decimal(opening.price):,.2f} yuan"
-    if opening.reason:
-        words += f": {opening.reason}"
-    if opening.confirmation:
-        words += f"; record {opening.confirmation}"
-    return words
-
-
-@bid.command("status")
-@click.option("--tender", "code", help="Only this tender's submissions.")
-def status(code: str | None) -> None:
-    """Your company's submissions, their status and, after the opening, what it made of each."""
-    with api(load_config()) as http:
-        rows = check(
-            http.get("/api/submissions", params={"tender": code} if code else None), list[OwnSubmission]
-        )
-    if not rows:
-        click.echo("no submissions")
-        return
-    table = [
-        (row.tender, row.lot, row.submission_id, row.status, row.submitted_at_local,
-         opening_words(row.opening) if row.status == "active" else "")
-        for row in rows
-    ]  # fmt: skip
-    widths = [max(len(str(r[i])) for r in [STATUS_COLUMNS, *table]) for i in range(len(STATUS_COLUMNS) - 1)]
-    for r in [STATUS_COLUMNS, *table]:
-        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[-1])
-
-
-@bid.command("decrypt")
-@click.option("--tender", "code", required=True)
-@click.option("--lot", default="1", show_default=True)
-@click.option("--identity", "identity_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False))
-def decrypt_bid(code: str, lot: str, identity_path: str, passphrase_file: str | None) -> None:
-    """Reveal your bid's file key at the opening (unwrapped here; your identity is never sent)."""
-    identity = load_identity(identity_path, passphrase_file)
-    base = f"/api/tenders/{code}/lots/{lot}/opening"
-    with api(load_config(), timeout=600) as http:
-        found = check(with_retries("header", lambda: http.get(f"{base}/header")), OwnHeader)
-        try:
-            header = read_header(io.BytesIO(base64.b64decode(found.header)), armor=False)
-            file_key = unwrap_header(header, [identity])
-        except (AgeError, ValueError) as exc:
-            raise click.ClickException(f"this identity cannot open the bid's header: {exc}") from None
-        done = check(http.post(f"{base}/key", json=body(KeyBody(file_key=file_key.hex()))), BidOpened)
-    line = f"{found.submission_id}: {done.outcome}"
-    if done.price:
-        line += f" (price {done.price})"
-    if done.reason:
-        line += f" - {done.reason}"
-    click.echo(line)
-
-
-@click.command("reveal")
-@click.option("--tender", "code", required=True)
-@click.option("--share", "share_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--identity", "identity_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False))
-def custody_reveal(code: str, share_path: str, identity_path: str, passphrase_file: str | None) -> None:
-    """Open your sealed share here and reveal it to the opening (after the decryption window)."""
-    identity = load_identity(identity_path, passphrase_file)
-    plain = io.BytesIO()
-    try:
-        decrypt(io.BytesIO(Path(share_path).read_bytes()), plain, [identity])
-    except AgeError as exc:
-        raise click.ClickException(f"{share_path}: this identity cannot open the share: {exc}") from None
-    share = plain.getvalue().decode("ascii", "replace").strip()
-    with api(load_config()) as http:
-        done = check(
-            http.post(f"/api/tenders/{code}/opening/shares", json=body(ShareBody(share=share))), ShareRevealed
-        )
-    if done.combined:
-        opened = done.opened if isinstance(done.opened, int) else 0
-        click.echo(f"opening key combined; {opened} bid(s) opened by the custodians")
-    else:
-        click.echo(f"share accepted ({done.have} of {done.threshold} needed)")
-
-
-@click.group("receipt")
-def receipt() -> None:
-    """Check receipts offline."""
-
-
-@receipt.command("verify")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--server-key", required=True, help="ed25519:... text, or a file holding it.")
-@click.option("--bidder-key", default=None, help="Also check the bidder's signature (ed25519:...).")
-def receipt_verify(path: str, server_key: str, bidder_key: str | None) -> None:
-    """Verify a receipt: server signature, manifest, audit inclusion proof and signed checkpoint."""
-    try:
-        key_text = Path(server_key).read_text("utf-8").strip() if Path(server_key).is_file() else server_key
-        key = public_key_from_text(key_text)
-        bidder = public_key_from_text(bidder_key) if bidder_key else None
-        verified = verify_bundle(Path(path).read_bytes(), key, bidder)
-    except (ReceiptError, SigningError, OSError) as exc:
-        click.echo(f"INVALID: {exc}", err=True)
-        raise SystemExit(2) from None
-    m, r = verified.manifest, verified.receipt
-    click.echo(
-        f"receipt OK: tender {m.tender} lot {m.lot} bidder {m.bidder} submission {m.submission_id}\n"
-        f"  envelope sha256 {m.envelope_sha256} ({m.envelope_length} bytes)\n"
-        f"  accepted {r.server_time}; audit entry #{r.audit_index} in a tree of {r.audit_size}"
-        f" signed by {verified.origin}"
-    )
-
-
 def register(group: click.Group) -> None:
     group.add_command(login)
+    bid.add_command(status)
+    bid.add_command(decrypt_bid)
     group.add_command(bid)
     group.add_command(receipt)
     custody = group.commands.get("custody")  # web/cli_crypto's custody init|combine

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 from core.errors import InvalidInput
 from core.numbers import MONEY, POINTS, Bounds, decimal_input, int_input
@@ -45,6 +47,108 @@ class CriteriaError(ValueError):
     pass
 
 
+# ---- the documents as a request states them ---------------------------------------------------
+# The Structs below are the schema of ``criteria`` and ``form_fields`` in POST /api/tenders: every
+# rule about one field (the enums, id and name shapes, lengths, unknown keys) is theirs. What links
+# fields, and the decimals' bounds (0 < points ≤ 100 with at most 4 places, a comprehensive method
+# totalling 100 with a price criterion, max_points a multiple of step, minimum ≤ maximum), is checked
+# by validate_criteria / validate_form_fields below, answering 422 ``bad_criteria`` naming the field.
+
+Method = Literal["comprehensive", "lowest_price"]
+Group = Literal["technical", "commercial", "price"]
+Benchmark = Literal["mean", "trimmed_mean"]
+FieldType = Literal["decimal", "integer", "text", "attachment", "bill_of_quantities"]
+CriterionId = Annotated[
+    str, msgspec.Meta(pattern=_ID.pattern, description="unique in the document, e.g. Q1, T1", examples=["T1"])
+]
+NonBlank = Annotated[str, msgspec.Meta(pattern=r"\S")]
+DecimalText = Annotated[
+    str | int,
+    msgspec.Meta(
+        description="a decimal as text (or a whole number); JSON floats are refused", examples=["0.5"]
+    ),
+]
+
+
+class ReviewItem(msgspec.Struct, forbid_unknown_fields=True):
+    """A pass/fail item of the qualification (资格评审) or preliminary (初步评审) review."""
+
+    id: CriterionId
+    text: NonBlank
+
+
+class ScoredCriterion(msgspec.Struct, forbid_unknown_fields=True):
+    """A scored criterion (评分因素); experts score it in multiples of ``step``, up to ``max_points``."""
+
+    id: CriterionId
+    group: Group
+    name: NonBlank
+    max_points: DecimalText
+    step: DecimalText = "0.5"
+
+
+class PriceRule(msgspec.Struct, forbid_unknown_fields=True):
+    """How the price score is computed: the benchmark (评标基准价), its random coefficient below 1,
+    and the points lost per percent above or below it."""
+
+    benchmark: Benchmark = "mean"
+    coefficient_max: DecimalText = "0"
+    above_per_percent: DecimalText = "1"
+    below_per_percent: DecimalText = "0.5"
+
+
+class Criteria(msgspec.Struct, forbid_unknown_fields=True):
+    """The evaluation method document (评标办法) evaluation/ reads."""
+
+    method: Method
+    qualification: list[ReviewItem] = msgspec.field(default_factory=list)
+    preliminary: list[ReviewItem] = msgspec.field(default_factory=list)
+    scored: list[ScoredCriterion] = msgspec.field(default_factory=list)
+    price: PriceRule = msgspec.field(default_factory=PriceRule)
+    anomaly_limit: Annotated[DecimalText, msgspec.Meta(description="异常低价 threshold, percent")] = "20"
+    tenderer_representative: bool = False
+
+
+class FormField(msgspec.Struct, forbid_unknown_fields=True):
+    """A field of the bid form (投标函) bidders fill in; the form needs a decimal ``price``."""
+
+    name: Annotated[str, msgspec.Meta(pattern=_FIELD.pattern, examples=["duration_days"])]
+    label: str | None = None  # absent or empty: the name
+    type: FieldType = "text"
+    required: bool = True
+    unit: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    minimum: Annotated[DecimalText, msgspec.Meta(description="numbers only")] | None = None
+    maximum: Annotated[DecimalText, msgspec.Meta(description="numbers only")] | None = None
+    options: (
+        Annotated[list[NonBlank], msgspec.Meta(min_length=1, description="text fields only, distinct")] | None
+    ) = None
+    max_length: Annotated[int, msgspec.Meta(ge=1, le=100_000, description="text fields only")] | None = None
+
+
+class FormFieldOut(msgspec.Struct, omit_defaults=True):
+    """A bid form field as the tender publishes it (validate_form_fields' output): the label filled
+    in, and the optional unit, limits and options present only when set."""
+
+    name: str
+    label: str
+    type: FieldType
+    required: bool
+    unit: str | None = None
+    minimum: str | int | None = None
+    maximum: str | int | None = None
+    options: list[str] | None = None
+    max_length: int | None = None
+
+
+def _plain(doc: Any) -> Any:
+    """A Struct (a decoded request) as the plain JSON the validators and the database hold."""
+    if isinstance(doc, msgspec.Struct):
+        return msgspec.to_builtins(doc)
+    if isinstance(doc, list):
+        return [_plain(d) for d in doc]
+    return doc
+
+
 def _decimal(where: str, value: Any, *, positive: bool = True, bounds: Bounds = POINTS) -> Decimal:
     """Points and percentages (0..100, 4 places); a bid form's price is money (``MONEY``)."""
     if isinstance(value, Decimal):  # the documents are JSON: decimal strings (or whole numbers)
@@ -67,6 +171,7 @@ def _items(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 def validate_criteria(doc: Any) -> dict[str, Any]:
     """Return the document if valid (normalised numbers), else CriteriaError naming the problem."""
+    doc = _plain(doc)
     if not isinstance(doc, dict):
         raise CriteriaError("criteria must be a JSON object")
     known = ("method", "qualification", "preliminary", "scored", "price", "anomaly_limit")
@@ -154,6 +259,7 @@ def validate_criteria(doc: Any) -> dict[str, Any]:
 
 
 def validate_form_fields(fields: Any) -> list[dict[str, Any]]:
+    fields = _plain(fields)
     if not isinstance(fields, list) or not fields or not all(isinstance(f, dict) for f in fields):
         raise CriteriaError("form_fields must be a non-empty list of objects")
     out, names = [], set()

@@ -117,13 +117,16 @@ class NewTender(msgspec.Struct, kw_only=True):
         default_factory=lambda: ["deposit", "guarantee_letter", "guarantee_insurance"]
     )
     criteria: Annotated[
-        dict[str, Any] | None,
-        msgspec.Meta(description="evaluation criteria (评标办法); default: lowest price"),
+        crit.Criteria | None,
+        msgspec.Meta(description="evaluation criteria (评标办法); default: comprehensive, 30/10/60"),
     ] = None
-    form_fields: Annotated[
-        list[dict[str, Any]] | None,
-        msgspec.Meta(description="the bid form's fields; default: price, duration…"),
-    ] = None
+    form_fields: (
+        Annotated[
+            list[crit.FormField],
+            msgspec.Meta(min_length=1, description="the bid form's fields; default: price, duration…"),
+        ]
+        | None
+    ) = None
     lots: Annotated[list[LotInput], msgspec.Meta(min_length=1)] | None = None
     custody: CustodyInput | None = None
     description: str = ""

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, cast
 import msgspec
 
 from bidding.common import SUBMISSION_ID
+from bidding.criteria import Criteria, FormFieldOut
 from bidding.inputs import CATEGORIES, METHODS, BondForm, Category, Method, TenderCodeText
 from bidding.lifecycle import State
 from bidding.models import (
@@ -116,8 +117,8 @@ class TenderOut(msgspec.Struct, kw_only=True):
     bond: BondOut
     description: str
     timeline: TimelineOut
-    criteria: dict[str, Any]
-    form_fields: list[dict[str, Any]]
+    criteria: Criteria
+    form_fields: list[FormFieldOut]
     rules: dict[str, int]
     training: bool
     opening_recipient: str
@@ -185,8 +186,8 @@ def tender_fields(
             decryption_minutes=tender.decryption_minutes,
             confirm_minutes=tender.confirm_minutes,
         ),
-        "criteria": tender.criteria,
-        "form_fields": tender.form_fields,
+        "criteria": msgspec.convert(tender.criteria, Criteria),  # stored as validate_criteria wrote it
+        "form_fields": msgspec.convert(tender.form_fields, list[FormFieldOut]),
         "rules": tender.rules,
         "training": tender.training,
         "opening_recipient": tender.opening_recipient,

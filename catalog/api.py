@@ -5,25 +5,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal, cast
 
 import msgspec
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from catalog import browse, bundling, cases, service, transfer
-from catalog.models import Item
-from catalog.views import ItemOut, ItemSummary, item_out, summary_out
+from catalog.models import Bundle, Case, Item
+from catalog.views import (
+    BundleBody,
+    BundleOut,
+    CaseBoard,
+    CaseOut,
+    CatalogStatistics,
+    ItemBody,
+    ItemOut,
+    ItemSummary,
+    ItemVersionOut,
+    MovedCase,
+    Rating,
+    item_out,
+    summary_out,
+)
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.answers import CSV, JSON, also_answers, answers
 from core.errors import InvalidInput
 from core.paging import Listing, Paging, listing
+from core.raw_body import raw_body
 from core.roles import Role
 from core.runtime import Db, Rt
 from core.types import AnyRequest
 
 HolidayKind = Literal["holiday", "workday"]  # catalog/workdays.py HOLIDAY, WORKDAY (调休上班)
-Rating = Literal["good", "bad"]  # 好评, 差评
 EDITORS = allow(Role.HALL_STAFF, Role.SUPERVISOR)
 SUPERVISORS = allow(Role.SUPERVISOR)
 
@@ -121,6 +135,16 @@ def parse_flag(value: str | None) -> bool | None:
     return value == "true"
 
 
+async def bundle_out(db: Db, bundle: Bundle) -> BundleOut:
+    return msgspec.convert(await bundling.bundle_json(db, bundle), BundleOut)
+
+
+async def case_out(db: Db, runtime: Rt, case: Case) -> CaseOut:
+    item = await db.get(Item, case.item_id)
+    body = cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
+    return msgspec.convert(body, CaseOut)
+
+
 @get("/api/catalog/items", opt=PUBLIC, tags=["catalog"])
 async def search_items(
     db: Db,
@@ -154,25 +178,25 @@ async def get_item(db: Db, item_id: FromPath[int]) -> ItemOut:
     opt=allow(Role.HALL_STAFF, Role.SUPERVISOR, Role.ADMIN),
     tags=["catalog"],
 )
-async def item_versions(db: Db, item_id: FromPath[int]) -> list[dict[str, Any]]:
-    """The change log: every version with who changed which fields."""
+async def item_versions(db: Db, item_id: FromPath[int]) -> list[ItemVersionOut]:
+    """The change log: every version, newest first, with who changed which fields."""
     return [
-        {
-            "version": v.version,
-            "changed_at": v.changed_at.isoformat(),
-            "actor": v.actor,
-            "changed_fields": v.changed_fields,
-            "snapshot": v.snapshot,
-        }
+        ItemVersionOut(
+            version=v.version,
+            changed_at=v.changed_at,
+            actor=v.actor,
+            changed_fields=list(v.changed_fields),
+            snapshot=v.snapshot,
+        )
         for v in await service.item_versions(db, item_id)
     ]
 
 
 @post("/api/catalog/items", opt=EDITORS, status_code=201, tags=["catalog"])
-async def create_item(runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]) -> ItemOut:
+async def create_item(runtime: Rt, principal: Caller, db: Db, data: JSONBody[ItemBody]) -> ItemOut:
     """Add an item to a department's catalog (staff: their own department only)."""
-    item = await service.create_item(db, runtime, principal, data)
-    return item_out(item, data["department"].strip())
+    item = await service.create_item(db, runtime, principal, msgspec.to_builtins(data))
+    return item_out(item, data.department.strip())
 
 
 @put("/api/catalog/items/{item_id:int}", opt=EDITORS, tags=["catalog"])
@@ -181,10 +205,10 @@ async def update_item(
     principal: Caller,
     db: Db,
     item_id: FromPath[int],
-    data: JSONBody[dict[str, Any]],
+    data: JSONBody[ItemBody],
 ) -> ItemOut:
     """Replace an item's fields; a change makes a new version."""
-    item = await service.update_item(db, runtime, principal, item_id, data)
+    item = await service.update_item(db, runtime, principal, item_id, msgspec.to_builtins(data))
     return item_out(item, (await service.get_department(db, item.department_id)).name)
 
 
@@ -205,30 +229,31 @@ async def add_department(runtime: Rt, db: Db, data: JSONBody[DepartmentBody]) ->
 
 
 @get("/api/catalog/bundles", opt=PUBLIC, tags=["catalog"])
-async def list_bundles(db: Db) -> list[dict[str, Any]]:
+async def list_bundles(db: Db) -> list[BundleOut]:
     """Every 一件事 bundle (several items handled as one), with merged materials and time limit."""
-    return [await bundling.bundle_json(db, b) for b in await bundling.list_bundles(db)]
+    return [await bundle_out(db, b) for b in await bundling.list_bundles(db)]
 
 
 @get("/api/catalog/bundles/{ref:str}", opt=PUBLIC, tags=["catalog"])
-async def get_bundle(db: Db, ref: FromPath[str]) -> dict[str, Any]:
+async def get_bundle(db: Db, ref: FromPath[str]) -> BundleOut:
     """One 一件事 (by id or code) with its merged materials and combined time limit."""
-    return await bundling.bundle_json(db, await bundling.get_bundle(db, ref))
+    return await bundle_out(db, await bundling.get_bundle(db, ref))
 
 
 @post("/api/catalog/bundles", opt=SUPERVISORS, status_code=201, tags=["catalog"])
-async def save_bundle(
-    runtime: Rt, principal: Caller, db: Db, data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
-    """Create or replace a bundle; items are item codes (city) or code@region."""
-    bundle = await bundling.save_bundle(db, runtime, data, principal.actor)
-    return await bundling.bundle_json(db, bundle)
+async def save_bundle(runtime: Rt, principal: Caller, db: Db, data: JSONBody[BundleBody]) -> BundleOut:
+    """Create or replace a bundle; items are item codes (city) or code@region.
+
+    ``replace: false`` refuses (409) to overwrite a bundle with the same code.
+    """
+    bundle = await bundling.save_bundle(db, runtime, msgspec.to_builtins(data), principal.actor)
+    return await bundle_out(db, bundle)
 
 
 @get("/api/catalog/stats", opt=PUBLIC, tags=["catalog"])
-async def catalog_statistics(db: Db) -> dict[str, Any]:
+async def catalog_statistics(db: Db) -> CatalogStatistics:
     """Items per kind/level/department, compression, online share, on-time and good-rating rates."""
-    return await browse.statistics(db)
+    return msgspec.convert(await browse.statistics(db), CatalogStatistics)
 
 
 @get(
@@ -249,7 +274,19 @@ async def export_catalog(db: Db, format: FromQuery[Literal["json", "csv"]] = "js
     return Response(items_csv, media_type=CSV)
 
 
-@post("/api/catalog/import", opt=SUPERVISORS, status_code=200, tags=["catalog"])
+@post(
+    "/api/catalog/import",
+    opt=SUPERVISORS,
+    status_code=200,
+    tags=["catalog"],
+    operation_class=raw_body(
+        "application/json",
+        "the catalog document GET /api/catalog/export?format=json writes (UTF-8, a BOM allowed): "
+        '``{"format": "sunbid-catalog/1", "departments", "items", "bundles"}``, one item per line so '
+        "a bad row is named by its line",
+        shape="CatalogDocument",
+    ),
+)
 async def import_catalog(
     request: AnyRequest, runtime: Rt, principal: Caller, db: Db
 ) -> transfer.ImportReport:
@@ -347,7 +384,7 @@ async def unlink_staff(runtime: Rt, principal: Caller, db: Db, user_id: FromPath
 
 
 @post("/api/catalog/cases", opt=EDITORS, status_code=201, tags=["catalog cases"])
-async def accept_case(runtime: Rt, principal: Caller, db: Db, data: JSONBody[CaseBody]) -> dict[str, Any]:
+async def accept_case(runtime: Rt, principal: Caller, db: Db, data: JSONBody[CaseBody]) -> CaseOut:
     """Accept a case at the window; its deadline counts working days from today."""
     case = await cases.accept_case(
         db,
@@ -355,17 +392,15 @@ async def accept_case(runtime: Rt, principal: Caller, db: Db, data: JSONBody[Cas
         principal,
         cases.NewCase(data.item_id, data.applicant, data.applicant_user_id),
     )
-    item = await db.get(Item, case.item_id)
-    return cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
+    return await case_out(db, runtime, case)
 
 
 @get("/api/catalog/cases/{number:str}", opt=EDITORS, tags=["catalog cases"])
-async def get_case(runtime: Rt, principal: Caller, db: Db, number: FromPath[str]) -> dict[str, Any]:
+async def get_case(runtime: Rt, principal: Caller, db: Db, number: FromPath[str]) -> CaseOut:
     """One case (办件) by number, with its deadline and green/yellow/red warning."""
     case = await cases.get_case(db, number)
     await service.check_department_access(db, principal, case.department_id)
-    item = await db.get(Item, case.item_id)
-    return cases.case_json(case, item, runtime.clock.now(), await cases.yellow_share(db))
+    return await case_out(db, runtime, case)
 
 
 @post("/api/catalog/cases/{number:str}/state", opt=EDITORS, status_code=200, tags=["catalog cases"])
@@ -375,7 +410,7 @@ async def move_case(
     db: Db,
     number: FromPath[str],
     data: JSONBody[StateBody],
-) -> dict[str, Any]:
+) -> MovedCase:
     """accepted → processing → done / returned; finishing returns the one-time rating token."""
     case, token = await cases.move_case(db, runtime, principal, number, data.state, data.note)
     item = await db.get(Item, case.item_id)
@@ -383,7 +418,7 @@ async def move_case(
     if token:
         body["rating_token"] = token
         body["rating_link"] = f"/catalog/rate/{case.number}?token={token}"
-    return body
+    return msgspec.convert(body, MovedCase)
 
 
 @post("/api/catalog/cases/{number:str}/rating", opt=PUBLIC, status_code=200, tags=["catalog cases"])
@@ -415,9 +450,9 @@ async def case_board(
     principal: Caller,
     db: Db,
     department_id: FromQuery[int | None] = None,
-) -> dict[str, Any]:
+) -> CaseBoard:
     """Supervision board: open cases with green/yellow/red warnings; staff see their own department."""
-    return await cases.board(db, runtime, principal, department_id)
+    return msgspec.convert(await cases.board(db, runtime, principal, department_id), CaseBoard)
 
 
 ROUTE_HANDLERS = [

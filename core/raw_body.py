@@ -1,7 +1,9 @@
 """OpenAPI for routes whose bodies Litestar cannot see: raw request bodies and file downloads.
 
 Litestar documents a request body only for a ``data`` parameter, which it decodes as JSON or a form;
-a route reading CSV or octet-stream itself declares its body with ``operation_class=raw_body(...)``.
+a route reading CSV, JSON lines, octet-stream or a JSON document it parses itself (to hash the bytes or
+name the bad line) declares its body with ``operation_class=raw_body(...)``; a JSON document states
+its shape with ``shape=`` (a component the schema already has, e.g. the export's).
 A route answering a ``Stream`` declares its media types with ``operation_class=file_answer(...)``.
 """
 
@@ -12,10 +14,15 @@ from dataclasses import dataclass
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
 
 
-def raw_body(media_type: str, description: str) -> type[Operation]:
-    """An Operation class whose request body is ``media_type`` (text for ``text/*``, else binary)."""
+def raw_body(media_type: str, description: str, *, shape: str | None = None) -> type[Operation]:
+    """An Operation class whose request body is ``media_type`` (text for ``text/*``, else binary), or
+    the component named ``shape`` (for a JSON document the route decodes itself)."""
     textual = media_type.startswith("text/")
-    schema = Schema(type=OpenAPIType.STRING, content_media_type=None if textual else media_type)
+    schema: Schema | Reference = (
+        Reference(ref=f"#/components/schemas/{shape}")
+        if shape
+        else Schema(type=OpenAPIType.STRING, content_media_type=None if textual else media_type)
+    )
 
     @dataclass
     class RawBodyOperation(Operation):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -17,6 +16,7 @@ from core.access import PUBLIC, Caller, allow
 from core.accounts import Principal
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.paging import Listing, Paging, listing, paging_from
+from core.raw_body import raw_body
 from core.roles import Role
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
@@ -44,20 +44,6 @@ from credit.views import (
 SUBJECTS = (Role.BIDDER, Role.AGENT, Role.TENDERER, Role.EXPERT)
 HISTORY_DAYS = 180
 LONGER_PAGES = {"paging": paging_from(50)}  # credit's listings page by 50, not the app's default
-
-
-@dataclass
-class RuleBody:
-    code: str
-    subject_kind: SubjectKind
-    title: str
-    description: str
-    points: Decimal
-    validity_days: int
-    legal_basis: str
-    bars: bool = False
-    event: str | None = None
-    active: bool = True
 
 
 @dataclass
@@ -267,9 +253,9 @@ async def rankings(
     status_code=201,
     tags=["credit"],
 )
-async def create_rule(runtime: Rt, principal: Caller, db: Db, data: JSONBody[RuleBody]) -> RuleOut:
+async def create_rule(runtime: Rt, principal: Caller, db: Db, data: JSONBody[service.RuleInput]) -> RuleOut:
     """Add a deduction rule with its points, validity in days and legal basis (supervisors)."""
-    rule = await service.create_rule(db, runtime, service.RuleInput(**data.__dict__), actor=principal.actor)
+    rule = await service.create_rule(db, runtime, data, actor=principal.actor)
     return rule_out(rule)
 
 
@@ -279,15 +265,13 @@ async def update_rule(
     principal: Caller,
     db: Db,
     code: FromPath[str],
-    data: JSONBody[RuleBody],
+    data: JSONBody[service.RuleInput],
 ) -> RuleOut:
     """Change a deduction rule; it applies to deductions recorded from now on.
 
     Past deductions keep the points and validity they were recorded with.
     """
-    rule = await service.update_rule(
-        db, runtime, code, service.RuleInput(**data.__dict__), actor=principal.actor
-    )
+    rule = await service.update_rule(db, runtime, code, data, actor=principal.actor)
     return rule_out(rule)
 
 
@@ -473,6 +457,7 @@ async def export_credit(db: Db, since: FromQuery[date | None] = None) -> Respons
     opt=allow(Role.SUPERVISOR),
     status_code=200,
     tags=["credit"],
+    operation_class=raw_body("application/x-ndjson", exchange.__doc__ or ""),
 )
 async def import_credit(request: AnyRequest, runtime: Rt, principal: Caller, db: Db) -> exchange.ImportReport:
     """Import another platform's deductions: a JSON-lines body, the export's format (UTF-8).

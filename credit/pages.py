@@ -127,10 +127,10 @@ async def admin_record(runtime: Rt, principal: Caller, db: Db, data: Form) -> Re
 async def admin_rule(runtime: Rt, principal: Caller, db: Db, data: Form) -> Redirect:
     spec = service.RuleInput(
         code=data.get("code", ""),
-        subject_kind=data.get("subject_kind", ""),
+        subject_kind=parse_kind(data.get("subject_kind", "")),
         title=data.get("title", ""),
         description=data.get("description", ""),
-        points=data.get("points", ""),
+        points=service.check_points(data.get("points", "")),
         validity_days=_days(data.get("validity_days")),
         legal_basis=data.get("legal_basis", ""),
         bars=data.get("bars") == "on",
@@ -155,10 +155,10 @@ async def admin_rule_update(
     rule = await service.get_rule(db, code)
     spec = service.RuleInput(
         code=rule.code,
-        subject_kind=rule.subject_kind,
+        subject_kind=parse_kind(rule.subject_kind),
         title=data.get("title", ""),
         description=data.get("description", ""),
-        points=data.get("points", ""),
+        points=service.check_points(data.get("points", "")),
         validity_days=_days(data.get("validity_days")),
         legal_basis=data.get("legal_basis", ""),
         bars=data.get("bars") == "on",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Annotated
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,17 +24,32 @@ MAX_VALIDITY_DAYS = 3650
 RULE_POINTS = Bounds(places=1, integer_digits=3, maximum=Decimal(100), above_minimum=True)
 
 
-@dataclass(frozen=True)
-class RuleInput:
-    code: str
-    subject_kind: str
-    title: str
+class RuleInput(msgspec.Struct, frozen=True):
+    """A rule as supervisors write it: the API body, the pages' form and the catalogue's seed in one.
+
+    The schema states what ``_check`` checks field by field (the code is upper-cased after trimming);
+    the points' bounds (0 < points ≤ 100, one decimal place) are checked by ``check_points`` (422),
+    and the pages build it from a form, so the checks stay in ``_check`` too.
+    """
+
+    code: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_-]{0,31}\s*$",
+            description="rule code (规则编号): A-Z, 0-9, '_' or '-', up to 32",
+            examples=["B05"],
+        ),
+    ]
+    subject_kind: SubjectKind
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
     description: str
-    points: Decimal | str
-    validity_days: int
-    legal_basis: str
+    points: Annotated[
+        Decimal, msgspec.Meta(description="points deducted (扣分), 0 < points ≤ 100, one decimal place")
+    ]
+    validity_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_VALIDITY_DAYS)]
+    legal_basis: Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S")]
     bars: bool = False
-    event: str | None = None
+    event: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     active: bool = True
 
 
@@ -146,7 +162,7 @@ async def ensure_catalogue(session: AsyncSession, runtime: Runtime, *, actor: st
 def _input(spec: RuleSpec) -> RuleInput:
     return RuleInput(
         spec.code,
-        spec.kind.value,
+        spec.kind,
         spec.title,
         spec.description,
         spec.points,

@@ -44,7 +44,15 @@ from credit.deductions import (
     today,
 )
 from credit.models import Deduction, Subject
-from credit.rules import RuleInput, create_rule, ensure_catalogue, get_rule, list_rules, update_rule
+from credit.rules import (
+    RuleInput,
+    check_points,
+    create_rule,
+    ensure_catalogue,
+    get_rule,
+    list_rules,
+    update_rule,
+)
 from credit.subjects import COMPANY_KINDS, Standing, SubjectKind, normalise_key, parse_kind
 
 # The usual bidder gate: grade C or better (index at least 60) and not barred.
@@ -59,6 +67,7 @@ __all__ = [
     "Standing",
     "SubjectKind",
     "attach_document",
+    "check_points",
     "create_rule",
     "decide_appeal",
     "describe",

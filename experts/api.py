@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.accounts import Principal
+from core.credit_code import CreditCodeText
 from core.numbers import CREDIT_INDEX, decimal_input
 from core.paging import Listing, Paging, listing, paging_from
 from core.pubsub import forward
@@ -24,6 +25,7 @@ from core.runtime import Db, Rt
 from core.types import AnyRequest
 from experts import enrolment, registry, service, specialties, views
 from experts.draw import MAX_RECENT, MAX_SEATS, DrawRules, DrawTender, Slot
+from experts.idcard import RegionCodeText
 from experts.registry import ExpertStatus
 from experts.views import DrawOut, ExpertOut
 
@@ -44,17 +46,21 @@ class DrawBody(msgspec.Struct, kw_only=True):
     """A draw request: whom it is for (to avoid) and its rules (抽取规则)."""
 
     tender_ref: Annotated[str, Meta(description="the tender's code")]
-    tenderer_code: Annotated[str, Meta(description="the tenderer's credit code (its staff are avoided)")]
-    tenderer_county: Annotated[str, Meta(description="region code of the tenderer's county")]
+    tenderer_code: Annotated[
+        CreditCodeText, Meta(description="the tenderer's credit code (its staff are avoided)")
+    ]
+    tenderer_county: Annotated[RegionCodeText, Meta(description="region code of the tenderer's county")]
     evaluation_date: date
     slots: Annotated[list[SlotBody], Meta(min_length=1)]
     lot_ref: str | None = None
-    agent_code: Annotated[str | None, Meta(description="the agent's credit code, avoided too")] = None
-    bidder_codes: Annotated[list[str], Meta(description="bidders' credit codes, avoided")] = msgspec.field(
-        default_factory=list
+    agent_code: Annotated[CreditCodeText | None, Meta(description="the agent's credit code, avoided too")] = (
+        None
     )
-    counties_allowed: Annotated[list[str], Meta(description="draw only from these counties")] = msgspec.field(
-        default_factory=list
+    bidder_codes: Annotated[list[CreditCodeText], Meta(description="bidders' credit codes, avoided")] = (
+        msgspec.field(default_factory=list)
+    )
+    counties_allowed: Annotated[list[RegionCodeText], Meta(description="draw only from these counties")] = (
+        msgspec.field(default_factory=list)
     )
     counties_excluded: list[str] = msgspec.field(default_factory=list)
     exclude_tenderer_county: bool = False

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import accounts, admin
 from core.accounts import Principal, check_username, hash_password
+from core.credit_code import CreditCodeText
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import User
 from core.paging import Page, paginate
@@ -28,6 +29,7 @@ from experts.events import (
     EXPERTS_APPLICATION_REJECTED,
     EXPERTS_APPLICATION_SUBMITTED,
 )
+from experts.idcard import REGION_PATTERN, IdNumberText, PhoneText
 from experts.models import Expert, ExpertApplication
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -64,11 +66,11 @@ class Application(msgspec.Struct, kw_only=True):
 
     username: Annotated[str, Meta(description="the login to create (checked as for any account)")]
     password: Annotated[str, Meta(description="the login's password (the account password rules apply)")]
-    name: Annotated[str, Meta(description="2-32 characters")]
-    id_number: Annotated[str, Meta(description="the 18-character resident ID number (公民身份号码)")]
-    phone: Annotated[str, Meta(description="an 11-digit mobile number starting with 1")]
-    county: Annotated[str, Meta(description="region code of the applicant's county")]
-    employer_code: Annotated[str, Meta(description="the employer's unified social credit code")]
+    name: Annotated[str, Meta(min_length=2, max_length=32, description="2-32 characters")]
+    id_number: IdNumberText
+    phone: PhoneText
+    county: Annotated[str, Meta(pattern=REGION_PATTERN, description="region code of the applicant's county")]
+    employer_code: CreditCodeText  # the employer's
     employer_name: str
     title: Annotated[str, Meta(description="professional title (职称)")]
     specialties: Annotated[list[str], Meta(description="leaf specialty codes (at least one)")] = (

@@ -5,12 +5,40 @@ from __future__ import annotations
 import random
 import re
 from datetime import date
+from typing import Annotated
+
+from msgspec import Meta
 
 from core.errors import InvalidInput
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
+# What a request may carry (validate_id_number upper-cases an x); the birth date and the check digit
+# are checked by validate_id_number, answering 422 ``bad_id_number``.
+ID_NUMBER_PATTERN = r"^\d{17}[\dXx]$"
+IdNumberText = Annotated[
+    str,
+    Meta(
+        pattern=ID_NUMBER_PATTERN,
+        description="the 18-character resident ID number (公民身份号码, GB 11643-1999): 17 digits, then "
+        "a check digit or X; the birth date (digits 7-14) must be a real past date",
+        examples=["220202198001019901"],
+    ),
+]
+PHONE_PATTERN = r"^1\d{10}$"
+PhoneText = Annotated[
+    str,
+    Meta(
+        pattern=PHONE_PATTERN,
+        description="an 11-digit mobile number starting with 1",
+        examples=["13800000000"],
+    ),
+]
+REGION_PATTERN = r"^\d{6}$"
+RegionCodeText = Annotated[
+    str, Meta(pattern=REGION_PATTERN, description="a GB/T 2260 region code (6 digits)")
+]
 # Generated demo numbers use order codes 990-999, so anyone can tell them from real ones.
 SYNTHETIC_ORDER = range(990, 1000)
 

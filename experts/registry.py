@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import new_salt, seal
 from core.clock import centre_today
+from core.credit_code import CreditCodeText
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Region
 from core.organisations import checked_credit_code, validate_signing_key
@@ -36,7 +37,7 @@ from experts.events import (
     EXPERTS_STATUS_CHANGED,
     EXPERTS_USER_LINKED,
 )
-from experts.idcard import validate_id_number
+from experts.idcard import REGION_PATTERN, IdNumberText, PhoneText, validate_id_number
 from experts.models import Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty
 from experts.specialties import validate_leaf
 
@@ -59,19 +60,19 @@ class ExpertInput(msgspec.Struct):
     """An expert record as registered (``POST /api/experts``, a CSV row, a generated expert); every
     field is checked and normalised by :func:`validate_input` (a 422 naming the field)."""
 
-    name: Annotated[str, Meta(description="2-32 characters")]
-    id_number: Annotated[str, Meta(description="the 18-character resident ID number (公民身份号码)")]
-    phone: Annotated[str, Meta(description="an 11-digit mobile number starting with 1")]
-    county: Annotated[str, Meta(description="region code of the expert's county")]
-    employer_code: Annotated[str, Meta(description="the employer's unified social credit code")]
+    name: Annotated[str, Meta(min_length=2, max_length=32, description="2-32 characters")]
+    id_number: IdNumberText
+    phone: PhoneText
+    county: Annotated[str, Meta(pattern=REGION_PATTERN, description="region code of the expert's county")]
+    employer_code: CreditCodeText  # the employer's
     employer_name: str
     title: Annotated[str, Meta(description="professional title (职称)")]
     specialties: Annotated[list[str], Meta(description="leaf specialty codes, e.g. A0101 (at least one)")]
     status: ExpertStatus = "active"
     public_key: Annotated[str | None, Meta(description="Ed25519 signing key, ed25519:<base64> or PEM")] = None
-    avoid: Annotated[list[str], Meta(description="credit codes of companies to avoid (回避单位)")] = (
-        msgspec.field(default_factory=list)
-    )
+    avoid: Annotated[
+        list[CreditCodeText], Meta(description="credit codes of companies to avoid (回避单位)")
+    ] = msgspec.field(default_factory=list)
     code: Annotated[str | None, Meta(description="the registry code; absent: the next number")] = None
 
 
@@ -381,13 +382,13 @@ class ProfileChanges(msgspec.Struct, kw_only=True):
     """The fields an expert may change on their own record (absent or null: unchanged); changing the
     specialties sends the record back to a supervisor (status pending)."""
 
-    phone: str | None = None
+    phone: PhoneText | None = None
     title: str | None = None
-    employer_code: str | None = None
+    employer_code: CreditCodeText | None = None
     employer_name: str | None = None
     specialties: list[str] | None = None
     public_key: str | None = None
-    avoid: list[str] | None = None
+    avoid: list[CreditCodeText] | None = None
 
 
 async def update_profile(

@@ -88,12 +88,20 @@ def domain_error(request: AnyRequest, exc: DomainError) -> Response[Any]:
     return error_response(request, exc.status_code, exc.code, exc.detail, headers=headers)
 
 
+# Litestar reports a missing required parameter in its detail only, as "Missing required header
+# parameter 'X-Sunbid-Manifest' for path ..."; the answer names it as a field like any other.
+_MISSING = re.compile(r"^Missing required (header|query|path|cookie) parameter '([^']+)'")
+
+
 def validation_error(request: AnyRequest, exc: ValidationException) -> Response[Any]:
     fields = [
         InvalidField(str(f.get("key", "?")), str(f.get("message", "")), _source(f.get("source")))
         for f in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(f, dict)
     ]
+    missing = _MISSING.match(str(exc.detail or ""))
+    if missing and not fields:
+        fields = [InvalidField(missing.group(2), "缺少必需参数 (required, missing)", missing.group(1))]
     named = "; ".join(f"{f.key}: {f.message}" for f in fields)
     detail = f"请求数据有误 (invalid request){': ' + named if named else ''}"
     return error_response(request, 400, "invalid_request", detail, fields=fields)

@@ -9,12 +9,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bidding.client import device_digest
+from bidding.client import device_digest, signing_key_from_identity
 from bidding.evidence import DEVICE_KEY_PURPOSE, device_key
 from bidding.models import SubmissionEvidence
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import X25519Identity
+from crypto.signing import public_key_to_text
 from tests.bidding.helpers import make_world, published_tender, register_all
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli
@@ -66,6 +67,9 @@ async def test_bidder_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
                 "--password-file",
                 str(tmp_path / "pw"),
             )
+            # the key the identity derives, registered (again) through the server's own types
+            key = sunbid("bid", "signing-key", "--identity", str(identity), "--register").strip()
+            assert key == public_key_to_text(signing_key_from_identity(bidder.identity).public_key())
             out = tmp_path / "bid.age"
             sealed = sunbid(
                 "bid", "seal", "--tender", "JLZB-2026-001", "--form", str(tmp_path / "bid.json"),

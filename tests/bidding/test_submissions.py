@@ -242,6 +242,14 @@ async def test_bad_uploads_are_clear_4xx_and_keep_nothing(runtime: Runtime, clie
         headers=alice.headers,
     )
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"  # a required header
+    assert submissions.MANIFEST_HEADER in missing.json()["detail"]
+    assert missing.json()["fields"] == [
+        {
+            "key": submissions.MANIFEST_HEADER,
+            "message": "缺少必需参数 (required, missing)",
+            "source": "header",
+        }
+    ]
     wrong_lot = seal(tmp_path, tender, alice)
     response = await client.put(
         f"/api/tenders/JLZB-2026-001/lots/9/submissions/{wrong_lot.manifest.submission_id}",

@@ -84,7 +84,10 @@ async def test_a_draw_over_http_with_sealed_names_for_everyone_else(
     bad = await client.post("/api/experts/draws", json=draw_body(clock, min_counties=5), headers=sup)
     assert bad.status_code == 422 and bad.json()["detail"].startswith("min_counties")
     bad = await client.post("/api/experts/draws", json=draw_body(clock, tenderer_code="123"), headers=sup)
-    assert bad.status_code == 422 and "tenderer_code" in bad.json()["detail"]
+    assert bad.status_code == 400 and "tenderer_code" in bad.json()["detail"]  # the schema's pattern
+    wrong_check = draw_body(clock, tenderer_code=TENDERER[:-1] + ("0" if TENDERER[-1] != "0" else "1"))
+    bad = await client.post("/api/experts/draws", json=wrong_check, headers=sup)
+    assert bad.status_code == 422 and "tenderer_code" in bad.json()["detail"]  # the check character
     for over, field in [
         ({"min_credit": "1e308"}, "min_credit"),
         ({"min_credit": "Infinity"}, "min_credit"),

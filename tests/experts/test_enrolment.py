@@ -119,7 +119,9 @@ async def test_self_registration_approved_then_login(runtime: Runtime, client: C
     await make_user(runtime, "sup", Role.SUPERVISOR)
     await make_user(runtime, "root", Role.ADMIN)
     bad = await client.post("/api/experts/applications", json=application(phone="12345"))
-    assert bad.status_code == 422 and "phone" in bad.json()["detail"]
+    assert bad.status_code == 400 and [f["key"] for f in bad.json()["fields"]] == ["phone"]  # the pattern
+    bad = await client.post("/api/experts/applications", json=application(id_number="22020219800101990X"))
+    assert bad.status_code == 422 and bad.json()["error"] == "bad_id_number"  # the check digit
     short = await client.post("/api/experts/applications", json=application(password="short"))
     assert short.status_code == 422
     sent = await client.post("/api/experts/applications", json=application())

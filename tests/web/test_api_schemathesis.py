@@ -48,6 +48,12 @@ EXCLUDED = {
 }
 
 
+@schemathesis.serializer("application/x-ndjson")
+def json_lines(ctx: schemathesis.SerializationContext, value: object) -> bytes:
+    """The credit exchange's JSON lines (POST /api/credit/import) go on the wire as generated."""
+    return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
 @pytest.fixture(scope="module")
 def demo_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Settings]]:
     """``sunbid serve`` over the seeded demo city (SQLite: the property is the API's, not the engine's)."""

@@ -3,14 +3,18 @@ every operation is described and has a typed success body, and real answers vali
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from typing import Any, get_args
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from core.credit_code import make_credit_code
+from catalog import codes, views
+from core.credit_code import CREDIT_CODE_PATTERN, make_credit_code
 from core.roles import Role
 from core.runtime import Runtime
+from experts import idcard
 from tests.support.factories import bearer, make_user, seed_regions
 
 PREFIXES = (
@@ -97,6 +101,16 @@ async def test_downloads_declare_their_content_types(client) -> None:  # type: i
     assert "TradingStatistics" in stats["$ref"]
 
 
+def test_catalog_body_vocabularies_are_the_catalogs_own() -> None:
+    """The enums the item body's schema states are the closed vocabularies catalog/codes.py checks."""
+    assert get_args(views.Kind) == tuple(codes.KINDS)
+    assert re.fullmatch(r"\^\((.*)\)\\d\{11\}\$", views.ITEM_CODE)
+    assert set(views.ITEM_CODE[2:31].split("|")) == set(codes.KINDS.values())
+    assert get_args(views.HandlingType) == codes.HANDLING_TYPES
+    assert get_args(views.Level) == codes.LEVELS
+    assert get_args(views.ServiceObject) == codes.OBJECTS
+
+
 def check(schema: dict[str, Any], method: str, path: str, status: int, answer: Any) -> None:
     """``answer`` (the decoded body) is valid under the operation's documented ``status`` body."""
     body = schema["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
@@ -161,6 +175,40 @@ async def test_real_answers_validate_against_the_schema(client, seeded) -> None:
     await call("get", "/api/catalog/holidays", "/api/catalog/holidays", 200)
     await call("get", "/api/catalog/settings", "/api/catalog/settings", 200, sup)
     await call("get", "/api/catalog/export", "/api/catalog/export", 200)
+    await call("get", "/api/catalog/stats", "/api/catalog/stats", 200)
+    await call("get", "/api/catalog/bundles", "/api/catalog/bundles", 200)
+    await call("get", "/api/catalog/board", "/api/catalog/board", 200, sup)
     await call("get", "/api/statistics", "/api/statistics", 200)
     await call("get", "/api/feed", "/api/feed", 200)
     await call("get", "/healthz", "/healthz", 200)
+
+
+async def test_bodies_state_what_the_code_checks(client) -> None:  # type: ignore[no-untyped-def]
+    """Patterns, enums and nested documents are in the schema, not only in the validators (#17)."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    components, paths = schema["components"]["schemas"], schema["paths"]
+
+    def prop(component: str, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = components[component]["properties"][name]
+        return found
+
+    for component in ("ExpertInput", "Application"):
+        assert prop(component, "id_number")["pattern"] == idcard.ID_NUMBER_PATTERN
+        assert prop(component, "phone")["pattern"] == idcard.PHONE_PATTERN
+        assert prop(component, "employer_code")["pattern"] == CREDIT_CODE_PATTERN
+    assert prop("DrawBody", "tenderer_code")["pattern"] == CREDIT_CODE_PATTERN
+    # tender criteria and bid-form fields are documents with their own shapes, not free objects
+    assert "Criteria" in json.dumps(prop("NewTender", "criteria"))
+    assert "FormField" in json.dumps(prop("NewTender", "form_fields"))
+    assert set(prop("ScoredCriterion", "group")["enum"]) == {"technical", "commercial", "price"}
+    assert prop("ItemBody", "kind")["enum"] == list(codes.KINDS)
+    assert prop("BundleBody", "items")["minItems"] == 2
+    # one rule body: the credit service's own RuleInput
+    rule_body = paths["/api/credit/rules"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert rule_body["$ref"].endswith("/RuleInput") and prop("RuleInput", "validity_days")["maximum"] == 3650
+    # the raw imports declare their bodies
+    catalog_import = paths["/api/catalog/import"]["post"]["requestBody"]["content"]
+    assert catalog_import["application/json"]["schema"]["$ref"] == "#/components/schemas/CatalogDocument"
+    assert "CatalogDocument" in components
+    credit_import = paths["/api/credit/import"]["post"]["requestBody"]
+    assert set(credit_import["content"]) == {"application/x-ndjson"} and "uid" in credit_import["description"]
