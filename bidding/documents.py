@@ -69,15 +69,16 @@ async def upload_document(
         old = await session.scalar(
             select(TenderDocument).where(TenderDocument.tender_id == tender_id, TenderDocument.name == name)
         )
+        old_key: str | None = None
         if old is not None:
             old_key = old.blob_key
             await session.delete(old)
             await session.flush()
             # a re-tender refers to its failed predecessor's documents (the same blob): keep it
-            if await session.scalar(select(TenderDocument.id).where(TenderDocument.blob_key == old_key).limit(1)):
+            if await session.scalar(
+                select(TenderDocument.id).where(TenderDocument.blob_key == old_key).limit(1)
+            ):
                 old_key = None
-        else:
-            old_key = None
         doc = TenderDocument(
             tender_id=tender_id,
             name=name,

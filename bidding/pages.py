@@ -21,6 +21,7 @@ from bidding import (
     inputs,
     journey,
     registration,
+    review_pages,
     seal_pages,
     submissions,
     tenders,
@@ -144,6 +145,7 @@ async def tender_page(
         next_step=journey.next_step(steps),
         bid_count=await tenders.bid_count(db, tender.id) if tenders.bid_count_is_public(tender) else None,
         manifest_header=submissions.MANIFEST_HEADER,
+        **await review_pages.review_context(db, viewer, tender),
         **_common(),
     )
 
@@ -332,4 +334,5 @@ ROUTE_HANDLERS = [
     opening_hall,
     *seal_pages.ROUTE_HANDLERS,
     *custodians_pages.ROUTE_HANDLERS,
+    *review_pages.ROUTE_HANDLERS,
 ]

@@ -65,7 +65,9 @@ def _attempt(tender: Tender) -> Attempt:
 
 
 async def successor_of(session: AsyncSession, tender: Tender) -> Tender | None:
-    return await session.scalar(select(Tender).where(Tender.retender_of_id == tender.id).order_by(Tender.id).limit(1))
+    return await session.scalar(
+        select(Tender).where(Tender.retender_of_id == tender.id).order_by(Tender.id).limit(1)
+    )
 
 
 async def failed_lots(session: AsyncSession, tender: Tender) -> list[Lot]:
@@ -87,18 +89,22 @@ async def retender(
     """The re-tender's draft (idempotent by its code: asking again returns the same draft)."""
     old = await visible_tender(session, code, principal)
     if not is_owner(principal, old):
-        raise PermissionDenied("只有本项目的招标人或代理机构可以重新招标 (only the tender's owners re-tender)")
+        raise PermissionDenied(
+            "只有本项目的招标人或代理机构可以重新招标 (only the tender's owners re-tender)"
+        )
     existing = await successor_of(session, old)
     if existing is not None:
         if existing.code == new.code:
             return existing
         raise Conflict(
-            f"该项目已重新招标为 {existing.code} (already re-tendered as {existing.code})", code="already_retendered"
+            f"该项目已重新招标为 {existing.code} (already re-tendered as {existing.code})",
+            code="already_retendered",
         )
     lots = await failed_lots(session, old)
     if not lots:
         raise Conflict(
-            "只有流标的项目或标段可以重新招标 (only a failed tender or lot is tendered again)", code="not_failed"
+            "只有流标的项目或标段可以重新招标 (only a failed tender or lot is tendered again)",
+            code="not_failed",
         )
     if not CODE.match(new.code):
         raise InvalidInput("项目编号须为3-40位字母、数字或 - (code: 3-40 of A-Z, 0-9, '-')", code="bad_code")
@@ -172,11 +178,11 @@ async def retender(
     return tender
 
 
-async def history(session: AsyncSession, tender: Tender) -> TenderHistory:
-    """The tender's place in its project's attempts; drafts are left out of what the public sees."""
+async def history(session: AsyncSession, tender: Tender, *, drafts: bool = False) -> TenderHistory:
+    """The tender's place in its project's attempts; a draft re-tender only with ``drafts`` (owners)."""
     previous = await session.get(Tender, tender.retender_of_id) if tender.retender_of_id else None
     following = await successor_of(session, tender)
-    if following is not None and following.state == State.DRAFT:
+    if following is not None and following.state == State.DRAFT and not drafts:
         following = None
     return TenderHistory(
         code=tender.code,

@@ -89,7 +89,9 @@ def review_out(row: NoticeReview) -> ReviewOut:
 
 
 async def _rules(session: AsyncSession) -> list[ReviewRule]:
-    return list(await session.scalars(select(ReviewRule).order_by(ReviewRule.region_code, ReviewRule.category)))
+    return list(
+        await session.scalars(select(ReviewRule).order_by(ReviewRule.region_code, ReviewRule.category))
+    )
 
 
 async def list_rules(session: AsyncSession) -> list[ReviewRuleOut]:
@@ -117,7 +119,9 @@ async def set_rule(
         raise InvalidInput("须注明依据 (name the rule that requires it)", code="legal_basis_required")
     now = runtime.clock.now()
     row = await session.scalar(
-        select(ReviewRule).where(ReviewRule.region_code == rule.region_code, ReviewRule.category == rule.category)
+        select(ReviewRule).where(
+            ReviewRule.region_code == rule.region_code, ReviewRule.category == rule.category
+        )
     )
     if row is None:
         row = ReviewRule(region_code=rule.region_code, category=rule.category)
@@ -188,7 +192,9 @@ async def review_of(session: AsyncSession, principal: Principal, code: str) -> R
     """The tender's review, for its owners and supervisors (a draft is 404 to anyone else)."""
     tender = await visible_tender(session, code, principal)
     if not (is_owner(principal, tender) or Role.SUPERVISOR in principal.roles):
-        raise PermissionDenied("只有本项目的招标人、代理机构和监管人员可以查看审核 (owners and supervisors only)")
+        raise PermissionDenied(
+            "只有本项目的招标人、代理机构和监管人员可以查看审核 (owners and supervisors only)"
+        )
     return await status(session, tender)
 
 
@@ -215,7 +221,9 @@ async def submit(session: AsyncSession, runtime: Runtime, principal: Principal, 
         raise PermissionDenied("只有本项目的招标人或代理机构可以报审 (only the tender's owners submit it)")
     required, _ = await requirement(session, tender)
     if not required:
-        raise Conflict("本项目的公告无需审核 (no review is required for this notice)", code="review_not_required")
+        raise Conflict(
+            "本项目的公告无需审核 (no review is required for this notice)", code="review_not_required"
+        )
     target = _check(_state(await _current(session, tender.id)), ReviewAction.SUBMIT, Actor.OWNER)
     row = NoticeReview(
         tender_id=tender.id,
@@ -268,7 +276,8 @@ async def lapse_on_change(session: AsyncSession, tender: Tender, now: datetime) 
         return
     if row.state == Review.SUBMITTED:
         raise Conflict(
-            "公告正在审核中，不能修改 (the notice is under review: wait for the decision)", code="under_review"
+            "公告正在审核中，不能修改 (the notice is under review: wait for the decision)",
+            code="under_review",
         )
     row.lapsed_at = now
 
@@ -297,4 +306,3 @@ async def pending(session: AsyncSession) -> list[ReviewStatus]:
         if tender is not None and tender.state == State.DRAFT:
             out.append(await status(session, tender))
     return out
-

@@ -1,14 +1,14 @@
 """Notice review (公告审核) and re-tendering (重新招标) over JSON.
 
-    GET  /api/notice-review/rules                   supervisor: where review is required
-    PUT  /api/notice-review/rules                   supervisor: set one (region and/or category)
-    GET  /api/notice-reviews                        supervisor: drafts waiting for a decision
-    GET  /api/tenders/{code}/review                 owners, supervisor: the tender's review
-    POST /api/tenders/{code}/review                 owners: submit the draft's notice for review
-    POST /api/tenders/{code}/review/approve         supervisor
-    POST /api/tenders/{code}/review/return          supervisor: {"reason": "..."}
-    POST /api/tenders/{code}/retender               owners: a new draft from a failed tender
-    GET  /api/tenders/{code}/attempts               public: earlier and later attempts of the project
+GET  /api/notice-review/rules                   supervisor: where review is required
+PUT  /api/notice-review/rules                   supervisor: set one (region and/or category)
+GET  /api/notice-reviews                        supervisor: drafts waiting for a decision
+GET  /api/tenders/{code}/review                 owners, supervisor: the tender's review
+POST /api/tenders/{code}/review                 owners: submit the draft's notice for review
+POST /api/tenders/{code}/review/approve         supervisor
+POST /api/tenders/{code}/review/return          supervisor: {"reason": "..."}
+POST /api/tenders/{code}/retender               owners: a new draft from a failed tender
+GET  /api/tenders/{code}/attempts               public: earlier and later attempts of the project
 """
 
 from __future__ import annotations

@@ -199,7 +199,11 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
             TENDER_RETENDERED,
             actor=actor_of(principal),
             subject=f"tender:{previous.code}",
-            data={"retender": tender.code, "attempt": tender.attempt, "legal_basis": lifecycle.RETENDER_BASIS},
+            data={
+                "retender": tender.code,
+                "attempt": tender.attempt,
+                "legal_basis": lifecycle.RETENDER_BASIS,
+            },
         )
     await publish_notice(
         session,

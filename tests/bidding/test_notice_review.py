@@ -25,7 +25,9 @@ async def _rule(client: Any, world: Any, **rule: Any) -> Any:
 
 async def test_no_rule_means_no_review_and_publishing_works(runtime: Runtime, client: Any) -> None:
     world = await make_world(runtime, client, bidders=0)
-    assert (await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)).status_code == 201
+    assert (
+        await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
+    ).status_code == 201
     status = (await client.get(f"/api/tenders/{CODE}/review", headers=world.agent)).json()
     assert status["required"] is False and status["state"] == Review.NONE
     refused = await client.post(f"/api/tenders/{CODE}/review", headers=world.agent)
@@ -79,13 +81,22 @@ async def test_required_review_submit_return_resubmit_approve_publish(runtime: R
     published = await client.post(f"/api/tenders/{CODE}/publish", headers=world.agent)
     assert published.status_code == 200 and published.json()["state"] == "published"
     # the public never sees the review; its outcome is in the log, naming the review not the draft
-    assert (await client.get(f"/api/tenders/{CODE}/review", headers=world.bidders[0].headers)).status_code == 403
+    assert (
+        await client.get(f"/api/tenders/{CODE}/review", headers=world.bidders[0].headers)
+    ).status_code == 403
     async with runtime.sessions() as session:
         entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.position)))
     kinds = [e.kind for e in entries]
-    for kind in ("notice_review.rule_set", "notice_review.submitted", "notice_review.returned", "notice_review.approved"):
+    for kind in (
+        "notice_review.rule_set",
+        "notice_review.submitted",
+        "notice_review.returned",
+        "notice_review.approved",
+    ):
         assert kind in kinds
-    review_entries = [e for e in entries if e.kind.startswith("notice_review.") and e.kind != "notice_review.rule_set"]
+    review_entries = [
+        e for e in entries if e.kind.startswith("notice_review.") and e.kind != "notice_review.rule_set"
+    ]
     assert all(CODE not in e.entry for e in review_entries)  # a draft is not public
     assert all("资格条件设置过高" not in e.entry for e in review_entries)  # reasons only as a hash
     published_entry = json.loads(next(e for e in entries if e.kind == "tender.published").entry)
@@ -108,7 +119,9 @@ async def test_a_change_after_approval_lapses_it(runtime: Runtime, client: Any) 
     # a document uploaded to an approved draft lapses it too
     await client.post(f"/api/tenders/{CODE}/review", headers=world.agent)
     await client.post(f"/api/tenders/{CODE}/review/approve", headers=world.supervisor)
-    put = await client.put(f"/api/tenders/{CODE}/documents/招标文件.pdf", content=b"%PDF-1.4", headers=world.agent)
+    put = await client.put(
+        f"/api/tenders/{CODE}/documents/招标文件.pdf", content=b"%PDF-1.4", headers=world.agent
+    )
     assert put.status_code == 201, put.text
     assert (await client.get(f"/api/tenders/{CODE}/review", headers=world.agent)).json()["state"] == "none"
 
@@ -116,12 +129,16 @@ async def test_a_change_after_approval_lapses_it(runtime: Runtime, client: Any) 
 async def test_the_most_specific_rule_wins(runtime: Runtime, client: Any) -> None:
     world = await make_world(runtime, client, bidders=0)
     assert (await _rule(client, world, region_code="220281", required=True)).status_code == 200
-    assert (await _rule(client, world, region_code="220281", category="construction", required=False)).status_code == 200
+    assert (
+        await _rule(client, world, region_code="220281", category="construction", required=False)
+    ).status_code == 200
     await client.post("/api/tenders", json=tender_body(runtime, world), headers=world.agent)
     goods = tender_body(runtime, world, "JLZB-2026-002", category="goods")
     await client.post("/api/tenders", json=goods, headers=world.agent)
     assert (await client.post(f"/api/tenders/{CODE}/publish", headers=world.agent)).status_code == 200
-    assert (await client.post("/api/tenders/JLZB-2026-002/publish", headers=world.agent)).json()["error"] == "review_required"
+    assert (await client.post("/api/tenders/JLZB-2026-002/publish", headers=world.agent)).json()[
+        "error"
+    ] == "review_required"
     rules = (await client.get("/api/notice-review/rules", headers=world.supervisor)).json()
     assert [(r["region_code"], r["category"], r["required"]) for r in rules] == [
         ("220281", "", True),

@@ -54,7 +54,9 @@ def retender_body(runtime: Runtime, code: str = AGAIN, **over: Any) -> dict[str,
 async def _failed(runtime: Runtime, client: Any, clock: ManualClock) -> tuple[World, dict[str, Any]]:
     world = await make_world(runtime, client, bidders=0)
     tender = await published_tender(runtime, client, world)
-    doc = await client.put(f"/api/tenders/{CODE}/documents/招标文件.pdf", content=b"%PDF-1.4 docs", headers=world.agent)
+    doc = await client.put(
+        f"/api/tenders/{CODE}/documents/招标文件.pdf", content=b"%PDF-1.4 docs", headers=world.agent
+    )
     assert doc.status_code == 201
     await fail_by_opening(runtime, clock, CODE)
     assert (await client.get(f"/api/tenders/{CODE}")).json()["state"] == "failed"
@@ -75,17 +77,31 @@ async def test_retender_prefills_links_both_ways_and_records_the_second_failure(
         headers=world.agent,
     )
     assert reused.status_code == 422 and reused.json()["error"] == "opening_key_reused"
-    made = await client.post(f"/api/tenders/{CODE}/retender", json=retender_body(runtime), headers=world.agent)
+    made = await client.post(
+        f"/api/tenders/{CODE}/retender", json=retender_body(runtime), headers=world.agent
+    )
     assert made.status_code == 201, made.text
     new = made.json()
     assert new["state"] == "draft" and new["title"] == f"{old['title']}（重新招标）"
-    for key in ("category", "method", "region_code", "budget", "ceiling_price", "bond", "criteria", "form_fields", "rules"):
+    for key in (
+        "category",
+        "method",
+        "region_code",
+        "budget",
+        "ceiling_price",
+        "bond",
+        "criteria",
+        "form_fields",
+        "rules",
+    ):
         assert new[key] == old[key], key
     assert [lot["number"] for lot in new["lots"]] == [lot["number"] for lot in old["lots"]]
     assert [d["sha256"] for d in new["documents"]] == [
         d["sha256"] for d in (await client.get(f"/api/tenders/{CODE}")).json()["documents"]
     ]
-    again = await client.post(f"/api/tenders/{CODE}/retender", json=retender_body(runtime), headers=world.agent)
+    again = await client.post(
+        f"/api/tenders/{CODE}/retender", json=retender_body(runtime), headers=world.agent
+    )
     assert again.status_code == 201 and again.json()["code"] == AGAIN  # idempotent by the code
     other = await client.post(
         f"/api/tenders/{CODE}/retender", json=retender_body(runtime, "JLZB-2026-001S"), headers=world.agent
@@ -101,13 +117,24 @@ async def test_retender_prefills_links_both_ways_and_records_the_second_failure(
     # the copied document downloads from the re-tender
     got = await client.get(f"/api/tenders/{AGAIN}/documents/{new['documents'][0]['id']}", headers=world.agent)
     assert got.status_code == 200 and got.content == b"%PDF-1.4 docs"
+    # replacing it in the re-tender keeps the failed tender's copy (the same stored blob)
+    replaced = await client.put(
+        f"/api/tenders/{AGAIN}/documents/招标文件.pdf", content=b"%PDF-1.4 new", headers=world.agent
+    )
+    assert replaced.status_code == 201
+    old_doc = (await client.get(f"/api/tenders/{CODE}")).json()["documents"][0]
+    kept = await client.get(f"/api/tenders/{CODE}/documents/{old_doc['id']}", headers=world.agent)
+    assert kept.status_code == 200 and kept.content == b"%PDF-1.4 docs"
     # the re-tender fails too: the second failure is recorded, and the tenderer may switch method
     await fail_by_opening(runtime, clock, AGAIN)
     second = (await client.get(f"/api/tenders/{AGAIN}/attempts")).json()
     assert second["repeated_failure"] is True
     assert second["repeated_failure_basis"] == "《工程建设项目施工招标投标办法》第三十八条"
     async with runtime.sessions() as session:
-        entries = [json.loads(e.entry) for e in await session.scalars(select(AuditEntry).order_by(AuditEntry.position))]
+        entries = [
+            json.loads(e.entry)
+            for e in await session.scalars(select(AuditEntry).order_by(AuditEntry.position))
+        ]
     retendered = [e for e in entries if e["kind"] == "tender.retendered"]
     assert [(e["subject"], e["data"]["retender"]) for e in retendered] == [(f"tender:{CODE}", AGAIN)]
     again_failed = [e for e in entries if e["kind"] == "tender.failed_again"]
@@ -117,7 +144,9 @@ async def test_retender_prefills_links_both_ways_and_records_the_second_failure(
 async def test_only_a_failed_tender_by_its_owners_is_retendered(runtime: Runtime, client: Any) -> None:
     world = await make_world(runtime, client, bidders=0)
     await published_tender(runtime, client, world)
-    live = await client.post(f"/api/tenders/{CODE}/retender", json=retender_body(runtime), headers=world.agent)
+    live = await client.post(
+        f"/api/tenders/{CODE}/retender", json=retender_body(runtime), headers=world.agent
+    )
     assert live.status_code == 409 and live.json()["error"] == "not_failed"
     assert (await client.get(f"/api/tenders/{CODE}/attempts")).json()["may_retender"] is False
     stranger = await client.post(

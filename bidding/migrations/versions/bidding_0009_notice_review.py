@@ -62,7 +62,9 @@ def upgrade() -> None:
     with op.batch_alter_table("bidding_tenders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("retender_of_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("attempt", sa.Integer(), server_default="1", nullable=False))
-        batch_op.create_index(batch_op.f("ix_bidding_tenders_retender_of_id"), ["retender_of_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_bidding_tenders_retender_of_id"), ["retender_of_id"], unique=False
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_bidding_tenders_retender_of_id_bidding_tenders"),
             "bidding_tenders",
