@@ -41,6 +41,7 @@ from core.roles import Role
 from core.runtime import Runtime
 from experts import draw as pure
 from experts import supplementary, verify, views
+from experts.supplementary import supplements_of as supplements_of
 from experts.draw import DrawRules, DrawTender, Pool, PoolRow, SlotCounts
 from experts.draw_records import channel_for_draw as channel_for_draw
 from experts.draw_records import channel_for_expert as channel_for_expert
