@@ -41,7 +41,6 @@ from core.roles import Role
 from core.runtime import Runtime
 from experts import draw as pure
 from experts import supplementary, verify, views
-from experts.supplementary import supplements_of as supplements_of
 from experts.draw import DrawRules, DrawTender, Pool, PoolRow, SlotCounts
 from experts.draw_records import channel_for_draw as channel_for_draw
 from experts.draw_records import channel_for_expert as channel_for_expert
@@ -68,6 +67,7 @@ from experts.invitations import respond as respond
 from experts.models import Draw, Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty, Invitation
 from experts.registry import county_codes
 from experts.specialties import validate_leaf
+from experts.supplementary import supplements_of as supplements_of
 
 RECENT_WINDOW = timedelta(days=365)
 MAX_CONTRIBUTION = 200
