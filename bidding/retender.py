@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from sqlalchemy import select
@@ -31,13 +32,15 @@ from core.runtime import Runtime
 class Retender(msgspec.Struct, kw_only=True):
     """What a re-tender changes: its code, its timeline and a fresh opening key."""
 
-    code: str
+    code: Annotated[str, msgspec.Meta(max_length=40, description="the new tender's code")]
     registration_start: datetime
     registration_end: datetime
     clarification_deadline: datetime
     bid_deadline: datetime
-    opening_recipient: str  # a new age X25519 recipient from a new key ceremony
-    title: str | None = None
+    opening_recipient: Annotated[
+        str, msgspec.Meta(max_length=100, description="a new age X25519 recipient from a new key ceremony")
+    ]
+    title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class Attempt(msgspec.Struct, kw_only=True):

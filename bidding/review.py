@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from sqlalchemy import select
@@ -39,14 +40,20 @@ from core.runtime import Runtime
 class ReviewRuleIn(msgspec.Struct, kw_only=True):
     """Whether tender notices of a region and/or category need the supervisor's approval."""
 
-    region_code: str = msgspec.field(default="")  # "" = every region
-    category: str = msgspec.field(default="")  # "" = every category
+    region_code: Annotated[
+        str, msgspec.Meta(max_length=12, description='a region code, "" for every region')
+    ] = ""
+    category: Annotated[
+        str, msgspec.Meta(max_length=24, description='a tender category, "" for every one')
+    ] = ""
     required: bool
-    legal_basis: str  # the local rule that requires (or waives) the review
+    legal_basis: Annotated[
+        str, msgspec.Meta(max_length=200, description="the local rule that requires (or waives) the review")
+    ]
 
 
 class ReturnIn(msgspec.Struct, kw_only=True):
-    reason: str  # why the notice goes back to the agent (退回理由)
+    reason: Annotated[str, msgspec.Meta(max_length=2000, description="why the notice goes back (退回理由)")]
 
 
 class ReviewRuleOut(msgspec.Struct, kw_only=True):
@@ -117,6 +124,10 @@ async def set_rule(
         raise InvalidInput(f"unknown category {rule.category!r}", code="bad_category")
     if not rule.legal_basis.strip():
         raise InvalidInput("须注明依据 (name the rule that requires it)", code="legal_basis_required")
+    if len(rule.legal_basis.strip()) > 200:
+        raise InvalidInput(
+            "依据不超过200字 (the basis is at most 200 characters)", code="legal_basis_too_long"
+        )
     now = runtime.clock.now()
     row = await session.scalar(
         select(ReviewRule).where(
