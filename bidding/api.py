@@ -33,6 +33,7 @@ from bidding import (
     inputs,
     opening_api,
     registration,
+    review_api,
     submissions,
     tenders,
 )
@@ -575,6 +576,7 @@ ROUTE_HANDLERS = [
     tender_registrations,
     *opening_api.ROUTE_HANDLERS,
     *custodians_api.ROUTE_HANDLERS,
+    *review_api.ROUTE_HANDLERS,
 ]
 
 __all__ = ["ROUTE_HANDLERS", "TooLarge"]

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding import review
 from bidding.common import actor_of, owner_actor, tender_by_code, visible_tender
 from bidding.envelope import TooLarge
 from bidding.events import TENDER_DOCUMENT_STORED
@@ -58,6 +59,8 @@ async def upload_document(
         owner_actor(principal, tender)
         if tender.state not in (State.DRAFT, State.PUBLISHED, State.BIDDING):
             raise Conflict("该项目已不能修改招标文件 (documents are closed)", code="invalid_state")
+        if tender.state == State.DRAFT:  # a changed draft needs its notice reviewed again
+            await review.lapse_on_change(session, tender, runtime.clock.now())
         tender_id = tender.id
     key = f"tenders/{code}/documents/{uuid.uuid4().hex}"
     info = await runtime.blobs.put(key, _limited(source, MAX_DOCUMENT_BYTES))
@@ -66,12 +69,16 @@ async def upload_document(
         old = await session.scalar(
             select(TenderDocument).where(TenderDocument.tender_id == tender_id, TenderDocument.name == name)
         )
+        old_key: str | None = None
         if old is not None:
             old_key = old.blob_key
             await session.delete(old)
             await session.flush()
-        else:
-            old_key = None
+            # a re-tender refers to its failed predecessor's documents (the same blob): keep it
+            if await session.scalar(
+                select(TenderDocument.id).where(TenderDocument.blob_key == old_key).limit(1)
+            ):
+                old_key = None
         doc = TenderDocument(
             tender_id=tender_id,
             name=name,

@@ -21,6 +21,16 @@ TENDER_START_EVALUATION = "tender.start_evaluation"
 TENDER_PUBLISH_CANDIDATES = "tender.publish_candidates"
 TENDER_AWARD = "tender.award"
 NOTICE_PUBLISHED = "notice.published"
+# the supervisor's review of a draft's notice (公告审核): the subject is the review, not the tender,
+# since a draft is not public; the tender's publication names the review it was approved in
+NOTICE_REVIEW_RULE_SET = "notice_review.rule_set"
+NOTICE_REVIEW_SUBMITTED = "notice_review.submitted"
+NOTICE_REVIEW_APPROVED = "notice_review.approved"
+NOTICE_REVIEW_RETURNED = "notice_review.returned"
+# re-tendering after 流标: the failed tender names its successor once the successor is published;
+# a re-tender that fails again is recorded (the tenderer may then stop or switch method)
+TENDER_RETENDERED = "tender.retendered"
+TENDER_FAILED_AGAIN = "tender.failed_again"
 
 # a bid
 BID_SUBMITTED = "bid.submitted"

@@ -314,3 +314,97 @@ class Moment:
     @property
     def due_to_open(self) -> bool:
         return due_to_open(self.state, self.timeline, self.now)
+
+
+# ---- Supervisor review of tender notices (公告审核) -------------------------------------------
+# Not a national statutory step: where a region's supervising department requires it (a local
+# rule, recorded with its basis in ``bidding_review_rules``), a draft goes
+#     draft → submitted (报审) → approved (审核通过) | returned (退回, with reasons) → submitted …
+# and only an approved draft may be published. Without a rule nothing is required (the default).
+REVIEW_REQUIRED_BY_DEFAULT = False
+
+
+class Review(StrEnum):
+    """Where a draft stands in the supervisor's review of its notice."""
+
+    NONE = "none"  # never submitted (or the draft changed after the last decision)
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class ReviewAction(StrEnum):
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    RETURN = "return"
+
+
+REVIEW_TRANSITIONS: dict[tuple[Review, ReviewAction], Review] = {
+    (Review.NONE, ReviewAction.SUBMIT): Review.SUBMITTED,
+    (Review.RETURNED, ReviewAction.SUBMIT): Review.SUBMITTED,
+    (Review.SUBMITTED, ReviewAction.APPROVE): Review.APPROVED,
+    (Review.SUBMITTED, ReviewAction.RETURN): Review.RETURNED,
+}
+REVIEW_WHO: dict[ReviewAction, Actor] = {
+    ReviewAction.SUBMIT: Actor.OWNER,
+    ReviewAction.APPROVE: Actor.SUPERVISOR,
+    ReviewAction.RETURN: Actor.SUPERVISOR,
+}
+
+
+def check_review(current: Review, action: ReviewAction, actor: Actor) -> Review:
+    """The review state after ``action``, or LifecycleError saying why not."""
+    target = REVIEW_TRANSITIONS.get((current, action))
+    if target is None:
+        raise LifecycleError(
+            "invalid_review_state",
+            f"公告审核处于“{current.value}”状态，不能执行 {action.value} (not allowed in this review state)",
+        )
+    if actor != REVIEW_WHO[action]:
+        raise LifecycleError("forbidden", f"{actor.value} may not {action.value} a notice review")
+    return target
+
+
+def review_required(
+    rules: list[tuple[str, str, bool]], region_code: str, category: str
+) -> tuple[str, str, bool] | None:
+    """The review rule that applies to a tender of ``region_code`` and ``category``, or None.
+
+    A rule is (region code or "" for every region, category or "" for every category, required);
+    the most specific wins: region + category, then region, then category, then everywhere.
+    """
+    for scope in ((region_code, category), (region_code, ""), ("", category), ("", "")):
+        for rule in rules:
+            if (rule[0], rule[1]) == scope:
+                return rule
+    return None
+
+
+def check_reviewed(required: bool, current: Review) -> None:
+    """Publishing where review is required needs an approved notice."""
+    if required and current != Review.APPROVED:
+        raise LifecycleError(
+            "review_required",
+            "本地区/类别的招标公告须经监管部门审核通过后方可发布 "
+            "(this region or category requires the supervisor to approve the notice before publishing)",
+        )
+
+
+# ---- Re-tendering after a failure (流标后重新招标) ---------------------------------------------
+# 《招标投标法实施条例》第四十四条: fewer than 3 bidders → no opening, the tenderer re-tenders
+# (重新招标); 《工程建设项目施工招标投标办法》第三十八条: if fewer than 3 bid again after the
+# re-tender, a project subject to approval may, with the approving department's consent, stop
+# tendering (不再进行招标), and other projects may decide so themselves.
+RETENDER_BASIS = "《招标投标法实施条例》第四十四条"
+SECOND_FAILURE_BASIS = "《工程建设项目施工招标投标办法》第三十八条"
+# The attempt from whose failure on the tenderer may switch method (the first re-tender is attempt 2).
+SWITCH_METHOD_FROM_ATTEMPT = 2
+
+
+def may_retender(state: State) -> bool:
+    return state == State.FAILED
+
+
+def may_switch_method(state: State, attempt: int) -> bool:
+    """After the re-tender fails too (the second failure) the tenderer may stop tendering or switch."""
+    return state == State.FAILED and attempt >= SWITCH_METHOD_FROM_ATTEMPT

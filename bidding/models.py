@@ -96,6 +96,12 @@ class Tender(Base):
     # never in public notices, open data, statistics or credit.
     training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     amendments: Mapped[int] = mapped_column(Integer, default=0)
+    # 重新招标: the failed tender this one re-tenders (None for a first attempt), and which attempt of
+    # the same project it is (1, then 2 for the first re-tender…); lifecycle.may_switch_method reads it.
+    retender_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bidding_tenders.id"), nullable=True, index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -344,3 +350,39 @@ class PackageEvidence(Base):
     manager_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # keyed hash
     manager_id_tail: Mapped[str | None] = mapped_column(String(8), nullable=True)  # last 4, to show
     problems: Mapped[str | None] = mapped_column(Text, nullable=True)  # documents that did not parse
+
+
+class ReviewRule(Base):
+    """Where tender notices need the supervisor's approval before publishing (公告审核), as data.
+
+    ``region_code`` "" means every region and ``category`` "" every category; the most specific rule
+    applies (``lifecycle.review_required``); no rule means no review (the default).
+    """
+
+    __tablename__ = "bidding_review_rules"
+    __table_args__ = (UniqueConstraint("region_code", "category", name="uq_bidding_review_rules_scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12), default="")
+    category: Mapped[str] = mapped_column(String(24), default="")
+    required: Mapped[bool] = mapped_column(Boolean)
+    legal_basis: Mapped[str] = mapped_column(String(200))  # the local rule that requires it
+    set_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NoticeReview(Base):
+    """One submission of a draft's notice for review and the supervisor's decision on it."""
+
+    __tablename__ = "bidding_notice_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("bidding_tenders.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # a lifecycle.Review value
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")  # the supervisor's reasons for returning it
+    # the draft changed after this decision: a new submission is needed (None while it stands)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

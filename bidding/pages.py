@@ -22,6 +22,7 @@ from bidding import (
     inputs,
     journey,
     registration,
+    review_pages,
     seal_pages,
     submissions,
     tenders,
@@ -146,6 +147,7 @@ async def tender_page(
         bid_count=await tenders.bid_count(db, tender.id) if tenders.bid_count_is_public(tender) else None,
         manifest_header=submissions.MANIFEST_HEADER,
         holds=await holds.banners(db, tender.code),
+        **await review_pages.review_context(db, viewer, tender),
         **_common(),
     )
 
@@ -335,4 +337,5 @@ ROUTE_HANDLERS = [
     opening_hall,
     *seal_pages.ROUTE_HANDLERS,
     *custodians_pages.ROUTE_HANDLERS,
+    *review_pages.ROUTE_HANDLERS,
 ]

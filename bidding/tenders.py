@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import lifecycle
+from bidding import lifecycle, review
 from bidding.common import (
     actor_of,
     can_see_draft,
@@ -27,7 +27,13 @@ from bidding.common import (
     visible_tender,
 )
 from bidding.documents import documents_of
-from bidding.events import TENDER_AMENDED, TENDER_CANCELLED, TENDER_PUBLISHED, TENDER_REGISTRATION_CLOSED
+from bidding.events import (
+    TENDER_AMENDED,
+    TENDER_CANCELLED,
+    TENDER_PUBLISHED,
+    TENDER_REGISTRATION_CLOSED,
+    TENDER_RETENDERED,
+)
 from bidding.inputs import (
     BOND_FORMS,
     CATEGORIES,
@@ -110,6 +116,7 @@ async def save_draft(session: AsyncSession, runtime: Runtime, principal: Princip
         require_status(
             tender.state, State.DRAFT, detail="已发布的项目只能通过变更公告修改 (published: amend it instead)"
         )
+        await review.lapse_on_change(session, tender, now)
         for key, value in values.items():
             setattr(tender, key, value)
         tender.updated_at = now
@@ -164,6 +171,7 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
         lifecycle.check_publish(timeline, rules, now)
     except LifecycleError as exc:
         raise domain_error(exc) from None
+    approved_in = await review.require_reviewed(session, tender)
     tender.registration_start = timeline.registration_start
     tender.state = target
     tender.notice_at = now
@@ -180,8 +188,23 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
             "documents": [
                 {"name": d.name, "sha256": d.sha256} for d in await documents_of(session, tender.id)
             ],
+            **({"notice_review": approved_in} if approved_in is not None else {}),
+            **({"attempt": tender.attempt} if tender.attempt > 1 else {}),
         },
     )
+    previous = await session.get(Tender, tender.retender_of_id) if tender.retender_of_id else None
+    if previous is not None:  # the failed tender names its re-tender (重新招标), now public
+        await runtime.audit.append(
+            session,
+            TENDER_RETENDERED,
+            actor=actor_of(principal),
+            subject=f"tender:{previous.code}",
+            data={
+                "retender": tender.code,
+                "attempt": tender.attempt,
+                "legal_basis": lifecycle.RETENDER_BASIS,
+            },
+        )
     await publish_notice(
         session,
         runtime,

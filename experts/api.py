@@ -301,6 +301,21 @@ async def create_draw(runtime: Rt, principal: Caller, db: Db, data: JSONBody[Dra
     return service.draw_json(found, supervisor=True)
 
 
+@post("/api/experts/draws/{draw_id:int}/supplementary", opt=SUPERVISOR, status_code=201, tags=["experts"])
+async def create_supplementary_draw(
+    runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[DrawId]
+) -> DrawOut:
+    """补抽: a draw that ran out of alternates (state short) gets a supplementary draw for the missing
+    seats, with the same rules and tender facts and everyone drawn for the committee before excluded.
+
+    The new draw then runs the same steps (commit, contributions, run) and has its own verifiable
+    document; once its members confirm, the short draw's committee is complete and the evaluation
+    room seats them.
+    """
+    found = await service.create_supplementary_draw(db, runtime, draw_id, actor=principal)
+    return service.draw_json(found, supervisor=True)
+
+
 @get("/api/experts/draws", opt=SUPERVISOR, tags=["experts"])
 async def list_draws(db: Db) -> list[DrawOut]:
     """Every draw, newest first (for the supervisors' console)."""
@@ -500,6 +515,7 @@ ROUTE_HANDLERS = [
     my_invitations,
     respond_to_invitation,
     create_draw,
+    create_supplementary_draw,
     list_draws,
     get_draw,
     eligible_counts,

@@ -71,6 +71,9 @@ class DrawRules:
     max_per_county: int | None = None
     max_recent_for_tenderer: int | None = None
     min_credit: Decimal | None = None
+    # 补抽 (a supplementary draw): everyone already drawn for the committee (winners and alternates
+    # of the draw it supplements and of earlier supplements), whatever they answered
+    excluded_experts: tuple[str, ...] = ()
 
     @property
     def winners(self) -> int:
@@ -89,6 +92,8 @@ class DrawRules:
             "max_per_county": self.max_per_county,
             "max_recent_for_tenderer": self.max_recent_for_tenderer,
             "min_credit": str(self.min_credit) if self.min_credit is not None else None,
+            # only a supplementary draw has it, so every other draw's rules read as they always did
+            **({"excluded_experts": sorted(self.excluded_experts)} if self.excluded_experts else {}),
         }
 
     @classmethod
@@ -115,6 +120,7 @@ class DrawRules:
                 else None
             ),
             min_credit=min_credit,
+            excluded_experts=tuple(str(c) for c in data.get("excluded_experts") or ()),
         )
 
 
@@ -345,6 +351,8 @@ class Pool:
                 else ~self.barred
             ),
         }
+        if rules.excluded_experts:  # a supplementary draw: nobody drawn before is drawn again
+            masks["already_drawn"] = ~np.isin(self.ids, list(rules.excluded_experts))
         return masks
 
 
@@ -378,7 +386,7 @@ def slot_masks(pool: Pool, rules: DrawRules, tender: DrawTender) -> tuple[list[M
         holders = pool.holders(slot.specialty)
         left = holders.copy()
         per_rule = []
-        for name in FILTERS:
+        for name in filters:  # FILTERS, then "already_drawn" in a supplementary draw
             left &= filters[name]
             per_rule.append(
                 RuleCount(name, int(np.count_nonzero(holders & filters[name])), int(np.count_nonzero(left)))

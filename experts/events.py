@@ -29,6 +29,10 @@ EXPERTS_DRAW_CONTRIBUTED = "experts.draw.contributed"
 EXPERTS_DRAW_DRAWN = "experts.draw.drawn"
 EXPERTS_DRAW_SHORT = "experts.draw.short"
 EXPERTS_DRAW_COMPLETE = "experts.draw.complete"
+# 补抽: a short draw's supplementary draw is requested (on the short draw, naming the new one), and the
+# short draw's committee is complete once its supplementary draws filled the missing seats
+EXPERTS_DRAW_SUPPLEMENTARY = "experts.draw.supplementary"
+EXPERTS_DRAW_SUPPLEMENTED = "experts.draw.supplemented"
 EXPERTS_DRAW_UNSEALED = "experts.draw.unsealed"
 EXPERTS_DRAW_PUBLISHED = "experts.draw.published"
 

@@ -13,6 +13,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.pubsub import after_commit
 from core.runtime import Runtime
 from experts import draw as pure
+from experts import supplementary
 from experts.draw_records import (
     channel_for_expert,
     draw_seal,
@@ -25,6 +26,7 @@ from experts.draw_records import (
 from experts.events import (
     EXPERTS_DRAW_COMPLETE,
     EXPERTS_DRAW_SHORT,
+    EXPERTS_DRAW_SUPPLEMENTED,
     EXPERTS_INVITATION_CONFIRMED,
     EXPERTS_INVITATION_DECLINED,
     EXPERTS_INVITATION_EXPIRED,
@@ -156,10 +158,9 @@ async def _call_next(session: AsyncSession, runtime: Runtime, found: Draw, slot:
 
 async def _maybe_complete(session: AsyncSession, runtime: Runtime, found: Draw) -> None:
     rules, _ = rules_of(found)
+    if not await supplementary.filled(session, found, rules):  # counts its supplementary draws' members
+        return
     invitations = await invitations_of(session, found.id)
-    for slot, spec in enumerate(rules.slots):
-        if sum(1 for i in invitations if i.slot == slot and i.state == "confirmed") < spec.experts:
-            return
     for i in invitations:
         if i.state == "standby":
             i.state = "unused"
@@ -167,6 +168,26 @@ async def _maybe_complete(session: AsyncSession, runtime: Runtime, found: Draw) 
     await runtime.audit.append(
         session, EXPERTS_DRAW_COMPLETE, subject=f"draw:{found.code}", data={"members": rules.winners}
     )
+    if found.supplements_id is not None:  # a supplementary draw: the short draw may be complete now
+        short = await get_draw(session, found.supplements_id)
+        if short.state == "short":
+            await _maybe_complete_supplemented(session, runtime, short)
+
+
+async def _maybe_complete_supplemented(session: AsyncSession, runtime: Runtime, short: Draw) -> None:
+    rules, _ = rules_of(short)
+    if not await supplementary.filled(session, short, rules):
+        return
+    for i in await invitations_of(session, short.id):
+        if i.state == "standby":
+            i.state = "unused"
+    short.state = "complete"
+    await runtime.audit.append(
+        session, EXPERTS_DRAW_SUPPLEMENTED, subject=f"draw:{short.code}",
+        data={"members": rules.winners,
+              "supplementary": [d.code for d in await supplementary.supplements_of(session, short.id)]},
+    )  # fmt: skip
+    tell_supervisors(session, short, "complete")
 
 
 async def open_invitations(session: AsyncSession, draw_id: int) -> list[tuple[int, str]]:

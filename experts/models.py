@@ -101,6 +101,10 @@ class Draw(Base):
     # Seals the committee, the seed and invitation entries; revealed with the names
     name_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # 补抽: the short draw this one supplements (same rules, the missing seats, nobody drawn before)
+    supplements_id: Mapped[int | None] = mapped_column(
+        ForeignKey("expert_draws.id"), nullable=True, index=True
+    )
 
 
 class Invitation(Base):

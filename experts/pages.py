@@ -212,6 +212,17 @@ register_messages(
         "experts.f.exclude_tenderer_county": ("排除招标人所在区县", "Exclude the tenderer's county"),
         "experts.f.counties_excluded_": ("排除区县：", "Exclude counties: "),
         "experts.draws.create": ("创建抽取申请", "Create the draw request"),
+        "experts.sup.title": ("补抽", "Supplementary draw"),
+        "experts.sup.help": (
+            "备选专家已用尽，委员会仍有缺额。补抽按原抽取规则只抽取缺额席位，排除本委员会已抽取过的全部专家，"
+            "并按同样的承诺、贡献、抽取步骤进行，生成可独立验证的抽取文件。",
+            "The alternates ran out and seats are still empty. A supplementary draw fills only the missing "
+            "seats under the same rules, excluding everyone drawn for this committee, through the same "
+            "commit, contribute and draw steps, with its own verifiable document.",
+        ),
+        "experts.sup.run": ("发起补抽", "Start a supplementary draw"),
+        "experts.sup.of": ("本次为以下抽取的补抽：", "This draw supplements:"),
+        "experts.sup.list": ("补抽记录", "Supplementary draws"),
     }
 )
 
@@ -224,6 +235,7 @@ RULE_NAMES = {
     "named_avoidance": "个人申报回避单位",
     "recent_evaluations": "12个月内为同一招标人评标次数",
     "credit": "信用分阈值",
+    "already_drawn": "补抽：排除已抽取专家",
 }
 STATUS_NAMES = {"pending": "待审核", "active": "正常", "suspended": "暂停", "retired": "已退出"}
 STAGE_NAMES = {"sealed": "仅监督人员可见", "evaluation": "评标委员会可见", "published": "已公开"}
@@ -297,10 +309,17 @@ async def draws_page(request: AnyRequest, db: Db) -> Template:
 
 @get("/experts/draws/{draw_id:int}", opt=allow(Role.SUPERVISOR), include_in_schema=False)
 async def console_page(request: AnyRequest, db: Db, draw_id: FromPath[int]) -> Template:
+    return await _console(request, db, draw_id)
+
+
+async def _console(
+    request: AnyRequest, db: Db, draw_id: int, *, error: str | None = None, status_code: int = 200
+) -> Template:
     found = await service.get_draw(db, draw_id)
     return page(
         request,
         "experts/console.html",
+        status_code=status_code,
         draw=service.draw_json(found, supervisor=True),
         slot_names={s["specialty"]: specialties.path_name(s["specialty"]) for s in found.rules["slots"]},
         rule_names=RULE_NAMES,
@@ -308,7 +327,27 @@ async def console_page(request: AnyRequest, db: Db, draw_id: FromPath[int]) -> T
         states=STATE_NAMES,
         stages=STAGE_NAMES,
         counties=await _county_names(db),
+        supplements=await service.supplements_of(db, found.id),
+        supplemented=await service.get_draw(db, found.supplements_id) if found.supplements_id else None,
+        error=error,
     )
+
+
+@post(
+    "/experts/draws/{draw_id:int}/supplementary",
+    opt=allow(Role.SUPERVISOR),
+    include_in_schema=False,
+    status_code=303,
+)
+async def supplementary_submit(
+    request: AnyRequest, runtime: Rt, principal: Caller, db: Db, draw_id: FromPath[int]
+) -> Redirect | Template:
+    """补抽 from the short draw's console: the new draw's console is where its steps run."""
+    try:
+        found = await service.create_supplementary_draw(db, runtime, draw_id, actor=principal)
+    except DomainError as exc:
+        return await _console(request, db, draw_id, error=exc.detail, status_code=exc.status_code)
+    return Redirect(f"/experts/draws/{found.id}", status_code=303)
 
 
 # Logins for experts: self-registration (logged out) and the supervisor's review; linking a record.
@@ -439,6 +478,7 @@ ROUTE_HANDLERS = [
     my_page,
     draws_page,
     console_page,
+    supplementary_submit,
     register_page,
     register_submit,
     applications_page,

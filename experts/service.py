@@ -40,7 +40,7 @@ from core.organisations import checked_credit_code
 from core.roles import Role
 from core.runtime import Runtime
 from experts import draw as pure
-from experts import verify, views
+from experts import supplementary, verify, views
 from experts.draw import DrawRules, DrawTender, Pool, PoolRow, SlotCounts
 from experts.draw_records import channel_for_draw as channel_for_draw
 from experts.draw_records import channel_for_expert as channel_for_expert
@@ -55,6 +55,7 @@ from experts.events import (
     EXPERTS_DRAW_DRAWN,
     EXPERTS_DRAW_PUBLISHED,
     EXPERTS_DRAW_REQUESTED,
+    EXPERTS_DRAW_SUPPLEMENTARY,
     EXPERTS_DRAW_UNSEALED,
 )
 from experts.invitations import expire_unanswered as expire_unanswered
@@ -66,6 +67,7 @@ from experts.invitations import respond as respond
 from experts.models import Draw, Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty, Invitation
 from experts.registry import county_codes
 from experts.specialties import validate_leaf
+from experts.supplementary import supplements_of as supplements_of
 
 RECENT_WINDOW = timedelta(days=365)
 MAX_CONTRIBUTION = 200
@@ -140,12 +142,19 @@ async def create_draw_request(
     session.add(found)
     await session.flush()
     found.code = f"DR{tender.evaluation_date:%Y%m%d}-{found.id:05d}"
+    public_rules = dict(found.rules)
+    if rules.excluded_experts:  # 补抽: who was drawn before is sealed, like the committee, until award
+        found.name_salt = secrets.token_hex(16)
+        public_rules["excluded_experts"] = {
+            "count": len(rules.excluded_experts),
+            "sealed": draw_seal(found, sorted(rules.excluded_experts)),
+        }
     await runtime.audit.append(
         session,
         EXPERTS_DRAW_REQUESTED,
         actor=_actor(actor),
         subject=f"draw:{found.code}",
-        data={"tender_ref": tender_ref, "lot_ref": found.lot_ref, "rules": found.rules},
+        data={"tender_ref": tender_ref, "lot_ref": found.lot_ref, "rules": public_rules},
     )
     return found
 
@@ -332,7 +341,8 @@ async def run_draw(
     ranked = [pure.rank(seed, found.code, ids) for ids in found.eligible]
     result = pure.select(rules, ranked, county_of)
     found.seed, found.result, found.state = seed.hex(), [r.to_json() for r in result], "drawn"
-    found.name_salt, found.drawn_at = secrets.token_hex(16), runtime.clock.now()
+    # a supplementary draw sealed its exclusions with the salt at its request
+    found.name_salt, found.drawn_at = found.name_salt or secrets.token_hex(16), runtime.clock.now()
     drawn = [code for r in result for code in (*r.winners, *r.alternates)]
     by_code = {e.code: e for e in await session.scalars(select(Expert).where(Expert.code.in_(drawn)))}
     for slot, r in enumerate(result):
@@ -393,10 +403,11 @@ async def unseal_for_evaluation(session: AsyncSession, runtime: Runtime, draw_id
     found = await get_draw(session, draw_id)
     if found.state != "complete":
         raise Conflict("评标委员会尚未组建完成 (the committee is not complete)", code="wrong_state")
-    if found.stage == "sealed":
-        found.stage = "evaluation"
-        await runtime.audit.append(session, EXPERTS_DRAW_UNSEALED, subject=f"draw:{found.code}")
-        tell_supervisors(session, found, "unsealed")
+    for one in [found, *await supplementary.supplements_of(session, found.id)]:
+        if one.stage == "sealed" and one.result is not None:  # a supplementary draw that drew
+            one.stage = "evaluation"
+            await runtime.audit.append(session, EXPERTS_DRAW_UNSEALED, subject=f"draw:{one.code}")
+            tell_supervisors(session, one, "unsealed")
     return found
 
 
@@ -413,11 +424,59 @@ async def busiest_specialties(session: AsyncSession, count: int = 1) -> list[str
 
 async def seats(session: AsyncSession, draw_id: int) -> tuple[list[Expert], list[Expert]]:
     """The committee (confirmed members, by slot) and the alternates left unused (by slot, then order),
-    for evaluation/ to seat in its room after :func:`unseal_for_evaluation`."""
-    invitations = await invitations_of(session, draw_id)
-    members = [i.expert for i in invitations if i.state == "confirmed"]
-    alternates = [i.expert for i in invitations if i.state == "unused"]
+    for evaluation/ to seat in its room after :func:`unseal_for_evaluation`; members and alternates of
+    the draw's supplementary draws (补抽) follow its own, in the order they were drawn."""
+    members: list[Expert] = []
+    alternates: list[Expert] = []
+    for one in [draw_id, *(d.id for d in await supplementary.supplements_of(session, draw_id))]:
+        invitations = await invitations_of(session, one)
+        members += [i.expert for i in invitations if i.state == "confirmed"]
+        alternates += [i.expert for i in invitations if i.state == "unused"]
     return members, alternates
+
+
+async def create_supplementary_draw(
+    session: AsyncSession, runtime: Runtime, draw_id: int, *, actor: Principal | str | None
+) -> Draw:
+    """补抽: a short draw's missing seats, drawn with the same rules and tender facts, excluding everyone
+    drawn for the committee before. The new draw then runs the same commit / contribute / run protocol
+    and has its own verifiable document; its confirmed members complete the short draw's committee."""
+    short = await get_draw(session, draw_id)
+    if short.supplements_id is not None:
+        raise Conflict("补抽须针对原抽取申请 (supplement the original draw)", code="is_supplementary")
+    if short.state != "short":
+        raise Conflict(
+            "只有备选不足的抽取可以补抽 (only a draw that ran out of alternates is supplemented)",
+            code="not_short",
+        )
+    if any(d.state in supplementary.RUNNING for d in await supplementary.supplements_of(session, short.id)):
+        raise Conflict(
+            "已有进行中的补抽 (a supplementary draw is already running)", code="supplement_running"
+        )
+    rules, tender = rules_of(short)
+    slots = await supplementary.missing_slots(session, short, rules)
+    if not slots:
+        raise Conflict(
+            "没有缺额，等待已邀请专家答复 (no seat is missing: invitations are pending)", code="no_vacancy"
+        )
+    extra = DrawRules(
+        **{
+            **rules.__dict__,
+            "slots": slots,
+            "excluded_experts": await supplementary.drawn_codes(session, short),
+        }
+    )
+    found = await create_draw_request(
+        session, runtime, tender_ref=short.tender_ref, lot_ref=short.lot_ref, tender=tender, rules=extra,
+        response_minutes=short.response_minutes, actor=actor,
+    )  # fmt: skip
+    found.supplements_id = short.id
+    await runtime.audit.append(
+        session, EXPERTS_DRAW_SUPPLEMENTARY, actor=_actor(actor), subject=f"draw:{short.code}",
+        data={"supplementary": found.code,
+              "missing": [{"specialty": s.specialty, "experts": s.experts} for s in slots]},
+    )  # fmt: skip
+    return found
 
 
 async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -> Draw:
@@ -426,6 +485,13 @@ async def publish_names(session: AsyncSession, runtime: Runtime, draw_id: int) -
     found = await get_draw(session, draw_id)
     if found.state != "complete":
         raise Conflict("评标委员会尚未组建完成 (the committee is not complete)", code="wrong_state")
+    for extra in await supplementary.supplements_of(session, found.id):
+        if extra.result is not None:
+            await _publish(session, runtime, extra)
+    return await _publish(session, runtime, found)
+
+
+async def _publish(session: AsyncSession, runtime: Runtime, found: Draw) -> Draw:
     if found.stage != "published":
         found.stage = "published"
         members = [i for i in await invitations_of(session, found.id) if i.state == "confirmed"]

@@ -21,7 +21,12 @@ from typing import Any
 from core.audit import seal
 from experts import draw
 from experts.draw import DrawInfeasible, DrawRules, DrawTender, Pool, PoolRow, SlotResult
-from experts.events import EXPERTS_DRAW_COMMITTED, EXPERTS_DRAW_CONTRIBUTED, EXPERTS_DRAW_DRAWN
+from experts.events import (
+    EXPERTS_DRAW_COMMITTED,
+    EXPERTS_DRAW_CONTRIBUTED,
+    EXPERTS_DRAW_DRAWN,
+    EXPERTS_DRAW_REQUESTED,
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,10 @@ def published_commitments(doc: Mapping[str, Any], bodies: Iterable[Mapping[str, 
         return next((b["data"] for b in mine if b.get("kind") == kind), {})
 
     drawn = data(EXPERTS_DRAW_DRAWN)
+    excluded = data(EXPERTS_DRAW_REQUESTED).get("rules", {}).get("excluded_experts")
     return {
+        # a supplementary draw (补抽) sealed whom it excludes at its request
+        "excluded_commitment": excluded.get("sealed") if isinstance(excluded, Mapping) else None,
         "commitment": data(EXPERTS_DRAW_COMMITTED).get("commitment"),
         "contributions": [
             b["data"].get("commitment") for b in mine if b.get("kind") == EXPERTS_DRAW_CONTRIBUTED
@@ -171,6 +179,8 @@ def verify(doc: dict[str, Any], audit: Iterable[Mapping[str, Any]] | None = None
                 "seed_commitment": seed_part["seed_commitment"],
                 "committee_commitment": doc["committee_commitment"],
             }
+            if doc["rules"].get("excluded_experts"):
+                claimed["excluded_commitment"] = seal(sorted(doc["rules"]["excluded_experts"]), salt)
             differ = [name for name in claimed if claimed[name] != logged[name]]
             check(
                 "audit_log",

@@ -23,6 +23,7 @@ from bidding.events import (
     OPENING_OBJECTION,
     OPENING_WINDOW_CLOSED_EARLY,
     TENDER_FAILED,
+    TENDER_FAILED_AGAIN,
 )
 from bidding.lifecycle import Action, Actor, Rules
 from bidding.models import Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
@@ -418,6 +419,13 @@ async def _finish(
             subject=f"tender:{tender.code}",
             data={"reason": "fewer_than_min_valid_bids"},
         )
+        if lifecycle.may_switch_method(tender.state, tender.attempt):  # the re-tender failed too
+            await runtime.audit.append(
+                session,
+                TENDER_FAILED_AGAIN,
+                subject=f"tender:{tender.code}",
+                data={"attempt": tender.attempt, "legal_basis": lifecycle.SECOND_FAILURE_BASIS},
+            )
 
 
 @dataclass(frozen=True)

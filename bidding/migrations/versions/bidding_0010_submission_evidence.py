@@ -11,7 +11,7 @@ from alembic import op
 import core.db
 
 revision = "bidding_0010"
-down_revision = "bidding_0008"
+down_revision = "bidding_0009"
 branch_labels = None
 depends_on = None
 
