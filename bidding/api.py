@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import msgspec
 from litestar import Response, get, post, put
@@ -80,6 +79,7 @@ from bidding.views import (
     tender_view,
 )
 from core.access import PUBLIC, Caller, Viewer, allow, client_address
+from core.downloads import attachment, stored_file
 from core.errors import Conflict, InvalidInput
 from core.paging import Listing, Paging, listing
 from core.roles import Role
@@ -275,16 +275,7 @@ async def download_document(
     """
     async with runtime.transaction() as session:
         doc = await registration.open_download(session, runtime, principal, code, document_id)
-    reader = await runtime.blobs.open(doc.blob_key)
-    return Stream(
-        reader,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Length": str(reader.size),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name, safe='')}",
-            "X-Content-SHA256": doc.sha256,
-        },
-    )
+    return await stored_file(runtime.blobs, doc.blob_key, doc.name, doc.sha256)
 
 
 @post("/api/tenders/{code:str}/registration", opt=allow(Role.BIDDER), status_code=201, tags=["bidding"])
@@ -421,7 +412,7 @@ async def receipt_file(
     return Response(
         bundle,
         media_type="application/json",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        headers={"Content-Disposition": attachment(name)},
     )
 
 

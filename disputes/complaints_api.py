@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 import msgspec
 from litestar import get, post
@@ -14,6 +13,7 @@ from litestar.response import Stream
 
 from bidding import service as bidding
 from core.access import Caller, allow
+from core.downloads import stored_file
 from core.raw_body import file_answer, raw_body
 from core.roles import Role
 from core.runtime import Db, Rt
@@ -103,16 +103,7 @@ async def download_document(
     """An evidence document, for its complainant and supervisors."""
     async with runtime.transaction() as session:
         doc = await complaints.document(session, principal, complaint_id, document_id)
-    reader = await runtime.blobs.open(doc.blob_key)
-    return Stream(
-        reader,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Length": str(reader.size),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name, safe='')}",
-            "X-Content-SHA256": doc.sha256,
-        },
-    )
+    return await stored_file(runtime.blobs, doc.blob_key, doc.name, doc.sha256)
 
 
 @get("/api/complaints/mine", opt=allow(*FILERS), tags=["disputes"])
