@@ -23,7 +23,17 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-CONTEXTS = ("credit", "catalog", "experts", "bidding", "evaluation", "disputes", "integrity", "publication")
+CONTEXTS = (
+    "credit",
+    "catalog",
+    "experts",
+    "bidding",
+    "evaluation",
+    "disputes",
+    "integrity",
+    "contracts",
+    "publication",
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 

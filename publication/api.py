@@ -132,6 +132,8 @@ DEFINITIONS = {
     "savings_rate": "savings / awarded_budget (a fraction; null when awarded_budget is 0)",
     "avg_bidders": "distinct bidders in the opening records / tenders with an opening record",
     "month": "the month (Asia/Shanghai) the tender notice was published",
+    "avg_signing_days": "days from the award notice to both parties' signatures, over signed contracts "
+    "(the law allows 30: Tendering Law Art. 46)",
     "currency": "CNY",
 }
 

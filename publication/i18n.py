@@ -87,6 +87,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "publication.stat.savings": ("节约资金（元）", "Savings (CNY)"),
     "publication.stat.savings_rate": ("节约率", "Savings rate"),
     "publication.stat.avg_bidders": ("平均投标人数", "Average bidders"),
+    "publication.stat.avg_signing_days": ("合同平均签订用时（天）", "Average days to sign the contract"),
     "publication.stat.total": ("合计", "Total"),
     "publication.stat.by_month": ("按月份", "By month"),
     "publication.stat.by_category": ("按交易类别", "By category"),

@@ -108,6 +108,8 @@ class Figures(msgspec.Struct, kw_only=True):
     opened_tenders: int
     bidders: int
     avg_bidders: float | None
+    signed_contracts: int
+    avg_signing_days: float | None
 
 
 class TradingStatistics(msgspec.Struct, kw_only=True):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
 from core.runtime import Runtime
-from publication import ocds, packages, sources, stats
+from publication import ocds, ocds_contracts, packages, sources, stats
 from publication.config import OcdsConfig
 from publication.feed import BadCursor, Cursor, check_limit, ready_prefix
 from publication.ocds import NoticeFacts, TenderFacts
@@ -38,6 +38,16 @@ class _Process:
     ocid: str
     facts: TenderFacts
     notices: dict[int, NoticeFacts]
+    contracts: list[ocds_contracts.ContractFacts] = field(default_factory=list)
+
+    def contract_releases(self, config: OcdsConfig) -> list[dict[str, Any]]:
+        out = []
+        for pub in self.contracts:
+            try:
+                out.append(ocds_contracts.build_contract_release(self.ocid, self.facts, pub, config.base_url))
+            except ocds.PayloadError as exc:
+                log.warning("contract publication %s of %s ignored: %s", pub.id, self.ocid, exc)
+        return out
 
     def release(self, notice: NoticeFacts, config: OcdsConfig) -> dict[str, Any]:
         try:
@@ -63,6 +73,7 @@ class _Reader:
                 self.config.ocid(code),
                 await sources.tender_facts(self.session, tender),
                 {n.audit_position: n for n in notices},
+                await sources.contract_publications(self.session, tender.code),
             )
         return self.cache[code]
 
@@ -181,7 +192,7 @@ async def releases_of(session: AsyncSession, config: OcdsConfig, ocid: str) -> l
     process = await _process_of(session, config, ocid)
     return [
         process.release(n, config) for n in sorted(process.notices.values(), key=lambda n: n.audit_position)
-    ]
+    ] + process.contract_releases(config)
 
 
 async def release_package_of(session: AsyncSession, config: OcdsConfig, ocid: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
 from bidding.service import NoticeFilter, TenderFilter
+from contracts import service as contracts
 from core.audit import entries_after
 from core.clock import as_utc, local
 from core.errors import NotFound
@@ -34,6 +35,7 @@ from publication.ocds import (
     TenderFacts,
     payload_from_body,
 )
+from publication.ocds_contracts import ContractFacts
 from publication.stats import Award, TenderStat
 
 if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from its tables
@@ -241,6 +243,9 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
         codes = {bid.bidder.credit_code for bid in entries.bids(notice_facts(notice).payload)}
         if codes:  # a record without structured bids (text only) says nothing countable
             bidders.setdefault(tender.id, set()).update(codes)
+    signing: dict[str, list[Decimal]] = {}
+    for signed in await contracts.signing_times(session):
+        signing.setdefault(signed.tender, []).append(Decimal(str(signed.days)))
     facts = []
     for tender in await _public_tenders(session):
         won = [award for rows in awards.get(tender.id, {}).values() for award in rows]
@@ -255,9 +260,20 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
                 awards=tuple(won),
                 bidders=len(bidders[tender.id]) if tender.id in bidders else None,
                 title=tender.title,
+                signing_days=tuple(signing.get(tender.code, ())),
             )
         )
     return facts
+
+
+async def contract_publications(session: AsyncSession, code: str) -> list[ContractFacts]:
+    """What contracts published of the tender's signed contracts, in order (none for a training tender)."""
+    seen: set[int] = set()
+    out = []
+    for pub in await contracts.publications_of(session, code):
+        out.append(ContractFacts(pub.id, as_utc(pub.published_at), pub.contract_id not in seen, pub.facts))
+        seen.add(pub.contract_id)
+    return out
 
 
 def category_names() -> dict[str, tuple[str, str]]:

@@ -55,6 +55,7 @@ class TenderStat:
     awards: Sequence[Award] = ()
     bidders: int | None = None  # distinct bidders in its opening records; None: no record published
     title: str = ""
+    signing_days: Sequence[Decimal] = ()  # per signed contract: award notice → both signatures, in days
 
     def awarded_budget(self) -> Decimal:
         if not self.awards:
@@ -81,6 +82,8 @@ class Figures:
     opened_tenders: int
     bidders: int
     avg_bidders: Decimal | None
+    signed_contracts: int = 0
+    avg_signing_days: Decimal | None = None  # award notice → both signatures (招标投标法第四十六条: ≤ 30)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +120,7 @@ def figures(key: str, tenders: Iterable[TenderStat]) -> Figures:
     award_amount = sum((t.award_amount() for t in awarded), ZERO).quantize(CENT)
     savings = awarded_budget - award_amount
     bidders = sum(t.bidders or 0 for t in opened)
+    signing = [days for t in rows for days in t.signing_days]
     return Figures(
         key=key,
         tenders=len(rows),
@@ -129,6 +133,8 @@ def figures(key: str, tenders: Iterable[TenderStat]) -> Figures:
         opened_tenders=len(opened),
         bidders=bidders,
         avg_bidders=_ratio(Decimal(bidders), len(opened), CENT),
+        signed_contracts=len(signing),
+        avg_signing_days=_ratio(sum(signing, ZERO), len(signing), CENT),
     )
 
 
@@ -177,6 +183,8 @@ CSV_FIELDS = (
     "opened_tenders",
     "bidders",
     "avg_bidders",
+    "signed_contracts",
+    "avg_signing_days",
 )
 
 

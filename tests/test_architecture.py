@@ -26,14 +26,24 @@ LAYERS: list[tuple[str, ...]] = [
     ("experts",),
     ("bidding",),
     ("evaluation",),
-    ("disputes", "integrity"),
+    ("disputes", "integrity", "contracts"),
     ("publication",),
     ("demo",),
     ("web",),
 ]
 LAYER = {package: level for level, packages in enumerate(LAYERS) for package in packages}
 # Bounded contexts: others see only their façade. crypto and core are libraries every context uses.
-CONTEXTS = {"credit", "catalog", "experts", "bidding", "evaluation", "disputes", "integrity", "publication"}
+CONTEXTS = {
+    "credit",
+    "catalog",
+    "experts",
+    "bidding",
+    "evaluation",
+    "disputes",
+    "integrity",
+    "contracts",
+    "publication",
+}
 # The top wires everything: web builds the app from every context's parts, demo drives the contexts.
 WIRING = {"web", "demo"}
 # The one production module that may import demo: the `sunbid demo` command.

@@ -1,0 +1,107 @@
+"""contracts' page texts (zh, en)."""
+
+from __future__ import annotations
+
+from core.i18n import register_messages
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "contracts.mine": ("合同签订与履约", "Contracts and performance"),
+    "contracts.public": ("合同公开", "Signed contracts"),
+    "contracts.contract": ("合同", "Contract"),
+    "contracts.tender": ("招标项目", "Tender"),
+    "contracts.lot": ("标段", "Lot"),
+    "contracts.buyer": ("招标人", "Tenderer"),
+    "contracts.supplier": ("中标人", "Supplier"),
+    "contracts.rank": ("中标候选人排名", "Candidate rank"),
+    "contracts.amount": ("合同金额（元）", "Contract amount (yuan)"),
+    "contracts.bond": ("履约保证金（元）", "Performance bond (yuan)"),
+    "contracts.bond_limit": ("上限（合同金额的10%）", "at most (10% of the amount)"),
+    "contracts.awarded_at": ("中标通知书发出", "Award notice"),
+    "contracts.due_at": ("签订期限", "Sign by"),
+    "contracts.signed_at": ("签订完成", "Signed"),
+    "contracts.basis": ("依据", "Legal basis"),
+    "contracts.digest": ("合同文本摘要值（SHA-256）", "Document digest (SHA-256)"),
+    "contracts.terms": ("合同条款", "Terms"),
+    "contracts.publish_document": ("随合同公开合同文本", "Publish the document with the contract"),
+    "contracts.status": ("状态", "Status"),
+    "contracts.status.pending": ("待签订", "Awaiting signatures"),
+    "contracts.status.signed": ("已签订，履约中", "Signed, in performance"),
+    "contracts.status.completed": ("已完成履约评价", "Performance evaluated"),
+    "contracts.status.refused": ("已拒签", "Refused"),
+    "contracts.status.lapsed": ("逾期未签订", "Not signed in time"),
+    "contracts.warning.green": ("期限充足", "In time"),
+    "contracts.warning.yellow": ("即将到期", "Limit near"),
+    "contracts.warning.red": ("已逾期", "Overdue"),
+    "contracts.party.tenderer": ("招标人", "the tenderer"),
+    "contracts.party.supplier": ("中标人", "the supplier"),
+    "contracts.signatures": ("签署", "Signatures"),
+    "contracts.not_signed": ("未签署", "not signed"),
+    "contracts.sign": ("签署合同", "Sign the contract"),
+    "contracts.sign_hint": (
+        "载入本单位的身份文件（与投标加密签名相同），在浏览器内用本单位登记的签名密钥签署合同文本摘要值；"
+        "身份文件不会离开本页面。",
+        "Load your company's identity file (the one used to seal and sign bids): the browser signs the "
+        "document's digest with the company's registered signing key; the identity never leaves this page.",
+    ),
+    "contracts.identity": ("身份文件", "Identity file"),
+    "contracts.passphrase": ("口令（如有）", "Passphrase (if any)"),
+    "contracts.sign_do": ("签署", "Sign"),
+    "contracts.refuse": ("拒绝签订", "Refuse to sign"),
+    "contracts.refuse_hint": (
+        "无正当理由拒签将依法记入信用（中标人B04、招标人T04）。",
+        "Refusing without good reason is recorded in the credit index "
+        "(B04 for the winner, T04 for the tenderer).",
+    ),
+    "contracts.reason": ("理由", "Reason"),
+    "contracts.draft": ("合同文本", "Contract document"),
+    "contracts.save": ("保存", "Save"),
+    "contracts.next": ("后续处理", "Next step"),
+    "contracts.next_hint": (
+        "中标人拒签或逾期未签的，招标人可以按照评标委员会提出的中标候选人名单排序依次确定其他中标候选人为中标人，"
+        "也可以重新招标（《招标投标法实施条例》第五十五条）。",
+        "When the contract is refused or not signed in time, the tenderer may award to the next candidate in "
+        "the committee's order, or tender again (Regulations Art. 55).",
+    ),
+    "contracts.award_next": ("确定下一中标候选人", "Award to the next candidate"),
+    "contracts.retender": ("重新招标", "Tender again"),
+    "contracts.next.next_candidate": ("已确定下一中标候选人", "Awarded to the next candidate"),
+    "contracts.next.retender": ("重新招标", "Tendered again"),
+    "contracts.milestones": ("履约节点", "Milestones"),
+    "contracts.milestone": ("节点", "Milestone"),
+    "contracts.milestone_due": ("计划完成日期", "Due on"),
+    "contracts.milestone_met": ("实际完成日期", "Met on"),
+    "contracts.milestone.scheduled": ("进行中", "Scheduled"),
+    "contracts.milestone.met": ("已完成", "Met"),
+    "contracts.milestone.late": ("已逾期", "Late"),
+    "contracts.milestone_add": ("添加履约节点", "Add a milestone"),
+    "contracts.description": ("说明", "Description"),
+    "contracts.mark_met": ("标记完成", "Mark met"),
+    "contracts.evaluation": ("履约评价", "Performance evaluation"),
+    "contracts.rating": ("评价等级", "Rating"),
+    "contracts.rating.excellent": ("优秀", "Excellent"),
+    "contracts.rating.good": ("良好", "Good"),
+    "contracts.rating.pass": ("合格", "Pass"),
+    "contracts.rating.poor": ("不合格", "Poor"),
+    "contracts.rating_hint": (
+        "评价为不合格的，依《招标投标法》第六十条记入中标人信用（B10）。",
+        "A poor rating is recorded in the supplier's credit (B10, Tendering Law Art. 60).",
+    ),
+    "contracts.comment": ("评价说明", "Comment"),
+    "contracts.evaluate": ("提交评价", "Submit the evaluation"),
+    "contracts.none": ("暂无合同", "No contracts"),
+    "contracts.error": ("未能办理", "Not done"),
+    "contracts.open": ("查看", "Open"),
+    "contracts.document": ("合同文本", "Document"),
+    "contracts.js.identity_needed": ("请选择身份文件", "Choose the identity file"),
+    "contracts.js.identity_passphrase": ("口令不正确", "Wrong passphrase"),
+    "contracts.js.identity_none": ("文件中没有身份密钥", "No identity in the file"),
+    "contracts.js.identity_many": ("文件中有多个身份密钥", "More than one identity in the file"),
+    "contracts.js.key_other": (
+        "该身份对应的签名公钥与本单位登记的不同",
+        "This identity's signing key differs from the company's registered key",
+    ),
+    "contracts.js.signing": ("正在签署…", "Signing…"),
+    "contracts.js.signed": ("已签署", "Signed"),
+}
+
+register_messages(MESSAGES)
