@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -57,8 +57,12 @@ from evaluation import service as evaluation
 # --- opening the contract after the award ---------------------------------------------------------
 
 
-async def open_contract(session: AsyncSession, runtime: Runtime, tender_code: str, lot: str) -> Contract:
-    """The lot's current contract, opened from its award notice if there is none yet (idempotent)."""
+async def open_contract(
+    session: AsyncSession, runtime: Runtime, tender_code: str, lot: str, *, in_period_only: bool = False
+) -> Contract:
+    """The lot's current contract, opened from its award notice if there is none yet (idempotent).
+    ``in_period_only``: refuse (``signing_period_over``) to open one whose 30 days are already over, so
+    that awards made before this context existed never lapse into deductions at once."""
     found = await session.scalar(
         select(Contract)
         .where(Contract.tender_code == tender_code, Contract.lot_number == lot)
@@ -78,6 +82,13 @@ async def open_contract(session: AsyncSession, runtime: Runtime, tender_code: st
     candidates = (ev.report_facts or {}).get("candidates") or []
     rank = next((int(c["rank"]) for c in candidates if c.get("credit_code") == ev.winner_code), 1)
     price = award.get("price") if award else None
+    awarded_at = as_utc(notice.published_at)
+    if in_period_only:
+        try:
+            due = rules.signing_due(awarded_at, await day_seconds(session, tender_code))
+            rules.check_signing_time(runtime.clock.now(), due)
+        except RuleError as error:
+            raise rule_conflict(error) from None
     if price is None:
         price = next((c.get("price") for c in candidates if c.get("credit_code") == ev.winner_code), None)
     return await _new_contract(
@@ -89,7 +100,7 @@ async def open_contract(session: AsyncSession, runtime: Runtime, tender_code: st
         rank,
         price,
         notice.id,
-        as_utc(notice.published_at),
+        awarded_at,
     )
 
 
@@ -139,8 +150,10 @@ async def _new_contract(
 
 
 async def open_awarded(session: AsyncSession, runtime: Runtime, limit: int = 200) -> int:
-    """Open the contract of every awarded lot that has none (the job's first half); how many opened."""
-    page = await bidding.list_notices(session, bidding.NoticeFilter(kind="award"), limit=limit)
+    """Open the contract of every lot awarded within the signing period that has none (the job's first
+    half); how many it opened."""
+    since = runtime.clock.now() - timedelta(days=rules.SIGNING.days + 2)
+    page = await bidding.list_notices(session, bidding.NoticeFilter(kind="award", since=since), limit=limit)
     opened = 0
     for notice, tender in page.rows:
         for award in (notice.data or {}).get("awards") or []:
@@ -150,9 +163,9 @@ async def open_awarded(session: AsyncSession, runtime: Runtime, limit: int = 200
             )
             if exists is None:
                 try:
-                    await open_contract(session, runtime, tender.code, lot)
+                    await open_contract(session, runtime, tender.code, lot, in_period_only=True)
                 except (NotFound, Conflict):
-                    continue  # an award without an evaluation behind it (imported data): nothing to sign
+                    continue  # no evaluation behind the award (imported data), or its period is over
                 opened += 1
     return opened
 

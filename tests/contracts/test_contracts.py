@@ -145,6 +145,10 @@ async def test_both_parties_sign_within_the_period_and_the_contract_is_published
     stats = (await client.get("/api/statistics")).json()
     assert stats["total"]["signed_contracts"] == 1
     assert 29 < stats["total"]["avg_signing_days"] <= 31
+    csv_text = (await client.get("/api/statistics", params={"format": "csv"})).content.decode("utf-8-sig")
+    assert "avg_signing_days" in csv_text.splitlines()[0]
+    page = (await client.get("/statistics")).text
+    assert f'id="total-signing-days">{stats["total"]["avg_signing_days"]:.2f}<' in page
 
 
 def _ocid(runtime: Runtime) -> str:
