@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
@@ -52,9 +52,8 @@ async def contracts_for(session: AsyncSession, runtime: Runtime, principal: Prin
         org = principal.organisation_id
         if org is None:
             return []
-        query = query.where(
-            (Contract.supplier_id == org) | Contract.tender_code.in_(bidding.owned_tender_codes(principal))
-        )
+        supplies = (Contract.supplier_id == org) if Role.BIDDER in principal.roles else false()
+        query = query.where(supplies | Contract.tender_code.in_(bidding.owned_tender_codes(principal)))
     rows = await session.scalars(
         query.order_by(Contract.status != Status.PENDING, Contract.due_at, Contract.id)
     )

@@ -64,3 +64,19 @@ def test_the_digest_is_of_the_canonical_document() -> None:
     assert rules.document_digest(doc) == rules.document_digest(dict(reversed(doc.items())))
     assert rules.document_digest({**doc, "amount": "1.01"}) != rules.document_digest(doc)
     assert rules.signing_message("ab" * 32).startswith(b"sunbid-contract-v1\n")
+
+
+def test_the_signing_clock_warns_once_four_fifths_of_the_period_are_used() -> None:
+    from catalog import service as catalog
+
+    start = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    due = rules.signing_due(start)
+    yellow = start + (due - start) * rules.WARNING_SHARE
+
+    def level(now: datetime) -> str | None:
+        return catalog.warning_level("processing", start, due, now, rules.WARNING_SHARE)
+
+    assert level(yellow - timedelta(minutes=1)) == "green"
+    assert level(yellow) == "yellow"
+    assert level(due - timedelta(minutes=1)) == "yellow" and level(due) == "yellow"
+    assert level(due + timedelta(microseconds=1)) == "red"  # signing is refused from ``due`` on anyway
