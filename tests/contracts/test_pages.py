@@ -101,7 +101,7 @@ async def test_refuse_next_candidate_terms_sign_and_perform_from_the_pages(
     assert "Performance evaluated" in en.text and "Good" in en.text
     shown = re.sub(r"<[^>]*>", " ", en.text)  # what a reader sees: no tags, no attributes
     assert "11,000,000.00 yuan" in shown and "元" not in shown
-    for code in ("completed", "next_candidate", "good", "scheduled", "tenderer:", "None"):
+    for code in ("completed", "next_candidate", "good", "scheduled", "None"):
         assert code not in shown, code
     public = await client.get("/contracts/public?lang=zh", headers={})
     assert public.status_code == 200 and "进场施工" in public.text and "50,000.00 元" in public.text
