@@ -33,6 +33,7 @@ CONTEXTS = (
     "evaluation",
     "disputes",
     "integrity",
+    "contracts",
     "publication",
 )
 ROOT = Path(__file__).resolve().parent.parent

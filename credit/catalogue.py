@@ -46,7 +46,7 @@ CATALOGUE: tuple[RuleSpec, ...] = (
              P(3), 180,
              f"{DIANZI}第三十一条", event="bid.decryption_failed_bidder_fault"),
     RuleSpec("B04", B, "拒签合同", "中标后无正当理由拒绝与招标人订立合同", P(10), 365,
-             f"{ZBTBF}第六十条；{TIAOLI}第七十四条"),
+             f"{ZBTBF}第六十条；{TIAOLI}第七十四条", event="contract.winner_refused"),
     RuleSpec("B05", B, "恶意投诉", "捏造事实、伪造材料或以非法手段取得证明材料进行投诉", P(5), 365,
              f"{TIAOLI}第七十七条；{TOUSU}第二十六条"),
     RuleSpec("B06", B, "转包违法分包", "中标后将项目转包或违法分包", P(15), 730,
@@ -63,6 +63,8 @@ CATALOGUE: tuple[RuleSpec, ...] = (
     RuleSpec("B21", B, "恶意投诉（处理决定认定）", "投诉处理决定认定投诉人捏造事实、伪造材料或以非法手段"
              "取得证明材料进行投诉", P(5), 365, f"{TIAOLI}第七十七条；{TOUSU}第二十六条",
              event="complaint.malicious"),
+    RuleSpec("B10", B, "履约评价不合格", "中标人不按照与招标人订立的合同履行义务，履约评价不合格", P(6), 365,
+             f"{ZBTBF}第六十条", event="contract.performance_poor"),
     # experts (评标专家)
     RuleSpec("E01", E, "无故缺席", "确认参加评标后无正当理由不到场", P(5), 365,
              f"{ZHUANJIA}第二十四条", event="expert.no_show"),
@@ -96,7 +98,7 @@ CATALOGUE: tuple[RuleSpec, ...] = (
     RuleSpec("T03", T, "实质性谈判", "在确定中标人前与投标人就投标价格等实质性内容进行谈判", P(5), 365,
              f"{ZBTBF}第四十三条、第五十五条"),
     RuleSpec("T04", T, "不订立合同", "无正当理由不发出中标通知书或不与中标人订立合同", P(8), 365,
-             f"{TIAOLI}第七十三条"),
+             f"{TIAOLI}第七十三条", event="contract.tenderer_refused"),
     RuleSpec("T05", T, "违规确定中标人", "在评标委员会推荐的候选人以外确定中标人", P(8), 365,
              f"{ZBTBF}第五十七条；{TIAOLI}第七十三条"),
     RuleSpec("T20", T, "投诉查实虚假陈述", "投诉处理决定认定招标人在异议答复或招标投标活动中作虚假陈述",

@@ -149,13 +149,22 @@ async def update_rule(
 
 
 async def ensure_catalogue(session: AsyncSession, runtime: Runtime, *, actor: str = "system") -> int:
-    """Add the shipped rules that are missing (by code); never touches existing or retired ones."""
-    existing = set(await session.scalars(select(Rule.code)))
+    """Add the shipped rules that are missing (by code), and give an installed rule the event a later
+    release ships for it (B04 and T04 gained theirs when contracts arrived) where that rule has no event
+    and no other rule raises it. Points, texts and a supervisor's own choice of event are never touched.
+    Returns how many rules were added."""
+    existing = {rule.code: rule for rule in await session.scalars(select(Rule))}
     added = 0
     for spec in CATALOGUE:
-        if spec.code not in existing:
+        rule = existing.get(spec.code)
+        if rule is None:
             await create_rule(session, runtime, _input(spec), actor=actor)
             added += 1
+        elif spec.event and rule.event is None and await rule_for_event(session, spec.event) is None:
+            rule.event, rule.updated_at = spec.event, runtime.clock.now()
+            await runtime.audit.append(
+                session, CREDIT_RULE_UPDATED, actor=actor, subject=f"rule:{rule.code}", data=_facts(rule)
+            )
     return added
 
 

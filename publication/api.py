@@ -135,6 +135,8 @@ DEFINITIONS = {
     "(opened tenders only; null when neither)",
     "not_tied_up": "bond money secured by guarantees instead of cash deposits (opened tenders only)",
     "month": "the month (Asia/Shanghai) the tender notice was published",
+    "avg_signing_days": "days from the award notice to both parties' signatures, over signed contracts "
+    "(the law allows 30: Tendering Law Art. 46)",
     "currency": "CNY",
 }
 

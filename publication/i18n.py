@@ -90,6 +90,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "publication.stat.avg_bidders": ("平均投标人数", "Average bidders"),
     "publication.stat.guarantee_share": ("电子保函替代保证金占比", "Bids secured by guarantees"),
     "publication.stat.not_tied_up": ("保函释放保证金", "Deposits not tied up"),
+    "publication.stat.avg_signing_days": ("合同平均签订用时（天）", "Average days to sign the contract"),
     "publication.stat.total": ("合计", "Total"),
     "publication.stat.by_month": ("按月份", "By month"),
     "publication.stat.by_category": ("按交易类别", "By category"),

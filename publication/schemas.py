@@ -112,6 +112,8 @@ class Figures(msgspec.Struct, kw_only=True):
     deposit_bids: int
     guarantee_share: float | None
     not_tied_up: Money
+    signed_contracts: int
+    avg_signing_days: float | None
 
 
 class TradingStatistics(msgspec.Struct, kw_only=True):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
 from core.runtime import Runtime
-from publication import ocds, packages, sources, stats
+from publication import ocds, ocds_contracts, packages, sources, stats
 from publication.config import OcdsConfig
 from publication.feed import BadCursor, Cursor, check_limit, ready_prefix
 from publication.ocds import HoldFacts, NoticeFacts, TenderFacts
@@ -39,6 +39,16 @@ class _Process:
     ocid: str
     facts: TenderFacts
     notices: dict[int, NoticeFacts]
+    contracts: list[ocds_contracts.ContractFacts] = field(default_factory=list)
+
+    def contract_releases(self, config: OcdsConfig) -> list[dict[str, Any]]:
+        out = []
+        for pub in self.contracts:
+            try:
+                out.append(ocds_contracts.build_contract_release(self.ocid, self.facts, pub, config.base_url))
+            except ocds.PayloadError as exc:
+                log.warning("contract publication %s of %s ignored: %s", pub.id, self.ocid, exc)
+        return out
 
     def release(self, notice: NoticeFacts, config: OcdsConfig) -> dict[str, Any]:
         try:
@@ -83,6 +93,7 @@ class _Reader:
                 self.config.ocid(code),
                 await sources.tender_facts(self.session, tender),
                 {n.audit_position: n for n in notices},
+                await sources.contract_publications(self.session, tender.code),
             )
         return self.cache[code]
 
@@ -235,7 +246,8 @@ async def releases_of(session: AsyncSession, config: OcdsConfig, ocid: str) -> l
     for hold in process.facts.holds:
         if process.hold_at(hold.position) is not None:
             out.append((hold.position, process.hold_release(hold, config)))
-    return [release for _position, release in sorted(out, key=lambda item: item[0])]
+    ordered = [release for _position, release in sorted(out, key=lambda item: item[0])]
+    return ordered + process.contract_releases(config)
 
 
 async def release_package_of(session: AsyncSession, config: OcdsConfig, ocid: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
 from bidding.service import NoticeFilter, TenderFilter
+from contracts import service as contracts
 from core.clock import as_utc, local
 from core.errors import NotFound
 from core.models import AuditEntry
@@ -35,6 +36,7 @@ from publication.ocds import (
     TenderFacts,
     payload_from_body,
 )
+from publication.ocds_contracts import ContractFacts
 from publication.stats import Award, TenderStat
 
 if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from its tables
@@ -284,6 +286,9 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
         codes = {bid.bidder.credit_code for bid in entries.bids(notice_facts(notice).payload)}
         if codes:  # a record without structured bids (text only) says nothing countable
             bidders.setdefault(tender.id, set()).update(codes)
+    signing: dict[str, list[Decimal]] = {}
+    for signed in await contracts.signing_times(session):
+        signing.setdefault(signed.tender, []).append(Decimal(str(signed.days)))
     facts = []
     public = await _public_tenders(session)
     # bonds only of opened tenders: before the opening, counting them would tell how many bid
@@ -305,9 +310,20 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
                 guaranteed_bids=bond.guarantees if bond else 0,
                 deposit_bids=bond.deposits if bond else 0,
                 guaranteed_amount=bond.guaranteed_amount if bond else Decimal("0.00"),
+                signing_days=tuple(signing.get(tender.code, ())),
             )
         )
     return facts
+
+
+async def contract_publications(session: AsyncSession, code: str) -> list[ContractFacts]:
+    """What contracts published of the tender's signed contracts, in order (none for a training tender)."""
+    seen: set[int] = set()
+    out = []
+    for pub in await contracts.publications_of(session, code):
+        out.append(ContractFacts(pub.id, as_utc(pub.published_at), pub.contract_id not in seen, pub.facts))
+        seen.add(pub.contract_id)
+    return out
 
 
 def category_names() -> dict[str, tuple[str, str]]:

@@ -62,6 +62,7 @@ class TenderStat:
     guaranteed_bids: int = 0  # only once opened (before, who bid is secret)
     deposit_bids: int = 0
     guaranteed_amount: Decimal = ZERO
+    signing_days: Sequence[Decimal] = ()  # per signed contract: award notice → both signatures, in days
 
     def awarded_budget(self) -> Decimal:
         if not self.awards:
@@ -92,6 +93,8 @@ class Figures:
     deposit_bids: int = 0
     guarantee_share: Decimal | None = None
     not_tied_up: Decimal = ZERO
+    signed_contracts: int = 0
+    avg_signing_days: Decimal | None = None  # award notice → both signatures (招标投标法第四十六条: ≤ 30)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,6 +131,7 @@ def figures(key: str, tenders: Iterable[TenderStat]) -> Figures:
     award_amount = sum((t.award_amount() for t in awarded), ZERO).quantize(CENT)
     savings = awarded_budget - award_amount
     bidders = sum(t.bidders or 0 for t in opened)
+    signing = [days for t in rows for days in t.signing_days]
     return Figures(
         key=key,
         tenders=len(rows),
@@ -144,6 +148,8 @@ def figures(key: str, tenders: Iterable[TenderStat]) -> Figures:
         deposit_bids=(deposits := sum(t.deposit_bids for t in rows)),
         guarantee_share=_ratio(Decimal(guaranteed), guaranteed + deposits, RATE),
         not_tied_up=sum((t.guaranteed_amount for t in rows), ZERO).quantize(CENT),
+        signed_contracts=len(signing),
+        avg_signing_days=_ratio(sum(signing, ZERO), len(signing), CENT),
     )
 
 
@@ -196,6 +202,8 @@ CSV_FIELDS = (
     "deposit_bids",
     "guarantee_share",
     "not_tied_up",
+    "signed_contracts",
+    "avg_signing_days",
 )
 
 

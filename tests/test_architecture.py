@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("bidding",),
     ("guarantees",),
     ("evaluation",),
-    ("disputes", "integrity"),
+    ("disputes", "integrity", "contracts"),
     ("publication",),
     ("demo",),
     ("web",),
@@ -43,6 +43,7 @@ CONTEXTS = {
     "evaluation",
     "disputes",
     "integrity",
+    "contracts",
     "publication",
 }
 # The top wires everything: web builds the app from every context's parts, demo drives the contexts.

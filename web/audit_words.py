@@ -26,6 +26,18 @@ KINDS: dict[str, tuple[str, str]] = {
     "catalog.case_done": ("办件办结", "Case completed"),
     "catalog.case_returned": ("办件退回", "Case returned"),
     "catalog.case_rated": ("办件评价", "Case rated"),
+    # contracts
+    "contract.opened": ("合同进入签订期", "Contract opened for signing"),
+    "contract.drafted": ("拟定合同条款", "Contract terms drafted"),
+    "contract.party_signed": ("合同一方签署", "Contract signed by one party"),
+    "contract.signed": ("合同签订完成", "Contract signed"),
+    "contract.refused": ("拒绝签订合同", "Contract refused"),
+    "contract.lapsed": ("逾期未签订合同", "Contract not signed in time"),
+    "contract.next_candidate": ("确定下一中标候选人", "Awarded to the next candidate"),
+    "contract.retender": ("决定重新招标", "Lot to be tendered again"),
+    "contract.milestone_recorded": ("记录履约节点", "Milestone recorded"),
+    "contract.milestone_met": ("履约节点完成", "Milestone met"),
+    "contract.evaluated": ("履约评价", "Performance evaluated"),
     # bidding
     "tender.published": ("发布招标项目", "Tender published"),
     "tender.amended": ("变更招标项目", "Tender amended"),

@@ -151,6 +151,29 @@ async def test_retired_event_rule_records_nothing(runtime: Runtime) -> None:
         )
 
 
+async def test_an_installed_rule_gains_the_event_a_later_release_ships(runtime: Runtime) -> None:
+    """A platform installed before contracts existed has B04 without its event: the first refusal still
+    deducts (the shipped event attaches to the event-less rule), and a supervisor's own event stays."""
+    await setup(runtime)
+    async with runtime.transaction() as session:
+        for rule_code in ("B04", "T04"):
+            rule = await service.get_rule(session, rule_code)
+            await service.update_rule(
+                session, runtime, rule_code, service.RuleInput(**{**_input(rule), "event": None}), actor="sup"
+            )
+        t04 = await service.get_rule(session, "T04")
+        own = service.RuleInput(**{**_input(t04), "event": "local.tenderer_refused"})
+        await service.update_rule(session, runtime, "T04", own, actor="sup")
+    async with runtime.transaction() as session:
+        found = await service.record_event_deduction(
+            session, runtime, event="contract.winner_refused", kind="bidder", key=code(7), evidence="",
+            source_ref="contract 1",
+        )  # fmt: skip
+        assert found is not None and found.rule_code == "B04"
+        assert (await service.get_rule(session, "B04")).event == "contract.winner_refused"
+        assert (await service.get_rule(session, "T04")).event == "local.tenderer_refused"
+
+
 def _input(rule: object) -> dict[str, object]:
     names = "code subject_kind title description points validity_days legal_basis bars event active"
     return {name: getattr(rule, name) for name in names.split()}

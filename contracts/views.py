@@ -1,0 +1,110 @@
+"""The shapes contracts' API, pages and CLI share (msgspec Structs: one definition each)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from contracts.rules import Party, Rating, Status
+
+
+class Draft(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The owner's terms before anyone signs; the amount is the award's and cannot change (Art. 46)."""
+
+    terms: str = ""
+    performance_bond: Decimal | None = None  # yuan, ≤ 10% of the amount (Art. 58)
+    publish_document: bool = False  # publish the document with the contract (where the tender says so)
+
+
+class MilestoneIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    title: str
+    due_on: date
+    description: str = ""
+
+
+class PerformanceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The final performance evaluation of the supplier (poor raises B10 against it)."""
+
+    rating: Rating
+    comment: str = ""
+
+
+class MilestoneOut(msgspec.Struct, kw_only=True):
+    id: int
+    title: str
+    description: str
+    due_on: date
+    met_on: date | None
+    status: str  # scheduled | met | late (past due, not met)
+
+
+class ContractOut(msgspec.Struct, kw_only=True):
+    """A contract as its parties, the tender's owners and supervisors see it."""
+
+    id: int
+    tender: str
+    tender_title: str
+    lot: str
+    buyer: str
+    buyer_code: str
+    supplier: str
+    supplier_code: str
+    candidate_rank: int
+    amount: Decimal
+    performance_bond: Decimal | None
+    bond_limit: Decimal
+    terms: str
+    publish_document: bool
+    awarded_at: datetime
+    due_at: datetime
+    basis: str
+    digest: str
+    message: str  # what a party signs, base64 of signing_message(digest)
+    status: Status
+    warning: str | None  # while pending: green, yellow as the limit nears, red past it
+    tenderer_signed_at: datetime | None
+    supplier_signed_at: datetime | None
+    signed_at: datetime | None
+    refused_by: Party | None
+    refusal_reason: str | None
+    next_step: str | None
+    milestones: list[MilestoneOut]
+    rating: Rating | None
+    rating_comment: str | None
+    my_party: Party | None  # the caller's side, if it signs for one
+    may_manage: bool  # the tender's owner: terms, milestones, evaluation, next candidate
+
+
+class PublicContract(msgspec.Struct, kw_only=True):
+    """A signed contract as the public sees it (amount, parties, dates; the document if published)."""
+
+    id: int
+    tender: str
+    tender_title: str
+    lot: str
+    buyer: str
+    buyer_code: str
+    supplier: str
+    supplier_code: str
+    amount: Decimal
+    performance_bond: Decimal | None
+    awarded_at: datetime
+    signed_at: datetime
+    status: Status
+    digest: str
+    milestones: list[MilestoneOut]
+    rating: Rating | None
+    document: dict[str, Any] | None
+
+
+class SigningTime(msgspec.Struct, kw_only=True):
+    """Award → both signatures, for the statistics."""
+
+    tender: str
+    lot: str
+    awarded_at: datetime
+    signed_at: datetime
+    days: float
