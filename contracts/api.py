@@ -4,6 +4,8 @@ supervisors see every contract; the public sees the signed ones. Rules: contract
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -13,6 +15,7 @@ from contracts.service import ContractOut, Draft, MilestoneIn, PerformanceIn, Pu
 from core.access import PUBLIC, Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
+from guarantees.service import GuaranteeOut
 
 OWNERS = (Role.TENDERER, Role.AGENT)
 PARTIES = (Role.TENDERER, Role.BIDDER)
@@ -28,6 +31,16 @@ class SignContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class RefuseContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: str
+
+
+class PerformanceGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A performance guarantee signed by the guarantor's registered Ed25519 key, as
+    ``crypto.signing.sign_statement`` writes it: the statement has ``type``
+    ("sunbid.performance-guarantee.v1"), ``guarantor``, ``kind``, ``tender``, ``lot``, ``bidder`` (the
+    contract's supplier), ``amount`` (≤ 10% of the contract amount), ``valid_until`` (≥ the last
+    milestone's day) and ``reference``."""
+
+    document: dict[str, Any]
 
 
 class OpenContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -67,6 +80,20 @@ async def draft_contract(
 ) -> ContractOut:
     """Terms and performance bond (≤ 10% of the amount, 条例第五十八条) while nobody has signed."""
     return await service.draft(db, runtime, principal, contract_id, data)
+
+
+@post(
+    "/api/contracts/{contract_id:int}/performance-guarantee",
+    opt=allow(Role.GUARANTOR),
+    status_code=201,
+    tags=["contracts"],
+)
+async def performance_guarantee(
+    runtime: Rt, principal: Caller, db: Db, contract_id: FromPath[int], data: JSONBody[PerformanceGuarantee]
+) -> GuaranteeOut:
+    """A guarantor secures the contract with a performance guarantee (条例第五十八条: ≤ 10% of the
+    contract amount, valid until the performance ends); claims on it go through the guarantees API."""
+    return await service.secure_performance(db, runtime, principal, contract_id, data.document)
 
 
 @post("/api/contracts/{contract_id:int}/sign", opt=allow(*PARTIES), status_code=200, tags=["contracts"])
@@ -134,6 +161,7 @@ ROUTE_HANDLERS = [
     public_contracts,
     get_contract,
     draft_contract,
+    performance_guarantee,
     sign_contract,
     refuse_contract,
     award_next_candidate,

@@ -47,10 +47,11 @@ async def _detail(
     request: AnyRequest, runtime: Rt, principal: Caller, db: Db, contract_id: int, **extra: Any
 ) -> Template:
     contract = await service.contract_of(db, runtime, principal, contract_id)
+    bond_check = await service.performance_check(db, runtime, contract_id)
     status = 422 if extra.get("error") else 200
     org = await db.get(Organisation, principal.organisation_id) if principal.organisation_id else None
     return page(
-        request, "contracts/contract.html", status_code=status, c=contract, ratings=list(Rating),
+        request, "contracts/contract.html", status_code=status, c=contract, ratings=list(Rating), bond_check=bond_check,
         texts=_js_texts(request), signing_key=org.signing_key if org else None, **extra,
     )  # fmt: skip
 

@@ -15,9 +15,11 @@ After signing the owner records milestones and a final performance evaluation; a
 
 Guarantees belong to another context: contracts/hooks.py tells it when a contract is signed (the lot's
 deposits fall due for refund, Art. 57) and when the winner refuses or lets the period lapse (its deposit
-is forfeited, Art. 74).
+is forfeited, Art. 74). A guarantor may secure the contract with a performance guarantee
+(contracts/bonds.py: guarantees checks it against the contract's terms, Art. 58).
 """
 
+from contracts.bonds import performance_check, secure_performance
 from contracts.events import CONTRACT_SIGNED
 from contracts.models import Publication
 from contracts.performance import add_milestone, evaluate_performance, milestone_met
@@ -62,10 +64,12 @@ __all__ = [
     "milestone_met",
     "open_awarded",
     "open_contract",
+    "performance_check",
     "public_contracts",
     "publications_of",
     "refuse",
     "retender",
+    "secure_performance",
     "sign",
     "signing_times",
 ]

@@ -57,12 +57,19 @@ def _text(value: str) -> str:
 async def file_claim(
     session: AsyncSession, runtime: Runtime, principal: Principal, number: str, reason: str, detail: str
 ) -> ClaimOut:
-    """The tender's tenderer or agent claims on a guarantee: the winner refused to sign, or the bidder
-    withdrew after the deadline. Only after the deadline, once per guarantee."""
+    """The tender's tenderer or agent claims on a guarantee: on a bid guarantee, the winner refused to
+    sign or the bidder withdrew after the deadline; on a performance guarantee, the supplier failed to
+    perform. Only after the deadline, once per guarantee."""
     if reason not in rules.CLAIM_REASONS:
         raise bad(f"索赔事由应为 {', '.join(rules.CLAIM_REASONS)}", "bad_reason")
     detail = _text(detail)
     row = await by_number(session, number)
+    if reason not in rules.REASONS_FOR[row.purpose]:
+        raise bad(
+            f"{rules.PURPOSES[row.purpose][0]}的索赔事由应为 {', '.join(rules.REASONS_FOR[row.purpose])} "
+            f"(a {rules.PURPOSES[row.purpose][1]} is claimed for {', '.join(rules.REASONS_FOR[row.purpose])})",
+            "bad_reason",
+        )
     tender = await bidding.tender_by_code(session, row.tender_code)
     if not bidding.is_owner(principal, tender):
         raise PermissionDenied("只有本项目的招标人或代理机构可以索赔 (only the tender's tenderer or agent)")

@@ -71,7 +71,7 @@ def money(value: Any) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def parse_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
+def parse_statement(statement: Mapping[str, Any], expected_type: str = GUARANTEE_TYPE) -> dict[str, Any]:
     """The statement's fields checked for shape (not yet the rules): refuses unknown or missing fields."""
     if set(statement) != STATEMENT_FIELDS:
         missing, extra = STATEMENT_FIELDS - set(statement), set(statement) - STATEMENT_FIELDS
@@ -80,8 +80,8 @@ def parse_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
             f"missing {sorted(missing)}, unknown {sorted(extra)})",
             "bad_statement",
         )
-    if statement["type"] != GUARANTEE_TYPE:
-        raise bad(f"type 应为 {GUARANTEE_TYPE}", "bad_statement")
+    if statement["type"] != expected_type:
+        raise bad(f"type 应为 {expected_type}", "bad_statement")
     if statement["kind"] not in KINDS:
         raise bad(f"kind 应为 {', '.join(KINDS)}", "bad_statement")
     for key in ("guarantor", "tender", "lot", "bidder", "reference"):
@@ -105,6 +105,7 @@ async def guarantee_out(session: AsyncSession, row: Guarantee) -> GuaranteeOut:
         number=row.number,
         guarantor=await org_name(session, row.guarantor_id),
         kind=row.kind,
+        purpose=row.purpose,
         tender=row.tender_code,
         lot=row.lot_number,
         bidder=bidder.name if bidder else "—",

@@ -269,7 +269,9 @@ async def refund_deposit(
 async def bond_statistics(session: AsyncSession, tender_codes: Sequence[str] | None = None) -> BondStatistics:
     """Bids secured by guarantees vs cash deposits (over ``tender_codes``, or all), and the money that
     guarantees kept from being tied up as cash."""
-    g = select(func.count(Guarantee.id), func.coalesce(func.sum(Guarantee.amount), 0))
+    g = select(func.count(Guarantee.id), func.coalesce(func.sum(Guarantee.amount), 0)).where(
+        Guarantee.purpose == rules.BID
+    )
     d = select(func.count(Deposit.id))
     held = select(func.coalesce(func.sum(Deposit.amount), 0)).where(Deposit.status.in_([HELD, REFUND_DUE]))
     if tender_codes is not None:
@@ -297,7 +299,7 @@ async def bonds_by_tender(session: AsyncSession, tender_codes: Sequence[str]) ->
     codes = list(tender_codes)
     g_rows = await session.execute(
         select(Guarantee.tender_code, func.count(Guarantee.id), func.coalesce(func.sum(Guarantee.amount), 0))
-        .where(Guarantee.tender_code.in_(codes))
+        .where(Guarantee.tender_code.in_(codes), Guarantee.purpose == rules.BID)
         .group_by(Guarantee.tender_code)
     )
     guaranteed = {code: (n, Decimal(str(amount)).quantize(Decimal("0.01"))) for code, n, amount in g_rows}

@@ -39,6 +39,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "guarantees.due": ("退还期限", "Refund due"),
     "guarantees.payer": ("付款账号", "Payer account"),
     "guarantees.none": ("没有待退还的保证金", "No refund is due"),
+    "guarantees.verify_nav": ("保函查验", "Verify a guarantee"),
+    "guarantees.mine": ("本机构保函", "Our guarantees"),
+    "guarantees.mine_hint": (
+        "本机构出具的电子保函，最新的在前。开标后任何人可凭编号查验。",
+        "The electronic guarantees your institution issued, newest first. Anyone may check a number "
+        "after the opening.",
+    ),
+    "guarantees.issued_at": ("出具时间", "Issued"),
+    "guarantees.none_issued": ("本机构尚未出具保函", "Your institution has issued no guarantee yet"),
 }
 
 register_messages(MESSAGES)

@@ -54,25 +54,7 @@ async def issue_guarantee(
     session: AsyncSession, runtime: Runtime, principal: Principal, document: Mapping[str, Any]
 ) -> GuaranteeOut:
     """A guarantor posts a guarantee it signed; the platform checks it, numbers it and keeps it."""
-    org = await get_organisation(session, guarantor_of(principal))
-    if org.kind != OrgKind.GUARANTOR:
-        raise PermissionDenied(
-            "只有担保机构可以出具保函 (only a guarantor issues guarantees)", code="not_guarantor"
-        )
-    if not org.signing_key:
-        raise Conflict("请先登记签名公钥 (register the guarantor's signing key first)", code="no_signing_key")
-    try:
-        signed = SignedStatement.from_dict(document)
-        statement = verify_statement(
-            signed, public_key_from_text(org.signing_key), expected_type=GUARANTEE_TYPE
-        )
-    except SigningError as error:
-        raise bad(
-            f"保函签名无效 (the guarantee's signature does not verify: {error})", "bad_signature"
-        ) from None
-    fields = parse_statement(statement)
-    if fields["guarantor"] != org.credit_code:
-        raise bad("保函的出具机构不是本单位 (the statement names another guarantor)", "wrong_guarantor")
+    org, signed, fields = await signed_by_guarantor(session, principal, document, GUARANTEE_TYPE)
     tender = await bidding.tender_by_code(session, fields["tender"])
     lot = await lot_of(session, tender, fields["lot"])
     now = runtime.clock.now()
@@ -88,6 +70,49 @@ async def issue_guarantee(
         rules.check_validity(fields["valid_until"], as_utc(tender.bid_deadline), tender.criteria)
     except RuleBroken as broken:
         raise InvalidInput(broken.detail, code=broken.rule.code) from None
+    return await register_guarantee(
+        session, runtime, principal, org, signed, fields, tender.code, lot.number, bidder, rules.BID
+    )
+
+
+async def signed_by_guarantor(
+    session: AsyncSession, principal: Principal, document: Mapping[str, Any], expected_type: str
+) -> tuple[Organisation, SignedStatement, dict[str, Any]]:
+    """The caller's guarantor organisation, the document verified with its registered key, its fields."""
+    org = await get_organisation(session, guarantor_of(principal))
+    if org.kind != OrgKind.GUARANTOR:
+        raise PermissionDenied(
+            "只有担保机构可以出具保函 (only a guarantor issues guarantees)", code="not_guarantor"
+        )
+    if not org.signing_key:
+        raise Conflict("请先登记签名公钥 (register the guarantor's signing key first)", code="no_signing_key")
+    try:
+        signed = SignedStatement.from_dict(document)
+        statement = verify_statement(signed, public_key_from_text(org.signing_key), expected_type=expected_type)
+    except SigningError as error:
+        raise bad(
+            f"保函签名无效 (the guarantee's signature does not verify: {error})", "bad_signature"
+        ) from None
+    fields = parse_statement(statement, expected_type)
+    if fields["guarantor"] != org.credit_code:
+        raise bad("保函的出具机构不是本单位 (the statement names another guarantor)", "wrong_guarantor")
+    return org, signed, fields
+
+
+async def register_guarantee(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    org: Organisation,
+    signed: SignedStatement,
+    fields: Mapping[str, Any],
+    tender_code: str,
+    lot_number: str,
+    bidder: Organisation,
+    purpose: str,
+) -> GuaranteeOut:
+    """Number, keep and log a guarantee whose rules were checked (one per bidder, lot and purpose)."""
+    now = runtime.clock.now()
     text = signed.to_json()
     sha = hashlib.sha256(text).hexdigest()
     if await session.scalar(select(Guarantee.id).where(Guarantee.document_sha256 == sha)) is not None:
@@ -97,23 +122,25 @@ async def issue_guarantee(
         )
     taken = await session.scalar(
         select(Guarantee.number).where(
-            Guarantee.tender_code == tender.code,
-            Guarantee.lot_number == lot.number,
+            Guarantee.tender_code == tender_code,
+            Guarantee.lot_number == lot_number,
             Guarantee.bidder_id == bidder.id,
+            Guarantee.purpose == purpose,
         )
     )
     if taken is not None:
+        what = "投标" if purpose == rules.BID else "合同"
         raise Conflict(
-            f"该投标人本标段已有保函 {taken} (the bidder's bid on this lot is already secured)",
-            code="already_secured",
+            f"该投标人本标段的{what}已有保函 {taken} (already secured by {taken})", code="already_secured"
         )
     salt = secrets.token_bytes(16)
     row = Guarantee(
         number=f"pending-{sha[:24]}",
         guarantor_id=org.id,
         kind=fields["kind"],
-        tender_code=tender.code,
-        lot_number=lot.number,
+        purpose=purpose,
+        tender_code=tender_code,
+        lot_number=lot_number,
         bidder_id=bidder.id,
         amount=fields["amount"],
         valid_until=fields["valid_until"],
@@ -139,9 +166,10 @@ async def issue_guarantee(
         data={
             "guarantor": org.credit_code,
             "kind": row.kind,
+            "purpose": purpose,
             "document_sha256": sha,
             # tender, lot and bidder stay sealed until the deadline (who bid is secret)
-            "sealed": seal({"tender": tender.code, "lot": lot.number, "bidder": bidder.credit_code}, salt),
+            "sealed": seal({"tender": tender_code, "lot": lot_number, "bidder": bidder.credit_code}, salt),
             "salt_sha256": hashlib.sha256(salt).hexdigest(),
         },
     )
@@ -213,6 +241,13 @@ async def _check_guarantee(
     session: AsyncSession, row: Guarantee, tender: bidding.Tender, lot: str, bidder_code: str
 ) -> BondCheck:
     number = row.number
+    if row.purpose != rules.BID:
+        return _fail(
+            "not_bid_guarantee",
+            f"{number} 是履约保函，不是投标保函",
+            f"{number} is a performance guarantee, not a bid guarantee",
+            number,
+        )
     try:
         signed = SignedStatement.from_json(row.document)
         statement = verify_statement(
@@ -305,6 +340,7 @@ async def verify_bond(
                 Guarantee.tender_code == tender.code,
                 Guarantee.lot_number == lot,
                 Guarantee.bidder_id == bidder.id,
+                Guarantee.purpose == rules.BID,
             )
         )
     if issued is not None and bond_form != "deposit":

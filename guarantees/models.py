@@ -12,7 +12,8 @@ from core.db import Base, UTCDateTime
 
 
 class Guarantee(Base):
-    """An electronic guarantee (电子保函/保证保险) a guarantor issued for one bidder's bid on one lot.
+    """An electronic guarantee (电子保函/保证保险) a guarantor issued for one bidder's bid on one lot, or
+    for the contract that bidder won on it (a performance guarantee, ``purpose``).
 
     ``document`` is the signed statement exactly as received (canonical JSON); a copy is in the blob
     store under ``document_key``. Its SHA-256 is unique: one signed document registers once."""
@@ -23,6 +24,9 @@ class Guarantee(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     guarantor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
+    # what it secures: a bid (bid guarantee, Art. 26) or the contract (performance guarantee, Art. 58;
+    # then ``bidder_id`` is the supplier and tender/lot name the contract's award)
+    purpose: Mapped[str] = mapped_column(String(16), default="bid", server_default="bid")
     tender_code: Mapped[str] = mapped_column(String(40), index=True)
     lot_number: Mapped[str] = mapped_column(String(16))
     bidder_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)

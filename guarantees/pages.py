@@ -1,5 +1,5 @@
 """guarantees' pages (no scripts): anyone verifies a guarantee number; supervisors follow the deposit
-refunds due with their warning."""
+refunds due with their warning; a guarantor lists the guarantees it issued."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from litestar import get
 from litestar.response import Template
 
 import guarantees.i18n  # noqa: F401  (registers the page texts)
-from core.access import PUBLIC, allow
+from core.access import PUBLIC, allow, require_principal
 from core.errors import NotFound
 from core.rendering import page
 from core.roles import Role
@@ -37,4 +37,10 @@ async def refunds(request: AnyRequest, runtime: Rt, db: Db) -> Template:
     return page(request, "guarantees/refunds.html", rows=rows)
 
 
-ROUTE_HANDLERS = [verify, refunds]
+@get("/guarantees/mine", opt=allow(Role.GUARANTOR), include_in_schema=False)
+async def mine(request: AnyRequest, db: Db) -> Template:
+    rows = await service.guarantees_of_guarantor(db, require_principal(request))
+    return page(request, "guarantees/mine.html", rows=rows)
+
+
+ROUTE_HANDLERS = [verify, refunds, mine]

@@ -5,6 +5,8 @@
   and its validity runs at least as long as the bid validity period (投标有效期).
 - Art. 57: the tenderer refunds the bid bond, with the bank's deposit interest, within 5 days after the
   contract is signed.
+- Art. 58: a performance bond (履约保证金) the tender asks for is at most 10% of the contract amount; it
+  may be a guarantee issued like a bid guarantee, valid until the contract is performed.
 - Art. 74: a winner who refuses to sign the contract (or withdraws its bid after the deadline) loses its
   bid bond.
 """
@@ -17,6 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 GUARANTEE_TYPE = "sunbid.bid-guarantee.v1"
+PERFORMANCE_TYPE = "sunbid.performance-guarantee.v1"
+BID, PERFORMANCE = "bid", "performance"  # what a guarantee secures (``Guarantee.purpose``)
+PURPOSES = {BID: ("投标保函", "bid guarantee"), PERFORMANCE: ("履约保函", "performance guarantee")}
+TYPE_OF = {BID: GUARANTEE_TYPE, PERFORMANCE: PERFORMANCE_TYPE}
 KINDS = {
     "guarantee_letter": ("银行保函", "Bank guarantee letter"),
     "guarantee_insurance": ("保证保险", "Guarantee insurance"),
@@ -46,6 +52,19 @@ VALIDITY_RULE = Rule(
     "投标保证金有效期应当与投标有效期一致",
     "a bid bond must stay valid for the whole bid validity period",
 )
+PERFORMANCE_SHARE = Decimal("0.10")  # of the contract amount
+PERFORMANCE_RULE = Rule(
+    "performance_over_limit",
+    "《招标投标法实施条例》第五十八条",
+    "履约保证金不得超过中标合同金额的10%",
+    "a performance bond may not exceed 10% of the contract amount",
+)
+PERFORMANCE_VALIDITY_RULE = Rule(
+    "performance_validity_too_short",
+    "《招标投标法实施条例》第五十八条",
+    "履约保函有效期应当覆盖合同履行期",
+    "a performance guarantee must stay valid until the contract is performed",
+)
 REFUND_DAYS = 5  # after the contract is signed
 REFUND_RULE = Rule(
     "refund_due",
@@ -59,6 +78,12 @@ FORFEIT_RULE = Rule(
     "中标人无正当理由不与招标人订立合同的，取消其中标资格，投标保证金不予退还",
     "a winner refusing to sign the contract loses its bid bond",
 )
+PERFORMANCE_CLAIM_RULE = Rule(
+    "failed_to_perform",
+    "《招标投标法》第六十条",
+    "中标人不履行与招标人订立的合同的，履约保证金不予退还",
+    "a winner failing to perform the contract loses its performance bond",
+)
 CLAIM_REASONS = {
     "refused_to_sign": ("中标人无正当理由拒签合同", "the winner refused to sign the contract", FORFEIT_RULE),
     "withdrew_after_deadline": (
@@ -71,7 +96,13 @@ CLAIM_REASONS = {
             "a bid withdrawn after the deadline may lose its bond",
         ),
     ),
+    "failed_to_perform": (
+        "中标人不履行合同",
+        "the supplier failed to perform the contract",
+        PERFORMANCE_CLAIM_RULE,
+    ),
 }
+REASONS_FOR = {BID: ("refused_to_sign", "withdrew_after_deadline"), PERFORMANCE: ("failed_to_perform",)}
 
 
 class RuleBroken(ValueError):
@@ -114,3 +145,22 @@ def check_validity(valid_until: datetime, bid_deadline: datetime, criteria: dict
 def refund_due(contract_signed_at: datetime) -> datetime:
     """Art. 57: the refund is due 5 days after the contract is signed."""
     return contract_signed_at + timedelta(days=REFUND_DAYS)
+
+
+def max_performance_amount(contract_amount: Decimal) -> Decimal:
+    return (contract_amount * PERFORMANCE_SHARE).quantize(Decimal("0.01"))
+
+
+def check_performance_amount(amount: Decimal, contract_amount: Decimal) -> None:
+    """Art. 58: ``amount`` ≤ 10% of the contract amount (exactly 10% is allowed; one fen more is not)."""
+    limit = max_performance_amount(contract_amount)
+    if amount > limit:
+        raise RuleBroken(PERFORMANCE_RULE, f"{amount:,.2f} 元 > {limit:,.2f} 元")
+
+
+def check_cover(valid_until: datetime, cover_until: datetime | None, now: datetime) -> None:
+    """Art. 58: valid until the end of the contract's performance (the last milestone's day; that very
+    minute is enough), and in any case still valid now."""
+    needed = max(cover_until, now) if cover_until is not None else now
+    if valid_until < needed:
+        raise RuleBroken(PERFORMANCE_VALIDITY_RULE, f"{valid_until.isoformat()} < {needed.isoformat()}")

@@ -13,7 +13,8 @@ lot and bidder it was issued for, its status). A failed bond makes the bid fail 
 evaluation room (evaluation reads ``OpenedBid.bond_failure``).
 
 Cash deposits are recorded by the trading centre (supervisors): the payer's account is shown to
-supervisors only. The contracts context calls ``schedule_refunds`` when the contract is signed
+supervisors only. A performance guarantee (Art. 58, guarantees/performance.py) is issued the same way
+on a contract: contracts passes the contract's terms in. The contracts context calls ``schedule_refunds`` when the contract is signed
 (refund due 5 days later, Art. 57) and ``forfeit_deposits`` for a winner refusing to sign (Art. 74).
 """
 
@@ -39,15 +40,18 @@ from guarantees.issuing import (
     public_guarantee,
     verify_bond,
 )
-from guarantees.rules import GUARANTEE_TYPE
+from guarantees.performance import ContractTerms, issue_performance_guarantee, performance_bond
+from guarantees.rules import GUARANTEE_TYPE, PERFORMANCE_TYPE
 from guarantees.views import BondStatistics, ClaimOut, DepositOut, GuaranteeOut, GuaranteePublic, TenderBonds
 
 __all__ = [
     "DEPOSIT_FORFEITED",
     "DEPOSIT_REFUND_SCHEDULED",
     "GUARANTEE_TYPE",
+    "PERFORMANCE_TYPE",
     "BondStatistics",
     "ClaimOut",
+    "ContractTerms",
     "DepositOut",
     "GuaranteeOut",
     "GuaranteePublic",
@@ -63,6 +67,8 @@ __all__ = [
     "guarantee_document",
     "guarantees_of_guarantor",
     "issue_guarantee",
+    "issue_performance_guarantee",
+    "performance_bond",
     "public_guarantee",
     "record_deposit",
     "refund_deposit",

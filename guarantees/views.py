@@ -16,6 +16,7 @@ class GuaranteeOut(msgspec.Struct, kw_only=True):
     number: str
     guarantor: str
     kind: str
+    purpose: str  # bid | performance
     tender: str
     lot: str
     bidder: str

@@ -2,16 +2,19 @@
 
 An insurer and a bank, each with a user (``insurer`` / ``bank``, the demo password) and an Ed25519 key
 derived from the seed; guarantees on the demo tenders still open for bids; a cash deposit whose refund
-is late (red warning on /guarantees/refunds). The live opening (demo/opening.py) asks ``secure_live``
+is late (red warning on /guarantees/refunds). The demo's opened tenders (their opening records name the
+demo bidders) have their bids secured as they stood at the deadline: guarantees issued the day before it,
+the last bidder paying cash, so the statistics page shows a real guarantee share. The live opening (demo/opening.py) asks ``secure_live``
 for guarantees on its fresh tender, one of them short of the tender's bond, so the 唱标 table shows one
 guarantee failing verification. Deterministic for a seed; a second run adds nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +24,7 @@ from sqlalchemy import select
 from bidding import service as bidding
 from core import accounts, organisations
 from core.accounts import principal_of
+from core.clock import ManualClock, as_utc
 from core.credit_code import make_credit_code
 from core.errors import DomainError
 from core.models import Organisation, User
@@ -37,6 +41,8 @@ GUARANTORS = (
 )
 OPEN_TENDERS = ("JLGGZY-2026-001", "JLGGZY-2026-002")
 LATE_REFUND_TENDER = "JLGGZY-2026-007"  # awarded: its contract was signed 7 days ago, refund due 2 days ago
+# Opened tenders (an opening record names their bidders: demo/seeds/bidding.py) and how many bid on each.
+OPENED_TENDERS = (("JLGGZY-2026-005", 4), ("JLGGZY-2026-006", 4), ("JLGGZY-2026-007", 4), ("JLGGZY-2026-009", 2))
 
 
 def _key(seed: int, name: str) -> Ed25519PrivateKey:
@@ -68,9 +74,21 @@ async def _guarantor(runtime: Runtime, seed: int, index: int) -> tuple[int, bool
 
 
 async def _issue(
-    runtime: Runtime, seed: int, index: int, tender: str, bidder: str, amount: Decimal, valid_until: Any
+    runtime: Runtime,
+    seed: int,
+    index: int,
+    tender: str,
+    bidder: str,
+    amount: Decimal,
+    valid_until: Any,
+    *,
+    issued_at: datetime | None = None,
 ) -> str | None:
+    """Issue through the real service; ``issued_at`` (before the tender's deadline) issues it as it
+    stood then, for a tender the demo writes as already opened."""
     username, _name, kind, _display = GUARANTORS[index]
+    if issued_at is not None:
+        runtime = dataclasses.replace(runtime, clock=ManualClock(issued_at))
     async with runtime.transaction() as session:
         user = await session.scalar(select(User).where(User.username == username))
         org = await session.get(Organisation, user.organisation_id) if user else None
@@ -81,6 +99,10 @@ async def _issue(
             "lot": "1", "bidder": bidder, "amount": f"{amount:.2f}", "valid_until": valid_until.isoformat(),
             "reference": f"{username.upper()}-{tender[-3:]}-{bidder[-4:]}",
         }  # fmt: skip
+        stood = None
+        if issued_at is not None:  # the tender as it stood before its deadline, restored below
+            row = await bidding.tender_by_code(session, tender)
+            stood, row.state = row.state, bidding.State.BIDDING
         try:
             async with session.begin_nested():
                 out = await service.issue_guarantee(
@@ -91,6 +113,9 @@ async def _issue(
                 )
         except DomainError:
             return None
+        finally:
+            if stood is not None:
+                row.state = stood
         return out.number
 
 
@@ -134,6 +159,34 @@ async def _deposit(runtime: Runtime, code: str, bidder: str, amount: Decimal) ->
         return out.id
 
 
+async def _secure_opened(runtime: Runtime, seed: int, bidders: list[str]) -> tuple[int, int]:
+    """The opened tenders' bids secured as they stood at the deadline: guarantees issued the day before
+    it (the insurer and the bank in turn), the last bidder paying cash; the awarded tender's first two
+    bidders paid cash already (their late refund)."""
+    issued = deposits = 0
+    for t, (code, count) in enumerate(OPENED_TENDERS):
+        async with runtime.sessions() as session:
+            try:
+                tender = await bidding.tender_by_code(session, code)
+            except DomainError:
+                continue
+            bond, deadline = tender.bond_amount, as_utc(tender.bid_deadline)
+        for n, bidder in enumerate(bidders[:count]):
+            if code == LATE_REFUND_TENDER and n < 2:
+                continue  # cash deposits, recorded with their late refund
+            if n == count - 1 and code != LATE_REFUND_TENDER:
+                deposits += await _deposit(runtime, code, bidder, bond) is not None
+                continue
+            issued += (
+                await _issue(
+                    runtime, seed, (n + t) % 2, code, bidder, bond, deadline + timedelta(days=90),
+                    issued_at=deadline - timedelta(days=1),
+                )  # fmt: skip
+                is not None
+            )
+    return issued, deposits
+
+
 async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
     created = [await _guarantor(runtime, seed, i) for i in range(len(GUARANTORS))]
     if not any(new for _id, new in created):
@@ -165,4 +218,6 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
                 await service.schedule_refunds(
                     session, late.code, "1", runtime.clock.now() - timedelta(days=7), runtime=runtime
                 )
+    more_issued, more_deposits = await _secure_opened(runtime, seed, bidders)
+    issued, deposits = issued + more_issued, deposits + more_deposits
     return {"guarantors": sum(new for _id, new in created), "guarantees": issued, "deposits": deposits}

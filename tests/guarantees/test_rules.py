@@ -37,3 +37,22 @@ def test_refund_is_due_five_days_after_the_contract_art_57() -> None:
     assert rules.refund_due(signed) == signed + timedelta(days=5)
     assert rules.REFUND_RULE.article.endswith("第五十七条")
     assert rules.FORFEIT_RULE.article.endswith("第七十四条")
+
+
+def test_a_performance_bond_is_at_most_ten_percent_of_the_contract_amount() -> None:
+    rules.check_performance_amount(Decimal("1000000.00"), Decimal("10000000.00"))  # exactly 10%: allowed
+    with pytest.raises(rules.RuleBroken) as broken:
+        rules.check_performance_amount(Decimal("1000000.01"), Decimal("10000000.00"))  # one fen more: refused
+    assert broken.value.rule.code == "performance_over_limit" and "第五十八条" in broken.value.detail
+
+
+def test_a_performance_guarantee_covers_the_performance_to_its_last_minute() -> None:
+    end = datetime(2027, 6, 30, 15, 59, tzinfo=UTC)
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    rules.check_cover(end, end, now)  # valid to the very minute: enough
+    with pytest.raises(rules.RuleBroken) as broken:
+        rules.check_cover(end - timedelta(minutes=1), end, now)
+    assert broken.value.rule.code == "performance_validity_too_short"
+    rules.check_cover(now, None, now)  # no milestone yet: valid now is enough
+    with pytest.raises(rules.RuleBroken):
+        rules.check_cover(now - timedelta(minutes=1), None, now)
