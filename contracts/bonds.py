@@ -40,7 +40,11 @@ async def terms_of(session: AsyncSession, row: Contract) -> guarantees.ContractT
 
 
 async def secure_performance(
-    session: AsyncSession, runtime: Runtime, principal: Principal, contract_id: int, document: Mapping[str, Any]
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    contract_id: int,
+    document: Mapping[str, Any],
 ) -> guarantees.GuaranteeOut:
     """A guarantor posts the performance guarantee it signed for the contract's supplier."""
     row = await contract_row(session, contract_id)

@@ -24,7 +24,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "contracts.bond": ("履约保证金", "Performance bond"),
     "contracts.bond_limit": ("上限（合同金额的10%）", "at most (10% of the amount)"),
     "contracts.bond_guarantee": ("履约保函", "Performance guarantee"),
-    "contracts.no_bond_guarantee": ("尚无担保机构出具履约保函", "No guarantor has issued a performance guarantee"),
+    "contracts.no_bond_guarantee": (
+        "尚无担保机构出具履约保函",
+        "No guarantor has issued a performance guarantee",
+    ),
     "contracts.awarded_at": ("中标通知书发出", "Award notice"),
     "contracts.due_at": ("签订期限", "Sign by"),
     "contracts.signed_at": ("签订完成", "Signed"),

@@ -51,7 +51,8 @@ async def _detail(
     status = 422 if extra.get("error") else 200
     org = await db.get(Organisation, principal.organisation_id) if principal.organisation_id else None
     return page(
-        request, "contracts/contract.html", status_code=status, c=contract, ratings=list(Rating), bond_check=bond_check,
+        request, "contracts/contract.html", status_code=status, c=contract, ratings=list(Rating),
+        bond_check=bond_check,
         texts=_js_texts(request), signing_key=org.signing_key if org else None, **extra,
     )  # fmt: skip
 

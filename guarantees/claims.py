@@ -67,7 +67,8 @@ async def file_claim(
     if reason not in rules.REASONS_FOR[row.purpose]:
         raise bad(
             f"{rules.PURPOSES[row.purpose][0]}的索赔事由应为 {', '.join(rules.REASONS_FOR[row.purpose])} "
-            f"(a {rules.PURPOSES[row.purpose][1]} is claimed for {', '.join(rules.REASONS_FOR[row.purpose])})",
+            f"(a {rules.PURPOSES[row.purpose][1]} is claimed for "
+            f"{', '.join(rules.REASONS_FOR[row.purpose])})",
             "bad_reason",
         )
     tender = await bidding.tender_by_code(session, row.tender_code)

@@ -88,7 +88,9 @@ async def signed_by_guarantor(
         raise Conflict("请先登记签名公钥 (register the guarantor's signing key first)", code="no_signing_key")
     try:
         signed = SignedStatement.from_dict(document)
-        statement = verify_statement(signed, public_key_from_text(org.signing_key), expected_type=expected_type)
+        statement = verify_statement(
+            signed, public_key_from_text(org.signing_key), expected_type=expected_type
+        )
     except SigningError as error:
         raise bad(
             f"保函签名无效 (the guarantee's signature does not verify: {error})", "bad_signature"

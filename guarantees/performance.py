@@ -22,7 +22,13 @@ from core.errors import Conflict, InvalidInput
 from core.models import Organisation
 from core.organisations import find_by_credit_code
 from core.runtime import Runtime
-from crypto.signing import SignedStatement, SigningError, canonical_json, public_key_from_text, verify_statement
+from crypto.signing import (
+    SignedStatement,
+    SigningError,
+    canonical_json,
+    public_key_from_text,
+    verify_statement,
+)
 from guarantees import rules
 from guarantees.common import STATUS_WORDS, VALID, bad, parse_statement
 from guarantees.issuing import register_guarantee, signed_by_guarantor
@@ -55,10 +61,13 @@ async def issue_performance_guarantee(
     org, signed, fields = await signed_by_guarantor(session, principal, document, PERFORMANCE_TYPE)
     if (fields["tender"], fields["lot"], fields["bidder"]) != (terms.tender, terms.lot, terms.supplier):
         raise bad(
-            "保函所担保的项目、标段或中标人与本合同不符 (the statement names another contract)", "wrong_contract"
+            "保函所担保的项目、标段或中标人与本合同不符 (the statement names another contract)",
+            "wrong_contract",
         )
     if not terms.open:
-        raise Conflict("合同已终止，不能出具履约保函 (the contract is no longer open)", code="contract_closed")
+        raise Conflict(
+            "合同已终止，不能出具履约保函 (the contract is no longer open)", code="contract_closed"
+        )
     try:
         rules.check_performance_amount(fields["amount"], terms.amount)
         rules.check_cover(fields["valid_until"], terms.cover_until, runtime.clock.now())
@@ -73,9 +82,12 @@ async def issue_performance_guarantee(
 
 def _fail(code: str, zh: str, en: str, number: str | None) -> BondCheck:
     return BondCheck(
-        verified=False, zh=f"履约保函核验未通过：{zh}", en=f"performance bond not verified: {en}", number=number,
+        verified=False,
+        zh=f"履约保函核验未通过：{zh}",
+        en=f"performance bond not verified: {en}",
+        number=number,
         code=code,
-    )  # fmt: skip
+    )
 
 
 async def performance_bond(session: AsyncSession, runtime: Runtime, terms: ContractTerms) -> BondCheck | None:
@@ -103,16 +115,24 @@ async def performance_bond(session: AsyncSession, runtime: Runtime, terms: Contr
             PERFORMANCE_TYPE,
         )
     except (SigningError, InvalidInput):
-        return _fail("bad_signature", f"保函 {number} 签名无效或文件被篡改",
-                     f"guarantee {number}'s signature does not verify (forged or altered)", number)  # fmt: skip
+        return _fail(
+            "bad_signature",
+            f"保函 {number} 签名无效或文件被篡改",
+            f"guarantee {number}'s signature does not verify (forged or altered)",
+            number,
+        )
     guarantor = await session.get(Organisation, row.guarantor_id)
     if (
         hashlib.sha256(canonical_json(signed.to_dict())).hexdigest() != row.document_sha256
         or guarantor is None
         or fields["guarantor"] != guarantor.credit_code
     ):
-        return _fail("altered", f"保函 {number} 文件与登记不符", f"guarantee {number} differs from the one registered",
-                     number)  # fmt: skip
+        return _fail(
+            "altered",
+            f"保函 {number} 文件与登记不符",
+            f"guarantee {number} differs from the one registered",
+            number,
+        )
     if row.status != VALID:
         return _fail("not_valid", f"保函 {number} 状态为{STATUS_WORDS[row.status][0]}",
                      f"guarantee {number} is {STATUS_WORDS[row.status][1]}", number)  # fmt: skip
@@ -132,6 +152,9 @@ async def performance_bond(session: AsyncSession, runtime: Runtime, terms: Contr
     return BondCheck(
         verified=True,
         zh=f"履约{kind_zh} {number} 已核验（{fields['amount']:,.2f} 元，出具机构 {guarantor.name}）",
-        en=f"performance {kind_en.lower()} {number} verified ({fields['amount']:,.2f} CNY, by {guarantor.name})",
+        en=(
+            f"performance {kind_en.lower()} {number} verified "
+            f"({fields['amount']:,.2f} CNY, by {guarantor.name})"
+        ),
         number=number,
     )

@@ -14,7 +14,8 @@ evaluation room (evaluation reads ``OpenedBid.bond_failure``).
 
 Cash deposits are recorded by the trading centre (supervisors): the payer's account is shown to
 supervisors only. A performance guarantee (Art. 58, guarantees/performance.py) is issued the same way
-on a contract: contracts passes the contract's terms in. The contracts context calls ``schedule_refunds`` when the contract is signed
+on a contract: contracts passes the contract's terms in. The contracts context calls
+``schedule_refunds`` when the contract is signed
 (refund due 5 days later, Art. 57) and ``forfeit_deposits`` for a winner refusing to sign (Art. 74).
 """
 

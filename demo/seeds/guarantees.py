@@ -4,9 +4,10 @@ An insurer and a bank, each with a user (``insurer`` / ``bank``, the demo passwo
 derived from the seed; guarantees on the demo tenders still open for bids; a cash deposit whose refund
 is late (red warning on /guarantees/refunds). The demo's opened tenders (their opening records name the
 demo bidders) have their bids secured as they stood at the deadline: guarantees issued the day before it,
-the last bidder paying cash, so the statistics page shows a real guarantee share. The live opening (demo/opening.py) asks ``secure_live``
-for guarantees on its fresh tender, one of them short of the tender's bond, so the 唱标 table shows one
-guarantee failing verification. Deterministic for a seed; a second run adds nothing.
+the last bidder paying cash, so the statistics page shows a real guarantee share. The live opening
+(demo/opening.py) asks ``secure_live`` for guarantees on its fresh tender, one of them short of the
+tender's bond, so the 唱标 table shows one guarantee failing verification. Deterministic for a seed;
+a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ GUARANTORS = (
 OPEN_TENDERS = ("JLGGZY-2026-001", "JLGGZY-2026-002")
 LATE_REFUND_TENDER = "JLGGZY-2026-007"  # awarded: its contract was signed 7 days ago, refund due 2 days ago
 # Opened tenders (an opening record names their bidders: demo/seeds/bidding.py) and how many bid on each.
-OPENED_TENDERS = (("JLGGZY-2026-005", 4), ("JLGGZY-2026-006", 4), ("JLGGZY-2026-007", 4), ("JLGGZY-2026-009", 2))
+OPENED_TENDERS = (
+    ("JLGGZY-2026-005", 4),
+    ("JLGGZY-2026-006", 4),
+    ("JLGGZY-2026-007", 4),
+    ("JLGGZY-2026-009", 2),
+)
 
 
 def _key(seed: int, name: str) -> Ed25519PrivateKey:
@@ -179,9 +185,15 @@ async def _secure_opened(runtime: Runtime, seed: int, bidders: list[str]) -> tup
                 continue
             issued += (
                 await _issue(
-                    runtime, seed, (n + t) % 2, code, bidder, bond, deadline + timedelta(days=90),
+                    runtime,
+                    seed,
+                    (n + t) % 2,
+                    code,
+                    bidder,
+                    bond,
+                    deadline + timedelta(days=90),
                     issued_at=deadline - timedelta(days=1),
-                )  # fmt: skip
+                )
                 is not None
             )
     return issued, deposits

@@ -20,9 +20,12 @@ from tests.guarantees.world import Guarantor, guarantor
 END = datetime(2027, 6, 30, 23, 59, tzinfo=CENTRE_TZ)  # the last milestone's day, its last minute
 
 
-def document(who: Guarantor, supplier: str, amount: str, valid_until: datetime, **over: Any) -> dict[str, Any]:
+def document(
+    who: Guarantor, supplier: str, amount: str, valid_until: datetime, **over: Any
+) -> dict[str, Any]:
     statement = {
-        "type": guarantees.PERFORMANCE_TYPE, "guarantor": who.code, "kind": "guarantee_letter", "tender": CODE,
+        "type": guarantees.PERFORMANCE_TYPE, "guarantor": who.code, "kind": "guarantee_letter",
+        "tender": CODE,
         "lot": "1", "bidder": supplier, "amount": amount, "valid_until": valid_until.isoformat(),
         "reference": f"LY-{amount}-{valid_until.minute}",
     } | over  # fmt: skip
@@ -36,7 +39,9 @@ async def test_a_guarantor_secures_the_contract_within_ten_percent_and_the_page_
     await jobs.contract_clock(runtime)
     (c,) = (await client.get("/api/contracts", headers=world.heads["tenderer1"])).json()
     url = f"/api/contracts/{c['id']}"
-    drafted = await client.put(f"{url}/draft", json={"performance_bond": "500000.00"}, headers=world.heads["agent1"])
+    drafted = await client.put(
+        f"{url}/draft", json={"performance_bond": "500000.00"}, headers=world.heads["agent1"]
+    )
     assert drafted.status_code == 200, drafted.text
     digest = drafted.json()["digest"]
     bank = await guarantor(runtime, client, 77, "中国建设银行股份有限公司吉林分行")
@@ -56,7 +61,9 @@ async def test_a_guarantor_secures_the_contract_within_ten_percent_and_the_page_
     assert wrong.status_code == 422 and wrong.json()["error"] == "wrong_contract"
     bid_type = await post(document(bank, winner, "600000.00", END, type=guarantees.GUARANTEE_TYPE))
     assert bid_type.status_code == 422 and bid_type.json()["error"] == "bad_signature"
-    denied = await client.post(f"{url}/performance-guarantee", json={"document": {}}, headers=world.heads["agent1"])
+    denied = await client.post(
+        f"{url}/performance-guarantee", json={"document": {}}, headers=world.heads["agent1"]
+    )
     assert denied.status_code == 403
     issued = await post(document(bank, winner, "1000000.00", END))
     assert issued.status_code == 201, issued.text
@@ -81,7 +88,9 @@ async def test_a_guarantor_secures_the_contract_within_ten_percent_and_the_page_
 
     # both sign; a last milestone beyond the guarantee's validity: the page says why it no longer covers
     for who, key in ((world.winner.username, world.winner.signing_key), ("tenderer1", world.tenderer_key)):
-        done = await client.post(f"{url}/sign", json={"signature": sign(digest, key)}, headers=world.heads[who])
+        done = await client.post(
+            f"{url}/sign", json={"signature": sign(digest, key)}, headers=world.heads[who]
+        )
         assert done.status_code == 200, done.text
     ok = await client.post(f"{url}/milestones", json={"title": "竣工验收", "due_on": "2027-06-30"},
                            headers=world.heads["tenderer1"])  # fmt: skip
@@ -119,7 +128,9 @@ async def test_a_closed_contract_takes_no_performance_guarantee(
     await jobs.contract_clock(runtime)
     (c,) = (await client.get("/api/contracts", headers=world.heads["tenderer1"])).json()
     refused = await client.post(
-        f"/api/contracts/{c['id']}/refuse", json={"reason": "报价有误"}, headers=world.heads[world.winner.username]
+        f"/api/contracts/{c['id']}/refuse",
+        json={"reason": "报价有误"},
+        headers=world.heads[world.winner.username],
     )
     assert refused.status_code == 200, refused.text
     bank = await guarantor(runtime, client, 78, "吉林银行股份有限公司吉林分行")
