@@ -47,6 +47,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "after the opening.",
     ),
     "guarantees.issued_at": ("出具时间", "Issued"),
+    "guarantees.purpose": ("担保事项", "Secures"),
+    "guarantees.purpose.bid": ("投标", "The bid"),
+    "guarantees.purpose.performance": ("合同履约", "The contract's performance"),
     "guarantees.none_issued": ("本机构尚未出具保函", "Your institution has issued no guarantee yet"),
 }
 

@@ -24,10 +24,16 @@ async def test_a_guarantor_lists_its_own_guarantees_from_the_nav(runtime: Runtim
     page = await client.get("/guarantees/mine", headers=gw.insurer.headers)
     assert page.status_code == 200
     assert "本机构保函" in page.text and mine in page.text and theirs not in page.text
-    assert "200,000.00 元" in page.text and "保证保险" in page.text and "有效" in page.text
+    assert (
+        "200,000.00 元" in page.text
+        and "保证保险" in page.text
+        and "有效" in page.text
+        and "投标" in page.text
+    )
     assert "guarantee_insurance" not in page.text  # no raw codes shown
     en = await client.get("/guarantees/mine?lang=en", headers=gw.insurer.headers)
     assert "Our guarantees" in en.text and "200,000.00 yuan" in en.text and "Guarantee insurance" in en.text
+    assert "The bid" in en.text
     assert "<script>" not in page.text and " onclick=" not in page.text
 
     empty = await client.get("/guarantees/mine", headers=gw.bank.headers)
