@@ -69,7 +69,14 @@ async def decide_submit(
         if typed["decision"] not in {d.value for d in Decision}:
             raise InvalidInput("请选择处理结果 (choose dismiss or refer)", code="decision_required")
         await service.decide(
-            db, runtime, principal, code, lot, rule, Decision(typed["decision"]), typed["reason"],
+            db,
+            runtime,
+            principal,
+            code,
+            lot,
+            rule,
+            Decision(typed["decision"]),
+            typed["reason"],
             typed["group"],
         )
     except DomainError as exc:

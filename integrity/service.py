@@ -337,9 +337,9 @@ async def decide(
     group: str = "",
 ) -> FlagDecision:
     """Record a supervisor's decision on a flag that is raised now, once. ``group`` names which of the
-    rule's groups in the lot (``RaisedFlag.group``); it may be left out when the rule raised only one. Referring it records a B01
-    deduction (围标串标, 《招标投标法实施条例》第三十九条至第四十一条) for each bidder it concerns, except
-    on a training tender (培训项目), which never deducts."""
+    rule's groups in the lot (``RaisedFlag.group``); it may be left out when the rule raised only one.
+    Referring it records a B01 deduction (围标串标, 《招标投标法实施条例》第三十九条至第四十一条) for
+    each bidder it concerns, except on a training tender (培训项目), which never deducts."""
     reason = " ".join(reason.split())
     if len(reason) < REASON_MIN:
         raise InvalidInput(
@@ -376,7 +376,9 @@ async def decide(
     )
     db.add(record)
     await db.flush()
-    subject = f"tender:{code}/lot:{lot_number}/flag:{rule_code}" + (f"/group:{flag.group}" if flag.group else "")
+    subject = f"tender:{code}/lot:{lot_number}/flag:{rule_code}" + (
+        f"/group:{flag.group}" if flag.group else ""
+    )
     kind = INTEGRITY_FLAG_REFERRED if decision == Decision.REFERRED else INTEGRITY_FLAG_DISMISSED
     await runtime.audit.append(
         db, kind, actor=principal.actor, subject=subject, data={"reason": reason, "bidders": list(flag.codes)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,99 +47,111 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-# Every bid as numbers only: the lot, buyer, bidder and project manager numbered in the database
-# (dense_rank over the codes, 0-based; a blank manager -1), the prices as floats, the flags as 0/1,
-# ordered by lot. Numbers only, so the rows cost no Python string per value: PostgreSQL streams them as
-# text through COPY, SQLite through its own driver in large batches, straight into numpy.
-NUMBERED = (
-    "SELECT DENSE_RANK() OVER (ORDER BY tender_code, lot_number) - 1,"
-    " DENSE_RANK() OVER (ORDER BY buyer_code) - 1,"
-    " DENSE_RANK() OVER (ORDER BY bidder_code) - 1,"
-    " CASE WHEN project_manager = '' THEN -1 ELSE DENSE_RANK() OVER (ORDER BY project_manager) END,"
+# Every bid's columns the indicators read, the lot as one key (tender code, unit separator, lot number),
+# the prices as floats, the flags as 0/1, and the names (each code's name is taken from its first row,
+# which saves a grouped scan per kind). Read without SQLAlchemy's per-value processing: PostgreSQL
+# streams it as text through COPY, SQLite through its own driver in large batches; the codes are then
+# numbered in numpy (np.unique), so no Python object is made per bid beyond the driver's own.
+SEP = "\x1f"
+COLUMNS = (
+    "SELECT tender_code || CHR(31) || lot_number, buyer_code, bidder_code, project_manager,"
     " CAST(price AS FLOAT), CAST(ceiling AS FLOAT),"
-    " CASE WHEN valid THEN 1 ELSE 0 END, CASE WHEN won THEN 1 ELSE 0 END"
+    " CASE WHEN valid THEN 1 ELSE 0 END, CASE WHEN won THEN 1 ELSE 0 END, buyer_name, bidder_name"
     " FROM integrity_market_bids"
 )
-WIDTH = 8
+WIDTH = 10
 
 
-async def _numbers(db: Db, chunk: int) -> npt.NDArray[np.float64]:
-    """The numbered rows as one float array (``WIDTH`` columns), by the fastest path the driver has."""
+async def _columns(db: Db, chunk: int) -> list[list[Any]]:
+    """The rows of ``COLUMNS`` as columns, by the fastest path the driver has."""
     conn = await db.connection()
     dialect = conn.dialect.name
-    raw = (await conn.get_raw_connection()).driver_connection
+    raw: Any = (await conn.get_raw_connection()).driver_connection
     if dialect == "postgresql" and hasattr(raw, "copy_from_query"):
-        out = _Sink()
-        await raw.copy_from_query(NUMBERED, output=out.write, format="text")
-        data = b"".join(out.parts)
-        return np.fromstring(data, dtype=np.float64, sep=" ").reshape(-1, WIDTH)  # any whitespace
-    parts: list[npt.NDArray[np.float64]] = []
-    if dialect == "sqlite" and hasattr(raw, "execute"):
-        cursor = await raw.execute(NUMBERED)
+        parts: list[bytes] = []
+
+        async def sink(data: bytes) -> None:
+            parts.append(bytes(data))
+
+        await raw.copy_from_query(COLUMNS, output=sink, format="text")
+        body = b"".join(parts).decode()
+        if not body:
+            return [[] for _ in range(WIDTH)]
+        # COPY's text format: tab between fields, newline after each row (codes and names hold neither).
+        fields = body[:-1].replace("\n", "\t").split("\t")
+        return [fields[i::WIDTH] for i in range(WIDTH)]
+    columns: list[list[Any]] = [[] for _ in range(WIDTH)]
+    if dialect == "sqlite":
+        query = COLUMNS.replace("CHR(31)", "CHAR(31)")
+        cursor = await raw.execute(query)
         try:
-            while rows := await cursor.fetchmany(chunk):
-                parts.append(np.array(rows, dtype=np.float64))
+            while part := await cursor.fetchmany(chunk):
+                for column, values in zip(columns, zip(*part, strict=True), strict=True):
+                    column.extend(values)
         finally:
             await cursor.close()
-    else:
-        result = await conn.stream(text(NUMBERED).execution_options(yield_per=chunk))
-        async for part in result.partitions(chunk):
-            parts.append(np.array(part, dtype=np.float64))
-    return np.concatenate(parts) if parts else np.zeros((0, WIDTH))
+        return columns
+    result = await conn.stream(text(COLUMNS).execution_options(yield_per=chunk))
+    async for rows in result.partitions(chunk):
+        for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+            column.extend(values)
+    return columns
 
 
-class _Sink:
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    async def write(self, data: bytes) -> None:
-        self.parts.append(bytes(data))
+def _number(values: list[Any]) -> tuple[Ints, list[str], Ints]:
+    """Each value's number among the distinct values (in sorted order), those values, and the first row
+    holding each."""
+    if not values:
+        return np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64)
+    distinct, first, index = np.unique(np.array(values, dtype=str), return_index=True, return_inverse=True)
+    return index.astype(np.int64).reshape(-1), [str(v) for v in distinct.tolist()], first.astype(np.int64)
 
 
 async def load(db: Db, chunk: int = 200_000) -> Table:
-    """Every stored bid as numbers (``NUMBERED``: one query, numbered and grouped by lot in the database),
-    then the lots, bidders and buyers by number: their codes, names, ceilings and opening times, one row
-    per lot, bidder and buyer, in the same order as the numbering."""
+    """Every stored bid in one query (``COLUMNS``), numbered and grouped by lot here, then the lots'
+    opening times, one row per lot."""
     t = MarketBid
-    rows = await _numbers(db, chunk)
-    lot_of = rows[:, 0].astype(np.int64)
+    columns = await _columns(db, chunk)
+    lot_keys, buyer_codes, bidder_codes, managers, price, ceiling, valid, won, buyers, bidders = columns
+    lot_of, keys, _ = _number(lot_keys)
     order = np.argsort(lot_of, kind="stable")
-    rows = rows[order]
     lot = lot_of[order]
-    conn = await db.connection()
-    per_lot = (
-        select(t.tender_code, t.lot_number, func.min(t.opened_at), func.min(t.ceiling))
-        .group_by(t.tender_code, t.lot_number)
-        .order_by(t.tender_code, t.lot_number)
-    )
-    lots_found = (await conn.execute(per_lot)).all()
-    by_bidder = select(t.bidder_code, func.max(t.bidder_name)).group_by(t.bidder_code).order_by(t.bidder_code)
-    bidders = [(str(code), str(name)) for code, name in await conn.execute(by_bidder)]
-    by_buyer = select(t.buyer_code, func.max(t.buyer_name)).group_by(t.buyer_code).order_by(t.buyer_code)
-    buyer_names = [str(name) for _, name in await conn.execute(by_buyer)]
-    sizes = np.bincount(lot, minlength=len(lots_found)).astype(np.int64)
+    sizes = np.bincount(lot, minlength=len(keys)).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    lot_names = [(str(code), str(number)) for code, number, _, _ in lots_found]
-    when_lot = [_as_utc(cast_datetime(at)) for _, _, at, _ in lots_found]
+    conn = await db.connection()
+    opened_at = {
+        (str(code), str(number)): cast_datetime(at)
+        for code, number, at in await conn.execute(
+            select(t.tender_code, t.lot_number, func.min(t.opened_at)).group_by(t.tender_code, t.lot_number)
+        )
+    }
+    buyer, _, buyer_first = _number(buyer_codes)
+    bidder, codes, bidder_first = _number(bidder_codes)
+    manager_index, manager_names, _ = _number(managers)
+    if manager_names and manager_names[0] == "":  # sorted: a blank manager sorts first
+        manager_index -= 1
+    lot_names = [(code, number) for code, _, number in (key.partition(SEP) for key in keys)]
+    when_lot = [_as_utc(opened_at[key]) for key in lot_names]
     seconds = np.array([w.timestamp() for w in when_lot], dtype=np.float64)
+    ceilings = np.array(ceiling, dtype=np.float64)[order[offsets[:-1]]] if keys else np.zeros(0)
     bids = market.Bids(
         lot=lot,
-        buyer=rows[:, 1].astype(np.int64),
-        bidder=rows[:, 2].astype(np.int64),
-        price=np.ascontiguousarray(rows[:, 4]),
-        valid=rows[:, 6] != 0,
-        won=rows[:, 7] != 0,
+        buyer=buyer[order],
+        bidder=bidder[order],
+        price=np.array(price, dtype=np.float64)[order],
+        valid=np.array(valid, dtype=np.int64)[order] != 0,
+        won=np.array(won, dtype=np.int64)[order] != 0,
         when=np.repeat(seconds, sizes),
     )
     return Table(
         bids=bids,
         offsets=offsets,
-        ceilings=np.array([float(c) for _, _, _, c in lots_found], dtype=np.float64),
-        managers=rows[:, 3].astype(np.int64),
+        ceilings=ceilings,
+        managers=manager_index[order],
         lot_names=lot_names,
-        bidder_names=[name for _, name in bidders],
-        bidder_codes=[code for code, _ in bidders],
-        buyer_names=buyer_names,
+        bidder_names=[str(bidders[i]) for i in bidder_first.tolist()],
+        bidder_codes=codes,
+        buyer_names=[str(buyers[i]) for i in buyer_first.tolist()],
         when=when_lot,
     )
 
