@@ -33,6 +33,13 @@ class FlagOut(msgspec.Struct, kw_only=True):
     bidders: list[str]
     figures: list[str]
     measure: float | None
+    group: Annotated[
+        str,
+        msgspec.Meta(
+            description="which group of the rule this flag is, when one rule raises several in a lot "
+            "(two shared files under E4): pass it when deciding; empty for the price rules"
+        ),
+    ]
     decision: Decision | None
     decision_reason: str | None
 
@@ -40,10 +47,18 @@ class FlagOut(msgspec.Struct, kw_only=True):
 class DecisionIn(msgspec.Struct, kw_only=True):
     decision: Annotated[Decision, msgspec.Meta(description="dismissed, or referred (records B01)")]
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    group: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=32,
+            description="the flag's group (FlagOut.group); may be left out when the rule raised one flag",
+        ),
+    ] = ""
 
 
 class DecisionOut(msgspec.Struct, kw_only=True):
     rule: str
+    group: str
     decision: Decision
     reason: str
     decided_at: str
@@ -70,6 +85,7 @@ def flag_out(flag: service.RaisedFlag) -> FlagOut:
         bidders=list(flag.bidders),
         figures=list(flag.figures),
         measure=flag.measure,
+        group=flag.group,
         decision=flag.decision.decision if flag.decision else None,
         decision_reason=flag.decision.reason if flag.decision else None,
     )
@@ -111,11 +127,15 @@ async def decide_flag(
     data: JSONBody[DecisionIn],
 ) -> Response[DecisionOut]:
     """Decide a raised flag, once: dismiss it with the reason, or refer it, which records a B01
-    deduction (围标串标) for every bidder it concerns (not on a training tender). 404 when the flag is not
-    raised now; 409 when it was decided before. Audit-logged."""
-    record = await service.decide(db, runtime, principal, code, lot, rule, data.decision, data.reason)
+    deduction (围标串标) for every bidder it concerns (not on a training tender). When the rule raised
+    several groups in the lot, ``group`` names the one decided (422 ``group_required`` without it); the
+    others stay open. 404 when the flag is not raised now; 409 when it was decided before. Audit-logged."""
+    record = await service.decide(
+        db, runtime, principal, code, lot, rule, data.decision, data.reason, data.group
+    )
     out = DecisionOut(
         rule=record.rule_code,
+        group=record.group_key,
         decision=record.decision,
         reason=record.reason,
         decided_at=record.decided_at.isoformat(),

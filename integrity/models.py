@@ -21,17 +21,24 @@ class Decision(StrEnum):
 
 
 class FlagDecision(Base):
-    """One decision per flag (tender, lot, rule): a flag is decided once, and the record stays."""
+    """One decision per flag (tender, lot, rule, group): a flag is decided once, and the record stays.
+
+    ``group_key`` is the flag's group (``service.RaisedFlag.group``): one rule may raise several groups in
+    a lot (two different shared files under E4), each decided on its own. "" for the price rules, and on
+    decisions taken before integrity_0003, which cover every group of their rule."""
 
     __tablename__ = "integrity_flag_decisions"
     __table_args__ = (
-        UniqueConstraint("tender_code", "lot_number", "rule_code", name="uq_integrity_flag_decisions_flag"),
+        UniqueConstraint(
+            "tender_code", "lot_number", "rule_code", "group_key", name="uq_integrity_flag_decisions_group"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tender_code: Mapped[str] = mapped_column(String(40), index=True)
     lot_number: Mapped[str] = mapped_column(String(16))
     rule_code: Mapped[str] = mapped_column(String(8))
+    group_key: Mapped[str] = mapped_column(String(32), default="", server_default="")
     decision: Mapped[Decision] = mapped_column(StrEnumType(Decision, 16))
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

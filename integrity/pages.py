@@ -64,12 +64,20 @@ async def decide_submit(
     rule: FromPath[str],
 ) -> Redirect | Template:
     form = await request.form()
-    typed = {k: str(form.get(k, "")) for k in ("decision", "reason")}
+    typed = {k: str(form.get(k, "")) for k in ("decision", "reason", "group")}
     try:
         if typed["decision"] not in {d.value for d in Decision}:
             raise InvalidInput("请选择处理结果 (choose dismiss or refer)", code="decision_required")
         await service.decide(
-            db, runtime, principal, code, lot, rule, Decision(typed["decision"]), typed["reason"]
+            db,
+            runtime,
+            principal,
+            code,
+            lot,
+            rule,
+            Decision(typed["decision"]),
+            typed["reason"],
+            typed["group"],
         )
     except DomainError as exc:
         return await _tender_page(

@@ -12,6 +12,7 @@ opening and after its evaluation (integrity/stored.py). Nothing is shown to anyo
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -59,6 +60,16 @@ class RaisedFlag:
     measure: float | None
     codes: tuple[str, ...] = ()  # the same bidders' credit codes
     decision: FlagDecision | None = None
+    # Which group of the rule this is, when one rule can raise several groups in a lot (two different
+    # shared files under E4, two pairs under T1): a digest of the shared value or of the pair's codes,
+    # so each group is decided on its own. "" for the price rules, which raise one flag per lot.
+    group: str = ""
+
+
+def group_key(value: str) -> str:
+    """A flag group's key: 16 hex digits of the SHA-256 of what the group shares (stable across
+    recomputations, and not the value itself, which may be a fingerprint or an ID-number digest)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,7 @@ def _manager_flags(
             (shown[values[group.key]],),
             None,
             tuple(bids[i].bidder_code for i in group.bidders),
+            group=group_key(values[group.key]),
         )
         for group in groups
     ]
@@ -199,6 +211,7 @@ def evidence_flags(
                     tuple(figures),
                     None,
                     tuple(codes[i] for i in group.bidders),
+                    group=group_key(value),
                 )
             )
     texts = [f.text if f is not None else "" for f in found_of]
@@ -211,6 +224,7 @@ def evidence_flags(
                 (f"{names[pair.first]} / {names[pair.second]}: 相似度 (similarity) {pair.measure:.1%}",),
                 pair.measure,
                 tuple(codes[i] for i in both),
+                group=group_key(f"{codes[pair.first]}|{codes[pair.second]}"),
             )
         )
     for pair in mixed_up(texts, names, codes):
@@ -225,6 +239,7 @@ def evidence_flags(
                 ),
                 pair.measure,
                 tuple(codes[i] for i in both),
+                group=group_key(f"{codes[pair.first]}|{codes[pair.second]}"),
             )
         )
     return flags
@@ -234,7 +249,7 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
     """The flags of every lot of the tender whose opening is complete (lots still opening are left out)."""
     tender = await bidding.tender_by_code(db, code)
     decided = {
-        (d.lot_number, d.rule_code): d
+        (d.lot_number, d.rule_code, d.group_key): d
         for d in await db.scalars(select(FlagDecision).where(FlagDecision.tender_code == tender.code))
     }
     reviews = []
@@ -254,7 +269,12 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
         except DomainError:  # no sealed opening here (the demo's seeded lots): only the bids speak
             evidence = None
         flags = [
-            replace(flag, decision=decided.get((lot.number, flag.rule.code)))
+            # A decision taken before decisions were kept per group (group_key "") covers the whole rule.
+            replace(
+                flag,
+                decision=decided.get((lot.number, flag.rule.code, flag.group))
+                or decided.get((lot.number, flag.rule.code, "")),
+            )
             for flag in review_bids(bids, lot.ceiling_price, first, evidence)
         ]
         reviews.append(LotReview(lot.number, lot.title, lot.ceiling_price, bids, first_name, flags))
@@ -314,10 +334,12 @@ async def decide(
     rule_code: str,
     decision: Decision,
     reason: str,
+    group: str = "",
 ) -> FlagDecision:
-    """Record a supervisor's decision on a flag that is raised now, once. Referring it records a B01
-    deduction (围标串标, 《招标投标法实施条例》第三十九条至第四十一条) for each bidder it concerns, except
-    on a training tender (培训项目), which never deducts."""
+    """Record a supervisor's decision on a flag that is raised now, once. ``group`` names which of the
+    rule's groups in the lot (``RaisedFlag.group``); it may be left out when the rule raised only one.
+    Referring it records a B01 deduction (围标串标, 《招标投标法实施条例》第三十九条至第四十一条) for
+    each bidder it concerns, except on a training tender (培训项目), which never deducts."""
     reason = " ".join(reason.split())
     if len(reason) < REASON_MIN:
         raise InvalidInput(
@@ -326,17 +348,27 @@ async def decide(
         )
     reviews = await lot_reviews(db, code)
     review = next((r for r in reviews if r.number == lot_number), None)
-    flag = next((f for f in review.flags if f.rule.code == rule_code), None) if review else None
-    if flag is None:
+    raised = [f for f in review.flags if f.rule.code == rule_code] if review else []
+    if group:
+        raised = [f for f in raised if f.group == group]
+    if not raised:
         raise NotFound(
             f"标段 {lot_number} 没有规则 {rule_code} 的预警 (no such flag on this lot)", code="unknown_flag"
         )
+    if len(raised) > 1:
+        raise InvalidInput(
+            f"规则 {rule_code} 在本标段有{len(raised)}组预警，请指明处理哪一组 "
+            f"(this rule raised {len(raised)} groups on this lot: name the group)",
+            code="group_required",
+        )
+    [flag] = raised
     if flag.decision is not None:
         raise Conflict("该预警已处理 (this flag has already been decided)", code="already_decided")
     record = FlagDecision(
         tender_code=code,
         lot_number=lot_number,
         rule_code=rule_code,
+        group_key=flag.group,
         decision=decision,
         reason=reason,
         decided_by=principal.user_id,
@@ -344,7 +376,9 @@ async def decide(
     )
     db.add(record)
     await db.flush()
-    subject = f"tender:{code}/lot:{lot_number}/flag:{rule_code}"
+    subject = f"tender:{code}/lot:{lot_number}/flag:{rule_code}" + (
+        f"/group:{flag.group}" if flag.group else ""
+    )
     kind = INTEGRITY_FLAG_REFERRED if decision == Decision.REFERRED else INTEGRITY_FLAG_DISMISSED
     await runtime.audit.append(
         db, kind, actor=principal.actor, subject=subject, data={"reason": reason, "bidders": list(flag.codes)}

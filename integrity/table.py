@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,77 +47,111 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _number(values: list[object]) -> tuple[Ints, list[str]]:
-    """Each value's number among the distinct values (numbered in first-seen order), and those values."""
-    seen: dict[object, int] = {}
-    index = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
-    return index, [str(v) for v in seen]
+# Every bid's columns the indicators read, the lot as one key (tender code, unit separator, lot number),
+# the prices as floats, the flags as 0/1, and the names (each code's name is taken from its first row,
+# which saves a grouped scan per kind). Read without SQLAlchemy's per-value processing: PostgreSQL
+# streams it as text through COPY, SQLite through its own driver in large batches; the codes are then
+# numbered in numpy (np.unique), so no Python object is made per bid beyond the driver's own.
+SEP = "\x1f"
+COLUMNS = (
+    "SELECT tender_code || CHR(31) || lot_number, buyer_code, bidder_code, project_manager,"
+    " CAST(price AS FLOAT), CAST(ceiling AS FLOAT),"
+    " CASE WHEN valid THEN 1 ELSE 0 END, CASE WHEN won THEN 1 ELSE 0 END, buyer_name, bidder_name"
+    " FROM integrity_market_bids"
+)
+WIDTH = 10
 
 
-async def load(db: Db, chunk: int = 100_000) -> Table:
-    """Every stored bid, in one streamed query (plain rows, no ORM objects; grouped by lot here), then the
-    names of the bidders and buyers and the lots' opening times, one row per bidder, buyer and lot."""
-    t = MarketBid
-    # A plain-SQL statement: its rows come back as the driver gives them, without SQLAlchemy's per-value
-    # type processing (half the load time at a million rows); the casts make both backends give floats.
-    query = text(
-        "SELECT tender_code, lot_number, buyer_code, bidder_code, project_manager,"
-        " CAST(price AS FLOAT), CAST(ceiling AS FLOAT), valid, won FROM integrity_market_bids"
-    )
+async def _columns(db: Db, chunk: int) -> list[list[Any]]:
+    """The rows of ``COLUMNS`` as columns, by the fastest path the driver has."""
     conn = await db.connection()
-    columns: list[list[object]] = [[] for _ in range(9)]
-    result = await conn.stream(query.execution_options(yield_per=chunk))
-    async for part in result.partitions(chunk):
-        for column, values in zip(columns, zip(*part, strict=True), strict=True):
+    dialect = conn.dialect.name
+    raw: Any = (await conn.get_raw_connection()).driver_connection
+    if dialect == "postgresql" and hasattr(raw, "copy_from_query"):
+        parts: list[bytes] = []
+
+        async def sink(data: bytes) -> None:
+            parts.append(bytes(data))
+
+        await raw.copy_from_query(COLUMNS, output=sink, format="text")
+        body = b"".join(parts).decode()
+        if not body:
+            return [[] for _ in range(WIDTH)]
+        # COPY's text format: tab between fields, newline after each row (codes and names hold neither).
+        fields = body[:-1].replace("\n", "\t").split("\t")
+        return [fields[i::WIDTH] for i in range(WIDTH)]
+    columns: list[list[Any]] = [[] for _ in range(WIDTH)]
+    if dialect == "sqlite":
+        query = COLUMNS.replace("CHR(31)", "CHAR(31)")
+        cursor = await raw.execute(query)
+        try:
+            while part := await cursor.fetchmany(chunk):
+                for column, values in zip(columns, zip(*part, strict=True), strict=True):
+                    column.extend(values)
+        finally:
+            await cursor.close()
+        return columns
+    result = await conn.stream(text(COLUMNS).execution_options(yield_per=chunk))
+    async for rows in result.partitions(chunk):
+        for column, values in zip(columns, zip(*rows, strict=True), strict=True):
             column.extend(values)
-    tenders, lots_, buyer_codes, bidder_codes, managers, price, ceiling, valid, won = columns
-    by_bidder = select(t.bidder_code, func.max(t.bidder_name)).group_by(t.bidder_code)
-    bidder_name = {str(code): str(name) for code, name in await conn.execute(by_bidder)}
-    by_buyer = select(t.buyer_code, func.max(t.buyer_name)).group_by(t.buyer_code)
-    buyer_name = {str(code): str(name) for code, name in await conn.execute(by_buyer)}
+    return columns
+
+
+def _number(values: list[Any]) -> tuple[Ints, list[str], Ints]:
+    """Each value's number among the distinct values (in sorted order), those values, and the first row
+    holding each."""
+    if not values:
+        return np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64)
+    distinct, first, index = np.unique(np.array(values, dtype=str), return_index=True, return_inverse=True)
+    return index.astype(np.int64).reshape(-1), [str(v) for v in distinct.tolist()], first.astype(np.int64)
+
+
+async def load(db: Db, chunk: int = 200_000) -> Table:
+    """Every stored bid in one query (``COLUMNS``), numbered and grouped by lot here, then the lots'
+    opening times, one row per lot."""
+    t = MarketBid
+    columns = await _columns(db, chunk)
+    lot_keys, buyer_codes, bidder_codes, managers, price, ceiling, valid, won, buyers, bidders = columns
+    lot_of, keys, _ = _number(lot_keys)
+    order = np.argsort(lot_of, kind="stable")
+    lot = lot_of[order]
+    sizes = np.bincount(lot, minlength=len(keys)).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    conn = await db.connection()
     opened_at = {
-        (code, number): cast_datetime(at)
-        for code, number, at in await db.execute(
+        (str(code), str(number)): cast_datetime(at)
+        for code, number, at in await conn.execute(
             select(t.tender_code, t.lot_number, func.min(t.opened_at)).group_by(t.tender_code, t.lot_number)
         )
     }
-    lot_of, lot_keys = _number(list(zip(tenders, lots_, strict=True)))
-    order = np.argsort(lot_of, kind="stable")
-    lot = lot_of[order]
-    sizes = np.bincount(lot, minlength=len(lot_keys)).astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    starts = offsets[:-1]
-
-    firsts = order[starts].tolist()
-    ceiling = [ceiling[i] for i in firsts]
-    tenders = [tenders[i] for i in firsts]
-    lots_ = [lots_[i] for i in firsts]
-    buyer, buyer_keys = _number(buyer_codes)
-    bidder, codes = _number(bidder_codes)
-    manager_index, manager_names = _number(managers)
-    blank = manager_names.index("") if "" in manager_names else -2
-    manager_index[manager_index == blank] = -1
-    lot_names = [(str(a), str(b)) for a, b in zip(tenders, lots_, strict=True)]
+    buyer, _, buyer_first = _number(buyer_codes)
+    bidder, codes, bidder_first = _number(bidder_codes)
+    manager_index, manager_names, _ = _number(managers)
+    if manager_names and manager_names[0] == "":  # sorted: a blank manager sorts first
+        manager_index -= 1
+    lot_names = [(code, number) for code, _, number in (key.partition(SEP) for key in keys)]
     when_lot = [_as_utc(opened_at[key]) for key in lot_names]
     seconds = np.array([w.timestamp() for w in when_lot], dtype=np.float64)
+    ceilings = np.array(ceiling, dtype=np.float64)[order[offsets[:-1]]] if keys else np.zeros(0)
     bids = market.Bids(
         lot=lot,
         buyer=buyer[order],
         bidder=bidder[order],
         price=np.array(price, dtype=np.float64)[order],
-        valid=np.array(valid, dtype=np.bool_)[order],
-        won=np.array(won, dtype=np.bool_)[order],
-        when=np.repeat(seconds, np.diff(offsets)),
+        valid=np.array(valid, dtype=np.int64)[order] != 0,
+        won=np.array(won, dtype=np.int64)[order] != 0,
+        when=np.repeat(seconds, sizes),
     )
     return Table(
         bids=bids,
         offsets=offsets,
-        ceilings=np.array(ceiling, dtype=np.float64),
+        ceilings=ceilings,
         managers=manager_index[order],
         lot_names=lot_names,
-        bidder_names=[str(bidder_name[c]) for c in codes],
+        bidder_names=[str(bidders[i]) for i in bidder_first.tolist()],
         bidder_codes=codes,
-        buyer_names=[str(buyer_name[c]) for c in buyer_keys],
+        buyer_names=[str(buyers[i]) for i in buyer_first.tolist()],
         when=when_lot,
     )
 
