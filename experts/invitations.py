@@ -26,13 +26,13 @@ from experts.draw_records import (
 )
 from experts.events import (
     EXPERTS_DRAW_COMPLETE,
+    EXPERTS_DRAW_SEAT_VACATED,
     EXPERTS_DRAW_SHORT,
     EXPERTS_DRAW_SUPPLEMENTED,
     EXPERTS_INVITATION_CONFIRMED,
     EXPERTS_INVITATION_DECLINED,
     EXPERTS_INVITATION_EXPIRED,
     EXPERTS_INVITATION_SENT,
-    EXPERTS_SEAT_VACATED,
     InvitationNotice,
 )
 from experts.models import Draw, Expert, Invitation
@@ -223,7 +223,7 @@ async def vacate_seat(
     if taking is not None and taking.state == "unused":
         taking.state = "confirmed"
     await runtime.audit.append(
-        session, EXPERTS_SEAT_VACATED, subject=f"draw:{found.code}",
+        session, EXPERTS_DRAW_SEAT_VACATED, subject=f"draw:{found.code}",
         data={"room": room, "slot": leaving.slot, "specialty": leaving.specialty,
               "expert": draw_seal(found, member),
               "replaced_by": draw_seal(found, replaced_by) if taking is not None and replaced_by else None},
