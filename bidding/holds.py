@@ -134,6 +134,7 @@ class Banner:
     en: str
     due: datetime | None  # the case's answer due time (UTC), when the case's context says it
     placed_at: datetime
+    due_kind: str = "answer"  # what is due: an objection's answer, a complaint's acceptance or decision
 
 
 async def banners(
@@ -151,7 +152,7 @@ async def banners(
         case = cases.get(h.ref)
         out.append(
             Banner(h.step, h.lot, case.zh if case else h.reason, case.en if case else h.reason,
-                   case.due if case else None, h.placed_at)
+                   case.due if case else None, h.placed_at, case.due_kind if case else "answer")
         )  # fmt: skip
     return out
 

@@ -181,6 +181,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bidding.hold.opening": ("开标暂停", "The opening is suspended"),
     "bidding.hold.award": ("定标暂停", "The award is suspended"),
     "bidding.hold.due": ("答复期限", "Answer due"),
+    "bidding.hold.due_acceptance": ("受理决定期限", "Acceptance decision due"),
+    "bidding.hold.due_decision": ("处理决定期限", "Decision due"),
     "bidding.hold.beijing": ("（北京时间）", " (Beijing time)"),
 }
 register_messages(MESSAGES)

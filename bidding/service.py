@@ -35,6 +35,8 @@ from bidding.opening import OpenedBid, objected_at_opening, opened_bids, room_na
 from bidding.outcome import award, publish_candidates, start_evaluation
 from bidding.receipts import sealed_value, verify_bundle
 from bidding.registration import register
+from bidding.retender import Attempt, TenderHistory
+from bidding.retender import history as attempts
 from bidding.submissions import ACTIVE, SUPERSEDED, WITHDRAWN, submit, tender_submissions, withdraw
 from bidding.tenders import (
     TenderFilter,
@@ -63,6 +65,7 @@ __all__ = [
     "Action",
     "Actor",
     "Amendment",
+    "Attempt",
     "Banner",
     "BidEvidence",
     "CustodyShare",
@@ -77,9 +80,11 @@ __all__ = [
     "Suspended",
     "Tender",
     "TenderFilter",
+    "TenderHistory",
     "amend",
     "assign_custodian",
     "assigned_counts",
+    "attempts",
     "award",
     "banners",
     "cancel",

@@ -1,8 +1,9 @@
 """The hold-cases port: how bidding's pages say why a step is suspended and until when.
 
-bidding keeps the holds (bidding/holds.py) but not the cases that place them: an objection lives in
-disputes, above bidding. disputes registers itself here at start-up (``disputes/ports.py``, run by
-``core.contexts.register_ports``); bidding and evaluation ask ``hold_cases()`` and never import disputes.
+bidding keeps the holds (bidding/holds.py) but not the cases that place them: an objection or a
+complaint (a supervisor's suspension) lives in disputes, above bidding. disputes registers itself here
+at start-up (``disputes/ports.py``, run by ``core.contexts.register_ports``); bidding and evaluation
+ask ``hold_cases()`` and never import disputes.
 
 Without disputes, ``hold_cases()`` is None and a banner shows the hold's stored reason with no due time.
 """
@@ -23,12 +24,14 @@ class HoldCase:
 
     zh: str
     en: str
-    due: datetime | None  # when the party holding the step must answer (UTC)
+    due: datetime | None  # when the party holding the step must answer or decide (UTC)
+    due_kind: str = "answer"  # what is due then: "answer" (an objection), "acceptance" or "decision"
 
 
 class HoldCasesPort(Protocol):
     async def hold_cases(self, session: AsyncSession, refs: Sequence[str]) -> Mapping[str, HoldCase]:
-        """The cases named by hold refs (``"objection:12"``); refs it does not know are left out."""
+        """The cases named by hold refs (``"objection:12"``, ``"complaint:3"``); refs it does not know are
+        left out."""
         ...
 
 

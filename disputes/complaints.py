@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -30,6 +31,7 @@ from core.accounts import Principal
 from core.clock import as_utc
 from core.credit_port import credit
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.hold_port import HoldCase
 from core.models import Organisation
 from core.roles import Role
 from core.runtime import Runtime
@@ -336,6 +338,47 @@ async def order_suspension(
               "basis": "《招标投标法实施条例》第六十二条"},
     )  # fmt: skip
     return await _out(session, runtime, row)
+
+
+_MATTER_ZH = {
+    Matter.DOCUMENTS: "招标文件",
+    Matter.OPENING: "开标",
+    Matter.RESULT: "评标结果",
+    Matter.OTHER: "招标投标活动中的违法行为",
+}
+_MATTER_EN = {
+    Matter.DOCUMENTS: "the tender documents",
+    Matter.OPENING: "the opening",
+    Matter.RESULT: "the evaluation result",
+    Matter.OTHER: "an unlawful act in the tendering",
+}
+SUSPENSION_BASIS = "《招标投标法实施条例》第六十二条"
+
+
+async def hold_cases(session: AsyncSession, refs: Sequence[str]) -> Mapping[str, HoldCase]:
+    """The complaints behind suspensions (core.hold_port): the matter complained of, in words, and when
+    the supervising department's decision is due (acceptance while received, then the decision on the
+    merits). Who complained is never part of it: the banner is public."""
+    ids = {int(ref[10:]): ref for ref in refs if ref.startswith("complaint:") and ref[10:].isdigit()}
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Complaint).where(Complaint.id.in_(ids)))
+    out = {}
+    for row in rows:
+        if row.status not in OPEN:
+            continue
+        accepted = row.status is Status.ACCEPTED and row.decide_due is not None
+        out[ids[row.id]] = HoldCase(
+            zh=f"有利害关系人就{_MATTER_ZH[row.matter]}向行政监督部门投诉（第{row.id}号），"
+            f"行政监督部门责令暂停（{SUSPENSION_BASIS}），"
+            + ("作出处理决定前暂停" if accepted else "决定是否受理前暂停"),
+            en=f"a complaint about {_MATTER_EN[row.matter]} (complaint no. {row.id}) is before the "
+            "supervising department, which ordered the step suspended until it "
+            + ("decides the complaint" if accepted else "decides whether to accept it"),
+            due=as_utc(row.decide_due if accepted and row.decide_due else row.accept_due),
+            due_kind="decision" if accepted else "acceptance",
+        )
+    return out
 
 
 async def decide(

@@ -29,6 +29,7 @@ from core.models import Organisation
 from core.roles import Role
 from core.runtime import Runtime
 from disputes import periods
+from disputes.complaints import hold_cases as complaint_hold_cases
 from disputes.events import OBJECTION_ANSWERED, OBJECTION_FILED
 from disputes.models import Objection
 from disputes.periods import Kind, PeriodError
@@ -305,15 +306,17 @@ _KIND_ZH = {Kind.DOCUMENTS: "招标文件", Kind.RESULT: "评标结果"}
 
 
 async def hold_cases(session: AsyncSession, refs: Sequence[str]) -> Mapping[str, HoldCase]:
-    """The objections behind holds (core.hold_port): why the step waits, in words, and the answer's due
-    time. Who objected is not part of it: the banner is public."""
+    """The cases behind holds (core.hold_port): why the step waits, in words, and when the answer or
+    decision is due; objections here, a supervisor's suspension for a complaint in complaints.py. Who
+    objected or complained is not part of it: the banner is public."""
+    found = dict(await complaint_hold_cases(session, refs))
     ids = {
         int(ref.split(":", 1)[1]): ref for ref in refs if ref.startswith("objection:") and ref[10:].isdigit()
     }
     if not ids:
-        return {}
+        return found
     rows = await session.scalars(select(Objection).where(Objection.id.in_(ids)))
-    return {
+    return found | {
         ids[row.id]: HoldCase(
             zh=f"有投标人对{_KIND_ZH[row.kind]}提出异议（第{row.id}号，{periods.BASIS[row.kind]}），"
             "招标人答复前暂停",

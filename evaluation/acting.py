@@ -31,7 +31,9 @@ from evaluation.room import (
 from evaluation.start import is_representative
 from evaluation.steps import (
     Advance,
+    AvoidanceDeclared,
     Event,
+    MemberAbsent,
     Phase,
     Room,
     ScoreGiven,
@@ -41,6 +43,7 @@ from evaluation.steps import (
     transition,
 )
 from evaluation.views import Acted
+from experts import service as experts
 
 PLATFORM = "platform"  # the ``by`` of the steps the platform takes itself
 
@@ -109,6 +112,16 @@ async def _after(
         seat = await seat_row(session, evaluation, by)
         seat.signature = action.signature
         seat.signed_at = runtime.clock.now()
+    if isinstance(event, AvoidanceDeclared | MemberAbsent) and len(new.replacements) > len(old.replacements):
+        left = new.replacements[-1]  # the draw's seat is released (with no alternate left: 补抽)
+        await experts.vacate_seat(
+            session,
+            runtime,
+            evaluation.draw_id,
+            left.member,
+            replaced_by=left.replaced_by,
+            room=evaluation.code,
+        )
     port = credit()
     fresh = new.credit[len(old.credit) :]
     if fresh and await bidding.is_training(session, evaluation.tender_code):

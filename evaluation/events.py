@@ -235,6 +235,8 @@ def decode(kind: str, data: dict[str, object]) -> Event:
 # one). Not room events: those are the step events above, stored in the room's own log.
 
 EVALUATION_STARTED = "evaluation.started"
+# a supplementary draw's members (补抽) seated on the running room's vacancies (evaluation/supplementary.py)
+EVALUATION_MEMBERS_SUPPLEMENTED = "evaluation.members_supplemented"
 EVALUATION_CLARIFICATION_ASKED = "evaluation.clarification_asked"
 EVALUATION_CLARIFICATION_ANSWERED = "evaluation.clarification_answered"
 EVALUATION_REPORT_SIGNED = "evaluation.report_signed"

@@ -33,6 +33,9 @@ EXPERTS_DRAW_COMPLETE = "experts.draw.complete"
 # short draw's committee is complete once its supplementary draws filled the missing seats
 EXPERTS_DRAW_SUPPLEMENTARY = "experts.draw.supplementary"
 EXPERTS_DRAW_SUPPLEMENTED = "experts.draw.supplemented"
+# a member left the running room's committee (conflict of interest, absent): the seat is released, and
+# taken by the room's alternate or vacant (the draw is short again until a supplementary draw fills it)
+EXPERTS_DRAW_SEAT_VACATED = "experts.draw.seat_vacated"
 EXPERTS_DRAW_UNSEALED = "experts.draw.unsealed"
 EXPERTS_DRAW_PUBLISHED = "experts.draw.published"
 

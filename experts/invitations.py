@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
+from core.committee_port import committee
 from core.errors import Conflict, InvalidInput, NotFound
 from core.pubsub import after_commit
 from core.runtime import Runtime
@@ -25,6 +26,7 @@ from experts.draw_records import (
 )
 from experts.events import (
     EXPERTS_DRAW_COMPLETE,
+    EXPERTS_DRAW_SEAT_VACATED,
     EXPERTS_DRAW_SHORT,
     EXPERTS_DRAW_SUPPLEMENTED,
     EXPERTS_INVITATION_CONFIRMED,
@@ -188,6 +190,52 @@ async def _maybe_complete_supplemented(session: AsyncSession, runtime: Runtime, 
               "supplementary": [d.code for d in await supplementary.supplements_of(session, short.id)]},
     )  # fmt: skip
     tell_supervisors(session, short, "complete")
+    port = committee()
+    if port is not None:  # a room already running on this committee seats the newcomers (补抽 in the room)
+        await port.supplemented(session, runtime, short.id)
+
+
+async def vacate_seat(
+    session: AsyncSession,
+    runtime: Runtime,
+    draw_id: int,
+    member: str,
+    *,
+    replaced_by: str | None,
+    room: str,
+) -> bool:
+    """A confirmed member left the running room's committee (a conflict of interest, or absent): their
+    seat is released; the room's alternate who took it (``replaced_by``) now holds it as confirmed. With
+    no alternate left the committee is short again, and the supervisor runs a supplementary draw
+    (``create_supplementary_draw``) whose confirmed members the room then seats (core.committee_port).
+    False when ``member`` holds no seat of this committee (the tenderer's representative)."""
+    found = await get_draw(session, draw_id)
+    by_code = {}
+    for one in [found.id, *(d.id for d in await supplementary.supplements_of(session, found.id))]:
+        for invitation in await invitations_of(session, one):
+            if invitation.state in ("confirmed", "unused"):
+                by_code[invitation.expert.code] = invitation
+    leaving = by_code.get(member)
+    if leaving is None or leaving.state != "confirmed":
+        return False
+    leaving.state = "released"
+    taking = by_code.get(replaced_by) if replaced_by is not None else None
+    if taking is not None and taking.state == "unused":
+        taking.state = "confirmed"
+    await runtime.audit.append(
+        session, EXPERTS_DRAW_SEAT_VACATED, subject=f"draw:{found.code}",
+        data={"room": room, "slot": leaving.slot, "specialty": leaving.specialty,
+              "expert": draw_seal(found, member),
+              "replaced_by": draw_seal(found, replaced_by) if taking is not None and replaced_by else None},
+    )  # fmt: skip
+    if taking is None and found.state == "complete":
+        found.state = "short"
+        await runtime.audit.append(
+            session, EXPERTS_DRAW_SHORT, subject=f"draw:{found.code}",
+            data={"slot": leaving.slot, "specialty": leaving.specialty},
+        )  # fmt: skip
+    tell_supervisors(session, found, "vacated")
+    return True
 
 
 async def open_invitations(session: AsyncSession, draw_id: int) -> list[tuple[int, str]]:

@@ -119,7 +119,9 @@ class Invitation(Base):
     specialty: Mapped[str] = mapped_column(String(12))
     kind: Mapped[str] = mapped_column(String(12))  # winner | alternate
     position: Mapped[int] = mapped_column(Integer)  # order within the slot's winners or alternates
-    # standby → invited → confirmed | declined | expired; standby → unused when the committee is full
+    # standby → invited → confirmed | declined | expired; standby → unused when the committee is full;
+    # confirmed → released when the member leaves the running room (vacate_seat), unused → confirmed
+    # when the room's alternate takes that seat
     state: Mapped[str] = mapped_column(String(12), index=True)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

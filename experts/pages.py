@@ -246,6 +246,7 @@ STATE_NAMES = {
     "expired": "超时未答复",
     "standby": "备选待命",
     "unused": "未启用",
+    "released": "已退出（回避或缺席）",
 }
 
 register_messages(
@@ -265,7 +266,15 @@ register_messages(
         f"experts.inv_state.{k}": (v, en)
         for (k, v), en in zip(
             STATE_NAMES.items(),
-            ["Invited", "Confirmed", "Declined", "No reply in time", "Standing by", "Not needed"],
+            [
+                "Invited",
+                "Confirmed",
+                "Declined",
+                "No reply in time",
+                "Standing by",
+                "Not needed",
+                "Left the committee (conflict or absent)",
+            ],
             strict=True,
         )
     }

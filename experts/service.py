@@ -64,6 +64,7 @@ from experts.invitations import invite
 from experts.invitations import open_invitations as open_invitations
 from experts.invitations import record_response as record_response
 from experts.invitations import respond as respond
+from experts.invitations import vacate_seat as vacate_seat
 from experts.models import Draw, Expert, ExpertAvoidance, ExpertLeave, ExpertSpecialty, Invitation
 from experts.registry import county_codes
 from experts.specialties import validate_leaf

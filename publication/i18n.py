@@ -34,6 +34,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Everything published about this tender, in time order: notice, amendments, opening record, "
         "candidate publicity and award, each with its notice and its open contracting data (OCDS).",
     ),
+    "publication.attempts": ("项目沿革", "Attempts of this project"),
+    "publication.attempt": ("第 {n} 次招标", "Attempt {n}"),
+    "publication.attempt.previous": (
+        "本项目是以下流标项目的重新招标（第 {n} 次招标）：",
+        "This tender re-tenders a failed tender (attempt {n}):",
+    ),
+    "publication.attempt.next": (
+        "本项目流标后已重新招标（第 {n} 次招标）：",
+        "After this tender failed it was tendered again (attempt {n}):",
+    ),
+    "publication.attempt.failed": (
+        "本项目流标，招标人应分析原因、采取措施后依法重新招标（{basis}）。",
+        "This tender failed; the tenderer tenders again after analysing why ({basis}).",
+    ),
+    "publication.attempt.failed_again": (
+        "重新招标后再次流标（第二次流标）：依{basis}，须审批、核准的项目经原审批、核准部门批准后可以不再"
+        "进行招标，其他项目招标人可自行决定不再招标，改用其他方式。",
+        "The re-tender failed too (the second failure): under {basis} a project subject to approval may, "
+        "with the approving department's consent, stop tendering, and other projects may decide so "
+        "themselves and switch method.",
+    ),
     "publication.ocds_record": ("开放数据（OCDS 记录）", "Open data (OCDS record)"),
     "publication.ocds_releases": ("OCDS 发布包", "OCDS releases"),
     "publication.notice": ("公告原文", "Notice"),

@@ -20,6 +20,7 @@ from litestar.response import Template
 from markupsafe import Markup
 
 import publication.i18n  # noqa: F401  (registers the page texts)
+from bidding import service as bidding
 from core.access import PUBLIC
 from core.clock import SHANGHAI, format_local
 from core.errors import InvalidInput
@@ -126,6 +127,7 @@ async def history(request: AnyRequest, runtime: Rt, db: Db, code: FromPath[str])
         region=region[0 if lang == "zh" else 1],
         ocid=ocid,
         items=items,
+        attempts=await bidding.attempts(db, tender),  # the earlier and later attempts (a draft: never)
         **_common(lang),
     )
 

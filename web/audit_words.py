@@ -65,6 +65,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "custody.mismatch": ("托管密钥份额不符", "Custody share mismatch"),
     # evaluation
     "evaluation.started": ("开始评标", "Evaluation started"),
+    "evaluation.members_supplemented": ("补抽专家进入评标委员会", "Supplementary experts seated"),
     "evaluation.clarification_asked": ("评标委员会发出澄清", "Clarification asked"),
     "evaluation.clarification_answered": ("投标人答复澄清", "Clarification answered"),
     "evaluation.report_signed": ("评标报告签署", "Evaluation report signed"),
@@ -94,6 +95,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "experts.draw.drawn": ("抽取专家", "Experts drawn"),
     "experts.draw.short": ("符合条件的专家不足", "Not enough eligible experts"),
     "experts.draw.complete": ("抽取完成", "Draw complete"),
+    "experts.draw.seat_vacated": ("评标专家退出（回避或缺席）", "Committee seat vacated"),
     "experts.draw.unsealed": ("抽取结果解封", "Draw unsealed"),
     "experts.draw.published": ("公布抽取结果", "Draw published"),
     "experts.invitation.sent": ("发出评标邀请", "Invitation sent"),

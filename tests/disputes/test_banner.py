@@ -86,3 +86,46 @@ async def test_the_evaluation_rooms_award_area_says_the_award_waits(
     # the tender page shows the award hold too; the opening hall does not (its step is not held)
     assert "定标暂停" in banner((await client.get(f"/tenders/{CODE}?lang=zh")).text)
     assert banner((await client.get(f"/tenders/{CODE}/opening?lot=1")).text) == ""
+
+
+async def test_a_complaint_suspension_says_why_without_the_complainant_and_when_the_decision_is_due(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world, _tender = await bidding_tender(runtime, client, tmp_path, bidders=2)
+    complainant = await api_headers(runtime, world.bidders[0].username)
+    sup = await api_headers(runtime, "super1")
+    clock.set(datetime(2026, 1, 10, 16, 30, tzinfo=UTC))  # 00:30 on 11 January in Beijing
+    body = {"tender": CODE, "matter": "other", "knew_on": "2026-01-10",
+            "request": "责令招标人修改资格条件", "grounds": "业绩要求与项目规模不相称"}  # fmt: skip
+    filed = await client.post("/api/complaints", json=body, headers=complainant)
+    assert filed.status_code == 201, filed.text
+    case = filed.json()
+    url = f"/api/complaints/{case['id']}"
+    held = await client.post(f"{url}/suspension", json={"step": "opening"}, headers=sup)
+    assert held.status_code == 200, held.text
+    accept_due = format_minute(case["accept_due"])
+    for page in (f"/tenders/{CODE}", f"/tenders/{CODE}/opening?lot=1"):
+        sep = "&" if "?" in page else "?"
+        zh = banner((await client.get(page + sep + "lang=zh")).text)  # logged out: the public banner
+        assert "开标暂停" in zh and f"投诉（第{case['id']}号）" in zh and "责令暂停" in zh
+        assert "第六十二条" in zh and "决定是否受理前暂停" in zh
+        assert "受理决定期限" in zh and accept_due in zh and "（北京时间）" in zh
+        assert "测试bidder10" not in zh and "业绩要求" not in zh and "complaint" not in zh
+        en = banner((await client.get(page + sep + "lang=en")).text)
+        assert "The opening is suspended" in en and f"complaint no. {case['id']}" in en
+        assert "Acceptance decision due <time" in en and accept_due in en and "(Beijing time)" in en
+
+    accepted = await client.post(f"{url}/acceptance", json={"accept": True}, headers=sup)
+    assert accepted.status_code == 200, accepted.text
+    decide_due = format_minute(accepted.json()["decide_due"])
+    assert decide_due != accept_due
+    zh = banner((await client.get(f"/tenders/{CODE}?lang=zh")).text)
+    assert "作出处理决定前暂停" in zh and "处理决定期限" in zh and decide_due in zh and accept_due not in zh
+    en = banner((await client.get(f"/tenders/{CODE}?lang=en")).text)
+    assert "until it decides the complaint" in en and "Decision due <time" in en and decide_due in en
+
+    decided = await client.post(
+        f"{url}/decision", json={"outcome": "dismissed", "reasons": "不属实"}, headers=sup
+    )
+    assert decided.status_code == 200, decided.text
+    assert banner((await client.get(f"/tenders/{CODE}")).text) == ""

@@ -1,6 +1,8 @@
 """补抽 end to end: a committee draw runs out of alternates, the supervisor runs a supplementary draw
 over the API, its member confirms, and the evaluation room seats the supplementary member (evaluation/
-reads the committee through experts' service)."""
+reads the committee through experts' service). And in a room already running: a member who leaves
+with no alternate left makes the draw short, and the supplementary draw's confirmed member takes the
+vacant seat (experts → core.committee_port → the room's AlternatesAdded step)."""
 
 from __future__ import annotations
 
@@ -13,18 +15,20 @@ from typing import Any
 from sqlalchemy import select
 
 from core.clock import ManualClock
+from core.models import AuditEntry
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.signing import generate_private_key, public_key_to_text
 from evaluation import service
 from evaluation.models import Member
+from evaluation.steps import Phase
 from experts import registry
 from experts import service as experts
 from experts.draw import DrawRules, DrawTender, Slot
 from experts.idcard import synthetic_id_number
 from experts.models import Invitation
 from experts.registry import ExpertInput
-from tests.evaluation.world import CODE, COUNTIES, opened_lot, principal, world_code
+from tests.evaluation.world import CODE, COUNTIES, opened_lot, principal, started_evaluation, world_code
 from tests.experts.helpers import company
 from tests.support.factories import bearer, make_user
 from tests.web.test_admin import HTML, page_login
@@ -139,3 +143,70 @@ async def test_the_room_seats_the_supplementary_member(
         )
     assert newcomer.expert.code in seated and first[0].expert.code not in seated
     assert len(seated) >= 3
+
+
+async def test_a_supplementary_draw_fills_the_vacancy_of_a_room_already_running(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    ew = await started_evaluation(runtime, client, clock, tmp_path, members=3, alternates=1)
+    code = f"{CODE}-1"
+    [alternate] = ew.alternates
+    first, second, third = ew.members
+
+    async def act(who: Any, **message: Any) -> None:
+        async with runtime.transaction() as session:
+            await service.act(session, runtime, who, code, message)
+
+    async def room() -> Any:
+        async with runtime.sessions() as session:
+            return await service.room_state(session, await service.get_evaluation(session, code), runtime)
+
+    async def draw_state() -> str:
+        async with runtime.sessions() as session:
+            return (await experts.get_draw(session, ew.draw_id)).state
+
+    # a conflict: the room's alternate takes the seat, the committee stays whole
+    await act(ew.people[first], action="sign_in", venue="220281")
+    await act(ew.people[first], action="declare", conflict=True, reason="曾在投标人处任职")
+    assert (await room()).members == (alternate, second, third) and await draw_state() == "complete"
+    # an absence with no alternate left: a vacancy; the draw is short, and no supplementary draw runs yet
+    await act(ew.agent, action="absent", member=third, reason="确认后未到场")
+    state = await room()
+    assert state.vacancies == 1 and third not in state.members and state.phase is Phase.SIGN_IN
+    assert await draw_state() == "short"
+    async with runtime.transaction() as session:
+        extra = await experts.create_supplementary_draw(session, runtime, ew.draw_id, actor=ew.supervisor)
+        extra_id = extra.id
+    async with runtime.transaction() as session:
+        await experts.commit_seed(session, runtime, extra_id, actor=ew.supervisor)
+    async with runtime.transaction() as session:
+        await experts.contribute(session, runtime, extra_id, actor=ew.supervisor, value="27182")
+        await experts.run_draw(session, runtime, extra_id, actor=ew.supervisor)
+    [newcomer] = await _invited(runtime, extra_id)
+    assert newcomer.expert.code not in {*ew.members, alternate}
+    assert (await room()).vacancies == 1  # invited is not seated: only a confirmation seats
+    await _answer(runtime, ew.usernames, newcomer, accept=True)
+
+    # the room gained the newcomer as a member on the vacancy, with a seat row naming them
+    state = await room()
+    assert state.vacancies == 0 and state.members == (alternate, second, newcomer.expert.code)
+    assert await draw_state() == "complete"
+    async with runtime.sessions() as session:
+        seat = await session.scalar(
+            select(Member).where(Member.code == newcomer.expert.code, Member.kind == "member")
+        )
+        assert seat is not None and seat.name == newcomer.expert.name and seat.public_key
+        kinds = [e.kind for e in await session.scalars(select(AuditEntry).order_by(AuditEntry.position))]
+    assert (
+        kinds.count("experts.draw.seat_vacated") == 2 and kinds.count("evaluation.members_supplemented") == 1
+    )
+    assert kinds.index("experts.draw.supplemented") < kinds.index("evaluation.members_supplemented")
+    # the newcomer signs in and declares like everyone else, and the room moves on to the chair election
+    for member in (alternate, second, newcomer.expert.code):
+        await act(ew.people[member], action="sign_in", venue="220281")
+        await act(ew.people[member], action="declare", conflict=False)
+    assert (await room()).phase is Phase.CHAIR_ELECTION
+    # the room page shows the newcomer's seat to the newcomer (a member, not a visitor)
+    await page_login(client, ew.usernames[newcomer.expert.code])
+    page = await client.get(f"/evaluations/{code}", headers=HTML)
+    assert page.status_code == 200 and newcomer.expert.name in page.text
