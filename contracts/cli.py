@@ -105,7 +105,7 @@ def _line(c: ContractOut) -> str:
 
 @click.group("contract")
 def contract() -> None:
-    """Sign, refuse and follow contracts after an award (the parties' machines)."""
+    """Sign, refuse and follow contracts after an award (合同签订)"""
 
 
 @contract.command("list")
