@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,11 +14,11 @@ from sqlalchemy.pool import NullPool
 
 from core import accounts
 from core.clock import ManualClock
-from core.migrate import upgrade
 from core.runtime import Runtime
 from core.settings import Settings
 from tests.support.browser import chromium_path, watch_csp
-from tests.support.services import postgres_schema, postgres_url
+from tests.support import templates
+from tests.support.services import POSTGRES_ENV, postgres_schema, postgres_url
 from web.app import create_app
 
 pytest_plugins = ["tests.support.s3"]
@@ -39,12 +40,24 @@ def clock() -> ManualClock:
 
 @pytest.fixture(params=ENGINES)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """Every test that uses the database runs on SQLite and on PostgreSQL."""
+    """Every test that uses the database runs on SQLite and on PostgreSQL, on a database of its own that
+    is already migrated (a copy of one migrated template, tests/support/templates.py), or an empty one
+    where the test is marked ``empty_database``."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'sunbid.db'}"
+        target = tmp_path / "sunbid.db"
+        yield f"sqlite+aiosqlite:///{target}" if empty else await templates.sqlite_copy(target)
         return
-    async with postgres_schema(postgres_url()) as url:
+    if empty:
+        async with postgres_schema(postgres_url()) as url:
+            yield url
+        return
+    async with templates.postgres_copy(postgres_url()) as url:
         yield url
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    templates.drop_templates(os.environ.get(POSTGRES_ENV))
 
 
 @pytest.fixture
@@ -56,8 +69,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 async def runtime(settings: Settings, clock: ManualClock) -> AsyncIterator[Runtime]:
     # The test client serves the app from its own event loop; unpooled connections never cross loops.
+    # The database is already migrated (see database_url).
     runtime = Runtime.build(settings, clock, engine_options={"poolclass": NullPool})
-    await upgrade(runtime.engine)
     try:
         yield runtime
     finally:

@@ -22,6 +22,7 @@ async def test_healthz_reports_every_part(client) -> None:  # type: ignore[no-un
     assert all(body[part]["ok"] for part in ("database", "schema", "blobs", "pubsub"))
 
 
+@pytest.mark.empty_database
 async def test_healthz_is_503_naming_pending_migrations_until_the_database_is_upgraded(
     settings: Settings, clock: ManualClock
 ) -> None:
@@ -31,7 +32,7 @@ async def test_healthz_is_503_naming_pending_migrations_until_the_database_is_up
     from core.migrate import upgrade
     from web.app import create_app
 
-    # A fresh database nobody ran `sunbid db upgrade` on (the runtime fixture migrates; this one does not).
+    # A fresh database nobody ran `sunbid db upgrade` on (marked empty_database: no migrated copy).
     runtime = Runtime.build(settings, clock, engine_options={"poolclass": NullPool})
     try:
         async with AsyncTestClient(app=create_app(runtime=runtime)) as client:
