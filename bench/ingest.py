@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 from argon2 import PasswordHasher  # noqa: E402
 
 from bidding import registration, tenders  # noqa: E402
-from bidding.client import signing_key_from_identity  # noqa: E402
 from bidding.models import Tender  # noqa: E402
 from bidding.submissions import MANIFEST_HEADER, encode_manifest  # noqa: E402
 from core import accounts, organisations  # noqa: E402
@@ -52,7 +51,13 @@ from core.roles import Role  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from crypto.age import X25519Identity, encrypt  # noqa: E402
-from crypto.signing import BidManifest, public_key_to_text, sign_statement, utc_timestamp  # noqa: E402
+from crypto.signing import (  # noqa: E402
+    BidManifest,
+    public_key_to_text,
+    sign_statement,
+    signing_key_from_identity,
+    utc_timestamp,
+)
 
 MIB = 1 << 20
 SUNBID = str(Path(sys.executable).parent / "sunbid")

@@ -49,7 +49,6 @@ from sqlalchemy import delete, select, update  # noqa: E402
 
 from bench.ingest import SUNBID, free_port, make_world, peak_rss_mib, run_sql, server, sunbid_env  # noqa: E402
 from bidding import opening, submissions  # noqa: E402
-from bidding.client import signing_key_from_identity  # noqa: E402
 from bidding.models import Opening, OpeningBid, Submission, Tender  # noqa: E402
 from bidding.submissions import encode_manifest  # noqa: E402
 from core import accounts  # noqa: E402
@@ -58,7 +57,7 @@ from core.models import RoomEvent, RoomHead  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from crypto.age import X25519Identity, decrypt_with_file_key, encrypt, unwrap_file_key  # noqa: E402
-from crypto.signing import BidManifest, sign_statement, utc_timestamp  # noqa: E402
+from crypto.signing import BidManifest, sign_statement, signing_key_from_identity, utc_timestamp  # noqa: E402
 
 MIB = 1 << 20
 CODE = "BENCH-OPEN-001"

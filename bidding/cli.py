@@ -1,6 +1,6 @@
 """The bidder's client: `sunbid login`, `sunbid bid seal|submit|withdraw|status|signing-key|decrypt`,
 the custodian's `sunbid custody reveal`, and the auditor's offline `sunbid receipt verify`
-(after-deadline commands in bidding/cli_opening.py, what they share in bidding/cli_common.py).
+(after-deadline commands in bidding/cli_opening.py, what every client command shares in core/client.py).
 
 At the opening, `bid decrypt` fetches the bid's age header, unwraps the 16-byte file key locally with
 the bidder's identity and sends only that key; `custody reveal` opens the custodian's sealed share
@@ -31,7 +31,6 @@ from rich.progress import (
 )
 
 from bidding.bid_form import BidFormInvalid, above_ceiling, example, problems, schema_for
-from bidding.cli_common import api, body, check, config_path, err, load_config, load_identity, with_retries
 from bidding.cli_opening import custody_reveal, decrypt_bid, receipt, status
 from bidding.client import (
     MANIFEST_SUFFIX,
@@ -42,7 +41,6 @@ from bidding.client import (
     load_manifest,
     lot_schema,
     seal_bid,
-    signing_key_from_identity,
     withdrawal,
 )
 from bidding.criteria import DEFAULT_FORM_FIELDS
@@ -56,9 +54,10 @@ from bidding.views import (
     Withdrawn,
 )
 from core.api import SigningKeyBody, TokenBody
+from core.client import api, body, check, config_path, err, load_config, load_identity, with_retries
 from core.views import NewToken, OrganisationOut, UserOut
 from crypto.age import AgeError
-from crypto.signing import BidManifest, SigningError, public_key_to_text
+from crypto.signing import BidManifest, SigningError, public_key_to_text, signing_key_from_identity
 
 
 @click.command("login")

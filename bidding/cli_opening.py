@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from bidding.cli_common import api, body, check, load_config, load_identity, with_retries
 from bidding.opening.views import BidOpened, OwnHeader, ShareRevealed
 from bidding.opening_api import KeyBody, ShareBody
 from bidding.receipts import ReceiptError, verify_bundle
@@ -18,6 +17,7 @@ from bidding.views import (
     OpeningResult,
     OwnSubmission,
 )
+from core.client import api, body, check, load_config, load_identity, with_retries
 from crypto.age import AgeError, decrypt, read_header
 from crypto.age.recipients import unwrap_header
 from crypto.signing import SigningError, public_key_from_text

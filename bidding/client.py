@@ -3,7 +3,7 @@
 Sealing never sends anything: it writes ``OUT`` (the age file, encrypted to the bidder's own
 recipient and the tender's opening recipient) and ``OUT.manifest.json`` (the manifest signed with the
 company's Ed25519 key). The signing key is derived from the bidder's age identity by default, so a
-company keeps one key file: ``signing_key_from_identity``.
+company keeps one key file: ``crypto.signing.signing_key_from_identity``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import msgspec
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bidding.bid_form import (
     BidFormInvalid,
@@ -34,18 +32,17 @@ from bidding.bid_form import (
 )
 from bidding.inputs import BondForm
 from bidding.views import MoneyText, TenderCode, TenderOut
-from crypto.age import X25519Identity, X25519Recipient, bech32, encrypt
-from crypto.signing import BidManifest, SignedStatement, canonical_json, sign_statement, utc_timestamp
+from crypto.age import X25519Identity, X25519Recipient, encrypt
+from crypto.signing import (
+    BidManifest,
+    SignedStatement,
+    canonical_json,
+    sign_statement,
+    utc_timestamp,
+)
 
 MANIFEST_SUFFIX = ".manifest.json"
 READ_BLOCK = 1024 * 1024
-
-
-def signing_key_from_identity(identity: X25519Identity) -> Ed25519PrivateKey:
-    """A company's Ed25519 bid-signing key, derived from its age identity (HKDF-SHA-256)."""
-    _, secret = bech32.decode(identity.to_str())
-    seed = HKDF(hashes.SHA256(), 32, salt=b"sunbid", info=b"bid-signing-key v1").derive(bytes(secret))
-    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 def build_package(form: dict[str, Any], attachments: Sequence[Path], out: BinaryIO) -> None:

@@ -20,8 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from crypto.age import X25519Identity, bech32
 
 MANIFEST_TYPE = "sunbid.bid-manifest.v1"
 RECEIPT_TYPE = "sunbid.receipt.v1"
@@ -443,3 +446,11 @@ def verify_manifest(signed: SignedStatement, public_key: Ed25519PublicKey) -> Bi
 def verify_receipt(signed: SignedStatement, public_key: Ed25519PublicKey) -> Receipt:
     """Verify a signed receipt; StatementError if it is validly signed but not a valid receipt."""
     return Receipt.from_dict(verify_statement(signed, public_key, expected_type=RECEIPT_TYPE))
+
+
+def signing_key_from_identity(identity: X25519Identity) -> Ed25519PrivateKey:
+    """A company's Ed25519 signing key (bids, contracts), derived from its age identity with
+    HKDF-SHA-256, so a company keeps one key file."""
+    _, secret = bech32.decode(identity.to_str())
+    seed = HKDF(hashes.SHA256(), 32, salt=b"sunbid", info=b"bid-signing-key v1").derive(bytes(secret))
+    return Ed25519PrivateKey.from_private_bytes(seed)

@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
 from bidding import opening, registration, submissions, tenders
-from bidding.client import READ_BLOCK, seal_bid, signing_key_from_identity
+from bidding.client import READ_BLOCK, seal_bid
 from bidding.common import lots_of
 from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
@@ -58,7 +58,7 @@ from core.models import Organisation
 from core.runtime import Runtime
 from crypto.age import AgeError, X25519Identity, read_header
 from crypto.age.recipients import unwrap_header
-from crypto.signing import public_key_to_text
+from crypto.signing import public_key_to_text, signing_key_from_identity
 from demo.seeds import guarantees as demo_guarantees
 
 log = logging.getLogger("sunbid.demo")

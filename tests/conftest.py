@@ -16,8 +16,8 @@ from core import accounts
 from core.clock import ManualClock
 from core.runtime import Runtime
 from core.settings import Settings
-from tests.support.browser import chromium_path, watch_csp
 from tests.support import templates
+from tests.support.browser import chromium_path, watch_csp
 from tests.support.services import POSTGRES_ENV, postgres_schema, postgres_url
 from web.app import create_app
 

@@ -15,14 +15,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from bidding.models import Notice, Tender
-from contracts.cli import signing_key
 from contracts.common import document_of, publish_snapshot
 from contracts.models import Contract, Milestone
 from contracts.rules import Status, document_digest, signing_due, signing_message
 from core.clock import CENTRE_TZ, as_utc
 from core.models import Organisation, User
 from core.runtime import Runtime
-from crypto.signing import public_key_to_text
+from crypto.signing import public_key_to_text, signing_key_from_identity
 from demo.opening import load_identity
 
 AWARDED_TENDER = "JLGGZY-2026-007"
@@ -69,7 +68,7 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
         identity = load_identity(runtime, username) if username else None
         if identity is None:
             return {"contracts": 0}
-        supplier_key = signing_key(identity)
+        supplier_key = signing_key_from_identity(identity)
         buyer_key = _tenderer_key(seed)
         buyer_text = public_key_to_text(buyer_key.public_key())
         if buyer.signing_key is None:

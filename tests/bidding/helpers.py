@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bidding.client import Sealed, seal_bid, signing_key_from_identity
+from bidding.client import Sealed, seal_bid
 from bidding.submissions import MANIFEST_HEADER, encode_manifest
 from core import organisations
 from core.credit_code import make_credit_code
@@ -17,7 +17,7 @@ from core.organisations import NewOrganisation
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.age import X25519Identity
-from crypto.signing import public_key_to_text
+from crypto.signing import public_key_to_text, signing_key_from_identity
 from tests.support.factories import bearer, make_user, seed_regions
 
 SECRET_FORM_TEXT = "绝密投标报价-SECRET-PLAINTEXT-7d3f"

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bidding.client import device_digest, signing_key_from_identity
+from bidding.client import device_digest
 from bidding.evidence import DEVICE_KEY_PURPOSE, device_key
 from bidding.models import SubmissionEvidence
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import X25519Identity
-from crypto.signing import public_key_to_text
+from crypto.signing import public_key_to_text, signing_key_from_identity
 from tests.bidding.helpers import make_world, published_tender, register_all
 from tests.support.factories import PASSWORD
 from tests.support.live import live_server, run_cli

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bidding.client import seal_bid, signing_key_from_identity
+from bidding.client import seal_bid
 from core.settings import Settings
 from crypto.age import X25519Identity
-from crypto.signing import public_key_to_text
+from crypto.signing import public_key_to_text, signing_key_from_identity
 from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import live_server, run_cli
 

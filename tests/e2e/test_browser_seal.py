@@ -24,7 +24,6 @@ import pytest
 from sqlalchemy import select
 
 from bidding.bid_form import problems, schema_for
-from bidding.client import signing_key_from_identity
 from bidding.criteria import DEFAULT_FORM_FIELDS
 from bidding.evidence import DEVICE_KEY_PURPOSE, device_key
 from bidding.models import Submission, SubmissionEvidence
@@ -36,6 +35,7 @@ from crypto.signing import (
     SignedStatement,
     canonical_json,
     public_key_to_text,
+    signing_key_from_identity,
     verify_manifest,
     verify_statement,
 )

@@ -1,5 +1,5 @@
-"""What every `sunbid` bidder command shares: the saved login, the typed HTTP calls (requests and
-answers are the server's own Structs), the age identity and retries."""
+"""What every `sunbid` client command shares (bid, opening, contract): the saved login, the typed HTTP
+calls (requests and answers are the server's own Structs), the age identity and retries."""
 
 from __future__ import annotations
 
