@@ -14,8 +14,10 @@ from tests.bidding.helpers import make_world, published_tender, register_all, se
 
 
 @pytest.fixture
-def settings(tmp_path: Path, s3_bucket_url: str) -> Settings:
-    return Settings(var_dir=tmp_path / "var", blob_url=s3_bucket_url, run_scheduler=False)
+def settings(tmp_path: Path, database_url: str, s3_bucket_url: str) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var", database_url=database_url, blob_url=s3_bucket_url, run_scheduler=False
+    )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
