@@ -87,16 +87,16 @@ register_messages(
             "This tender re-tenders the failed tender:",
         ),
         "retender.next": ("本项目流标后已重新招标：", "After this tender failed it was tendered again as:"),
+        # The legal basis follows the sentence in the template, marked translate="no" (it is a citation).
         "retender.may": (
-            "本项目已流标，招标人应分析原因、采取措施后依法重新招标（{basis}）。",
-            "This tender failed; the tenderer re-tenders after analysing why ({basis}).",
+            "本项目已流标，招标人应分析原因、采取措施后依法重新招标",
+            "This tender failed; the tenderer re-tenders after analysing why",
         ),
         "retender.repeated": (
-            "重新招标后再次流标：依{basis}，须审批、核准的项目经原审批、核准部门批准后可以不再进行招标，"
-            "其他项目招标人可自行决定不再招标，改用其他方式。",
-            "The re-tender failed too: under {basis} a project subject to approval may, with the approving "
-            "department's consent, stop tendering, and other projects may decide so themselves and switch "
-            "method.",
+            "重新招标后再次流标：须审批、核准的项目经原审批、核准部门批准后可以不再进行招标，"
+            "其他项目招标人可自行决定不再招标，改用其他方式",
+            "The re-tender failed too: a project subject to approval may, with the approving department's "
+            "consent, stop tendering, and other projects may decide so themselves and switch method",
         ),
         "retender.form": ("重新招标", "Tender again"),
         "retender.help": (

@@ -46,7 +46,7 @@ register_messages(
             "本项目尚无完成开标的标段。",
             "No lot of this tender has finished its opening.",
         ),
-        "integrity.lot": ("标段 {number} · {title}", "Lot {number} · {title}"),
+        "integrity.lot": ("标段 {number}", "Lot {number}"),
         "integrity.ceiling": ("最高投标限价", "Ceiling price"),
         "integrity.first": ("第一中标候选人", "First candidate"),
         "integrity.not_ranked": ("评标委员会尚未排序", "Not yet ranked by the committee"),
