@@ -17,16 +17,17 @@ part but the scheduler's, through the same service functions real users call:
     host        starts the opening a few seconds after the deadline, answers the objection, and
                 closes the confirmation time once every bidder has answered
 
-Each company uploads as a real client does (``bidding.submissions.UploadSource``: its address, User-Agent
-and ``bidding.client.device_digest`` of its machine's description) from its own desk (``DESKS``), and
-its bid.json names its project manager with the manager's ID number — except one pair: 鑫源路桥
-(``bidder2``) and 恒通市政 (``bidder3``) seal on the same computer and name the same project manager
-with the same ID number. The evidence capture job and integrity's flag job then record it after the
-opening as they would any real bid, and the supervisors' integrity page for the live tender shows the
-same-device (E1) and same-manager (E3) flags on that pair and nothing on the others (issue #21's
-synthetic cartel). The machines, addresses (RFC 5737 documentation addresses, which the address
-indicator ignores like private ones) and ID numbers (under 220200, a code no ID number is issued
-under) are synthetic.
+Each bid is uploaded as a real client uploads it (``bidding.submissions.UploadSource``: its address,
+User-Agent and ``bidding.client.device_digest`` of the sealing machine's description) from a desk of its
+own (``DESKS``, taken in the order the companies bid), and its bid.json names a project manager with the
+manager's ID number — except that the second and third companies to bid seal on one computer and name
+one project manager with one ID number (in the seeded demo 鑫源路桥 and 天宇建设: 恒通市政 is barred by
+its credit record and does not bid). The evidence capture and integrity's flag job record it after the
+opening as for any real bid, and the supervisors' integrity page of the live tender shows the
+same-device (E1) and same-manager (E3) flags on that pair and nothing on the first bid (issue #21's
+synthetic cartel). Machines, addresses (RFC 5737 documentation addresses, which the address indicator
+ignores like private ones) and ID numbers (under 220200, a code no ID number is issued under) are
+synthetic.
 
 The deadline itself, the end of the window and the 唱标 are the real scheduler job's (``open_due`` and
 ``advance``): the demo does not shortcut the script, it only uses a 1-minute window.
@@ -104,14 +105,15 @@ class Desk:
 
 
 USER_AGENT = f"python-httpx/{httpx.__version__}"  # what ``sunbid bid submit`` sends
-# 鑫源路桥 and 恒通市政 share a computer and a project manager: the live opening's collusion pair.
-PAIR_DESK = Desk("XINYUAN-PC01", "198.51.100.37", "刘建华", "220200198209074616")
-DESKS = {
-    "bidder": Desk("HONGDA-PC03", "198.51.100.24", "王海涛", "220200197803122313"),
-    "bidder2": PAIR_DESK,
-    "bidder3": replace(PAIR_DESK, address="198.51.100.81"),
-    "bidder4": Desk("TIANYU-PC02", "198.51.100.112", "李明哲", "22020019860215572X"),
-}
+# The desks the bids come from, in the order the companies bid: the second and third share a computer
+# and a project manager — the live opening's collusion pair.
+PAIR_DESK = Desk("DESKTOP-7KQ2M4D", "198.51.100.37", "刘建华", "220200198209074616")
+DESKS = (
+    Desk("DESKTOP-H3N8VRA", "198.51.100.24", "王海涛", "220200197803122313"),
+    PAIR_DESK,
+    replace(PAIR_DESK, address="198.51.100.81"),
+    Desk("DESKTOP-T5WJ9CE", "198.51.100.112", "李明哲", "22020019860215572X"),
+)
 TITLES = (
     "吉林市松花江大桥景观照明维修工程",
     "昌邑区中小学校舍维修改造工程",
@@ -349,19 +351,18 @@ async def _bid(runtime: Runtime, code: str, players: list[_Player]) -> None:
             continue
         lot = public.lots[0]
         price = (Decimal(lot.ceiling_price) * price_factor).quantize(Decimal("0.01"))
-        await _seal_and_submit(runtime, public, lot.number, player, price, n)
+        await _seal_and_submit(runtime, public, lot.number, player, price, n, DESKS[bidding % len(DESKS)])
         bidding += 1
 
 
 async def _seal_and_submit(
-    runtime: Runtime, public: TenderOut, lot: str, player: _Player, price: Decimal, n: int
+    runtime: Runtime, public: TenderOut, lot: str, player: _Player, price: Decimal, n: int, desk: Desk
 ) -> None:
-    """The bidder's client: seal on its own machine (here: the demo folder), then upload."""
+    """The bidder's client: seal on its machine (``desk``; the files go to the demo folder), then upload."""
     async with runtime.sessions() as session:
         org = await session.get(Organisation, player.principal.organisation_id)
         assert org is not None
         bidder_code = org.credit_code
-    desk = DESKS[player.username]
     form = {
         "price": str(price),
         "duration_days": 300 + 15 * n,

@@ -24,6 +24,7 @@ from crypto.signing import SignedStatement, verify_statement
 from demo import JOBS as DEMO_JOBS
 from demo import opening as demo_opening
 from demo.seeds import bidding as bidding_demo
+from demo.seeds import credit as credit_demo
 from demo.seeds.core import seed_core
 from integrity import jobs as integrity_jobs
 from integrity import stored as stored_flags
@@ -44,6 +45,7 @@ async def test_the_demo_opening_plays_itself_to_the_published_record(
     await demo_opening.drive(runtime)
     assert await live_tenders(runtime) == []
 
+    await credit_demo.seed(runtime, 220200)  # as ``sunbid demo``: 恒通市政 (bidder3) is barred from bidding
     report = await bidding_demo.seed(runtime, 220200)
     assert report["signing keys"] == 4
     folder = runtime.settings.var_dir / "demo" / "bidders"
@@ -99,18 +101,28 @@ async def test_the_demo_opening_plays_itself_to_the_published_record(
     assert seen.index("window.opened") < seen.index("table.row")
     assert not any(secret in audit for secret in secrets)  # identities never leave the demo folder
 
-    # The pair sealed on one computer and named one project manager (ID number): integrity's job, as it
-    # runs after any opening, stores exactly those two flags on the pair; the honest bid raises nothing.
+    # The second and third bids were sealed on one computer and name one project manager (ID number):
+    # integrity's job, as it runs after any opening, stores exactly those two flags on that pair, and
+    # nothing on the first bid.
     await integrity_jobs.compute_flags(runtime)
     async with runtime.sessions() as session:
         [lot] = await stored_flags.latest(session, [tender.code])
-        company = {
-            u.username: await session.scalar(
-                select(Organisation.name).where(Organisation.id == u.organisation_id)
+        bidders = list(
+            await session.scalars(
+                select(Organisation.name)
+                .join(Submission, Submission.organisation_id == Organisation.id)
+                .where(Submission.tender_id == tender.id)
+                .order_by(Submission.id)
             )
-            for u in await session.scalars(select(User).where(User.username.in_(demo_opening.BIDDERS)))
+        )
+        company = {
+            user.username: await session.scalar(
+                select(Organisation.name).where(Organisation.id == user.organisation_id)
+            )
+            for user in await session.scalars(select(User).where(User.username.like("bidder%")))
         }
-    pair = sorted([company["bidder2"], company["bidder3"]])
+    assert bidders == [company["bidder"], company["bidder2"], company["bidder4"]]
+    pair = sorted(bidders[1:])
     assert sorted(f["rule"] for f in lot.flags) == ["E1", "E3"], lot.flags
     assert all(sorted(f["bidders"]) == pair for f in lot.flags)
     manager = demo_opening.PAIR_DESK
