@@ -23,12 +23,14 @@ from bidding.common import lot_of, tender_by_code
 from bidding.evidence import MANAGER_KEY_PURPOSE, package_evidence
 from bidding.models import (
     BidOutcome,
+    Lot,
     Opening,
     OpeningBid,
     OpeningPhase,
     PackageEvidence,
     Submission,
     SubmissionEvidence,
+    Tender,
 )
 from bidding.opening.decryption import decrypt_into
 from core.errors import Conflict, NotFound
@@ -59,23 +61,33 @@ async def _capture_one(runtime: Runtime, bid_id: int, blob_key: str, file_key: b
     return row
 
 
-async def capture_packages(runtime: Runtime, *, limit: int = CAPTURE_BATCH) -> int:
-    """Capture the evidence of up to ``limit`` opened bids that have none yet; how many were captured."""
-    async with runtime.sessions() as session:
-        pending = list(
-            await session.execute(
-                select(OpeningBid.id, Submission.blob_key, OpeningBid.file_key)
-                .join(Submission, Submission.id == OpeningBid.submission_id)
-                .outerjoin(PackageEvidence, PackageEvidence.opening_bid_id == OpeningBid.id)
-                .where(
-                    OpeningBid.outcome.in_((BidOutcome.OPENED, BidOutcome.REJECTED)),
-                    OpeningBid.file_key.is_not(None),
-                    PackageEvidence.id.is_(None),
-                )
-                .order_by(OpeningBid.id)
-                .limit(limit)
-            )
+async def capture_packages(
+    runtime: Runtime, *, limit: int | None = CAPTURE_BATCH, lot: tuple[str, str] | None = None
+) -> int:
+    """Capture the evidence of up to ``limit`` opened bids that have none yet — of one lot only when
+    ``lot`` is given as (tender code, lot number): integrity asks for a lot before it stores the lot's
+    flags, so they never miss evidence the job has not read yet. How many were captured."""
+    query = (
+        select(OpeningBid.id, Submission.blob_key, OpeningBid.file_key)
+        .join(Submission, Submission.id == OpeningBid.submission_id)
+        .outerjoin(PackageEvidence, PackageEvidence.opening_bid_id == OpeningBid.id)
+        .where(
+            OpeningBid.outcome.in_((BidOutcome.OPENED, BidOutcome.REJECTED)),
+            OpeningBid.file_key.is_not(None),
+            PackageEvidence.id.is_(None),
         )
+        .order_by(OpeningBid.id)
+        .limit(limit)
+    )
+    if lot is not None:
+        query = (
+            query.join(Opening, Opening.id == OpeningBid.opening_id)
+            .join(Tender, Tender.id == Opening.tender_id)
+            .join(Lot, Lot.id == Opening.lot_id)
+            .where(Tender.code == lot[0], Lot.number == lot[1])
+        )
+    async with runtime.sessions() as session:
+        pending = list(await session.execute(query))
     done = 0
     for bid_id, blob_key, file_key in pending:
         assert file_key is not None  # selected so

@@ -17,6 +17,18 @@ part but the scheduler's, through the same service functions real users call:
     host        starts the opening a few seconds after the deadline, answers the objection, and
                 closes the confirmation time once every bidder has answered
 
+Each bid is uploaded as a real client uploads it (``bidding.submissions.UploadSource``: its address,
+User-Agent and ``bidding.client.device_digest`` of the sealing machine's description) from a desk of its
+own (``DESKS``, taken in the order the companies bid), and its bid.json names a project manager with the
+manager's ID number — except that the second and third companies to bid seal on one computer and name
+one project manager with one ID number (in the seeded demo 鑫源路桥 and 天宇建设: 恒通市政 is barred by
+its credit record and does not bid). The evidence capture and integrity's flag job record it after the
+opening as for any real bid, and the supervisors' integrity page of the live tender shows the
+same-device (E1) and same-manager (E3) flags on that pair and nothing on the first bid (issue #21's
+synthetic cartel). Machines, addresses (RFC 5737 documentation addresses, which the address indicator
+ignores like private ones) and ID numbers (under 220200, a code no ID number is issued under) are
+synthetic.
+
 The deadline itself, the end of the window and the 唱标 are the real scheduler job's (``open_due`` and
 ``advance``): the demo does not shortcut the script, it only uses a 1-minute window.
 """
@@ -32,23 +44,25 @@ import logging
 import os
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
 from bidding import opening, registration, submissions, tenders
-from bidding.client import READ_BLOCK, seal_bid
+from bidding.client import READ_BLOCK, device_digest, seal_bid
 from bidding.common import lots_of
+from bidding.evidence import MANAGER_ID_FIELD
 from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningBid, Submission, Tender
 from bidding.notices import NoticeKind, publish_notice
-from bidding.submissions import ACTIVE, encode_manifest
+from bidding.submissions import ACTIVE, UploadSource, encode_manifest
 from bidding.views import TenderOut, tender_view
 from core import accounts, organisations
 from core.accounts import Principal, principal_of
@@ -72,6 +86,34 @@ LEAD = timedelta(seconds=60)  # from the live tender's creation to its deadline
 STEP = timedelta(seconds=4)  # the pause between two players' moves, so a visitor can follow
 WINDOW_MINUTES = 1
 CONFIRM_MINUTES = 2
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Where a demo company seals and uploads its bid from, and the project manager its bid names."""
+
+    hostname: str  # the sealing computer, described as ``bidding.client.device_description`` does
+    address: str
+    manager: str
+    manager_id: str  # 项目负责人身份证号 (synthetic)
+
+    def source(self) -> UploadSource:
+        mac = "02" + hashlib.sha256(self.hostname.encode()).hexdigest()[:10]  # locally administered
+        machine = {"kind": "cli", "hostname": self.hostname, "mac": mac, "system": "Windows",
+                   "machine": "AMD64", "machine_id": ""}  # fmt: skip
+        return UploadSource(self.address, USER_AGENT, device_digest(machine))
+
+
+USER_AGENT = f"python-httpx/{httpx.__version__}"  # what ``sunbid bid submit`` sends
+# The desks the bids come from, in the order the companies bid: the second and third share a computer
+# and a project manager — the live opening's collusion pair.
+PAIR_DESK = Desk("DESKTOP-7KQ2M4D", "198.51.100.37", "刘建华", "220200198209074616")
+DESKS = (
+    Desk("DESKTOP-H3N8VRA", "198.51.100.24", "王海涛", "220200197803122313"),
+    PAIR_DESK,
+    replace(PAIR_DESK, address="198.51.100.81"),
+    Desk("DESKTOP-T5WJ9CE", "198.51.100.112", "李明哲", "22020019860215572X"),
+)
 TITLES = (
     "吉林市松花江大桥景观照明维修工程",
     "昌邑区中小学校舍维修改造工程",
@@ -309,14 +351,14 @@ async def _bid(runtime: Runtime, code: str, players: list[_Player]) -> None:
             continue
         lot = public.lots[0]
         price = (Decimal(lot.ceiling_price) * price_factor).quantize(Decimal("0.01"))
-        await _seal_and_submit(runtime, public, lot.number, player, price, n)
+        await _seal_and_submit(runtime, public, lot.number, player, price, n, DESKS[bidding % len(DESKS)])
         bidding += 1
 
 
 async def _seal_and_submit(
-    runtime: Runtime, public: TenderOut, lot: str, player: _Player, price: Decimal, n: int
+    runtime: Runtime, public: TenderOut, lot: str, player: _Player, price: Decimal, n: int, desk: Desk
 ) -> None:
-    """The bidder's client: seal on its own machine (here: the demo folder), then upload."""
+    """The bidder's client: seal on its machine (``desk``; the files go to the demo folder), then upload."""
     async with runtime.sessions() as session:
         org = await session.get(Organisation, player.principal.organisation_id)
         assert org is not None
@@ -325,7 +367,8 @@ async def _seal_and_submit(
         "price": str(price),
         "duration_days": 300 + 15 * n,
         "quality": "合格",
-        "project_manager": ("王海涛", "刘建华", "张志远", "李明哲")[n % 4],
+        "project_manager": desk.manager,
+        MANAGER_ID_FIELD: desk.manager_id,
     }
     folder = demo_dir(runtime) / "bids" / public.code
     folder.mkdir(parents=True, exist_ok=True)
@@ -359,6 +402,7 @@ async def _seal_and_submit(
         encode_manifest(sealed.signed),
         body(),
         content_length=sealed.manifest.envelope_length,
+        source=desk.source(),
     )
 
 

@@ -1,4 +1,8 @@
-"""The supervisors' integrity pages: opened tenders with their flag counts, and one tender's flags."""
+"""The supervisors' integrity pages: opened tenders with their flag counts (the most flagged first), and
+one tender's flags, each with the evidence that raised it and the bidders it concerns — a shared sealing
+device (E1) as the first 12 hex digits of its keyed fingerprint, never the device's description, and a
+shared project manager (E3) by name with the last four characters of the ID number. In the demo, the
+live opening's tender (demo/opening.py) shows the pair that sealed on one computer with one manager."""
 
 from __future__ import annotations
 

@@ -8,6 +8,10 @@ integrity sits above bidding and evaluation, and neither may import it: instead 
 entry (subject ``evaluation:<code>``) computes them again with the committee's ranking (the P4 cover
 flag needs the first candidate) and marks which bids stayed valid and which won in the market table.
 The audit position of the entry is stored with the flags: the job resumes after the highest one.
+Before it computes a lot's opening-stage flags the job has bidding read that lot's opened packages
+(``bidding.service.capture_packages``), so the stored flags carry the package evidence (the project
+manager's ID number, the files, their authors and text) even when bidding's own capture job has not
+come round to the lot yet.
 """
 
 from __future__ import annotations
@@ -146,6 +150,15 @@ def _target(stage: Stage, subject: str) -> tuple[str, str] | None:
 async def cursor(db: Db, stage: Stage) -> int:
     found = await db.scalar(select(func.max(LotFlags.source_position)).where(LotFlags.stage == stage))
     return -1 if found is None else int(found)
+
+
+async def opened_since(db: Db) -> list[tuple[str, str]]:
+    """(tender code, lot number) of the lots whose opening closed after the last one computed: what
+    ``catch_up`` will compute next, whose packages the job has bidding read first."""
+    after = await cursor(db, Stage.OPENING)
+    entries = await entries_after(db, after, limit=BATCH, kind=TRIGGERS[Stage.OPENING])
+    targets = (_target(Stage.OPENING, str(json.loads(e.entry).get("subject") or "")) for e in entries)
+    return [target for target in targets if target is not None]
 
 
 async def catch_up(db: Db) -> int:

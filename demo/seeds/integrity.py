@@ -2,8 +2,10 @@
 
 - a ring of three companies bidding together on a county transport bureau's twelve monthly road lots
   and taking turns to win (M1 bid rotation);
-- two companies whose bids name the same project manager (E3, Art. 40(3)) — the sealing device they
-  share is evidence-capture's to record and is not seeded here;
+- two companies whose bids name the same project manager (E3, Art. 40(3)), by name only: these
+  tenders have no sealed bids, so no device or ID number to compare. The pair that seals from one
+  device and names one manager by ID number (E1 and E3) bids in the live opening instead
+  (demo/opening.py ``DESKS``), through the real upload, the evidence capture and integrity's job;
 - a lot whose four prices step by exactly 100,000 yuan (P1, Art. 40(4));
 - six honest tenders of another buyer, with different bidders, winners, managers and irregular prices,
   which must raise nothing (tests/integrity/test_demo.py checks both ways).

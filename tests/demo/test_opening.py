@@ -1,12 +1,14 @@
 """`sunbid demo`'s live opening: the seed gives the demo bidders their keys and asks for a live tender;
 the driver job plays the bidders and the host through the real services while the real scheduler jobs
-open the tender at its deadline — a visitor sees the whole script, to the published record, in minutes."""
+open the tender at its deadline — a visitor sees the whole script, to the published record, in minutes;
+and the supervisor sees the pair that sealed on one computer flagged, and nothing on the honest bid."""
 
 from __future__ import annotations
 
 import json
 import stat
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,14 +17,18 @@ from bidding.jobs import JOBS
 from bidding.models import Notice, Opening, OpeningBid, Submission, Tender
 from core import rooms
 from core.clock import ManualClock
-from core.models import AuditEntry, Organisation
+from core.models import AuditEntry, Organisation, User
 from core.runtime import Runtime
 from core.scheduler import Scheduler
 from crypto.signing import SignedStatement, verify_statement
 from demo import JOBS as DEMO_JOBS
 from demo import opening as demo_opening
 from demo.seeds import bidding as bidding_demo
+from demo.seeds import credit as credit_demo
 from demo.seeds.core import seed_core
+from integrity import jobs as integrity_jobs
+from integrity import stored as stored_flags
+from tests.evaluation.world import api_headers
 
 
 async def live_tenders(runtime: Runtime) -> list[Tender]:
@@ -32,13 +38,14 @@ async def live_tenders(runtime: Runtime) -> list[Tender]:
 
 
 async def test_the_demo_opening_plays_itself_to_the_published_record(
-    runtime: Runtime, clock: ManualClock
+    runtime: Runtime, clock: ManualClock, client: Any
 ) -> None:
     # Outside the demo (no request in the var folder) the driver does nothing.
     await seed_core(runtime, 220200)
     await demo_opening.drive(runtime)
     assert await live_tenders(runtime) == []
 
+    await credit_demo.seed(runtime, 220200)  # as ``sunbid demo``: 恒通市政 (bidder3) is barred from bidding
     report = await bidding_demo.seed(runtime, 220200)
     assert report["signing keys"] == 4
     folder = runtime.settings.var_dir / "demo" / "bidders"
@@ -93,6 +100,43 @@ async def test_the_demo_opening_plays_itself_to_the_published_record(
     # The deadline was opened by the scheduler, the window ran its full minute: the script was not cut.
     assert seen.index("window.opened") < seen.index("table.row")
     assert not any(secret in audit for secret in secrets)  # identities never leave the demo folder
+
+    # The second and third bids were sealed on one computer and name one project manager (ID number):
+    # integrity's job, as it runs after any opening, stores exactly those two flags on that pair, and
+    # nothing on the first bid.
+    await integrity_jobs.compute_flags(runtime)
+    async with runtime.sessions() as session:
+        [lot] = await stored_flags.latest(session, [tender.code])
+        bidders = list(
+            await session.scalars(
+                select(Organisation.name)
+                .join(Submission, Submission.organisation_id == Organisation.id)
+                .where(Submission.tender_id == tender.id)
+                .order_by(Submission.id)
+            )
+        )
+        company = {
+            user.username: await session.scalar(
+                select(Organisation.name).where(Organisation.id == user.organisation_id)
+            )
+            for user in await session.scalars(select(User).where(User.username.like("bidder%")))
+        }
+    assert bidders == [company["bidder"], company["bidder2"], company["bidder4"]]
+    pair = sorted(bidders[1:])
+    assert sorted(f["rule"] for f in lot.flags) == ["E1", "E3"], lot.flags
+    assert all(sorted(f["bidders"]) == pair for f in lot.flags)
+    manager = demo_opening.PAIR_DESK
+    [e3] = [f for f in lot.flags if f["rule"] == "E3"]
+    assert e3["figures"] == [
+        f"{manager.manager}（身份证号末四位 / ID number ending {manager.manager_id[-4:]}）"
+    ]
+    supervisor = await api_headers(runtime, "supervisor")
+    page = await client.get(f"/integrity/tenders/{tender.code}", headers=supervisor)
+    assert page.status_code == 200 and page.text.count('class="flag warn"') == 2
+    assert "同一设备编制" in page.text and "设备指纹" in page.text and manager.manager_id[-4:] in page.text
+    assert manager.hostname not in page.text and manager.manager_id not in page.text  # never raw
+    listing = await client.get("/integrity", headers=supervisor)
+    assert f'id="tender-{tender.code}" class="warn"' in listing.text
 
     # Re-running the demo right away adds nothing; a day later it gives a fresh, watchable opening.
     assert await bidding_demo.seed(runtime, 220200) == {"tenders": 0, "notices": 0, "signing keys": 0}

@@ -26,6 +26,8 @@ from core.errors import Conflict
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.age import unwrap_file_key
+from integrity import jobs as integrity_jobs
+from integrity.models import LotFlags, Stage
 from tests.bidding.helpers import make_world, published_tender, register_all, upload_path
 from tests.evaluation.world import CODE, principal
 from tests.support.documents import docx, pdf
@@ -238,3 +240,26 @@ async def test_an_honest_lot_captured_in_full_raises_nothing(
         assert len(list(await session.scalars(select(PackageEvidence)))) == 3
     response = await client.get(f"/api/integrity/tenders/{CODE}", headers=world.supervisor)
     assert [lot["flags"] for lot in response.json()] == [[]]
+
+
+async def test_the_flags_stored_at_the_opening_carry_evidence_the_capture_job_has_not_read_yet(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    """integrity's job has the lot's packages read before it stores the opening's flags: the E3 flag on
+    one ID number written two ways (the names differ: 李四 / 李肆) is there without bidding's job."""
+    world, sealed = await _sealed_lot(runtime, client, clock, tmp_path)
+    await _open(runtime, clock, world, sealed)
+    async with runtime.transaction() as session:
+        await opening.finish(session, runtime, await principal(runtime, "agent1"), CODE, "1")
+    async with runtime.sessions() as session:
+        assert list(await session.scalars(select(PackageEvidence))) == []  # bidding's job has not run
+
+    await integrity_jobs.compute_flags(runtime)
+    async with runtime.sessions() as session:
+        [row] = list(await session.scalars(select(LotFlags)))
+        assert len(list(await session.scalars(select(PackageEvidence)))) == 3
+    flags = {flag["rule"]: flag for flag in row.flags}
+    assert row.stage == Stage.OPENING and set(flags) == {"E1", "E3", "E4", "E6", "T1", "M1"}
+    assert flags["E3"]["figures"] == ["李四（身份证号末四位 / ID number ending 1234）"]
+    assert flags["E3"]["bidders"] == ["测试bidder10", "测试bidder11"]
+    assert await bidding.capture_packages(runtime) == 0  # read once: bidding's job finds nothing left
