@@ -298,7 +298,12 @@ class RoomHub:
 _HUBS: dict[tuple[int, str], RoomHub] = {}
 
 
-async def _join(runtime: Runtime, channels: ChannelsPlugin, room: str, connection: RoomConnection) -> RoomHub:
+async def _join(
+    runtime: Runtime, channels: ChannelsPlugin, room: str, connection: RoomConnection, known: int | None
+) -> RoomHub:
+    """The room's hub with ``connection`` in it, holding at least the head the database had when the
+    join began: ``known`` when the caller read it just now (then a subscribed hub that holds it needs
+    no read: whatever was committed since reaches it as news), else read here."""
     key = (id(channels), room)
     hub = _HUBS.get(key)
     created = hub is None
@@ -310,7 +315,8 @@ async def _join(runtime: Runtime, channels: ChannelsPlugin, room: str, connectio
             await hub.start()
         else:
             await asyncio.shield(hub.started)
-            await hub.refresh()  # the head a new socket is told is the database's, as before
+            if known is None or hub.head < known:
+                await hub.refresh()
     except BaseException:
         with anyio.CancelScope(shield=True):
             await _leave(channels, hub, connection)
@@ -391,11 +397,13 @@ async def serve(
     *,
     after: int = 0,
     on_message: OnMessage | None = None,
+    head: int | None = None,
 ) -> None:
-    """Run one room connection until the client leaves (see the protocol above)."""
+    """Run one room connection until the client leaves (see the protocol above). ``head``: the room's
+    head as the caller read it from the database just before (saves the join a read)."""
     await socket.accept()
     connection = RoomConnection(socket, room, viewer, after)
-    hub = connection.hub = await _join(runtime, channels, room, connection)
+    hub = connection.hub = await _join(runtime, channels, room, connection, head)
     writer: asyncio.Task[None] | None = None
     try:
         async with connection.lock:
