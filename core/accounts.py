@@ -356,6 +356,7 @@ def principal_of(user: User, token_id: int) -> Principal:
 PRINCIPAL_SECONDS = 2.0
 PRINCIPALS_KEPT = 4096
 _generation = 0  # bumped by ``principals_changed``; a kept principal from an older one is not used
+_moment = time.monotonic  # how old a kept principal is (real time, not the business clock)
 
 
 def principals_changed(session: AsyncSession | None = None) -> None:
@@ -376,14 +377,14 @@ class PrincipalCache:
     def kept(self, clock: Clock, secret: str) -> Principal | None:
         """The principal kept for this token, if one is kept and still good (else ask ``resolve``)."""
         kept = self._kept.get(_token_hash(secret))
-        if kept is None or kept[0] != _generation or time.monotonic() - kept[1] >= PRINCIPAL_SECONDS:
+        if kept is None or kept[0] != _generation or _moment() - kept[1] >= PRINCIPAL_SECONDS:
             return None
         expires = kept[2]
         return kept[3] if expires is None or clock.now() < expires else None
 
     async def resolve(self, session: AsyncSession, clock: Clock, secret: str) -> Principal | None:
         """``resolve_token``, kept for the next PRINCIPAL_SECONDS."""
-        key, generation, moment = _token_hash(secret), _generation, time.monotonic()
+        key, generation, moment = _token_hash(secret), _generation, _moment()
         found = await _resolve(session, clock, key)
         if found is None:
             self._kept.pop(key, None)
