@@ -148,6 +148,43 @@ async def head(session: AsyncSession, room: str) -> int:
     return int(await session.scalar(select(RoomHead.seq).where(RoomHead.room == room)) or 0)
 
 
+async def shared_head(runtime: Runtime, room: str) -> int:
+    """The room's head as stored now, one read for the sockets that ask together (a crowd joining).
+
+    A read is shared only by those who asked before it began, so each gets a head at least as new as
+    every event committed before it asked: as good as a read of its own."""
+    waiting: dict[str, asyncio.Future[int]] = runtime.cache("core.room_head_reads", dict)
+    found = waiting.get(room)
+    if found is None:
+        found = waiting[room] = asyncio.get_running_loop().create_future()
+        reading = asyncio.create_task(_read_head(runtime, room, waiting, found))
+        _READS.add(reading)
+        reading.add_done_callback(_READS.discard)
+    return await asyncio.shield(found)
+
+
+_READS: set[asyncio.Task[None]] = set()
+
+
+async def _read_head(
+    runtime: Runtime, room: str, waiting: dict[str, asyncio.Future[int]], found: asyncio.Future[int]
+) -> None:
+    try:
+        async with runtime.sessions() as session:
+            await session.connection()  # who asks while this waits for a connection shares the read
+            if waiting.get(room) is found:
+                del waiting[room]  # from here on, a new asker gets a read of its own
+            found.set_result(await head(session, room))
+    except Exception as exc:
+        if not found.done():
+            found.set_exception(exc)
+    finally:
+        if waiting.get(room) is found:
+            del waiting[room]
+        if not found.done():
+            found.cancel()
+
+
 async def events_after(session: AsyncSession, room: str, after: int, limit: int = BATCH) -> list[RoomEvent]:
     rows = await session.scalars(
         select(RoomEvent)

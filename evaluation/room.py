@@ -266,11 +266,11 @@ async def entering(
     session: AsyncSession, runtime: Runtime, code: str, principal: Principal | None
 ) -> tuple[Seat, Room, int]:
     """``admitted`` for a socket joining the room, and the head its state is as of: the same answer
-    from the process's ``facts``, the room's head (one read) and the kept state (read on only when
-    events came since)."""
+    from the process's ``facts``, the room's head (one read shared by the sockets joining together)
+    and the kept state (read on only when events came since)."""
     found = await facts(session, runtime, code)
     room = room_name(code)
-    upto = await rooms.head(session, room)
+    upto = await rooms.shared_head(runtime, room)
     state = await RoomStates.of(runtime).fold(session, room, upto)
     if state is None:
         raise Conflict("评标室尚未开启 (the room is not open)", code="room_not_open")

@@ -36,8 +36,7 @@ def make_app() -> Litestar:
         viewer = rooms.Viewer(frozenset({rooms.PUBLIC, *([audience] if audience else [])}))
         head = None
         if known:  # as a room that reads the head while admitting the socket (the evaluation room)
-            async with runtime.sessions() as session:
-                head = await rooms.head(session, room)
+            head = await rooms.shared_head(runtime, room)
         await rooms.serve(socket, runtime, channels, room, viewer, after=after, head=head)
 
     @post("/rooms/{room:str}/events")
