@@ -152,7 +152,8 @@ async def shared_head(runtime: Runtime, room: str) -> int:
     """The room's head as stored now, one read for the sockets that ask together (a crowd joining).
 
     A read is shared only by those who asked before it began, so each gets a head at least as new as
-    every event committed before it asked: as good as a read of its own."""
+    every event committed before it asked: as good as a read of its own. The read takes a connection
+    of its own, so ask holding none (a crowd holding connections while waiting would exhaust the pool)."""
     waiting: dict[str, asyncio.Future[int]] = runtime.cache("core.room_head_reads", dict)
     found = waiting.get(room)
     if found is None:

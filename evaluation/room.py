@@ -268,9 +268,9 @@ async def entering(
     """``admitted`` for a socket joining the room, and the head its state is as of: the same answer
     from the process's ``facts``, the room's head (one read shared by the sockets joining together)
     and the kept state (read on only when events came since)."""
-    found = await facts(session, runtime, code)
     room = room_name(code)
-    upto = await rooms.shared_head(runtime, room)
+    upto = await rooms.shared_head(runtime, room)  # first: ``session`` holds no connection yet
+    found = await facts(session, runtime, code)
     state = await RoomStates.of(runtime).fold(session, room, upto)
     if state is None:
         raise Conflict("评标室尚未开启 (the room is not open)", code="room_not_open")
