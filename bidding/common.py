@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Select, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +33,17 @@ def domain_error(exc: LifecycleError) -> DomainError:
     return InvalidInput(exc.detail, code=exc.code)
 
 
-def is_owner(principal: Principal, tender: Tender) -> bool:
+class Owned(Protocol):
+    """What ``is_owner`` reads of a tender (a ``Tender``, or these two facts kept elsewhere)."""
+
+    @property
+    def tenderer_id(self) -> int: ...
+
+    @property
+    def agent_id(self) -> int | None: ...
+
+
+def is_owner(principal: Principal, tender: Owned) -> bool:
     """Tenderers act for their own organisation; agents for the tenders they are the agent of."""
     org = principal.organisation_id
     if org is None:

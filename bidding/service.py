@@ -6,7 +6,15 @@ Publication reads published tenders and notices through the query functions and 
 
 from __future__ import annotations
 
-from bidding.common import is_owner, lock_tender, lots_of, owned_tender_codes, registration_of, tender_by_code
+from bidding.common import (
+    Owned,
+    is_owner,
+    lock_tender,
+    lots_of,
+    owned_tender_codes,
+    registration_of,
+    tender_by_code,
+)
 from bidding.custodians import (
     CustodyShare,
     assign_custodian,
@@ -74,6 +82,7 @@ __all__ = [
     "NoticeFilter",
     "NoticeKind",
     "OpenedBid",
+    "Owned",
     "Rules",
     "State",
     "Step",

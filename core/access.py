@@ -22,7 +22,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.params import SkipValidation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core.accounts import Principal, resolve_token
+from core.accounts import Principal, PrincipalCache
 from core.roles import Role
 from core.settings import IpNetwork
 
@@ -181,7 +181,10 @@ class PrincipalMiddleware(ASGIMiddleware):
         principal = None
         if presented:
             runtime = scope["app"].state.runtime
-            async with runtime.transaction() as session:
-                principal = await resolve_token(session, runtime.clock, presented.secret)
+            principals = runtime.cache("core.principals", PrincipalCache)
+            principal = principals.kept(runtime.clock, presented.secret)
+            if principal is None:
+                async with runtime.transaction() as session:
+                    principal = await principals.resolve(session, runtime.clock, presented.secret)
         scope["user"] = principal
         await next_app(scope, receive, send)

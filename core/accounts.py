@@ -24,12 +24,13 @@ import hmac
 import math
 import re
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -304,12 +305,20 @@ async def issue_token(
 
 
 async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Principal | None:
+    found = await _resolve(session, clock, _token_hash(secret))
+    return found[1] if found is not None else None
+
+
+async def _resolve(
+    session: AsyncSession, clock: Clock, token_hash: bytes
+) -> tuple[datetime | None, Principal] | None:
+    """The token's expiry and principal, if it is accepted now."""
     # One round trip for the token, its user and the user's roles: every API request and every room
-    # socket of a bearer client starts here.
+    # socket of a bearer client starts here (unless ``PrincipalCache`` kept it).
     query = (
         select(AccessToken, User)
         .join(User, User.id == AccessToken.user_id)
-        .where(AccessToken.token_hash == _token_hash(secret))
+        .where(AccessToken.token_hash == token_hash)
         .options(joinedload(User.roles))
     )
     found = (await session.execute(query)).unique().first()
@@ -323,7 +332,7 @@ async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Pri
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         token.last_used_at = now  # coarse, so reads do not turn into writes on every request
-    return principal_of(user, token.id)
+    return token.expires_at, principal_of(user, token.id)
 
 
 def principal_of(user: User, token_id: int) -> Principal:
@@ -337,12 +346,62 @@ def principal_of(user: User, token_id: int) -> Principal:
     )
 
 
+# --- principals kept for a moment ------------------------------------------------------------------
+# A page, its API calls and its sockets present the same token many times a second (a supervisor's
+# token serves hundreds of room sockets). ``PrincipalCache`` keeps what ``resolve_token`` found for
+# PRINCIPAL_SECONDS. Within this process every change that could refuse a token or change who it names
+# (revoke, disable, roles, organisation) calls ``principals_changed``, which forgets every kept principal
+# at once and again when its transaction commits; another process's change is seen within
+# PRINCIPAL_SECONDS. A token's expiry is checked on every use, kept or not.
+PRINCIPAL_SECONDS = 2.0
+PRINCIPALS_KEPT = 4096
+_generation = 0  # bumped by ``principals_changed``; a kept principal from an older one is not used
+_moment = time.monotonic  # how old a kept principal is (real time, not the business clock)
+
+
+def principals_changed(session: AsyncSession | None = None) -> None:
+    """Forget every kept principal now and, with ``session``, again once its transaction commits (a
+    token resolved meanwhile read the old rows)."""
+    global _generation
+    _generation += 1
+    if session is not None:
+        event.listen(session.sync_session, "after_commit", lambda _s: principals_changed(), once=True)
+
+
+class PrincipalCache:
+    """What tokens resolved to, by token hash, for PRINCIPAL_SECONDS (see above)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[bytes, tuple[int, float, datetime | None, Principal]] = {}
+
+    def kept(self, clock: Clock, secret: str) -> Principal | None:
+        """The principal kept for this token, if one is kept and still good (else ask ``resolve``)."""
+        kept = self._kept.get(_token_hash(secret))
+        if kept is None or kept[0] != _generation or _moment() - kept[1] >= PRINCIPAL_SECONDS:
+            return None
+        expires = kept[2]
+        return kept[3] if expires is None or clock.now() < expires else None
+
+    async def resolve(self, session: AsyncSession, clock: Clock, secret: str) -> Principal | None:
+        """``resolve_token``, kept for the next PRINCIPAL_SECONDS."""
+        key, generation, moment = _token_hash(secret), _generation, _moment()
+        found = await _resolve(session, clock, key)
+        if found is None:
+            self._kept.pop(key, None)
+            return None
+        if len(self._kept) >= PRINCIPALS_KEPT:
+            self._kept.clear()
+        self._kept[key] = (generation, moment, *found)
+        return found[1]
+
+
 async def revoke_token(session: AsyncSession, clock: Clock, *, user_id: int, token_id: int) -> None:
     result = await session.execute(
         update(AccessToken)
         .where(AccessToken.id == token_id, AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+    principals_changed(session)
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"token {token_id} not found or already revoked")
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts import FAILURE_MEMORY, hash_password, normal_username
+from core.accounts import FAILURE_MEMORY, hash_password, normal_username, principals_changed
 from core.audit import AuditLog
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound
@@ -111,6 +111,7 @@ async def revoke_all_tokens(session: AsyncSession, clock: Clock, user_id: int) -
         .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+    principals_changed(session)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -137,6 +138,7 @@ async def set_roles(
         )
     before = sorted(user.role_names)
     user.roles = [UserRole(role=role.value) for role in sorted(roles)]
+    principals_changed(session)
     await session.flush()
     await audit.append(
         session,
@@ -167,6 +169,7 @@ async def set_active(
     if user.is_active == active:
         return user
     user.is_active = active
+    principals_changed(session)
     revoked = 0 if active else await revoke_all_tokens(session, clock, user_id)
     await audit.append(
         session,
@@ -275,6 +278,7 @@ async def add_staff(session: AsyncSession, audit: AuditLog, org_id: int, user_id
             code="has_organisation",
         )
     user.organisation_id = org_id
+    principals_changed(session)
     await audit.append(
         session,
         ORGANISATION_STAFF_ADDED,
@@ -295,6 +299,7 @@ async def remove_staff(
             f"用户 {user_id} 不是该单位的人员 (not on this organisation's staff)", code="not_staff"
         )
     user.organisation_id = None
+    principals_changed(session)
     await audit.append(
         session,
         ORGANISATION_STAFF_REMOVED,

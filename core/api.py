@@ -294,6 +294,7 @@ async def register_organisation(
         user = await db.get(User, principal.user_id)
         assert user is not None
         user.organisation_id = org.id
+        accounts.principals_changed(db)
     return org_out(org)
 
 

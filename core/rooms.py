@@ -148,6 +148,44 @@ async def head(session: AsyncSession, room: str) -> int:
     return int(await session.scalar(select(RoomHead.seq).where(RoomHead.room == room)) or 0)
 
 
+async def shared_head(runtime: Runtime, room: str) -> int:
+    """The room's head as stored now, one read for the sockets that ask together (a crowd joining).
+
+    A read is shared only by those who asked before it began, so each gets a head at least as new as
+    every event committed before it asked: as good as a read of its own. The read takes a connection
+    of its own, so ask holding none (a crowd holding connections while waiting would exhaust the pool)."""
+    waiting: dict[str, asyncio.Future[int]] = runtime.cache("core.room_head_reads", dict)
+    found = waiting.get(room)
+    if found is None:
+        found = waiting[room] = asyncio.get_running_loop().create_future()
+        reading = asyncio.create_task(_read_head(runtime, room, waiting, found))
+        _READS.add(reading)
+        reading.add_done_callback(_READS.discard)
+    return await asyncio.shield(found)
+
+
+_READS: set[asyncio.Task[None]] = set()
+
+
+async def _read_head(
+    runtime: Runtime, room: str, waiting: dict[str, asyncio.Future[int]], found: asyncio.Future[int]
+) -> None:
+    try:
+        async with runtime.sessions() as session:
+            await session.connection()  # who asks while this waits for a connection shares the read
+            if waiting.get(room) is found:
+                del waiting[room]  # from here on, a new asker gets a read of its own
+            found.set_result(await head(session, room))
+    except Exception as exc:
+        if not found.done():
+            found.set_exception(exc)
+    finally:
+        if waiting.get(room) is found:
+            del waiting[room]
+        if not found.done():
+            found.cancel()
+
+
 async def events_after(session: AsyncSession, room: str, after: int, limit: int = BATCH) -> list[RoomEvent]:
     rows = await session.scalars(
         select(RoomEvent)
@@ -298,7 +336,12 @@ class RoomHub:
 _HUBS: dict[tuple[int, str], RoomHub] = {}
 
 
-async def _join(runtime: Runtime, channels: ChannelsPlugin, room: str, connection: RoomConnection) -> RoomHub:
+async def _join(
+    runtime: Runtime, channels: ChannelsPlugin, room: str, connection: RoomConnection, known: int | None
+) -> RoomHub:
+    """The room's hub with ``connection`` in it, holding at least the head the database had when the
+    join began: ``known`` when the caller read it just now (then a subscribed hub that holds it needs
+    no read: whatever was committed since reaches it as news), else read here."""
     key = (id(channels), room)
     hub = _HUBS.get(key)
     created = hub is None
@@ -310,7 +353,8 @@ async def _join(runtime: Runtime, channels: ChannelsPlugin, room: str, connectio
             await hub.start()
         else:
             await asyncio.shield(hub.started)
-            await hub.refresh()  # the head a new socket is told is the database's, as before
+            if known is None or hub.head < known:
+                await hub.refresh()
     except BaseException:
         with anyio.CancelScope(shield=True):
             await _leave(channels, hub, connection)
@@ -391,11 +435,13 @@ async def serve(
     *,
     after: int = 0,
     on_message: OnMessage | None = None,
+    head: int | None = None,
 ) -> None:
-    """Run one room connection until the client leaves (see the protocol above)."""
+    """Run one room connection until the client leaves (see the protocol above). ``head``: the room's
+    head as the caller read it from the database just before (saves the join a read)."""
     await socket.accept()
     connection = RoomConnection(socket, room, viewer, after)
-    hub = connection.hub = await _join(runtime, channels, room, connection)
+    hub = connection.hub = await _join(runtime, channels, room, connection, head)
     writer: asyncio.Task[None] | None = None
     try:
         async with connection.lock:

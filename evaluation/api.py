@@ -269,7 +269,7 @@ async def evaluation_room(
 ) -> None:
     """The evaluation room, live, for its committee, its host and supervisors."""
     async with runtime.sessions() as session:
-        _, seat, state = await room.admitted(session, code, principal, runtime)
+        seat, state, head = await room.entering(session, runtime, code, principal)
     viewer = room.viewer(principal, seat, state)
 
     async def on_message(message: dict[str, Any]) -> Acted | ActError:
@@ -289,7 +289,14 @@ async def evaluation_room(
             await room.presence(session, runtime, code, seat.member, True)
     try:
         await rooms.serve(
-            socket, runtime, channels, room.room_name(code), viewer, after=after, on_message=on_message
+            socket,
+            runtime,
+            channels,
+            room.room_name(code),
+            viewer,
+            after=after,
+            on_message=on_message,
+            head=head,
         )
     finally:
         if seat.member is not None:

@@ -57,7 +57,7 @@ async def get_evaluation(session: AsyncSession, code: str) -> Evaluation:
     return found
 
 
-async def seats_of(session: AsyncSession, evaluation: Evaluation) -> list[Member]:
+async def seats_of(session: AsyncSession, evaluation: Evaluation | RoomFacts) -> list[Member]:
     rows = await session.scalars(
         select(Member)
         .where(Member.evaluation_id == evaluation.id)
@@ -191,8 +191,38 @@ class Seat:
         return self.member is not None or self.host or self.supervisor
 
 
+@dataclass(frozen=True)
+class RoomFacts:
+    """What never changes about an evaluation once it exists (the tender's owners included): all a
+    socket's admission needs besides the room's state and the seats. ``facts`` reads them once per
+    process, so the sockets joining a room do not read the evaluation and the tender one by one."""
+
+    id: int
+    code: str
+    tender_code: str
+    tenderer_id: int
+    agent_id: int | None
+
+
+async def facts(session: AsyncSession, runtime: Runtime, code: str) -> RoomFacts:
+    kept: dict[str, RoomFacts] = runtime.cache("evaluation.room_facts", dict)
+    found = kept.get(code)
+    if found is None:
+        evaluation = await get_evaluation(session, code)
+        tender = await bidding.tender_by_code(session, evaluation.tender_code)
+        if len(kept) >= RoomStates.KEPT:
+            kept.pop(next(iter(kept)))
+        found = kept[code] = RoomFacts(
+            evaluation.id, code, evaluation.tender_code, tender.tenderer_id, tender.agent_id
+        )
+    return found
+
+
 async def seat_of(
-    session: AsyncSession, evaluation: Evaluation, principal: Principal | None, state: Room | None = None
+    session: AsyncSession,
+    evaluation: Evaluation | RoomFacts,
+    principal: Principal | None,
+    state: Room | None = None,
 ) -> Seat:
     if principal is None:
         return Seat(None, False, False)
@@ -205,8 +235,19 @@ async def seat_of(
             member = mine[0].code
     if member is not None:  # the tenderer's representative sits as a member, not as the host
         return Seat(member, False, False)
-    tender = await bidding.tender_by_code(session, evaluation.tender_code)
-    return Seat(member, bidding.is_owner(principal, tender), Role.SUPERVISOR in principal.roles)
+    owned: bidding.Owned = (
+        evaluation
+        if isinstance(evaluation, RoomFacts)
+        else await bidding.tender_by_code(session, evaluation.tender_code)
+    )
+    return Seat(member, bidding.is_owner(principal, owned), Role.SUPERVISOR in principal.roles)
+
+
+def _must_be_admitted(seat: Seat) -> None:
+    if not seat.admitted:
+        raise PermissionDenied(
+            "仅评标委员会成员、招标人/代理机构和监督人员可进入评标室 (not admitted to this room)"
+        )
 
 
 async def admitted(
@@ -217,11 +258,25 @@ async def admitted(
     evaluation = await get_evaluation(session, code)
     state = await room_state(session, evaluation, runtime)
     seat = await seat_of(session, evaluation, principal, state)
-    if not seat.admitted:
-        raise PermissionDenied(
-            "仅评标委员会成员、招标人/代理机构和监督人员可进入评标室 (not admitted to this room)"
-        )
+    _must_be_admitted(seat)
     return evaluation, seat, state
+
+
+async def entering(
+    session: AsyncSession, runtime: Runtime, code: str, principal: Principal | None
+) -> tuple[Seat, Room, int]:
+    """``admitted`` for a socket joining the room, and the head its state is as of: the same answer
+    from the process's ``facts``, the room's head (one read shared by the sockets joining together)
+    and the kept state (read on only when events came since)."""
+    room = room_name(code)
+    upto = await rooms.shared_head(runtime, room)  # first: ``session`` holds no connection yet
+    found = await facts(session, runtime, code)
+    state = await RoomStates.of(runtime).fold(session, room, upto)
+    if state is None:
+        raise Conflict("评标室尚未开启 (the room is not open)", code="room_not_open")
+    seat = await seat_of(session, found, principal, state)
+    _must_be_admitted(seat)
+    return seat, state, upto
 
 
 def viewer(principal: Principal | None, seat: Seat, state: Room) -> rooms.Viewer:

@@ -2,8 +2,13 @@
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import update
+
+from core import accounts, admin
 from core.clock import ManualClock
 from core.credit_code import make_credit_code
+from core.models import AccessToken
 from core.roles import Role
 from core.runtime import Runtime
 from tests.support.factories import PASSWORD, bearer, make_user, seed_regions
@@ -136,3 +141,35 @@ async def test_a_company_registers_its_own_signing_key_only(runtime: Runtime, cl
     done = await client.put(path, json={"signing_key": key}, headers=ivy)
     assert done.status_code == 200 and done.json()["signing_key"] == key
     assert (await client.put(path, json={"signing_key": key})).status_code == 401
+
+
+async def test_a_token_in_use_is_refused_at_once_when_revoked_or_its_user_changes(
+    runtime: Runtime, client
+) -> None:  # type: ignore[no-untyped-def]
+    # A token presented over and over (a page and its sockets) is kept for a moment; a change made
+    # in this process is seen by the very next request all the same.
+    frank = await make_user(runtime, "frank", Role.SUPERVISOR)
+    headers, other = await bearer(client, "frank"), await bearer(client, "frank")
+    assert (await client.get("/api/auth/me", headers=headers)).json()["roles"] == ["supervisor"]
+    async with runtime.transaction() as session:
+        await admin.set_roles(session, runtime.audit, frank, frozenset({Role.AGENT}), actor="user:0")
+    assert (await client.get("/api/auth/me", headers=headers)).json()["roles"] == ["agent"]
+    assert (await client.post("/api/auth/logout", headers=headers)).status_code == 200
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 401
+    assert (await client.get("/api/auth/me", headers=other)).status_code == 200
+    async with runtime.transaction() as session:
+        await admin.set_active(session, runtime.clock, runtime.audit, frank, False, actor="user:0")
+    assert (await client.get("/api/auth/me", headers=other)).status_code == 401
+
+
+async def test_a_token_revoked_by_another_process_is_refused_within_seconds(  # type: ignore[no-untyped-def]
+    runtime: Runtime, client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_user(runtime, "grace", Role.BIDDER)
+    headers = await bearer(client, "grace")
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+    async with runtime.transaction() as session:  # another process revokes it: this one is not told
+        await session.execute(update(AccessToken).values(revoked_at=runtime.clock.now()))
+    later = accounts._moment() + accounts.PRINCIPAL_SECONDS
+    monkeypatch.setattr(accounts, "_moment", lambda: later)
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 401

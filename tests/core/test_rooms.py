@@ -107,3 +107,58 @@ async def test_rooms_across_two_processes_never_lose_an_event(settings: Settings
                 hello = await receive(again)
                 assert hello["head"] == 8
                 assert [f["data"]["n"] for f in await events(again, 2)] == [7, 8]
+
+
+@pytest.mark.e2e
+async def test_a_socket_joining_during_a_burst_is_told_the_latest_head(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Sockets join a room whose hub is already subscribed, some while events pour in from another
+    # process: the head each is told is at least every event stored before it asked, and it then
+    # receives everything after it in order. One event's news is lost, so the hub is behind the
+    # database when the next socket joins: that socket is still told the stored head.
+    shared = settings.with_(redis_url=redis_url())
+    run_cli(shared, "db", "upgrade")
+    room = f"burst-{tmp_path.name}"
+    with (
+        live_server(shared, tmp_path, "p1", app_factory=APP) as p1,
+        live_server(shared, tmp_path, "p2", app_factory=APP) as p2,
+    ):
+        ws = p1.url.replace("http", "ws") + f"/ws/rooms/{room}?known=true"
+        stored = 0
+        async with httpx.AsyncClient(base_url=p2.url) as http:
+
+            async def post(n: int, **extra: Any) -> None:
+                nonlocal stored
+                response = await http.post(
+                    f"/rooms/{room}/events", json={"kind": "tick", "data": {"n": n}, **extra}
+                )
+                assert response.status_code == 201, response.text
+                stored = max(stored, int(response.json()["seq"]))
+
+            async def join() -> tuple[int, list[int]]:
+                floor = stored  # every event stored before this socket asked to join
+                async with connect(ws) as socket:
+                    hello = await receive(socket)
+                    assert hello["type"] == "hello" and hello["head"] >= floor, (hello, floor)
+                    seqs = [f["seq"] for f in await events(socket, 40)]
+                return floor, seqs
+
+            async with connect(ws) as first:  # the hub is up and subscribed
+                assert (await receive(first))["head"] == 0
+
+                async def burst() -> None:
+                    for n in range(40):
+                        await post(n)
+
+                joined = await asyncio.gather(burst(), *(join() for _ in range(12)))
+                for _floor, seqs in joined[1:]:
+                    assert seqs == list(range(1, 41))
+                assert [f["seq"] for f in await events(first, 40)] == list(range(1, 41))
+
+                await post(40, lose_news=True)  # stored as seq 41; p1's hub never hears of it
+                async with connect(ws) as late:
+                    hello = await receive(late)
+                    assert hello["head"] == 41
+                    got = await events(late, 41)
+                    assert [f["seq"] for f in got] == list(range(1, 42)) and got[-1]["data"] == {"n": 40}

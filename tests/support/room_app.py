@@ -31,9 +31,13 @@ def make_app() -> Litestar:
         channels: NamedDependency[ChannelsPlugin],
         after: FromQuery[int] = 0,
         audience: FromQuery[str | None] = None,
+        known: FromQuery[bool] = False,
     ) -> None:
         viewer = rooms.Viewer(frozenset({rooms.PUBLIC, *([audience] if audience else [])}))
-        await rooms.serve(socket, runtime, channels, room, viewer, after=after)
+        head = None
+        if known:  # as a room that reads the head while admitting the socket (the evaluation room)
+            head = await rooms.shared_head(runtime, room)
+        await rooms.serve(socket, runtime, channels, room, viewer, after=after, head=head)
 
     @post("/rooms/{room:str}/events")
     async def add_event(room: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, int]:
