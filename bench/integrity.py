@@ -18,12 +18,12 @@ fresh SQLite file and in a throw-away PostgreSQL schema (created and dropped her
 - ``market_s``: every market indicator (M1–M4 and Cardinal's R018–R058) over every bid;
 - ``indicators_s``: ``per_lot_s + market_s``, the indicators without the load.
 
-Measured at 1/20 scale only (``--lots 5000 --runs 3``, 50,078 bids; 2026-12-04 on the shared 2-core
-machine at load average ~6 while other helpers' test suites ran), medians, this load against the one it
-replaced (SQLAlchemy-streamed rows of strings numbered in Python, plus a grouped scan per name), both run
-back to back: SQLite load 1.38 s (was 3.72 s), PostgreSQL load 0.93 s (was 2.78 s); indicators 0.58 s
-(SQLite) and 0.58 s (PostgreSQL); the same flags found (76 lots by price, 33 manager groups, 994 market
-flags); peak RSS 217 MiB. The full size (1,000,000 bids) has not been run here (the machine is shared).
+Measured at full size on the quiet 2-core machine (2026-12-04, nothing else running, ``--runs 3``,
+medians; 999,543 bids): SQLite load 7.22 s, per-lot 0.68 s, market 3.30 s; PostgreSQL load 6.38 s,
+per-lot 0.69 s, market 3.38 s — so load + per-lot 7.9 s (target < 10 s) and load + market 10.5 s
+(target < 30 s); the same flags on both (1,214 lots by price, 527 manager groups, 7,171 market flags);
+peak RSS 1,477 MiB for the whole run, generation included (target < 2 GiB; the rows are generated and
+written 50,000 at a time, since a million rows of Python objects held at once took it to 2,254 MiB).
 
 The last line printed is one JSON object: ``lots``, ``bids``, ``seconds`` and ``seconds_per_100k_bids``
 (the slowest backend's median load + per-lot + market), the per-backend medians, and peak RSS.
@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -100,40 +101,48 @@ def market_bids(lots: Lots, lot_of: np.ndarray, bidder: np.ndarray, seed: int) -
     )
 
 
-def rows(lots: Lots, lot_of: np.ndarray, bidder: np.ndarray, device: np.ndarray, seed: int) -> list[tuple]:
-    """The generated bids as rows of the market table (shared devices become shared managers)."""
+CHUNK = 50_000
+
+
+def row_chunks(
+    lots: Lots, lot_of: np.ndarray, bidder: np.ndarray, device: np.ndarray, seed: int
+) -> Iterator[list[tuple]]:
+    """The generated bids as rows of the market table (shared devices become shared managers), CHUNK
+    rows at a time: a million rows of Python objects held at once would take more memory than the
+    indicators measured here."""
     bids = market_bids(lots, lot_of, bidder, seed)
     _, manager = np.unique(device, return_inverse=True)
     start = datetime(2016, 1, 1, tzinfo=UTC)
-    when = [start + timedelta(minutes=int(m)) for m in range(len(lots.sizes))]
     ceilings = np.repeat(lots.ceilings, lots.sizes)
-    return [
-        (
-            f"B{lot:07d}",
-            "1",
-            f"91220200BUY{buyer:05d}",
-            f"招标人{buyer:05d}",
-            f"91220200BID{who:06d}",
-            f"投标企业{who:06d}有限公司",
-            f"经理{m:07d}",
-            f"{price:.2f}",
-            f"{ceiling:.2f}",
-            valid,
-            won,
-            when[lot],
-        )
-        for lot, buyer, who, m, price, ceiling, valid, won in zip(
-            lot_of.tolist(),
-            bids.buyer.tolist(),
-            bidder.tolist(),
-            manager.tolist(),
-            lots.prices.tolist(),
-            ceilings.tolist(),
-            bids.valid.tolist(),
-            bids.won.tolist(),
-            strict=True,
-        )
-    ]
+    for i in range(0, lot_of.size, CHUNK):
+        part = slice(i, i + CHUNK)
+        yield [
+            (
+                f"B{lot:07d}",
+                "1",
+                f"91220200BUY{buyer:05d}",
+                f"招标人{buyer:05d}",
+                f"91220200BID{who:06d}",
+                f"投标企业{who:06d}有限公司",
+                f"经理{m:07d}",
+                f"{price:.2f}",
+                f"{ceiling:.2f}",
+                valid,
+                won,
+                start + timedelta(minutes=lot),
+            )
+            for lot, buyer, who, m, price, ceiling, valid, won in zip(
+                lot_of[part].tolist(),
+                bids.buyer[part].tolist(),
+                bidder[part].tolist(),
+                manager[part].tolist(),
+                lots.prices[part].tolist(),
+                ceilings[part].tolist(),
+                bids.valid[part].tolist(),
+                bids.won[part].tolist(),
+                strict=True,
+            )
+        ]
 
 
 COLUMNS = (
@@ -142,22 +151,24 @@ COLUMNS = (
 )  # fmt: skip
 
 
-async def fill(engine: AsyncEngine, data: list[tuple], postgres: bool) -> float:
+async def fill(engine: AsyncEngine, chunks: Iterator[list[tuple]], postgres: bool) -> float:
     started = time.perf_counter()
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: MarketBid.__table__.create(sync))
     if postgres:
         async with engine.connect() as conn:
             raw = (await conn.get_raw_connection()).driver_connection
-            records = [(*r[:7], Decimal(r[7]), Decimal(r[8]), *r[9:]) for r in data]
-            await raw.copy_records_to_table("integrity_market_bids", records=records, columns=list(COLUMNS))
+            for data in chunks:
+                records = [(*r[:7], Decimal(r[7]), Decimal(r[8]), *r[9:]) for r in data]
+                await raw.copy_records_to_table(
+                    "integrity_market_bids", records=records, columns=list(COLUMNS)
+                )
             await conn.commit()
     else:
         table = MarketBid.__table__
         async with engine.begin() as conn:
-            for i in range(0, len(data), 50_000):
-                chunk = [dict(zip(COLUMNS, r, strict=True)) for r in data[i : i + 50_000]]
-                await conn.execute(table.insert(), chunk)
+            for data in chunks:
+                await conn.execute(table.insert(), [dict(zip(COLUMNS, r, strict=True)) for r in data])
     return time.perf_counter() - started
 
 
@@ -207,12 +218,12 @@ async def measure(engine: AsyncEngine, runs: int) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     lots, lot_of, bidder, device = generate(args.lots, args.bids_per_lot, args.seed)
-    data = rows(lots, lot_of, bidder, device, args.seed)
-    report: dict[str, Any] = {"lots": args.lots, "bids": len(data)}
+    bids = int(lot_of.size)
+    report: dict[str, Any] = {"lots": args.lots, "bids": bids}
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_async_engine(f"sqlite+aiosqlite:///{tmp}/bench.db")
-        fill_s = await fill(engine, data, postgres=False)
-        print(f"SQLite: {len(data):,} bids written in {fill_s:.1f} s", flush=True)
+        fill_s = await fill(engine, row_chunks(lots, lot_of, bidder, device, args.seed), postgres=False)
+        print(f"SQLite: {bids:,} bids written in {fill_s:.1f} s", flush=True)
         report["sqlite"] = await measure(engine, args.runs)
         await engine.dispose()
     if args.postgres:
@@ -224,8 +235,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             engine = create_async_engine(
                 args.postgres, connect_args={"server_settings": {"search_path": schema}}
             )
-            fill_s = await fill(engine, data, postgres=True)
-            print(f"PostgreSQL: {len(data):,} bids written in {fill_s:.1f} s", flush=True)
+            fill_s = await fill(engine, row_chunks(lots, lot_of, bidder, device, args.seed), postgres=True)
+            print(f"PostgreSQL: {bids:,} bids written in {fill_s:.1f} s", flush=True)
             report["postgresql"] = await measure(engine, args.runs)
             await engine.dispose()
         finally:
