@@ -159,6 +159,21 @@ async def deposits_of_lot(
     return [_deposit_out(row, name, now, with_account=supervisor) for row, name in rows]
 
 
+async def payer_accounts(session: AsyncSession, tender_code: str, lot: str) -> dict[str, list[str]]:
+    """The accounts each bidder's cash deposits on a lot were paid from, by the bidder's credit code, for
+    the supervisors' collusion indicators (integrity, Art. 40(6)); never shown to anyone else."""
+    rows = await session.execute(
+        select(Organisation.credit_code, Deposit.payer_account)
+        .join(Organisation, Organisation.id == Deposit.bidder_id)
+        .where(Deposit.tender_code == tender_code, Deposit.lot_number == lot)
+        .order_by(Deposit.id)
+    )
+    accounts: dict[str, list[str]] = {}
+    for code, account in rows:
+        accounts.setdefault(code, []).append(account)
+    return accounts
+
+
 async def refund_obligations(session: AsyncSession, runtime: Runtime) -> list[DepositOut]:
     """Every refund due (Art. 57), the nearest due first, with its warning (supervisors)."""
     rows = await session.execute(

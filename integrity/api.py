@@ -21,7 +21,7 @@ class FlagOut(msgspec.Struct, kw_only=True):
     code: Annotated[
         str,
         msgspec.Meta(
-            description="the rule's code (P1-P5 prices, E1-E6 shared evidence, T1 similar documents, "
+            description="the rule's code (P1-P5 prices, E1-E7 shared evidence, T1 similar documents, "
             "M1 mixed-up documents; see docs/integrity-evidence.md)"
         ),
     ]

@@ -1,8 +1,9 @@
 """Indicators over the evidence bidding captured at the source (pure; numpy where it pays).
 
-The shared-evidence rules E1–E6 group a lot's bidders by one piece of evidence each (the sealing
+The shared-evidence rules E1–E7 group a lot's bidders by one piece of evidence each (the sealing
 device, the uploading account, the project manager, an attachment's SHA-256, the client's public
-address, a document's author), through ``indicators.shared_evidence``. Two rules read the documents'
+address, a document's author, the account a cash deposit was paid from), through
+``indicators.shared_evidence``. Two rules read the documents'
 text (bidding/evidence.py extracts it from DOCX/XLSX/PDF at the opening):
 
 - T1 技术文件异常一致 — Art. 40(4): the technical documents of two bidders are "abnormally identical" when
@@ -37,8 +38,12 @@ from integrity.indicators import (
 )
 
 ART_40_5 = "《招标投标法实施条例》第四十条第（五）项"
+ART_40_6 = "《招标投标法实施条例》第四十条第（六）项"
 
 SAME_IP = Rule("E5", "同一网络地址上传", "uploaded from the same address", ART_40_2, 2, 2, SHARED, SHARED_ZH)
+SAME_ACCOUNT = Rule(
+    "E7", "保证金从同一账户转出", "deposits paid from the same account", ART_40_6, 2, 2, SHARED, SHARED_ZH
+)
 SAME_AUTHOR = Rule("E6", "文件作者相同", "documents by the same author", ART_40_1, 2, 2, SHARED, SHARED_ZH)
 TEXT_SIMILARITY = Rule(
     "T1",
@@ -159,6 +164,16 @@ def similar_texts(texts: Sequence[str], rule: Rule = TEXT_SIMILARITY) -> list[Pa
             if measure >= rule.threshold:
                 out.append(Pair(i, j, measure))
     return out
+
+
+def account_key(value: str | None) -> str:
+    """A payer account as compared: digits and letters only, case-folded (spaces and dashes vary)."""
+    return "".join(ch for ch in (value or "") if ch.isalnum()).casefold()
+
+
+def masked_account(value: str) -> str:
+    """An account (as ``account_key`` compares it) as a flag shows it: its last four characters."""
+    return f"****{value[-4:]}"
 
 
 def mixed_up(

@@ -13,7 +13,7 @@ opening and after its evaluation (integrity/stored.py). Nothing is shown to anyo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -26,14 +26,18 @@ from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.runtime import Db, Runtime
 from credit import service as credit
 from evaluation import service as evaluation
+from guarantees import service as guarantees
 from integrity.events import INTEGRITY_FLAG_DISMISSED, INTEGRITY_FLAG_REFERRED
 from integrity.evidence import (
     MIXED_UP,
+    SAME_ACCOUNT,
     SAME_AUTHOR,
     SAME_IP,
     TEXT_SIMILARITY,
+    account_key,
     author_key,
     groups_by,
+    masked_account,
     mixed_up,
     public_address,
     similar_texts,
@@ -91,11 +95,13 @@ def review_bids(
     ceiling: Decimal,
     first_candidate_code: str | None,
     evidence: Mapping[str, bidding.BidEvidence] | None = None,
+    accounts: Mapping[str, Sequence[str]] | None = None,
 ) -> list[RaisedFlag]:
     """Every indicator over one lot's opened bids (pure: the page's worked examples call it directly).
 
     ``evidence`` (by submission id) is what bidding captured at the upload and the opening; without it
-    only the prices and the named project managers are read."""
+    only the prices and the named project managers are read. ``accounts`` (by bidder credit code) are
+    the accounts the bidders' cash deposits were paid from (guarantees)."""
     prices = [float(b.price) for b in bids]
     codes = [b.bidder_code for b in bids]
     winner = codes.index(first_candidate_code) if first_candidate_code in codes else -1
@@ -112,7 +118,27 @@ def review_bids(
     flags += _manager_flags(bids, found_of)
     if evidence:
         flags += evidence_flags(bids, found_of)
+    if accounts:
+        flags += account_flags(bids, accounts)
     return flags
+
+
+def account_flags(bids: list[bidding.OpenedBid], accounts: Mapping[str, Sequence[str]]) -> list[RaisedFlag]:
+    """E7: deposits of different bidders paid from the same account (Art. 40(6)); the flag shows the
+    account's last four characters only."""
+    keys = [sorted({k for a in accounts.get(b.bidder_code, ()) if (k := account_key(a))}) for b in bids]
+    groups, values = groups_by(keys)
+    return [
+        RaisedFlag(
+            SAME_ACCOUNT,
+            tuple(bids[i].bidder_name for i in group.bidders),
+            (f"付款账号 (payer account) {masked_account(values[group.key])}",),
+            None,
+            tuple(bids[i].bidder_code for i in group.bidders),
+            group=group_key(values[group.key]),
+        )
+        for group in groups
+    ]
 
 
 def _manager_flags(
@@ -275,7 +301,13 @@ async def lot_reviews(db: Db, code: str) -> list[LotReview]:
                 decision=decided.get((lot.number, flag.rule.code, flag.group))
                 or decided.get((lot.number, flag.rule.code, "")),
             )
-            for flag in review_bids(bids, lot.ceiling_price, first, evidence)
+            for flag in review_bids(
+                bids,
+                lot.ceiling_price,
+                first,
+                evidence,
+                await guarantees.payer_accounts(db, tender.code, lot.number),
+            )
         ]
         reviews.append(LotReview(lot.number, lot.title, lot.ceiling_price, bids, first_name, flags))
     return reviews

@@ -32,6 +32,7 @@ from core.errors import DomainError
 from core.models import Organisation
 from core.runtime import Db
 from evaluation import service as evaluation
+from guarantees import service as guarantees
 from integrity.models import LotFlags, MarketBid, Stage
 from integrity.service import RaisedFlag, review_bids
 
@@ -71,8 +72,20 @@ async def compute_lot(
         evidence = await bidding.lot_evidence(db, tender_code, lot_number)
     except DomainError:
         evidence = None
+    accounts = await guarantees.payer_accounts(db, tender_code, lot_number)
     return await store_lot(
-        db, tender_code, lot_number, stage, position, at, bids, lot.ceiling_price, ranking, buyer, evidence
+        db,
+        tender_code,
+        lot_number,
+        stage,
+        position,
+        at,
+        bids,
+        lot.ceiling_price,
+        ranking,
+        buyer,
+        evidence,
+        accounts,
     )
 
 
@@ -88,11 +101,12 @@ async def store_lot(
     ranking: tuple[str, ...] | None,
     buyer: Organisation | None,
     evidence: dict[str, bidding.BidEvidence] | None = None,
+    accounts: dict[str, list[str]] | None = None,
 ) -> LotFlags:
     """Store the flags ``review_bids`` raises over ``bids`` (with the captured ``evidence``, where there is
     some) and the bids themselves (the demo's seeded lots, which have no sealed opening, come in here too)."""
     first = ranking[0] if ranking else None
-    flags = review_bids(bids, ceiling, first, evidence)
+    flags = review_bids(bids, ceiling, first, evidence, accounts)
     await db.execute(
         delete(LotFlags).where(
             LotFlags.tender_code == tender_code, LotFlags.lot_number == lot_number, LotFlags.stage == stage

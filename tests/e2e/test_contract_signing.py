@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from contracts.cli import signing_key
 from contracts.common import document_of
 from contracts.models import Contract
 from contracts.rules import Status, document_digest, signing_due, signing_message
@@ -26,7 +25,7 @@ from core.models import Organisation
 from core.runtime import Runtime
 from core.settings import Settings
 from crypto.age import X25519Identity
-from crypto.signing import public_key_from_text, public_key_to_text
+from crypto.signing import public_key_from_text, public_key_to_text, signing_key_from_identity
 from tests.bidding.helpers import make_world, published_tender
 from tests.support.browser import CHROMIUM_ARGS
 from tests.support.factories import PASSWORD
@@ -79,7 +78,7 @@ async def test_the_winner_signs_in_the_browser_and_the_tenderer_with_the_cli(
                 tender = await published_tender(runtime, http, world)
                 bidder = world.bidders[0]
                 tenderer_identity = X25519Identity.generate()
-                tenderer_key = public_key_to_text(signing_key(tenderer_identity).public_key())
+                tenderer_key = public_key_to_text(signing_key_from_identity(tenderer_identity).public_key())
                 async with runtime.transaction() as session:
                     await session.execute(
                         update(Organisation)

@@ -168,3 +168,13 @@ def test_shared_counts_in_one_pass_equal_the_pairwise_intersections() -> None:
         for j in range(len(sets)):
             if i != j:
                 assert counts[i, j] == np.intersect1d(sets[i], sets[j]).size
+
+
+def test_deposits_from_one_account_flag_e7_and_show_only_its_last_four() -> None:
+    bids = [bid(1, "甲"), bid(2, "乙"), bid(3, "丙")]
+    same = {"CODE1": ["6222-0200-1111-9876"], "CODE2": ["6222 0200 1111 9876"], "CODE3": ["6222020055554321"]}
+    [flag] = review_bids(bids, Decimal(100000), None, None, same)
+    assert flag.rule.code == "E7" and flag.codes == ("CODE1", "CODE2")
+    assert flag.figures == ("付款账号 (payer account) ****9876",)
+    distinct = {"CODE1": ["6222020011119876"], "CODE2": ["6222020011119877"], "CODE3": []}
+    assert review_bids(bids, Decimal(100000), None, None, distinct) == []

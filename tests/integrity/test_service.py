@@ -131,3 +131,31 @@ async def test_the_decision_form_keeps_what_was_typed_and_names_the_mistake(
     after = await client.get(done.headers["location"], headers=world.supervisor)
     assert 'id="integrity-done"' in after.text and "同名不同人，已核身份证号" in after.text
     assert f'action="{action}"' not in after.text
+
+
+async def test_deposits_paid_from_one_account_are_flagged_with_its_last_four_characters(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    # Art. 40(6): the centre recorded two bidders' cash deposits as paid from the same account (written
+    # with and without spaces), the third from its own.
+    world = await opened_lot(
+        runtime, client, clock, tmp_path, prices=HONEST_PRICES, managers=["李四", "王五", "赵六"]
+    )
+    accounts = ["6222 0200 1111 9876", "6222020011119876", "6222 0200 5555 4321"]
+    for bidder, account in zip(world.bidders, accounts, strict=True):
+        recorded = await client.post(
+            f"/api/tenders/{CODE}/lots/1/deposits",
+            json={"bidder": bidder.code, "amount": "100000.00", "payer_account": account},
+            headers=world.supervisor,
+        )
+        assert recorded.status_code == 201, recorded.text
+    response = await client.get(f"/api/integrity/tenders/{CODE}", headers=world.supervisor)
+    [lot] = response.json()
+    [flag] = lot["flags"]
+    assert flag["code"] == "E7" and flag["basis"] == "《招标投标法实施条例》第四十条第（六）项"
+    assert len(flag["bidders"]) == 2 and flag["figures"] == ["付款账号 (payer account) ****9876"]
+    await jobs.compute_flags(runtime)  # stored at the opening stage too, as the job does after an opening
+    listing = await client.get("/integrity", headers=world.supervisor)
+    assert f'id="tender-{CODE}" class="warn"' in listing.text
+    page = await client.get(f"/integrity/tenders/{CODE}", headers=world.supervisor)
+    assert "****9876" in page.text and "1111 9876" not in page.text and "11119876" not in page.text
