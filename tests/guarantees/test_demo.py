@@ -26,9 +26,10 @@ from demo import opening as demo_opening
 from demo import seed_demo
 from demo.seeds import guarantees as demo_guarantees
 from guarantees import service
+from guarantees.models import Guarantee
 
 
-async def test_the_demo_seeds_guarantors_guarantees_and_a_late_refund(runtime: Runtime) -> None:
+async def test_the_demo_seeds_guarantors_guarantees_and_a_late_refund(runtime: Runtime, client: Any) -> None:
     report = await seed_demo(runtime)
     counts = report.contexts["guarantees"]
     # 6 on the open tenders; on the opened ones (005, 006, 007, 009) 9 guarantees and 3 more deposits
@@ -39,6 +40,16 @@ async def test_the_demo_seeds_guarantors_guarantees_and_a_late_refund(runtime: R
     assert any("保险" in k for k in kinds) and any("银行" in k for k in kinds)
     assert [d.warning for d in late] == ["red", "red"]
     assert (await demo_guarantees.seed(runtime, 220200)) == {"guarantors": 0, "guarantees": 0, "deposits": 0}
+    # an opened tender's guarantee (its opening record is published) shows its status to anyone; one on a
+    # tender still taking bids shows only that it exists
+    async with runtime.sessions() as session:
+        opened, still_open = [
+            await session.scalar(select(Guarantee.number).where(Guarantee.tender_code == code).limit(1))
+            for code in ("JLGGZY-2026-005", "JLGGZY-2026-001")
+        ]
+    seen = (await client.get(f"/api/guarantees/{opened}")).json()
+    assert seen["opened"] and seen["status"] == "valid" and seen["tender"] == "JLGGZY-2026-005"
+    assert (await client.get(f"/api/guarantees/{still_open}")).json()["status"] is None
 
 
 async def test_the_demo_live_opening_shows_a_bidders_guarantee_failing(
