@@ -13,7 +13,7 @@ import msgspec
 
 from bidding import criteria as crit
 from bidding.common import CODE
-from bidding.lifecycle import LifecycleError, Rules
+from bidding.lifecycle import TENDER_TERMS, LifecycleError, Rules
 from core.errors import InvalidInput
 from core.numbers import CREDIT_INDEX, decimal_input, money_input
 from crypto.age import AgeError, X25519Recipient
@@ -136,6 +136,9 @@ class NewTender(msgspec.Struct, kw_only=True):
         dict[str, int] | None,
         msgspec.Meta(description="periods above the statutory minimum (lifecycle.Rules)"),
     ] = None
+    publish_contract_document: Annotated[
+        bool, msgspec.Meta(description="the signed contract is published with its document (合同文本)")
+    ] = False
     decryption_minutes: Minutes | None = None
     confirm_minutes: Minutes | None = None  # bidders confirm or object to the 唱标 within this time
     # 培训项目: periods on the training clock, watermarked, never public (SUNBID_TRAINING forces it)
@@ -229,6 +232,8 @@ def validated(new: NewTender, *, training: bool = False) -> dict[str, Any]:
     min_credit_index = decimal_input(
         new.min_credit_index, "min_credit_index", CREDIT_INDEX, code="bad_credit_gate"
     )
+    if terms := set(new.rules or {}) & set(TENDER_TERMS):
+        raise InvalidInput(f"not a period: {', '.join(sorted(terms))} (a field of its own)", code="bad_rules")
     try:
         floor = Rules.for_category(new.category, training=training)
         rules = Rules.from_dict({**floor.to_dict(), **(new.rules or {})})
@@ -273,7 +278,8 @@ def validated(new: NewTender, *, training: bool = False) -> dict[str, Any]:
         "training": training,
         "criteria": criteria,
         "form_fields": form_fields,
-        "rules": rules.to_dict(),
+        "rules": rules.to_dict()
+        | ({"publish_contract_document": 1} if new.publish_contract_document else {}),
         "opening_recipient": opening,
         "custody": custody,
         "max_envelope_bytes": new.max_envelope_mib * MIB,

@@ -96,6 +96,10 @@ TRAINING_DAY_SECONDS = 3  # 20 days from notice to deadline become 60 seconds
 OPENING_AUTOSTART_MINUTES = 10
 # Platform settings stored with the rules that are not statutory floors (``at_least`` skips them).
 NOT_STATUTORY = ("decryption_minutes", "min_valid_bids", "opening_autostart_minutes")
+# A tender's terms kept beside its periods in its stored rules, read by other contexts, never periods:
+# publish_contract_document — the signed contract is published with its document (contracts reads it;
+# set through the draft's ``publish_contract_document``; stored as 1, like the periods a whole number).
+TENDER_TERMS = ("publish_contract_document",)
 
 
 class LifecycleError(Exception):
@@ -137,8 +141,9 @@ class Rules:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rules:
+        """The periods of a tender's stored rules (its terms, ``TENDER_TERMS``, are not periods)."""
         known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        unknown = set(data) - known - set(TENDER_TERMS)
         if unknown:
             raise LifecycleError("bad_rules", f"unknown rule(s): {', '.join(sorted(unknown))}")
         values = {k: v for k, v in data.items() if k in known}

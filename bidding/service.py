@@ -39,7 +39,7 @@ from bidding.inputs import CATEGORIES, Amendment
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
-from bidding.opening import OpenedBid, objected_at_opening, opened_bids, room_name
+from bidding.opening import OpenedBid, objected_at_opening, opened_bids, opening_recorded, room_name
 from bidding.outcome import award, publish_candidates, start_evaluation
 from bidding.receipts import sealed_value, verify_bundle
 from bidding.registration import register
@@ -113,6 +113,7 @@ __all__ = [
     "notices_of",
     "objected_at_opening",
     "opened_bids",
+    "opening_recorded",
     "owned_tender_codes",
     "publish",
     "publish_candidates",

@@ -267,7 +267,8 @@ async def _live_tender(runtime: Runtime, seed: int) -> str | None:
             data={"bid_deadline": deadline.isoformat(), "opening_recipient": tender.opening_recipient},
         )
     log.info("demo: live opening %s, deadline %s", code, deadline.isoformat())
-    # the bidders' bonds: two guarantees, one short of the bond (fails at opening), one cash deposit
+    # the bidders' bonds (demo/seeds/guarantees.py LIVE_BONDS): in the full demo one verified guarantee,
+    # one short of the bond (鑫源路桥, bidder2: it fails at opening) and one cash deposit
     await demo_guarantees.secure_live(runtime, seed, code, new.bond_amount, deadline)
     return code
 

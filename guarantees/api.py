@@ -11,7 +11,7 @@ import msgspec
 from litestar import Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from core.access import PUBLIC, Caller, allow
+from core.access import PUBLIC, Caller, Viewer, allow
 from core.roles import Role
 from core.runtime import Db, Rt
 from guarantees import service
@@ -65,10 +65,11 @@ async def my_guarantees(principal: Caller, db: Db) -> list[GuaranteeOut]:
 
 
 @get("/api/guarantees/{number:str}", opt=PUBLIC, tags=["guarantees"])
-async def verify_guarantee(runtime: Rt, db: Db, number: FromPath[str]) -> GuaranteePublic:
-    """Anyone checks a number: before the bid deadline only that it exists and its status; after it,
-    the issuer, amount, validity and the tender, lot and bidder it secures."""
-    return await service.public_guarantee(db, runtime, number)
+async def verify_guarantee(runtime: Rt, db: Db, viewer: Viewer, number: FromPath[str]) -> GuaranteePublic:
+    """Anyone checks a number: before the opening of its lot is recorded only that it exists; after it,
+    its status, the issuer, amount, validity and the tender, lot and bidder it secures. Its guarantor,
+    its bidder and supervisors see all of it at any time."""
+    return await service.public_guarantee(db, runtime, number, viewer)
 
 
 @get(

@@ -7,11 +7,12 @@ from core.i18n import register_messages
 MESSAGES: dict[str, tuple[str, str]] = {
     "guarantees.verify": ("电子保函查验", "Verify an electronic guarantee"),
     "guarantees.verify_hint": (
-        "输入保函编号查验其真伪和状态。投标截止前只显示编号是否存在及其状态（投标人名单在开标前保密）；"
-        "开标后显示出具机构、金额、有效期和所担保的投标。",
-        "Enter a guarantee number to check it. Before the bid deadline only its existence and status are "
-        "shown (who bid stays secret until the opening); after it, the issuer, amount, validity and the bid "
-        "it secures.",
+        "输入保函编号查验其真伪。开标记录公布前只显示该编号确有其保函（状态和所担保的投标在开标前保密）；"
+        "开标后显示其状态、出具机构、金额、有效期和所担保的投标。出具机构、投标人和监督人员随时可查看自己的保函。",
+        "Enter a guarantee number to check it. Until the opening record is published only that the number "
+        "exists is shown (its status and the bid it secures stay secret until the opening); after it, its "
+        "status, issuer, amount, validity and the bid it secures. Its issuer, its bidder and supervisors "
+        "see their own at any time.",
     ),
     "guarantees.number": ("保函编号", "Guarantee number"),
     "guarantees.check": ("查验", "Check"),

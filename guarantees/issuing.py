@@ -187,16 +187,25 @@ async def guarantees_of_guarantor(session: AsyncSession, principal: Principal) -
     return [await guarantee_out(session, row) for row in rows]
 
 
-async def _opened(session: AsyncSession, runtime: Runtime, row: Guarantee) -> bool:
+async def _deadline_passed(session: AsyncSession, runtime: Runtime, row: Guarantee) -> bool:
     tender = await bidding.tender_by_code(session, row.tender_code)
     return runtime.clock.now() >= as_utc(tender.bid_deadline)
 
 
-async def public_guarantee(session: AsyncSession, runtime: Runtime, number: str) -> GuaranteePublic:
-    """What anyone may check about a number (see ``GuaranteePublic``)."""
+async def public_guarantee(
+    session: AsyncSession, runtime: Runtime, number: str, viewer: Principal | None = None
+) -> GuaranteePublic:
+    """What a number's holder may check (see ``GuaranteePublic``). Before the lot's opening is recorded
+    the public learns only that the number exists: not a 404, since a verification page that answers
+    "no such guarantee" for a genuine one tells its holder it is forged; not its status either, since a
+    claim or a release before the opening says something about a bid nobody may know of yet. Its
+    guarantor, the bidder it secures and supervisors see all of their own at any time."""
     row = await by_number(session, number)
-    if not await _opened(session, runtime, row):
-        return GuaranteePublic(number=row.number, status=row.status, opened=False)
+    own = viewer is not None and (
+        Role.SUPERVISOR in viewer.roles or viewer.organisation_id in (row.guarantor_id, row.bidder_id)
+    )
+    if not own and not await bidding.opening_recorded(session, row.tender_code, row.lot_number):
+        return GuaranteePublic(number=row.number, status=None, opened=False)
     bidder = await session.get(Organisation, row.bidder_id)
     return GuaranteePublic(
         number=row.number,
@@ -222,7 +231,7 @@ async def guarantee_document(
         row.guarantor_id,
         row.bidder_id,
     )
-    if not allowed and await _opened(session, runtime, row):
+    if not allowed and await _deadline_passed(session, runtime, row):
         allowed = bidding.is_owner(principal, await bidding.tender_by_code(session, row.tender_code))
     if not allowed:
         raise PermissionDenied("无权查看该保函文件 (not yours to read)")

@@ -7,7 +7,7 @@ from litestar import get
 from litestar.response import Template
 
 import guarantees.i18n  # noqa: F401  (registers the page texts)
-from core.access import PUBLIC, allow, require_principal
+from core.access import PUBLIC, allow, current_principal, require_principal
 from core.errors import NotFound
 from core.rendering import page
 from core.roles import Role
@@ -22,7 +22,7 @@ async def verify(request: AnyRequest, runtime: Rt, db: Db) -> Template:
     found, missing = None, False
     if number:
         try:
-            found = await service.public_guarantee(db, runtime, number)
+            found = await service.public_guarantee(db, runtime, number, current_principal(request))
         except NotFound:
             missing = True
     return page(

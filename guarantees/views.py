@@ -29,11 +29,12 @@ class GuaranteeOut(msgspec.Struct, kw_only=True):
 
 
 class GuaranteePublic(msgspec.Struct, kw_only=True):
-    """The public verification of a number: before the bid deadline only that it exists and its status
-    (who bid is secret); after it, the issuer, amount, validity and whom it secures."""
+    """The public verification of a number: before the lot's opening record is published only that it
+    exists (who bid, and how, is secret); after it its status, issuer, amount, validity and whom it
+    secures. ``opened`` says which (its guarantor, its bidder and supervisors always see everything)."""
 
     number: str
-    status: str
+    status: str | None
     opened: bool
     guarantor: str | None = None
     kind: str | None = None

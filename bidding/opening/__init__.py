@@ -52,6 +52,7 @@ from bidding.opening.common import (
     STUCK_AFTER,
     WITHDRAWN_BID,
     NotOpen,
+    opening_recorded,
     room_name,
 )
 from bidding.opening.custody import reveal_share
@@ -130,6 +131,7 @@ __all__ = [
     "open_due",
     "open_tender",
     "opened_bids",
+    "opening_recorded",
     "own_header",
     "parse_file_key",
     "read_package",

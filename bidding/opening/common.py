@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding import events
 from bidding.common import is_owner
 from bidding.events import BID_NOT_OPENED
-from bidding.models import BidOutcome, Lot, Opening, OpeningBid, OpeningPhase, Submission, Tender
+from bidding.models import BidOutcome, Lot, Notice, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from core import rooms
 from core.accounts import Principal
 from core.credit_port import credit
@@ -52,6 +52,26 @@ RECORD_TYPE = "sunbid.opening-record.v1"
 
 def room_name(tender_code: str, lot_number: str) -> str:
     return f"opening:{tender_code}:{lot_number}"
+
+
+async def opening_recorded(session: AsyncSession, tender_code: str, lot_number: str) -> bool:
+    """Whether a lot's opening is over and its record published (closed or failed): from then on what
+    its 唱标 table read out is public. A lot with no opening row counts as recorded when its tender has a
+    published opening record all the same (a record written outside a live opening, as the demo's)."""
+    lot = await session.scalar(
+        select(Lot)
+        .join(Tender, Tender.id == Lot.tender_id)
+        .where(Tender.code == tender_code, Lot.number == lot_number)
+    )
+    if lot is None:
+        return False
+    phase = await session.scalar(select(Opening.phase).where(Opening.lot_id == lot.id))
+    if phase is not None:
+        return phase in (CLOSED, FAILED)
+    notice = await session.scalar(
+        select(Notice.id).where(Notice.tender_id == lot.tender_id, Notice.kind == "opening_record").limit(1)
+    )
+    return notice is not None
 
 
 class NotOpen(Conflict):

@@ -5,9 +5,9 @@ derived from the seed; guarantees on the demo tenders still open for bids; a cas
 is late (red warning on /guarantees/refunds). The demo's opened tenders (their opening records name the
 demo bidders) have their bids secured as they stood at the deadline: guarantees issued the day before it,
 the last bidder paying cash, so the statistics page shows a real guarantee share. The live opening
-(demo/opening.py) asks ``secure_live`` for guarantees on its fresh tender, one of them short of the
-tender's bond, so the 唱标 table shows one guarantee failing verification. Deterministic for a seed;
-a second run adds nothing.
+(demo/opening.py) asks ``secure_live`` for the bonds on its fresh tender: the guarantee of a company
+that does bid is short of the tender's bond, so the 唱标 table shows it failing verification.
+Deterministic for a seed; a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -133,17 +133,41 @@ async def _bidders(runtime: Runtime) -> list[str]:
         return list(rows)
 
 
+# The live opening's bonds, by the demo bidder user whose company bids (demo/opening.py lets the first
+# three through the credit gate bid, in this order): the failing guarantee goes to 鑫源路桥 (bidder2),
+# who always bids, so the 唱标 table shows it failing. 恒通市政 (bidder3) is barred by its credit record
+# in the full demo and does not bid; its guarantee shows only when the credit demo is not seeded.
+LIVE_BONDS = (
+    ("bidder", "insurer"),  # the whole bond: verified
+    ("bidder2", "short"),  # the bank's guarantee for half the bond: fails at opening (amount_short)
+    ("bidder3", "insurer"),
+    ("bidder4", "cash"),  # a cash deposit, recorded by the supervisor
+)
+
+
+async def _company_of(runtime: Runtime, username: str) -> str | None:
+    async with runtime.sessions() as session:
+        user = await accounts.find_user(session, username)
+        org = await session.get(Organisation, user.organisation_id) if user and user.organisation_id else None
+        return org.credit_code if org is not None and org.kind == OrgKind.BIDDER else None
+
+
 async def secure_live(runtime: Runtime, seed: int, code: str, bond: Decimal, deadline: Any) -> int:
-    """Guarantees for the live opening's bidders: the insurer and the bank secure the first two, the
-    third's guarantee is short of the tender's bond (it fails at opening), the fourth pays cash."""
-    bidders = await _bidders(runtime)
+    """Guarantees for the live opening's bidders (``LIVE_BONDS``): two secure the whole bond, one from
+    the bank is short of it (it fails at opening), one company pays cash. Returns how many it issued."""
     until = deadline + timedelta(days=90)
     issued = 0
-    for n, bidder in enumerate(bidders[:3]):
-        amount = bond if n < 2 else (bond / 2).quantize(Decimal("0.01"))
-        issued += await _issue(runtime, seed, n % 2, code, bidder, amount, until) is not None
-    if len(bidders) > 3:
-        await _deposit(runtime, code, bidders[3], bond)
+    for username, how in LIVE_BONDS:
+        bidder = await _company_of(runtime, username)
+        if bidder is None:
+            continue
+        if how == "cash":
+            await _deposit(runtime, code, bidder, bond)
+            continue
+        amount = bond if how == "insurer" else (bond / 2).quantize(Decimal("0.01"))
+        issued += (
+            await _issue(runtime, seed, 0 if how == "insurer" else 1, code, bidder, amount, until) is not None
+        )
     return issued
 
 

@@ -1,6 +1,7 @@
 """Tenders over the API: two-phase publishing, visibility, amendments, notices and the Atom feed."""
 
 from datetime import timedelta
+from typing import Any
 
 from core.clock import ManualClock
 from core.runtime import Runtime
@@ -194,3 +195,19 @@ async def test_jobs_close_registration_and_find_tenders_past_the_deadline(
     )
     assert cancel.status_code == 200 and cancel.json()["state"] == "cancelled"
     assert (await client.get("/api/notices?kind=termination")).json()["total"] == 1
+
+
+async def test_a_tender_says_whether_its_contract_is_published_with_the_document(
+    runtime: Runtime, client: Any
+) -> None:
+    world = await make_world(runtime, client, bidders=0)
+    # a term, not a period: not accepted among the rules
+    mixed = tender_body(runtime, world, rules={"publish_contract_document": 1})
+    refused = await client.post("/api/tenders", json=mixed, headers=world.agent)
+    assert refused.status_code == 422 and refused.json()["error"] == "bad_rules", refused.text
+    # its own field: kept with the tender's rules, where contracts reads it, and the tender still publishes
+    public = await published_tender(runtime, client, world, publish_contract_document=True)
+    assert public["rules"]["publish_contract_document"] == 1
+    assert public["rules"]["min_notice_days"] == 20
+    other = await published_tender(runtime, client, world, "JLZB-2026-002")
+    assert "publish_contract_document" not in other["rules"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bidding import service as bidding
 from contracts import jobs
 from core.clock import ManualClock, as_utc
 from core.models import AuditEntry, Organisation
@@ -44,6 +45,19 @@ async def opened(runtime: Runtime, client: Any, world: Awarded) -> dict[str, Any
     assert listed.status_code == 200, listed.text
     (contract,) = listed.json()
     return dict(contract)
+
+
+async def test_the_contract_of_a_tender_that_says_so_is_published_with_its_document(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await awarded(runtime, client, clock, tmp_path)
+    # the tender's draft said so (``publish_contract_document``, kept with its rules as
+    # tests/bidding/test_tenders.py shows through the API): the contract opened for its award says so too
+    async with runtime.transaction() as session:
+        tender = await bidding.tender_by_code(session, CODE)
+        tender.rules = {**tender.rules, "publish_contract_document": 1}
+    c = await opened(runtime, client, world)
+    assert c["publish_document"] is True
 
 
 async def test_both_parties_sign_within_the_period_and_the_contract_is_published(

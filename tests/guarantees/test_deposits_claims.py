@@ -109,7 +109,10 @@ async def test_claims_filed_by_the_tenderer_and_answered_by_the_issuing_guaranto
     assert out["pending"] and out["amount"] == "200000.00" and out["basis"].endswith("第七十四条")
     again = await client.post(f"/api/guarantees/{number}/claims", json=claim, headers=gw.world.agent)
     assert again.status_code == 409
-    assert (await client.get(f"/api/guarantees/{number}")).json()["status"] == "claimed"
+    # its guarantor sees the claim; the public, with no opening recorded yet, sees no status at all
+    mine = await client.get(f"/api/guarantees/{number}", headers=gw.insurer.headers)
+    assert mine.json()["status"] == "claimed"
+    assert (await client.get(f"/api/guarantees/{number}")).json()["status"] is None
     # the bank sees no claim of the insurer's, and may not answer it
     assert (await client.get("/api/guarantee-claims", headers=gw.bank.headers)).json() == []
     answer = {"accepted": True, "answer": "已核实，按保函约定赔付"}
@@ -123,7 +126,9 @@ async def test_claims_filed_by_the_tenderer_and_answered_by_the_issuing_guaranto
         f"/api/guarantee-claims/{out['id']}/answer", json=answer, headers=gw.insurer.headers
     )
     assert paid.status_code == 200 and paid.json()["accepted"] is True and not paid.json()["pending"]
-    assert (await client.get(f"/api/guarantees/{number}")).json()["status"] == "paid"
+    assert (await client.get(f"/api/guarantees/{number}", headers=gw.insurer.headers)).json()[
+        "status"
+    ] == "paid"
     assert (await client.get("/api/guarantee-claims", headers=gw.world.tenderer)).json()[0][
         "accepted"
     ] is True

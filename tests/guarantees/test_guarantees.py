@@ -1,18 +1,23 @@
 """Issuing electronic guarantees through the API: the Art. 26 rules at their boundaries, forged and
-reused documents, the public verification before and after the deadline, a guarantor's own list."""
+reused documents, the public verification before and after the opening, a guarantor's own list."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from bidding import opening
 from core.clock import ManualClock
 from core.models import AuditEntry, Organisation
 from core.runtime import Runtime
 from crypto.signing import generate_private_key, public_key_to_text
-from tests.guarantees.world import BID_VALIDITY, issue, make_gworld, signed
+from tests.bidding.helpers import seal, upload
+from tests.bidding.test_opening import file_key, host_starts, past_deadline, principal
+from tests.evaluation.world import api_headers
+from tests.guarantees.world import BID_VALIDITY, CODE, issue, make_gworld, signed
 
 
 async def test_issue_within_the_rules_and_refuse_each_rule_at_its_boundary(
@@ -67,26 +72,67 @@ async def test_forged_signatures_and_reused_documents_are_refused(runtime: Runti
     assert unknown.status_code == 422
 
 
-async def test_public_verification_shows_nothing_sealed_before_the_deadline(
-    runtime: Runtime, client: Any, clock: ManualClock
+async def test_the_public_sees_a_guarantees_status_only_after_the_opening(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
 ) -> None:
     gw = await make_gworld(runtime, client)
-    bidder = gw.world.bidders[0]
-    number = (await issue(client, gw.insurer, signed(gw, gw.insurer, bidder.code))).json()["number"]
-    before = (await client.get(f"/api/guarantees/{number}")).json()
-    assert before == {"number": number, "status": "valid", "opened": False} | {
+    b0, b1, _b2 = gw.world.bidders
+    number = (await issue(client, gw.insurer, signed(gw, gw.insurer, b0.code))).json()["number"]
+    sealed = {"number": number, "status": None, "opened": False} | {
         k: None for k in ("guarantor", "kind", "amount", "valid_until", "tender", "lot", "bidder")
     }
-    page = await client.get(f"/guarantees/verify?number={number}")
-    assert page.status_code == 200 and "开标前保密" in page.text and "测试bidder" not in page.text
+    # its guarantor, the bidder it secures and supervisors see it whole at any time; another bidder,
+    # another guarantor and the public see only that the number exists
+    own = ("guarantor50", b0.username, "super1")
+    others = ("guarantor51", b1.username)
+    viewers = {name: await api_headers(runtime, name) for name in (*own, *others)}
+
+    async def seen(headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = await client.get(f"/api/guarantees/{number}", headers=headers or {})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def public_sees_it_sealed() -> None:
+        assert await seen() == sealed
+        assert all([await seen(viewers[name]) == sealed for name in others])
+        page = await client.get(f"/guarantees/verify?number={number}")
+        assert page.status_code == 200 and 'id="guarantee-sealed"' in page.text
+        assert 'id="guarantee-status"' not in page.text and "测试bidder" not in page.text
+        assert "200,000.00" not in page.text
+
+    await public_sees_it_sealed()
+    for name in own:
+        whole = await seen(viewers[name])
+        assert whole["opened"] and whole["status"] == "valid" and whole["tender"] == CODE, name
+    page = await client.get(f"/guarantees/verify?number={number}", headers=viewers[b0.username])
+    assert 'id="guarantee-status"' in page.text and "200,000.00" in page.text
+    # an unknown number is not found, for anyone
     assert (await client.get("/api/guarantees/BH2026999999")).status_code == 404
     assert (await client.get("/guarantees/verify?number=BH2026999999")).status_code == 404
-    clock.advance(days=21, seconds=1)
-    after = (await client.get(f"/api/guarantees/{number}")).json()
-    assert after["opened"] and after["amount"] == "200000.00" and after["tender"] == "JLZB-2026-001"
+    # the bids go in; past the deadline, and through the 唱标 until the record is published: sealed
+    bids = []
+    for bidder, price in zip(gw.world.bidders, ["11000000.00", "10800000.00", "10950000.00"], strict=True):
+        one = seal(tmp_path, gw.tender, bidder, price=price)
+        assert (await upload(client, bidder, one)).status_code == 201
+        bids.append(one)
+    await past_deadline(runtime, clock)
+    await public_sees_it_sealed()
+    await host_starts(runtime)
+    for bidder, one in zip(gw.world.bidders, bids, strict=True):
+        who = await principal(runtime, bidder.username)
+        await opening.reveal_key(runtime, who, CODE, "1", file_key(one, bidder.identity))
+    async with runtime.sessions() as session:
+        assert (await opening.state_of_opening(session, CODE, "1")).phase == opening.CONFIRMING
+    await public_sees_it_sealed()  # the last moment before the opening record
+    async with runtime.transaction() as session:
+        await opening.finish(session, runtime, await principal(runtime, "agent1"), CODE, "1")
+    # the record is published: the public sees the status and what it secures
+    after = await seen()
+    assert after["opened"] and after["status"] == "valid" and after["amount"] == "200000.00"
+    assert after["tender"] == CODE and after["lot"] == "1"
     assert after["bidder"].startswith("测试bidder") and after["guarantor"].startswith("中国人民财产保险")
-    page = await client.get(f"/guarantees/verify?number={number}", headers={"Accept-Language": "en"})
-    assert "200,000.00" in page.text
+    page = await client.get(f"/guarantees/verify?number={number}")
+    assert 'id="guarantee-status">有效</dd>' in page.text and "200,000.00" in page.text
 
 
 async def test_a_guarantor_sees_only_its_own_guarantees_and_documents(runtime: Runtime, client: Any) -> None:
