@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Stream
 
 from bidding import service as bidding
+from bidding.service import TenderCode
 from core.access import Caller, allow
 from core.downloads import stored_file
 from core.raw_body import file_answer, raw_body
@@ -31,7 +32,7 @@ class FileComplaint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A complaint (Art. 60): within 10 days of ``knew_on``; ``documents``, ``opening`` and ``result``
     need the company's prior objection on that matter (``objection`` picks one; the newest otherwise)."""
 
-    tender: str
+    tender: TenderCode
     matter: Matter
     request: Text4000  # 投诉请求
     grounds: Text4000  # 事实和理由
