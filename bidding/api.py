@@ -104,6 +104,15 @@ ManifestHeader = Annotated[
         "as `sunbid bid seal` writes it beside the envelope",
     ),
 ]
+DeviceHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name=DEVICE_HEADER,
+        required=False,
+        description="optional: SHA-256 (hex) of the sealing device's description, kept keyed for the "
+        "supervisors (docs/integrity-evidence.md); a missing or malformed value never refuses the bid",
+    ),
+]
 
 
 class CancelBody(msgspec.Struct, kw_only=True):
@@ -314,6 +323,7 @@ async def upload_sealed_bid(
     lot: LotParam,
     submission_id: SubmissionIdParam,
     manifest: ManifestHeader,
+    device: DeviceHeader = None,
 ) -> Response[ReceiptBundle]:
     """Upload a sealed bid (投标文件) before the deadline; answers with the signed receipt bundle.
 
@@ -342,7 +352,7 @@ async def upload_sealed_bid(
             source=submissions.UploadSource(
                 client_ip=client_address(request.scope, runtime.settings.trusted_proxies),
                 user_agent=request.headers.get("user-agent", ""),
-                device_digest=request.headers.get(DEVICE_HEADER),
+                device_digest=device,
             ),
         )
     except InternalServerException as exc:  # Litestar's "client disconnected prematurely"

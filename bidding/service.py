@@ -58,6 +58,7 @@ from bidding.tenders import (
     tenders_past_deadline,
     training_codes,
 )
+from bidding.views import MoneyText, TenderCode
 
 __all__ = [
     "ACTIVE",
@@ -78,6 +79,7 @@ __all__ = [
     "BidEvidence",
     "CustodyShare",
     "Hold",
+    "MoneyText",
     "Notice",
     "NoticeFilter",
     "NoticeKind",
@@ -88,6 +90,7 @@ __all__ = [
     "Step",
     "Suspended",
     "Tender",
+    "TenderCode",
     "TenderFilter",
     "TenderHistory",
     "amend",

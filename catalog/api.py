@@ -3,7 +3,6 @@ department, supervisors), bundles, holidays and settings (supervisors), staff li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date
 from typing import Annotated, Literal, cast
 
@@ -42,39 +41,33 @@ EDITORS = allow(Role.HALL_STAFF, Role.SUPERVISOR)
 SUPERVISORS = allow(Role.SUPERVISOR)
 
 
-@dataclass
-class DepartmentBody:
+class DepartmentBody(msgspec.Struct, kw_only=True):
     name: str
     region_code: str
 
 
-@dataclass
-class StaffBody:
+class StaffBody(msgspec.Struct, kw_only=True):
     department_id: int
 
 
-@dataclass
-class CaseBody:
+class CaseBody(msgspec.Struct, kw_only=True):
     item_id: int
     applicant: str
     applicant_user_id: int | None = None
 
 
-@dataclass
-class StateBody:
+class StateBody(msgspec.Struct, kw_only=True):
     state: Literal["accepted", "processing", "done", "returned"]
     note: str = ""
 
 
-@dataclass
-class RatingBody:
+class RatingBody(msgspec.Struct, kw_only=True):
     rating: Rating
     reason: str = ""
     token: str | None = None
 
 
-@dataclass
-class HolidayBody:
+class HolidayBody(msgspec.Struct, kw_only=True):
     kind: HolidayKind
     name: str = ""
 

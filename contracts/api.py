@@ -10,8 +10,17 @@ import msgspec
 from litestar import get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from bidding.service import TenderCode
 from contracts import service
-from contracts.service import ContractOut, Draft, MilestoneIn, PerformanceIn, PublicContract
+from contracts.service import (
+    ContractOut,
+    Draft,
+    MilestoneIn,
+    PerformanceIn,
+    PublicContract,
+    RefuseContract,
+    SignContract,
+)
 from core.access import PUBLIC, Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
@@ -20,17 +29,6 @@ from guarantees.service import GuaranteeOut
 OWNERS = (Role.TENDERER, Role.AGENT)
 PARTIES = (Role.TENDERER, Role.BIDDER)
 READERS = (Role.TENDERER, Role.AGENT, Role.BIDDER, Role.SUPERVISOR)
-
-
-class SignContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A party's Ed25519 signature (standard base64) over ``b"sunbid-contract-v1\\n" + digest`` with its
-    company's registered key."""
-
-    signature: str
-
-
-class RefuseContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    reason: str
 
 
 class PerformanceGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -44,7 +42,7 @@ class PerformanceGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 
 
 class OpenContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    tender: str
+    tender: TenderCode
     lot: str
 
 

@@ -15,8 +15,8 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.rules import signing_message
-from contracts.service import ContractOut
-from core.client import api, check, load_config, load_identity
+from contracts.service import ContractOut, RefuseContract, SignContract
+from core.client import api, body, check, load_config, load_identity
 from crypto.signing import public_key_to_text, signing_key_from_identity
 
 
@@ -65,7 +65,8 @@ def sign_cmd(contract_id: int, identity_path: str, passphrase_file: str | None) 
         found = check(http.get(f"/api/contracts/{contract_id}"), ContractOut)
         signature = sign_digest(found.digest, key)
         done = check(
-            http.post(f"/api/contracts/{contract_id}/sign", json={"signature": signature}), ContractOut
+            http.post(f"/api/contracts/{contract_id}/sign", json=body(SignContract(signature=signature))),
+            ContractOut,
         )
     click.echo(f"signed as {public_key_to_text(key.public_key())}")
     click.echo(_line(done))
@@ -77,7 +78,10 @@ def sign_cmd(contract_id: int, identity_path: str, passphrase_file: str | None) 
 def refuse_cmd(contract_id: int, reason: str) -> None:
     """Refuse to sign (recorded in the credit index: B04 winner, T04 tenderer)."""
     with api(load_config()) as http:
-        done = check(http.post(f"/api/contracts/{contract_id}/refuse", json={"reason": reason}), ContractOut)
+        done = check(
+            http.post(f"/api/contracts/{contract_id}/refuse", json=body(RefuseContract(reason=reason))),
+            ContractOut,
+        )
     click.echo(_line(done))
 
 

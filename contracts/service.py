@@ -41,6 +41,8 @@ from contracts.views import (
     MilestoneOut,
     PerformanceIn,
     PublicContract,
+    RefuseContract,
+    SignContract,
     SigningTime,
 )
 
@@ -53,6 +55,8 @@ __all__ = [
     "PerformanceIn",
     "PublicContract",
     "Publication",
+    "RefuseContract",
+    "SignContract",
     "SigningTime",
     "add_milestone",
     "award_next",

@@ -4,32 +4,52 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from contracts.rules import Party, Rating, Status
+from core.texts import OptionalText4000, Text4000, Title200
+
+Ed25519Signature = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9+/]{86}==$",
+        description="an Ed25519 signature (64 bytes) in standard base64 (RFC 4648 §4): 88 characters",
+    ),
+]
+
+
+class SignContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A party's Ed25519 signature (standard base64) over ``b"sunbid-contract-v1\\n" + digest`` with its
+    company's registered key."""
+
+    signature: Ed25519Signature
+
+
+class RefuseContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Text4000
 
 
 class Draft(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The owner's terms before anyone signs; the amount is the award's and cannot change (Art. 46)."""
 
-    terms: str = ""
+    terms: OptionalText4000 = ""
     performance_bond: Decimal | None = None  # yuan, ≤ 10% of the amount (Art. 58)
     publish_document: bool = False  # publish the document with the contract (where the tender says so)
 
 
 class MilestoneIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    title: str
+    title: Title200
     due_on: date
-    description: str = ""
+    description: OptionalText4000 = ""
 
 
 class PerformanceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The final performance evaluation of the supplier (poor raises B10 against it)."""
 
     rating: Rating
-    comment: str = ""
+    comment: OptionalText4000 = ""  # required (not blank) when the rating is poor
 
 
 class MilestoneOut(msgspec.Struct, kw_only=True):

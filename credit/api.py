@@ -46,8 +46,7 @@ HISTORY_DAYS = 180
 LONGER_PAGES = {"paging": paging_from(50)}  # credit's listings page by 50, not the app's default
 
 
-@dataclass
-class DeductionBody:
+class DeductionBody(msgspec.Struct, kw_only=True):
     subject_kind: SubjectKind
     subject_key: str
     rule_code: str
@@ -60,7 +59,7 @@ class DeductionBody:
     subject_name: str | None = None
 
 
-@dataclass
+@dataclass  # the one body kept a dataclass: it carries the multipart UploadFile part
 class DocumentUpload:
     # A model rather than a bare UploadFile: a multipart body with no file part is then a 400 naming
     # the part (Litestar's bare-UploadFile extractor raised StopIteration, a 500). The part keeps the
@@ -74,14 +73,12 @@ class AppealBody(msgspec.Struct, kw_only=True):
     reason: Annotated[str, msgspec.Meta(min_length=1)]
 
 
-@dataclass
-class DecisionBody:
+class DecisionBody(msgspec.Struct, kw_only=True):
     outcome: Literal["upheld", "revoked"]
     reason: str
 
 
-@dataclass
-class LinkBody:
+class LinkBody(msgspec.Struct, kw_only=True):
     user_id: int
     expert_key: str
 

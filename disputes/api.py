@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 from core.access import ANY_USER, Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
+from core.texts import Text2000
 from disputes import complaints_api, questions, service
 from disputes.periods import Kind
 from disputes.questions import Clarification, ClarificationOut, QuestionOut
@@ -23,14 +24,14 @@ class FileObjection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     candidates' publicity of ``lot`` (Art. 54)."""
 
     kind: Kind
-    reason: str
+    reason: Text2000
     lot: str | None = None
 
 
 class AnswerObjection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The tenderer's or agent's answer (due within 3 days; it lifts the suspension)."""
 
-    answer: str
+    answer: Text2000
 
 
 @post("/api/tenders/{code:str}/objections", opt=allow(Role.BIDDER), tags=["disputes"])
@@ -80,7 +81,7 @@ ROUTE_HANDLERS = [
 class AskQuestion(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A question about the tender documents (asked anonymously: only supervisors see who asked)."""
 
-    question: str
+    question: Text2000
 
 
 @post("/api/tenders/{code:str}/questions", opt=allow(Role.BIDDER), tags=["disputes"])

@@ -12,11 +12,13 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Stream
 
 from bidding import service as bidding
+from bidding.service import TenderCode
 from core.access import Caller, allow
 from core.downloads import stored_file
 from core.raw_body import file_answer, raw_body
 from core.roles import Role
 from core.runtime import Db, Rt
+from core.texts import OptionalText4000, Text4000
 from core.types import AnyRequest
 from disputes import complaints
 from disputes.complaints import MAX_DOCUMENT_BYTES, ComplaintDocumentOut, ComplaintOut, FaultKind
@@ -30,10 +32,10 @@ class FileComplaint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A complaint (Art. 60): within 10 days of ``knew_on``; ``documents``, ``opening`` and ``result``
     need the company's prior objection on that matter (``objection`` picks one; the newest otherwise)."""
 
-    tender: str
+    tender: TenderCode
     matter: Matter
-    request: str  # 投诉请求
-    grounds: str  # 事实和理由
+    request: Text4000  # 投诉请求
+    grounds: Text4000  # 事实和理由
     knew_on: date  # the day the company knew or should have known of the matter (Beijing date)
     lot: str | None = None
     objection: int | None = None
@@ -43,7 +45,7 @@ class Acceptance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Accept (the 30-working-day clock starts) or refuse to accept with reasons (published)."""
 
     accept: bool
-    reason: str = ""
+    reason: OptionalText4000 = ""  # required (not blank) when refusing
 
 
 class Suspension(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -55,7 +57,7 @@ class Decision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ``malicious`` (dismissed only) raises a deduction for the complainant."""
 
     outcome: Literal["dismissed", "upheld"]
-    reasons: str
+    reasons: Text4000
     remedy: Remedy | None = None
     fault_kind: FaultKind | None = None
     fault_party: str | None = None
@@ -82,7 +84,7 @@ async def file_complaint(
 )
 async def add_document(
     request: AnyRequest, runtime: Rt, principal: Caller, complaint_id: FromPath[int],
-    name: Annotated[str, Parameter(min_length=1, max_length=200)],
+    name: Annotated[str, Parameter(min_length=1, max_length=120, description="file name, 1-120 characters")],
 ) -> ComplaintDocumentOut:  # fmt: skip
     """Add an evidence document (the raw body; its name in ``?name=``) to one's open complaint."""
     content = await request.body()

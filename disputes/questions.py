@@ -26,6 +26,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Organisation
 from core.roles import Role
 from core.runtime import Runtime
+from core.texts import Text2000
 from disputes import periods
 from disputes.events import CLARIFICATION_ISSUED, QUESTION_ASKED
 from disputes.models import Question
@@ -54,7 +55,7 @@ class QuestionOut(msgspec.Struct, kw_only=True):
 
 class QuestionAnswer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     question: int
-    answer: str
+    answer: Text2000
 
 
 class Clarification(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

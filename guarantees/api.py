@@ -14,7 +14,9 @@ from litestar.params import FromPath, JSONBody
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.roles import Role
 from core.runtime import Db, Rt
+from core.texts import Text2000
 from guarantees import service
+from guarantees.rules import ClaimReason
 from guarantees.service import ClaimOut, DepositOut, GuaranteeOut, GuaranteePublic, NewDeposit
 
 OWNERS = (Role.TENDERER, Role.AGENT)
@@ -34,13 +36,13 @@ class IssueGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class FileClaim(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A claim on a guarantee: ``refused_to_sign`` (Art. 74) or ``withdrew_after_deadline`` (Art. 35)."""
 
-    reason: str
-    detail: str
+    reason: ClaimReason
+    detail: Text2000
 
 
 class AnswerClaim(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     accepted: bool
-    answer: str
+    answer: Text2000
 
 
 class RefundDeposit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -7,16 +7,19 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
+from bidding.service import MoneyText
 from catalog import service as catalog
 from core.accounts import Principal
 from core.audit import seal
 from core.clock import as_utc
+from core.credit_code import CreditCodeText
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Organisation
 from core.organisations import OrgKind, find_by_credit_code
@@ -49,9 +52,9 @@ from guarantees.views import BondStatistics, DepositOut, TenderBonds
 class NewDeposit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A cash deposit the trading centre received for a bidder's bid on a lot."""
 
-    bidder: str  # the bidder's unified social credit code
-    amount: Decimal
-    payer_account: str
+    bidder: CreditCodeText
+    amount: MoneyText
+    payer_account: Annotated[str, msgspec.Meta(min_length=4, max_length=64, description="4-64 characters")]
     received_at: datetime | None = None  # default: now
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 GUARANTEE_TYPE = "sunbid.bid-guarantee.v1"
 PERFORMANCE_TYPE = "sunbid.performance-guarantee.v1"
@@ -102,6 +102,8 @@ CLAIM_REASONS = {
         PERFORMANCE_CLAIM_RULE,
     ),
 }
+ClaimReason = Literal["refused_to_sign", "withdrew_after_deadline", "failed_to_perform"]
+assert set(get_args(ClaimReason)) == set(CLAIM_REASONS)  # the schema's enum is the code's set
 REASONS_FOR = {BID: ("refused_to_sign", "withdrew_after_deadline"), PERFORMANCE: ("failed_to_perform",)}
 
 

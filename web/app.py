@@ -151,15 +151,22 @@ def _declare_framework_routes(app: Litestar) -> None:
 
 
 def _document_from_docstrings(app: Litestar) -> None:
-    # An operation's summary is its handler's docstring's first line and its description the rest
-    # (or the same line), unless the route states them; the schema is built after this, on first use.
+    # An operation's summary is its handler's docstring's first paragraph (its lines joined, so it
+    # never stops mid-sentence) and its description the rest (or the same paragraph), unless the route
+    # states them; the schema is built after this, on first use.
     for _path, handler in route_handlers(app):
         doc = inspect.getdoc(getattr(handler, "fn", None))
         if not doc or not isinstance(handler, HTTPRouteHandler):
             continue
-        first, _, rest = doc.partition("\n")
-        handler.summary = handler.summary or first.strip()
-        handler.description = handler.description or rest.strip() or first.strip()
+        summary, rest = summary_of(doc)
+        handler.summary = handler.summary or summary
+        handler.description = handler.description or rest or summary
+
+
+def summary_of(doc: str) -> tuple[str, str]:
+    """A docstring's first paragraph as one line, and the paragraphs after it."""
+    first, _, rest = doc.strip().partition("\n\n")
+    return " ".join(line.strip() for line in first.splitlines()), rest.strip()
 
 
 def asgi_app(**kwargs: Any) -> Litestar:

@@ -179,7 +179,9 @@ async def _deposit(runtime: Runtime, code: str, bidder: str, amount: Decimal) ->
         try:
             async with session.begin_nested():
                 new = service.NewDeposit(
-                    bidder=bidder, amount=amount, payer_account=f"6217 0000 {bidder[-8:-4]} {bidder[-4:]}"
+                    bidder=bidder,
+                    amount=f"{amount:.2f}",
+                    payer_account=f"6217 0000 {bidder[-8:-4]} {bidder[-4:]}",
                 )
                 out = await service.record_deposit(
                     session, runtime, principal_of(supervisor, 0), code, "1", new

@@ -82,8 +82,16 @@ async def test_both_parties_sign_within_the_period_and_the_contract_is_published
 
     # a loser and the agent are no party; a signature by another key is refused
     loser = next(b for b in world.bidders if b.code != world.winner.code)
-    denied = await client.post(f"{url}/sign", json={"signature": "x"}, headers=world.heads[loser.username])
+    denied = await client.post(
+        f"{url}/sign",
+        json={"signature": sign(digest, loser.signing_key)},
+        headers=world.heads[loser.username],
+    )
     assert denied.status_code == 403
+    malformed = await client.post(
+        f"{url}/sign", json={"signature": "x"}, headers=world.heads[world.winner.username]
+    )
+    assert malformed.status_code == 400 and malformed.json()["error"] == "invalid_request"  # 88 base64 chars
     forged = await client.post(
         f"{url}/sign",
         json={"signature": sign(digest, loser.signing_key)},
@@ -224,7 +232,9 @@ async def test_a_refusal_raises_the_refusing_sides_rule(
     c = await opened(runtime, client, world)
     url = f"/api/contracts/{c['id']}"
     empty = await client.post(f"{url}/refuse", json={"reason": " "}, headers=world.heads["tenderer1"])
-    assert empty.status_code == 422
+    assert (
+        empty.status_code == 400 and empty.json()["error"] == "invalid_request"
+    )  # the schema says not blank
     refused = await client.post(
         f"{url}/refuse", json={"reason": "预算调整"}, headers=world.heads["tenderer1"]
     )

@@ -104,7 +104,9 @@ async def test_a_documents_complaint_needs_the_objection_whose_answer_time_does_
     assert (await client.post("/api/complaints", json=fresh, headers=heads["bidder1"])).status_code == 201
     # a refused input stores nothing
     empty = await client.post("/api/complaints", json={**fresh, "grounds": " "}, headers=heads["bidder1"])
-    assert empty.status_code == 422 and empty.json()["error"] == "bad_text"
+    assert (
+        empty.status_code == 400 and empty.json()["error"] == "invalid_request"
+    )  # the schema says not blank
     mine = (await client.get("/api/complaints/mine", headers=heads["bidder1"])).json()
     assert [c["matter"] for c in mine] == ["other"]
 

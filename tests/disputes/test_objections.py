@@ -63,7 +63,9 @@ async def test_a_documents_objection_holds_the_opening_and_nothing_else_until_an
     assert late.status_code == 409 and late.json()["error"] == "objection_period_over", late.text
     # a wrong input is refused with its reason and stores nothing
     empty = await client.post(url, json={"kind": "documents", "reason": " "}, headers=heads["bidder1"])
-    assert empty.status_code == 422 and empty.json()["error"] == "bad_text"
+    assert (
+        empty.status_code == 400 and empty.json()["error"] == "invalid_request"
+    )  # the schema says not blank
     unknown = await client.post(url, json={"kind": "weather", "reason": "x"}, headers=heads["bidder1"])
     assert unknown.status_code == 400, unknown.text
     assert [h.step for h in await holds(runtime, bidding.Step.OPENING)] == [bidding.Step.OPENING]

@@ -76,8 +76,11 @@ async def test_uploads_downloads_and_paths_declare_their_formats(client: Any) ->
     sealed = paths["/api/tenders/{code}/lots/{lot}/submissions/{submission_id}"]["put"]
     assert sealed["requestBody"]["required"] is True
     assert sealed["requestBody"]["content"]["application/octet-stream"]["schema"]["format"] == "binary"
-    [manifest] = [p for p in sealed["parameters"] if p["in"] == "header"]
+    headers = {p["name"].lower(): p for p in sealed["parameters"] if p["in"] == "header"}
+    assert set(headers) == {"x-sunbid-manifest", "x-sunbid-device"}
+    manifest = headers["x-sunbid-manifest"]
     assert manifest["name"].lower() == "x-sunbid-manifest" and manifest["required"] is True
+    assert headers["x-sunbid-device"]["required"] is False  # optional: never refuses a bid
     assert "base64url" in manifest["description"]
     document = paths["/api/tenders/{code}/documents/{name}"]["put"]
     assert "application/octet-stream" in document["requestBody"]["content"]
