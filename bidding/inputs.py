@@ -13,7 +13,7 @@ import msgspec
 
 from bidding import criteria as crit
 from bidding.common import CODE
-from bidding.lifecycle import TENDER_TERMS, LifecycleError, Rules
+from bidding.lifecycle import LifecycleError, Rules
 from core.errors import InvalidInput
 from core.numbers import CREDIT_INDEX, decimal_input, money_input
 from crypto.age import AgeError, X25519Recipient
@@ -92,6 +92,33 @@ class CustodyInput(msgspec.Struct, kw_only=True):
     opening_recipient: str | None = None  # when given, it must be the tender's opening recipient
 
 
+Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
+
+
+class RulesInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A tender's periods where it is stricter than the statutory defaults (lifecycle.Rules, each with
+    its article there); an omitted one keeps its default, and none may be looser than the law's."""
+
+    min_notice_days: Days | None = None
+    min_registration_days: Days | None = None
+    amendment_min_days: Days | None = None
+    clarification_min_days: Days | None = None
+    publicity_days: Days | None = None
+    min_valid_bids: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+    decryption_minutes: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] | None = None
+    opening_autostart_minutes: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] | None = None
+    day_seconds: (
+        Annotated[
+            int,
+            msgspec.Meta(ge=1, le=86_400, description="one statutory day; only training tenders shorten it"),
+        ]
+        | None
+    ) = None
+
+    def given(self) -> dict[str, int]:
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+
+
 class NewTender(msgspec.Struct, kw_only=True):
     """A tender draft: ``POST /api/tenders`` with the same code replaces the draft (idempotent)."""
 
@@ -132,10 +159,7 @@ class NewTender(msgspec.Struct, kw_only=True):
     description: str = ""
     max_envelope_mib: Annotated[int, msgspec.Meta(ge=1, le=MAX_ENVELOPE_MIB)] = 512
     min_credit_index: Annotated[Decimal, msgspec.Meta(description="0..100")] = Decimal(60)
-    rules: Annotated[
-        dict[str, int] | None,
-        msgspec.Meta(description="periods above the statutory minimum (lifecycle.Rules)"),
-    ] = None
+    rules: RulesInput | None = None
     publish_contract_document: Annotated[
         bool, msgspec.Meta(description="the signed contract is published with its document (合同文本)")
     ] = False
@@ -232,11 +256,9 @@ def validated(new: NewTender, *, training: bool = False) -> dict[str, Any]:
     min_credit_index = decimal_input(
         new.min_credit_index, "min_credit_index", CREDIT_INDEX, code="bad_credit_gate"
     )
-    if terms := set(new.rules or {}) & set(TENDER_TERMS):
-        raise InvalidInput(f"not a period: {', '.join(sorted(terms))} (a field of its own)", code="bad_rules")
     try:
         floor = Rules.for_category(new.category, training=training)
-        rules = Rules.from_dict({**floor.to_dict(), **(new.rules or {})})
+        rules = Rules.from_dict({**floor.to_dict(), **(new.rules.given() if new.rules else {})})
         criteria = crit.validate_criteria(new.criteria) if new.criteria else crit.default_criteria()
         form_fields = crit.validate_form_fields(new.form_fields or crit.DEFAULT_FORM_FIELDS)
     except (LifecycleError, crit.CriteriaError) as exc:

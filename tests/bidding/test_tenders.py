@@ -201,13 +201,46 @@ async def test_a_tender_says_whether_its_contract_is_published_with_the_document
     runtime: Runtime, client: Any
 ) -> None:
     world = await make_world(runtime, client, bidders=0)
-    # a term, not a period: not accepted among the rules
+    # a term, not a period: the rules object (RulesInput, as the schema states) has no such field
     mixed = tender_body(runtime, world, rules={"publish_contract_document": 1})
     refused = await client.post("/api/tenders", json=mixed, headers=world.agent)
-    assert refused.status_code == 422 and refused.json()["error"] == "bad_rules", refused.text
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_request", refused.text
+    assert "publish_contract_document" in refused.text
     # its own field: kept with the tender's rules, where contracts reads it, and the tender still publishes
     public = await published_tender(runtime, client, world, publish_contract_document=True)
     assert public["rules"]["publish_contract_document"] == 1
     assert public["rules"]["min_notice_days"] == 20
     other = await published_tender(runtime, client, world, "JLZB-2026-002")
     assert "publish_contract_document" not in other["rules"]
+
+
+async def test_rules_are_typed_periods_that_are_never_looser_than_the_law(
+    runtime: Runtime, client: Any
+) -> None:
+    world = await make_world(runtime, client, bidders=0)
+    stricter = await client.post(
+        "/api/tenders", json=tender_body(runtime, world, rules={"publicity_days": 5}), headers=world.agent
+    )
+    assert stricter.status_code == 201 and stricter.json()["rules"]["publicity_days"] == 5, stricter.text
+    for wrong in ({"publicity_days": -1}, {"publicity_days": 1.5}, {"no_such_period": 3}):
+        refused = await client.post(
+            "/api/tenders",
+            json=tender_body(runtime, world, "JLZB-2026-002", rules=wrong),
+            headers=world.agent,
+        )
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_request", refused.text
+    looser = await client.post(
+        "/api/tenders",
+        json=tender_body(runtime, world, "JLZB-2026-002", rules={"publicity_days": 2}),
+        headers=world.agent,
+    )
+    assert looser.status_code == 422 and "statutory minimum" in looser.text, looser.text
+
+
+def test_the_rules_input_names_every_period_of_the_lifecycle() -> None:
+    from dataclasses import fields
+
+    from bidding.inputs import RulesInput
+    from bidding.lifecycle import Rules
+
+    assert set(RulesInput.__struct_fields__) == {f.name for f in fields(Rules)}
