@@ -14,6 +14,7 @@ from litestar.response import Stream
 from bidding import service as bidding
 from bidding.service import TenderCode
 from core.access import Caller, allow
+from core.credit_code import CreditCodeText
 from core.downloads import stored_file
 from core.raw_body import file_answer, raw_body
 from core.roles import Role
@@ -60,7 +61,7 @@ class Decision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reasons: Text4000
     remedy: Remedy | None = None
     fault_kind: FaultKind | None = None
-    fault_party: str | None = None
+    fault_party: CreditCodeText | None = None
     malicious: bool = False
 
 
