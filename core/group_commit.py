@@ -7,6 +7,10 @@ own savepoint, so a unit that raises is undone alone and only its caller sees th
 are committed. A caller's answer (or error) is given only after the commit, so what it acknowledges
 is durable (docs/durability.md). Room and audit news queued by a unit are published after the
 commit, those of an undone unit never.
+
+Two processes' batches can take the same rows (the audit head, a room's head, an opening's progress)
+in different orders; PostgreSQL then aborts one with a deadlock (40P01) or a serialization failure
+(40001). Nothing of that batch was stored, so the whole batch runs again, every unit from the start.
 """
 
 from __future__ import annotations
@@ -23,6 +27,24 @@ from core.pubsub import PENDING_KEY
 
 T = TypeVar("T")
 Unit = Callable[[AsyncSession], Awaitable[Any]]
+RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+RETRIES = 5
+
+
+def retryable(exc: BaseException) -> bool:
+    """The database aborted the transaction for a conflict with another one (not for what it did)."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in RETRY_STATES or getattr(seen, "pgcode", None) in RETRY_STATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+class _Again(Exception):
+    """A unit met a conflict with another transaction: the batch's transaction is abandoned and rerun."""
 
 
 class GroupCommit:
@@ -49,6 +71,14 @@ class GroupCommit:
             self._committer = None
 
     async def _commit(self, batch: list[tuple[Unit, asyncio.Future[Any]]]) -> None:
+        for attempt in range(1, RETRIES + 1):
+            try:
+                await self._attempt(batch, last=attempt == RETRIES)
+                return
+            except _Again:
+                await asyncio.sleep(0.01 * attempt)
+
+    async def _attempt(self, batch: list[tuple[Unit, asyncio.Future[Any]]], *, last: bool) -> None:
         outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
         try:
             async with self._transaction() as session:
@@ -56,6 +86,10 @@ class GroupCommit:
                     # Take the write lock first (waiting out the busy timeout): a batch that read
                     # before writing could not upgrade once another process had committed.
                     await session.execute(text("BEGIN IMMEDIATE"))
+                else:
+                    # Every batch appends to the audit log: taking its head's row lock first gives all
+                    # batches of all processes one lock order, so they queue instead of deadlocking.
+                    await session.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
                 for unit, done in batch:
                     if len(batch) == 1:  # alone: the transaction is its savepoint
                         outcomes.append((done, None, await unit(session)))
@@ -66,11 +100,17 @@ class GroupCommit:
                         async with session.begin_nested():
                             value = await unit(session)
                     except Exception as exc:
+                        if retryable(exc) and not last:
+                            raise _Again from exc  # its locks were another batch's cycle: rerun all
                         del pending[mark:]  # its news is not news: nothing of it was stored
                         outcomes.append((done, exc, None))
                     else:
                         outcomes.append((done, None, value))
+        except _Again:
+            raise
         except Exception as exc:  # the transaction failed: nothing of the batch was stored
+            if retryable(exc) and not last:
+                raise _Again from exc
             for _, done in batch:
                 if not done.done():
                     done.set_exception(exc)

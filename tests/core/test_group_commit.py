@@ -61,3 +61,84 @@ async def test_a_lone_unit_is_one_transaction_and_its_error_reaches_its_caller(r
     async with runtime.sessions() as session:
         assert await runtime.audit.size(session) == 1
         assert session.info.get(PENDING_KEY) is None
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_two_processes_batches_locking_rows_in_opposite_orders_queue_instead_of_deadlocking(
+    runtime: Runtime, settings: Any, clock: Any
+) -> None:
+    # Two runtimes stand for two processes. Their units lock two rows in opposite orders; each batch
+    # takes the audit head first, so the second waits for the first's commit instead of PostgreSQL
+    # aborting one as a deadlock (which, without that lock order, it does after a second).
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    async with runtime.transaction() as session:
+        await session.execute(text("CREATE TABLE lock_pair (id int PRIMARY KEY, v int NOT NULL)"))
+        await session.execute(text("INSERT INTO lock_pair VALUES (1, 0), (2, 0)"))
+    other = Runtime.build(settings, clock, engine_options={"poolclass": NullPool})
+    runs: list[str] = []
+
+    def crossing(name: str, first: int, second: int) -> Any:
+        async def work(session: AsyncSession) -> str:
+            runs.append(name)
+            await session.execute(text("UPDATE lock_pair SET v = v + 1 WHERE id = :id"), {"id": first})
+            await asyncio.sleep(0.3)  # both now hold their first row
+            await session.execute(text("UPDATE lock_pair SET v = v + 1 WHERE id = :id"), {"id": second})
+            return name
+
+        return work
+
+    try:
+        done = await asyncio.gather(
+            runtime.shared_transaction(crossing("a", 1, 2)), other.shared_transaction(crossing("b", 2, 1))
+        )
+    finally:
+        await other.close()
+    assert sorted(done) == ["a", "b"]
+    assert sorted(runs) == ["a", "b"]  # each ran once: no transaction was a deadlock's victim
+    async with runtime.sessions() as session:
+        assert list(await session.execute(text("SELECT id, v FROM lock_pair ORDER BY id"))) == [
+            (1, 2),
+            (2, 2),
+        ]
+
+
+def test_only_conflicts_with_another_transaction_are_retried() -> None:
+    from core.group_commit import retryable
+
+    class Driver(Exception):
+        def __init__(self, state: str) -> None:
+            self.sqlstate = state
+
+    class Wrapped(Exception):
+        def __init__(self, orig: BaseException) -> None:
+            self.orig = orig
+
+    assert retryable(Wrapped(Driver("40P01"))) and retryable(Wrapped(Driver("40001")))
+    assert not retryable(Wrapped(Driver("23505")))  # a unique violation is the unit's own doing
+    assert not retryable(Conflict("refused", code="refused"))
+
+
+async def test_a_batch_aborted_by_a_conflict_with_another_transaction_runs_again(runtime: Runtime) -> None:
+    # As PostgreSQL reports a deadlock or serialization failure (SQLSTATE 40P01 / 40001): the whole
+    # batch is rerun, every unit from the start, and committed once with a gapless audit log.
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    calls: list[int] = []
+
+    def victim(i: int) -> Any:
+        async def work(session: AsyncSession) -> int:
+            calls.append(i)
+            appended = await runtime.audit.append(session, "test.group", data={"i": i})
+            await asyncio.sleep(0)
+            if i == 1 and calls.count(1) == 1:
+                raise Deadlock("deadlock detected")
+            return appended.position
+
+        return work
+
+    positions = await asyncio.gather(*(runtime.shared_transaction(victim(i)) for i in range(3)))
+    assert sorted(positions) == [0, 1, 2]
+    assert calls.count(1) == 2 and len(calls) > 3  # its batch ran again, not only the unit
