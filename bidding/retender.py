@@ -6,6 +6,11 @@ failed lots (every lot when the whole tender failed) and refers to the same stor
 agent gives a new timeline and a new opening key (a key revealed at the failed opening must never
 seal new bids). The re-tender is attempt ``n + 1`` of the same project; when it fails too, the
 tenderer may stop tendering or switch method (《工程建设项目施工招标投标办法》第三十八条).
+
+A lot may also be tendered again for a reason the contexts above bidding know, told through
+core/retender_port.py: its contract was refused or lapsed and the owner chose a new tender rather than
+the next candidate (contracts, 条例第五十五条), or an upheld complaint ordered one (disputes, 第六十一条).
+Such a re-tender copies those lots only.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from bidding.lifecycle import State
 from bidding.models import Lot, Opening, OpeningPhase, Tender, TenderDocument
 from core.accounts import Principal
 from core.errors import Conflict, InvalidInput, PermissionDenied
+from core.retender_port import RetenderCause, retender_sources
 from core.runtime import Runtime
 
 
@@ -50,6 +56,15 @@ class Attempt(msgspec.Struct, kw_only=True):
     state: str
 
 
+class RetenderReason(msgspec.Struct, kw_only=True):
+    """Why a lot (None: every lot) of a tender that did not fail may be tendered again."""
+
+    lot: str | None
+    zh: str
+    en: str
+    basis: str
+
+
 class TenderHistory(msgspec.Struct, kw_only=True):
     """The attempts of one project (public): earlier and later tenders, and what a failure allows."""
 
@@ -61,6 +76,8 @@ class TenderHistory(msgspec.Struct, kw_only=True):
     repeated_failure: bool  # the re-tender failed too: the tenderer may stop or switch method
     retender_basis: str
     repeated_failure_basis: str
+    # lots to tender again although the tender did not fail (a refused contract, a complaint's remedy)
+    retender_reasons: list[RetenderReason] = []
 
 
 def _attempt(tender: Tender) -> Attempt:
@@ -73,8 +90,16 @@ async def successor_of(session: AsyncSession, tender: Tender) -> Tender | None:
     )
 
 
+async def retender_causes(session: AsyncSession, tender: Tender) -> list[RetenderCause]:
+    """Why the higher contexts say lots of the tender may be tendered again (core/retender_port)."""
+    return [
+        cause for source in retender_sources() for cause in await source.retender_causes(session, tender.code)
+    ]
+
+
 async def failed_lots(session: AsyncSession, tender: Tender) -> list[Lot]:
-    """The lots to tender again: every lot of a failed tender, else the lots whose opening failed."""
+    """The lots to tender again: every lot of a failed tender, else the lots whose opening failed and
+    those a higher context names (a refused or lapsed contract tendered again, a complaint's remedy)."""
     lots = await lots_of(session, tender.id)
     if tender.state == State.FAILED:
         return lots
@@ -83,7 +108,10 @@ async def failed_lots(session: AsyncSession, tender: Tender) -> list[Lot]:
             select(Opening.lot_id).where(Opening.tender_id == tender.id, Opening.phase == OpeningPhase.FAILED)
         )
     )
-    return [lot for lot in lots if lot.id in failed]
+    named = {cause.lot for cause in await retender_causes(session, tender)}
+    if None in named:
+        return lots
+    return [lot for lot in lots if lot.id in failed or lot.number in named]
 
 
 async def retender(
@@ -106,7 +134,10 @@ async def retender(
     lots = await failed_lots(session, old)
     if not lots:
         raise Conflict(
-            "只有流标的项目或标段可以重新招标 (only a failed tender or lot is tendered again)",
+            "只有流标的项目或标段、合同未订立后决定重新招标的标段、"
+            "投诉处理决定责令重新招标的项目可以重新招标 "
+            "(only a failed tender or lot, a lot whose contract ended and is to be tendered again, or one a "
+            "complaint decision ordered tendered again, is tendered again)",
             code="not_failed",
         )
     if not CODE.match(new.code):
@@ -187,6 +218,14 @@ async def history(session: AsyncSession, tender: Tender, *, drafts: bool = False
     following = await successor_of(session, tender)
     if following is not None and following.state == State.DRAFT and not drafts:
         following = None
+    reasons = (
+        []
+        if tender.state == State.FAILED
+        else [
+            RetenderReason(lot=c.lot, zh=c.zh, en=c.en, basis=c.basis)
+            for c in await retender_causes(session, tender)
+        ]
+    )
     return TenderHistory(
         code=tender.code,
         attempt=tender.attempt,
@@ -196,4 +235,5 @@ async def history(session: AsyncSession, tender: Tender, *, drafts: bool = False
         repeated_failure=lifecycle.may_switch_method(State(tender.state), tender.attempt),
         retender_basis=lifecycle.RETENDER_BASIS,
         repeated_failure_basis=lifecycle.SECOND_FAILURE_BASIS,
+        retender_reasons=reasons,
     )

@@ -87,6 +87,10 @@ register_messages(
             "This tender re-tenders the failed tender:",
         ),
         "retender.next": ("本项目流标后已重新招标：", "After this tender failed it was tendered again as:"),
+        "retender.previous_other": ("本项目为以下项目的重新招标：", "This tender tenders again:"),
+        "retender.next_other": ("本项目已重新招标：", "This tender was tendered again as:"),
+        "retender.lot": ("标段 {n}：", "Lot {n}: "),
+        "retender.other": ("，可依法重新招标", "; it may be tendered again"),
         # The legal basis follows the sentence in the template, marked translate="no" (it is a citation).
         "retender.may": (
             "本项目已流标，招标人应分析原因、采取措施后依法重新招标",
@@ -249,7 +253,7 @@ async def review_context(db: Db, viewer: Principal | None, tender: Tender) -> di
     out["may_retender"] = (
         viewer is not None
         and is_owner(viewer, tender)
-        and out["attempts"].may_retender
+        and (out["attempts"].may_retender or bool(out["attempts"].retender_reasons))
         and out["attempts"].next is None
     )
     return out

@@ -78,6 +78,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "contracts.retender": ("重新招标", "Tender again"),
     "contracts.next.next_candidate": ("已确定下一中标候选人", "Awarded to the next candidate"),
     "contracts.next.retender": ("重新招标", "Tendered again"),
+    "contracts.retender_draft": (
+        "在项目页面创建本标段的重新招标草稿",
+        "Create this lot's re-tender draft on the tender's page",
+    ),
     "contracts.milestones": ("履约节点", "Milestones"),
     "contracts.milestone": ("节点", "Milestone"),
     "contracts.milestone_due": ("计划完成日期", "Due on"),

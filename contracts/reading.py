@@ -13,7 +13,7 @@ from contracts.common import (
     party_of,
 )
 from contracts.models import Contract, Publication
-from contracts.rules import Status
+from contracts.rules import NEXT_CANDIDATE, Status
 from contracts.views import (
     ContractOut,
     PublicContract,
@@ -22,6 +22,7 @@ from contracts.views import (
 from core.accounts import Principal
 from core.clock import as_utc
 from core.errors import PermissionDenied
+from core.retender_port import RetenderCause
 from core.roles import Role
 from core.runtime import Runtime
 
@@ -115,3 +116,23 @@ async def signing_times(session: AsyncSession) -> list[SigningTime]:
             )
         )  # fmt: skip
     return out
+
+
+async def retender_causes(session: AsyncSession, tender_code: str) -> list[RetenderCause]:
+    """The lots whose last contract was refused or lapsed and whose owner chose to tender them again
+    (next step ``retender``: no next candidate took the lot), for bidding's re-tender (core/retender_port)."""
+    last: dict[str, Contract] = {}
+    for row in await session.scalars(
+        select(Contract).where(Contract.tender_code == tender_code).order_by(Contract.id)
+    ):
+        last[row.lot_number] = row
+    return [
+        RetenderCause(
+            lot=lot,
+            zh="合同被拒签" if row.status is Status.REFUSED else "合同逾期未订立",
+            en="the contract was refused" if row.status is Status.REFUSED else "the contract lapsed unsigned",
+            basis=NEXT_CANDIDATE,
+        )
+        for lot, row in sorted(last.items())
+        if row.next_step == "retender" and row.status in (Status.REFUSED, Status.LAPSED)
+    ]

@@ -33,6 +33,7 @@ from core.credit_port import credit
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.hold_port import HoldCase
 from core.models import Organisation
+from core.retender_port import RetenderCause
 from core.roles import Role
 from core.runtime import Runtime
 from disputes import periods
@@ -549,3 +550,26 @@ async def cases(session: AsyncSession, runtime: Runtime, principal: Principal) -
     out = [await _out(session, runtime, row) for row in rows]
     far = datetime.max.replace(tzinfo=runtime.clock.now().tzinfo)
     return sorted(out, key=lambda c: (c.due is None, c.due or far, -c.id))
+
+
+async def retender_causes(session: AsyncSession, tender_code: str) -> list[RetenderCause]:
+    """The lots (None: the whole tender) an upheld complaint ordered tendered again (remedy 重新招标),
+    for bidding's re-tender (core/retender_port)."""
+    rows = await session.scalars(
+        select(Complaint)
+        .where(
+            Complaint.tender_code == tender_code,
+            Complaint.status == Status.UPHELD,
+            Complaint.remedy == Remedy.RE_TENDER,
+        )
+        .order_by(Complaint.id)
+    )
+    return [
+        RetenderCause(
+            lot=row.lot_number,
+            zh=f"投诉处理决定（第{row.id}号）责令重新招标",
+            en=f"the decision on complaint {row.id} ordered a new tender",
+            basis="《招标投标法实施条例》第六十一条",
+        )
+        for row in rows
+    ]

@@ -44,6 +44,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本项目流标后已重新招标（第 {n} 次招标）：",
         "After this tender failed it was tendered again (attempt {n}):",
     ),
+    "publication.attempt.previous_other": (
+        "本项目是以下项目的重新招标（第 {n} 次招标）：",
+        "This tender tenders again (attempt {n}):",
+    ),
+    "publication.attempt.next_other": (
+        "本项目已重新招标（第 {n} 次招标）：",
+        "This tender was tendered again (attempt {n}):",
+    ),
+    "publication.attempt.colon": ("：", ": "),
+    "publication.attempt.other": ("，可依法重新招标（{basis}）。", "; it may be tendered again ({basis})."),
     "publication.attempt.failed": (
         "本项目流标，招标人应分析原因、采取措施后依法重新招标（{basis}）。",
         "This tender failed; the tenderer tenders again after analysing why ({basis}).",

@@ -1,0 +1,10 @@
+"""The ports contracts serves to the contexts below it (run at start-up by core.contexts.register_ports)."""
+
+from __future__ import annotations
+
+from contracts import reading
+from core.retender_port import register_retender_source
+
+
+def register() -> None:
+    register_retender_source("contracts", reading)
