@@ -346,10 +346,19 @@ async def _ended_for_next(session: AsyncSession, principal: Principal, contract_
     return row
 
 
+def _ended_why(row: Contract) -> str:
+    """Why the contract with the first winner was not concluded, as the new award notice says it."""
+    if row.status is Status.LAPSED:
+        return f"中标通知书发出之日起{rules.SIGNING.days}日内未订立合同"
+    side = "中标人" if row.refused_by is Party.SUPPLIER else "招标人"
+    return f"{side}拒绝签订合同"
+
+
 async def award_next(
     session: AsyncSession, runtime: Runtime, principal: Principal, contract_id: int
 ) -> ContractOut:
-    """Award the lot to the next candidate in the committee's order (Art. 55): a new contract, a new clock."""
+    """Award the lot to the next candidate in the committee's order (Art. 55): a new award notice
+    (evaluation publishes it; the first award is cancelled in open data), a new contract, a new clock."""
     row = await _ended_for_next(session, principal, contract_id)
     ev = await evaluation.get_evaluation(session, f"{row.tender_code}-{row.lot_number}")
     candidates = sorted((ev.report_facts or {}).get("candidates") or [], key=lambda c: int(c["rank"]))
@@ -362,9 +371,14 @@ async def award_next(
         )
     nxt = following[0]
     row.next_step = "next_candidate"
+    first = await org_row(session, row.supplier_id)
+    awarded = await evaluation.award_next(
+        session, runtime, principal, f"{row.tender_code}-{row.lot_number}", nxt["credit_code"],
+        replaced=first.credit_code, reason=_ended_why(row),
+    )  # fmt: skip
     new = await _new_contract(
         session, runtime, row.tender_code, row.lot_number, nxt["credit_code"], int(nxt["rank"]), nxt["price"],
-        row.award_notice_id, runtime.clock.now(),
+        awarded.notice, runtime.clock.now(),
     )  # fmt: skip
     await runtime.audit.append(
         session, CONTRACT_NEXT_CANDIDATE, actor=principal.actor, subject=f"tender:{row.tender_code}",

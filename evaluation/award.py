@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
@@ -47,6 +49,15 @@ async def publish_publicity(
     return PublicityOut(notice=notice.id, ends=draft.ends.isoformat())
 
 
+def _candidates(lot: str, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's candidates as the award notice's structured data lists them (publication/ocds.py)."""
+    return [
+        {"lot": lot, "rank": c["rank"],
+         "bidder": {"name": c["name"], "credit_code": c["credit_code"]}, "price": c["price"]}
+        for c in facts["candidates"]
+    ]  # fmt: skip
+
+
 async def award(
     session: AsyncSession, runtime: Runtime, principal: Principal, code: str, winner: str | None = None
 ) -> AwardOut:
@@ -70,11 +81,7 @@ async def award(
             "(the publicity period has not ended)",
             code="publicity_running",
         )
-    candidates = [
-        {"lot": evaluation.lot_number, "rank": c["rank"],
-         "bidder": {"name": c["name"], "credit_code": c["credit_code"]}, "price": c["price"]}
-        for c in evaluation.report_facts["candidates"]
-    ]  # fmt: skip
+    candidates = _candidates(evaluation.lot_number, evaluation.report_facts)
     chosen = winner or candidates[0]["bidder"]["credit_code"]
     row = next((c for c in candidates if c["bidder"]["credit_code"] == chosen), None)
     if row is None:
@@ -104,3 +111,52 @@ async def award(
     evaluation.award_notice_id = notice.id
     evaluation.winner_code = chosen
     return AwardOut(notice=notice.id, winner=chosen)
+
+
+NEXT_CANDIDATE_BASIS = "《招标投标法实施条例》第五十五条"
+
+
+async def award_next(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    code: str,
+    winner: str,
+    *,
+    replaced: str,
+    reason: str,
+) -> AwardOut:
+    """The lot's award to the next candidate ``winner`` after the contract with ``replaced`` ended
+    (条例第五十五条, decided in contracts): a new award notice (中标结果公告) naming both, whose data
+    marks the first award ``cancelled`` and the new one active (publication/ocds.py)."""
+    evaluation = await get_evaluation(session, code)
+    if evaluation.state != EvaluationState.AWARDED or evaluation.report_facts is None:
+        raise Conflict("标段尚未定标 (the lot is not awarded yet)", code="not_awarded")
+    candidates = _candidates(evaluation.lot_number, evaluation.report_facts)
+    row = next((c for c in candidates if c["bidder"]["credit_code"] == winner), None)
+    first = next((c for c in candidates if c["bidder"]["credit_code"] == replaced), None)
+    if row is None or first is None or winner == replaced:
+        raise InvalidInput(f"{winner} 不是下一中标候选人 (not the next candidate)", code="not_a_candidate")
+    now = runtime.clock.now()
+    lot = evaluation.lot_number
+    data = {
+        "awards": [{"lot": lot, "bidder": row["bidder"], "price": row["price"], "date": now.isoformat()}],
+        "cancelled": [{"lot": lot, "bidder": first["bidder"], "reason": reason}],
+        "candidates": candidates,
+        "basis": NEXT_CANDIDATE_BASIS,
+    }
+    title = f"{evaluation.tender_title} 标段{lot} 中标结果公告（第{row['rank']}中标候选人）"
+    body = (
+        f"项目：{evaluation.tender_title}（{evaluation.tender_code}）标段{lot}\n"
+        f"原中标人：{first['bidder']['name']}（统一社会信用代码 {first['bidder']['credit_code']}），"
+        f"{reason}，其中标结果作废。\n"
+        f"依据{NEXT_CANDIDATE_BASIS}，按评标委员会推荐的顺序确定排名第{row['rank']}的中标候选人为中标人。\n"
+        f"中标人：{row['bidder']['name']}（统一社会信用代码 {row['bidder']['credit_code']}）\n"
+        f"中标价：{row['price']} 元\n评标报告摘要值（SHA-256）：{evaluation.report_digest}"
+    )
+    notice = await bidding.award(
+        session, runtime, principal, evaluation.tender_code, title, body, data, lot=lot
+    )
+    evaluation.award_notice_id = notice.id
+    evaluation.winner_code = winner
+    return AwardOut(notice=notice.id, winner=winner)

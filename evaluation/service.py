@@ -16,7 +16,7 @@ Each lives in the module that owns it (inside evaluation, modules import each ot
 from __future__ import annotations
 
 from evaluation.acting import act
-from evaluation.award import award, publish_publicity
+from evaluation.award import award, award_next, publish_publicity
 from evaluation.clarifications import answer_clarification, clarifications_for_bidder
 from evaluation.report.signatures import sign_report
 from evaluation.reporting import report_file
@@ -42,6 +42,7 @@ __all__ = [
     "admitted",
     "answer_clarification",
     "award",
+    "award_next",
     "clarifications_for_bidder",
     "evaluations_for",
     "first_candidate",

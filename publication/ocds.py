@@ -30,7 +30,8 @@ with the notice, in these shapes:
                                "opened_at": ISO time | null}]}
     candidates      {"candidates": [{"lot": "1", "rank": 1, "bidder": {...}, "price": "123.45"}]}
     award           {"awards": [{"lot": "1", "bidder": {...}, "price": "123.45", "date": ISO time | null}],
-                     "candidates": [... as above, optional: the others become unsuccessful]}
+                     "candidates": [... as above, optional: the others become unsuccessful],
+                     "cancelled": [{"lot", "bidder", "reason"}]  (optional: a replaced winner, 第五十五条)}
 
 Suspensions (暂停, bidding/holds.py): while an objection (异议) or another case holds the opening or
 the award, every release of the tender says so in ``tender.statusDetails`` (the status itself stays
@@ -532,6 +533,19 @@ def _awards(
             award["value"] = money(_decimal(row["price"], "candidate price"))
         out[award["id"]] = award
     if notice.kind == "award":
+        for row in _rows(notice.payload, "cancelled"):  # the award a next candidate's award replaces
+            bidder = _bidder(row.get("bidder"))
+            lot = str(row.get("lot", "1"))
+            _add_party(parties, bidder, "tenderer")
+            award = {
+                "id": award_id(ocid, lot, bidder),
+                "title": "原中标人（中标结果作废）",
+                "status": "cancelled",
+                "suppliers": [reference(bidder)],
+                "relatedLots": [lot],
+                **({"description": str(row["reason"])} if row.get("reason") else {}),
+            }
+            out[award["id"]] = award
         for row in _rows(notice.payload, "awards"):
             bidder = _bidder(row.get("bidder"))
             lot = str(row.get("lot", "1"))
