@@ -97,6 +97,14 @@ async def retender_causes(session: AsyncSession, tender: Tender) -> list[Retende
     ]
 
 
+async def retender_basis(session: AsyncSession, tender: Tender) -> str:
+    """The article that let ``tender`` be tendered again: Art. 44 for a failure, else its causes' articles."""
+    if tender.state == State.FAILED:
+        return lifecycle.RETENDER_BASIS
+    bases = dict.fromkeys(cause.basis for cause in await retender_causes(session, tender))
+    return "、".join(bases) or lifecycle.RETENDER_BASIS
+
+
 async def failed_lots(session: AsyncSession, tender: Tender) -> list[Lot]:
     """The lots to tender again: every lot of a failed tender, else the lots whose opening failed and
     those a higher context names (a refused or lapsed contract tendered again, a complaint's remedy)."""

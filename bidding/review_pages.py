@@ -90,7 +90,6 @@ register_messages(
         "retender.previous_other": ("本项目为以下项目的重新招标：", "This tender tenders again:"),
         "retender.next_other": ("本项目已重新招标：", "This tender was tendered again as:"),
         "retender.lot": ("标段 {n}：", "Lot {n}: "),
-        "retender.other": ("，可依法重新招标", "; it may be tendered again"),
         # The legal basis follows the sentence in the template, marked translate="no" (it is a citation).
         "retender.may": (
             "本项目已流标，招标人应分析原因、采取措施后依法重新招标",
@@ -104,11 +103,11 @@ register_messages(
         ),
         "retender.form": ("重新招标", "Tender again"),
         "retender.help": (
-            "新项目沿用本项目的交易类别、方式、金额、评标办法、流标标段和招标文件，请填写新的项目编号、时间安排和新的开标公钥"
-            "（流标开标时已使用的密钥不得再次使用）。新项目先保存为草稿。",
-            "The new tender keeps this one's category, method, amounts, criteria, failed lots and documents; "
-            "give a new code, timeline and a new opening key (the failed opening's key must not be reused). "
-            "It is saved as a draft first.",
+            "新项目沿用本项目的交易类别、方式、金额、评标办法、需重新招标的标段和招标文件，"
+            "请填写新的项目编号、时间安排和新的开标公钥（本项目开标时已使用的密钥不得再次使用）。新项目先保存为草稿。",
+            "The new tender keeps this one's category, method, amounts, criteria, the lots to tender "
+            "again and documents; give a new code, timeline and a new opening key (this tender's "
+            "opening key must not be reused). It is saved as a draft first.",
         ),
         "retender.code": ("新项目编号", "New tender code"),
         "retender.recipient": ("新的开标公钥（age1…）", "New opening recipient (age1…)"),

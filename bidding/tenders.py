@@ -49,6 +49,7 @@ from bidding.lifecycle import Action, Actor, LifecycleError, Rules, State
 from bidding.models import DocumentDownload, Lot, Registration, Submission, Tender, TenderDocument
 from bidding.notices import NoticeKind, publish_notice
 from bidding.preconditions import require_status, require_transition
+from bidding.retender import retender_basis
 from bidding.views import DownloadOut, RegisteredBidder, RegistrationsAndDownloads, registration_fields, when
 from core.accounts import Principal
 from core.clock import format_local
@@ -202,7 +203,7 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
             data={
                 "retender": tender.code,
                 "attempt": tender.attempt,
-                "legal_basis": lifecycle.RETENDER_BASIS,
+                "legal_basis": await retender_basis(session, previous),
             },
         )
     await publish_notice(

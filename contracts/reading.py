@@ -129,10 +129,12 @@ async def retender_causes(session: AsyncSession, tender_code: str) -> list[Reten
     return [
         RetenderCause(
             lot=lot,
-            zh="合同被拒签" if row.status is Status.REFUSED else "合同逾期未订立",
-            en="the contract was refused" if row.status is Status.REFUSED else "the contract lapsed unsigned",
+            zh=f"{'合同被拒签' if refused else '合同逾期未订立'}，招标人决定重新招标",
+            en=f"the contract {'was refused' if refused else 'lapsed unsigned'}; the tenderer decided to "
+            "tender it again",
             basis=NEXT_CANDIDATE,
         )
         for lot, row in sorted(last.items())
         if row.next_step == "retender" and row.status in (Status.REFUSED, Status.LAPSED)
+        for refused in [row.status is Status.REFUSED]
     ]

@@ -53,7 +53,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This tender was tendered again (attempt {n}):",
     ),
     "publication.attempt.colon": ("：", ": "),
-    "publication.attempt.other": ("，可依法重新招标（{basis}）。", "; it may be tendered again ({basis})."),
+    "publication.attempt.other": ("（{basis}）。", " ({basis})."),
     "publication.attempt.failed": (
         "本项目流标，招标人应分析原因、采取措施后依法重新招标（{basis}）。",
         "This tender failed; the tenderer tenders again after analysing why ({basis}).",

@@ -5,13 +5,17 @@ is not tendered again. An upheld complaint with the remedy 重新招标 makes it
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bidding import service as bidding
 from bidding.models import Lot
 from core.clock import ManualClock
+from core.models import AuditEntry
 from core.runtime import Runtime
 from tests.bidding.test_retender import AGAIN, retender_body
 from tests.contracts.test_contracts import deductions, opened
@@ -57,17 +61,23 @@ async def test_a_refused_contract_tendered_again_gets_a_draft_of_that_lot_only(
     attempts = (await client.get(f"/api/tenders/{CODE}/attempts")).json()
     assert attempts["may_retender"] is False  # the tender did not fail...
     (reason,) = attempts["retender_reasons"]  # ...but lot 1's contract ended and is tendered again
-    assert reason["lot"] == "1" and reason["zh"] == "合同被拒签" and "第五十五条" in reason["basis"]
+    assert (
+        reason["lot"] == "1"
+        and reason["zh"] == "合同被拒签，招标人决定重新招标"
+        and "第五十五条" in reason["basis"]
+    )
     contract_page = await client.get(f"/contracts/{url.rsplit('/', 1)[1]}", headers={**owner, **HTML})
     assert (
         'id="retender-link"' in contract_page.text
         and f'href="/tenders/{CODE}#attempts"' in contract_page.text
     )
     page = await client.get(f"/tenders/{CODE}", headers={**owner, **HTML})
-    assert 'id="retender-form"' in page.text and "标段 1：合同被拒签，可依法重新招标" in page.text
+    assert 'id="retender-form"' in page.text
+    said = '标段 1：合同被拒签，招标人决定重新招标 <span translate="no">（{}）'
+    assert said.format("《中华人民共和国招标投标法实施条例》第五十五条") in page.text
     public = await client.get(f"/tenders/{CODE}?lang=en", headers=HTML)
     assert 'id="retender-form"' not in public.text
-    assert "Lot 1: the contract was refused; it may be tendered again" in public.text
+    assert "Lot 1: the contract was refused; the tenderer decided to tender it again" in public.text
     loser = next(b for b in world.bidders if b.code != world.winner.code)
     denied = await client.post(
         f"/api/tenders/{CODE}/retender", json=retender_body(runtime), headers=world.heads[loser.username]
@@ -80,6 +90,10 @@ async def test_a_refused_contract_tendered_again_gets_a_draft_of_that_lot_only(
     assert new["state"] == "draft" and [lot["number"] for lot in new["lots"]] == ["1"]
     published = await client.post(f"/api/tenders/{AGAIN}/publish", headers=world.heads["agent1"])
     assert published.status_code == 200, published.text
+    async with runtime.sessions() as session:
+        (entry,) = await session.scalars(select(AuditEntry).where(AuditEntry.kind == "tender.retendered"))
+    data = json.loads(entry.entry)["data"]
+    assert data["retender"] == AGAIN and data["legal_basis"].endswith("第五十五条")  # not 第四十四条: no 流标
     forward = (await client.get(f"/api/tenders/{CODE}/attempts")).json()
     back = (await client.get(f"/api/tenders/{AGAIN}/attempts")).json()
     assert forward["next"]["code"] == AGAIN and back["previous"]["code"] == CODE and back["attempt"] == 2
