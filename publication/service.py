@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
 from core.runtime import Runtime
-from publication import ocds, ocds_contracts, packages, sources, stats
+from publication import ocds, ocds_contracts, ocds_related, packages, sources, stats
 from publication.config import OcdsConfig
 from publication.feed import BadCursor, Cursor, check_limit, ready_prefix
 from publication.ocds import HoldFacts, NoticeFacts, TenderFacts
@@ -40,6 +40,7 @@ class _Process:
     facts: TenderFacts
     notices: dict[int, NoticeFacts]
     contracts: list[ocds_contracts.ContractFacts] = field(default_factory=list)
+    previous: ocds_related.PreviousAttempt | None = None  # the attempt a re-tender tenders again
 
     def contract_releases(self, config: OcdsConfig) -> list[dict[str, Any]]:
         out = []
@@ -52,12 +53,15 @@ class _Process:
 
     def release(self, notice: NoticeFacts, config: OcdsConfig) -> dict[str, Any]:
         try:
-            return ocds.build_release(self.ocid, self.facts, notice, config.base_url)
+            release = ocds.build_release(self.ocid, self.facts, notice, config.base_url)
         except ocds.PayloadError as exc:
             # a notice whose structured content is malformed is still published, as text only
             log.warning("notice %s of %s: structured content ignored: %s", notice.id, self.ocid, exc)
             plain = dataclasses.replace(notice, payload=None)
-            return ocds.build_release(self.ocid, self.facts, plain, config.base_url)
+            release = ocds.build_release(self.ocid, self.facts, plain, config.base_url)
+        if related := ocds_related.related_processes(self.previous, config.base_url):
+            release["relatedProcesses"] = related
+        return release
 
     def last_notice_before(self, position: int) -> NoticeFacts | None:
         before = [n for at, n in self.notices.items() if at < position]
@@ -94,6 +98,7 @@ class _Reader:
                 await sources.tender_facts(self.session, tender),
                 {n.audit_position: n for n in notices},
                 await sources.contract_publications(self.session, tender.code),
+                await sources.previous_attempt(self.session, self.config, tender),
             )
         return self.cache[code]
 

@@ -37,10 +37,12 @@ from publication.ocds import (
     payload_from_body,
 )
 from publication.ocds_contracts import ContractFacts
+from publication.ocds_related import PreviousAttempt
 from publication.stats import Award, TenderStat
 
 if TYPE_CHECKING:  # types only: rows come from bidding's functions, never from its tables
     from bidding.service import Notice, Tender
+    from publication.config import OcdsConfig
 
 
 # The audit entries that are public events of open data: notices, and holds placed and released.
@@ -334,3 +336,13 @@ def category_names() -> dict[str, tuple[str, str]]:
 async def region_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
     """Regions by code: code → (zh, en)."""
     return {r.code: (r.name, r.name_en or r.name) for r in await list_regions(session)}
+
+
+async def previous_attempt(
+    session: AsyncSession, config: OcdsConfig, tender: Tender
+) -> PreviousAttempt | None:
+    """The public earlier attempt that ``tender`` tenders again (bidding's attempts), if any."""
+    previous = (await bidding.attempts(session, tender)).previous
+    if previous is None:
+        return None
+    return PreviousAttempt(config.ocid(previous.code), previous.title, previous.state == "failed")

@@ -17,11 +17,17 @@ from bidding.models import Lot
 from core.clock import ManualClock
 from core.models import AuditEntry
 from core.runtime import Runtime
+from publication.config import OcdsConfig
 from tests.bidding.test_retender import AGAIN, retender_body
 from tests.contracts.test_contracts import deductions, opened
 from tests.contracts.world import CODE, Awarded, awarded
+from tests.publication.ocds_schema import assert_valid
 
 HTML = {"accept": "text/html"}
+
+
+def ocid(runtime: Runtime, code: str) -> str:
+    return OcdsConfig.from_settings(runtime.settings).ocid(code)
 
 
 async def second_lot(runtime: Runtime) -> None:
@@ -102,6 +108,13 @@ async def test_a_refused_contract_tendered_again_gets_a_draft_of_that_lot_only(
     assert "流标" not in history.split('id="attempts"', 1)[1].split("</section>", 1)[0]
     later = (await client.get(f"/tenders/{AGAIN}/history?lang=zh", headers=HTML)).text
     assert "本项目是以下项目的重新招标（第 1 次招标）" in later and f'href="/tenders/{CODE}/history"' in later
+    # open data: the re-tender's process names the one it replaces (relatedProcesses, ``prior``)
+    record = await client.get(f"/api/ocds/records/{ocid(runtime, AGAIN)}")
+    assert record.status_code == 200, record.text
+    assert_valid(record.json())
+    (related,) = record.json()["records"][0]["compiledRelease"]["relatedProcesses"]
+    assert related["relationship"] == ["prior"] and related["identifier"] == ocid(runtime, CODE)
+    assert related["scheme"] == "ocid" and related["uri"].endswith(f"/api/ocds/records/{ocid(runtime, CODE)}")
     again = await client.post(
         f"/api/tenders/{CODE}/retender", json=retender_body(runtime, "JLZB-2026-001S"), headers=owner
     )

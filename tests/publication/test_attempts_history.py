@@ -8,7 +8,9 @@ from typing import Any
 
 from core.clock import ManualClock
 from core.runtime import Runtime
+from publication.config import OcdsConfig
 from tests.bidding.test_retender import AGAIN, CODE, _failed, fail_by_opening, retender_body
+from tests.publication.ocds_schema import assert_valid
 
 HTML = {"accept": "text/html"}
 
@@ -47,6 +49,12 @@ async def test_the_public_history_links_the_attempts_both_ways_and_says_the_seco
     forward = section(await history(client, CODE, "zh"))
     assert "本项目流标后已重新招标（第 2 次招标）" in forward
     assert f'href="/tenders/{AGAIN}/history"' in forward and f"{old['title']}（重新招标）" in forward
+    record = (
+        await client.get(f"/api/ocds/records/{OcdsConfig.from_settings(runtime.settings).ocid(AGAIN)}")
+    ).json()
+    assert_valid(record)
+    (related,) = record["records"][0]["compiledRelease"]["relatedProcesses"]
+    assert related["relationship"] == ["unsuccessfulProcess"] and related["identifier"].endswith(CODE)
     back = section(await history(client, AGAIN, "zh"))
     assert "第 2 次招标" in back and "以下流标项目的重新招标（第 1 次招标）" in back
     assert f'href="/tenders/{CODE}/history"' in back and f"{CODE}</span> · 流标" in back
