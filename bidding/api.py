@@ -65,7 +65,7 @@ from bidding.views import (
     RegistrationOut,
     RegistrationsAndDownloads,
     ServerKey,
-    SignedStatementBody,
+    SignedWithdrawal,
     TenderDetail,
     TenderOut,
     TenderSubmission,
@@ -436,7 +436,7 @@ async def withdraw(
     runtime: Rt,
     principal: Caller,
     submission_id: SubmissionIdParam,
-    data: JSONBody[SignedStatementBody],
+    data: JSONBody[SignedWithdrawal],
 ) -> Withdrawn:
     """Withdraw a bid before the deadline (撤回) with a signed withdrawal statement.
 
@@ -447,7 +447,9 @@ async def withdraw(
     "signature": "<base64 Ed25519 over the statement's canonical JSON>", "key_id": "…"}`.
     """
     try:
-        signed = SignedStatement.from_dict(msgspec.structs.asdict(data))
+        # the typed body holds exactly what was sent (text and integers, nothing defaulted), so its
+        # builtins are the signed object and its canonical JSON the signed bytes
+        signed = SignedStatement.from_dict(msgspec.to_builtins(data))
     except SigningError as exc:
         raise InvalidInput(f"撤回声明格式错误 (malformed withdrawal): {exc}", code="bad_withdrawal") from None
     done = await submissions.withdraw(runtime, principal, submission_id, signed)

@@ -23,8 +23,8 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Organisation
 from core.organisations import OrgKind, find_by_credit_code
 from core.roles import Role
-from core.texts import PositiveMoneyText
 from core.runtime import Runtime
+from core.texts import PositiveMoneyText
 from guarantees import rules
 from guarantees.common import (
     FORFEITED,
