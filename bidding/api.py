@@ -15,7 +15,7 @@ Sealed upload (one request, so a retry is one request too):
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post, put
@@ -194,7 +194,9 @@ async def tender_detail(viewer: Viewer, db: Db, code: TenderCodeParam) -> Tender
     tags=["bidding"],
     media_type=bid_form.MEDIA_TYPE,
 )
-async def bid_form_schema(viewer: Viewer, db: Db, code: TenderCodeParam, lot: LotParam) -> dict[str, Any]:
+async def bid_form_schema(
+    viewer: Viewer, db: Db, code: TenderCodeParam, lot: LotParam
+) -> bid_form.BidFormSchema:
     """The lot's bid form (bid.json) as a JSON Schema.
 
     A JSON Schema (draft 2020-12) document: what the opening checks, and what `sunbid bid seal` and the
@@ -202,13 +204,14 @@ async def bid_form_schema(viewer: Viewer, db: Db, code: TenderCodeParam, lot: Lo
     """
     tender = await visible_tender(db, code, viewer)
     found = await lot_of(db, tender, lot)
-    return bid_form.schema_for(
+    schema = bid_form.schema_for(
         tender.form_fields,
         code=tender.code,
         lot=found.number,
         ceiling_price=found.ceiling_price,
         bond_forms=tender.bond_forms,
     )
+    return msgspec.convert(schema, bid_form.BidFormSchema)
 
 
 @post("/api/tenders/{code:str}/publish", opt=allow(*OWNERS), status_code=200, tags=["bidding"])

@@ -278,6 +278,35 @@ RETRY_AFTER = OpenAPIHeader(
 )
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def integer_bounds(node: Any) -> Any:
+    """Litestar writes every ``ge``/``le`` as a float (``"maximum": 1000.0``); an integer's bounds are
+    integers, so a client generated from the schema does not read the parameter as a float."""
+    if isinstance(node, list):
+        return [integer_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: integer_bounds(value) for key, value in node.items()}
+    types: set[str] = set()
+    for spec in (out, *(b for b in out.get("oneOf", []) if isinstance(b, dict))):
+        kind = spec.get("type")  # a property named "type" is a dict here, not a type: ignored
+        types |= (
+            {kind}
+            if isinstance(kind, str)
+            else {t for t in kind if isinstance(t, str)}
+            if isinstance(kind, list)
+            else set()
+        )
+    if "integer" in types and "number" not in types:
+        for key in _BOUNDS:
+            value = out.get(key)
+            if isinstance(value, float) and value.is_integer():
+                out[key] = int(value)
+    return out
+
+
 class _ApiOpenAPI(OpenAPI):
     def to_schema(self) -> dict[str, Any]:
         for item in (self.paths or {}).values():
@@ -285,7 +314,8 @@ class _ApiOpenAPI(OpenAPI):
                 response = (operation.responses or {}).get("429") if operation else None
                 if isinstance(response, OpenAPIResponse):
                     response.headers = {**(response.headers or {}), "Retry-After": RETRY_AFTER}
-        return super().to_schema()
+        schema: dict[str, Any] = integer_bounds(super().to_schema())
+        return schema
 
 
 class ApiOpenAPIConfig(OpenAPIConfig):
