@@ -314,6 +314,8 @@ async def test_signed_documents_state_every_field(client) -> None:  # type: igno
         assert all("pattern" in envelope["properties"][k] for k in ("signature", "key_id"))
         statement = components[envelope["properties"]["statement"]["$ref"].rsplit("/", 1)[1]]
         assert statement["properties"]["type"]["const"].startswith("sunbid.")
+        # a field more is refused (400) and the schema says so, on the statement and around it
+        assert envelope["additionalProperties"] is False and statement["additionalProperties"] is False
         for field, spec in statement["properties"].items():
             stated = (
                 spec.get("pattern") or spec.get("enum") or spec.get("const") or spec.get("type") == "integer"
