@@ -15,7 +15,7 @@ Sealed upload (one request, so a retry is one request too):
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post, put
@@ -65,7 +65,7 @@ from bidding.views import (
     RegistrationOut,
     RegistrationsAndDownloads,
     ServerKey,
-    SignedStatementBody,
+    SignedWithdrawal,
     TenderDetail,
     TenderOut,
     TenderSubmission,
@@ -194,7 +194,9 @@ async def tender_detail(viewer: Viewer, db: Db, code: TenderCodeParam) -> Tender
     tags=["bidding"],
     media_type=bid_form.MEDIA_TYPE,
 )
-async def bid_form_schema(viewer: Viewer, db: Db, code: TenderCodeParam, lot: LotParam) -> dict[str, Any]:
+async def bid_form_schema(
+    viewer: Viewer, db: Db, code: TenderCodeParam, lot: LotParam
+) -> bid_form.BidFormSchema:
     """The lot's bid form (bid.json) as a JSON Schema.
 
     A JSON Schema (draft 2020-12) document: what the opening checks, and what `sunbid bid seal` and the
@@ -202,13 +204,14 @@ async def bid_form_schema(viewer: Viewer, db: Db, code: TenderCodeParam, lot: Lo
     """
     tender = await visible_tender(db, code, viewer)
     found = await lot_of(db, tender, lot)
-    return bid_form.schema_for(
+    schema = bid_form.schema_for(
         tender.form_fields,
         code=tender.code,
         lot=found.number,
         ceiling_price=found.ceiling_price,
         bond_forms=tender.bond_forms,
     )
+    return msgspec.convert(schema, bid_form.BidFormSchema)
 
 
 @post("/api/tenders/{code:str}/publish", opt=allow(*OWNERS), status_code=200, tags=["bidding"])
@@ -436,7 +439,7 @@ async def withdraw(
     runtime: Rt,
     principal: Caller,
     submission_id: SubmissionIdParam,
-    data: JSONBody[SignedStatementBody],
+    data: JSONBody[SignedWithdrawal],
 ) -> Withdrawn:
     """Withdraw a bid before the deadline (撤回) with a signed withdrawal statement.
 
@@ -447,7 +450,9 @@ async def withdraw(
     "signature": "<base64 Ed25519 over the statement's canonical JSON>", "key_id": "…"}`.
     """
     try:
-        signed = SignedStatement.from_dict(msgspec.structs.asdict(data))
+        # the typed body holds exactly what was sent (text and integers, nothing defaulted), so its
+        # builtins are the signed object and its canonical JSON the signed bytes
+        signed = SignedStatement.from_dict(msgspec.to_builtins(data))
     except SigningError as exc:
         raise InvalidInput(f"撤回声明格式错误 (malformed withdrawal): {exc}", code="bad_withdrawal") from None
     done = await submissions.withdraw(runtime, principal, submission_id, signed)

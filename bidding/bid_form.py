@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
@@ -36,6 +37,26 @@ BOND_FORM_LABELS = {
 }
 ATTACHMENT_NAME = r"^[^/\\\x00-\x1f]{1,200}$"
 TEXT_LIMIT = 2000
+
+
+class BidFormSchema(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """The JSON Schema (draft 2020-12) of one lot's bid.json as GET …/bid-form.schema.json answers it:
+    ``properties`` holds one JSON Schema per form field (``x-kind`` names its kind), ``examples`` one
+    bid.json that passes, ``x-tender``/``x-lot``/``x-ceiling-price`` the lot it is for."""
+
+    dialect: Literal["https://json-schema.org/draft/2020-12/schema"] = msgspec.field(name="$schema")
+    id: str | None = msgspec.field(default=None, name="$id")
+    title: str
+    description: str
+    type: Literal["object"]
+    properties: dict[str, dict[str, Any]]
+    required: list[str]
+    tender: str | None = msgspec.field(default=None, name="x-tender")
+    lot: str | None = msgspec.field(default=None, name="x-lot")
+    ceiling_price: (
+        Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,16}\.[0-9]{2}$", description="yuan, 2 places")] | None
+    ) = msgspec.field(default=None, name="x-ceiling-price")
+    examples: list[dict[str, Any]]
 
 
 def schema_path(code: str, lot: str) -> str:

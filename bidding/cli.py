@@ -49,7 +49,7 @@ from bidding.submissions import MANIFEST_HEADER, encode_manifest
 from bidding.views import (
     OwnSubmissionStatus,
     ReceiptBundle,
-    SignedStatementBody,
+    SignedWithdrawal,
     TenderOut,
     Withdrawn,
 )
@@ -341,9 +341,7 @@ def submit(envelope: str, manifest_path: str | None, receipt_path: str | None) -
     kept = msgspec.to_builtins(bundle)
     out.write_text(json.dumps(kept, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
     receipt = bundle.receipt.statement
-    click.echo(
-        f"accepted at {receipt['server_time']} (audit #{receipt['audit_index']}); receipt saved to {out}"
-    )
+    click.echo(f"accepted at {receipt.server_time} (audit #{receipt.audit_index}); receipt saved to {out}")
 
 
 @bid.command("withdraw")
@@ -359,7 +357,7 @@ def withdraw(
     key = signing_key_from_identity(load_identity(identity_path, passphrase_file))
     statement = withdrawal(signed, key)
     sid = signed.statement["submission_id"]
-    sent = body(SignedStatementBody(**statement.to_dict()))
+    sent = body(msgspec.convert(statement.to_dict(), SignedWithdrawal))  # the route's own type
     with api(load_config()) as http:
         done = check(
             with_retries("withdraw", lambda: http.post(f"/api/submissions/{sid}/withdrawal", json=sent)),

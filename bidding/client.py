@@ -209,7 +209,7 @@ def withdrawal(signed_manifest: SignedStatement, signing_key: Ed25519PrivateKey)
     from bidding.submissions import withdrawal_statement
 
     manifest = BidManifest.from_dict(signed_manifest.statement)
-    return sign_statement(withdrawal_statement(manifest, utc_timestamp()), signing_key)
+    return sign_statement(msgspec.to_builtins(withdrawal_statement(manifest, utc_timestamp())), signing_key)
 
 
 def file_chunks(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:

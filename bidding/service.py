@@ -35,7 +35,7 @@ from bidding.events import (
 )
 from bidding.evidence_store import BidEvidence, capture_packages, lot_evidence
 from bidding.holds import Banner, Hold, Step, Suspended, banners, hold, holds_of, release
-from bidding.inputs import CATEGORIES, Amendment
+from bidding.inputs import CATEGORIES, Amendment, LotNumber
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
@@ -79,6 +79,7 @@ __all__ = [
     "BidEvidence",
     "CustodyShare",
     "Hold",
+    "LotNumber",
     "MoneyText",
     "Notice",
     "NoticeFilter",

@@ -37,6 +37,7 @@ from bidding.preconditions import DeadlinePassed as DeadlinePassed  # where call
 from bidding.preconditions import require_accepting_bids, require_registered
 from bidding.receipts import make_bundle, sealed_value
 from bidding.registration import bidder_org
+from bidding.views import WithdrawalStatement
 from core.accounts import Principal
 from core.audit import seal
 from core.db import is_unique_violation
@@ -398,15 +399,16 @@ def parse_bundle(submission: Submission) -> dict[str, Any]:
 # --- withdrawal --------------------------------------------------------------------------------
 
 
-def withdrawal_statement(manifest: BidManifest, client_time: str) -> dict[str, Any]:
-    return {
-        "type": WITHDRAWAL_TYPE,
-        "tender": manifest.tender,
-        "lot": manifest.lot,
-        "bidder": manifest.bidder,
-        "submission_id": manifest.submission_id,
-        "client_time": client_time,
-    }
+def withdrawal_statement(manifest: BidManifest, client_time: str) -> WithdrawalStatement:
+    """The withdrawal of the bid ``manifest`` describes (the client signs its builtins)."""
+    return WithdrawalStatement(
+        type="sunbid.bid-withdrawal.v1",
+        tender=manifest.tender,
+        lot=manifest.lot,
+        bidder=manifest.bidder,
+        submission_id=manifest.submission_id,
+        client_time=client_time,
+    )
 
 
 async def withdraw(

@@ -12,7 +12,7 @@ import msgspec
 
 from bidding.common import SUBMISSION_ID
 from bidding.criteria import Criteria, FormFieldOut
-from bidding.inputs import CATEGORIES, METHODS, BondForm, Category, Method, TenderCodeText
+from bidding.inputs import CATEGORIES, METHODS, BondForm, Category, LotNumber, Method, TenderCodeText
 from bidding.lifecycle import State
 from bidding.models import (
     BidOutcome,
@@ -26,7 +26,8 @@ from bidding.models import (
 )
 from bidding.notices import KIND_ZH, NoticeKind
 from core.clock import format_local
-from core.credit_code import CreditCodeText
+from core.credit_code import CreditCodeText, CreditCodeUpper
+from core.texts import StatementKeyId, StatementSignature, UtcStatementTime
 
 # --- the constrained texts of bidding's paths, queries and bodies -------------------------------
 
@@ -284,13 +285,72 @@ def registration_view(registration: Registration, tender: Tender) -> Registratio
 # --- submissions --------------------------------------------------------------------------------
 
 
-class SignedStatementBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A signed statement (crypto.signing.SignedStatement): the statement object, the Ed25519 signature
-    over its canonical JSON (standard base64 of 64 bytes), and the signing key's id."""
+# Signed statements (crypto.signing): the statement object, the Ed25519 signature over its canonical
+# JSON and the signing key's id. Each statement is typed field by field, as text or integers exactly as
+# signed (a datetime or Decimal would be re-encoded differently), with no default that re-encoding would
+# add: the signature is checked over the canonical JSON of what was sent.
 
-    statement: dict[str, Any]
-    signature: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    key_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+class WithdrawalStatement(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A bidder's withdrawal (撤回) of its bid before the deadline; the tender, lot, bidder and submission
+    id must be the bid's own."""
+
+    type: Literal["sunbid.bid-withdrawal.v1"]  # bidding.submissions.WITHDRAWAL_TYPE
+    tender: TenderCode
+    lot: LotNumber
+    bidder: CreditCodeUpper
+    submission_id: SubmissionId
+    client_time: UtcStatementTime  # informative: the server clock is the one that counts
+
+
+class SignedWithdrawal(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A withdrawal signed with the company's bid-signing key (`sunbid bid withdraw` makes it)."""
+
+    statement: WithdrawalStatement
+    signature: StatementSignature
+    key_id: StatementKeyId
+
+
+class ManifestStatement(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A bid manifest (crypto.signing.BidManifest) as the bidder signed it."""
+
+    type: Literal["sunbid.bid-manifest.v1"]
+    tender: TenderCode
+    lot: LotNumber
+    bidder: CreditCodeUpper
+    submission_id: SubmissionId
+    # absent when the signer left it out (it stays out: the signature covers what was signed)
+    supersedes: SubmissionId | msgspec.UnsetType | None = msgspec.UNSET
+    envelope_sha256: Sha256Hex
+    envelope_length: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    client_time: UtcStatementTime
+
+
+class ReceiptStatement(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The server's receipt (crypto.signing.Receipt): the manifest it accepted, when, and where in the
+    audit log, with the inclusion proof of that entry and the signed checkpoint it refers to."""
+
+    type: Literal["sunbid.receipt.v1"]
+    manifest_sha256: Sha256Hex
+    submission_id: SubmissionId
+    server_time: UtcStatementTime
+    audit_index: Annotated[int, msgspec.Meta(ge=0)]
+    audit_size: Annotated[int, msgspec.Meta(ge=1)] | None
+    audit_root: Sha256Hex | None
+    inclusion_proof: list[Sha256Hex]
+    checkpoint: str | None
+
+
+class SignedManifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    statement: ManifestStatement
+    signature: StatementSignature
+    key_id: StatementKeyId
+
+
+class SignedReceipt(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    statement: ReceiptStatement
+    signature: StatementSignature
+    key_id: StatementKeyId
 
 
 class ReceiptBundle(msgspec.Struct, kw_only=True):
@@ -298,8 +358,8 @@ class ReceiptBundle(msgspec.Struct, kw_only=True):
     manifest, the audit entry the receipt's inclusion proof is for, and that entry's salt (hex)."""
 
     type: Literal["sunbid.receipt-bundle.v1"]
-    receipt: SignedStatementBody
-    manifest: SignedStatementBody
+    receipt: SignedReceipt
+    manifest: SignedManifest
     audit_entry: str
     salt: str
 

@@ -4,8 +4,6 @@ supervisors see every contract; the public sees the signed ones. Rules: contract
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -24,7 +22,7 @@ from contracts.service import (
 from core.access import PUBLIC, Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
-from guarantees.service import GuaranteeOut
+from guarantees.service import GuaranteeOut, SignedPerformanceGuarantee
 
 OWNERS = (Role.TENDERER, Role.AGENT)
 PARTIES = (Role.TENDERER, Role.BIDDER)
@@ -36,9 +34,10 @@ class PerformanceGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     ``crypto.signing.sign_statement`` writes it: the statement has ``type``
     ("sunbid.performance-guarantee.v1"), ``guarantor``, ``kind``, ``tender``, ``lot``, ``bidder`` (the
     contract's supplier), ``amount`` (≤ 10% of the contract amount), ``valid_until`` (≥ the last
-    milestone's day) and ``reference``."""
+    milestone's day) and ``reference``. The signature is checked over the canonical JSON of the statement
+    as sent; a field more or less is refused before it."""
 
-    document: dict[str, Any]
+    document: SignedPerformanceGuarantee
 
 
 class OpenContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -5,9 +5,7 @@ guarantees context: contracts passes it the contract's terms."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, time
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +42,7 @@ async def secure_performance(
     runtime: Runtime,
     principal: Principal,
     contract_id: int,
-    document: Mapping[str, Any],
+    document: guarantees.SignedPerformanceGuarantee,
 ) -> guarantees.GuaranteeOut:
     """A guarantor posts the performance guarantee it signed for the contract's supplier."""
     row = await contract_row(session, contract_id)

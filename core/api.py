@@ -246,8 +246,13 @@ async def list_users(db: Db) -> list[UserOut]:
 async def list_organisations(
     db: Db,
     kind: FromQuery[OrgKind | None] = None,
-    limit: int = Parameter(default=50, ge=1, le=500),
-    offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+    limit: int = Parameter(default=50, ge=1, le=500, description="rows per page (1..500)"),
+    offset: int = Parameter(
+        default=0,
+        ge=0,
+        le=MAX_OFFSET,
+        description=f"rows to skip (0..{MAX_OFFSET})",
+    ),
 ) -> Listing[OrganisationOut]:
     """Registered companies (bidders, agents, tenderers) by id, optionally of one ``kind``."""
     rows, total = await organisations.list_organisations(db, kind=kind, limit=limit, offset=offset)
@@ -355,8 +360,13 @@ async def audit_checkpoint(runtime: Rt, db: Db) -> AuditCheckpoint:
 @get("/api/audit/entries", opt=PUBLIC, tags=["audit"])
 async def audit_entries(
     db: Db,
-    after: int = Parameter(default=-1, ge=-1, le=MAX_TREE_SIZE),
-    limit: int = Parameter(default=100, ge=1, le=1000),
+    after: int = Parameter(
+        default=-1,
+        ge=-1,
+        le=MAX_TREE_SIZE,
+        description="the last position the client holds (-1: from the start)",
+    ),
+    limit: int = Parameter(default=100, ge=1, le=1000, description="entries per page (1..1000)"),
 ) -> list[AuditEntryOut]:
     """Audit log entries after position ``after`` (-1: from the start), oldest first.
 
@@ -367,7 +377,15 @@ async def audit_entries(
 
 @get("/api/audit/entries/{position:int}/proof", opt=PUBLIC, tags=["audit"])
 async def inclusion_proof(
-    runtime: Rt, db: Db, position: FromPath[int], size: int | None = Parameter(default=None, ge=1)
+    runtime: Rt,
+    db: Db,
+    position: FromPath[int],
+    size: int | None = Parameter(
+        default=None,
+        ge=1,
+        le=MAX_TREE_SIZE,
+        description="the tree size (default: the current one)",
+    ),
 ) -> InclusionProof:
     """Merkle inclusion proof (RFC 6962) that entry ``position`` is in the tree of ``size`` entries.
 
@@ -386,8 +404,8 @@ async def inclusion_proof(
 async def consistency_proof(
     runtime: Rt,
     db: Db,
-    old: int = Parameter(ge=1, le=MAX_TREE_SIZE),
-    new: int = Parameter(ge=1, le=MAX_TREE_SIZE),
+    old: int = Parameter(ge=1, le=MAX_TREE_SIZE, description="the older tree size"),
+    new: int = Parameter(ge=1, le=MAX_TREE_SIZE, description="the newer tree size"),
 ) -> ConsistencyProof:
     """Merkle consistency proof (RFC 6962) that the tree of ``new`` entries extends that of ``old``.
 

@@ -25,6 +25,19 @@ CreditCodeText = Annotated[
         examples=["91220201MA0Y3B5X2R"],
     ),
 ]
+# In a signed statement the code is compared as written with the registered (upper-case) one, so there
+# it is upper-case only.
+CreditCodeUpper = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=18,
+        max_length=18,
+        pattern=f"^[{ALPHABET}]{{18}}$",
+        description="unified social credit code (统一社会信用代码) in upper case: 18 digits and letters "
+        "without I, O, S, V, Z; the 18th is a check character",
+        examples=["91220201MA0Y3B5X2R"],
+    ),
+]
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _REGION = re.compile(r"^\d{6}$")
 # Registration authorities (first character) named in GB 32100-2015 Table 1.

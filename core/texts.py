@@ -26,3 +26,57 @@ OptionalText4000 = Annotated[str, msgspec.Meta(max_length=4000, description="at 
 Title200 = Annotated[
     str, msgspec.Meta(min_length=1, max_length=200, pattern=_SOME, description="1-200 characters, not blank")
 ]
+
+# A positive amount of yuan with exactly two places and no leading zeros: 0.01 to 16 integer digits.
+# Where zero means nothing (a deposit received, a guarantee's amount) the schema refuses it up front.
+PositiveMoneyText = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(0\.(0[1-9]|[1-9][0-9])|[1-9][0-9]{0,15}\.[0-9]{2})$",
+        description='yuan, more than zero, 2 decimal places, no leading zeros ("20000.00"; 大于零的金额)',
+        examples=["20000.00"],
+    ),
+]
+
+# --- signed statements (crypto/signing.py): the texts a signed JSON document carries ----------------
+# They stay text as the signer wrote them (a datetime or Decimal would be re-encoded differently and
+# break the signature, which is checked over the canonical JSON of exactly what was sent).
+
+StatementSignature = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9+/]{86}==$",
+        description="Ed25519 signature over b'sunbid-statement-v1\\n' + the statement's canonical JSON "
+        "(RFC 8785 style): standard base64 of 64 bytes",
+    ),
+]
+StatementKeyId = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9a-f]{16}$",
+        description="the signing key's id: hex of the first 8 bytes of SHA-256 of the raw Ed25519 public key",
+    ),
+]
+StatementTime = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$",
+        description="ISO 8601 date and time with its UTC offset, e.g. 2026-09-01T00:00:00+08:00",
+    ),
+]
+UtcStatementTime = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$",
+        description="ISO 8601 UTC time as statements carry it, e.g. 2026-05-01T08:00:00Z",
+    ),
+]
+StatementText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=r"^\S(.*\S)?$",
+        description="1-200 characters, no surrounding spaces",
+    ),
+]

@@ -5,7 +5,6 @@ Each is what the room's stored event log holds; steps.py re-exports them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -19,8 +18,7 @@ Review = Literal["qualification", "preliminary"]
 # --- events ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RoomOpened:
+class RoomOpened(msgspec.Struct, frozen=True):
     """The first event: the committee drawn (in order), the alternates (in order), the bidders whose
     bids opened, the review items and the criteria."""
 
@@ -35,41 +33,35 @@ class RoomOpened:
     bond_failures: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class SignedIn:
+class SignedIn(msgspec.Struct, frozen=True):
     member: str
 
 
-@dataclass(frozen=True)
-class AvoidanceDeclared:
+class AvoidanceDeclared(msgspec.Struct, frozen=True):
     member: str
     conflict: bool
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class MemberAbsent:
+class MemberAbsent(msgspec.Struct, frozen=True):
     """The host records that a member who confirmed did not come (无故缺席): replaced like a conflict."""
 
     member: str
     reason: str
 
 
-@dataclass(frozen=True)
-class AlternatesAdded:
+class AlternatesAdded(msgspec.Struct, frozen=True):
     """Alternates from a supplementary draw; they fill vacancies first, in order."""
 
     alternates: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ChairVote:
+class ChairVote(msgspec.Struct, frozen=True):
     member: str
     candidate: str
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     review: Review
     member: str
     bidder: str
@@ -78,16 +70,14 @@ class Verdict:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class ScoreGiven:
+class ScoreGiven(msgspec.Struct, frozen=True):
     member: str
     bidder: str
     criterion: str
     value: Decimal
 
 
-@dataclass(frozen=True)
-class SheetSubmitted:
+class SheetSubmitted(msgspec.Struct, frozen=True):
     """``reasons``: (bidder, unit, reason) for each score that deviates from the mean of the sheets
     already in by more than the limit (required for each; the room records them as confirmations)."""
 
@@ -95,47 +85,40 @@ class SheetSubmitted:
     reasons: tuple[tuple[str, str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class ScoresReturned:
+class ScoresReturned(msgspec.Struct, frozen=True):
     by: str
     member: str
     reason: str
 
 
-@dataclass(frozen=True)
-class AnomalyConfirmed:
+class AnomalyConfirmed(msgspec.Struct, frozen=True):
     member: str
     bidder: str
     unit: str
     reason: str
 
 
-@dataclass(frozen=True)
-class AnomalyUnexplained:
+class AnomalyUnexplained(msgspec.Struct, frozen=True):
     by: str
     member: str
     bidder: str
     unit: str
 
 
-@dataclass(frozen=True)
-class PriceScoresComputed:
+class PriceScoresComputed(msgspec.Struct, frozen=True):
     figures: tuple[tuple[str, Decimal], ...]
     benchmark: Decimal | None = None
 
 
-@dataclass(frozen=True)
-class RankingPublished:
+class RankingPublished(msgspec.Struct, frozen=True):
     order: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ReportSigned:
+class ReportSigned(msgspec.Struct, frozen=True):
     member: str
 
 
-@dataclass(frozen=True)
-class Advance:
+class Advance(msgspec.Struct, frozen=True):
     by: str
 
 
@@ -200,7 +183,7 @@ def _plain(value: object) -> object:
 
 def encode(event: Event) -> tuple[str, dict[str, object]]:
     """The stored kind (``step.<kind>``) and JSON object of an event."""
-    fields = event.__dataclass_fields__
+    fields = event.__struct_fields__
     return PREFIX + KIND_OF[type(event)], {name: _plain(getattr(event, name)) for name in fields}
 
 

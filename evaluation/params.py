@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
+import msgspec
+from msgspec.structs import force_setattr
+
 GROUPS = ("technical", "commercial", "price")
 MEMBER_GROUPS = ("technical", "commercial")  # scored by members; price is computed by the platform
 CENT = Decimal("0.01")
@@ -49,8 +52,7 @@ def as_decimal(value: Any, where: str) -> Decimal:
 # --- parameters --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Criterion:
+class Criterion(msgspec.Struct, frozen=True):
     """A scored criterion: members give a multiple of ``step`` in [0, ``max_points``].
 
     Its weight in comprehensive scoring is its ``max_points`` (the tender's points total 100).
@@ -75,8 +77,8 @@ class Criterion:
             raise ScoreError(f"criterion {self.id}: step must be positive, not {step}")
         if points % step != 0:
             raise ScoreError(f"criterion {self.id}: max_points {points} is not a multiple of step {step}")
-        object.__setattr__(self, "max_points", points)
-        object.__setattr__(self, "step", step)
+        force_setattr(self, "max_points", points)
+        force_setattr(self, "step", step)
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,7 @@ class PriceScoreParams:
         object.__setattr__(self, "coefficient", coefficient)
 
 
-@dataclass(frozen=True)
-class AnomalyLimit:
+class AnomalyLimit(msgspec.Struct, frozen=True):
     """The tender's limit on a member's deviation from the other members' mean.
 
     ``unit="points"``: the limit is absolute points. ``unit="percent"``: the limit is a percentage of
@@ -139,7 +140,7 @@ class AnomalyLimit:
             raise ScoreError(f"anomaly limit in percent must be at most 100, not {value}")
         if self.per not in ("criterion", "group"):
             raise ScoreError("anomaly limit applies per criterion or per group")
-        object.__setattr__(self, "value", value)
+        force_setattr(self, "value", value)
 
     def threshold(self, max_points: Decimal) -> Decimal:
         return self.value if self.unit == "points" else max_points * self.value / HUNDRED

@@ -5,7 +5,6 @@ Rules and secrecy: guarantees/service.py."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import msgspec
 from litestar import Response, get, post
@@ -17,7 +16,14 @@ from core.runtime import Db, Rt
 from core.texts import Text2000
 from guarantees import service
 from guarantees.rules import ClaimReason
-from guarantees.service import ClaimOut, DepositOut, GuaranteeOut, GuaranteePublic, NewDeposit
+from guarantees.service import (
+    ClaimOut,
+    DepositOut,
+    GuaranteeOut,
+    GuaranteePublic,
+    NewDeposit,
+    SignedGuarantee,
+)
 
 OWNERS = (Role.TENDERER, Role.AGENT)
 
@@ -28,9 +34,10 @@ class IssueGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ("sunbid.bid-guarantee.v1"), ``guarantor`` (its credit code), ``kind`` (guarantee_letter,
     guarantee_insurance, guarantor_letter), ``tender``, ``lot``, ``bidder`` (credit code), ``amount``
     (decimal string, ≤ 2% of the lot's estimated price), ``valid_until`` (ISO time, ≥ the end of the bid
-    validity period) and ``reference`` (the guarantor's own reference)."""
+    validity period) and ``reference`` (the guarantor's own reference). The signature is checked over the
+    canonical JSON of the statement as sent; a field more or less is refused before it."""
 
-    document: dict[str, Any]
+    document: SignedGuarantee
 
 
 class FileClaim(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
-from bidding.service import MoneyText
 from catalog import service as catalog
 from core.accounts import Principal
 from core.audit import seal
@@ -25,6 +24,7 @@ from core.models import Organisation
 from core.organisations import OrgKind, find_by_credit_code
 from core.roles import Role
 from core.runtime import Runtime
+from core.texts import PositiveMoneyText
 from guarantees import rules
 from guarantees.common import (
     FORFEITED,
@@ -53,7 +53,7 @@ class NewDeposit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A cash deposit the trading centre received for a bidder's bid on a lot."""
 
     bidder: CreditCodeText
-    amount: MoneyText
+    amount: PositiveMoneyText  # a deposit of nothing secures nothing: 0.01 at the least
     payer_account: Annotated[str, msgspec.Meta(min_length=4, max_length=64, description="4-64 characters")]
     received_at: datetime | None = None  # default: now
 

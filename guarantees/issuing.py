@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,13 +46,13 @@ from guarantees.events import (
 )
 from guarantees.models import Deposit, Guarantee
 from guarantees.rules import GUARANTEE_TYPE, KINDS, RuleBroken
-from guarantees.views import GuaranteeOut, GuaranteePublic
+from guarantees.views import GuaranteeOut, GuaranteePublic, SignedGuarantee, SignedPerformanceGuarantee
 
 # --- issuing --------------------------------------------------------------------------------------
 
 
 async def issue_guarantee(
-    session: AsyncSession, runtime: Runtime, principal: Principal, document: Mapping[str, Any]
+    session: AsyncSession, runtime: Runtime, principal: Principal, document: SignedGuarantee
 ) -> GuaranteeOut:
     """A guarantor posts a guarantee it signed; the platform checks it, numbers it and keeps it."""
     org, signed, fields = await signed_by_guarantor(session, principal, document, GUARANTEE_TYPE)
@@ -76,9 +77,15 @@ async def issue_guarantee(
 
 
 async def signed_by_guarantor(
-    session: AsyncSession, principal: Principal, document: Mapping[str, Any], expected_type: str
+    session: AsyncSession,
+    principal: Principal,
+    document: SignedGuarantee | SignedPerformanceGuarantee,
+    expected_type: str,
 ) -> tuple[Organisation, SignedStatement, dict[str, Any]]:
-    """The caller's guarantor organisation, the document verified with its registered key, its fields."""
+    """The caller's guarantor organisation, the document verified with its registered key, its fields.
+
+    The signature is checked over the canonical JSON of the statement exactly as sent: the typed
+    document holds only text (and no field the sender left out), so its builtins are the sent object."""
     org = await get_organisation(session, guarantor_of(principal))
     if org.kind != OrgKind.GUARANTOR:
         raise PermissionDenied(
@@ -87,7 +94,7 @@ async def signed_by_guarantor(
     if not org.signing_key:
         raise Conflict("请先登记签名公钥 (register the guarantor's signing key first)", code="no_signing_key")
     try:
-        signed = SignedStatement.from_dict(document)
+        signed = SignedStatement.from_dict(msgspec.to_builtins(document))
         statement = verify_statement(
             signed, public_key_from_text(org.signing_key), expected_type=expected_type
         )

@@ -7,11 +7,9 @@ the contract page."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +32,7 @@ from guarantees.common import STATUS_WORDS, VALID, bad, parse_statement
 from guarantees.issuing import register_guarantee, signed_by_guarantor
 from guarantees.models import Guarantee
 from guarantees.rules import KINDS, PERFORMANCE_TYPE, RuleBroken
-from guarantees.views import GuaranteeOut
+from guarantees.views import GuaranteeOut, SignedPerformanceGuarantee
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ async def issue_performance_guarantee(
     session: AsyncSession,
     runtime: Runtime,
     principal: Principal,
-    document: Mapping[str, Any],
+    document: SignedPerformanceGuarantee,
     terms: ContractTerms,
 ) -> GuaranteeOut:
     """A guarantor posts a performance guarantee it signed for the contract ``terms`` describes."""

@@ -44,7 +44,20 @@ from guarantees.issuing import (
 )
 from guarantees.performance import ContractTerms, issue_performance_guarantee, performance_bond
 from guarantees.rules import GUARANTEE_TYPE, PERFORMANCE_TYPE
-from guarantees.views import BondStatistics, ClaimOut, DepositOut, GuaranteeOut, GuaranteePublic, TenderBonds
+from guarantees.views import (
+    BondStatistics,
+    ClaimOut,
+    DepositOut,
+    GuaranteeOut,
+    GuaranteePublic,
+    GuaranteeStatement,
+    PerformanceStatement,
+    SignedGuarantee,
+    SignedPerformanceGuarantee,
+    TenderBonds,
+    sign_guarantee,
+    sign_performance_guarantee,
+)
 
 __all__ = [
     "DEPOSIT_FORFEITED",
@@ -57,7 +70,11 @@ __all__ = [
     "DepositOut",
     "GuaranteeOut",
     "GuaranteePublic",
+    "GuaranteeStatement",
     "NewDeposit",
+    "PerformanceStatement",
+    "SignedGuarantee",
+    "SignedPerformanceGuarantee",
     "TenderBonds",
     "answer_claim",
     "bond_statistics",
@@ -77,5 +94,7 @@ __all__ = [
     "refund_deposit",
     "refund_obligations",
     "schedule_refunds",
+    "sign_guarantee",
+    "sign_performance_guarantee",
     "verify_bond",
 ]

@@ -4,8 +4,65 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bidding.service import LotNumber, TenderCode
+from core.credit_code import CreditCodeUpper
+from core.texts import PositiveMoneyText, StatementKeyId, StatementSignature, StatementText, StatementTime
+from crypto.signing import sign_statement
+
+# --- the signed documents a guarantor posts -------------------------------------------------------
+# One definition for the API's schema, the service and whoever builds a document (the demo, tests, a
+# guarantor's own tools). Every field is text exactly as signed: the signature is checked over the
+# canonical JSON of what was sent, so nothing here is re-encoded, defaulted or added.
+
+GuaranteeKind = Literal["guarantee_letter", "guarantee_insurance", "guarantor_letter"]
+
+
+class _GuaranteeFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    guarantor: CreditCodeUpper  # the issuing guarantor's own code (it must be the caller's)
+    kind: GuaranteeKind  # 银行保函, 保证保险, 担保公司保函
+    tender: TenderCode
+    lot: LotNumber
+    bidder: CreditCodeUpper  # the registered bidder (performance: the contract's supplier)
+    amount: PositiveMoneyText
+    valid_until: StatementTime
+    reference: StatementText  # the guarantor's own reference
+
+
+class GuaranteeStatement(_GuaranteeFields, kw_only=True, forbid_unknown_fields=True):
+    """A bid guarantee (投标保函): ``amount`` at most 2% of the lot's estimated price and ``valid_until``
+    at least the end of the bid validity period (《招标投标法实施条例》第二十六条)."""
+
+    type: Literal["sunbid.bid-guarantee.v1"]  # guarantees.rules.GUARANTEE_TYPE
+
+
+class PerformanceStatement(_GuaranteeFields, kw_only=True, forbid_unknown_fields=True):
+    """A performance guarantee (履约保函): ``amount`` at most 10% of the contract amount and at least the
+    bond the contract asks, ``valid_until`` covering the last milestone (第五十八条)."""
+
+    type: Literal["sunbid.performance-guarantee.v1"]  # guarantees.rules.PERFORMANCE_TYPE
+
+
+class SignedGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A bid guarantee signed with the guarantor's registered Ed25519 key, as
+    ``crypto.signing.sign_statement`` writes it."""
+
+    statement: GuaranteeStatement
+    signature: StatementSignature
+    key_id: StatementKeyId
+
+
+class SignedPerformanceGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A performance guarantee signed with the guarantor's registered Ed25519 key."""
+
+    statement: PerformanceStatement
+    signature: StatementSignature
+    key_id: StatementKeyId
+
 
 # --- shapes ---------------------------------------------------------------------------------------
 
@@ -91,3 +148,17 @@ class TenderBonds(msgspec.Struct, kw_only=True):
     guarantees: int
     deposits: int
     guaranteed_amount: Decimal
+
+
+def sign_guarantee(statement: GuaranteeStatement, key: Ed25519PrivateKey) -> SignedGuarantee:
+    """A guarantor's tool: the statement signed as ``crypto.signing.sign_statement`` signs it."""
+    signed = sign_statement(msgspec.to_builtins(statement), key)
+    return SignedGuarantee(statement=statement, signature=signed.signature, key_id=signed.key_id)
+
+
+def sign_performance_guarantee(
+    statement: PerformanceStatement, key: Ed25519PrivateKey
+) -> SignedPerformanceGuarantee:
+    """A guarantor's tool: the performance statement signed as ``sign_statement`` signs it."""
+    signed = sign_statement(msgspec.to_builtins(statement), key)
+    return SignedPerformanceGuarantee(statement=statement, signature=signed.signature, key_id=signed.key_id)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from types import CodeType, ModuleType
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.constants import RESERVED_KWARGS
 from litestar.handlers import HTTPRouteHandler
@@ -278,6 +279,69 @@ RETRY_AFTER = OpenAPIHeader(
 )
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def integer_bounds(node: Any) -> Any:
+    """Litestar writes every ``ge``/``le`` as a float (``"maximum": 1000.0``); an integer's bounds are
+    integers, so a client generated from the schema does not read the parameter as a float."""
+    if isinstance(node, list):
+        return [integer_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: integer_bounds(value) for key, value in node.items()}
+    types: set[str] = set()
+    for spec in (out, *(b for b in out.get("oneOf", []) if isinstance(b, dict))):
+        kind = spec.get("type")  # a property named "type" is a dict here, not a type: ignored
+        types |= (
+            {kind}
+            if isinstance(kind, str)
+            else {t for t in kind if isinstance(t, str)}
+            if isinstance(kind, list)
+            else set()
+        )
+    if "integer" in types and "number" not in types:
+        for key in _BOUNDS:
+            value = out.get(key)
+            if isinstance(value, float) and value.is_integer():
+                out[key] = int(value)
+    return out
+
+
+def _struct_classes() -> dict[str, list[type[msgspec.Struct]]]:
+    found: dict[str, list[type[msgspec.Struct]]] = {}
+    stack: list[type[msgspec.Struct]] = [msgspec.Struct]
+    seen: set[type[msgspec.Struct]] = set()
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+                found.setdefault(sub.__name__, []).append(sub)
+    return found
+
+
+def close_strict_objects(schema: dict[str, Any]) -> None:
+    """A Struct with ``forbid_unknown_fields`` refuses a field more (400): its component says so with
+    ``additionalProperties: false`` (Litestar leaves it open). Only where the component is certainly that
+    Struct: same name (or module-qualified name) and exactly its fields; tagged unions are left alone."""
+    classes = _struct_classes()
+    for key, component in schema.get("components", {}).get("schemas", {}).items():
+        properties = component.get("properties")
+        if not isinstance(properties, dict):
+            continue
+        matches = [
+            cls
+            for cls in classes.get(str(component.get("title", key)), [])
+            if key in (cls.__name__, f"{cls.__module__.replace('.', '_')}_{cls.__name__}")
+            and set(properties) == {f.encode_name for f in msgspec.structs.fields(cls)}
+        ]
+        if len(matches) == 1:
+            config = matches[0].__struct_config__
+            if config.forbid_unknown_fields and config.tag is None:
+                component.setdefault("additionalProperties", False)
+
+
 class _ApiOpenAPI(OpenAPI):
     def to_schema(self) -> dict[str, Any]:
         for item in (self.paths or {}).values():
@@ -285,7 +349,9 @@ class _ApiOpenAPI(OpenAPI):
                 response = (operation.responses or {}).get("429") if operation else None
                 if isinstance(response, OpenAPIResponse):
                     response.headers = {**(response.headers or {}), "Retry-After": RETRY_AFTER}
-        return super().to_schema()
+        schema: dict[str, Any] = integer_bounds(super().to_schema())
+        close_strict_objects(schema)
+        return schema
 
 
 class ApiOpenAPIConfig(OpenAPIConfig):

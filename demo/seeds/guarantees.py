@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
@@ -32,7 +33,7 @@ from core.models import Organisation, User
 from core.organisations import NewOrganisation, OrgKind
 from core.roles import Role
 from core.runtime import Runtime
-from crypto.signing import public_key_to_text, sign_statement
+from crypto.signing import public_key_to_text
 from demo.seeds.core import DEMO_PASSWORD, organisation_code
 from guarantees import service
 
@@ -100,11 +101,11 @@ async def _issue(
         org = await session.get(Organisation, user.organisation_id) if user else None
         if user is None or org is None:
             return None
-        statement = {
+        statement = msgspec.convert({  # checked against the API's own type, as a guarantor's tool would
             "type": service.GUARANTEE_TYPE, "guarantor": org.credit_code, "kind": kind, "tender": tender,
             "lot": "1", "bidder": bidder, "amount": f"{amount:.2f}", "valid_until": valid_until.isoformat(),
             "reference": f"{username.upper()}-{tender[-3:]}-{bidder[-4:]}",
-        }  # fmt: skip
+        }, service.GuaranteeStatement)  # fmt: skip
         stood = None
         if issued_at is not None:  # the tender as it stood before its deadline, restored below
             row = await bidding.tender_by_code(session, tender)
@@ -115,7 +116,7 @@ async def _issue(
                     session,
                     runtime,
                     principal_of(user, 0),
-                    sign_statement(statement, _key(seed, username)).to_dict(),
+                    service.sign_guarantee(statement, _key(seed, username)),
                 )
         except DomainError:
             return None

@@ -101,6 +101,7 @@ async def test_supersede_then_withdraw_before_the_deadline_but_not_after(
     tmp_path: Path,
 ) -> None:
     from bidding.client import withdrawal
+    from crypto.signing import sign_statement
 
     world = await make_world(runtime, client, bidders=1)
     tender = await published_tender(runtime, client, world)
@@ -123,6 +124,11 @@ async def test_supersede_then_withdraw_before_the_deadline_but_not_after(
     assert (await client.post(path, json=forged.to_dict(), headers=bidder.headers)).json()[
         "error"
     ] == "bad_signature"
+    # a field the withdrawal does not have, even signed, is refused by the schema and named
+    own = withdrawal(second.signed, bidder.signing_key).statement
+    extra = sign_statement({**own, "reason": "price"}, bidder.signing_key).to_dict()
+    refused = await client.post(path, json=extra, headers=bidder.headers)
+    assert refused.status_code == 400 and "reason" in refused.json()["detail"], refused.text
     done = await client.post(
         path, json=withdrawal(second.signed, bidder.signing_key).to_dict(), headers=bidder.headers
     )

@@ -60,7 +60,9 @@ async def test_a_guarantor_secures_the_contract_within_ten_percent_and_the_page_
     wrong = await post(document(bank, loser.code, "600000.00", END))
     assert wrong.status_code == 422 and wrong.json()["error"] == "wrong_contract"
     bid_type = await post(document(bank, winner, "600000.00", END, type=guarantees.GUARANTEE_TYPE))
-    assert bid_type.status_code == 422 and bid_type.json()["error"] == "bad_signature"
+    # a bid guarantee is not a performance guarantee: the schema's statement type refuses it up front
+    assert bid_type.status_code == 400 and bid_type.json()["error"] == "invalid_request", bid_type.text
+    assert bid_type.json()["fields"][0]["key"].endswith("type"), bid_type.text
     denied = await client.post(
         f"{url}/performance-guarantee", json={"document": {}}, headers=world.heads["agent1"]
     )

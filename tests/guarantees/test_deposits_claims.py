@@ -3,16 +3,20 @@ Art. 74 forfeit, claims on guarantees and the statistics of how bids were secure
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from core.clock import ManualClock
+from core.errors import InvalidInput
 from core.models import AuditEntry
 from core.runtime import Runtime
 from guarantees import service
+from tests.bidding.test_opening import principal
 from tests.guarantees.world import CODE, issue, make_gworld, signed
 
 ACCOUNT = "6222 0000 1111 2222"
@@ -144,3 +148,27 @@ async def test_claims_filed_by_the_tenderer_and_answered_by_the_issuing_guaranto
     assert kinds == ["guarantee.claim_filed", "guarantee.claim_answered"]
     assert stats.guarantees == 2 and stats.deposits == 0 and stats.guarantee_share == Decimal("1")
     assert stats.guaranteed_amount == Decimal("350000.00")
+
+
+async def test_a_deposit_is_more_than_zero_in_the_schema_and_in_the_service(
+    runtime: Runtime, client: Any
+) -> None:
+    gw = await make_gworld(runtime, client)
+    b0, b1, _ = gw.world.bidders
+    # last refused: 0.00, in the schema (400 naming the field) ...
+    zero = await deposit(client, gw, b0.code, "0.00")
+    assert zero.status_code == 400 and zero.json()["error"] == "invalid_request", zero.text
+    assert [f["key"] for f in zero.json()["fields"]] == ["amount"] and "amount" in zero.json()["detail"]
+    # ... and in the service for a caller that skips the schema (422 with the words)
+    supervisor = await principal(runtime, "super1")
+    new = service.NewDeposit(bidder=b1.code, amount="0.00", payer_account=ACCOUNT)
+    async with runtime.transaction() as session:
+        with pytest.raises(InvalidInput) as refused:
+            await service.record_deposit(session, runtime, supervisor, CODE, "1", new)
+    assert refused.value.code == "bad_amount" and "positive" in refused.value.detail
+    # first allowed: one fen
+    fen = await deposit(client, gw, b0.code, "0.01")
+    assert fen.status_code == 201 and fen.json()["amount"] == "0.01", fen.text
+    schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]["NewDeposit"]
+    assert not re.fullmatch(schema["properties"]["amount"]["pattern"], "0.00")
+    assert re.fullmatch(schema["properties"]["amount"]["pattern"], "0.01")

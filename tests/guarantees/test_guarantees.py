@@ -3,21 +3,30 @@ reused documents, the public verification before and after the opening, a guaran
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from bidding import opening
 from core.clock import ManualClock
 from core.models import AuditEntry, Organisation
 from core.runtime import Runtime
-from crypto.signing import generate_private_key, public_key_to_text
+from crypto.signing import (
+    canonical_json,
+    generate_private_key,
+    parse_json,
+    public_key_to_text,
+    sign_statement,
+)
+from guarantees import service
 from tests.bidding.helpers import seal, upload
 from tests.bidding.test_opening import file_key, host_starts, past_deadline, principal
 from tests.evaluation.world import api_headers
-from tests.guarantees.world import BID_VALIDITY, CODE, issue, make_gworld, signed
+from tests.guarantees.world import BID_VALIDITY, CODE, issue, make_gworld, signed, statement
 
 
 async def test_issue_within_the_rules_and_refuse_each_rule_at_its_boundary(
@@ -183,3 +192,41 @@ async def test_a_guarantor_registers_its_key_like_any_company_before_issuing(
         "/api/guarantees", json={"document": signed(gw, gw.bank, b0)}, headers=bidder.headers
     )
     assert refused.status_code == 403
+
+
+async def test_the_typed_document_keeps_the_signed_bytes_and_states_its_fields(
+    runtime: Runtime, client: Any
+) -> None:
+    gw = await make_gworld(runtime, client)
+    b0, b1, _ = (b.code for b in gw.world.bidders)
+    # a guarantor's tool builds the API's own type and signs it: the very document sign_statement writes
+    typed = msgspec.convert(statement(gw, gw.insurer, b0), service.GuaranteeStatement)
+    document = msgspec.to_builtins(service.sign_guarantee(typed, gw.insurer.key))
+    assert document == signed(gw, gw.insurer, b0)
+    issued = await issue(client, gw.insurer, document)
+    assert issued.status_code == 201, issued.text
+    # the server verified and kept exactly the bytes sent (canonical JSON of the document)
+    assert issued.json()["document_sha256"] == hashlib.sha256(canonical_json(document)).hexdigest()
+    number = issued.json()["number"]
+    kept = await client.get(f"/api/guarantees/{number}/document", headers=gw.insurer.headers)
+    assert kept.status_code == 200 and parse_json(kept.content) == document
+    # one field more, signed: refused by the schema before the signature, the field named
+    extra = await issue(client, gw.bank, signed(gw, gw.bank, b1, note="signed too"))
+    assert extra.status_code == 400 and extra.json()["error"] == "invalid_request", extra.text
+    assert "note" in extra.json()["detail"]
+    # one field less, signed: likewise
+    short = {k: v for k, v in statement(gw, gw.bank, b1).items() if k != "reference"}
+    missing = await issue(client, gw.bank, sign_statement(short, gw.bank.key).to_dict())
+    assert missing.status_code == 400 and "reference" in missing.json()["detail"], missing.text
+    # what the schema states is refused at 400, each field named: nothing, a lower-case code, no offset
+    cases = (("amount", b1, {"amount": "0.00"}), ("bidder", b1.lower(), {}))
+    for field, bidder, over in (*cases, ("valid_until", b1, {"valid_until": "2026-09-01T00:00:00"})):
+        refused = await issue(client, gw.bank, signed(gw, gw.bank, bidder, **over))
+        assert refused.status_code == 400, (field, refused.text)
+        assert refused.json()["fields"][0]["key"].endswith(field), refused.text
+    # a field altered after signing: the signature no longer verifies
+    good = signed(gw, gw.bank, b1)
+    altered = {**good, "statement": {**good["statement"], "reference": "REF-OTHER"}}
+    broken = await issue(client, gw.bank, altered)
+    assert broken.status_code == 422 and broken.json()["error"] == "bad_signature", broken.text
+    assert (await issue(client, gw.bank, good)).status_code == 201

@@ -224,3 +224,40 @@ async def test_every_frame_the_rooms_send_for_a_whole_tender_fits_the_document(
                 )  # fmt: skip
                 assert created.status_code == 201, created.text
             assert conformance.check("auditStream", await receive(audit)) == "AuditNews"
+
+
+def test_every_message_type_is_a_msgspec_struct_down_to_its_fields() -> None:
+    """One style for what the sockets carry (issue #17): the frames, the room events and everything in
+    them (the evaluation room's criteria and anomaly limit too) are msgspec Structs, no dataclasses."""
+    import dataclasses
+    import typing
+
+    import msgspec
+
+    from core import room_protocol
+    from evaluation import actions
+    from web import asyncapi
+
+    roots: list[Any] = [*room_protocol.SERVER_FRAMES, *room_protocol.CLIENT_FRAMES, room_protocol.Subscribed]
+    roots.append(actions.RoomAction)
+    for channel in asyncapi.CHANNELS:
+        roots += [*(channel.room_events or {}).values(), *channel.forwarded, *channel.client_frames]
+        roots += channel.replies
+    seen: set[int] = set()
+    found: list[str] = []
+
+    def walk(kind: Any) -> None:
+        if id(kind) in seen:
+            return
+        seen.add(id(kind))
+        for arg in typing.get_args(kind):
+            walk(arg)
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            found.append(f"{kind.__module__}.{kind.__name__}")
+        elif isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+            for field in msgspec.structs.fields(kind):
+                walk(field.type)
+
+    for root in roots:
+        walk(root)
+    assert len(seen) > 40 and not found, found

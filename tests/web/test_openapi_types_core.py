@@ -242,3 +242,88 @@ async def test_the_newer_contexts_bodies_state_their_bounds(client) -> None:  # 
     upload = paths["/api/complaints/{complaint_id}/documents"]["post"]["parameters"]
     name = next(p for p in upload if p["name"] == "name")
     assert name["schema"]["maxLength"] == 120  # as disputes/complaints.py cuts it
+
+
+def _untyped_anywhere(body: dict[str, Any]) -> bool:
+    """``untyped`` through nullable unions: an object of anything is untyped in any branch."""
+    if "$ref" in body:
+        return False
+    branches = body.get("oneOf") or body.get("anyOf")
+    if branches:
+        return any(_untyped_anywhere(b) for b in branches)
+    if body.get("type") == "array":
+        return _untyped_anywhere(body.get("items", {}))
+    return (
+        body.get("type") == "object" and not body.get("properties") and not body.get("additionalProperties")
+    )
+
+
+PAGING = {"limit", "offset", "after", "page", "per_page", "page_size", "size", "days"}
+
+
+async def test_no_operation_anywhere_takes_or_answers_an_untyped_body_or_a_number_for_a_page(client) -> None:  # type: ignore[no-untyped-def]
+    """Over the whole API (not only this file's prefixes): every request body and 2xx body is typed, and
+    every paging parameter is an integer with integer bounds (a number would let a client send 2.5)."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    problems = []
+    count = 0
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            if method not in METHODS:
+                continue
+            count += 1
+            for media, content in op.get("requestBody", {}).get("content", {}).items():
+                if _untyped_anywhere(content.get("schema", {})):
+                    problems.append(f"{method} {path}: request {media} is an untyped object")
+            for status, answer in op.get("responses", {}).items():
+                for media, content in (answer.get("content") or {}).items():
+                    if status.startswith("2") and _untyped_anywhere(content.get("schema", {})):
+                        problems.append(f"{method} {path}: {status} {media} is an untyped object")
+            for param in op.get("parameters", []):
+                if param["in"] != "query" or param["name"] not in PAGING:
+                    continue
+                p = param["schema"]
+                types = {p.get("type")} | {b.get("type") for b in p.get("oneOf", [])}
+                if "number" in types or "integer" not in types:
+                    problems.append(
+                        f"{method} {path}: ?{param['name']} is {sorted(map(str, types))}, not an integer"
+                    )
+                if any(isinstance(p.get(k), float) or k not in p for k in ("minimum", "maximum")):
+                    problems.append(f"{method} {path}: ?{param['name']} lacks integer bounds: {p}")
+    assert count >= 200 and not problems, "\n".join(problems)
+    audit = {p["name"]: p["schema"] for p in schema["paths"]["/api/audit/entries"]["get"]["parameters"]}
+    assert audit["limit"] == {**audit["limit"], "type": "integer", "minimum": 1, "maximum": 1000}
+
+
+async def test_signed_documents_state_every_field(client) -> None:  # type: ignore[no-untyped-def]
+    """A guarantee, a performance guarantee and a withdrawal are signed JSON: every statement field is
+    required and text with a pattern, an enum or a constant (their type), so a schema-valid document is
+    refused only by its signature or the rules, never for a shape the schema could state."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    bodies = {
+        "/api/guarantees": "IssueGuarantee",
+        "/api/contracts/{contract_id}/performance-guarantee": "PerformanceGuarantee",
+    }
+    for path, name in bodies.items():
+        body = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{name}"}
+    for signed in ("SignedGuarantee", "SignedPerformanceGuarantee", "SignedWithdrawal", "SignedManifest"):
+        envelope = components[signed]
+        assert set(envelope["required"]) == {"statement", "signature", "key_id"}
+        assert all("pattern" in envelope["properties"][k] for k in ("signature", "key_id"))
+        statement = components[envelope["properties"]["statement"]["$ref"].rsplit("/", 1)[1]]
+        assert statement["properties"]["type"]["const"].startswith("sunbid.")
+        # a field more is refused (400) and the schema says so, on the statement and around it
+        assert envelope["additionalProperties"] is False and statement["additionalProperties"] is False
+        for field, spec in statement["properties"].items():
+            stated = (
+                spec.get("pattern") or spec.get("enum") or spec.get("const") or spec.get("type") == "integer"
+            )
+            assert stated, f"{signed}.statement.{field} is free text: {spec}"
+            if field != "supersedes":  # a manifest may leave it out (and then it stays out)
+                assert field in statement["required"], f"{signed}.statement.{field} is optional"
+    amount = components["GuaranteeStatement"]["properties"]["amount"]["pattern"]
+    assert (
+        re.fullmatch(amount, "0.01") and not re.fullmatch(amount, "0.00") and not re.fullmatch(amount, "1e3")
+    )
