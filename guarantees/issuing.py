@@ -14,7 +14,7 @@ from bidding import service as bidding
 from core.accounts import Principal
 from core.audit import seal
 from core.bond_port import BondCheck
-from core.clock import as_utc
+from core.clock import as_utc, to_centre
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.models import Organisation
 from core.organisations import OrgKind, find_by_credit_code, get_organisation
@@ -30,6 +30,7 @@ from crypto.signing import (
 from guarantees import rules
 from guarantees.common import (
     GUARANTEE_FORMS,
+    NUMBER_ATTEMPTS,
     STATUS_WORDS,
     VALID,
     bad,
@@ -37,6 +38,7 @@ from guarantees.common import (
     guarantee_out,
     guarantor_of,
     lot_of,
+    new_number,
     org_name,
     parse_statement,
 )
@@ -137,7 +139,7 @@ async def register_guarantee(
         )
     salt = secrets.token_bytes(16)
     row = Guarantee(
-        number=f"pending-{sha[:24]}",
+        number=await _free_number(session, to_centre(now).year),
         guarantor_id=org.id,
         kind=fields["kind"],
         purpose=purpose,
@@ -157,7 +159,6 @@ async def register_guarantee(
     )
     session.add(row)
     await session.flush()
-    row.number = f"BH{now.year}{row.id:06d}"
     row.document_key = f"guarantees/{row.number}.json"
     await runtime.blobs.put(row.document_key, text, content_type="application/json")
     await runtime.audit.append(
@@ -176,6 +177,18 @@ async def register_guarantee(
         },
     )
     return await guarantee_out(session, row)
+
+
+async def _free_number(session: AsyncSession, year: int) -> str:
+    """A number nobody can guess from another one (the public verification page answers for any number):
+    ``BH`` + the year in Beijing + random characters; drawn again on the (astronomically rare) collision,
+    and the column's unique constraint stands behind the check."""
+    for _attempt in range(NUMBER_ATTEMPTS):
+        number = new_number(year)
+        if await session.scalar(select(Guarantee.id).where(Guarantee.number == number)) is None:
+            return number
+    raise Conflict("未能分配保函编号，请重试 (could not allocate a guarantee number; try again)",
+                   code="number_collision")  # fmt: skip
 
 
 async def guarantees_of_guarantor(session: AsyncSession, principal: Principal) -> list[GuaranteeOut]:
