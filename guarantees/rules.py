@@ -104,7 +104,8 @@ CLAIM_REASONS = {
 }
 ClaimReason = Literal["refused_to_sign", "withdrew_after_deadline", "failed_to_perform"]
 assert set(get_args(ClaimReason)) == set(CLAIM_REASONS)  # the schema's enum is the code's set
-REASONS_FOR = {BID: ("refused_to_sign", "withdrew_after_deadline"), PERFORMANCE: ("failed_to_perform",)}
+REFUSED_TO_SIGN, WITHDREW = "refused_to_sign", "withdrew_after_deadline"
+REASONS_FOR = {BID: (REFUSED_TO_SIGN, WITHDREW), PERFORMANCE: ("failed_to_perform",)}
 
 
 class RuleBroken(ValueError):
