@@ -262,8 +262,16 @@ def _fail(code: str, zh: str, en: str, number: str | None) -> BondCheck:
 
 
 async def _check_guarantee(
-    session: AsyncSession, row: Guarantee, tender: bidding.Tender, lot: str, bidder_code: str
+    session: AsyncSession,
+    row: Guarantee,
+    tender: bidding.Tender,
+    lot: str,
+    bidder_code: str,
+    *,
+    check_status: bool = True,
 ) -> BondCheck:
+    """The guarantee verified for one bid; ``check_status=False`` asks only whether it secured the bid
+    (the statistics: a guarantee claimed after the award still secured the bid it was issued for)."""
     number = row.number
     if row.purpose != rules.BID:
         return _fail(
@@ -314,7 +322,7 @@ async def _check_guarantee(
             f"guarantee {number} was issued for another bidder",
             number,
         )
-    if row.status != VALID:
+    if check_status and row.status != VALID:
         return _fail(
             "not_valid",
             f"保函 {number} 状态为{STATUS_WORDS[row.status][0]}",
@@ -339,6 +347,15 @@ async def _check_guarantee(
         en=f"{kind_en} {number} verified ({fields['amount']:,.2f} CNY)",
         number=number,
     )
+
+
+async def secured_by_guarantee(
+    session: AsyncSession, row: Guarantee, tender: bidding.Tender, bidder_code: str
+) -> bool:
+    """Whether ``row`` verifies as the bond of its bidder's bid (its signature, document, guarantor,
+    tender, lot, bidder, amount and validity: all but its later status)."""
+    check = await _check_guarantee(session, row, tender, row.lot_number, bidder_code, check_status=False)
+    return check.verified
 
 
 async def verify_bond(
