@@ -3,13 +3,13 @@ Art. 74 forfeit, claims on guarantees and the statistics of how bids were secure
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
-from core.clock import ManualClock
+from core.clock import CENTRE_TZ, ManualClock, to_centre
 from core.models import AuditEntry
 from core.runtime import Runtime
 from guarantees import service
@@ -55,16 +55,23 @@ async def test_deposits_refund_clock_warning_and_forfeit(
     assert len(scheduled) == 1  # the forfeited deposit is not refunded
     due = (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json()
     assert [d["bidder"] for d in due] == [f"测试bidder{10}"]
-    assert due[0]["refund_due_at"].startswith((signed_at + timedelta(days=5)).date().isoformat())
+    # due by the end of the 5th Beijing calendar day after the signing day (not 5×24 hours later)
+    last_day = to_centre(signed_at).date() + timedelta(days=5)
+    due_at = datetime.fromisoformat(due[0]["refund_due_at"])
+    assert to_centre(due_at) == datetime.combine(last_day, time(23, 59, 59, 999_999), CENTRE_TZ)
     assert due[0]["warning"] == "green" and due[0]["basis"].endswith("第五十七条")
-    clock.advance(days=5)  # the last moment in time
-    assert (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json()[0][
-        "warning"
-    ] == "yellow"
-    clock.advance(seconds=1)  # late
-    assert (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json()[0][
-        "warning"
-    ] == "red"
+
+    async def warning() -> str:
+        return str(
+            (await client.get("/api/deposits/refunds", headers=gw.world.supervisor)).json()[0]["warning"]
+        )
+
+    clock.set(datetime.combine(last_day, time(23, 59), CENTRE_TZ))  # the last allowed minute: not late
+    assert await warning() == "yellow"
+    page = await client.get("/guarantees/refunds", headers=gw.world.supervisor)
+    assert page.status_code == 200 and "w-red" not in page.text
+    clock.set(datetime.combine(last_day + timedelta(days=1), time(0, 0), CENTRE_TZ))  # the next minute
+    assert await warning() == "red"
     page = await client.get("/guarantees/refunds", headers=gw.world.supervisor)
     assert page.status_code == 200 and "w-red" in page.text and "200,000.00" in page.text
     refunded = await client.post(
