@@ -137,6 +137,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Training tender (periods on a training clock; never public, in statistics or credit)",
     ),
     "bidding.confirm_minutes": ("唱标确认时限（分钟）", "Time to confirm the bid reading (minutes)"),
+    "bidding.publish_contract_document": (
+        "合同签订后公开合同文本（除合同金额、当事人和日期外，一并公开签订的合同文件）",
+        "Publish the signed contract document (besides the amount, the parties and the dates, the signed "
+        "contract itself is made public)",
+    ),
+    "bidding.contract_document": ("合同文本", "Contract document"),
+    "bidding.contract_document.yes": ("签订后公开", "Published once signed"),
+    "bidding.contract_document.no": (
+        "不公开（仅公开合同金额、当事人和日期）",
+        "Not published (only the amount, the parties and the dates)",
+    ),
     "bidding.opening_recipient": (
         "开标公钥（sunbid custody init 输出）",
         "Opening recipient (from sunbid custody init)",

@@ -260,6 +260,7 @@ async def editor_save(runtime: Rt, principal: Caller, db: Db, data: Form) -> Red
         decryption_minutes=_minutes(get_("decryption_minutes", ""), "decryption_minutes"),
         confirm_minutes=_minutes(get_("confirm_minutes", ""), "confirm_minutes"),
         training=get_("training") == "1",
+        publish_contract_document=get_("publish_contract_document") == "1",
     )
     tender = await tenders.save_draft(db, runtime, principal, new)
     return Redirect(f"/tenders/{quote(tender.code)}", status_code=303)

@@ -39,7 +39,15 @@ from bidding.inputs import CATEGORIES, Amendment, LotNumber
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
-from bidding.opening import OpenedBid, objected_at_opening, opened_bids, opening_recorded, room_name
+from bidding.opening import (
+    BidAtOpening,
+    OpenedBid,
+    bids_at_opening,
+    objected_at_opening,
+    opened_bids,
+    opening_recorded,
+    room_name,
+)
 from bidding.outcome import award, publish_candidates, start_evaluation
 from bidding.receipts import sealed_value, verify_bundle
 from bidding.registration import register
@@ -76,6 +84,7 @@ __all__ = [
     "Amendment",
     "Attempt",
     "Banner",
+    "BidAtOpening",
     "BidEvidence",
     "CustodyShare",
     "Hold",
@@ -100,6 +109,7 @@ __all__ = [
     "attempts",
     "award",
     "banners",
+    "bids_at_opening",
     "cancel",
     "capture_packages",
     "custodian_candidates",

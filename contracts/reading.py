@@ -13,7 +13,7 @@ from contracts.common import (
     party_of,
 )
 from contracts.models import Contract, Publication
-from contracts.rules import NEXT_CANDIDATE, Status
+from contracts.rules import NEXT_CANDIDATE, Party, Status
 from contracts.views import (
     ContractOut,
     PublicContract,
@@ -21,12 +21,37 @@ from contracts.views import (
 )
 from core.accounts import Principal
 from core.clock import as_utc
+from core.contract_port import SupplierStanding
 from core.errors import PermissionDenied
 from core.retender_port import RetenderCause
 from core.roles import Role
 from core.runtime import Runtime
 
 # --- reading --------------------------------------------------------------------------------------
+
+
+async def supplier_standing(
+    session: AsyncSession, tender_code: str, lot: str, supplier_id: int
+) -> SupplierStanding | None:
+    """The contract port (core/contract_port.py): the latest contract of ``lot`` with ``supplier_id``
+    as supplier, and whether the supplier refused or let it lapse unsigned (Art. 74's ground for a claim
+    on its bid guarantee)."""
+    row = await session.scalar(
+        select(Contract)
+        .where(
+            Contract.tender_code == tender_code,
+            Contract.lot_number == lot,
+            Contract.supplier_id == supplier_id,
+        )
+        .order_by(Contract.id.desc())
+        .limit(1)
+    )
+    if row is None:
+        return None
+    failed = (row.status is Status.REFUSED and row.refused_by is Party.SUPPLIER) or (
+        row.status is Status.LAPSED and row.supplier_signature is None
+    )
+    return SupplierStanding(status=row.status.value, supplier_failed=failed, due_at=as_utc(row.due_at))
 
 
 async def contract_of(

@@ -23,7 +23,14 @@ from contracts.bonds import performance_check, secure_performance
 from contracts.events import CONTRACT_SIGNED
 from contracts.models import Publication
 from contracts.performance import add_milestone, evaluate_performance, milestone_met
-from contracts.reading import contract_of, contracts_for, public_contracts, publications_of, signing_times
+from contracts.reading import (
+    contract_of,
+    contracts_for,
+    public_contracts,
+    publications_of,
+    signing_times,
+    supplier_standing,
+)
 from contracts.signing import (
     award_next,
     draft,
@@ -76,6 +83,7 @@ __all__ = [
     "secure_performance",
     "sign",
     "signing_times",
+    "supplier_standing",
 ]
 
 MAX_TEXT = 4000

@@ -59,6 +59,20 @@ def to_centre(moment: datetime) -> datetime:
 local = to_centre  # the older name
 
 
+def end_of_centre_day(day: date) -> datetime:
+    """The last instant of ``day`` at the centre (23:59:59.999999 Beijing), in UTC."""
+    next_day = day + timedelta(days=1)
+    starts = datetime(next_day.year, next_day.month, next_day.day, tzinfo=CENTRE_TZ)
+    return (starts - timedelta(microseconds=1)).astimezone(UTC)
+
+
+def end_of_days_after(moment: datetime, days: int) -> datetime:
+    """The last instant of the ``days``-th calendar day after the centre day of ``moment``: a period "within
+    N days" as the law counts it (《民法典》第二百零一条: the day it starts is not counted; 第二百零三条: the
+    last day ends at 24:00), in Beijing time, returned in UTC. Only a moment after it is late."""
+    return end_of_centre_day(to_centre(moment).date() + timedelta(days=days))
+
+
 def centre_today(clock: Clock) -> date:
     """Today's date at the trading centre (Beijing), not the UTC date: 07:00 Beijing is 23:00 UTC."""
     return to_centre(clock.now()).date()

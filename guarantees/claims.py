@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import service as bidding
 from core.accounts import Principal
-from core.clock import as_utc
+from core.clock import as_utc, format_minute
+from core.contract_port import contract_standing
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.roles import Role
 from core.runtime import Runtime
@@ -26,6 +27,8 @@ from guarantees.events import (
 )
 from guarantees.models import Claim, Guarantee
 from guarantees.views import ClaimOut
+
+PENDING_CONTRACT = "pending"  # the contract port's status while the signing period runs
 
 # --- claims ---------------------------------------------------------------------------------------
 
@@ -54,12 +57,59 @@ def _text(value: str) -> str:
     return value
 
 
+async def _check_grounds(session: AsyncSession, row: Guarantee, reason: str) -> None:
+    """A bid guarantee is claimed only on its statutory ground, against the bidder it secures: the
+    winner of the lot (or the candidate awarded after it) that refused to sign or let the signing
+    period run out without signing (Art. 74), or a bidder whose bid was revoked after the deadline
+    (撤销, Art. 35). Anything else is refused, the rule named."""
+    rule = rules.CLAIM_REASONS[reason][2]
+    basis = f"{rule.zh}（{rule.article}）"
+    if reason == rules.WITHDREW:
+        bids = await bidding.bids_at_opening(session, [row.tender_code])
+        if not any(
+            b.revoked and b.lot_number == row.lot_number and b.organisation_id == row.bidder_id for b in bids
+        ):
+            raise Conflict(
+                f"{basis}：该投标人未在投标截止后撤销投标文件，不能以此为由索赔 "
+                "(a claim for a bid withdrawn after the deadline lies only against a bidder whose bid was "
+                "revoked at the opening; this bidder's was not)",
+                code="not_withdrawn",
+            )
+        return
+    port = contract_standing()
+    standing = None
+    if port is not None:
+        standing = await port.supplier_standing(session, row.tender_code, row.lot_number, row.bidder_id)
+    if standing is None:
+        raise Conflict(
+            f"{basis}：该投标人不是本标段的中标人，不能以拒签合同为由索赔 "
+            "(a claim for refusing to sign lies only against the winner of the lot, or the candidate "
+            "awarded after it; this bidder was not awarded the lot)",
+            code="not_the_winner",
+        )
+    if standing.status == PENDING_CONTRACT:
+        raise Conflict(
+            f"{basis}：中标人的合同签订期限尚未届满（至 {format_minute(standing.due_at)} 北京时间），"
+            "且未拒签，暂不能索赔 (the winner is still within its signing period, until "
+            f"{format_minute(standing.due_at)} Beijing time, and has not refused: no claim yet)",
+            code="signing_period_open",
+        )
+    if not standing.supplier_failed:
+        raise Conflict(
+            f"{basis}：中标人未拒签合同（合同已签订，或因招标人原因未签订），不能以拒签为由索赔 "
+            "(the winner did not refuse: the contract was signed, or it went unsigned through the "
+            "tenderer's fault)",
+            code="not_refused",
+        )
+
+
 async def file_claim(
     session: AsyncSession, runtime: Runtime, principal: Principal, number: str, reason: str, detail: str
 ) -> ClaimOut:
     """The tender's tenderer or agent claims on a guarantee: on a bid guarantee, the winner refused to
-    sign or the bidder withdrew after the deadline; on a performance guarantee, the supplier failed to
-    perform. Only after the deadline, once per guarantee."""
+    sign or the bidder withdrew after the deadline (checked against the contract and the opening:
+    ``_check_grounds``); on a performance guarantee, the supplier failed to perform. Only after the
+    deadline, once per guarantee."""
     if reason not in rules.CLAIM_REASONS:
         raise bad(f"索赔事由应为 {', '.join(rules.CLAIM_REASONS)}", "bad_reason")
     detail = _text(detail)
@@ -80,6 +130,8 @@ async def file_claim(
         raise Conflict(
             f"保函状态为{STATUS_WORDS[row.status][0]}，不能再索赔 (already claimed)", code="already_claimed"
         )
+    if row.purpose == rules.BID:
+        await _check_grounds(session, row, reason)
     now = runtime.clock.now()
     claim = Claim(
         guarantee_id=row.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -38,9 +39,20 @@ STATUS_WORDS = {
     PAID: ("已赔付", "paid out"),
 }
 GUARANTEE_FORMS = ("guarantee_letter", "guarantee_insurance")
+# A guarantee's number: "BH", the year, then NUMBER_LENGTH characters from a CSPRNG in an alphabet
+# without the look-alikes 0/O, 1/I/L (31 symbols: 31**10 ≈ 8.2e14 numbers a year), so that nobody can
+# walk the public verification pages from one number to the next.
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+NUMBER_LENGTH = 10
+NUMBER_ATTEMPTS = 5
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def new_number(year: int) -> str:
+    """A fresh random guarantee number, e.g. ``BH2026K7M3Q9ZX2D`` (16 characters, upper case)."""
+    return f"BH{year}" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
 
 
 def bad(detail: str, code: str) -> InvalidInput:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -42,6 +43,7 @@ from guarantees.events import (
     DEPOSIT_REFUND_SCHEDULED,
     DEPOSIT_REFUNDED,
 )
+from guarantees.issuing import secured_by_guarantee
 from guarantees.models import Deposit, Guarantee
 from guarantees.rules import RuleBroken
 from guarantees.views import BondStatistics, DepositOut, TenderBonds
@@ -284,50 +286,113 @@ async def refund_deposit(
 # --- statistics -----------------------------------------------------------------------------------
 
 
+@dataclass
+class _Secured:
+    guarantees: int = 0
+    deposits: int = 0
+    amount: Decimal = Decimal("0.00")
+
+
+BidKeys = Mapping[str, Iterable[tuple[str, str]]]  # tender code → (lot, bidder credit code) of each bid
+
+
+async def _bids_taken_in(session: AsyncSession, codes: list[str]) -> dict[str, set[tuple[str, str]]]:
+    """The bids the openings of these tenders took in (bidding's opening record), as ``BidKeys``."""
+    bids = await bidding.bids_at_opening(session, codes)
+    ids = {bid.organisation_id for bid in bids}
+    names: dict[int, str] = {}
+    if ids:
+        query = select(Organisation.id, Organisation.credit_code).where(Organisation.id.in_(ids))
+        names = {org_id: code for org_id, code in await session.execute(query)}
+    out: dict[str, set[tuple[str, str]]] = {}
+    for bid in bids:
+        if bid.organisation_id in names:
+            out.setdefault(bid.tender_code, set()).add((bid.lot_number, names[bid.organisation_id]))
+    return out
+
+
+async def _secured_bids(
+    session: AsyncSession, tender_codes: Sequence[str], bids: BidKeys | None = None
+) -> dict[str, _Secured]:
+    """Per tender, its BIDS (``bids``, or those its openings took in; one per bidder and lot) by how each
+    was secured: by a bid guarantee that verifies for it (however many were issued, once), else by a
+    cash deposit recorded for it; a guarantee or deposit with no bid behind it counts for nothing."""
+    codes = list(dict.fromkeys(tender_codes))
+    if not codes:
+        return {}
+    taken = await _bids_taken_in(session, codes) if bids is None else bids
+    issued: dict[tuple[str, str, str], list[Guarantee]] = {}
+    for g, bidder in await session.execute(
+        select(Guarantee, Organisation.credit_code)
+        .join(Organisation, Organisation.id == Guarantee.bidder_id)
+        .where(Guarantee.tender_code.in_(codes), Guarantee.purpose == rules.BID)
+        .order_by(Guarantee.id)
+    ):
+        issued.setdefault((g.tender_code, g.lot_number, bidder), []).append(g)
+    paid = {
+        (code, lot, bidder)
+        for code, lot, bidder in await session.execute(
+            select(Deposit.tender_code, Deposit.lot_number, Organisation.credit_code)
+            .join(Organisation, Organisation.id == Deposit.bidder_id)
+            .where(Deposit.tender_code.in_(codes))
+        )
+    }
+    out: dict[str, _Secured] = {}
+    for code in codes:
+        keys = {(code, lot, bidder) for lot, bidder in taken.get(code, ())}
+        if not keys:
+            continue
+        tender = await bidding.tender_by_code(session, code)
+        counted = out.setdefault(code, _Secured())
+        for key in sorted(keys):
+            verified = None
+            for row in issued.get(key, ()):
+                if await secured_by_guarantee(session, row, tender, key[2]):
+                    verified = row
+                    break
+            if verified is not None:
+                counted.guarantees += 1
+                counted.amount += verified.amount
+            elif key in paid:
+                counted.deposits += 1
+    return out
+
+
+async def _bond_codes(session: AsyncSession) -> list[str]:
+    g = await session.scalars(select(Guarantee.tender_code).distinct())
+    d = await session.scalars(select(Deposit.tender_code).distinct())
+    return sorted(set(g) | set(d))
+
+
 async def bond_statistics(session: AsyncSession, tender_codes: Sequence[str] | None = None) -> BondStatistics:
-    """Bids secured by guarantees vs cash deposits (over ``tender_codes``, or all), and the money that
-    guarantees kept from being tied up as cash."""
-    g = select(func.count(Guarantee.id), func.coalesce(func.sum(Guarantee.amount), 0)).where(
-        Guarantee.purpose == rules.BID
-    )
-    d = select(func.count(Deposit.id))
+    """BIDS secured by guarantees vs by cash deposits (over ``tender_codes``, or all; see ``_secured_bids``),
+    the money that verified guarantees kept from being tied up as cash, and the cash still held."""
+    codes = list(tender_codes) if tender_codes is not None else await _bond_codes(session)
+    secured = await _secured_bids(session, codes)
+    count = sum(s.guarantees for s in secured.values())
+    deposits = sum(s.deposits for s in secured.values())
+    amount = sum((s.amount for s in secured.values()), Decimal("0.00"))
     held = select(func.coalesce(func.sum(Deposit.amount), 0)).where(Deposit.status.in_([HELD, REFUND_DUE]))
     if tender_codes is not None:
-        g = g.where(Guarantee.tender_code.in_(list(tender_codes)))
-        d = d.where(Deposit.tender_code.in_(list(tender_codes)))
-        held = held.where(Deposit.tender_code.in_(list(tender_codes)))
-    count, amount = (await session.execute(g)).one()
-    deposits = await session.scalar(d) or 0
+        held = held.where(Deposit.tender_code.in_(codes))
     total = count + deposits
     return BondStatistics(
         guarantees=count,
         deposits=deposits,
         guarantee_share=(Decimal(count) / Decimal(total)).quantize(Decimal("0.0001")) if total else None,
-        guaranteed_amount=Decimal(str(amount)).quantize(Decimal("0.01")),
+        guaranteed_amount=amount.quantize(Decimal("0.01")),
         deposits_held=Decimal(str(await session.scalar(held) or 0)).quantize(Decimal("0.01")),
     )
 
 
-async def bonds_by_tender(session: AsyncSession, tender_codes: Sequence[str]) -> dict[str, TenderBonds]:
-    """Per tender: bids secured by guarantees, by cash deposits, and the guaranteed amount (publication's
-    statistics; the caller passes only opened tenders, since before it the counts say how many bid)."""
-    out: dict[str, TenderBonds] = {}
-    if not tender_codes:
-        return out
-    codes = list(tender_codes)
-    g_rows = await session.execute(
-        select(Guarantee.tender_code, func.count(Guarantee.id), func.coalesce(func.sum(Guarantee.amount), 0))
-        .where(Guarantee.tender_code.in_(codes), Guarantee.purpose == rules.BID)
-        .group_by(Guarantee.tender_code)
-    )
-    guaranteed = {code: (n, Decimal(str(amount)).quantize(Decimal("0.01"))) for code, n, amount in g_rows}
-    d_rows = await session.execute(
-        select(Deposit.tender_code, func.count(Deposit.id))
-        .where(Deposit.tender_code.in_(codes))
-        .group_by(Deposit.tender_code)
-    )
-    deposits = {code: n for code, n in d_rows}
-    for code in set(guaranteed) | set(deposits):
-        n, amount = guaranteed.get(code, (0, Decimal("0.00")))
-        out[code] = TenderBonds(guarantees=n, deposits=deposits.get(code, 0), guaranteed_amount=amount)
-    return out
+async def bonds_by_tender(
+    session: AsyncSession, tender_codes: Sequence[str], bids: BidKeys | None = None
+) -> dict[str, TenderBonds]:
+    """Per tender: BIDS secured by guarantees, by cash deposits, and the guaranteed amount (publication's
+    statistics; the caller passes only opened tenders, since before it the counts say how many bid, and
+    may name the bids as its published opening records list them: ``bids``)."""
+    return {
+        code: TenderBonds(guarantees=s.guarantees, deposits=s.deposits, guaranteed_amount=s.amount)
+        for code, s in (await _secured_bids(session, tender_codes, bids)).items()
+        if s.guarantees or s.deposits
+    }

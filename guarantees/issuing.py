@@ -15,7 +15,7 @@ from bidding import service as bidding
 from core.accounts import Principal
 from core.audit import seal
 from core.bond_port import BondCheck
-from core.clock import as_utc
+from core.clock import as_utc, to_centre
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.models import Organisation
 from core.organisations import OrgKind, find_by_credit_code, get_organisation
@@ -31,6 +31,7 @@ from crypto.signing import (
 from guarantees import rules
 from guarantees.common import (
     GUARANTEE_FORMS,
+    NUMBER_ATTEMPTS,
     STATUS_WORDS,
     VALID,
     bad,
@@ -38,6 +39,7 @@ from guarantees.common import (
     guarantee_out,
     guarantor_of,
     lot_of,
+    new_number,
     org_name,
     parse_statement,
 )
@@ -144,7 +146,7 @@ async def register_guarantee(
         )
     salt = secrets.token_bytes(16)
     row = Guarantee(
-        number=f"pending-{sha[:24]}",
+        number=await _free_number(session, to_centre(now).year),
         guarantor_id=org.id,
         kind=fields["kind"],
         purpose=purpose,
@@ -164,7 +166,6 @@ async def register_guarantee(
     )
     session.add(row)
     await session.flush()
-    row.number = f"BH{now.year}{row.id:06d}"
     row.document_key = f"guarantees/{row.number}.json"
     await runtime.blobs.put(row.document_key, text, content_type="application/json")
     await runtime.audit.append(
@@ -183,6 +184,18 @@ async def register_guarantee(
         },
     )
     return await guarantee_out(session, row)
+
+
+async def _free_number(session: AsyncSession, year: int) -> str:
+    """A number nobody can guess from another one (the public verification page answers for any number):
+    ``BH`` + the year in Beijing + random characters; drawn again on the (astronomically rare) collision,
+    and the column's unique constraint stands behind the check."""
+    for _attempt in range(NUMBER_ATTEMPTS):
+        number = new_number(year)
+        if await session.scalar(select(Guarantee.id).where(Guarantee.number == number)) is None:
+            return number
+    raise Conflict("未能分配保函编号，请重试 (could not allocate a guarantee number; try again)",
+                   code="number_collision")  # fmt: skip
 
 
 async def guarantees_of_guarantor(session: AsyncSession, principal: Principal) -> list[GuaranteeOut]:
@@ -256,8 +269,16 @@ def _fail(code: str, zh: str, en: str, number: str | None) -> BondCheck:
 
 
 async def _check_guarantee(
-    session: AsyncSession, row: Guarantee, tender: bidding.Tender, lot: str, bidder_code: str
+    session: AsyncSession,
+    row: Guarantee,
+    tender: bidding.Tender,
+    lot: str,
+    bidder_code: str,
+    *,
+    check_status: bool = True,
 ) -> BondCheck:
+    """The guarantee verified for one bid; ``check_status=False`` asks only whether it secured the bid
+    (the statistics: a guarantee claimed after the award still secured the bid it was issued for)."""
     number = row.number
     if row.purpose != rules.BID:
         return _fail(
@@ -308,7 +329,7 @@ async def _check_guarantee(
             f"guarantee {number} was issued for another bidder",
             number,
         )
-    if row.status != VALID:
+    if check_status and row.status != VALID:
         return _fail(
             "not_valid",
             f"保函 {number} 状态为{STATUS_WORDS[row.status][0]}",
@@ -333,6 +354,15 @@ async def _check_guarantee(
         en=f"{kind_en} {number} verified ({fields['amount']:,.2f} CNY)",
         number=number,
     )
+
+
+async def secured_by_guarantee(
+    session: AsyncSession, row: Guarantee, tender: bidding.Tender, bidder_code: str
+) -> bool:
+    """Whether ``row`` verifies as the bond of its bidder's bid (its signature, document, guarantor,
+    tender, lot, bidder, amount and validity: all but its later status)."""
+    check = await _check_guarantee(session, row, tender, row.lot_number, bidder_code, check_status=False)
+    return check.verified
 
 
 async def verify_bond(

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
+from core.clock import end_of_days_after
+
 GUARANTEE_TYPE = "sunbid.bid-guarantee.v1"
 PERFORMANCE_TYPE = "sunbid.performance-guarantee.v1"
 BID, PERFORMANCE = "bid", "performance"  # what a guarantee secures (``Guarantee.purpose``)
@@ -104,7 +106,8 @@ CLAIM_REASONS = {
 }
 ClaimReason = Literal["refused_to_sign", "withdrew_after_deadline", "failed_to_perform"]
 assert set(get_args(ClaimReason)) == set(CLAIM_REASONS)  # the schema's enum is the code's set
-REASONS_FOR = {BID: ("refused_to_sign", "withdrew_after_deadline"), PERFORMANCE: ("failed_to_perform",)}
+REFUSED_TO_SIGN, WITHDREW = "refused_to_sign", "withdrew_after_deadline"
+REASONS_FOR = {BID: (REFUSED_TO_SIGN, WITHDREW), PERFORMANCE: ("failed_to_perform",)}
 
 
 class RuleBroken(ValueError):
@@ -145,8 +148,10 @@ def check_validity(valid_until: datetime, bid_deadline: datetime, criteria: dict
 
 
 def refund_due(contract_signed_at: datetime) -> datetime:
-    """Art. 57: the refund is due 5 days after the contract is signed."""
-    return contract_signed_at + timedelta(days=REFUND_DAYS)
+    """Art. 57: the refund is due within 5 days after the contract is signed, counted as the law counts
+    days in Beijing: the last allowed instant is the end (23:59:59.999999) of the 5th calendar day after
+    the signing day; any moment after it is late."""
+    return end_of_days_after(contract_signed_at, REFUND_DAYS)
 
 
 def max_performance_amount(contract_amount: Decimal) -> Decimal:

@@ -284,17 +284,23 @@ async def stat_facts(session: AsyncSession) -> list[TenderStat]:
                 by_lot.setdefault(row.lot, []).append(Award(row.lot, row.price))
         awards.setdefault(tender.id, {}).update(by_lot)
     bidders: dict[int, set[str]] = {}
+    bid_keys: dict[str, set[tuple[str, str]]] = {}  # tender code → (lot, bidder) of each recorded bid
     for notice, tender in await _every_notice(session, "opening_record"):
-        codes = {bid.bidder.credit_code for bid in entries.bids(notice_facts(notice).payload)}
+        rows = entries.bids(notice_facts(notice).payload)
+        codes = {bid.bidder.credit_code for bid in rows}
         if codes:  # a record without structured bids (text only) says nothing countable
             bidders.setdefault(tender.id, set()).update(codes)
+            bid_keys.setdefault(tender.code, set()).update((bid.lot, bid.bidder.credit_code) for bid in rows)
     signing: dict[str, list[Decimal]] = {}
     for signed in await contracts.signing_times(session):
         signing.setdefault(signed.tender, []).append(Decimal(str(signed.days)))
     facts = []
     public = await _public_tenders(session)
     # bonds only of opened tenders: before the opening, counting them would tell how many bid
-    bonds = await guarantees.bonds_by_tender(session, [t.code for t in public if t.id in bidders])
+    # (the bids as the published records list them: a bid counts once, by how it was secured)
+    bonds = await guarantees.bonds_by_tender(
+        session, [t.code for t in public if t.id in bidders], bids=bid_keys
+    )
     for tender in public:
         bond = bonds.get(tender.code)
         won = [award for rows in awards.get(tender.id, {}).values() for award in rows]

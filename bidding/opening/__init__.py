@@ -64,8 +64,10 @@ from bidding.opening.keys import (
     reveal_key,
 )
 from bidding.opening.record import (
+    BidAtOpening,
     OpenedBid,
     answer,
+    bids_at_opening,
     close_if_done,
     confirm,
     finish,
@@ -106,6 +108,7 @@ __all__ = [
     "REVOKED",
     "STUCK_AFTER",
     "WITHDRAWN_BID",
+    "BidAtOpening",
     "BidOpened",
     "DomainError",
     "Done",
@@ -120,6 +123,7 @@ __all__ = [
     "advance",
     "answer",
     "autostart_due",
+    "bids_at_opening",
     "check_package",
     "close_if_done",
     "coefficient_from",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -41,6 +42,7 @@ from bidding.opening.common import (
     OUTCOMES,
     QUEUED,
     RECORD_TYPE,
+    REVOKED,
     _bid_rows,
     _counts,
     _host,
@@ -500,6 +502,37 @@ async def state_of_opening(session: AsyncSession, tender_code: str, lot_number: 
         coefficient=str(opening.coefficient) if opening.coefficient is not None else None,
         counts=OutcomeCounts(**counts),
     )
+
+
+@dataclass(frozen=True)
+class BidAtOpening:
+    """One bid as an opening recorded it: which tender, lot and company, and what became of it."""
+
+    tender_code: str
+    lot_number: str
+    organisation_id: int
+    outcome: str  # a BidOutcome: opened, rejected, revoked (撤销, the bidder's fault), withdrawn (撤回)
+
+    @property
+    def revoked(self) -> bool:
+        """Withdrawn after the deadline through the bidder's fault (撤销, Art. 31 of the e-bidding rules)."""
+        return self.outcome == REVOKED
+
+
+async def bids_at_opening(session: AsyncSession, tender_codes: Sequence[str]) -> list[BidAtOpening]:
+    """Every bid the openings of these tenders took in, one per sealed submission, with its outcome
+    (guarantees: a claim for a bid revoked after the deadline, and how the bids were secured)."""
+    if not tender_codes:
+        return []
+    rows = await session.execute(
+        select(Tender.code, Lot.number, OpeningBid.organisation_id, OpeningBid.outcome)
+        .join(Opening, Opening.id == OpeningBid.opening_id)
+        .join(Tender, Tender.id == Opening.tender_id)
+        .join(Lot, Lot.id == Opening.lot_id)
+        .where(Tender.code.in_(list(tender_codes)))
+        .order_by(OpeningBid.id)
+    )
+    return [BidAtOpening(code, lot, org, str(outcome)) for code, lot, org, outcome in rows]
 
 
 async def objected_at_opening(session: AsyncSession, tender_code: str, organisation_id: int) -> bool:

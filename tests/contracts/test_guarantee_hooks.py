@@ -4,7 +4,7 @@ refuses and its deposit is forfeited (第七十四条) while the bid guarantee i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 import tests.evaluation.world as evaluation_world
 from bidding import service as bidding
-from core.clock import ManualClock, as_utc
+from core.clock import CENTRE_TZ, ManualClock, as_utc, to_centre
 from core.models import AuditEntry
 from core.runtime import Runtime
 from tests.bidding.helpers import World
@@ -98,9 +98,12 @@ async def test_signing_the_contract_sets_every_deposits_refund_due_date(
     assert done.status_code == 200 and done.json()["status"] == "signed", done.text
     signed_at = as_utc(datetime.fromisoformat(done.json()["signed_at"]))
     after = await deposits(client, world)
+    # due by the end of the 5th Beijing calendar day after the signing day (Art. 57)
+    last_day = to_centre(signed_at).date() + timedelta(days=5)
+    end = datetime.combine(last_day, time(23, 59, 59, 999_999), CENTRE_TZ)
     for i in ids:  # the winner's and the others' alike (Art. 57)
         assert after[i]["status"] == "refund_due", after[i]
-        assert as_utc(datetime.fromisoformat(after[i]["refund_due_at"])) == signed_at + timedelta(days=5)
+        assert as_utc(datetime.fromisoformat(after[i]["refund_due_at"])) == end
     due = (await client.get("/api/deposits/refunds", headers=world.ew.bidding.supervisor)).json()
     assert sorted(d["id"] for d in due) == sorted(ids) and all(d["warning"] == "green" for d in due)
     assert due[0]["basis"].endswith("第五十七条")

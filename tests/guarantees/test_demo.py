@@ -114,5 +114,5 @@ async def test_the_demo_statistics_show_a_real_guarantee_share(runtime: Runtime,
     assert "电子保函替代保证金占比" in page.text and "64.29" in page.text
     # an open tender's guarantees are not counted (who bid is still secret)
     async with runtime.sessions() as session:
-        assert (await service.bond_statistics(session, ["JLGGZY-2026-001"])).guarantees == 3
+        assert (await service.bond_statistics(session, ["JLGGZY-2026-001"])).guarantees == 0  # no bid yet
     assert all(row["key"] != "JLGGZY-2026-001" or row["guaranteed_bids"] == 0 for row in body["by_tender"])

@@ -4,6 +4,7 @@ reused documents, the public verification before and after the opening, a guaran
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from crypto.signing import (
     sign_statement,
 )
 from guarantees import service
+from guarantees.common import NUMBER_ALPHABET, NUMBER_LENGTH, new_number
+from guarantees.models import Guarantee
 from tests.bidding.helpers import seal, upload
 from tests.bidding.test_opening import file_key, host_starts, past_deadline, principal
 from tests.evaluation.world import api_headers
@@ -230,3 +233,36 @@ async def test_the_typed_document_keeps_the_signed_bytes_and_states_its_fields(
     broken = await issue(client, gw.bank, altered)
     assert broken.status_code == 422 and broken.json()["error"] == "bad_signature", broken.text
     assert (await issue(client, gw.bank, good)).status_code == 201
+
+
+async def test_numbers_are_unguessable_and_a_made_up_one_is_a_404_that_says_nothing(
+    runtime: Runtime, client: Any
+) -> None:
+    gw = await make_gworld(runtime, client)
+    b0, b1, _ = (b.code for b in gw.world.bidders)
+    first = (await issue(client, gw.insurer, signed(gw, gw.insurer, b0))).json()["number"]
+    second = (await issue(client, gw.bank, signed(gw, gw.bank, b1))).json()["number"]
+    async with runtime.sessions() as session:
+        ids = {g.number: g.id for g in await session.scalars(select(Guarantee))}
+    assert first != second and set(ids) == {first, second}
+    pattern = re.compile(rf"BH{gw.deadline.year}[{NUMBER_ALPHABET}]{{{NUMBER_LENGTH}}}")
+    for number in (first, second):
+        assert pattern.fullmatch(number), number
+        # nothing in it follows the row id (the old numbers were the zero-padded id)
+        assert f"{ids[number]:06d}" not in number
+    # the next number is no function of the last: a thousand fresh ones never repeat
+    assert len({new_number(2026) for _ in range(1000)}) == 1000
+    # a made-up number of the right shape: 404, and the answer says only that it is not found
+    made_up = new_number(gw.deadline.year)
+    api = await client.get(f"/api/guarantees/{made_up}")
+    assert api.status_code == 404 and api.json()["error"] == "unknown_guarantee"
+    assert set(api.json()) <= {"error", "detail", "status_code"}
+    page = await client.get(f"/guarantees/verify?number={made_up}")
+    assert page.status_code == 404 and 'id="guarantee-missing"' in page.text
+    assert 'id="guarantee"' not in page.text and 'id="guarantee-sealed"' not in page.text
+    for secret in (first, second, CODE, "中国人民财产保险", "吉林银行", "200,000.00"):
+        assert secret not in page.text and secret not in api.text
+    # a genuine number still verifies, typed in lower case too
+    assert (await client.get(f"/api/guarantees/{first.lower()}")).json()["number"] == first
+    found = await client.get(f"/guarantees/verify?number={first.lower()}")
+    assert found.status_code == 200 and 'id="guarantee-sealed"' in found.text

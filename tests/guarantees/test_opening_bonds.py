@@ -70,12 +70,13 @@ async def test_the_bond_column_verifies_each_guarantee_and_names_what_failed(
         bids = {b.bidder_code: b for b in await opened_bids(session, CODE, "1")}
     assert bids[b0.code].bond_failure is None and bids[b2.code].bond_failure is None
     assert bids[b1.code].bond_failure is not None and "forged or altered" in bids[b1.code].bond_failure
-    # once opened, the statistics count how the bids were secured (publication reads guarantees)
+    # once opened, the statistics count how the bids were secured (publication reads guarantees): the
+    # altered guarantee secured nothing, so b1's bid counts neither as guaranteed nor as cash
     total = (await client.get("/api/statistics?format=json")).json()["total"]
-    assert (total["guaranteed_bids"], total["deposit_bids"]) == (2, 1)
-    assert total["guarantee_share"] == 0.6667 and total["not_tied_up"] == 400000
+    assert (total["guaranteed_bids"], total["deposit_bids"]) == (1, 1)
+    assert total["guarantee_share"] == 0.5 and total["not_tied_up"] == 200000
     csv_text = (await client.get("/api/statistics?format=csv")).text
-    assert "guarantee_share" in csv_text.splitlines()[0] and "0.6667" in csv_text
+    assert "guarantee_share" in csv_text.splitlines()[0] and "0.5000" in csv_text
 
 
 async def test_a_guarantee_cannot_serve_another_bidder_or_another_tender(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.clock import CENTRE_TZ
 from guarantees import rules
 
 DEADLINE = datetime(2026, 12, 24, 1, 30, tzinfo=UTC)
@@ -32,9 +33,18 @@ def test_validity_to_the_last_minute_of_the_bid_validity_period_and_one_minute_s
         rules.check_validity(DEADLINE + timedelta(days=120), DEADLINE, {"bid_validity_days": 121})
 
 
-def test_refund_is_due_five_days_after_the_contract_art_57() -> None:
-    signed = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
-    assert rules.refund_due(signed) == signed + timedelta(days=5)
+def test_refund_is_due_by_the_end_of_the_fifth_beijing_day_after_signing_art_57() -> None:
+    # the signing day is not counted; the 5th day after it ends at 24:00 Beijing, whatever the hour signed
+    end = datetime(2027, 3, 6, 23, 59, 59, 999_999, tzinfo=CENTRE_TZ)
+    for signed in (
+        datetime(2027, 3, 1, 0, 0, tzinfo=CENTRE_TZ),  # the first instant of the signing day
+        datetime(2027, 3, 1, 2, 0, tzinfo=UTC),  # 10:00 Beijing
+        datetime(2027, 3, 1, 15, 59, tzinfo=UTC),  # 23:59 Beijing, the same day
+    ):
+        assert rules.refund_due(signed) == end, signed
+    # 16:00 UTC is already the next day in Beijing: one day later
+    assert rules.refund_due(datetime(2027, 3, 1, 16, 0, tzinfo=UTC)) == end + timedelta(days=1)
+    assert rules.refund_due(end) == end + timedelta(days=5)
     assert rules.REFUND_RULE.article.endswith("第五十七条")
     assert rules.FORFEIT_RULE.article.endswith("第七十四条")
 
