@@ -27,10 +27,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import msgspec
@@ -38,6 +38,7 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.serialization import encode_json
+from litestar.types import ASGIApp, Message, Receive, Scope, Send, WebSocketSendEvent
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -202,15 +203,18 @@ OnMessage = Callable[[dict[str, Any]], Awaitable[Frame | None]]
 
 
 class _Entry:
-    """One event as every socket of this process receives it: both frames encoded once."""
+    """One event as every socket of this process receives it: both frames encoded once, each as the
+    ASGI message that sends it (shared by every socket it goes to)."""
 
-    __slots__ = ("audience", "event", "seq", "skip")
+    __slots__ = ("audience", "event", "event_message", "seq", "skip", "skip_message")
 
     def __init__(self, seq: int, kind: str, at: str, audience: str, data: Any) -> None:
         self.seq = seq
         self.audience = audience
         self.event = _encode(EventFrame(seq=seq, kind=kind, at=at, data=data))
         self.skip = _encode(Skip(seq=seq))
+        self.event_message = _message(self.event)
+        self.skip_message = _message(self.skip)
 
     @classmethod
     def of(cls, row: RoomEvent) -> _Entry:
@@ -218,6 +222,9 @@ class _Entry:
 
     def text_for(self, viewer: Viewer) -> str:
         return self.event if viewer.sees(self.audience) else self.skip
+
+    def message_for(self, viewer: Viewer) -> Message:
+        return self.event_message if viewer.sees(self.audience) else self.skip_message
 
 
 class RoomHub:
@@ -314,8 +321,17 @@ class RoomHub:
                 await self.sync()  # a message was lost or is late: the database has it
                 continue
             at, audience = message["at"], message["audience"]
-            self._add(_Entry(seq, message["kind"], at, audience, message["data"]))
+            self.publish(_Entry(seq, message["kind"], at, audience, message["data"]))
+
+    def publish(self, entry: _Entry) -> None:
+        """Hold the next event and send it, in one pass, to every socket that is caught up and idle;
+        a socket that is behind, busy or still joining gets it from its own writer."""
+        self._add(entry)
+        if self.head != entry.seq:
             self._wake()
+            return
+        for connection in list(self.connections):
+            connection.push(entry)
 
     async def _sweep_when_idle(self) -> None:
         """Re-read the database once no news came for a while (the last message may have been lost).
@@ -371,16 +387,61 @@ async def _leave(channels: ChannelsPlugin, hub: RoomHub, connection: RoomConnect
 
 
 class RoomConnection:
-    """One socket's view of a room: sends every event after ``sent`` exactly once, in order."""
+    """One socket's view of a room: sends every event after ``sent`` exactly once, in order.
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], room: str, viewer: Viewer, after: int) -> None:
+    Two paths send events. The hub's pass (``push``) sends a new event straight away when the socket
+    is caught up and idle: its ASGI send runs as far as it goes without waiting, which for a writable
+    socket is to the end, so a crowd costs one loop over the sockets and no task wake-ups. Otherwise
+    (behind, joining, busy with another frame, or a send that has to wait for a slow client) the
+    socket's writer task sends it, after the send in flight: frames stay in seq order and a slow
+    socket never holds up the pass.
+    """
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        room: str,
+        viewer: Viewer,
+        after: int,
+        send: Send | None = None,
+    ) -> None:
         self.socket = socket
         self.room = room
         self.viewer = viewer
-        self.sent = max(0, after)
+        self.sent = max(0, after)  # every event up to here is sent, or its send is in flight
         self.hub: RoomHub | None = None
         self.wake = asyncio.Event()
         self.lock = asyncio.Lock()  # the writer and the reader both send; keep frames in order
+        self.asgi_send: Send = send if send is not None else socket.send
+        self.ready = False  # hello and backlog sent: the hub's pass may send to it
+        self.in_flight: asyncio.Future[None] | None = None  # a send that had to wait
+
+    def push(self, entry: _Entry) -> None:
+        """Send ``entry`` now if this socket is caught up and idle, else leave it to the writer."""
+        if not self.ready or self.in_flight is not None or self.lock.locked() or self.sent + 1 != entry.seq:
+            self.wake.set()
+            return
+        try:
+            self.in_flight = _send_now(self.asgi_send, entry.message_for(self.viewer))
+        except Exception:  # the client is gone: the reader ends this connection
+            self.ready = False
+            return
+        self.sent = entry.seq
+        if self.in_flight is not None:
+            self.in_flight.add_done_callback(self._landed)
+
+    def _landed(self, sending: asyncio.Future[None]) -> None:
+        self.in_flight = None
+        if sending.cancelled() or sending.exception() is not None:
+            self.ready = False  # the client is gone (or going): the reader ends this connection
+        else:
+            self.wake.set()  # what came meanwhile went to the writer
+
+    async def _send(self, message: Message) -> None:
+        """Send a frame after the one in flight (caller holds the lock)."""
+        if self.in_flight is not None:
+            await self.in_flight
+        await self.asgi_send(message)
 
     async def send_pending(self) -> None:
         """Send everything after ``sent`` up to the hub's head (caller holds the lock)."""
@@ -393,7 +454,7 @@ class RoomConnection:
             for entry in hub.entries_after(self.sent):
                 if entry.seq != self.sent + 1:
                     break  # the hub trimmed meanwhile: look again
-                await self.socket.send_text(entry.text_for(self.viewer))
+                await self._send(entry.message_for(self.viewer))
                 self.sent = entry.seq
 
     async def _send_from_database(self, upto: int) -> None:
@@ -403,11 +464,11 @@ class RoomConnection:
         if not rows:
             self.sent = upto  # nothing stored there (cannot happen: seqs have no gaps)
         for row in rows:
-            await self.socket.send_text(_Entry.of(row).text_for(self.viewer))
+            await self._send(_Entry.of(row).message_for(self.viewer))
             self.sent = row.seq
 
     async def write(self) -> None:
-        """Send what the hub gains, as it gains it."""
+        """Send what the hub gains that its pass could not send, as it gains it."""
         while True:
             await self.wake.wait()
             self.wake.clear()
@@ -423,7 +484,76 @@ class RoomConnection:
 
     async def send(self, message: Frame) -> None:
         async with self.lock:
-            await self.socket.send_text(_encode(message))
+            await self._send(_message(_encode(message)))
+
+    async def close(self) -> None:
+        """Stop sending (the connection ends): the send in flight, if any, is abandoned."""
+        self.ready = False
+        sending = self.in_flight
+        if sending is not None:
+            sending.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await sending
+
+
+def _send_now(send: Send, message: Message) -> asyncio.Future[None] | None:
+    """Start an ASGI send and run it as far as it goes without waiting.
+
+    None when it finished (uvicorn writes to a socket whose buffer is below its high-water mark
+    without suspending); else the task that finishes it once what it waits for is ready (a slow
+    client's full buffer), so the caller can go on with the next socket. An error raises here.
+    """
+    steps = send(message).__await__()
+    try:
+        waiting = steps.send(None)
+    except StopIteration:
+        return None
+    return asyncio.ensure_future(_finish(steps, waiting))
+
+
+async def _finish(steps: Generator[Any, None, Any], waiting: Any) -> None:
+    """Drive a started send to its end, as a task would have: wait for what it waits for, resume it."""
+    while True:
+        try:
+            await _Wait(waiting)
+        except BaseException as exc:  # cancelled while waiting: the send gets the exception
+            try:
+                waiting = steps.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting = steps.send(None)
+        except StopIteration:
+            return
+
+
+class _Wait:
+    """Hands what a started send yielded (a future, or None for a bare yield) to the running task."""
+
+    __slots__ = ("waiting",)
+
+    def __init__(self, waiting: Any) -> None:
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield self.waiting
+
+
+ASGI_SEND = "sunbid.asgi_send"
+
+
+def keep_asgi_send(app: ASGIApp) -> ASGIApp:
+    """Wrap the app so that room sockets send through the server's own ASGI send, below the
+    framework's per-call wrappers (they only matter for HTTP responses; a room sends thousands of
+    frames a second). Without it rooms send through the WebSocket's ``send``, which works the same."""
+
+    async def with_asgi_send(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[ASGI_SEND] = send  # type: ignore[literal-required]
+        await app(scope, receive, send)
+
+    return with_asgi_send
 
 
 async def serve(
@@ -440,7 +570,8 @@ async def serve(
     """Run one room connection until the client leaves (see the protocol above). ``head``: the room's
     head as the caller read it from the database just before (saves the join a read)."""
     await socket.accept()
-    connection = RoomConnection(socket, room, viewer, after)
+    asgi_send = cast("Send | None", socket.scope.get(ASGI_SEND))
+    connection = RoomConnection(socket, room, viewer, after, asgi_send)
     hub = connection.hub = await _join(runtime, channels, room, connection, head)
     writer: asyncio.Task[None] | None = None
     try:
@@ -448,6 +579,7 @@ async def serve(
             hello = Hello(room=room, head=hub.head, server_time=runtime.clock.now().isoformat())
             await socket.send_text(_encode(hello))
             await connection.send_pending()
+            connection.ready = True
         writer = asyncio.create_task(connection.write())
         while True:
             message = _parse(await socket.receive_text())
@@ -472,12 +604,17 @@ async def serve(
             writer.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await writer
+        await connection.close()
         await _leave(channels, hub, connection)
 
 
 def _encode(message: Frame) -> str:
     """A frame's text, exactly as ``send_json`` would write it."""
     return encode_json(message).decode()
+
+
+def _message(text: str) -> WebSocketSendEvent:
+    return {"type": "websocket.send", "bytes": None, "text": text}
 
 
 def _parse(text: str) -> dict[str, Any] | None:

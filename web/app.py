@@ -15,11 +15,13 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import admin_api as core_admin_api
 from core import api as core_api
 from core import pages as core_pages
+from core import rooms
 from core.access import (
     PUBLIC,
     PrincipalMiddleware,
@@ -169,6 +171,7 @@ def summary_of(doc: str) -> tuple[str, str]:
     return " ".join(line.strip() for line in first.splitlines()), rest.strip()
 
 
-def asgi_app(**kwargs: Any) -> Litestar:
-    """Entry point for ``uvicorn --factory web.app:asgi_app`` (settings from the environment)."""
-    return create_app(**kwargs)
+def asgi_app(**kwargs: Any) -> ASGIApp:
+    """Entry point for ``uvicorn --factory web.app:asgi_app`` (settings from the environment); room
+    sockets send through the server's own ASGI send (core/rooms.py ``keep_asgi_send``)."""
+    return rooms.keep_asgi_send(create_app(**kwargs))
