@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
@@ -162,3 +162,119 @@ async def test_a_socket_joining_during_a_burst_is_told_the_latest_head(
                     assert hello["head"] == 41
                     got = await events(late, 41)
                     assert [f["seq"] for f in got] == list(range(1, 42)) and got[-1]["data"] == {"n": 40}
+
+
+class Client:
+    """A socket's ASGI send: a slow client's send waits (its buffer is full) until it reads again."""
+
+    def __init__(self, *, slow: bool = False) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self.reading = asyncio.Event()
+        self.arrived = asyncio.Event()
+        self.gone = False
+        if not slow:
+            self.reading.set()
+
+    async def send(self, message: Any) -> None:
+        if self.gone:
+            raise ConnectionError("the client is gone")
+        await self.reading.wait()
+        self.frames.append(json.loads(message["text"]))
+        self.arrived.set()
+
+    async def until(self, count: int) -> None:
+        async with asyncio.timeout(10):
+            while len(self.frames) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+        await asyncio.sleep(0.05)  # and nothing more comes
+
+    def seqs(self) -> list[int]:
+        return [f["seq"] for f in self.frames]
+
+
+def connect_to(
+    hub: rooms.RoomHub, client: Client, *audiences: str, ready: bool = True
+) -> rooms.RoomConnection:
+    viewer = rooms.Viewer.of(None, *audiences)
+    connection = rooms.RoomConnection(cast(Any, None), hub.room, viewer, 0, client.send)
+    connection.hub = hub
+    connection.ready = ready
+    hub.connections.add(connection)
+    return connection
+
+
+def entry(seq: int) -> rooms._Entry:
+    audience = "role:supervisor" if seq % 3 == 0 else rooms.PUBLIC
+    return rooms._Entry(seq, "tick", "t", audience, {"n": seq})
+
+
+async def test_a_slow_socket_holds_up_no_other_and_misses_nothing() -> None:
+    # The hub sends each event to every caught-up socket in one pass, as it arrives; a client that
+    # does not read holds up only itself, and once it reads it gets every event once, in order.
+    hub = rooms.RoomHub(cast(Any, None), cast(Any, None), "r")
+    fast, slow, public, gone = Client(), Client(slow=True), Client(), Client()
+    connections = [
+        connect_to(hub, fast, "role:supervisor"),
+        connect_to(hub, slow, "role:supervisor"),
+        connect_to(hub, public),
+        connect_to(hub, gone),
+    ]
+    writers = [asyncio.create_task(c.write()) for c in connections]
+    try:
+        for seq in range(1, 31):
+            if seq == 10:
+                gone.gone = True  # its sends fail from here on: the others go on
+            hub.publish(entry(seq))
+            assert fast.seqs() == list(range(1, seq + 1))  # sent in the pass, no task woken
+            assert public.seqs() == list(range(1, seq + 1))
+        assert slow.frames == [] and gone.seqs() == list(range(1, 10))
+        assert [f["type"] for f in public.frames[:3]] == ["event", "event", "skip"]
+        assert fast.frames[2] == {"type": "event", "seq": 3, "kind": "tick", "at": "t", "data": {"n": 3}}
+
+        slow.reading.set()
+        await slow.until(30)
+        assert slow.frames == fast.frames  # every event once, in order
+        hub.publish(entry(31))  # caught up again: the pass sends to it directly
+        assert slow.seqs()[-1] == 31 and fast.seqs()[-1] == 31
+    finally:
+        for writer in writers:
+            writer.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)  # the gone client's writer failed
+        for connection in connections:
+            await connection.close()
+
+
+async def test_a_socket_joining_mid_flood_gets_every_event_once_in_order() -> None:
+    # A joining socket is in the hub before its backlog is sent: the pass leaves it to its writer
+    # until it is ready, then sends to it like any other.
+    hub = rooms.RoomHub(cast(Any, None), cast(Any, None), "r")
+    watcher, joiner = Client(), Client(slow=True)
+    first = connect_to(hub, watcher, "role:supervisor")
+    for seq in range(1, 6):
+        hub.publish(entry(seq))
+    late = connect_to(hub, joiner, "role:supervisor", ready=False)
+
+    async def join() -> None:  # what rooms.serve does: backlog under the lock, then ready
+        async with late.lock:
+            await late.send_pending()
+            late.ready = True
+
+    joining = asyncio.create_task(join())
+    for seq in range(6, 16):
+        hub.publish(entry(seq))
+        await asyncio.sleep(0)
+        if seq == 8:
+            joiner.reading.set()
+    await joining
+    writer = asyncio.create_task(late.write())
+    try:
+        for seq in range(16, 26):
+            hub.publish(entry(seq))
+            await asyncio.sleep(0)
+        await joiner.until(25)
+        assert joiner.seqs() == list(range(1, 26)) and joiner.frames == watcher.frames
+    finally:
+        writer.cancel()
+        await late.close()
+        await first.close()
