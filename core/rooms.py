@@ -30,7 +30,7 @@ import random
 from collections.abc import Awaitable, Callable, Generator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 import msgspec
@@ -53,6 +53,7 @@ from crypto.signing import canonical_json
 if TYPE_CHECKING:
     from core.runtime import Runtime
 
+T = TypeVar("T")
 PUBLIC = "public"
 # A socket that heard nothing for 1–2× this long re-reads the database, in case news was lost.
 SWEEP_SECONDS = 10.0
@@ -150,39 +151,49 @@ async def head(session: AsyncSession, room: str) -> int:
 
 
 async def shared_head(runtime: Runtime, room: str) -> int:
-    """The room's head as stored now, one read for the sockets that ask together (a crowd joining).
+    """The room's head as stored now, one read for the sockets that ask together (a crowd joining)."""
+    return await shared_read(runtime, f"head:{room}", lambda session: head(session, room))
 
-    A read is shared only by those who asked before it began, so each gets a head at least as new as
-    every event committed before it asked: as good as a read of its own. The read takes a connection
-    of its own, so ask holding none (a crowd holding connections while waiting would exhaust the pool)."""
-    waiting: dict[str, asyncio.Future[int]] = runtime.cache("core.room_head_reads", dict)
-    found = waiting.get(room)
+
+async def shared_read(runtime: Runtime, key: str, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """``read``'s answer as stored now, one read for those who ask for ``key`` together.
+
+    A read is shared only by those who asked before it began, so each gets an answer at least as new
+    as everything committed before it asked: as good as a read of its own. The read takes a connection
+    of its own, so ask holding none (a crowd holding connections while waiting would exhaust the pool).
+    An error is every sharer's error."""
+    waiting: dict[str, asyncio.Future[Any]] = runtime.cache("core.shared_reads", dict)
+    found = waiting.get(key)
     if found is None:
-        found = waiting[room] = asyncio.get_running_loop().create_future()
-        reading = asyncio.create_task(_read_head(runtime, room, waiting, found))
+        found = waiting[key] = asyncio.get_running_loop().create_future()
+        reading = asyncio.create_task(_read(runtime, key, read, waiting, found))
         _READS.add(reading)
         reading.add_done_callback(_READS.discard)
-    return await asyncio.shield(found)
+    return cast(T, await asyncio.shield(found))
 
 
 _READS: set[asyncio.Task[None]] = set()
 
 
-async def _read_head(
-    runtime: Runtime, room: str, waiting: dict[str, asyncio.Future[int]], found: asyncio.Future[int]
+async def _read(
+    runtime: Runtime,
+    key: str,
+    read: Callable[[AsyncSession], Awaitable[Any]],
+    waiting: dict[str, asyncio.Future[Any]],
+    found: asyncio.Future[Any],
 ) -> None:
     try:
         async with runtime.sessions() as session:
             await session.connection()  # who asks while this waits for a connection shares the read
-            if waiting.get(room) is found:
-                del waiting[room]  # from here on, a new asker gets a read of its own
-            found.set_result(await head(session, room))
+            if waiting.get(key) is found:
+                del waiting[key]  # from here on, a new asker gets a read of its own
+            found.set_result(await read(session))
     except Exception as exc:
         if not found.done():
             found.set_exception(exc)
     finally:
-        if waiting.get(room) is found:
-            del waiting[room]
+        if waiting.get(key) is found:
+            del waiting[key]
         if not found.done():
             found.cancel()
 
@@ -415,6 +426,7 @@ class RoomConnection:
         self.asgi_send: Send = send if send is not None else socket.send
         self.ready = False  # hello and backlog sent: the hub's pass may send to it
         self.in_flight: asyncio.Future[None] | None = None  # a send that had to wait
+        self.audiences = viewer.audiences
 
     def push(self, entry: _Entry) -> None:
         """Send ``entry`` now if this socket is caught up and idle, else leave it to the writer."""
@@ -422,7 +434,8 @@ class RoomConnection:
             self.wake.set()
             return
         try:
-            self.in_flight = _send_now(self.asgi_send, entry.message_for(self.viewer))
+            message = entry.event_message if entry.audience in self.audiences else entry.skip_message
+            self.in_flight = _send_now(self.asgi_send, message)
         except Exception:  # the client is gone: the reader ends this connection
             self.ready = False
             return
