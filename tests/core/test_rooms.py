@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
 from typing import Any, cast
 
@@ -278,3 +279,57 @@ async def test_a_socket_joining_mid_flood_gets_every_event_once_in_order() -> No
         writer.cancel()
         await late.close()
         await first.close()
+
+
+PAD = "x" * 50_000  # 300 events of 50 kB: more than a stalled client's socket buffers hold
+
+
+async def small_buffer_socket(url: str) -> socket.socket:
+    """A socket connected to ``url``'s server with a small receive buffer (no autotuning to 32 MB)."""
+    host, port = url.removeprefix("ws://").split("/", 1)[0].split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    return sock
+
+
+@pytest.mark.e2e
+async def test_a_client_that_stops_reading_holds_up_no_other_client(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Served as `sunbid serve` serves (uvicorn's sans-I/O WebSockets, the server's own ASGI send): a
+    # client stops reading until its socket buffers and the server's are full, so sends to it must
+    # wait; the other client still gets every event, and the stalled one, once it reads, every event
+    # once and in order.
+    run_cli(settings, "db", "upgrade")
+    room = f"stall-{tmp_path.name}"
+    with live_server(
+        settings,
+        tmp_path,
+        app_factory="tests.support.room_app:make_served_app",
+        uvicorn_args=["--ws", "websockets-sansio"],
+    ) as server:
+        ws = server.url.replace("http", "ws") + f"/ws/rooms/{room}"
+        async with (
+            httpx.AsyncClient(base_url=server.url) as http,
+            connect(ws, max_queue=None, max_size=None, compression=None) as reading,
+            connect(
+                ws, max_queue=1, max_size=None, compression=None, sock=await small_buffer_socket(ws)
+            ) as stalled,
+        ):
+            assert (await receive(reading))["type"] == "hello" and (await receive(stalled))["type"] == "hello"
+            stalled.transport.pause_reading()
+            for n in range(1, 301):
+                response = await http.post(
+                    f"/rooms/{room}/events", json={"kind": "tick", "data": {"n": n, "pad": PAD}}
+                )
+                assert response.status_code == 201, response.text
+            assert [(f["seq"], f["data"]["n"]) for f in await events(reading, 300)] == [
+                (n, n) for n in range(1, 301)
+            ]
+            stalled.transport.resume_reading()
+            got = await events(stalled, 300)
+            assert [(f["seq"], f["data"]["n"]) for f in got] == [(n, n) for n in range(1, 301)]
+            await stalled.send(json.dumps({"type": "ping"}))
+            assert (await receive(stalled))["type"] == "pong"  # nothing more came before the answer

@@ -12,6 +12,7 @@ from litestar import Litestar, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ASGIApp
 
 from core import rooms
 from core.pubsub import make_channels_plugin, take_pending
@@ -62,3 +63,8 @@ def make_app() -> Litestar:
         await runtime.close()
 
     return Litestar(route_handlers=[room_socket, add_event, healthz], plugins=[channels], on_shutdown=[close])
+
+
+def make_served_app() -> ASGIApp:
+    """``make_app`` as ``sunbid serve`` serves its app: rooms send through the server's ASGI send."""
+    return rooms.keep_asgi_send(make_app())
