@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -38,12 +38,13 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.serialization import encode_json
-from litestar.types import ASGIApp, Message, Receive, Scope, Send, WebSocketSendEvent
+from litestar.types import Message, Send
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
+from core.asgi_send import ASGI_SEND, send_now, text_message
 from core.clock import Clock
 from core.models import RoomEvent, RoomHead
 from core.pubsub import after_commit
@@ -224,8 +225,8 @@ class _Entry:
         self.audience = audience
         self.event = _encode(EventFrame(seq=seq, kind=kind, at=at, data=data))
         self.skip = _encode(Skip(seq=seq))
-        self.event_message = _message(self.event)
-        self.skip_message = _message(self.skip)
+        self.event_message = text_message(self.event)
+        self.skip_message = text_message(self.skip)
 
     @classmethod
     def of(cls, row: RoomEvent) -> _Entry:
@@ -435,7 +436,7 @@ class RoomConnection:
             return
         try:
             message = entry.event_message if entry.audience in self.audiences else entry.skip_message
-            self.in_flight = _send_now(self.asgi_send, message)
+            self.in_flight = send_now(self.asgi_send, message)
         except Exception:  # the client is gone: the reader ends this connection
             self.ready = False
             return
@@ -497,7 +498,7 @@ class RoomConnection:
 
     async def send(self, message: Frame) -> None:
         async with self.lock:
-            await self._send(_message(_encode(message)))
+            await self._send(text_message(_encode(message)))
 
     async def close(self) -> None:
         """Stop sending (the connection ends): the send in flight, if any, is abandoned."""
@@ -507,66 +508,6 @@ class RoomConnection:
             sending.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await sending
-
-
-def _send_now(send: Send, message: Message) -> asyncio.Future[None] | None:
-    """Start an ASGI send and run it as far as it goes without waiting.
-
-    None when it finished (uvicorn writes to a socket whose buffer is below its high-water mark
-    without suspending); else the task that finishes it once what it waits for is ready (a slow
-    client's full buffer), so the caller can go on with the next socket. An error raises here.
-    """
-    steps = send(message).__await__()
-    try:
-        waiting = steps.send(None)
-    except StopIteration:
-        return None
-    return asyncio.ensure_future(_finish(steps, waiting))
-
-
-async def _finish(steps: Generator[Any, None, Any], waiting: Any) -> None:
-    """Drive a started send to its end, as a task would have: wait for what it waits for, resume it."""
-    while True:
-        try:
-            await _Wait(waiting)
-        except BaseException as exc:  # cancelled while waiting: the send gets the exception
-            try:
-                waiting = steps.throw(exc)
-            except StopIteration:
-                return
-            continue
-        try:
-            waiting = steps.send(None)
-        except StopIteration:
-            return
-
-
-class _Wait:
-    """Hands what a started send yielded (a future, or None for a bare yield) to the running task."""
-
-    __slots__ = ("waiting",)
-
-    def __init__(self, waiting: Any) -> None:
-        self.waiting = waiting
-
-    def __await__(self) -> Generator[Any, None, None]:
-        yield self.waiting
-
-
-ASGI_SEND = "sunbid.asgi_send"
-
-
-def keep_asgi_send(app: ASGIApp) -> ASGIApp:
-    """Wrap the app so that room sockets send through the server's own ASGI send, below the
-    framework's per-call wrappers (they only matter for HTTP responses; a room sends thousands of
-    frames a second). Without it rooms send through the WebSocket's ``send``, which works the same."""
-
-    async def with_asgi_send(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[ASGI_SEND] = send  # type: ignore[literal-required]
-        await app(scope, receive, send)
-
-    return with_asgi_send
 
 
 async def serve(
@@ -624,10 +565,6 @@ async def serve(
 def _encode(message: Frame) -> str:
     """A frame's text, exactly as ``send_json`` would write it."""
     return encode_json(message).decode()
-
-
-def _message(text: str) -> WebSocketSendEvent:
-    return {"type": "websocket.send", "bytes": None, "text": text}
 
 
 def _parse(text: str) -> dict[str, Any] | None:

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import admin_api as core_admin_api
 from core import api as core_api
 from core import pages as core_pages
-from core import rooms
 from core.access import (
     PUBLIC,
     PrincipalMiddleware,
@@ -31,6 +30,7 @@ from core.access import (
     role_guard,
     route_handlers,
 )
+from core.asgi_send import keep_asgi_send
 from core.clock import TEMPLATE_FILTERS, Clock, use_centre_time_in_logs
 from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
@@ -173,5 +173,5 @@ def summary_of(doc: str) -> tuple[str, str]:
 
 def asgi_app(**kwargs: Any) -> ASGIApp:
     """Entry point for ``uvicorn --factory web.app:asgi_app`` (settings from the environment); room
-    sockets send through the server's own ASGI send (core/rooms.py ``keep_asgi_send``)."""
-    return rooms.keep_asgi_send(create_app(**kwargs))
+    sockets send through the server's own ASGI send (``core.asgi_send.keep_asgi_send``)."""
+    return keep_asgi_send(create_app(**kwargs))

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.types import ASGIApp
 
 from core import rooms
+from core.asgi_send import keep_asgi_send
 from core.pubsub import make_channels_plugin, take_pending
 from core.runtime import Runtime
 from core.settings import Settings
@@ -67,4 +68,4 @@ def make_app() -> Litestar:
 
 def make_served_app() -> ASGIApp:
     """``make_app`` as ``sunbid serve`` serves its app: rooms send through the server's ASGI send."""
-    return rooms.keep_asgi_send(make_app())
+    return keep_asgi_send(make_app())
