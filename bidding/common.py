@@ -74,7 +74,7 @@ def owner_actor(principal: Principal, tender: Tender) -> Actor:
     )
 
 
-def can_see_draft(principal: Principal | None, tender: Tender) -> bool:
+def can_see_draft(principal: Principal | None, tender: Owned) -> bool:
     return principal is not None and (is_owner(principal, tender) or Role.SUPERVISOR in principal.roles)
 
 
@@ -92,10 +92,14 @@ def state_of(tender: Tender) -> State:
     return State(tender.state)
 
 
+def unknown_tender(code: str) -> NotFound:
+    return NotFound(f"招标项目 {code} 不存在 (no such tender)", code="unknown_tender")
+
+
 async def tender_by_code(session: AsyncSession, code: str) -> Tender:
     tender = await session.scalar(select(Tender).where(Tender.code == code))
     if tender is None:
-        raise NotFound(f"招标项目 {code} 不存在 (no such tender)", code="unknown_tender")
+        raise unknown_tender(code)
     return tender
 
 
@@ -103,7 +107,7 @@ async def visible_tender(session: AsyncSession, code: str, principal: Principal 
     """A draft is invisible (404, not 403) to everyone but its owners and supervisors."""
     tender = await tender_by_code(session, code)
     if tender.state == State.DRAFT and not can_see_draft(principal, tender):
-        raise NotFound(f"招标项目 {code} 不存在 (no such tender)", code="unknown_tender")
+        raise unknown_tender(code)
     return tender
 
 

@@ -32,7 +32,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from bidding import opening
-from bidding.common import SUBMISSION_ID, lot_of, visible_tender
+from bidding.common import SUBMISSION_ID, visible_tender
 from bidding.models import BidOutcome, OpeningBid
 from bidding.opening.views import BidOpened, Done, Finished, OpeningState, OwnHeader, ShareRevealed, Started
 from bidding.params import LotParam, TenderCodeParam
@@ -285,15 +285,15 @@ async def opening_room(
     after: FromQuery[int] = 0,
 ) -> None:
     """The opening hall, live: everyone sees public events; a bidder also sees its own."""
-    async with runtime.sessions() as session:
-        tender = await visible_tender(session, code, viewer)
-        found = await lot_of(session, tender, lot)
-        room = opening.room_name(tender.code, found.number)
+    hall = await opening.hall(runtime, code, lot, viewer)  # kept per process once published
+    head = await rooms.shared_head(runtime, hall.room)  # one read for the sockets joining together
 
     async def act(message: dict[str, Any]) -> ActionOk | ActionError:
-        return await room_action(runtime, viewer, tender.code, found.number, message)
+        return await room_action(runtime, viewer, hall.tender_code, hall.lot_number, message)
 
-    await rooms.serve(socket, runtime, channels, room, rooms.Viewer.of(viewer), after=after, on_message=act)
+    await rooms.serve(
+        socket, runtime, channels, hall.room, rooms.Viewer.of(viewer), after=after, on_message=act, head=head
+    )
 
 
 # --- the hall's own frames (beside core.rooms' resume and ping) ------------------------------------------

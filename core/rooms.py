@@ -30,7 +30,7 @@ import random
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 import msgspec
@@ -38,11 +38,13 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.serialization import encode_json
+from litestar.types import Message, Send
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
+from core.asgi_send import ASGI_SEND, send_now, text_message
 from core.clock import Clock
 from core.models import RoomEvent, RoomHead
 from core.pubsub import after_commit
@@ -52,6 +54,7 @@ from crypto.signing import canonical_json
 if TYPE_CHECKING:
     from core.runtime import Runtime
 
+T = TypeVar("T")
 PUBLIC = "public"
 # A socket that heard nothing for 1–2× this long re-reads the database, in case news was lost.
 SWEEP_SECONDS = 10.0
@@ -149,39 +152,49 @@ async def head(session: AsyncSession, room: str) -> int:
 
 
 async def shared_head(runtime: Runtime, room: str) -> int:
-    """The room's head as stored now, one read for the sockets that ask together (a crowd joining).
+    """The room's head as stored now, one read for the sockets that ask together (a crowd joining)."""
+    return await shared_read(runtime, f"head:{room}", lambda session: head(session, room))
 
-    A read is shared only by those who asked before it began, so each gets a head at least as new as
-    every event committed before it asked: as good as a read of its own. The read takes a connection
-    of its own, so ask holding none (a crowd holding connections while waiting would exhaust the pool)."""
-    waiting: dict[str, asyncio.Future[int]] = runtime.cache("core.room_head_reads", dict)
-    found = waiting.get(room)
+
+async def shared_read(runtime: Runtime, key: str, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """``read``'s answer as stored now, one read for those who ask for ``key`` together.
+
+    A read is shared only by those who asked before it began, so each gets an answer at least as new
+    as everything committed before it asked: as good as a read of its own. The read takes a connection
+    of its own, so ask holding none (a crowd holding connections while waiting would exhaust the pool).
+    An error is every sharer's error."""
+    waiting: dict[str, asyncio.Future[Any]] = runtime.cache("core.shared_reads", dict)
+    found = waiting.get(key)
     if found is None:
-        found = waiting[room] = asyncio.get_running_loop().create_future()
-        reading = asyncio.create_task(_read_head(runtime, room, waiting, found))
+        found = waiting[key] = asyncio.get_running_loop().create_future()
+        reading = asyncio.create_task(_read(runtime, key, read, waiting, found))
         _READS.add(reading)
         reading.add_done_callback(_READS.discard)
-    return await asyncio.shield(found)
+    return cast(T, await asyncio.shield(found))
 
 
 _READS: set[asyncio.Task[None]] = set()
 
 
-async def _read_head(
-    runtime: Runtime, room: str, waiting: dict[str, asyncio.Future[int]], found: asyncio.Future[int]
+async def _read(
+    runtime: Runtime,
+    key: str,
+    read: Callable[[AsyncSession], Awaitable[Any]],
+    waiting: dict[str, asyncio.Future[Any]],
+    found: asyncio.Future[Any],
 ) -> None:
     try:
         async with runtime.sessions() as session:
             await session.connection()  # who asks while this waits for a connection shares the read
-            if waiting.get(room) is found:
-                del waiting[room]  # from here on, a new asker gets a read of its own
-            found.set_result(await head(session, room))
+            if waiting.get(key) is found:
+                del waiting[key]  # from here on, a new asker gets a read of its own
+            found.set_result(await read(session))
     except Exception as exc:
         if not found.done():
             found.set_exception(exc)
     finally:
-        if waiting.get(room) is found:
-            del waiting[room]
+        if waiting.get(key) is found:
+            del waiting[key]
         if not found.done():
             found.cancel()
 
@@ -202,15 +215,18 @@ OnMessage = Callable[[dict[str, Any]], Awaitable[Frame | None]]
 
 
 class _Entry:
-    """One event as every socket of this process receives it: both frames encoded once."""
+    """One event as every socket of this process receives it: both frames encoded once, each as the
+    ASGI message that sends it (shared by every socket it goes to)."""
 
-    __slots__ = ("audience", "event", "seq", "skip")
+    __slots__ = ("audience", "event", "event_message", "seq", "skip", "skip_message")
 
     def __init__(self, seq: int, kind: str, at: str, audience: str, data: Any) -> None:
         self.seq = seq
         self.audience = audience
         self.event = _encode(EventFrame(seq=seq, kind=kind, at=at, data=data))
         self.skip = _encode(Skip(seq=seq))
+        self.event_message = text_message(self.event)
+        self.skip_message = text_message(self.skip)
 
     @classmethod
     def of(cls, row: RoomEvent) -> _Entry:
@@ -218,6 +234,9 @@ class _Entry:
 
     def text_for(self, viewer: Viewer) -> str:
         return self.event if viewer.sees(self.audience) else self.skip
+
+    def message_for(self, viewer: Viewer) -> Message:
+        return self.event_message if viewer.sees(self.audience) else self.skip_message
 
 
 class RoomHub:
@@ -314,8 +333,17 @@ class RoomHub:
                 await self.sync()  # a message was lost or is late: the database has it
                 continue
             at, audience = message["at"], message["audience"]
-            self._add(_Entry(seq, message["kind"], at, audience, message["data"]))
+            self.publish(_Entry(seq, message["kind"], at, audience, message["data"]))
+
+    def publish(self, entry: _Entry) -> None:
+        """Hold the next event and send it, in one pass, to every socket that is caught up and idle;
+        a socket that is behind, busy or still joining gets it from its own writer."""
+        self._add(entry)
+        if self.head != entry.seq:
             self._wake()
+            return
+        for connection in list(self.connections):
+            connection.push(entry)
 
     async def _sweep_when_idle(self) -> None:
         """Re-read the database once no news came for a while (the last message may have been lost).
@@ -371,16 +399,63 @@ async def _leave(channels: ChannelsPlugin, hub: RoomHub, connection: RoomConnect
 
 
 class RoomConnection:
-    """One socket's view of a room: sends every event after ``sent`` exactly once, in order."""
+    """One socket's view of a room: sends every event after ``sent`` exactly once, in order.
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], room: str, viewer: Viewer, after: int) -> None:
+    Two paths send events. The hub's pass (``push``) sends a new event straight away when the socket
+    is caught up and idle: its ASGI send runs as far as it goes without waiting, which for a writable
+    socket is to the end, so a crowd costs one loop over the sockets and no task wake-ups. Otherwise
+    (behind, joining, busy with another frame, or a send that has to wait for a slow client) the
+    socket's writer task sends it, after the send in flight: frames stay in seq order and a slow
+    socket never holds up the pass.
+    """
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        room: str,
+        viewer: Viewer,
+        after: int,
+        send: Send | None = None,
+    ) -> None:
         self.socket = socket
         self.room = room
         self.viewer = viewer
-        self.sent = max(0, after)
+        self.sent = max(0, after)  # every event up to here is sent, or its send is in flight
         self.hub: RoomHub | None = None
         self.wake = asyncio.Event()
         self.lock = asyncio.Lock()  # the writer and the reader both send; keep frames in order
+        self.asgi_send: Send = send if send is not None else socket.send
+        self.ready = False  # hello and backlog sent: the hub's pass may send to it
+        self.in_flight: asyncio.Future[None] | None = None  # a send that had to wait
+        self.audiences = viewer.audiences
+
+    def push(self, entry: _Entry) -> None:
+        """Send ``entry`` now if this socket is caught up and idle, else leave it to the writer."""
+        if not self.ready or self.in_flight is not None or self.lock.locked() or self.sent + 1 != entry.seq:
+            self.wake.set()
+            return
+        try:
+            message = entry.event_message if entry.audience in self.audiences else entry.skip_message
+            self.in_flight = send_now(self.asgi_send, message)
+        except Exception:  # the client is gone: the reader ends this connection
+            self.ready = False
+            return
+        self.sent = entry.seq
+        if self.in_flight is not None:
+            self.in_flight.add_done_callback(self._landed)
+
+    def _landed(self, sending: asyncio.Future[None]) -> None:
+        self.in_flight = None
+        if sending.cancelled() or sending.exception() is not None:
+            self.ready = False  # the client is gone (or going): the reader ends this connection
+        else:
+            self.wake.set()  # what came meanwhile went to the writer
+
+    async def _send(self, message: Message) -> None:
+        """Send a frame after the one in flight (caller holds the lock)."""
+        if self.in_flight is not None:
+            await self.in_flight
+        await self.asgi_send(message)
 
     async def send_pending(self) -> None:
         """Send everything after ``sent`` up to the hub's head (caller holds the lock)."""
@@ -393,7 +468,7 @@ class RoomConnection:
             for entry in hub.entries_after(self.sent):
                 if entry.seq != self.sent + 1:
                     break  # the hub trimmed meanwhile: look again
-                await self.socket.send_text(entry.text_for(self.viewer))
+                await self._send(entry.message_for(self.viewer))
                 self.sent = entry.seq
 
     async def _send_from_database(self, upto: int) -> None:
@@ -403,11 +478,11 @@ class RoomConnection:
         if not rows:
             self.sent = upto  # nothing stored there (cannot happen: seqs have no gaps)
         for row in rows:
-            await self.socket.send_text(_Entry.of(row).text_for(self.viewer))
+            await self._send(_Entry.of(row).message_for(self.viewer))
             self.sent = row.seq
 
     async def write(self) -> None:
-        """Send what the hub gains, as it gains it."""
+        """Send what the hub gains that its pass could not send, as it gains it."""
         while True:
             await self.wake.wait()
             self.wake.clear()
@@ -423,7 +498,16 @@ class RoomConnection:
 
     async def send(self, message: Frame) -> None:
         async with self.lock:
-            await self.socket.send_text(_encode(message))
+            await self._send(text_message(_encode(message)))
+
+    async def close(self) -> None:
+        """Stop sending (the connection ends): the send in flight, if any, is abandoned."""
+        self.ready = False
+        sending = self.in_flight
+        if sending is not None:
+            sending.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await sending
 
 
 async def serve(
@@ -440,7 +524,8 @@ async def serve(
     """Run one room connection until the client leaves (see the protocol above). ``head``: the room's
     head as the caller read it from the database just before (saves the join a read)."""
     await socket.accept()
-    connection = RoomConnection(socket, room, viewer, after)
+    asgi_send = cast("Send | None", socket.scope.get(ASGI_SEND))
+    connection = RoomConnection(socket, room, viewer, after, asgi_send)
     hub = connection.hub = await _join(runtime, channels, room, connection, head)
     writer: asyncio.Task[None] | None = None
     try:
@@ -448,6 +533,7 @@ async def serve(
             hello = Hello(room=room, head=hub.head, server_time=runtime.clock.now().isoformat())
             await socket.send_text(_encode(hello))
             await connection.send_pending()
+            connection.ready = True
         writer = asyncio.create_task(connection.write())
         while True:
             message = _parse(await socket.receive_text())
@@ -472,6 +558,7 @@ async def serve(
             writer.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await writer
+        await connection.close()
         await _leave(channels, hub, connection)
 
 

@@ -15,6 +15,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import admin_api as core_admin_api
@@ -29,6 +30,7 @@ from core.access import (
     role_guard,
     route_handlers,
 )
+from core.asgi_send import keep_asgi_send
 from core.clock import TEMPLATE_FILTERS, Clock, use_centre_time_in_logs
 from core.contexts import folders, parts
 from core.csrf import CsrfMiddleware, csrf_field
@@ -169,6 +171,7 @@ def summary_of(doc: str) -> tuple[str, str]:
     return " ".join(line.strip() for line in first.splitlines()), rest.strip()
 
 
-def asgi_app(**kwargs: Any) -> Litestar:
-    """Entry point for ``uvicorn --factory web.app:asgi_app`` (settings from the environment)."""
-    return create_app(**kwargs)
+def asgi_app(**kwargs: Any) -> ASGIApp:
+    """Entry point for ``uvicorn --factory web.app:asgi_app`` (settings from the environment); room
+    sockets send through the server's own ASGI send (``core.asgi_send.keep_asgi_send``)."""
+    return keep_asgi_send(create_app(**kwargs))

@@ -3,15 +3,18 @@ progress events and the Art. 31 outcome of a bid that cannot be opened."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import events
-from bidding.common import is_owner
+from bidding.common import can_see_draft, is_owner, lot_of, tender_by_code, unknown_tender
 from bidding.events import BID_NOT_OPENED
+from bidding.lifecycle import State
 from bidding.models import BidOutcome, Lot, Notice, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from core import rooms
 from core.accounts import Principal
@@ -52,6 +55,49 @@ RECORD_TYPE = "sunbid.opening-record.v1"
 
 def room_name(tender_code: str, lot_number: str) -> str:
     return f"opening:{tender_code}:{lot_number}"
+
+
+@dataclass(frozen=True)
+class Hall:
+    """A lot's opening hall as a joining socket needs it, and who may see it while its tender is a
+    draft. All of it is fixed once the tender is published (a published tender never returns to draft),
+    so ``hall`` keeps it per process from then on: a crowd joining reads neither tender nor lot."""
+
+    tender_code: str
+    lot_number: str
+    tenderer_id: int
+    agent_id: int | None
+    draft: bool
+
+    @property
+    def room(self) -> str:
+        return room_name(self.tender_code, self.lot_number)
+
+
+HALLS_KEPT = 256
+
+
+async def hall(runtime: Runtime, code: str, lot: str, principal: Principal | None) -> Hall:
+    """The hall of tender ``code``'s lot ``lot``, answered as ``visible_tender`` and ``lot_of`` would
+    (404 for an unknown tender or lot, or a draft the caller may not see): kept once published, else
+    one read shared by the sockets that ask together."""
+    kept: dict[tuple[str, str], Hall] = runtime.cache("bidding.opening_halls", dict)
+    found = kept.get((code, lot))
+    if found is None:
+        found = await rooms.shared_read(runtime, f"opening-hall:{code}:{lot}", partial(_read_hall, code, lot))
+        if not found.draft:
+            if len(kept) >= HALLS_KEPT:
+                kept.pop(next(iter(kept)))
+            kept[(code, lot)] = found
+    if found.draft and not can_see_draft(principal, found):
+        raise unknown_tender(code)
+    return found
+
+
+async def _read_hall(code: str, lot: str, session: AsyncSession) -> Hall:
+    tender = await tender_by_code(session, code)
+    number = (await lot_of(session, tender, lot)).number
+    return Hall(tender.code, number, tender.tenderer_id, tender.agent_id, tender.state == State.DRAFT)
 
 
 async def opening_recorded(session: AsyncSession, tender_code: str, lot_number: str) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
@@ -162,3 +163,173 @@ async def test_a_socket_joining_during_a_burst_is_told_the_latest_head(
                     assert hello["head"] == 41
                     got = await events(late, 41)
                     assert [f["seq"] for f in got] == list(range(1, 42)) and got[-1]["data"] == {"n": 40}
+
+
+class Client:
+    """A socket's ASGI send: a slow client's send waits (its buffer is full) until it reads again."""
+
+    def __init__(self, *, slow: bool = False) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self.reading = asyncio.Event()
+        self.arrived = asyncio.Event()
+        self.gone = False
+        if not slow:
+            self.reading.set()
+
+    async def send(self, message: Any) -> None:
+        if self.gone:
+            raise ConnectionError("the client is gone")
+        await self.reading.wait()
+        self.frames.append(json.loads(message["text"]))
+        self.arrived.set()
+
+    async def until(self, count: int) -> None:
+        async with asyncio.timeout(10):
+            while len(self.frames) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+        await asyncio.sleep(0.05)  # and nothing more comes
+
+    def seqs(self) -> list[int]:
+        return [f["seq"] for f in self.frames]
+
+
+def connect_to(
+    hub: rooms.RoomHub, client: Client, *audiences: str, ready: bool = True
+) -> rooms.RoomConnection:
+    viewer = rooms.Viewer.of(None, *audiences)
+    connection = rooms.RoomConnection(cast(Any, None), hub.room, viewer, 0, client.send)
+    connection.hub = hub
+    connection.ready = ready
+    hub.connections.add(connection)
+    return connection
+
+
+def entry(seq: int) -> rooms._Entry:
+    audience = "role:supervisor" if seq % 3 == 0 else rooms.PUBLIC
+    return rooms._Entry(seq, "tick", "t", audience, {"n": seq})
+
+
+async def test_a_slow_socket_holds_up_no_other_and_misses_nothing() -> None:
+    # The hub sends each event to every caught-up socket in one pass, as it arrives; a client that
+    # does not read holds up only itself, and once it reads it gets every event once, in order.
+    hub = rooms.RoomHub(cast(Any, None), cast(Any, None), "r")
+    fast, slow, public, gone = Client(), Client(slow=True), Client(), Client()
+    connections = [
+        connect_to(hub, fast, "role:supervisor"),
+        connect_to(hub, slow, "role:supervisor"),
+        connect_to(hub, public),
+        connect_to(hub, gone),
+    ]
+    writers = [asyncio.create_task(c.write()) for c in connections]
+    try:
+        for seq in range(1, 31):
+            if seq == 10:
+                gone.gone = True  # its sends fail from here on: the others go on
+            hub.publish(entry(seq))
+            assert fast.seqs() == list(range(1, seq + 1))  # sent in the pass, no task woken
+            assert public.seqs() == list(range(1, seq + 1))
+        assert slow.frames == [] and gone.seqs() == list(range(1, 10))
+        assert [f["type"] for f in public.frames[:3]] == ["event", "event", "skip"]
+        assert fast.frames[2] == {"type": "event", "seq": 3, "kind": "tick", "at": "t", "data": {"n": 3}}
+
+        slow.reading.set()
+        await slow.until(30)
+        assert slow.frames == fast.frames  # every event once, in order
+        hub.publish(entry(31))  # caught up again: the pass sends to it directly
+        assert slow.seqs()[-1] == 31 and fast.seqs()[-1] == 31
+    finally:
+        for writer in writers:
+            writer.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)  # the gone client's writer failed
+        for connection in connections:
+            await connection.close()
+
+
+async def test_a_socket_joining_mid_flood_gets_every_event_once_in_order() -> None:
+    # A joining socket is in the hub before its backlog is sent: the pass leaves it to its writer
+    # until it is ready, then sends to it like any other.
+    hub = rooms.RoomHub(cast(Any, None), cast(Any, None), "r")
+    watcher, joiner = Client(), Client(slow=True)
+    first = connect_to(hub, watcher, "role:supervisor")
+    for seq in range(1, 6):
+        hub.publish(entry(seq))
+    late = connect_to(hub, joiner, "role:supervisor", ready=False)
+
+    async def join() -> None:  # what rooms.serve does: backlog under the lock, then ready
+        async with late.lock:
+            await late.send_pending()
+            late.ready = True
+
+    joining = asyncio.create_task(join())
+    for seq in range(6, 16):
+        hub.publish(entry(seq))
+        await asyncio.sleep(0)
+        if seq == 8:
+            joiner.reading.set()
+    await joining
+    writer = asyncio.create_task(late.write())
+    try:
+        for seq in range(16, 26):
+            hub.publish(entry(seq))
+            await asyncio.sleep(0)
+        await joiner.until(25)
+        assert joiner.seqs() == list(range(1, 26)) and joiner.frames == watcher.frames
+    finally:
+        writer.cancel()
+        await late.close()
+        await first.close()
+
+
+PAD = "x" * 50_000  # 300 events of 50 kB: more than a stalled client's socket buffers hold
+
+
+async def small_buffer_socket(url: str) -> socket.socket:
+    """A socket connected to ``url``'s server with a small receive buffer (no autotuning to 32 MB)."""
+    host, port = url.removeprefix("ws://").split("/", 1)[0].split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    return sock
+
+
+@pytest.mark.e2e
+async def test_a_client_that_stops_reading_holds_up_no_other_client(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Served as `sunbid serve` serves (uvicorn's sans-I/O WebSockets, the server's own ASGI send): a
+    # client stops reading until its socket buffers and the server's are full, so sends to it must
+    # wait; the other client still gets every event, and the stalled one, once it reads, every event
+    # once and in order.
+    run_cli(settings, "db", "upgrade")
+    room = f"stall-{tmp_path.name}"
+    with live_server(
+        settings,
+        tmp_path,
+        app_factory="tests.support.room_app:make_served_app",
+        uvicorn_args=["--ws", "websockets-sansio"],
+    ) as server:
+        ws = server.url.replace("http", "ws") + f"/ws/rooms/{room}"
+        async with (
+            httpx.AsyncClient(base_url=server.url) as http,
+            connect(ws, max_queue=None, max_size=None, compression=None) as reading,
+            connect(
+                ws, max_queue=1, max_size=None, compression=None, sock=await small_buffer_socket(ws)
+            ) as stalled,
+        ):
+            assert (await receive(reading))["type"] == "hello" and (await receive(stalled))["type"] == "hello"
+            stalled.transport.pause_reading()
+            for n in range(1, 301):
+                response = await http.post(
+                    f"/rooms/{room}/events", json={"kind": "tick", "data": {"n": n, "pad": PAD}}
+                )
+                assert response.status_code == 201, response.text
+            assert [(f["seq"], f["data"]["n"]) for f in await events(reading, 300)] == [
+                (n, n) for n in range(1, 301)
+            ]
+            stalled.transport.resume_reading()
+            got = await events(stalled, 300)
+            assert [(f["seq"], f["data"]["n"]) for f in got] == [(n, n) for n in range(1, 301)]
+            await stalled.send(json.dumps({"type": "ping"}))
+            assert (await receive(stalled))["type"] == "pong"  # nothing more came before the answer

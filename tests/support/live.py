@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,15 +64,25 @@ def live_server(
     app_factory: str | None = None,
     demo: bool = False,
     startup_seconds: float | None = None,
+    uvicorn_args: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
     """``sunbid serve`` (or ``sunbid demo``, which seeds first and plays the demo; or uvicorn on
     ``app_factory``) on a free port, until the block ends; ``startup_seconds`` overrides how long it may
-    take to answer /healthz (30 s, 120 s for the demo)."""
+    take to answer /healthz (30 s, 120 s for the demo); ``uvicorn_args`` go to uvicorn after them."""
     port = free_port()
     log = log_dir / f"{name}-{port}.log"
     command = [SUNBID, "demo" if demo else "serve", "--port", str(port)]
     if app_factory:
-        command = [sys.executable, "-m", "uvicorn", "--factory", app_factory, "--port", str(port)]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            app_factory,
+            "--port",
+            str(port),
+            *uvicorn_args,
+        ]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=settings_env(settings), stdout=out, stderr=subprocess.STDOUT, cwd=REPO

@@ -12,8 +12,10 @@ from litestar import Litestar, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ASGIApp
 
 from core import rooms
+from core.asgi_send import keep_asgi_send
 from core.pubsub import make_channels_plugin, take_pending
 from core.runtime import Runtime
 from core.settings import Settings
@@ -62,3 +64,8 @@ def make_app() -> Litestar:
         await runtime.close()
 
     return Litestar(route_handlers=[room_socket, add_event, healthz], plugins=[channels], on_shutdown=[close])
+
+
+def make_served_app() -> ASGIApp:
+    """``make_app`` as ``sunbid serve`` serves its app: rooms send through the server's ASGI send."""
+    return keep_asgi_send(make_app())
