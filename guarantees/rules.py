@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
+from bidding.service import BOND_ARTICLE, BOND_MAX_SHARE, max_bond
+
 GUARANTEE_TYPE = "sunbid.bid-guarantee.v1"
 PERFORMANCE_TYPE = "sunbid.performance-guarantee.v1"
 BID, PERFORMANCE = "bid", "performance"  # what a guarantee secures (``Guarantee.purpose``)
@@ -38,10 +40,10 @@ class Rule:
     en: str
 
 
-MAX_SHARE = Decimal("0.02")  # of the lot's estimated price
+MAX_SHARE = BOND_MAX_SHARE  # of the lot's estimated price: bidding's one definition, also at the tender
 AMOUNT_RULE = Rule(
     "amount_over_limit",
-    "《招标投标法实施条例》第二十六条",
+    BOND_ARTICLE,
     "投标保证金不得超过招标项目估算价的2%",
     "a bid bond may not exceed 2% of the lot's estimated price",
 )
@@ -115,7 +117,7 @@ class RuleBroken(ValueError):
 
 
 def max_amount(estimated_price: Decimal) -> Decimal:
-    return (estimated_price * MAX_SHARE).quantize(Decimal("0.01"))
+    return max_bond(estimated_price)
 
 
 def check_amount(amount: Decimal, estimated_price: Decimal) -> None:
