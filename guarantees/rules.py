@@ -3,6 +3,7 @@
 《招标投标法实施条例》:
 - Art. 26: the bid bond (投标保证金, in cash or as a guarantee) is at most 2% of the lot's estimated price,
   and its validity runs at least as long as the bid validity period (投标有效期).
+- Art. 31: a procedure ending without a contract refunds the bid bonds promptly (here: 5 days).
 - Art. 57: the tenderer refunds the bid bond, with the bank's deposit interest, within 5 days after the
   contract is signed.
 - Art. 58: a performance bond (履约保证金) the tender asks for is at most 10% of the contract amount; it
@@ -144,6 +145,24 @@ def check_validity(valid_until: datetime, bid_deadline: datetime, criteria: dict
     needed = required_until(bid_deadline, criteria)
     if valid_until < needed:
         raise RuleBroken(VALIDITY_RULE, f"{valid_until.isoformat()} < {needed.isoformat()}")
+
+
+# 《招标投标法实施条例》第三十一条: a procedure that ends without a contract (terminated, failed, or the lot
+# tendered again after the winner's contract ended) refunds the bid bonds with interest "及时" (promptly);
+# the platform holds the centre to the same 5 days as after a signing.
+RELEASE_DAYS = 5
+RELEASE_RULE = Rule(
+    "refund_on_end",
+    "《招标投标法实施条例》第三十一条",
+    "招标终止、流标或重新招标的，应当及时退还所收取的投标保证金及银行同期存款利息（本平台：5日内）",
+    "when the procedure ends without a contract (terminated, failed or tendered again), refund the bid "
+    "bonds with interest promptly (here: within 5 days)",
+)
+
+
+def release_due(ended_at: datetime) -> datetime:
+    """Art. 31: the refund is due 5 days (the platform's "promptly") after the procedure ended."""
+    return ended_at + timedelta(days=RELEASE_DAYS)
 
 
 def refund_due(contract_signed_at: datetime) -> datetime:
