@@ -5,9 +5,10 @@ Pure (no I/O): ``validated`` turns a ``NewTender`` into column values or raises 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import msgspec
 
@@ -41,6 +42,11 @@ BOND_FORMS = {
     "guarantee_letter": ("银行保函", "Bank guarantee letter"),
     "guarantee_insurance": ("保证保险", "Guarantee insurance"),
 }
+# 《招标投标法实施条例》第二十六条: the bid bond (投标保证金, cash or guarantee) is at most 2% of the lot's
+# estimated price (估算价: the lot's budget). The one definition: guarantees' rules apply the same cap to
+# a guarantee's and a deposit's amount (through bidding.service).
+BOND_ARTICLE = "《招标投标法实施条例》第二十六条"
+BOND_MAX_SHARE = Decimal("0.02")
 MIB = 1024 * 1024
 MAX_ENVELOPE_MIB = 8 * 1024  # the platform's ceiling; each tender sets its own below it
 CONFIRM_MINUTES = 10  # default time for bidders to confirm or object to the 唱标
@@ -182,6 +188,35 @@ def money(value: Decimal, what: str) -> Decimal:
     return money_input(value, f"{what} 须为非负金额 (a non-negative amount in yuan)")
 
 
+def max_bond(estimated_price: Decimal) -> Decimal:
+    """Art. 26: the largest bid bond a lot of this estimated price may ask for (2%, to the fen)."""
+    return (estimated_price * BOND_MAX_SHARE).quantize(Decimal("0.01"))
+
+
+class Estimated(Protocol):
+    """A lot as a draft names it (``LotInput``) or as it is stored (``Lot``)."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def budget(self) -> Decimal: ...
+
+
+def check_bond(bond: Decimal, lots: Sequence[Estimated]) -> None:
+    """Art. 26 at the tender: its bond is asked of every bid on every lot, so it may not exceed 2% of
+    any lot's estimated price (exactly 2% is allowed; one fen more is not)."""
+    for lot in lots:
+        cap = max_bond(lot.budget)
+        if bond > cap:
+            raise InvalidInput(
+                f"投标保证金 {bond:,.2f} 元超过标段 {lot.number} 估算价 {lot.budget:,.2f} 元的2%"
+                f"（上限 {cap:,.2f} 元，{BOND_ARTICLE}） (the bid bond of {bond:,.2f} CNY exceeds 2% of "
+                f"lot {lot.number}'s estimated price of {lot.budget:,.2f} CNY: at most {cap:,.2f} CNY, "
+                "Art. 26 of the Regulations on the Implementation of the Bidding Law)",
+                code="bond_over_limit",
+            )
+
+
 def validate_custody(
     recipient: str, custody: CustodyInput | dict[str, Any] | None
 ) -> tuple[str, dict[str, Any]]:
@@ -280,6 +315,8 @@ def validated(new: NewTender, *, training: bool = False) -> dict[str, Any]:
             raise InvalidInput(
                 f"标段 {lot.number}: 最高投标限价不得高于预算 (ceiling above budget)", code="bad_lots"
             )
+    bond = money(new.bond_amount, "保证金 bond")
+    check_bond(bond, lots)
     opening, custody = validate_custody(new.opening_recipient, new.custody)
     return {
         "title": new.title.strip(),
@@ -288,7 +325,7 @@ def validated(new: NewTender, *, training: bool = False) -> dict[str, Any]:
         "region_code": new.region_code,
         "budget": budget,
         "ceiling_price": ceiling,
-        "bond_amount": money(new.bond_amount, "保证金 bond"),
+        "bond_amount": bond,
         "bond_forms": sorted(set(new.bond_forms)),
         "description": new.description.strip(),
         "registration_start": new.registration_start,

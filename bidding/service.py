@@ -35,7 +35,7 @@ from bidding.events import (
 )
 from bidding.evidence_store import BidEvidence, capture_packages, lot_evidence
 from bidding.holds import Banner, Hold, Step, Suspended, banners, hold, holds_of, release
-from bidding.inputs import CATEGORIES, Amendment, LotNumber
+from bidding.inputs import BOND_ARTICLE, BOND_MAX_SHARE, CATEGORIES, Amendment, LotNumber, max_bond
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
@@ -70,6 +70,8 @@ from bidding.views import MoneyText, TenderCode
 
 __all__ = [
     "ACTIVE",
+    "BOND_ARTICLE",
+    "BOND_MAX_SHARE",
     "CATEGORIES",
     "CUSTODIAN_ASSIGNED",
     "CUSTODIAN_UNASSIGNED",
@@ -124,6 +126,7 @@ __all__ = [
     "lock_tender",
     "lot_evidence",
     "lots_of",
+    "max_bond",
     "notices_of",
     "objected_at_opening",
     "opened_bids",

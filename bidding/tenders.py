@@ -42,6 +42,7 @@ from bidding.inputs import (
     Amendment,
     LotInput,
     NewTender,
+    check_bond,
     money,
     validated,
 )
@@ -162,8 +163,10 @@ async def publish(session: AsyncSession, runtime: Runtime, principal: Principal,
     if tender.state == State.PUBLISHED:
         return tender  # a retried publish is a no-op
     require_status(tender.state, State.DRAFT, detail=f"tender is {tender.state}")
-    if not await lots_of(session, tender.id):  # nothing to bid on: the draft lost its lots
+    lots = await lots_of(session, tender.id)
+    if not lots:  # nothing to bid on: the draft lost its lots
         raise InvalidInput(LOT_REQUIRED, code="lot_required")
+    check_bond(tender.bond_amount, lots)  # Art. 26 again: a draft copied or saved before the rule
     now = runtime.clock.now()
     rules = Rules.from_dict(tender.rules)
     timeline = lifecycle.registration_from_notice(timeline_of(tender), now)

@@ -1,7 +1,8 @@
 """Where the guarantees context is told about a contract: the deposits of its lot fall due for refund
 once both parties have signed (条例第五十七条), and a winner's deposit is forfeited when it refuses to
-sign or lets the period lapse (条例第七十四条). Claims on a bid guarantee stay the tenderer's decision
-(``guarantees`` claims API); nothing here files one by itself.
+sign or lets the period lapse (条例第七十四条); when the tenderer tenders the lot again instead, the
+deposits still held fall due for refund (条例第三十一条). Claims on a bid guarantee stay the tenderer's
+decision (``guarantees`` claims API); nothing here files one by itself.
 """
 
 from __future__ import annotations
@@ -32,4 +33,12 @@ async def after_refusal(session: AsyncSession, runtime: Runtime, contract: Contr
         return
     await guarantees.forfeit_deposits(
         session, contract.tender_code, contract.lot_number, supplier.credit_code, runtime=runtime
+    )
+
+
+async def after_retender(session: AsyncSession, runtime: Runtime, contract: Contract) -> None:
+    """The lot is tendered again: its procedure ended without a contract, the deposits still held (the
+    other bidders'; a refusing winner's is forfeited) are due for refund 5 days later (Art. 31)."""
+    await guarantees.release_deposits(
+        session, runtime, contract.tender_code, contract.lot_number, runtime.clock.now(), "retender"
     )

@@ -394,6 +394,7 @@ async def retender(
     """Record that the lot will be tendered again instead (Art. 55)."""
     row = await _ended_for_next(session, principal, contract_id)
     row.next_step = "retender"
+    await hooks.after_retender(session, runtime, row)
     await runtime.audit.append(
         session, CONTRACT_RETENDER, actor=principal.actor, subject=f"tender:{row.tender_code}",
         data=audit_data(row, basis=rules.NEXT_CANDIDATE),

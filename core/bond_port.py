@@ -6,7 +6,8 @@ registers ``guarantees.service.verify_bond`` here at start-up (``guarantees/port
 
 Without guarantees, ``bonds()`` is None and the 唱标 table's bond column shows the bond form as a label
 (the tender's amount and forms), as it always did. With it, ``verify_bond`` returns None for a bid it has
-nothing to say about (no guarantee named, no deposit recorded): the label again.
+nothing to say about (the tender asks for no bond and none is recorded): the label again. A tender that
+asks for a bond and received none fails the bid (``no_bond``), as a failed guarantee does.
 """
 
 from __future__ import annotations

@@ -63,16 +63,19 @@ class NewDeposit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 def _deposit_out(row: Deposit, bidder: str, now: datetime, *, with_account: bool) -> DepositOut:
     warning = None
     basis = None
-    if row.status == REFUND_DUE and row.refund_due_at and row.contract_signed_at:
+    started = row.contract_signed_at or row.ended_at  # the signing (Art. 57) or the end (Art. 31)
+    if row.status == REFUND_DUE and row.refund_due_at and started:
         warning = catalog.warning_level(
             "processing",
-            as_utc(row.contract_signed_at),
+            as_utc(started),
             as_utc(row.refund_due_at),
             now,
             catalog.DEFAULT_YELLOW_SHARE,
         )
     if row.status in (REFUND_DUE, REFUNDED):
-        basis = rules.REFUND_RULE.article
+        basis = (
+            rules.RELEASE_RULE if row.ended_at and not row.contract_signed_at else rules.REFUND_RULE
+        ).article
     elif row.status == FORFEITED:
         basis = rules.FORFEIT_RULE.article
     return DepositOut(
@@ -180,7 +183,8 @@ async def payer_accounts(session: AsyncSession, tender_code: str, lot: str) -> d
 
 
 async def refund_obligations(session: AsyncSession, runtime: Runtime) -> list[DepositOut]:
-    """Every refund due (Art. 57), the nearest due first, with its warning (supervisors)."""
+    """Every refund due (Art. 57; Art. 31 without a contract), the nearest due first, with its warning
+    (supervisors)."""
     rows = await session.execute(
         select(Deposit, Organisation.name)
         .join(Organisation, Organisation.id == Deposit.bidder_id)

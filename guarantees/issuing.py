@@ -369,7 +369,8 @@ async def verify_bond(
     session: AsyncSession, *, tender_code: str, lot: str, bidder_code: str, form: Mapping[str, Any]
 ) -> BondCheck | None:
     """One opened bid's bond (the bond port): the guarantee it names or was issued for it, verified;
-    a cash deposit recorded for it; None when there is nothing to verify (the label is shown)."""
+    a cash deposit recorded for it; failed (``no_bond``) when the tender asks for a bond and none was
+    received; None when the tender asks for none and nothing is recorded (the label is shown)."""
     tender = await bidding.tender_by_code(session, tender_code)
     bidder = await find_by_credit_code(session, bidder_code)
     named = form.get("guarantee_number")
@@ -408,6 +409,8 @@ async def verify_bond(
             )
         )
     if deposit is None:
+        if tender.bond_amount > 0:  # the tender asks for a bond and none was received: it fails
+            return _fail("no_bond", "未收到投标保证金", "no bid bond received", None)
         return None
     if deposit.amount < tender.bond_amount:
         return _fail(

@@ -62,6 +62,8 @@ class Deposit(Base):
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     interest: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), nullable=True)
     forfeited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # the procedure ended without a contract (failed, terminated, tendered again): refund due (Art. 31)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Claim(Base):

@@ -3,6 +3,7 @@
 《招标投标法实施条例》:
 - Art. 26: the bid bond (投标保证金, in cash or as a guarantee) is at most 2% of the lot's estimated price,
   and its validity runs at least as long as the bid validity period (投标有效期).
+- Art. 31: a procedure ending without a contract refunds the bid bonds promptly (here: 5 days).
 - Art. 57: the tenderer refunds the bid bond, with the bank's deposit interest, within 5 days after the
   contract is signed.
 - Art. 58: a performance bond (履约保证金) the tender asks for is at most 10% of the contract amount; it
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
+from bidding.service import BOND_ARTICLE, BOND_MAX_SHARE, max_bond
 from core.clock import end_of_days_after
 
 GUARANTEE_TYPE = "sunbid.bid-guarantee.v1"
@@ -40,10 +42,10 @@ class Rule:
     en: str
 
 
-MAX_SHARE = Decimal("0.02")  # of the lot's estimated price
+MAX_SHARE = BOND_MAX_SHARE  # of the lot's estimated price: bidding's one definition, also at the tender
 AMOUNT_RULE = Rule(
     "amount_over_limit",
-    "《招标投标法实施条例》第二十六条",
+    BOND_ARTICLE,
     "投标保证金不得超过招标项目估算价的2%",
     "a bid bond may not exceed 2% of the lot's estimated price",
 )
@@ -118,7 +120,7 @@ class RuleBroken(ValueError):
 
 
 def max_amount(estimated_price: Decimal) -> Decimal:
-    return (estimated_price * MAX_SHARE).quantize(Decimal("0.01"))
+    return max_bond(estimated_price)
 
 
 def check_amount(amount: Decimal, estimated_price: Decimal) -> None:
@@ -145,6 +147,25 @@ def check_validity(valid_until: datetime, bid_deadline: datetime, criteria: dict
     needed = required_until(bid_deadline, criteria)
     if valid_until < needed:
         raise RuleBroken(VALIDITY_RULE, f"{valid_until.isoformat()} < {needed.isoformat()}")
+
+
+# 《招标投标法实施条例》第三十一条: a procedure that ends without a contract (terminated, failed, or the lot
+# tendered again after the winner's contract ended) refunds the bid bonds with interest "及时" (promptly);
+# the platform holds the centre to the same 5 days as after a signing.
+RELEASE_DAYS = 5
+RELEASE_RULE = Rule(
+    "refund_on_end",
+    "《招标投标法实施条例》第三十一条",
+    "招标终止、流标或重新招标的，应当及时退还所收取的投标保证金及银行同期存款利息（本平台：5日内）",
+    "when the procedure ends without a contract (terminated, failed or tendered again), refund the bid "
+    "bonds with interest promptly (here: within 5 days)",
+)
+
+
+def release_due(ended_at: datetime) -> datetime:
+    """Art. 31: the refund is due within 5 days (the platform's "promptly") after the procedure ended,
+    counted in Beijing calendar days as ``refund_due`` counts them."""
+    return end_of_days_after(ended_at, RELEASE_DAYS)
 
 
 def refund_due(contract_signed_at: datetime) -> datetime:

@@ -16,7 +16,9 @@ Cash deposits are recorded by the trading centre (supervisors): the payer's acco
 supervisors only. A performance guarantee (Art. 58, guarantees/performance.py) is issued the same way
 on a contract: contracts passes the contract's terms in. The contracts context calls
 ``schedule_refunds`` when the contract is signed
-(refund due 5 days later, Art. 57) and ``forfeit_deposits`` for a winner refusing to sign (Art. 74).
+(refund due 5 days later, Art. 57) and ``forfeit_deposits`` for a winner refusing to sign (Art. 74);
+``release_deposits`` when the lot is tendered again instead, and the job ``release_ended_tenders`` for a
+failed or terminated tender (refund due 5 days later, Art. 31; guarantees/releases.py).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from guarantees.issuing import (
     verify_bond,
 )
 from guarantees.performance import ContractTerms, issue_performance_guarantee, performance_bond
+from guarantees.releases import release_deposits, release_ended_tenders
 from guarantees.rules import GUARANTEE_TYPE, PERFORMANCE_TYPE
 from guarantees.views import (
     BondStatistics,
@@ -93,6 +96,8 @@ __all__ = [
     "record_deposit",
     "refund_deposit",
     "refund_obligations",
+    "release_deposits",
+    "release_ended_tenders",
     "schedule_refunds",
     "sign_guarantee",
     "sign_performance_guarantee",

@@ -1,5 +1,6 @@
 """Demo data: the demo's awarded tender (JLGGZY-2026-007, demo/seeds/bidding.py) has its contract signed by
-both parties with their registered keys three and six days after the award notice, with milestones (one
+both parties with their registered keys one and two days after the award notice (about a week ago, so
+the deposits' refund, due 5 days after the signing, is late: the red warning), with milestones (one
 met, two ahead) and its publications, so the public contracts page, the OCDS record and the signing-time
 statistics show one. The winner signs with the key its demo identity derives (demo/opening.py); the
 tenderer's key is derived from the seed and registered if the tenderer has none. Idempotent."""
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from bidding.models import Notice, Tender
+from contracts import hooks
 from contracts.common import document_of, publish_snapshot
 from contracts.models import Contract, Milestone
 from contracts.rules import Status, document_digest, signing_due, signing_message
@@ -25,6 +27,9 @@ from crypto.signing import public_key_to_text, signing_key_from_identity
 from demo.opening import load_identity
 
 AWARDED_TENDER = "JLGGZY-2026-007"
+# Days after the award notice (about 9 days before seeding: demo/seeds/bidding.py) each party signs: the
+# contract is signed about 7 days ago, its deposits' refund (Art. 57, 5 days) about 2 days late.
+TENDERER_SIGNS, SUPPLIER_SIGNS = 1, 2
 MILESTONES = (  # (title, days after the award notice it is due, met)
     ("施工单位进场、路灯基础施工", 8, True),
     ("LED灯具更换及智能控制系统安装", 60, False),
@@ -93,11 +98,13 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
         row.document = await document_of(session, row)
         row.digest = document_digest(row.document)
         row.tenderer_signature, row.tenderer_key = _sign(buyer_key, row.digest), buyer_text
-        row.tenderer_signed_at = awarded_at + timedelta(days=3)
+        row.tenderer_signed_at = awarded_at + timedelta(days=TENDERER_SIGNS)
         row.supplier_signature, row.supplier_key = _sign(supplier_key, row.digest), supplier.signing_key
-        row.supplier_signed_at = row.signed_at = awarded_at + timedelta(days=6)
+        row.supplier_signed_at = row.signed_at = awarded_at + timedelta(days=SUPPLIER_SIGNS)
         row.status = Status.SIGNED
         await publish_snapshot(session, runtime, row)
+        # as signing does (contracts/hooks.py): the lot's deposits fall due 5 days after this signing
+        await hooks.after_signed(session, runtime, row)
         awarded_day = awarded_at.astimezone(CENTRE_TZ).date()
         for title, days, met in MILESTONES:
             due = awarded_day + timedelta(days=days)

@@ -1,9 +1,10 @@
 """Demo guarantors and their guarantees (issue 19, guarantee half).
 
 An insurer and a bank, each with a user (``insurer`` / ``bank``, the demo password) and an Ed25519 key
-derived from the seed; guarantees on the demo tenders still open for bids; a cash deposit whose refund
-is late (red warning on /guarantees/refunds). The demo's opened tenders (their opening records name the
-demo bidders) have their bids secured as they stood at the deadline: guarantees issued the day before it,
+derived from the seed; guarantees on the demo tenders still open for bids; cash deposits on the awarded
+tender whose refund is late (red warning on /guarantees/refunds) once demo/seeds/contracts.py signs its
+contract. The demo's opened tenders (their opening records name the demo bidders) have their bids
+secured as they stood at the deadline: guarantees issued the day before it,
 the last bidder paying cash, so the statistics page shows a real guarantee share. The live opening
 (demo/opening.py) asks ``secure_live`` for the bonds on its fresh tender: the guarantee of a company
 that does bid is short of the tender's bond, so the 唱标 table shows it failing verification.
@@ -42,7 +43,9 @@ GUARANTORS = (
     ("bank", "吉林银行股份有限公司吉林分行", "guarantee_letter", "银行 保函专员 韩松"),
 )
 OPEN_TENDERS = ("JLGGZY-2026-001", "JLGGZY-2026-002")
-LATE_REFUND_TENDER = "JLGGZY-2026-007"  # awarded: its contract was signed 7 days ago, refund due 2 days ago
+# Awarded: its two cash deposits fall due when the demo contract is signed (demo/seeds/contracts.py runs
+# after this seed and schedules them from its signing time, as signing does): about 2 days late.
+LATE_REFUND_TENDER = "JLGGZY-2026-007"
 # Opened tenders (an opening record names their bidders: demo/seeds/bidding.py) and how many bid on each.
 OPENED_TENDERS = (
     ("JLGGZY-2026-005", 4),
@@ -251,12 +254,8 @@ async def seed(runtime: Runtime, seed: int) -> dict[str, int]:
             except DomainError:
                 late = None
         if late is not None:
-            for bidder in bidders[:2]:
+            for bidder in bidders[:2]:  # held until the contract is signed (demo/seeds/contracts.py)
                 deposits += await _deposit(runtime, late.code, bidder, late.bond_amount) is not None
-            async with runtime.transaction() as session:
-                await service.schedule_refunds(
-                    session, late.code, "1", runtime.clock.now() - timedelta(days=7), runtime=runtime
-                )
     more_issued, more_deposits = await _secure_opened(runtime, seed, bidders)
     issued, deposits = issued + more_issued, deposits + more_deposits
     return {"guarantors": sum(new for _id, new in created), "guarantees": issued, "deposits": deposits}

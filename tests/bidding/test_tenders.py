@@ -108,6 +108,54 @@ async def test_a_tender_without_a_lot_is_not_published(runtime: Runtime, client)
     assert (await client.get("/api/tenders/JLZB-2026-001", headers=world.agent)).json()["state"] == "draft"
 
 
+async def test_the_tender_bond_is_at_most_two_percent_of_every_lot_art_26(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
+    """《招标投标法实施条例》第二十六条 at the tender: the bond asked of every bid is at most 2% of each lot's
+    estimated price (its budget): exactly 2% of the smallest lot is saved and published, one fen more
+    is refused at save with the article and the cap named; a draft stored over the cap is not published."""
+    from sqlalchemy import update
+
+    from bidding.models import Tender
+
+    world = await make_world(runtime, client, bidders=0)
+    lots = [
+        {"number": "1", "title": "一标段", "budget": "8000000.00", "ceiling_price": "7800000.00"},
+        {"number": "2", "title": "二标段", "budget": "4000000.55", "ceiling_price": "3900000.00"},
+    ]
+    refused = await client.post(
+        "/api/tenders",
+        json=tender_body(runtime, world, "BOND-1", lots=lots, bond_amount="80000.02"),
+        headers=world.agent,
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()
+    assert error["error"] == "bond_over_limit"
+    assert "《招标投标法实施条例》第二十六条" in error["detail"] and "标段 2" in error["detail"]
+    assert "80,000.01" in error["detail"] and "at most 80,000.01 CNY" in error["detail"]
+    assert (await client.get("/api/tenders/BOND-1", headers=world.agent)).status_code == 404  # nothing saved
+    single = await client.post(  # without lots the tender's budget is the one lot's estimated price
+        "/api/tenders",
+        json=tender_body(runtime, world, "BOND-2", bond_amount="240000.01"),
+        headers=world.agent,
+    )
+    assert single.status_code == 422 and single.json()["error"] == "bond_over_limit", single.text
+    assert "240,000.00" in single.json()["detail"]
+    saved = await client.post(
+        "/api/tenders",
+        json=tender_body(runtime, world, "BOND-1", lots=lots, bond_amount="80000.01"),
+        headers=world.agent,
+    )
+    assert saved.status_code == 201, saved.text
+    async with runtime.transaction() as session:  # a draft stored before the rule (or copied) over the cap
+        await session.execute(update(Tender).where(Tender.code == "BOND-1").values(bond_amount="80000.02"))
+    late = await client.post("/api/tenders/BOND-1/publish", headers=world.agent)
+    assert late.status_code == 422 and late.json()["error"] == "bond_over_limit", late.text
+    async with runtime.transaction() as session:
+        await session.execute(update(Tender).where(Tender.code == "BOND-1").values(bond_amount="80000.01"))
+    done = await client.post("/api/tenders/BOND-1/publish", headers=world.agent)
+    assert done.status_code == 200, done.text
+    assert (await client.get("/api/tenders/BOND-1")).json()["bond"]["amount"] == "80000.01"
+
+
 async def test_another_agent_cannot_publish_or_amend(runtime: Runtime, client) -> None:  # type: ignore[no-untyped-def]
     from core.roles import Role
     from tests.bidding.helpers import _org

@@ -16,6 +16,8 @@ from core.runtime import Runtime
 from crypto.signing import public_key_from_text
 from demo import seed_demo
 from demo.seeds.contracts import AWARDED_TENDER
+from guarantees.models import Deposit
+from guarantees.rules import refund_due
 from publication.config import OcdsConfig
 from tests.publication.ocds_schema import assert_valid
 
@@ -39,6 +41,16 @@ async def test_the_demo_contract_is_signed_public_and_valid(runtime: Runtime, cl
             )
         assert row.signed_at is not None and as_utc(row.signed_at) <= runtime.clock.now()
         assert as_utc(row.signed_at) < as_utc(row.due_at)
+        # the cash deposits on its lot fall due 5 days after this very signing (Art. 57), already past:
+        # the demo's late refund warning is late by the rule, not by a date written apart
+        held = list(await session.scalars(select(Deposit).where(Deposit.tender_code == AWARDED_TENDER)))
+        assert len(held) == 2
+        for deposit in held:
+            assert deposit.status == "refund_due" and deposit.contract_signed_at is not None
+            assert as_utc(deposit.contract_signed_at) == as_utc(row.signed_at)
+            assert deposit.refund_due_at is not None
+            assert as_utc(deposit.refund_due_at) == refund_due(as_utc(row.signed_at))
+            assert as_utc(deposit.refund_due_at) < runtime.clock.now()
         milestones = list(await session.scalars(select(Milestone).where(Milestone.contract_id == row.id)))
         assert len(milestones) == 3 and all(m.met_on is None or m.met_on <= today for m in milestones)
     public = (await client.get("/api/contracts/public")).json()

@@ -22,6 +22,7 @@ from tests.support.factories import bearer, make_user
 
 CODE = "JLZB-2026-001"
 LOT_BUDGET = "12000000.00"  # the lot's estimated price: 2% is 240 000.00
+BOND = "200000.00"  # the tender asks every bid for this bond (Art. 26: within 2% of the lot)
 BID_VALIDITY = timedelta(days=90)
 
 
@@ -66,7 +67,7 @@ async def guarantor(runtime: Runtime, client: Any, n: int, name: str) -> Guarant
 
 async def make_gworld(runtime: Runtime, client: Any, bidders: int = 3) -> GWorld:
     world = await make_world(runtime, client, bidders=bidders)
-    tender = await published_tender(runtime, client, world)
+    tender = await published_tender(runtime, client, world, bond_amount=BOND)
     await register_all(client, world)
     async with runtime.sessions() as session:
         deadline = as_utc((await bidding.tender_by_code(session, CODE)).bid_deadline)
