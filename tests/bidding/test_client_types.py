@@ -186,3 +186,27 @@ def test_a_bid_form_schema_for_another_tender_or_lot_is_refused(tmp_path: Path) 
                                   str(tender), "-o", str(tmp_path / "bid.age"), "--tender-file", str(tender),
                                   "--schema", str(schema), "--bidder", BIDDER])  # fmt: skip
     assert broken.exit_code != 0 and "not a bid-form schema" in broken.output, broken.output
+
+
+def test_an_error_answer_is_read_as_the_apis_error_body() -> None:
+    import click
+    import httpx
+
+    from core.client import check
+
+    refused = httpx.Response(
+        400,
+        json={
+            "error": "invalid_request",
+            "detail": "请求有误 (invalid request)",
+            "fields": [{"key": "statement.lot", "message": "Expected `str`", "source": "body"}],
+        },
+    )
+    with pytest.raises(click.ClickException) as said:
+        check(refused, Withdrawn)
+    assert said.value.message == (
+        "server said 400 invalid_request: 请求有误 (invalid request)\n  - statement.lot: Expected `str`"
+    )
+    with pytest.raises(click.ClickException) as proxy:
+        check(httpx.Response(502, text="<html>Bad Gateway</html>"), Withdrawn)
+    assert proxy.value.message == "server said 502 <html>Bad Gateway</html>"
