@@ -30,7 +30,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from bidding.bid_form import BidFormInvalid, above_ceiling, example, problems, schema_for
+from bidding.bid_form import BidFormInvalid, BidFormSchema, above_ceiling, example, problems, schema_for
 from bidding.cli_opening import custody_reveal, decrypt_bid, receipt, status
 from bidding.client import (
     MANIFEST_SUFFIX,
@@ -40,16 +40,18 @@ from bidding.client import (
     file_chunks,
     load_manifest,
     lot_schema,
+    manifest_header,
     seal_bid,
     withdrawal,
 )
 from bidding.criteria import DEFAULT_FORM_FIELDS
 from bidding.evidence import DEVICE_HEADER
-from bidding.submissions import MANIFEST_HEADER, encode_manifest
+from bidding.submissions import MANIFEST_HEADER
 from bidding.views import (
     OwnSubmissionStatus,
     ReceiptBundle,
-    SignedWithdrawal,
+    SignedManifest,
+    TenderDetail,
     TenderOut,
     Withdrawn,
 )
@@ -57,7 +59,7 @@ from core.api import SigningKeyBody, TokenBody
 from core.client import api, body, check, config_path, err, load_config, load_identity, with_retries
 from core.views import NewToken, OrganisationOut, UserOut
 from crypto.age import AgeError
-from crypto.signing import BidManifest, SigningError, public_key_to_text, signing_key_from_identity
+from crypto.signing import SigningError, public_key_to_text, signing_key_from_identity
 
 
 @click.command("login")
@@ -133,21 +135,34 @@ def _seal_epilog() -> str:
 
 def _schema_of(
     code: str, lot: str, tender: TenderOut | TenderToSeal | None, schema_file: str | None
-) -> dict[str, Any]:
-    """The lot's bid-form schema: a given file, else built from a given tender file, else the server's."""
+) -> BidFormSchema:
+    """The lot's bid-form schema (the server's type): a given file, else built from a given tender file,
+    else the server's answer; refused when it names another tender or lot."""
     if schema_file:
         try:
-            return dict(json.loads(Path(schema_file).read_text("utf-8")))
-        except ValueError as exc:
-            raise click.ClickException(f"{schema_file}: not JSON: {exc}") from None
-    if tender is not None:
+            schema = msgspec.json.decode(Path(schema_file).read_bytes(), type=BidFormSchema)
+        except msgspec.DecodeError as exc:
+            raise click.ClickException(f"{schema_file}: not a bid-form schema: {exc}") from None
+    elif tender is not None:
         try:
-            return lot_schema(tender, lot)
+            schema = msgspec.convert(lot_schema(tender, lot), BidFormSchema)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-    with api(load_config()) as http:
-        path = f"/api/tenders/{code}/lots/{lot}/bid-form.schema.json"
-        return check(with_retries("fetch the bid form", lambda: http.get(path)), dict[str, Any])
+    else:
+        with api(load_config()) as http:
+            path = f"/api/tenders/{code}/lots/{lot}/bid-form.schema.json"
+            schema = check(with_retries("fetch the bid form", lambda: http.get(path)), BidFormSchema)
+    if schema.tender not in (None, code) or schema.lot not in (None, lot):
+        raise click.ClickException(
+            f"the bid-form schema is for {schema.tender} lot {schema.lot}, not {code} lot {lot}"
+        )
+    return schema
+
+
+def _json_schema(schema: BidFormSchema) -> dict[str, Any]:
+    """The schema as the JSON Schema document it is (the checks in bidding.bid_form read that)."""
+    document: dict[str, Any] = msgspec.to_builtins(schema)
+    return document
 
 
 def _tender_file(path: str) -> TenderToSeal:
@@ -172,7 +187,7 @@ def _form_problems(exc: BidFormInvalid, form_path: str, hint: list[str]) -> clic
 def form(code: str, lot: str, as_example: bool, tender_file: str | None) -> None:
     """Print a lot's bid form: its JSON Schema, or (--example) a bid.json to fill in."""
     tender = _tender_file(tender_file) if tender_file else None
-    schema = _schema_of(code, lot, tender, None)
+    schema = _json_schema(_schema_of(code, lot, tender, None))
     click.echo(json.dumps(example(schema) if as_example else schema, ensure_ascii=False, indent=2))
 
 
@@ -225,7 +240,7 @@ def seal(
         bidder = bidder or config.get("bidder")
         with api(config) as http:
             published = check(
-                with_retries("fetch tender", lambda: http.get(f"/api/tenders/{code}")), TenderOut
+                with_retries("fetch tender", lambda: http.get(f"/api/tenders/{code}")), TenderDetail
             )
         tender = as_tender(published)
     if tender.code != code:
@@ -236,7 +251,7 @@ def seal(
         form = json.loads(Path(form_path).read_text("utf-8"))
     except ValueError as exc:
         raise click.ClickException(f"{form_path}: not JSON: {exc}") from None
-    schema = _schema_of(code, lot, tender if tender_file else None, schema_file)
+    schema = _json_schema(_schema_of(code, lot, tender if tender_file else None, schema_file))
     found = problems(form, schema)  # before the passphrase is asked for and anything is encrypted
     if found and not (above_ceiling_ok and all(above_ceiling(p) for p in found)):
         hint = (
@@ -295,6 +310,13 @@ class _bar:
         self.progress.__exit__(None, None, None)
 
 
+def _load_manifest(path: Path) -> SignedManifest:
+    try:
+        return load_manifest(path)
+    except ValueError as exc:  # SigningError, a manifest the server would refuse
+        raise click.ClickException(f"{path}: {exc}") from None
+
+
 def _manifest_for(envelope: Path, manifest_path: str | None) -> Path:
     path = Path(manifest_path) if manifest_path else envelope.with_name(envelope.name + MANIFEST_SUFFIX)
     if not path.exists():
@@ -311,8 +333,8 @@ def _manifest_for(envelope: Path, manifest_path: str | None) -> Path:
 def submit(envelope: str, manifest_path: str | None, receipt_path: str | None) -> None:
     """Upload a sealed bid and save the server's receipt (safe to re-run after any failure)."""
     env_path = Path(envelope)
-    signed = load_manifest(_manifest_for(env_path, manifest_path))
-    manifest = BidManifest.from_dict(signed.statement)
+    signed = _load_manifest(_manifest_for(env_path, manifest_path))
+    manifest = signed.statement
     if env_path.stat().st_size != manifest.envelope_length:
         raise click.ClickException("the envelope's length differs from its manifest: re-seal it")
     config = load_config()
@@ -330,7 +352,7 @@ def submit(envelope: str, manifest_path: str | None, receipt_path: str | None) -
                     path,
                     content=file_chunks(env_path, progress),
                     headers={
-                        MANIFEST_HEADER: encode_manifest(signed),
+                        MANIFEST_HEADER: manifest_header(signed),
                         DEVICE_HEADER: device_digest(),
                         "Content-Length": str(manifest.envelope_length),
                         "Content-Type": "application/octet-stream",
@@ -353,11 +375,13 @@ def withdraw(
     envelope: str, manifest_path: str | None, identity_path: str, passphrase_file: str | None
 ) -> None:
     """Withdraw a submitted bid before the deadline (a statement signed with your key)."""
-    signed = load_manifest(_manifest_for(Path(envelope), manifest_path))
+    signed = _load_manifest(_manifest_for(Path(envelope), manifest_path))
     key = signing_key_from_identity(load_identity(identity_path, passphrase_file))
-    statement = withdrawal(signed, key)
-    sid = signed.statement["submission_id"]
-    sent = body(msgspec.convert(statement.to_dict(), SignedWithdrawal))  # the route's own type
+    try:
+        sent = body(withdrawal(signed, key))  # the route's own type, SignedWithdrawal
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    sid = signed.statement.submission_id
     with api(load_config()) as http:
         done = check(
             with_retries("withdraw", lambda: http.post(f"/api/submissions/{sid}/withdrawal", json=sent)),

@@ -30,8 +30,10 @@ from bidding.bid_form import (
     check_bid_form,
     schema_for,
 )
+from bidding.criteria import FormFieldOut
 from bidding.inputs import BondForm
-from bidding.views import MoneyText, TenderCode, TenderOut
+from bidding.submissions import encode_manifest, withdrawal_statement
+from bidding.views import MoneyText, SignedManifest, SignedWithdrawal, TenderCode, TenderOut
 from crypto.age import X25519Identity, X25519Recipient, encrypt
 from crypto.signing import (
     BidManifest,
@@ -71,7 +73,7 @@ class TenderToSeal(msgspec.Struct, kw_only=True):
 
     code: TenderCode
     opening_recipient: str
-    form_fields: list[dict[str, Any]]
+    form_fields: list[FormFieldOut]
     lots: list[LotToSeal]
     bond: BondToSeal | None = None
 
@@ -95,7 +97,7 @@ def lot_schema(tender: TenderOut | TenderToSeal | dict[str, Any], lot: str) -> d
     if found is None:
         raise ValueError(f"tender {tender.code} has no lot {lot!r}")
     return schema_for(
-        tender.form_fields,
+        msgspec.to_builtins(tender.form_fields),
         code=tender.code,
         lot=lot,
         ceiling_price=Decimal(found.ceiling_price),
@@ -201,15 +203,37 @@ class _new_file:
             Path(self.tmp).unlink(missing_ok=True)
 
 
-def load_manifest(path: Path) -> SignedStatement:
-    return SignedStatement.from_json(path.read_bytes())
+def typed_manifest(signed: SignedStatement) -> SignedManifest:
+    """A signed manifest as the server's own type (``bidding.views.SignedManifest``, the receipt's)."""
+    try:
+        return msgspec.convert(signed.to_dict(), SignedManifest)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"not a bid manifest the server accepts: {exc}") from None
 
 
-def withdrawal(signed_manifest: SignedStatement, signing_key: Ed25519PrivateKey) -> SignedStatement:
-    from bidding.submissions import withdrawal_statement
+def load_manifest(path: Path) -> SignedManifest:
+    """The signed manifest `sunbid bid seal` wrote (read strictly: no floats, no duplicate keys)."""
+    return typed_manifest(SignedStatement.from_json(path.read_bytes()))
 
-    manifest = BidManifest.from_dict(signed_manifest.statement)
-    return sign_statement(msgspec.to_builtins(withdrawal_statement(manifest, utc_timestamp())), signing_key)
+
+def manifest_header(signed: SignedManifest) -> str:
+    """The X-Sunbid-Manifest header of a signed manifest: the same signed bytes it was read from (the
+    typed statement holds exactly the signed fields, as text and integers, so its canonical JSON is
+    the signed JSON)."""
+    return encode_manifest(SignedStatement.from_dict(msgspec.to_builtins(signed)))
+
+
+def withdrawal(
+    signed_manifest: SignedManifest | SignedStatement, signing_key: Ed25519PrivateKey
+) -> SignedWithdrawal:
+    """The signed withdrawal of the bid ``signed_manifest`` describes: the body of POST
+    /api/submissions/{id}/withdrawal (``bidding.views.SignedWithdrawal``)."""
+    if isinstance(signed_manifest, SignedStatement):
+        signed_manifest = typed_manifest(signed_manifest)
+    manifest = BidManifest.from_dict(msgspec.to_builtins(signed_manifest.statement))
+    statement = withdrawal_statement(manifest, utc_timestamp())
+    signed = sign_statement(msgspec.to_builtins(statement), signing_key)
+    return msgspec.convert(signed.to_dict(), SignedWithdrawal)
 
 
 def file_chunks(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:

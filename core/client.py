@@ -16,6 +16,7 @@ import httpx
 import msgspec
 from rich.console import Console
 
+from core.errors import ApiError
 from crypto.age import AgeError, ScryptIdentity, X25519Identity, decrypt, parse_identities
 
 err = Console(stderr=True)
@@ -53,16 +54,22 @@ def check(response: httpx.Response, answer: Any = Any) -> Any:
     """The server's answer decoded into ``answer``, the type its route declares (bidding.views, …): a
     server that answered something else is reported, never half-read."""
     if response.status_code >= 400:
-        try:
-            body = response.json()
-            message = f"{body.get('error')}: {body.get('detail')}"
-        except ValueError:
-            message = response.text[:200]
-        raise click.ClickException(f"server said {response.status_code} {message}")
+        raise click.ClickException(f"server said {response.status_code} {error_message(response)}")
     try:
         return msgspec.json.decode(response.content or b"null", type=answer)
     except msgspec.ValidationError as exc:
         raise click.ClickException(f"unexpected answer from the server: {exc}") from None
+
+
+def error_message(response: httpx.Response) -> str:
+    """An error answer in words: the API's error body (``core.errors.ApiError``) with each refused
+    input, else the start of whatever a proxy answered."""
+    try:
+        error = msgspec.json.decode(response.content, type=ApiError)
+    except msgspec.DecodeError:
+        return response.text[:200]
+    refused = [f"\n  - {f.key}: {f.message}" for f in error.fields or []]
+    return f"{error.error}: {error.detail}" + "".join(refused)
 
 
 def body(value: msgspec.Struct) -> dict[str, Any]:

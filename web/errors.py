@@ -10,7 +10,6 @@ import logging
 import re
 from typing import Any
 
-import msgspec
 from litestar import Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
@@ -18,7 +17,9 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ER
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.db import is_unique_violation
+from core.errors import ApiError as ApiError  # the error body, defined beside the errors it carries
 from core.errors import DomainError, TooManyAttempts
+from core.errors import InvalidField as InvalidField
 from core.rendering import page
 from core.types import AnyRequest
 
@@ -36,28 +37,6 @@ HTTP_CODES = {
     422: "invalid_input",
     429: "too_many_attempts",
 }
-
-
-class InvalidField(msgspec.Struct, omit_defaults=True):
-    """One input the server refused: where it was (``body``, ``query``, ``path``, ``header``) and why."""
-
-    key: str
-    message: str
-    source: str | None = None
-
-
-class ApiError(msgspec.Struct, omit_defaults=True):
-    """The body of every error answer of the API (4xx and 5xx).
-
-    ``error`` is a stable machine-readable code (``not_found``, ``invalid_request``, ``deadline_passed``
-    …) that clients branch on; ``detail`` says it to a person, in Chinese and English; ``fields`` lists
-    the refused inputs of a 400 ``invalid_request``. A 429 also carries a ``Retry-After`` header
-    (seconds).
-    """
-
-    error: str
-    detail: str
-    fields: list[InvalidField] | None = None
 
 
 def wants_html(request: AnyRequest) -> bool:

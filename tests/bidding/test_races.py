@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar, post
 from litestar.testing import AsyncTestClient
@@ -19,6 +20,7 @@ from core.accounts import Principal, principal_of
 from core.errors import Conflict
 from core.models import AuditHead, User
 from core.runtime import Runtime
+from crypto.signing import SignedStatement
 from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
 from tests.bidding.test_registration import FakeStanding
 from tests.support.credit import StandingsOnly, credit_serving
@@ -77,7 +79,7 @@ async def test_a_withdrawal_waits_for_a_replacement_committing_and_does_not_over
     async with runtime.sessions() as session:
         tender_id = await session.scalar(select(Submission.tender_id).where(Submission.submission_id == sid))
         assert tender_id is not None
-    signed = withdrawal(first.signed, bidder.signing_key)
+    signed = SignedStatement.from_dict(msgspec.to_builtins(withdrawal(first.signed, bidder.signing_key)))
     async with runtime.transaction() as replacing:
         await lock_tender(replacing, tender_id, runtime.clock)
         await replacing.execute(

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 from sqlalchemy import func, select, text
 
@@ -119,18 +120,18 @@ async def test_supersede_then_withdraw_before_the_deadline_but_not_after(
     again = seal(tmp_path, tender, bidder, supersedes=first.manifest.submission_id)
     assert (await upload(client, bidder, again)).json()["error"] == "bad_supersedes"
     forged = withdrawal(second.signed, world.bidders[0].signing_key)
-    forged.statement["submission_id"] = first.manifest.submission_id
+    forged.statement.submission_id = first.manifest.submission_id
     path = f"/api/submissions/{second.manifest.submission_id}/withdrawal"
-    assert (await client.post(path, json=forged.to_dict(), headers=bidder.headers)).json()[
+    assert (await client.post(path, json=msgspec.to_builtins(forged), headers=bidder.headers)).json()[
         "error"
     ] == "bad_signature"
     # a field the withdrawal does not have, even signed, is refused by the schema and named
-    own = withdrawal(second.signed, bidder.signing_key).statement
+    own = msgspec.to_builtins(withdrawal(second.signed, bidder.signing_key).statement)
     extra = sign_statement({**own, "reason": "price"}, bidder.signing_key).to_dict()
     refused = await client.post(path, json=extra, headers=bidder.headers)
     assert refused.status_code == 400 and "reason" in refused.json()["detail"], refused.text
     done = await client.post(
-        path, json=withdrawal(second.signed, bidder.signing_key).to_dict(), headers=bidder.headers
+        path, json=msgspec.to_builtins(withdrawal(second.signed, bidder.signing_key)), headers=bidder.headers
     )
     assert done.status_code == 200 and done.json()["status"] == "withdrawn"
     assert (await count(runtime, Submission)) == 2
@@ -139,7 +140,7 @@ async def test_supersede_then_withdraw_before_the_deadline_but_not_after(
     clock.set(runtime.clock.now() + timedelta(days=30))
     late = await client.post(
         f"/api/submissions/{third.manifest.submission_id}/withdrawal",
-        json=withdrawal(third.signed, bidder.signing_key).to_dict(),
+        json=msgspec.to_builtins(withdrawal(third.signed, bidder.signing_key)),
         headers=bidder.headers,
     )
     assert late.status_code == 409 and late.json()["error"] == "deadline_passed"
