@@ -1,0 +1,109 @@
+"""The served schema is exactly as strict as the code (issue #17, point 1): every constraint msgspec's
+decoder enforces on a request body — inside list items, on optional values, bounds of zero — is in
+/schema/openapi.json, so no schema-valid body is refused with 400 for a reason the schema could state."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import msgspec
+from jsonschema import Draft202012Validator
+
+from web.error_docs import CONSTRAINTS, struct_components, struct_schema
+
+# Request bodies that are not msgspec Structs (their decoder is not msgspec's): the multipart upload.
+NOT_STRUCTS = {"DocumentUpload"}
+REF = re.compile(r'"#/components/schemas/([^"]+)"')
+
+
+def constraints(
+    node: Any, defs: dict[str, Any], path: str = "", out: set[tuple[str, str, str]] | None = None
+) -> set[tuple[str, str, str]]:
+    """(where, keyword, value) of every constraint in a schema, following properties, items, unions
+    (where a branch sits does not count) and references to a value's definition (an enum); another
+    object it refers to is checked as its own component."""
+    out = set() if out is None else out
+    if isinstance(node, dict) and "$ref" in node:
+        target = defs.get(node["$ref"].rsplit("/", 1)[-1], {})
+        node = {} if "properties" in target else target
+    if not isinstance(node, dict):
+        return out
+    for key in CONSTRAINTS:
+        if key in node:
+            value = node[key]
+            if key == "enum":  # in any order; a single-value enum and a const say the same
+                value = sorted((v for v in value if v is not None), key=str)  # null: a union's other branch
+                key, value = ("const", value[0]) if len(value) == 1 else (key, value)
+            out.add((path, key, json.dumps(value, sort_keys=True)))
+    for name, sub in (node.get("properties") or {}).items():
+        constraints(sub, defs, f"{path}.{name}", out)
+    if isinstance(node.get("items"), dict):
+        constraints(node["items"], defs, f"{path}[]", out)
+    for branch in [*node.get("anyOf", []), *node.get("oneOf", []), *node.get("allOf", [])]:
+        constraints(branch, defs, path, out)
+    return out
+
+
+def request_components(schema: dict[str, Any]) -> set[str]:
+    """Every component a request body refers to, directly or through other components."""
+    components = schema["components"]["schemas"]
+    todo = [
+        name
+        for item in schema["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "requestBody" in op
+        for name in REF.findall(json.dumps(op["requestBody"]))
+    ]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in components:
+            seen.add(name)
+            todo.extend(REF.findall(json.dumps(components[name])))
+    return seen
+
+
+async def test_every_request_body_states_every_constraint_its_struct_enforces(client) -> None:  # type: ignore[no-untyped-def]
+    schema = (await client.get("/schema/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    bodies = request_components(schema)
+    structs = {id(component): cls for component, cls in struct_components(schema)}
+    assert len(bodies) > 30
+    unchecked, dropped = [], []
+    for name in sorted(bodies):
+        component = components[name]
+        if "properties" not in component or name in NOT_STRUCTS:
+            continue  # an enum or a non-Struct upload
+        cls = structs.get(id(component))
+        own = struct_schema(cls) if cls else None
+        if cls is None or own is None:
+            unchecked.append(name)
+            continue
+        missing = constraints(own, msgspec.json.schema(cls).get("$defs", {})) - constraints(
+            component, components
+        )
+        dropped += [f"{name}{where}: {key}={value}" for where, key, value in sorted(missing)]
+    assert unchecked == [], f"request bodies not matched to one msgspec Struct: {unchecked}"
+    assert dropped == [], "constraints the code enforces but the schema drops:\n" + "\n".join(dropped)
+
+
+async def test_the_schema_refuses_what_the_decoder_refused_before(client) -> None:  # type: ignore[no-untyped-def]
+    """The cases the review found: a list item's pattern, an optional code, a bound of zero."""
+    schema = (await client.get("/schema/openapi.json")).json()
+
+    def valid(component: str, body: dict[str, Any]) -> bool:
+        validator = Draft202012Validator({"$ref": f"#/components/schemas/{component}", **schema})
+        return validator.is_valid(body)
+
+    draw = {"tender_ref": "T", "tenderer_code": "91220201MA0Y3B5X2R", "tenderer_county": "220202"}
+    draw |= {"evaluation_date": "2026-09-01", "slots": [{"specialty": "A0101", "experts": 1}]}
+    assert valid("DrawBody", draw), "the base body is valid"
+    assert not valid("DrawBody", draw | {"bidder_codes": ["x"]})
+    assert not valid("DrawBody", draw | {"agent_code": "x"})
+    assert not valid("DrawBody", draw | {"counties_allowed": ["22020"]})
+    assert not valid("DrawBody", draw | {"max_recent_for_tenderer": -1})
+    assert valid("DrawBody", draw | {"max_recent_for_tenderer": 0, "agent_code": None})
+    assert valid("RulesInput", {"min_notice_days": 0}), "zero is the last allowed"
+    assert not valid("RulesInput", {"min_notice_days": -1}), "minus one is the first refused"
