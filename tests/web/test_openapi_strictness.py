@@ -97,7 +97,11 @@ async def test_the_schema_refuses_what_the_decoder_refused_before(client) -> Non
         validator = Draft202012Validator({"$ref": f"#/components/schemas/{component}", **schema})
         return validator.is_valid(body)
 
-    draw = {"tender_ref": "T", "tenderer_code": "91220201MA0Y3B5X2R", "tenderer_county": "220202"}
+    draw: dict[str, Any] = {
+        "tender_ref": "T",
+        "tenderer_code": "91220201MA0Y3B5X2R",
+        "tenderer_county": "220202",
+    }
     draw |= {"evaluation_date": "2026-09-01", "slots": [{"specialty": "A0101", "experts": 1}]}
     assert valid("DrawBody", draw), "the base body is valid"
     assert not valid("DrawBody", draw | {"bidder_codes": ["x"]})
