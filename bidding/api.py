@@ -79,6 +79,7 @@ from bidding.views import (
     tender_view,
 )
 from core.access import PUBLIC, Caller, Viewer, allow, client_address
+from core.answers import binary_answer
 from core.downloads import attachment, stored_file
 from core.errors import Conflict, InvalidInput
 from core.paging import Listing, Paging, listing
@@ -276,6 +277,7 @@ async def upload_document(
     opt=allow(Role.BIDDER, *OWNERS, Role.SUPERVISOR),
     tags=["bidding"],
     media_type="application/octet-stream",
+    operation_class=binary_answer("application/octet-stream", description="the document's bytes"),
 )
 async def download_document(
     runtime: Rt, principal: Caller, code: TenderCodeParam, document_id: Annotated[int, Parameter(ge=1)]

@@ -111,3 +111,16 @@ async def test_the_schema_refuses_what_the_decoder_refused_before(client) -> Non
     assert valid("DrawBody", draw | {"max_recent_for_tenderer": 0, "agent_code": None})
     assert valid("RulesInput", {"min_notice_days": 0}), "zero is the last allowed"
     assert not valid("RulesInput", {"min_notice_days": -1}), "minus one is the first refused"
+
+
+async def test_every_answer_the_downloads_and_the_release_feed_give_is_declared(client) -> None:  # type: ignore[no-untyped-def]
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    releases = paths["/api/ocds/releases"]["get"]["responses"]
+    assert "204" in releases and "content" not in releases["204"], "nothing new yet: 204 without a body"
+    binary = {"type": "string", "format": "binary"}
+    tender_doc = paths["/api/tenders/{code}/documents/{document_id}"]["get"]["responses"]["200"]["content"]
+    assert tender_doc == {"application/octet-stream": {"schema": binary}}
+    evidence = paths["/api/credit/deductions/{deduction_id}/documents/{document_id}"]["get"]["responses"][
+        "200"
+    ]
+    assert evidence["content"] == {"*/*": {"schema": binary}}, "served as the type it was uploaded with"
