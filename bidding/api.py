@@ -99,6 +99,7 @@ ManifestHeader = Annotated[
     HeaderParameter(
         name=submissions.MANIFEST_HEADER,
         min_length=1,
+        pattern=r"^[A-Za-z0-9_-]+={0,2}$",
         description="base64url (padding optional) of the signed bid manifest's JSON "
         '(`{"statement": {"type": "sunbid.bid-manifest.v1", "tender", "lot", "bidder", "submission_id", '
         '"supersedes", "envelope_sha256", "envelope_length", "client_time"}, "signature", "key_id"}`), '

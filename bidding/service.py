@@ -35,7 +35,7 @@ from bidding.events import (
 )
 from bidding.evidence_store import BidEvidence, capture_packages, lot_evidence
 from bidding.holds import Banner, Hold, Step, Suspended, banners, hold, holds_of, release
-from bidding.inputs import CATEGORIES, Amendment, LotNumber
+from bidding.inputs import CATEGORIES, Amendment, LotNumber, LotNumberText
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
@@ -89,6 +89,7 @@ __all__ = [
     "CustodyShare",
     "Hold",
     "LotNumber",
+    "LotNumberText",
     "MoneyText",
     "Notice",
     "NoticeFilter",

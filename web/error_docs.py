@@ -405,6 +405,9 @@ def _fill(target: dict[str, Any], source: dict[str, Any]) -> None:
     targets = _branches(target)
     for branch in _branches(source) or ([source] if targets else []):
         kind = branch.get("type")
+        if kind is None and branch is not source and _branches(branch):
+            _fill(target, branch)  # a union inside the union: Litestar flattens it into one
+            continue
         if not isinstance(kind, str) or kind == "null":
             continue
         same = [t for t in targets if t.get("type") == kind]

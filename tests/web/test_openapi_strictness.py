@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from core.errors import InvalidInput
 from web.error_docs import CONSTRAINTS, struct_components, struct_schema
 
 # Request bodies that are not msgspec Structs (their decoder is not msgspec's): the multipart upload.
@@ -124,3 +129,68 @@ async def test_every_answer_the_downloads_and_the_release_feed_give_is_declared(
         "200"
     ]
     assert evidence["content"] == {"*/*": {"schema": binary}}, "served as the type it was uploaded with"
+
+
+def _schema_of(alias: Any) -> dict[str, Any]:
+    Probe = msgspec.defstruct("Probe", [("value", alias)])
+    found: dict[str, Any] = msgspec.json.schema(Probe)["$defs"]["Probe"]["properties"]["value"]
+    return found
+
+
+def _parsers() -> list[tuple[str, Any, Callable[[Any], object], list[str]]]:
+    """(name, alias, the parser the service runs, texts the parser refuses) per pattern stated for the
+    schema only: the schema refuses each of those texts, and every text it allows the parser accepts."""
+    from bidding import criteria
+    from core import numbers, texts
+
+    def points(positive: bool) -> Callable[[Any], object]:
+        return lambda v: criteria._decimal("x", v, positive=positive)
+
+    def coefficient(value: Any) -> object:
+        assert criteria._decimal("x", value, positive=False) < 1
+        return value
+
+    return [
+        (
+            "money",
+            texts.MoneyDecimal,
+            lambda v: numbers.money_input(v, "x"),
+            ["-1", "1.234", "1" * 17],
+        ),
+        (
+            "credit index",
+            texts.CreditIndexDecimal,
+            lambda v: numbers.decimal_input(v, "x", numbers.CREDIT_INDEX),
+            ["100.01", "-0.5", "1.001", "101"],
+        ),
+        ("points", criteria.PointsText, points(False), ["100.0001", "-1", "0.00001", "101"]),
+        ("positive points", criteria.PositivePointsText, points(True), ["0", "0.0000", "100.5", "0.00001"]),
+        ("coefficient", criteria.CoefficientText, coefficient, ["1", "1.0", "-0.1", "0.00001"]),
+        (
+            "form bound",
+            criteria.FormBoundText,
+            lambda v: numbers.decimal_input(v, "x", criteria.FORM_DECIMAL),
+            ["-1", "1.0000001", "1" * 17],
+        ),
+    ]
+
+
+@pytest.mark.parametrize("name", [p[0] for p in _parsers()])
+def test_a_number_the_schema_allows_is_one_the_service_accepts(name: str) -> None:
+    [(_, alias, parse, refused)] = [p for p in _parsers() if p[0] == name]
+    schema = _schema_of(alias)
+    pattern = re.compile(schema["pattern"])
+    for text in refused:  # refused by the parser (at its boundary): refused by the schema too
+        with pytest.raises((InvalidInput, AssertionError, ValueError)):
+            parse(text)
+        assert not pattern.search(text), text
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.from_regex(pattern, fullmatch=True))
+    def accepted(text: str) -> None:
+        parse(text)
+
+    accepted()
+    if "minimum" in schema:  # the whole numbers it allows, at both ends
+        for number in (schema["minimum"], schema.get("maximum", 10**15)):
+            parse(number)
