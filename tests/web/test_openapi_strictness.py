@@ -132,6 +132,8 @@ async def test_every_answer_the_downloads_and_the_release_feed_give_is_declared(
 
 
 def _schema_of(alias: Any) -> dict[str, Any]:
+    if isinstance(alias, dict):
+        return alias
     Probe = msgspec.defstruct("Probe", [("value", alias)])
     found: dict[str, Any] = msgspec.json.schema(Probe)["$defs"]["Probe"]["properties"]["value"]
     return found
@@ -142,6 +144,7 @@ def _parsers() -> list[tuple[str, Any, Callable[[Any], object], list[str]]]:
     schema only: the schema refuses each of those texts, and every text it allows the parser accepts."""
     from bidding import criteria
     from core import numbers, texts
+    from credit import rules
 
     def points(positive: bool) -> Callable[[Any], object]:
         return lambda v: criteria._decimal("x", v, positive=positive)
@@ -162,6 +165,12 @@ def _parsers() -> list[tuple[str, Any, Callable[[Any], object], list[str]]]:
             texts.CreditIndexDecimal,
             lambda v: numbers.decimal_input(v, "x", numbers.CREDIT_INDEX),
             ["100.01", "-0.5", "1.001", "101"],
+        ),
+        (
+            "rule points",
+            {"pattern": rules.RULE_POINTS_PATTERN},
+            rules.check_points,
+            ["0", "0.0", "100.1", "0.05", "1.25"],
         ),
         ("points", criteria.PointsText, points(False), ["100.0001", "-1", "0.00001", "101"]),
         ("positive points", criteria.PositivePointsText, points(True), ["0", "0.0000", "100.5", "0.00001"]),
