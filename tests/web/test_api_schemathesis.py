@@ -2,7 +2,8 @@
 anonymously, as a bidder and as a supervisor, requests generated from /schema/openapi.json must get
 answers that are no server error, have a documented status, content type and headers, match the
 documented response schema, and pass schemathesis's other default checks (405 with Allow, a missing
-required header refused, ...) but one (see CHECKS). A real ``sunbid serve`` on a real socket, over the seeded demo city.
+required header refused, ...) but one (see CHECKS). A real ``sunbid serve`` on a real socket, over
+the seeded demo city.
 
 Bounded and reproducible: a few examples per operation, derandomized (the same cases on every run), no
 shrinking; all three runs take a few minutes on a loaded two-core machine.
