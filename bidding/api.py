@@ -79,6 +79,7 @@ from bidding.views import (
     tender_view,
 )
 from core.access import PUBLIC, Caller, Viewer, allow, client_address
+from core.answers import binary_answer
 from core.downloads import attachment, stored_file
 from core.errors import Conflict, InvalidInput
 from core.paging import Listing, Paging, listing
@@ -98,6 +99,7 @@ ManifestHeader = Annotated[
     HeaderParameter(
         name=submissions.MANIFEST_HEADER,
         min_length=1,
+        pattern=r"^[A-Za-z0-9_-]+={0,2}$",
         description="base64url (padding optional) of the signed bid manifest's JSON "
         '(`{"statement": {"type": "sunbid.bid-manifest.v1", "tender", "lot", "bidder", "submission_id", '
         '"supersedes", "envelope_sha256", "envelope_length", "client_time"}, "signature", "key_id"}`), '
@@ -276,6 +278,7 @@ async def upload_document(
     opt=allow(Role.BIDDER, *OWNERS, Role.SUPERVISOR),
     tags=["bidding"],
     media_type="application/octet-stream",
+    operation_class=binary_answer("application/octet-stream", description="the document's bytes"),
 )
 async def download_document(
     runtime: Rt, principal: Caller, code: TenderCodeParam, document_id: Annotated[int, Parameter(ge=1)]

@@ -68,6 +68,27 @@ DecimalText = Annotated[
         description="a decimal as text (or a whole number); JSON floats are refused", examples=["0.5"]
     ),
 ]
+# What ``validated`` accepts for each kind of number, for the schema (the decoder leaves them to it, and
+# it answers 422 with its message). Never looser than the parser; what depends on another field (a step
+# dividing max_points, points totalling 100, a price field's 2 places) is left to it.
+_FRACTION4 = r"(\.[0-9]{1,4})?"
+_POINTS = rf"100(\.0{{1,4}})?|[0-9]{{1,2}}{_FRACTION4}"  # POINTS: 0..100, at most 4 places
+_POSITIVE_POINTS = (  # the same, above zero
+    rf"100(\.0{{1,4}})?|[1-9][0-9]?{_FRACTION4}|0?\.([1-9][0-9]{{0,3}}|0[1-9][0-9]{{0,2}}|00[1-9][0-9]?|000[1-9])"
+)
+PointsText = Annotated[
+    DecimalText, msgspec.Meta(extra_json_schema={"pattern": f"^({_POINTS})$", "minimum": 0, "maximum": 100})
+]
+PositivePointsText = Annotated[
+    DecimalText,
+    msgspec.Meta(extra_json_schema={"pattern": f"^({_POSITIVE_POINTS})$", "minimum": 1, "maximum": 100}),
+]
+CoefficientText = Annotated[  # 0 <= coefficient < 1
+    DecimalText, msgspec.Meta(extra_json_schema={"pattern": f"^0{_FRACTION4}$", "minimum": 0, "maximum": 0})
+]
+FormBoundText = Annotated[  # FORM_DECIMAL (an integer field's bounds are whole numbers ≥ 0 too)
+    DecimalText, msgspec.Meta(extra_json_schema={"pattern": r"^[0-9]{1,16}(\.[0-9]{1,6})?$", "minimum": 0})
+]
 
 
 class ReviewItem(msgspec.Struct, forbid_unknown_fields=True):
@@ -83,8 +104,8 @@ class ScoredCriterion(msgspec.Struct, forbid_unknown_fields=True):
     id: CriterionId
     group: Group
     name: NonBlank
-    max_points: DecimalText
-    step: DecimalText = "0.5"
+    max_points: PositivePointsText
+    step: PositivePointsText = "0.5"
 
 
 class PriceRule(msgspec.Struct, forbid_unknown_fields=True):
@@ -92,9 +113,9 @@ class PriceRule(msgspec.Struct, forbid_unknown_fields=True):
     and the points lost per percent above or below it."""
 
     benchmark: Benchmark = "mean"
-    coefficient_max: DecimalText = "0"
-    above_per_percent: DecimalText = "1"
-    below_per_percent: DecimalText = "0.5"
+    coefficient_max: CoefficientText = "0"
+    above_per_percent: PositivePointsText = "1"
+    below_per_percent: PointsText = "0.5"
 
 
 class Criteria(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,7 +126,9 @@ class Criteria(msgspec.Struct, forbid_unknown_fields=True):
     preliminary: list[ReviewItem] = msgspec.field(default_factory=list)
     scored: list[ScoredCriterion] = msgspec.field(default_factory=list)
     price: PriceRule = msgspec.field(default_factory=PriceRule)
-    anomaly_limit: Annotated[DecimalText, msgspec.Meta(description="异常低价 threshold, percent")] = "20"
+    anomaly_limit: Annotated[PositivePointsText, msgspec.Meta(description="异常低价 threshold, percent")] = (
+        "20"
+    )
     tenderer_representative: bool = False
 
 
@@ -117,8 +140,8 @@ class FormField(msgspec.Struct, forbid_unknown_fields=True):
     type: FieldType = "text"
     required: bool = True
     unit: Annotated[str, msgspec.Meta(max_length=20)] | None = None
-    minimum: Annotated[DecimalText, msgspec.Meta(description="numbers only")] | None = None
-    maximum: Annotated[DecimalText, msgspec.Meta(description="numbers only")] | None = None
+    minimum: Annotated[FormBoundText, msgspec.Meta(description="numbers only")] | None = None
+    maximum: Annotated[FormBoundText, msgspec.Meta(description="numbers only")] | None = None
     options: (
         Annotated[list[NonBlank], msgspec.Meta(min_length=1, description="text fields only, distinct")] | None
     ) = None

@@ -17,6 +17,7 @@ from bidding.common import CODE
 from bidding.lifecycle import LifecycleError, Rules
 from core.errors import InvalidInput
 from core.numbers import CREDIT_INDEX, decimal_input, money_input
+from core.texts import AgeRecipientText, CreditIndexDecimal, MoneyDecimal
 from crypto.age import AgeError, X25519Recipient
 
 CATEGORIES = {
@@ -59,17 +60,15 @@ MAX_MINUTES = 24 * 60  # a decryption window or confirmation time longer than a 
 Category = Literal["construction", "goods", "services", "land", "mineral", "property", "other"]
 Method = Literal["open", "invited", "negotiation", "consultation", "inquiry", "listing", "auction"]
 BondForm = Literal["deposit", "guarantee_letter", "guarantee_insurance"]
-Amount = Annotated[
-    Decimal,
-    msgspec.Meta(
-        description='yuan as a decimal string, at most 16 integer digits and 2 places ("1234.50"); 非负金额'
-    ),
-]
+Amount = MoneyDecimal
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=MAX_MINUTES)]
 TENDER_CODE_HELP = "tender code (项目编号): 3-40 letters, digits or '-', starting with a letter or digit"
 LOT_HELP = "lot number (标段编号): 1-38 letters, digits or '-', unique in the tender"
 LOT_PATTERN = r"^[A-Za-z0-9-]{1,38}$"
 LotNumber = Annotated[str, msgspec.Meta(pattern=LOT_PATTERN, description=LOT_HELP)]
+# a lot another context names (a complaint's, an objection's): the service checks it is one of the tender's
+# lots (422), so the pattern is stated for the schema only
+LotNumberText = Annotated[str, msgspec.Meta(description=LOT_HELP, extra_json_schema={"pattern": LOT_PATTERN})]
 TenderCodeText = Annotated[str, msgspec.Meta(pattern=CODE.pattern, description=TENDER_CODE_HELP)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 
@@ -82,7 +81,9 @@ class LotInput(msgspec.Struct):
 
 
 class CustodianInput(msgspec.Struct, kw_only=True):
-    recipient: Annotated[str, msgspec.Meta(min_length=1, description="the custodian's age recipient (age1…)")]
+    recipient: Annotated[
+        AgeRecipientText, msgspec.Meta(min_length=1, description="the custodian's age recipient (age1…)")
+    ]
     index: Annotated[int, msgspec.Meta(ge=1, le=255)] | None = None  # default: its place in the list
     share: Annotated[
         str | None, msgspec.Meta(description="the custodian's sealed share, as the armored age file")
@@ -95,7 +96,7 @@ class CustodyInput(msgspec.Struct, kw_only=True):
 
     threshold: Annotated[int, msgspec.Meta(ge=0, le=255)] = 0
     custodians: list[CustodianInput] = msgspec.field(default_factory=list)
-    opening_recipient: str | None = None  # when given, it must be the tender's opening recipient
+    opening_recipient: AgeRecipientText | None = None  # when given, it must be the tender's opening recipient
 
 
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
@@ -134,14 +135,14 @@ class NewTender(msgspec.Struct, kw_only=True):
     method: Method
     region_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$", description="region code (行政区划码)")]
     budget: Amount
-    ceiling_price: Annotated[Decimal, msgspec.Meta(description="最高投标限价, at most the budget")]
+    ceiling_price: Annotated[MoneyDecimal, msgspec.Meta(description="最高投标限价, at most the budget")]
     bond_amount: Amount
     registration_start: datetime
     registration_end: datetime
     clarification_deadline: datetime
     bid_deadline: datetime
     opening_recipient: Annotated[
-        str,
+        AgeRecipientText,
         msgspec.Meta(min_length=1, max_length=100, description="the tender's opening age recipient (age1…)"),
     ]
     # required when an agent drafts; a tenderer drafts for itself
@@ -164,7 +165,7 @@ class NewTender(msgspec.Struct, kw_only=True):
     custody: CustodyInput | None = None
     description: str = ""
     max_envelope_mib: Annotated[int, msgspec.Meta(ge=1, le=MAX_ENVELOPE_MIB)] = 512
-    min_credit_index: Annotated[Decimal, msgspec.Meta(description="0..100")] = Decimal(60)
+    min_credit_index: CreditIndexDecimal = Decimal(60)
     rules: RulesInput | None = None
     publish_contract_document: Annotated[
         bool, msgspec.Meta(description="the signed contract is published with its document (合同文本)")

@@ -33,6 +33,7 @@ from core.accounts import Principal
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.retender_port import RetenderCause, retender_sources
 from core.runtime import Runtime
+from core.texts import AgeRecipientText
 
 
 class Retender(msgspec.Struct, kw_only=True):
@@ -44,7 +45,8 @@ class Retender(msgspec.Struct, kw_only=True):
     clarification_deadline: datetime
     bid_deadline: datetime
     opening_recipient: Annotated[
-        str, msgspec.Meta(max_length=100, description="a new age X25519 recipient from a new key ceremony")
+        AgeRecipientText,
+        msgspec.Meta(max_length=100, description="a new age X25519 recipient from a new key ceremony"),
     ]
     title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 

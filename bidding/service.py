@@ -35,7 +35,15 @@ from bidding.events import (
 )
 from bidding.evidence_store import BidEvidence, capture_packages, lot_evidence
 from bidding.holds import Banner, Hold, Step, Suspended, banners, hold, holds_of, release
-from bidding.inputs import BOND_ARTICLE, BOND_MAX_SHARE, CATEGORIES, Amendment, LotNumber, max_bond
+from bidding.inputs import (
+    BOND_ARTICLE,
+    BOND_MAX_SHARE,
+    CATEGORIES,
+    Amendment,
+    LotNumber,
+    LotNumberText,
+    max_bond,
+)
 from bidding.lifecycle import Action, Actor, Rules, State
 from bidding.models import Notice, Tender
 from bidding.notices import NoticeFilter, NoticeKind, list_notices, notices_of, publish_notice
@@ -91,6 +99,7 @@ __all__ = [
     "CustodyShare",
     "Hold",
     "LotNumber",
+    "LotNumberText",
     "MoneyText",
     "Notice",
     "NoticeFilter",

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 
 from contracts.rules import Party, Rating, Status
-from core.texts import OptionalText4000, Text4000, Title200
+from core.texts import MoneyDecimal, OptionalText4000, Text4000, Title200
 
 Ed25519Signature = Annotated[
     str,
@@ -35,7 +35,7 @@ class Draft(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The owner's terms before anyone signs; the amount is the award's and cannot change (Art. 46)."""
 
     terms: OptionalText4000 = ""
-    performance_bond: Decimal | None = None  # yuan, ≤ 10% of the amount (Art. 58)
+    performance_bond: MoneyDecimal | None = None  # yuan, ≤ 10% of the amount (Art. 58)
     publish_document: bool = False  # publish the document with the contract (where the tender says so)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
@@ -46,3 +46,28 @@ def also_answers(media_type: str, description: str, status: int = 200) -> type[O
                 }
 
     return AlsoAnswers
+
+
+def nothing(description: str, status: int = 204) -> dict[int, ResponseSpec]:
+    """An answer without a body (``204 No Content``), e.g. a feed with nothing new yet."""
+    return {status: ResponseSpec(data_container=None, description=description)}
+
+
+def binary_answer(*media_types: str, description: str, status: int = 200) -> type[Operation]:
+    """An operation whose success answer is a file's bytes, as one of ``media_types`` (``*/*``: the type
+    the file was uploaded with, whatever it was)."""
+
+    @dataclass
+    class BinaryAnswer(Operation):
+        def __post_init__(self) -> None:
+            answer = (self.responses or {}).get(str(status))
+            if isinstance(answer, OpenAPIResponse):
+                answer.description = description
+                answer.content = {
+                    media_type: OpenAPIMediaType(
+                        schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                    )
+                    for media_type in media_types
+                }
+
+    return BinaryAnswer

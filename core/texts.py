@@ -8,6 +8,7 @@ that is not white space (a text of spaces is empty once stripped).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import msgspec
@@ -78,5 +79,44 @@ StatementText = Annotated[
         max_length=200,
         pattern=r"^\S(.*\S)?$",
         description="1-200 characters, no surrounding spaces",
+    ),
+]
+
+# --- decimals and keys the services parse themselves (core/numbers.py, crypto/age) ------------------
+# The services parse these and answer 422 with their own message; the decoder does not check them, so
+# each pattern is stated for the schema only (``extra_json_schema``), and is never looser than the
+# parser: a text that matches it is one the parser accepts. What no pattern can state — a ceiling at
+# most the budget, a recipient's bech32 checksum — the schema leaves to the service.
+
+MONEY_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"  # core.numbers.MONEY: 16 integer digits, 2 places, ≥ 0
+CREDIT_INDEX_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"  # core.numbers.CREDIT_INDEX: 0..100
+AGE_RECIPIENT_PATTERN = r"^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$"  # bech32 of a 32-byte X25519 key
+
+MoneyDecimal = Annotated[
+    Decimal,
+    msgspec.Meta(
+        description='yuan as a decimal string, at most 16 integer digits and 2 places ("1234.50"); 非负金额',
+        extra_json_schema={"pattern": MONEY_PATTERN, "examples": ["1234.50"]},
+    ),
+]
+CreditIndexDecimal = Annotated[
+    Decimal,
+    msgspec.Meta(
+        description="a credit index 0..100, at most 2 places, as text (信用分)",
+        extra_json_schema={"pattern": CREDIT_INDEX_PATTERN, "examples": ["60"]},
+    ),
+]
+CreditIndexText = Annotated[
+    str,
+    msgspec.Meta(
+        description="a credit index 0..100, at most 2 places, as text (信用分)",
+        extra_json_schema={"pattern": CREDIT_INDEX_PATTERN, "examples": ["60"]},
+    ),
+]
+AgeRecipientText = Annotated[
+    str,
+    msgspec.Meta(
+        description="an age X25519 recipient (age1…, 62 characters)",
+        extra_json_schema={"pattern": AGE_RECIPIENT_PATTERN},
     ),
 ]

@@ -14,6 +14,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
 
 from core.access import PUBLIC, Caller, allow
 from core.accounts import Principal
+from core.answers import binary_answer
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.paging import Listing, Paging, listing, paging_from
 from core.raw_body import raw_body
@@ -359,6 +360,10 @@ async def add_document(
     opt=allow(Role.SUPERVISOR, *SUBJECTS),
     media_type="application/octet-stream",  # the answer carries the document's own type as uploaded
     tags=["credit"],
+    operation_class=binary_answer(
+        "*/*",
+        description="the document's bytes, as the content type it was uploaded with (any type is accepted)",
+    ),
 )
 async def get_document(
     principal: Caller,

@@ -22,6 +22,7 @@ _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 MAX_VALIDITY_DAYS = 3650
 
 RULE_POINTS = Bounds(places=1, integer_digits=3, maximum=Decimal(100), above_minimum=True)
+RULE_POINTS_PATTERN = r"^(100(\.0)?|[1-9][0-9]?(\.[0-9])?|0?\.[1-9])$"
 
 
 class RuleInput(msgspec.Struct, frozen=True):
@@ -44,7 +45,12 @@ class RuleInput(msgspec.Struct, frozen=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
     description: str
     points: Annotated[
-        Decimal, msgspec.Meta(description="points deducted (扣分), 0 < points ≤ 100, one decimal place")
+        Decimal,
+        msgspec.Meta(
+            description="points deducted (扣分), 0 < points ≤ 100, one decimal place",
+            # RULE_POINTS, for the schema (``check_points`` answers 422 with its message)
+            extra_json_schema={"pattern": RULE_POINTS_PATTERN, "examples": ["5"]},
+        ),
     ]
     validity_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_VALIDITY_DAYS)]
     legal_basis: Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S")]

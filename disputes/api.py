@@ -7,6 +7,7 @@ import msgspec
 from litestar import get, post
 from litestar.params import FromPath, JSONBody
 
+from bidding import service as bidding
 from core.access import ANY_USER, Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
@@ -25,7 +26,7 @@ class FileObjection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     kind: Kind
     reason: Text2000
-    lot: str | None = None
+    lot: bidding.LotNumberText | None = None
 
 
 class AnswerObjection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -38,7 +38,7 @@ class FileComplaint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     request: Text4000  # 投诉请求
     grounds: Text4000  # 事实和理由
     knew_on: date  # the day the company knew or should have known of the matter (Beijing date)
-    lot: str | None = None
+    lot: bidding.LotNumberText | None = None
     objection: int | None = None
 
 

@@ -22,6 +22,7 @@ from core.pubsub import forward
 from core.raw_body import raw_body
 from core.roles import Role
 from core.runtime import Db, Rt
+from core.texts import CreditIndexText
 from core.types import AnyRequest
 from experts import enrolment, registry, service, specialties, views
 from experts.draw import MAX_RECENT, MAX_SEATS, DrawRules, DrawTender, Slot
@@ -67,7 +68,9 @@ class DrawBody(msgspec.Struct, kw_only=True):
     min_counties: Annotated[int, Meta(ge=0, description="at most the number of members drawn")] = 0
     max_per_county: Annotated[int, Meta(ge=1)] | None = None
     max_recent_for_tenderer: Annotated[int, Meta(ge=0, le=MAX_RECENT)] | None = None
-    min_credit: Annotated[str | None, Meta(description="minimum credit index, a decimal as text")] = None
+    min_credit: (
+        Annotated[CreditIndexText, Meta(description="minimum credit index, a decimal as text")] | None
+    ) = None
     response_minutes: Annotated[
         int, Meta(ge=5, le=24 * 60, description="minutes an invited expert has to answer")
     ] = 30

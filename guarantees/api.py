@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from core.access import PUBLIC, Caller, Viewer, allow
 from core.roles import Role
 from core.runtime import Db, Rt
-from core.texts import Text2000
+from core.texts import MoneyDecimal, Text2000
 from guarantees import service
 from guarantees.rules import ClaimReason
 from guarantees.service import (
@@ -55,7 +55,7 @@ class AnswerClaim(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class RefundDeposit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The refund paid, with the bank's deposit interest for the period held (Art. 57)."""
 
-    interest: Decimal = Decimal("0")
+    interest: MoneyDecimal = Decimal("0")
 
 
 @post("/api/guarantees", opt=allow(Role.GUARANTOR), tags=["guarantees"])

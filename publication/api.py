@@ -17,7 +17,7 @@ from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from core.access import PUBLIC
-from core.answers import CSV, also_answers, answers
+from core.answers import CSV, also_answers, answers, nothing
 from core.errors import DomainError
 from core.i18n import language_of
 from core.paging import Limit
@@ -44,7 +44,10 @@ def _json(data: Any, status_code: int = 200) -> Response[bytes]:
     "/api/ocds/releases",
     opt=PUBLIC,
     tags=["open data"],
-    responses=answers(ReleasePackage, description="an OCDS 1.1 release package; 204 when nothing new yet"),
+    responses={
+        **answers(ReleasePackage, description="an OCDS 1.1 release package; 204 when nothing new yet"),
+        **nothing("nothing after the cursor yet: ask again later with the same cursor"),
+    },
 )
 async def releases(
     runtime: Rt,

@@ -321,10 +321,16 @@ def _struct_classes() -> dict[str, list[type[msgspec.Struct]]]:
     return found
 
 
-def close_strict_objects(schema: dict[str, Any]) -> None:
-    """A Struct with ``forbid_unknown_fields`` refuses a field more (400): its component says so with
-    ``additionalProperties: false`` (Litestar leaves it open). Only where the component is certainly that
-    Struct: same name (or module-qualified name) and exactly its fields; tagged unions are left alone."""
+def _encoded_names(cls: type[msgspec.Struct]) -> set[str]:
+    """The names a Struct's JSON object carries: its fields, and its tag field if it is tagged."""
+    config = cls.__struct_config__
+    tag = {config.tag_field} if config.tag is not None and config.tag_field else set()
+    return {f.encode_name for f in msgspec.structs.fields(cls)} | tag
+
+
+def struct_components(schema: dict[str, Any]) -> Iterator[tuple[dict[str, Any], type[msgspec.Struct]]]:
+    """Each component that is certainly one msgspec Struct: same name (or module-qualified name) and
+    exactly its fields (and its tag field, if tagged)."""
     classes = _struct_classes()
     for key, component in schema.get("components", {}).get("schemas", {}).items():
         properties = component.get("properties")
@@ -334,12 +340,96 @@ def close_strict_objects(schema: dict[str, Any]) -> None:
             cls
             for cls in classes.get(str(component.get("title", key)), [])
             if key in (cls.__name__, f"{cls.__module__.replace('.', '_')}_{cls.__name__}")
-            and set(properties) == {f.encode_name for f in msgspec.structs.fields(cls)}
+            and set(properties) == _encoded_names(cls)
         ]
         if len(matches) == 1:
-            config = matches[0].__struct_config__
-            if config.forbid_unknown_fields and config.tag is None:
-                component.setdefault("additionalProperties", False)
+            yield component, matches[0]
+
+
+def close_strict_objects(schema: dict[str, Any]) -> None:
+    """A Struct with ``forbid_unknown_fields`` refuses a field more (400): its component says so with
+    ``additionalProperties: false`` (Litestar leaves it open). Tagged unions are left alone."""
+    for component, cls in struct_components(schema):
+        config = cls.__struct_config__
+        if config.forbid_unknown_fields and config.tag is None:
+            component.setdefault("additionalProperties", False)
+
+
+# The keywords that make a value refusable; msgspec enforces each one its Meta states.
+CONSTRAINTS = (
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minItems",
+    "maxItems",
+    "enum",
+    "const",
+)
+
+
+def struct_schema(cls: type[msgspec.Struct]) -> dict[str, Any] | None:
+    """msgspec's own JSON schema of ``cls`` (what its decoder enforces), or None if it has none."""
+    try:
+        found = msgspec.json.schema(cls)
+    except (TypeError, ValueError):
+        return None
+    ref = found.get("$ref")
+    own = found.get("$defs", {}).get(ref.rsplit("/", 1)[-1]) if isinstance(ref, str) else found
+    return own if isinstance(own, dict) else None
+
+
+def _branches(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in node.get("anyOf", node.get("oneOf", [])) if isinstance(b, dict)]
+
+
+def _same_enum(target: dict[str, Any], source: dict[str, Any]) -> bool:
+    """The same values, perhaps in another order."""
+    return sorted(map(str, target.get("enum", []))) == sorted(map(str, source["enum"]))
+
+
+def _fill(target: dict[str, Any], source: dict[str, Any]) -> None:
+    """Copy onto ``target`` (Litestar's schema of a value) each constraint ``source`` (msgspec's) states
+    that it lacks or states otherwise, following array items and the branches of a union by their type."""
+    if "$ref" in target or "$ref" in source:
+        return
+    for key in CONSTRAINTS:
+        if key not in source or (key == "enum" and ("const" in target or _same_enum(target, source))):
+            continue
+        target[key] = source[key]  # missing, or wrong: Litestar writes 2**63 - 1 through a float
+    if isinstance(source.get("items"), dict) and isinstance(target.get("items"), dict):
+        _fill(target["items"], source["items"])
+    targets = _branches(target)
+    for branch in _branches(source) or ([source] if targets else []):
+        kind = branch.get("type")
+        if kind is None and branch is not source and _branches(branch):
+            _fill(target, branch)  # a union inside the union: Litestar flattens it into one
+            continue
+        if not isinstance(kind, str) or kind == "null":
+            continue
+        same = [t for t in targets if t.get("type") == kind]
+        if not same and branch is not source and target.get("type") == kind:
+            same = [target]
+        if len(same) == 1:
+            _fill(same[0], branch)
+
+
+def fill_struct_constraints(schema: dict[str, Any]) -> None:
+    """Litestar drops some of a Struct's constraints: inside list items (``list[Annotated[str,
+    Meta(pattern=...)]]``), on an optional value (``Annotated[X | None, Meta(...)]``) and bounds of zero
+    (``ge=0``). msgspec refuses a value that breaks them with 400, so each component that is a Struct
+    gets them back from ``msgspec.json.schema`` — the decoder's own statement of what it accepts."""
+    for component, cls in struct_components(schema):
+        own = struct_schema(cls)
+        if own is None:
+            continue
+        for name, source in own.get("properties", {}).items():
+            target = component["properties"].get(name)
+            if isinstance(target, dict) and isinstance(source, dict):
+                _fill(target, source)
 
 
 class _ApiOpenAPI(OpenAPI):
@@ -351,6 +441,7 @@ class _ApiOpenAPI(OpenAPI):
                     response.headers = {**(response.headers or {}), "Retry-After": RETRY_AFTER}
         schema: dict[str, Any] = integer_bounds(super().to_schema())
         close_strict_objects(schema)
+        fill_struct_constraints(schema)
         return schema
 
 
