@@ -17,6 +17,7 @@ from demo import JOBS
 from demo import room as demo_room
 from demo.seeds import bidding as bidding_demo
 from demo.seeds import experts as experts_demo
+from demo.seeds import guarantees as guarantees_demo
 from demo.seeds.core import seed_core
 from evaluation import service
 from evaluation.models import Evaluation, Member
@@ -31,6 +32,9 @@ async def test_the_demo_evaluation_plays_itself_to_the_candidate_publicity(
     assert not (runtime.settings.var_dir / "demo" / demo_room.STATE_FILE).exists()
     await experts_demo.seed(runtime, 220200)
     await bidding_demo.seed(runtime, 220200)
+    # the guarantors, as `sunbid demo` seeds them: the live opening's bids are secured (LIVE_BONDS), one
+    # guarantee short of the bond (bidder2), so that bid fails qualification and two candidates remain
+    await guarantees_demo.seed(runtime, 220200)
 
     started = clock.now()
     scheduler = Scheduler(runtime, [*BIDDING_JOBS, *JOBS])
@@ -53,7 +57,7 @@ async def test_the_demo_evaluation_plays_itself_to_the_candidate_publicity(
         seats = [s for s in await session.scalars(select(Member)) if s.signature]
         log = await rooms.events_after(session, service.room_name(evaluation.code), 0, limit=5000)
     assert tender is not None and tender.state == "publicity"
-    assert notice is not None and len(notice.data["candidates"]) == 3
+    assert notice is not None and len(notice.data["candidates"]) == 2
     # Five members signed the report with their own keys; the room went through every step.
     assert len(seats) == 5 and evaluation.report_digest
     for seat in seats:
