@@ -30,6 +30,7 @@ from core.settings import Settings
 from demo import JOBS as DEMO_JOBS
 from demo.seeds import bidding as bidding_demo
 from demo.seeds import experts as experts_demo
+from demo.seeds import guarantees as guarantees_demo
 from demo.seeds.core import seed_core
 from evaluation.models import Evaluation
 from experts.models import Draw
@@ -125,6 +126,7 @@ async def play_the_demo_tender(runtime: Runtime, clock: ManualClock) -> None:
     await seed_core(runtime, 220200)
     await experts_demo.seed(runtime, 220200)
     await bidding_demo.seed(runtime, 220200)
+    await guarantees_demo.seed(runtime, 220200)  # the live bids' bonds, as `sunbid demo` seeds them
     scheduler = Scheduler(runtime, [*BIDDING_JOBS, *DEMO_JOBS])
     started = clock.now()
     while clock.now() - started < timedelta(minutes=20):
