@@ -8,6 +8,11 @@ are committed. A caller's answer (or error) is given only after the commit, so w
 is durable (docs/durability.md). Room and audit news queued by a unit are published after the
 commit, those of an undone unit never.
 
+Work that concerns the batch rather than each unit (an opening's progress count, whether its last
+bid is settled) is queued with ``once_per_transaction``: it runs once, after every unit, in the same
+transaction, so N concurrent reveals pay for one count instead of N. It is part of each unit that
+queued it: if it fails, the whole batch fails and nothing of it is stored.
+
 Two processes' batches can take the same rows (the audit head, a room's head, an opening's progress)
 in different orders; PostgreSQL then aborts one with a deadlock (40P01) or a serialization failure
 (40001). Nothing of that batch was stored, so the whole batch runs again, every unit from the start.
@@ -16,7 +21,7 @@ in different orders; PostgreSQL then aborts one with a deadlock (40P01) or a ser
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
@@ -29,6 +34,19 @@ T = TypeVar("T")
 Unit = Callable[[AsyncSession], Awaitable[Any]]
 RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 RETRIES = 5
+ONCE_KEY = "sunbid_once_per_transaction"
+Once = Callable[[AsyncSession], Awaitable[Any]]
+
+
+async def once_per_transaction(session: AsyncSession, key: Hashable, work: Once) -> None:
+    """Run ``work`` once for the shared transaction ``session`` belongs to, after all its units (the
+    first queued under ``key`` runs; later ones under the same key are the same work). Outside a
+    shared transaction (a plain ``runtime.transaction()``) it runs at once."""
+    queued: dict[Hashable, Once] | None = session.info.get(ONCE_KEY)
+    if queued is None:
+        await work(session)
+    else:
+        queued.setdefault(key, work)
 
 
 def retryable(exc: BaseException) -> bool:
@@ -90,9 +108,12 @@ class GroupCommit:
                     # Every batch appends to the audit log: taking its head's row lock first gives all
                     # batches of all processes one lock order, so they queue instead of deadlocking.
                     await session.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
+                once: dict[Hashable, Once] = {}
                 for unit, done in batch:
+                    queued = session.info[ONCE_KEY] = {}
                     if len(batch) == 1:  # alone: the transaction is its savepoint
                         outcomes.append((done, None, await unit(session)))
+                        once.update(queued)
                         continue
                     pending = session.info.setdefault(PENDING_KEY, [])
                     mark = len(pending)
@@ -106,6 +127,11 @@ class GroupCommit:
                         outcomes.append((done, exc, None))
                     else:
                         outcomes.append((done, None, value))
+                        for key, work in queued.items():  # an undone unit's work is not queued
+                            once.setdefault(key, work)
+                session.info.pop(ONCE_KEY, None)
+                for work in once.values():
+                    await work(session)
         except _Again:
             raise
         except Exception as exc:  # the transaction failed: nothing of the batch was stored

@@ -38,6 +38,7 @@ from core import rooms
 from core.accounts import Principal
 from core.clock import as_utc
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from core.group_commit import once_per_transaction
 from core.roles import Role
 from core.runtime import Runtime
 from crypto.age import AgeError
@@ -114,11 +115,34 @@ async def _record_opened(
             events.BidOpened(submission_id=sub.submission_id, outcome=bid.outcome, reason=result.reason),
             audience=f"org:{bid.organisation_id}",
         )
-        await _progress(session, runtime, tender, lot, opening)
-        await close_if_done(session, runtime, opening.id)
+        await _settled_once(session, runtime, tender, lot, opening)
         return bid
 
     return await runtime.shared_transaction(record)
+
+
+async def _progress_once(
+    session: AsyncSession, runtime: Runtime, tender: Tender, lot: Lot, opening: Opening
+) -> None:
+    """The lot's progress, counted once per shared transaction however many reveals it carries."""
+
+    async def progress(session: AsyncSession) -> None:
+        await _progress(session, runtime, tender, lot, opening)
+
+    await once_per_transaction(session, ("opening.progress", opening.id), progress)
+
+
+async def _settled_once(
+    session: AsyncSession, runtime: Runtime, tender: Tender, lot: Lot, opening: Opening
+) -> None:
+    """The progress, then whether the lot's last bid is settled (the window then closes early): once
+    per shared transaction, after all its reveals, so the last of them is seen."""
+    await _progress_once(session, runtime, tender, lot, opening)
+
+    async def close(session: AsyncSession) -> None:
+        await close_if_done(session, runtime, opening.id)
+
+    await once_per_transaction(session, ("opening.close_if_done", opening.id), close)
 
 
 def _check_key_time(tender: Tender, opening: Opening | None, now: datetime) -> None:
@@ -206,7 +230,7 @@ async def reveal_key(
             events.BidDecrypting(submission_id=sub.submission_id),
             audience=f"org:{principal.organisation_id}",
         )
-        await _progress(session, runtime, tender, lot, opening)
+        await _progress_once(session, runtime, tender, lot, opening)
 
     # Shared with concurrent claims and records (group commit); the claim is its own commit, before
     # the decryption, so a crash during it loses neither the key nor the bidder's good standing.

@@ -3,6 +3,7 @@ the coefficient draw, 唱标, objections, the signed record and 流标."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -450,3 +451,33 @@ def test_check_package_rejects_a_price_out_of_range_or_malformed(price: str | No
     lot = Lot(ceiling_price=Decimal("11500000.00"))
     _form, parsed_price, reason = check_package(package, tender, lot)
     assert parsed_price is None and reason is not None and "price" in reason
+
+
+async def test_concurrent_reveals_count_the_progress_once_per_commit_and_close_the_window_once(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    # Reveals arriving together share commits (group commit); the lot's progress and the "last bid
+    # settled?" check are the batch's, not each reveal's: counted once per commit, after all of them.
+    world = await make_world(runtime, client, bidders=4)
+    _tender, sealed = await bid_all(
+        runtime, client, world, tmp_path, ["11000000.00", "10800000.00", "10950000.50", "10900000.00"]
+    )
+    keys = [file_key(s, b.identity) for s, b in zip(sealed, world.bidders, strict=True)]
+    bidders = [await principal(runtime, b.username) for b in world.bidders]
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    before = len(await room_events(runtime, "progress"))
+
+    done = await asyncio.gather(
+        *(opening.reveal_key(runtime, who, CODE, "1", key) for who, key in zip(bidders, keys, strict=True))
+    )
+
+    assert [d.outcome for d in done] == ["opened"] * 4
+    progress = [json.loads(e.payload) for e in await room_events(runtime, "progress")][before:]
+    # Each reveal is two units (the claim, then the record); one progress per unit would be eight.
+    assert 2 <= len(progress) < 8
+    assert progress[-1]["opened"] == 4 and progress[-1]["queued"] == 0 and progress[-1]["decrypting"] == 0
+    assert len(await room_events(runtime, "window.closed_early")) == 1
+    assert await phase(runtime) == "confirming"
+    seqs = [e.seq for e in await room_events(runtime)]
+    assert seqs == list(range(1, len(seqs) + 1))

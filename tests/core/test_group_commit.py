@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import rooms
 from core.errors import Conflict
+from core.group_commit import once_per_transaction
 from core.models import RoomEvent
 from core.pubsub import PENDING_KEY
 from core.runtime import Runtime
@@ -142,3 +143,44 @@ async def test_a_batch_aborted_by_a_conflict_with_another_transaction_runs_again
     positions = await asyncio.gather(*(runtime.shared_transaction(victim(i)) for i in range(3)))
     assert sorted(positions) == [0, 1, 2]
     assert calls.count(1) == 2 and len(calls) > 3  # its batch ran again, not only the unit
+
+
+async def test_work_queued_once_per_transaction_runs_once_after_the_units_that_stayed(
+    runtime: Runtime,
+) -> None:
+    # A batch's units each queue the same count (an opening's progress): it runs once, after every
+    # unit, and sees all of them; work queued only by a unit that was undone does not run.
+    ran: list[tuple[str, int]] = []
+
+    def counted(name: str) -> Any:
+        async def work(session: AsyncSession) -> None:
+            rows = await session.scalars(select(RoomEvent.payload).where(RoomEvent.room == "test:group"))
+            ran.append((name, len(list(rows))))
+
+        return work
+
+    def queuing(i: int, *, fail: bool = False) -> Any:
+        async def work(session: AsyncSession) -> int:
+            position = await unit(runtime, i, fail=False)(session)
+            await once_per_transaction(session, "count", counted("count"))
+            if fail:
+                await once_per_transaction(session, "only-the-undone", counted("undone"))
+                raise Conflict(f"unit {i} refuses", code="refused")
+            return int(position)
+
+        return work
+
+    results = await asyncio.gather(
+        *(runtime.shared_transaction(queuing(i, fail=i == 2)) for i in range(6)), return_exceptions=True
+    )
+    assert isinstance(results[2], Conflict)
+    batches = len(ran)
+    assert 1 <= batches < 6  # once per shared transaction, not once per unit
+    assert all(name == "count" for name, _ in ran)  # the undone unit's own work never ran
+    assert ran[-1] == ("count", 5)  # after the units: the last count sees every stored unit
+
+    # Outside a shared transaction the work simply runs at once.
+    ran.clear()
+    async with runtime.transaction() as session:
+        await once_per_transaction(session, "count", counted("count"))
+        assert ran == [("count", 5)]
