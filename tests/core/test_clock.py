@@ -15,7 +15,7 @@ def test_a_period_of_days_ends_at_beijing_midnight_and_is_late_from_the_next_ins
     late = first_moment_after_days(started, 3)
     assert last == datetime(2027, 3, 4, 23, 59, 59, 999_999, tzinfo=CENTRE_TZ)
     assert late == datetime(2027, 3, 5, 0, 0, tzinfo=CENTRE_TZ)
-    assert late - last == timedelta(microseconds=1)  # nothing lies between the last allowed and the first late
+    assert late - last == timedelta(microseconds=1)  # no moment between allowed and late
     assert late.utcoffset() == timedelta(0)  # stored as UTC, like every moment
     # Half an hour later it is 2 March in Beijing: the period ends a day later.
     assert first_moment_after_days(started + timedelta(minutes=30), 3) == late + timedelta(days=1)
