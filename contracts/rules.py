@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core.clock import CENTRE_TZ
+from core.clock import first_moment_after_days
 from crypto.signing import canonical_json
 
 DAY_SECONDS = 86_400
@@ -94,8 +94,7 @@ def signing_due(award_notice_at: datetime, day_seconds: int = DAY_SECONDS) -> da
     the day of the award notice (plain 30 short days on a training tender)."""
     if day_seconds != DAY_SECONDS:
         return award_notice_at + timedelta(seconds=SIGNING.days * day_seconds)
-    day = award_notice_at.astimezone(CENTRE_TZ).date()
-    return datetime.combine(day + timedelta(days=SIGNING.days + 1), time(0), CENTRE_TZ).astimezone(UTC)
+    return first_moment_after_days(award_notice_at, SIGNING.days)
 
 
 def check_signing_time(now: datetime, due: datetime) -> None:

@@ -59,11 +59,14 @@ def to_centre(moment: datetime) -> datetime:
 local = to_centre  # the older name
 
 
+INSTANT = timedelta(microseconds=1)  # the finest step of a datetime (and of a PostgreSQL timestamp)
+
+
 def end_of_centre_day(day: date) -> datetime:
     """The last instant of ``day`` at the centre (23:59:59.999999 Beijing), in UTC."""
     next_day = day + timedelta(days=1)
     starts = datetime(next_day.year, next_day.month, next_day.day, tzinfo=CENTRE_TZ)
-    return (starts - timedelta(microseconds=1)).astimezone(UTC)
+    return (starts - INSTANT).astimezone(UTC)
 
 
 def end_of_days_after(moment: datetime, days: int) -> datetime:
@@ -71,6 +74,12 @@ def end_of_days_after(moment: datetime, days: int) -> datetime:
     N days" as the law counts it (《民法典》第二百零一条: the day it starts is not counted; 第二百零三条: the
     last day ends at 24:00), in Beijing time, returned in UTC. Only a moment after it is late."""
     return end_of_centre_day(to_centre(moment).date() + timedelta(days=days))
+
+
+def first_moment_after_days(moment: datetime, days: int) -> datetime:
+    """The first late moment of that same period (``end_of_days_after`` plus one instant: 00:00 Beijing
+    of the day after its last day), for rules that refuse from a moment on (``now >= it``)."""
+    return end_of_days_after(moment, days) + INSTANT
 
 
 def centre_today(clock: Clock) -> date:

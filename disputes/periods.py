@@ -18,10 +18,10 @@ days. A training tender's day is shorter (``day_seconds``), and then its days ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from core.clock import CENTRE_TZ
+from core.clock import CENTRE_TZ, INSTANT, end_of_centre_day, first_moment_after_days
 
 DAY_SECONDS = 86_400  # one statutory day (bidding.lifecycle.DAY_SECONDS; training tenders shorten it)
 
@@ -93,9 +93,7 @@ def answer_due(received: datetime, day_seconds: int = DAY_SECONDS) -> datetime:
     """The end of the tenderer's 3 days: 24:00 Beijing time of the third day after the day received."""
     if day_seconds != DAY_SECONDS:
         return received + timedelta(seconds=ANSWER.days * day_seconds)
-    received_on = received.astimezone(CENTRE_TZ).date()
-    last_day_ends = datetime.combine(received_on + timedelta(days=ANSWER.days + 1), time(0), CENTRE_TZ)
-    return last_day_ends.astimezone(UTC)
+    return first_moment_after_days(received, ANSWER.days)
 
 
 # ---- complaints (投诉) -----------------------------------------------------------------------------
@@ -150,8 +148,8 @@ PRIOR_OBJECTION = {
 def complaint_close(knew_on: date, paused: timedelta = timedelta(0)) -> datetime:
     """The first moment a complaint is refused: 24:00 Beijing time of the 10th day after the day the
     complainant knew, pushed out by the time its prior objection waited for an answer."""
-    last_day_ends = datetime.combine(knew_on + timedelta(days=COMPLAINT.days + 1), time(0), CENTRE_TZ)
-    return last_day_ends.astimezone(UTC) + max(paused, timedelta(0))
+    last_day_ends = end_of_centre_day(knew_on + timedelta(days=COMPLAINT.days))
+    return last_day_ends + INSTANT + max(paused, timedelta(0))
 
 
 def check_complaint(now: datetime, knew_on: date, paused: timedelta = timedelta(0)) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -195,7 +196,8 @@ class Seat:
 class RoomFacts:
     """What never changes about an evaluation once it exists (the tender's owners included): all a
     socket's admission needs besides the room's state and the seats. ``facts`` reads them once per
-    process, so the sockets joining a room do not read the evaluation and the tender one by one."""
+    process, one read shared by the sockets that miss together (a crowd joining), so they do not read
+    the evaluation and the tender one by one."""
 
     id: int
     code: str
@@ -204,18 +206,23 @@ class RoomFacts:
     agent_id: int | None
 
 
-async def facts(session: AsyncSession, runtime: Runtime, code: str) -> RoomFacts:
+async def facts(runtime: Runtime, code: str) -> RoomFacts:
+    """The evaluation's ``RoomFacts`` (404 for an unknown one); the read takes a connection of its own."""
     kept: dict[str, RoomFacts] = runtime.cache("evaluation.room_facts", dict)
     found = kept.get(code)
     if found is None:
-        evaluation = await get_evaluation(session, code)
-        tender = await bidding.tender_by_code(session, evaluation.tender_code)
-        if len(kept) >= RoomStates.KEPT:
-            kept.pop(next(iter(kept)))
-        found = kept[code] = RoomFacts(
-            evaluation.id, code, evaluation.tender_code, tender.tenderer_id, tender.agent_id
-        )
+        found = await rooms.shared_read(runtime, f"evaluation-room:{code}", partial(_read_facts, code))
+        if code not in kept:  # the sharers of one read keep it once (and evict once)
+            if len(kept) >= RoomStates.KEPT:
+                kept.pop(next(iter(kept)))
+            kept[code] = found
     return found
+
+
+async def _read_facts(code: str, session: AsyncSession) -> RoomFacts:
+    evaluation = await get_evaluation(session, code)
+    tender = await bidding.tender_by_code(session, evaluation.tender_code)
+    return RoomFacts(evaluation.id, code, evaluation.tender_code, tender.tenderer_id, tender.agent_id)
 
 
 async def seat_of(
@@ -269,8 +276,9 @@ async def entering(
     from the process's ``facts``, the room's head (one read shared by the sockets joining together)
     and the kept state (read on only when events came since)."""
     room = room_name(code)
-    upto = await rooms.shared_head(runtime, room)  # first: ``session`` holds no connection yet
-    found = await facts(session, runtime, code)
+    # Both shared reads first, while ``session`` holds no connection yet.
+    upto = await rooms.shared_head(runtime, room)
+    found = await facts(runtime, code)
     state = await RoomStates.of(runtime).fold(session, room, upto)
     if state is None:
         raise Conflict("评标室尚未开启 (the room is not open)", code="room_not_open")
