@@ -9,10 +9,13 @@ mark without suspending) and only a send that must wait for a slow client become
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send, WebSocketSendEvent
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 
 def send_now(send: Send, message: Message) -> asyncio.Future[None] | None:
@@ -77,3 +80,39 @@ def keep_asgi_send(app: ASGIApp) -> ASGIApp:
 
 def text_message(text: str) -> WebSocketSendEvent:
     return {"type": "websocket.send", "bytes": None, "text": text}
+
+
+def text_frame(text: str) -> bytes:
+    """A text message as the bytes of its WebSocket frame from a server (unmasked, one frame)."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+FrameWriter = Callable[[bytes], bool]
+
+
+def frame_writer(send: Send) -> FrameWriter | None:
+    """Write whole frames (``text_frame``) straight to a socket's transport, below the ASGI send.
+
+    Only where that is the same as the send: uvicorn's sans-I/O WebSockets with no extension
+    negotiated (no per-message deflate), where a frame's bytes are the same for every socket, so a
+    room encodes each frame once instead of once per socket. The writer declines (False) whenever the
+    send would do more than write: the connection is not open, is closing, or must wait for a slow
+    client; the caller then uses the send. None where the send is another server's.
+    """
+    protocol = getattr(send, "__self__", None)
+    if not isinstance(protocol, WebSocketsSansIOProtocol) or protocol.conn.extensions:
+        return None
+    conn, transport, writable = protocol.conn, protocol.transport, protocol.writable
+
+    def write(frame: bytes) -> bool:
+        if (
+            conn.state is not State.OPEN
+            or protocol.close_sent
+            or not writable.is_set()
+            or transport.is_closing()
+        ):
+            return False
+        transport.write(frame)
+        return True
+
+    return write

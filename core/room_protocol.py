@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar.serialization import encode_json
+from litestar.types import Message
+
+from core.asgi_send import text_frame, text_message
 
 
 class Frame(msgspec.Struct, tag_field="type", kw_only=True):
@@ -101,3 +105,41 @@ class Subscribed(Frame, tag="subscribed"):
     message published on them, as published (no sequence numbers: the HTTP API is the record)."""
 
     channels: list[str]
+
+
+def encode_frame(message: Frame) -> str:
+    """A frame's text, exactly as ``send_json`` would write it."""
+    return encode_json(message).decode()
+
+
+class EncodedEvent:
+    """One event as every socket of a process receives it: its event frame (for the audience that sees
+    it) and its skip frame (for the others), each encoded once, as text, as the ASGI message that
+    sends it and as the WebSocket frame's bytes, and shared by every socket it goes to."""
+
+    __slots__ = (
+        "audience",
+        "event",
+        "event_frame",
+        "event_message",
+        "seq",
+        "skip",
+        "skip_frame",
+        "skip_message",
+    )
+
+    def __init__(self, seq: int, kind: str, at: str, audience: str, data: Any) -> None:
+        self.seq = seq
+        self.audience = audience
+        self.event = encode_frame(EventFrame(seq=seq, kind=kind, at=at, data=data))
+        self.skip = encode_frame(Skip(seq=seq))
+        self.event_message = text_message(self.event)
+        self.skip_message = text_message(self.skip)
+        self.event_frame = text_frame(self.event)
+        self.skip_frame = text_frame(self.skip)
+
+    def text(self, sees: bool) -> str:
+        return self.event if sees else self.skip
+
+    def message(self, sees: bool) -> Message:
+        return self.event_message if sees else self.skip_message

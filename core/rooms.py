@@ -37,18 +37,17 @@ import msgspec
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
-from litestar.serialization import encode_json
 from litestar.types import Message, Send
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
-from core.asgi_send import ASGI_SEND, send_now, text_message
+from core.asgi_send import ASGI_SEND, frame_writer, send_now, text_message
 from core.clock import Clock
 from core.models import RoomEvent, RoomHead
 from core.pubsub import after_commit
-from core.room_protocol import EventFrame, Frame, Hello, Pong, RoomError, Skip
+from core.room_protocol import EncodedEvent, Frame, Hello, Pong, RoomError, encode_frame
 from crypto.signing import canonical_json
 
 if TYPE_CHECKING:
@@ -214,29 +213,8 @@ async def events_after(session: AsyncSession, room: str, after: int, limit: int 
 OnMessage = Callable[[dict[str, Any]], Awaitable[Frame | None]]
 
 
-class _Entry:
-    """One event as every socket of this process receives it: both frames encoded once, each as the
-    ASGI message that sends it (shared by every socket it goes to)."""
-
-    __slots__ = ("audience", "event", "event_message", "seq", "skip", "skip_message")
-
-    def __init__(self, seq: int, kind: str, at: str, audience: str, data: Any) -> None:
-        self.seq = seq
-        self.audience = audience
-        self.event = _encode(EventFrame(seq=seq, kind=kind, at=at, data=data))
-        self.skip = _encode(Skip(seq=seq))
-        self.event_message = text_message(self.event)
-        self.skip_message = text_message(self.skip)
-
-    @classmethod
-    def of(cls, row: RoomEvent) -> _Entry:
-        return cls(row.seq, row.kind, row.at.isoformat(), row.audience, json.loads(row.payload))
-
-    def text_for(self, viewer: Viewer) -> str:
-        return self.event if viewer.sees(self.audience) else self.skip
-
-    def message_for(self, viewer: Viewer) -> Message:
-        return self.event_message if viewer.sees(self.audience) else self.skip_message
+def _entry_of(row: RoomEvent) -> EncodedEvent:
+    return EncodedEvent(row.seq, row.kind, row.at.isoformat(), row.audience, json.loads(row.payload))
 
 
 class RoomHub:
@@ -254,7 +232,7 @@ class RoomHub:
         self.room = room
         self.head = 0  # the last seq held; the log holds every event from `first` to `head`
         self.first = 1
-        self._log: list[_Entry] = []
+        self._log: list[EncodedEvent] = []
         self.connections: set[RoomConnection] = set()
         self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._refresh: asyncio.Task[None] | None = None
@@ -262,6 +240,7 @@ class RoomHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriber: Any = None
         self.heard = asyncio.get_running_loop().time()
+        self._unsent: list[EncodedEvent] = []  # published since the last pass over the sockets
 
     async def start(self) -> None:
         try:
@@ -285,7 +264,7 @@ class RoomHub:
             with suppress(Exception):
                 await self.channels.unsubscribe(self._subscriber)
 
-    def entries_after(self, seq: int) -> list[_Entry]:
+    def entries_after(self, seq: int) -> list[EncodedEvent]:
         return self._log[max(0, seq + 1 - self.first) :]
 
     async def sync(self) -> None:
@@ -295,7 +274,7 @@ class RoomHub:
                 async with self.runtime.sessions() as session:
                     rows = await events_after(session, self.room, self.head)
                 for row in rows:
-                    self._add(_Entry.of(row))
+                    self._add(_entry_of(row))
                 if len(rows) < BATCH:
                     break
             self.heard = asyncio.get_running_loop().time()
@@ -307,7 +286,7 @@ class RoomHub:
             self._refresh = asyncio.create_task(self.sync())
         await asyncio.shield(self._refresh)
 
-    def _add(self, entry: _Entry) -> None:
+    def _add(self, entry: EncodedEvent) -> None:
         if entry.seq != self.head + 1:
             return  # already held (or not next: the caller reads the database instead)
         if not self._log:
@@ -333,17 +312,27 @@ class RoomHub:
                 await self.sync()  # a message was lost or is late: the database has it
                 continue
             at, audience = message["at"], message["audience"]
-            self.publish(_Entry(seq, message["kind"], at, audience, message["data"]))
+            self.publish(EncodedEvent(seq, message["kind"], at, audience, message["data"]))
 
-    def publish(self, entry: _Entry) -> None:
+    def publish(self, entry: EncodedEvent) -> None:
         """Hold the next event and send it, in one pass, to every socket that is caught up and idle;
-        a socket that is behind, busy or still joining gets it from its own writer."""
+        a socket that is behind, busy or still joining gets it from its own writer.
+
+        The pass runs once the news already received is all held (``call_soon``), so the events of
+        one commit (an action and what it changed) reach each socket in one write, not one each."""
         self._add(entry)
         if self.head != entry.seq:
             self._wake()
             return
+        if not self._unsent:
+            asyncio.get_running_loop().call_soon(self._push_unsent)
+        self._unsent.append(entry)
+
+    def _push_unsent(self) -> None:
+        entries, self._unsent = self._unsent, []
+        frames: dict[tuple[bool, ...], bytes] = {}  # the joined frames, per what an audience sees
         for connection in list(self.connections):
-            connection.push(entry)
+            connection.push(entries, frames)
 
     async def _sweep_when_idle(self) -> None:
         """Re-read the database once no news came for a while (the last message may have been lost).
@@ -425,24 +414,49 @@ class RoomConnection:
         self.wake = asyncio.Event()
         self.lock = asyncio.Lock()  # the writer and the reader both send; keep frames in order
         self.asgi_send: Send = send if send is not None else socket.send
+        # The hub's pass writes each event's frame, encoded once, straight to the socket where that is
+        # what the send would do (core/asgi_send.py).
+        self.write_frame = frame_writer(send) if send is not None else None
         self.ready = False  # hello and backlog sent: the hub's pass may send to it
         self.in_flight: asyncio.Future[None] | None = None  # a send that had to wait
         self.audiences = viewer.audiences
 
-    def push(self, entry: _Entry) -> None:
-        """Send ``entry`` now if this socket is caught up and idle, else leave it to the writer."""
-        if not self.ready or self.in_flight is not None or self.lock.locked() or self.sent + 1 != entry.seq:
+    def push(self, entries: list[EncodedEvent], frames: dict[tuple[bool, ...], bytes]) -> None:
+        """Send ``entries`` (consecutive events) now if this socket is caught up and idle, else leave
+        them to the writer. Where the frames can be written directly they go in one write, joined once
+        per audience (``frames``)."""
+        entries = [entry for entry in entries if entry.seq > self.sent]
+        if not entries:
+            return
+        if (
+            not self.ready
+            or self.in_flight is not None
+            or self.lock.locked()
+            or self.sent + 1 != entries[0].seq
+        ):
             self.wake.set()
             return
-        try:
-            message = entry.event_message if entry.audience in self.audiences else entry.skip_message
-            self.in_flight = send_now(self.asgi_send, message)
-        except Exception:  # the client is gone: the reader ends this connection
-            self.ready = False
-            return
-        self.sent = entry.seq
-        if self.in_flight is not None:
-            self.in_flight.add_done_callback(self._landed)
+        sees = tuple(entry.audience in self.audiences for entry in entries)
+        if self.write_frame is not None:
+            joined = frames.get(sees)
+            if joined is None:
+                joined = frames[sees] = b"".join(
+                    entry.event_frame if seen else entry.skip_frame
+                    for entry, seen in zip(entries, sees, strict=True)
+                )
+            if self.write_frame(joined):
+                self.sent = entries[-1].seq
+                return
+        for entry, seen in zip(entries, sees, strict=True):
+            try:
+                self.in_flight = send_now(self.asgi_send, entry.event_message if seen else entry.skip_message)
+            except Exception:  # the client is gone: the reader ends this connection
+                self.ready = False
+                return
+            self.sent = entry.seq
+            if self.in_flight is not None:  # it waits for the client: the rest goes to the writer
+                self.in_flight.add_done_callback(self._landed)
+                return
 
     def _landed(self, sending: asyncio.Future[None]) -> None:
         self.in_flight = None
@@ -468,7 +482,7 @@ class RoomConnection:
             for entry in hub.entries_after(self.sent):
                 if entry.seq != self.sent + 1:
                     break  # the hub trimmed meanwhile: look again
-                await self._send(entry.message_for(self.viewer))
+                await self._send(entry.message(self.viewer.sees(entry.audience)))
                 self.sent = entry.seq
 
     async def _send_from_database(self, upto: int) -> None:
@@ -478,7 +492,7 @@ class RoomConnection:
         if not rows:
             self.sent = upto  # nothing stored there (cannot happen: seqs have no gaps)
         for row in rows:
-            await self._send(_Entry.of(row).message_for(self.viewer))
+            await self._send(_entry_of(row).message(self.viewer.sees(row.audience)))
             self.sent = row.seq
 
     async def write(self) -> None:
@@ -498,7 +512,7 @@ class RoomConnection:
 
     async def send(self, message: Frame) -> None:
         async with self.lock:
-            await self._send(text_message(_encode(message)))
+            await self._send(text_message(encode_frame(message)))
 
     async def close(self) -> None:
         """Stop sending (the connection ends): the send in flight, if any, is abandoned."""
@@ -531,7 +545,7 @@ async def serve(
     try:
         async with connection.lock:
             hello = Hello(room=room, head=hub.head, server_time=runtime.clock.now().isoformat())
-            await socket.send_text(_encode(hello))
+            await socket.send_text(encode_frame(hello))
             await connection.send_pending()
             connection.ready = True
         writer = asyncio.create_task(connection.write())
@@ -560,11 +574,6 @@ async def serve(
                 await writer
         await connection.close()
         await _leave(channels, hub, connection)
-
-
-def _encode(message: Frame) -> str:
-    """A frame's text, exactly as ``send_json`` would write it."""
-    return encode_json(message).decode()
 
 
 def _parse(text: str) -> dict[str, Any] | None:

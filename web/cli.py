@@ -87,6 +87,10 @@ def serve_app(host: str, port: int, extra_jobs: Sequence[Job] = ()) -> None:
         port=port,
         log_level="info",
         ws="websockets-sansio",
+        # Room frames are a few hundred bytes sent to hundreds of sockets: compressing each one per
+        # socket (deflate keeps a context per connection) costs more CPU than the bytes it saves, and
+        # without it a room writes each frame's bytes, encoded once, to every socket (core/asgi_send.py).
+        ws_per_message_deflate=False,
     )
 
 

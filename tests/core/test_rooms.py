@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from core import rooms
-from core.room_protocol import Skip
+from core.room_protocol import EncodedEvent, Skip
 from core.runtime import Runtime
 from core.settings import Settings
 from tests.support.live import live_server, run_cli
@@ -40,9 +40,9 @@ async def test_each_room_numbers_its_events_from_one_without_gaps(runtime: Runti
 def test_viewers_see_their_audiences_only() -> None:
     # The frames a room's hub encodes once and sends to each socket by what its viewer may see.
     viewer = rooms.Viewer.of(None)
-    public = msgspec.json.decode(rooms._Entry(3, "k", "t", "public", {"x": 1}).text_for(viewer))
+    public = msgspec.json.decode(EncodedEvent(3, "k", "t", "public", {"x": 1}).text(viewer.sees("public")))
     assert public == {"type": "event", "seq": 3, "kind": "k", "at": "t", "data": {"x": 1}}
-    hidden = rooms._Entry(4, "k", "t", "role:supervisor", {"x": 1}).text_for(viewer)
+    hidden = EncodedEvent(4, "k", "t", "role:supervisor", {"x": 1}).text(viewer.sees("role:supervisor"))
     assert msgspec.json.decode(hidden, type=Skip) == Skip(seq=4)
 
 
@@ -205,9 +205,9 @@ def connect_to(
     return connection
 
 
-def entry(seq: int) -> rooms._Entry:
+def entry(seq: int) -> EncodedEvent:
     audience = "role:supervisor" if seq % 3 == 0 else rooms.PUBLIC
-    return rooms._Entry(seq, "tick", "t", audience, {"n": seq})
+    return EncodedEvent(seq, "tick", "t", audience, {"n": seq})
 
 
 async def test_a_slow_socket_holds_up_no_other_and_misses_nothing() -> None:
@@ -227,7 +227,8 @@ async def test_a_slow_socket_holds_up_no_other_and_misses_nothing() -> None:
             if seq == 10:
                 gone.gone = True  # its sends fail from here on: the others go on
             hub.publish(entry(seq))
-            assert fast.seqs() == list(range(1, seq + 1))  # sent in the pass, no task woken
+            await asyncio.sleep(0)  # the pass runs once the news at hand is held
+            assert fast.seqs() == list(range(1, seq + 1))  # sent in the pass
             assert public.seqs() == list(range(1, seq + 1))
         assert slow.frames == [] and gone.seqs() == list(range(1, 10))
         assert [f["type"] for f in public.frames[:3]] == ["event", "event", "skip"]
@@ -237,6 +238,7 @@ async def test_a_slow_socket_holds_up_no_other_and_misses_nothing() -> None:
         await slow.until(30)
         assert slow.frames == fast.frames  # every event once, in order
         hub.publish(entry(31))  # caught up again: the pass sends to it directly
+        await asyncio.sleep(0)
         assert slow.seqs()[-1] == 31 and fast.seqs()[-1] == 31
     finally:
         for writer in writers:
@@ -244,6 +246,27 @@ async def test_a_slow_socket_holds_up_no_other_and_misses_nothing() -> None:
         await asyncio.gather(*writers, return_exceptions=True)  # the gone client's writer failed
         for connection in connections:
             await connection.close()
+
+
+async def test_the_events_of_one_commit_reach_a_socket_in_one_write_encoded_once_per_audience() -> None:
+    # Where frames are written straight to the socket, the events published together (one commit's)
+    # go in one write per socket, joined once for each audience: event frames for what it sees, skips
+    # for the rest.
+    hub = rooms.RoomHub(cast(Any, None), cast(Any, None), "r")
+    writes: dict[str, list[bytes]] = {"supervisor": [], "public": [], "also-public": []}
+    connections = []
+    for name, audiences in (("supervisor", ("role:supervisor",)), ("public", ()), ("also-public", ())):
+        connection = connect_to(hub, Client(), *audiences)
+        connection.write_frame = lambda frame, name=name: writes[name].append(frame) is None
+        connections.append(connection)
+    for seq in (1, 2, 3):
+        hub.publish(entry(seq))
+    await asyncio.sleep(0)
+    events = [entry(seq) for seq in (1, 2, 3)]  # seq 3 is for supervisors only
+    assert writes["supervisor"] == [b"".join(e.event_frame for e in events)]
+    assert writes["public"] == [events[0].event_frame + events[1].event_frame + events[2].skip_frame]
+    assert writes["also-public"][0] is writes["public"][0]  # joined once, written to both
+    assert all(c.sent == 3 for c in connections)
 
 
 async def test_a_socket_joining_mid_flood_gets_every_event_once_in_order() -> None:
@@ -333,3 +356,34 @@ async def test_a_client_that_stops_reading_holds_up_no_other_client(
             assert [(f["seq"], f["data"]["n"]) for f in got] == [(n, n) for n in range(1, 301)]
             await stalled.send(json.dumps({"type": "ping"}))
             assert (await receive(stalled))["type"] == "pong"  # nothing more came before the answer
+
+
+@pytest.mark.e2e
+async def test_clients_with_and_without_per_message_deflate_in_one_room_get_every_event(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # A room writes each frame's bytes, encoded once, straight to the sockets that negotiated no
+    # extension, and sends through the ASGI send to those that negotiated per-message deflate (their
+    # frames are compressed per connection): both kinds, side by side, get every event once, in order.
+    run_cli(settings, "db", "upgrade")
+    room = f"mixed-{tmp_path.name}"
+    with live_server(
+        settings,
+        tmp_path,
+        app_factory="tests.support.room_app:make_served_app",
+        uvicorn_args=["--ws", "websockets-sansio"],
+    ) as server:
+        ws = server.url.replace("http", "ws") + f"/ws/rooms/{room}"
+        async with (
+            httpx.AsyncClient(base_url=server.url) as http,
+            connect(ws, max_queue=None, compression=None) as plain,
+            connect(ws, max_queue=None, compression="deflate") as deflated,
+        ):
+            assert deflated.protocol.extensions and not plain.protocol.extensions
+            assert (await receive(plain))["type"] == "hello" and (await receive(deflated))["type"] == "hello"
+            for n in range(1, 41):
+                response = await http.post(f"/rooms/{room}/events", json={"kind": "tick", "data": {"n": n}})
+                assert response.status_code == 201, response.text
+            for client in (plain, deflated):
+                got = await events(client, 40)
+                assert [(f["seq"], f["data"]["n"]) for f in got] == [(n, n) for n in range(1, 41)]
