@@ -20,6 +20,7 @@ from catalog.views import (
     CatalogStatistics,
     ItemBody,
     ItemOut,
+    ItemSnapshot,
     ItemSummary,
     ItemVersionOut,
     MovedCase,
@@ -179,7 +180,7 @@ async def item_versions(db: Db, item_id: FromPath[int]) -> list[ItemVersionOut]:
             changed_at=v.changed_at,
             actor=v.actor,
             changed_fields=list(v.changed_fields),
-            snapshot=v.snapshot,
+            snapshot=msgspec.convert(v.snapshot, ItemSnapshot),
         )
         for v in await service.item_versions(db, item_id)
     ]

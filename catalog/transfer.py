@@ -32,6 +32,7 @@ from catalog.service import (
     record_version,
     snapshot,
 )
+from catalog.views import ItemBody, ServiceObject
 from core.errors import DomainError, InvalidInput
 from core.models import Region
 from core.runtime import Runtime
@@ -291,20 +292,17 @@ class BundleRow(msgspec.Struct, kw_only=True):
     code: str
     name: str
     description: str
-    service_object: str
+    service_object: ServiceObject
     items: Annotated[list[str], msgspec.Meta(description="item codes (city) or code@region")]
 
 
 class CatalogDocument(msgspec.Struct, kw_only=True):
-    """The whole catalog as exported and imported (``format`` sunbid-catalog/1)."""
+    """The whole catalog as exported and imported (``format`` sunbid-catalog/1); each item is written
+    with exactly the fields POST /api/catalog/items takes (``ItemBody``)."""
 
     format: Literal["sunbid-catalog/1"]
     departments: list[DepartmentRow]
-    items: list[
-        Annotated[
-            dict[str, Any], msgspec.Meta(description="an item's fields, as POST /api/catalog/items takes")
-        ]
-    ]
+    items: list[ItemBody]
     bundles: list[BundleRow]
 
 

@@ -191,6 +191,31 @@ class BundleBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 # ---- answers ----------------------------------------------------------------------------------
 
 
+class ItemSnapshot(msgspec.Struct, kw_only=True):
+    """An item's versioned fields as a version stored them (catalog/service.py ``snapshot``: the
+    ``VERSIONED_FIELDS`` and ``department_id``, unchanged since the catalog's first version)."""
+
+    code: str
+    name: str
+    kind: str
+    department_id: int
+    implementing_body: str
+    legal_basis: str
+    service_objects: Annotated[
+        str, msgspec.Meta(description="as stored: person, company or person,company", examples=["person"])
+    ]
+    materials: list[Material]
+    statutory_days: int
+    promised_days: int
+    handling_type: str
+    fees: list[Fee]
+    steps: list[str]
+    online: bool
+    level: str
+    region_code: str
+    delegated: bool
+
+
 class ItemVersionOut(msgspec.Struct, kw_only=True):
     """One version of an item: who changed which fields, and the item as it then was."""
 
@@ -198,7 +223,7 @@ class ItemVersionOut(msgspec.Struct, kw_only=True):
     changed_at: datetime
     actor: str
     changed_fields: list[str]
-    snapshot: dict[str, Any]
+    snapshot: ItemSnapshot
 
 
 class BundleMember(msgspec.Struct, kw_only=True):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from catalog import service as catalog
 from contracts import rules
 from contracts.models import Contract, Milestone, Publication
 from contracts.rules import Party, RuleError, Status
-from contracts.views import ContractOut, MilestoneOut
+from contracts.views import ContractDocument, ContractOut, DocumentParty, DocumentTender, MilestoneOut
 from core.accounts import Principal
 from core.clock import as_utc
 from core.credit_port import credit
@@ -100,19 +100,20 @@ def signed_parties(row: Contract) -> set[Party]:
 async def document_of(session: AsyncSession, row: Contract) -> dict[str, Any]:
     tender = await bidding.tender_by_code(session, row.tender_code)
     buyer, supplier = await org_row(session, row.tenderer_id), await org_row(session, row.supplier_id)
-    return {
-        "type": rules.DOCUMENT_TYPE,
-        "tender": {"code": tender.code, "title": tender.title, "lot": row.lot_number},
-        "buyer": {"name": buyer.name, "credit_code": buyer.credit_code},
-        "supplier": {"name": supplier.name, "credit_code": supplier.credit_code},
-        "candidate_rank": row.candidate_rank,
-        "amount": f"{row.amount:.2f}",
-        "currency": "CNY",
-        "performance_bond": None if row.performance_bond is None else f"{row.performance_bond:.2f}",
-        "award_notice": row.award_notice_id,
-        "awarded_at": as_utc(row.awarded_at).isoformat(),
-        "terms": row.terms,
-    }
+    document = ContractDocument(
+        type=rules.DOCUMENT_TYPE,
+        tender=DocumentTender(code=tender.code, title=tender.title, lot=row.lot_number),
+        buyer=DocumentParty(name=buyer.name, credit_code=buyer.credit_code),
+        supplier=DocumentParty(name=supplier.name, credit_code=supplier.credit_code),
+        candidate_rank=row.candidate_rank,
+        amount=f"{row.amount:.2f}",
+        currency="CNY",
+        performance_bond=None if row.performance_bond is None else f"{row.performance_bond:.2f}",
+        award_notice=row.award_notice_id,
+        awarded_at=as_utc(row.awarded_at).isoformat(),
+        terms=row.terms,
+    )
+    return cast(dict[str, Any], msgspec.to_builtins(document))
 
 
 async def redraw_document(session: AsyncSession, row: Contract) -> None:

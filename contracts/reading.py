@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from sqlalchemy import false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from contracts.common import (
 from contracts.models import Contract, Publication
 from contracts.rules import NEXT_CANDIDATE, Party, Status
 from contracts.views import (
+    ContractDocument,
     ContractOut,
     PublicContract,
     SigningTime,
@@ -93,7 +95,7 @@ def _public(row: Contract, out: ContractOut) -> PublicContract:
         buyer_code=out.buyer_code, supplier=out.supplier, supplier_code=out.supplier_code, amount=out.amount,
         performance_bond=out.performance_bond, awarded_at=out.awarded_at, signed_at=out.signed_at,
         status=out.status, digest=out.digest, milestones=out.milestones, rating=out.rating,
-        document=row.document if row.publish_document else None,
+        document=msgspec.convert(row.document, ContractDocument) if row.publish_document else None,
     )  # fmt: skip
 
 

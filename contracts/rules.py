@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from core.clock import first_moment_after_days
 from crypto.signing import canonical_json
@@ -30,7 +30,7 @@ from crypto.signing import canonical_json
 DAY_SECONDS = 86_400
 ZBTBF = "《中华人民共和国招标投标法》"
 TIAOLI = "《中华人民共和国招标投标法实施条例》"
-DOCUMENT_TYPE = "sunbid.contract.v1"
+DOCUMENT_TYPE: Final = "sunbid.contract.v1"
 SIGNING_PREFIX = b"sunbid-contract-v1\n"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -98,6 +98,40 @@ class ContractOut(msgspec.Struct, kw_only=True):
     may_manage: bool  # the tender's owner: terms, milestones, evaluation, next candidate
 
 
+# The signed document keeps money and time as the text that was hashed (a Decimal or datetime would
+# be re-encoded differently and no longer match the digest).
+YuanText = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,16}\.[0-9]{2}$", description="yuan, 2 places")]
+UTC_TEXT = msgspec.Meta(description="ISO 8601 in UTC", examples=["2026-12-01T02:00:00+00:00"])
+
+
+class DocumentTender(msgspec.Struct, kw_only=True):
+    code: str
+    title: str
+    lot: str
+
+
+class DocumentParty(msgspec.Struct, kw_only=True):
+    name: str
+    credit_code: str
+
+
+class ContractDocument(msgspec.Struct, kw_only=True):
+    """The contract document both parties sign: ``digest`` is the SHA-256 of its canonical JSON
+    (contracts/rules.py ``document_digest``); contracts/common.py ``document_of`` writes it."""
+
+    type: Literal["sunbid.contract.v1"]
+    tender: DocumentTender
+    buyer: DocumentParty
+    supplier: DocumentParty
+    candidate_rank: int
+    amount: YuanText
+    currency: Literal["CNY"]
+    performance_bond: YuanText | None
+    award_notice: Annotated[int, msgspec.Meta(description="the award notice's id")]
+    awarded_at: Annotated[str, UTC_TEXT]
+    terms: str
+
+
 class PublicContract(msgspec.Struct, kw_only=True):
     """A signed contract as the public sees it (amount, parties, dates; the document if published)."""
 
@@ -117,7 +151,7 @@ class PublicContract(msgspec.Struct, kw_only=True):
     digest: str
     milestones: list[MilestoneOut]
     rating: Rating | None
-    document: dict[str, Any] | None
+    document: ContractDocument | None
 
 
 class SigningTime(msgspec.Struct, kw_only=True):

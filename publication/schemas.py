@@ -18,7 +18,10 @@ OCDS_RELEASE = (
     "is shipped in ../shared/ocds/release-schema.json)"
 )
 Money = Annotated[float, msgspec.Meta(description="CNY, an exact decimal number with at most 2 places")]
+# Left as objects on purpose: typing a release would restate the official OCDS schema by hand.
 Release = Annotated[dict[str, Any], msgspec.Meta(description=OCDS_RELEASE)]
+# The schema generator drops an item's own description inside a list, so the list states it.
+Releases = Annotated[list[Release], msgspec.Meta(description="each " + OCDS_RELEASE)]
 
 
 class Publisher(msgspec.Struct, kw_only=True):
@@ -39,13 +42,13 @@ class ReleasePackage(msgspec.Struct, kw_only=True):
     publishedDate: datetime
     publisher: Publisher
     license: str
-    releases: list[Release]
+    releases: Releases
     links: PackageLinks | None = None
 
 
 class OcdsRecord(msgspec.Struct, kw_only=True):
     ocid: str
-    releases: list[Release]
+    releases: Releases
     compiledRelease: Release
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from catalog.cases import set_holiday
+from catalog.views import ItemSnapshot
 from catalog.workdays import official_2026
 from core.clock import ManualClock
 from core.models import AuditEntry
@@ -80,6 +82,12 @@ async def test_item_changes_make_versions_and_are_logged(client: Any, hall: Hall
     assert [v["version"] for v in versions] == [2, 1]
     assert sorted(versions[0]["changed_fields"]) == ["online", "promised_days"]
     assert versions[1]["snapshot"]["promised_days"] == 5
+    # a snapshot is the item as it then was, typed: its versioned fields and department
+    first = msgspec.convert(versions[1]["snapshot"], ItemSnapshot)
+    assert (first.department_id, first.service_objects, first.online) == (
+        item["department_id"], "company,person", True
+    )  # fmt: skip
+    assert [m.name for m in first.materials] == [m["name"] for m in item["materials"]]
     async with runtime.sessions() as session:
         kinds = list(
             await session.scalars(

@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
+from catalog.items import parse_item
 from catalog.service import SystemActor
-from catalog.transfer import export_csv, export_json, import_catalog, read_csv, read_json
+from catalog.transfer import CatalogDocument, export_csv, export_json, import_catalog, read_csv, read_json
+from catalog.views import ItemBody
 from core.errors import InvalidInput
 from core.migrate import upgrade
 from core.runtime import Runtime
@@ -93,6 +96,10 @@ async def test_json_round_trip_and_repeatable_import(client: Any, hall: Hall, ru
         "departments": 1, "created": 3, "updated": 0, "unchanged": 0, "bundles": 1,
     }  # fmt: skip
     exported = (await client.get("/api/catalog/export")).text
+    # the hand-written export is exactly the typed document: each item as POST /api/catalog/items takes it
+    typed = msgspec.json.decode(exported, type=CatalogDocument)
+    assert all(isinstance(i, ItemBody) for i in typed.items) and len(typed.items) == 3
+    assert [msgspec.to_builtins(i) for i in typed.items] == [parse_item(i).as_json() for i in ITEMS]
     body = json.loads(exported)
     assert [i["code"] for i in body["items"]] == ["XK00101001000", "XK00102001000", "XK00103001000"]
     assert body["bundles"][0]["items"] == ["XK00101001000", "XK00102001000"]
@@ -160,8 +167,9 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     source.write_text(json.dumps(demo_document(7), ensure_ascii=False), encoding="utf-8")
     assert "+649 items" in sunbid("catalog", "import", str(source))
     sunbid("catalog", "export", "--format", "json", "-o", str(tmp_path / "all.json"))
-    exported = json.loads((tmp_path / "all.json").read_text("utf-8"))
-    assert len(exported["items"]) == 649 and len(exported["bundles"]) == 6
+    exported = msgspec.json.decode((tmp_path / "all.json").read_bytes(), type=CatalogDocument)
+    # every demo item within ItemBody's bounds (msgspec checks them as it decodes)
+    assert len(exported.items) == 649 and len(exported.bundles) == 6
     sunbid("catalog", "export", "--format", "csv", "-o", str(tmp_path / "all.csv"))
     assert (tmp_path / "all.bundles.csv").exists()
     again = sunbid("catalog", "import", str(tmp_path / "all.csv"))

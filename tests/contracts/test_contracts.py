@@ -10,10 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from bidding import service as bidding
-from contracts import jobs
+from contracts import jobs, rules
+from contracts.views import ContractDocument
 from core.clock import ManualClock, as_utc
 from core.models import AuditEntry, Organisation
 from core.runtime import Runtime
@@ -124,6 +126,12 @@ async def test_both_parties_sign_within_the_period_and_the_contract_is_published
     assert [(p["id"], p["supplier_code"], p["document"]["terms"]) for p in public] == [
         (c["id"], world.winner.code, "工期180日历天")
     ]
+    # the published document is the typed one both parties signed: anyone can recompute the digest
+    document = msgspec.convert(public[0]["document"], ContractDocument)
+    assert (document.amount, document.performance_bond, document.supplier.credit_code) == (
+        "10000000.00", "1000000.00", world.winner.code
+    )  # fmt: skip
+    assert rules.document_digest(public[0]["document"]) == digest == public[0]["digest"]
     page = await client.get("/contracts/public")
     assert page.status_code == 200 and "10,000,000.00 元" in page.text
     kinds = [k for k, _ in await audit(runtime)]
