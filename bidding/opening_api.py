@@ -34,6 +34,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from bidding import opening
 from bidding.common import SUBMISSION_ID, visible_tender
 from bidding.models import BidOutcome, OpeningBid
+from bidding.opening.keys import FILE_KEY_PATTERN
 from bidding.opening.views import BidOpened, Done, Finished, OpeningState, OwnHeader, ShareRevealed, Started
 from bidding.params import LotParam, TenderCodeParam
 from bidding.views import money
@@ -57,6 +58,8 @@ class KeyBody(msgspec.Struct, kw_only=True):
             max_length=200,
             description="the bid's 16-byte age file key, as 32 hex digits or base64 "
             "(`sunbid bid decrypt` unwraps it locally from the header)",
+            # stated for the schema only: parse_file_key answers its own 422 ``bad_file_key``
+            extra_json_schema={"pattern": FILE_KEY_PATTERN},
         ),
     ]
 

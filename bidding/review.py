@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy import select
@@ -27,28 +27,43 @@ from bidding.events import (
     NOTICE_REVIEW_RULE_SET,
     NOTICE_REVIEW_SUBMITTED,
 )
-from bidding.inputs import CATEGORIES
+from bidding.inputs import CATEGORIES, Category
 from bidding.lifecycle import Actor, LifecycleError, Review, ReviewAction, State
 from bidding.models import NoticeReview, ReviewRule, Tender
 from core.accounts import Principal
 from core.errors import Conflict, InvalidInput, PermissionDenied
-from core.regions import get_region
+from core.regions import REGION_CODE_INPUT, get_region
 from core.roles import Role
 from core.runtime import Runtime
+from core.texts import NOT_WS
+
+REGION_CODE_OR_NONE = rf"^$|{REGION_CODE_INPUT}"
+RuleCategory = Category | Literal[""]  # "": every category
 
 
 class ReviewRuleIn(msgspec.Struct, kw_only=True):
     """Whether tender notices of a region and/or category need the supervisor's approval."""
 
     region_code: Annotated[
-        str, msgspec.Meta(max_length=12, description='a region code, "" for every region')
+        str,
+        msgspec.Meta(
+            max_length=12,
+            description='a region code, "" for every region',
+            # schema only: get_region answers 422 bad_region
+            extra_json_schema={"pattern": REGION_CODE_OR_NONE},
+        ),
     ] = ""
-    category: Annotated[
-        str, msgspec.Meta(max_length=24, description='a tender category, "" for every one')
-    ] = ""
+    category: Annotated[RuleCategory, msgspec.Meta(description='a tender category, "" for every one')] = ""
     required: bool
     legal_basis: Annotated[
-        str, msgspec.Meta(max_length=200, description="the local rule that requires (or waives) the review")
+        str,
+        msgspec.Meta(
+            max_length=200,
+            description="the local rule that requires (or waives) the review, not blank",
+            extra_json_schema={
+                "pattern": NOT_WS
+            },  # schema only: the service answers 422 legal_basis_required
+        ),
     ]
 
 

@@ -23,8 +23,11 @@ from catalog.views import (
     ItemSnapshot,
     ItemSummary,
     ItemVersionOut,
+    Kind,
+    Level,
     MovedCase,
     Rating,
+    ServiceObject,
     item_out,
     summary_out,
 )
@@ -33,8 +36,10 @@ from core.answers import CSV, JSON, also_answers, answers
 from core.errors import InvalidInput
 from core.paging import Listing, Paging, listing
 from core.raw_body import raw_body
+from core.regions import REGION_CODE_INPUT
 from core.roles import Role
 from core.runtime import Db, Rt
+from core.texts import stripped_text
 from core.types import AnyRequest
 
 HolidayKind = Literal["holiday", "workday"]  # catalog/workdays.py HOLIDAY, WORKDAY (调休上班)
@@ -43,8 +48,9 @@ SUPERVISORS = allow(Role.SUPERVISOR)
 
 
 class DepartmentBody(msgspec.Struct, kw_only=True):
-    name: str
-    region_code: str
+    name: Annotated[str, stripped_text(100, "the department's name, 1-100 characters")]
+    # schema only: get_region answers 422 bad_region
+    region_code: Annotated[str, msgspec.Meta(extra_json_schema={"pattern": REGION_CODE_INPUT})]
 
 
 class StaffBody(msgspec.Struct, kw_only=True):
@@ -112,23 +118,6 @@ class RatingOut(msgspec.Struct, kw_only=True):
     rating_reason: str | None
 
 
-def parse_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(
-            f"日期格式应为 YYYY-MM-DD：{value!r} (date must be YYYY-MM-DD)", code="bad_date"
-        ) from exc
-
-
-def parse_flag(value: str | None) -> bool | None:
-    if value in (None, ""):
-        return None
-    if value not in ("true", "false"):
-        raise InvalidInput("online: 应为 true 或 false", code="bad_filter")
-    return value == "true"
-
-
 async def bundle_out(db: Db, bundle: Bundle) -> BundleOut:
     return msgspec.convert(await bundling.bundle_json(db, bundle), BundleOut)
 
@@ -139,22 +128,33 @@ async def case_out(db: Db, runtime: Rt, case: Case) -> CaseOut:
     return msgspec.convert(body, CaseOut)
 
 
+# A calendar day as the path spells it; parse_day refuses any other text (422), so the schema says date.
+HolidayDay = Annotated[str, Parameter(description="YYYY-MM-DD", schema_extra={"format": "date"})]
+
+
+def parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"日期格式应为 YYYY-MM-DD：{value!r} (date must be YYYY-MM-DD)", code="bad_date"
+        ) from exc
+
+
 @get("/api/catalog/items", opt=PUBLIC, tags=["catalog"])
 async def search_items(
     db: Db,
     paging: Paging,
-    q: FromQuery[str] = "",
+    q: Annotated[str, Parameter(max_length=browse.MAX_QUERY, description="words to find")] = "",
     department_id: FromQuery[int | None] = None,
-    kind: FromQuery[str | None] = None,
-    level: FromQuery[str | None] = None,
-    object: FromQuery[str | None] = None,
+    kind: FromQuery[Kind | None] = None,
+    level: FromQuery[Level | None] = None,
+    object: FromQuery[ServiceObject | None] = None,
     region: FromQuery[str | None] = None,
-    online: FromQuery[str | None] = None,
+    online: FromQuery[bool | None] = None,
 ) -> Listing[ItemSummary]:
     """Search by free text (Chinese substring or pinyin initials) and filters; one page by code."""
-    query = browse.Query(
-        q, department_id, kind, level, object, region, parse_flag(online), paging.limit, paging.offset
-    )
+    query = browse.Query(q, department_id, kind, level, object, region, online, paging.limit, paging.offset)
     found = await browse.search(db, query)
     return listing(found, [summary_out(*r) for r in found.rows])
 
@@ -315,7 +315,7 @@ async def set_holiday(
     runtime: Rt,
     principal: Caller,
     db: Db,
-    day: FromPath[str],
+    day: HolidayDay,
     data: JSONBody[HolidayBody],
 ) -> HolidayOut:
     """Mark a day as a holiday or as a make-up working day (调休上班)."""
@@ -324,7 +324,7 @@ async def set_holiday(
 
 
 @delete("/api/catalog/holidays/{day:str}", opt=SUPERVISORS, status_code=204, tags=["catalog"])
-async def remove_holiday(runtime: Rt, principal: Caller, db: Db, day: FromPath[str]) -> None:
+async def remove_holiday(runtime: Rt, principal: Caller, db: Db, day: HolidayDay) -> None:
     """Forget a holiday or make-up working day; deadlines count it as an ordinary day again."""
     await cases.remove_holiday(db, runtime, parse_day(day), principal.actor)
 

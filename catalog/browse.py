@@ -27,6 +27,8 @@ from catalog.synonyms import alternatives
 from core.errors import InvalidInput
 from core.paging import Page, paginate
 
+MAX_QUERY = 100  # characters of free text a search takes
+
 
 @dataclass(frozen=True)
 class Query:
@@ -47,7 +49,7 @@ class Query:
             raise InvalidInput(f"level: 应为 {'/'.join(LEVELS)} (unknown level)", code="bad_filter")
         if self.service_object and self.service_object not in OBJECTS:
             raise InvalidInput("object: 应为 person 或 company (unknown object)", code="bad_filter")
-        if len(self.text) > 100:
+        if len(self.text) > MAX_QUERY:
             raise InvalidInput("q: 搜索词不超过100字 (query too long)", code="bad_filter")
         return self
 

@@ -97,10 +97,10 @@ async def bundle_items(session: AsyncSession, bundle_id: int) -> list[tuple[Item
 
 
 async def get_bundle(session: AsyncSession, ref: str) -> Bundle:
+    # An id is ASCII digits within a database integer ("¹" is a digit to str.isdigit, not to int()).
+    by_id = ref.isascii() and ref.isdigit() and len(ref) <= 18
     bundle = await session.scalar(
-        select(Bundle).where(Bundle.id == int(ref))
-        if ref.isdigit()
-        else select(Bundle).where(Bundle.code == ref)
+        select(Bundle).where(Bundle.id == int(ref)) if by_id else select(Bundle).where(Bundle.code == ref)
     )
     if bundle is None:
         raise NotFound(f"一件事 {ref} 不存在 (unknown bundle)", code="unknown_bundle")

@@ -8,7 +8,7 @@ import msgspec
 from litestar import get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from bidding.service import TenderCode
+from bidding.service import LotNumberText, TenderCode
 from contracts import service
 from contracts.service import (
     ContractOut,
@@ -42,7 +42,7 @@ class PerformanceGuarantee(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 
 class OpenContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     tender: TenderCode
-    lot: str
+    lot: LotNumberText
 
 
 @get("/api/contracts", opt=allow(*READERS), tags=["contracts"])

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core import accounts, organisations, regions
 from core import audit as audit_log
 from core.access import ANY_USER, PUBLIC, SESSION_COOKIE, Caller, allow, client_address
+from core.accounts import NewPassword, Username
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from core.models import User
 from core.organisations import OrgKind, SigningKeyText
@@ -38,15 +39,6 @@ from core.views import (
     user_out,
 )
 
-Username = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=3,
-        description="3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit (upper case is "
-        "lowered, surrounding spaces dropped)",
-    ),
-]
-NewPassword = Annotated[str, msgspec.Meta(min_length=8, description="at least 8 characters")]
 RoleList = Annotated[list[Role], msgspec.Meta(min_length=1, description="at least one role")]
 
 # Audit log positions and sizes past the databases' 64-bit integers were a 500; no log grows that far.

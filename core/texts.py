@@ -2,8 +2,8 @@
 
 The services strip a text and refuse it when empty or too long (422 ``bad_text``, with the Chinese and
 English message for the pages); these aliases put the same bounds in /schema/openapi.json, so msgspec
-answers a request that breaks them with 400 before the service runs. ``\\S``: at least one character
-that is not white space (a text of spaces is empty once stripped).
+answers a request that breaks them with 400 before the service runs. ``NOT_WS``: at least one
+character that is not white space (a text of spaces is empty once stripped).
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from typing import Annotated
 
 import msgspec
 
-_SOME = r"\S"
+# White space as str.strip() and str.split() see it, spelled out: JSON Schema's \s (ECMAScript) and
+# Python's differ (\x1c-\x1f and \x85 are white space only to Python, \ufeff only to ECMAScript), and a
+# pattern must mean the same to a client, to schemathesis and to the service.
+_WHITE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+WS = rf"[{_WHITE}]"
+NOT_WS = rf"[^{_WHITE}]"
+_SOME = NOT_WS
 
 Text2000 = Annotated[
     str,
@@ -27,6 +33,15 @@ OptionalText4000 = Annotated[str, msgspec.Meta(max_length=4000, description="at 
 Title200 = Annotated[
     str, msgspec.Meta(min_length=1, max_length=200, pattern=_SOME, description="1-200 characters, not blank")
 ]
+
+
+def stripped_text(most: int, description: str) -> msgspec.Meta:
+    """1..``most`` characters once surrounding white space is stripped: what a service that strips a text
+    and then checks its length accepts (the schema cannot strip, so the pattern allows the spaces). Stated
+    for the schema only: the service answers its own 422 with its message."""
+    pattern = rf"^{WS}*{NOT_WS}([\s\S]{{0,{most - 2}}}{NOT_WS})?{WS}*$"
+    return msgspec.Meta(description=description, extra_json_schema={"pattern": pattern})
+
 
 # A positive amount of yuan with exactly two places and no leading zeros: 0.01 to 16 integer digits.
 # Where zero means nothing (a deposit received, a guarantee's amount) the schema refuses it up front.

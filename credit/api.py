@@ -22,7 +22,7 @@ from core.roles import Role
 from core.runtime import Db, Rt, Runtime
 from core.types import AnyRequest
 from credit import chart, exchange, service, snapshots
-from credit.subjects import SubjectKind, normalise_key, parse_kind
+from credit.subjects import ExpertKeyText, SubjectKind, normalise_key, parse_kind
 from credit.views import (
     AppealOut,
     DocumentOut,
@@ -81,7 +81,7 @@ class DecisionBody(msgspec.Struct, kw_only=True):
 
 class LinkBody(msgspec.Struct, kw_only=True):
     user_id: int
-    expert_key: str
+    expert_key: ExpertKeyText
 
 
 class SubjectStanding(StandingOut, kw_only=True):

@@ -6,9 +6,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
+
+import msgspec
 
 from core.errors import InvalidInput
 from core.organisations import checked_credit_code
+from core.texts import WS
 
 
 class SubjectKind(StrEnum):
@@ -27,6 +31,15 @@ KIND_ZH = {
 }
 # Expert registry codes belong to experts/ and are opaque here; only a safe, bounded shape is required.
 _EXPERT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+# The same as a request may spell it (normalise_key strips surrounding white space first).
+ExpertKeyText = Annotated[
+    str,
+    msgspec.Meta(
+        description="the expert's registry code: 1-32 letters, digits, '.', '_' or '-'",
+        # stated for the schema only: normalise_key answers its own 422 ``bad_expert_key``
+        extra_json_schema={"pattern": rf"^{WS}*[A-Za-z0-9][A-Za-z0-9._-]{{0,31}}{WS}*$"},
+    ),
+]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class NewEvaluation(msgspec.Struct, frozen=True):
     tender_code: Annotated[str, Meta(min_length=1, max_length=40, description="the tender's code")] = (
         msgspec.field(name="tender")  # ``tender`` in the body, as the API has always called it
     )
-    lot: Annotated[str, Meta(min_length=1, max_length=16, description='the lot\'s number, e.g. "1"')]
+    lot: bidding.LotNumberText
     draw_id: Annotated[int, Meta(ge=1, description="the expert draw that formed the committee")]
     main_venue: Annotated[str, Meta(description="region code of the main venue (主会场)")]
     venues: tuple[str, ...] = ()  # region codes of the sub-venues (分会场)

@@ -22,12 +22,12 @@ from core.pubsub import forward
 from core.raw_body import raw_body
 from core.roles import Role
 from core.runtime import Db, Rt
-from core.texts import CreditIndexText
+from core.texts import NOT_WS, CreditIndexText, stripped_text
 from core.types import AnyRequest
 from experts import enrolment, registry, service, specialties, views
 from experts.draw import MAX_RECENT, MAX_SEATS, DrawRules, DrawTender, Slot
 from experts.idcard import RegionCodeText
-from experts.registry import ExpertStatus
+from experts.registry import ExpertStatus, SettableStatus
 from experts.views import DrawOut, ExpertOut
 
 SUPERVISOR = allow(Role.SUPERVISOR)
@@ -46,7 +46,7 @@ class SlotBody(msgspec.Struct, kw_only=True):
 class DrawBody(msgspec.Struct, kw_only=True):
     """A draw request: whom it is for (to avoid) and its rules (抽取规则)."""
 
-    tender_ref: Annotated[str, Meta(description="the tender's code")]
+    tender_ref: Annotated[str, stripped_text(64, "the tender's code, 1-64 characters")]
     tenderer_code: Annotated[
         CreditCodeText, Meta(description="the tenderer's credit code (its staff are avoided)")
     ]
@@ -86,7 +86,7 @@ class ResponseBody(msgspec.Struct, kw_only=True):
 
 
 class StatusBody(msgspec.Struct, kw_only=True):
-    status: ExpertStatus
+    status: SettableStatus
     reason: Annotated[str, Meta(description="required to suspend")] = ""
 
 
@@ -435,7 +435,13 @@ class LinkBody(msgspec.Struct, kw_only=True):
 
 
 class RejectBody(msgspec.Struct, kw_only=True):
-    reason: Annotated[str, Meta(description="why the application is rejected (shown to the applicant)")]
+    reason: Annotated[
+        str,
+        Meta(
+            description="why the application is rejected (shown to the applicant), not blank",
+            extra_json_schema={"pattern": NOT_WS},  # schema only: the service answers 422 reason_required
+        ),
+    ]
 
 
 ApplicationFilter = Annotated[

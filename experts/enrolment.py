@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import accounts, admin
-from core.accounts import Principal, check_username, hash_password
+from core.accounts import NewPassword, Principal, Username, check_username, hash_password
 from core.credit_code import CreditCodeText
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import User
@@ -64,8 +64,8 @@ async def link_expert_to_user(
 class Application(msgspec.Struct, kw_only=True):
     """What a person enters to register as an expert (the fields of the expert record, and a login)."""
 
-    username: Annotated[str, Meta(description="the login to create (checked as for any account)")]
-    password: Annotated[str, Meta(description="the login's password (the account password rules apply)")]
+    username: Username  # the login to create, checked as for any account
+    password: NewPassword  # the login's password (the account password rules apply)
     name: Annotated[str, Meta(min_length=2, max_length=32, description="2-32 characters")]
     id_number: IdNumberText
     phone: PhoneText

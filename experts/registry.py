@@ -43,6 +43,7 @@ from experts.specialties import validate_leaf
 
 ExpertStatus = Literal["pending", "active", "suspended", "retired"]
 STATUSES: tuple[str, ...] = get_args(ExpertStatus)
+SettableStatus = Literal["active", "suspended", "retired"]  # pending is where an application starts
 CSV_COLUMNS = (
     "name",
     "id_number",

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from core.access import Caller, allow
 from core.roles import Role
 from core.runtime import Db, Rt
+from core.texts import NOT_WS, WS
 from integrity import service
 from integrity.models import Decision
 
@@ -44,9 +45,24 @@ class FlagOut(msgspec.Struct, kw_only=True):
     decision_reason: str | None
 
 
+_C = NOT_WS  # one visible character
+
+
 class DecisionIn(msgspec.Struct, kw_only=True):
     decision: Annotated[Decision, msgspec.Meta(description="dismissed, or referred (records B01)")]
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=2000,
+            # At least REASON_MIN (4) characters once runs of white space are one space: four visible
+            # characters, or three with a space between two of them. Schema only: the service answers
+            # 422 reason_required with its message.
+            extra_json_schema={
+                "pattern": rf"{_C}({WS}*{_C}){{3}}|{_C}{WS}+{_C}{WS}*{_C}|{_C}{WS}*{_C}{WS}+{_C}"
+            },
+            description="at least 4 characters, white space counted once between words",
+        ),
+    ]
     group: Annotated[
         str,
         msgspec.Meta(

@@ -123,7 +123,7 @@ async def test_self_registration_approved_then_login(runtime: Runtime, client: C
     bad = await client.post("/api/experts/applications", json=application(id_number="22020219800101990X"))
     assert bad.status_code == 422 and bad.json()["error"] == "bad_id_number"  # the check digit
     short = await client.post("/api/experts/applications", json=application(password="short"))
-    assert short.status_code == 422
+    assert short.status_code == 400 and [f["key"] for f in short.json()["fields"]] == ["password"]
     sent = await client.post("/api/experts/applications", json=application())
     assert sent.status_code == 201, sent.text
     number = sent.json()["id"]
