@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -317,6 +319,20 @@ async def small_buffer_socket(url: str) -> socket.socket:
     return sock
 
 
+@contextmanager
+def served_room(settings: Settings, tmp_path: Path, name: str) -> Iterator[tuple[str, str]]:
+    """A room served as `sunbid serve` serves it (uvicorn's sans-I/O WebSockets, the server's own ASGI
+    send, per-message deflate left to each client): the server's URL and the room's WebSocket URL."""
+    run_cli(settings, "db", "upgrade")
+    with live_server(
+        settings,
+        tmp_path,
+        app_factory="tests.support.room_app:make_served_app",
+        uvicorn_args=["--ws", "websockets-sansio"],
+    ) as server:
+        yield server.url, server.url.replace("http", "ws") + f"/ws/rooms/{name}-{tmp_path.name}"
+
+
 @pytest.mark.e2e
 async def test_a_client_that_stops_reading_holds_up_no_other_client(
     settings: Settings, tmp_path: Path
@@ -325,17 +341,10 @@ async def test_a_client_that_stops_reading_holds_up_no_other_client(
     # client stops reading until its socket buffers and the server's are full, so sends to it must
     # wait; the other client still gets every event, and the stalled one, once it reads, every event
     # once and in order.
-    run_cli(settings, "db", "upgrade")
-    room = f"stall-{tmp_path.name}"
-    with live_server(
-        settings,
-        tmp_path,
-        app_factory="tests.support.room_app:make_served_app",
-        uvicorn_args=["--ws", "websockets-sansio"],
-    ) as server:
-        ws = server.url.replace("http", "ws") + f"/ws/rooms/{room}"
+    with served_room(settings, tmp_path, "stall") as (url, ws):
+        room = ws.rsplit("/", 1)[1]
         async with (
-            httpx.AsyncClient(base_url=server.url) as http,
+            httpx.AsyncClient(base_url=url) as http,
             connect(ws, max_queue=None, max_size=None, compression=None) as reading,
             connect(
                 ws, max_queue=1, max_size=None, compression=None, sock=await small_buffer_socket(ws)
@@ -365,17 +374,10 @@ async def test_clients_with_and_without_per_message_deflate_in_one_room_get_ever
     # A room writes each frame's bytes, encoded once, straight to the sockets that negotiated no
     # extension, and sends through the ASGI send to those that negotiated per-message deflate (their
     # frames are compressed per connection): both kinds, side by side, get every event once, in order.
-    run_cli(settings, "db", "upgrade")
-    room = f"mixed-{tmp_path.name}"
-    with live_server(
-        settings,
-        tmp_path,
-        app_factory="tests.support.room_app:make_served_app",
-        uvicorn_args=["--ws", "websockets-sansio"],
-    ) as server:
-        ws = server.url.replace("http", "ws") + f"/ws/rooms/{room}"
+    with served_room(settings, tmp_path, "mixed") as (url, ws):
+        room = ws.rsplit("/", 1)[1]
         async with (
-            httpx.AsyncClient(base_url=server.url) as http,
+            httpx.AsyncClient(base_url=url) as http,
             connect(ws, max_queue=None, compression=None) as plain,
             connect(ws, max_queue=None, compression="deflate") as deflated,
         ):
