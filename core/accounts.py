@@ -42,19 +42,18 @@ from core.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from core.events import ACCOUNT_CREATED
 from core.models import AccessToken, LoginFailure, Organisation, User, UserRole
 from core.roles import Role
-from core.texts import WS
+from core.texts import spaced
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 # A new username as a request may spell it: check_username strips surrounding white space and lowers
 # the case before matching _USERNAME, so the schema allows exactly those around the same letters.
-_AROUND = f"{WS}*"
 Username = Annotated[
     str,
     msgspec.Meta(
         min_length=3,
         # stated for the schema only: check_username answers its own 422 ``invalid_username``
-        extra_json_schema={"pattern": rf"^{_AROUND}[A-Za-z0-9][A-Za-z0-9_.-]{{2,63}}{_AROUND}$"},
+        extra_json_schema={"pattern": spaced(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,63}")},
         description="3-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit (upper case is "
         "lowered, surrounding spaces dropped)",
     ),

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput, NotFound
 from core.models import Region
-from core.texts import WS
+from core.texts import spaced
 
 _CODE = re.compile(r"^\d{6}$")
 # A region code as a request may spell it (validate_region_code strips it first); for the schema.
-REGION_CODE_INPUT = rf"^{WS}*[0-9]{{6}}{WS}*$"
+REGION_CODE_INPUT = spaced(r"[0-9]{6}")
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,17 @@ Title200 = Annotated[
 ]
 
 
+def spaced(shape: str) -> str:
+    """A pattern for a text that is ``shape`` once its surrounding white space is stripped: services strip
+    before they check, a schema cannot, so the pattern allows the white space around."""
+    return rf"^{WS}*{shape}{WS}*$"
+
+
 def stripped_text(most: int, description: str) -> msgspec.Meta:
     """1..``most`` characters once surrounding white space is stripped: what a service that strips a text
     and then checks its length accepts (the schema cannot strip, so the pattern allows the spaces). Stated
     for the schema only: the service answers its own 422 with its message."""
-    pattern = rf"^{WS}*{NOT_WS}([\s\S]{{0,{most - 2}}}{NOT_WS})?{WS}*$"
+    pattern = spaced(rf"{NOT_WS}([\s\S]{{0,{most - 2}}}{NOT_WS})?")
     return msgspec.Meta(description=description, extra_json_schema={"pattern": pattern})
 
 

@@ -12,7 +12,7 @@ import msgspec
 
 from core.errors import InvalidInput
 from core.organisations import checked_credit_code
-from core.texts import WS
+from core.texts import spaced
 
 
 class SubjectKind(StrEnum):
@@ -30,14 +30,15 @@ KIND_ZH = {
     SubjectKind.EXPERT: "评标专家",
 }
 # Expert registry codes belong to experts/ and are opaque here; only a safe, bounded shape is required.
-_EXPERT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+_EXPERT_KEY_SHAPE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}"
+_EXPERT_KEY = re.compile(rf"^{_EXPERT_KEY_SHAPE}$")
 # The same as a request may spell it (normalise_key strips surrounding white space first).
 ExpertKeyText = Annotated[
     str,
     msgspec.Meta(
         description="the expert's registry code: 1-32 letters, digits, '.', '_' or '-'",
         # stated for the schema only: normalise_key answers its own 422 ``bad_expert_key``
-        extra_json_schema={"pattern": rf"^{WS}*[A-Za-z0-9][A-Za-z0-9._-]{{0,31}}{WS}*$"},
+        extra_json_schema={"pattern": spaced(_EXPERT_KEY_SHAPE)},
     ),
 ]
 

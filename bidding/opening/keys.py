@@ -41,11 +41,11 @@ from core.errors import Conflict, DomainError, InvalidInput, NotFound, Permissio
 from core.group_commit import once_per_transaction
 from core.roles import Role
 from core.runtime import Runtime
-from core.texts import WS
+from core.texts import spaced
 from crypto.age import AgeError
 
 # What parse_file_key accepts: 32 hex digits, or 22 base64 characters with or without their padding.
-FILE_KEY_PATTERN = rf"^{WS}*([0-9A-Fa-f]{{32}}|[A-Za-z0-9+/]{{22}}={{0,2}}){WS}*$"
+FILE_KEY_PATTERN = spaced(r"([0-9A-Fa-f]{32}|[A-Za-z0-9+/]{22}={0,2})")
 
 
 def parse_file_key(text: str) -> bytes:
