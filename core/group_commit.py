@@ -35,14 +35,13 @@ Unit = Callable[[AsyncSession], Awaitable[Any]]
 RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 RETRIES = 5
 ONCE_KEY = "sunbid_once_per_transaction"
-Once = Callable[[AsyncSession], Awaitable[Any]]
 
 
-async def once_per_transaction(session: AsyncSession, key: Hashable, work: Once) -> None:
+async def once_per_transaction(session: AsyncSession, key: Hashable, work: Unit) -> None:
     """Run ``work`` once for the shared transaction ``session`` belongs to, after all its units (the
     first queued under ``key`` runs; later ones under the same key are the same work). Outside a
     shared transaction (a plain ``runtime.transaction()``) it runs at once."""
-    queued: dict[Hashable, Once] | None = session.info.get(ONCE_KEY)
+    queued: dict[Hashable, Unit] | None = session.info.get(ONCE_KEY)
     if queued is None:
         await work(session)
     else:
@@ -108,7 +107,7 @@ class GroupCommit:
                     # Every batch appends to the audit log: taking its head's row lock first gives all
                     # batches of all processes one lock order, so they queue instead of deadlocking.
                     await session.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
-                once: dict[Hashable, Once] = {}
+                once: dict[Hashable, Unit] = {}
                 for unit, done in batch:
                     queued = session.info[ONCE_KEY] = {}
                     if len(batch) == 1:  # alone: the transaction is its savepoint

@@ -416,7 +416,7 @@ class RoomConnection:
         self.asgi_send: Send = send if send is not None else socket.send
         # The hub's pass writes each event's frame, encoded once, straight to the socket where that is
         # what the send would do (core/asgi_send.py).
-        self.write_frame = frame_writer(send) if send is not None else None
+        self.write_frame = frame_writer(self.asgi_send)
         self.ready = False  # hello and backlog sent: the hub's pass may send to it
         self.in_flight: asyncio.Future[None] | None = None  # a send that had to wait
         self.audiences = viewer.audiences
