@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from litestar import Litestar
@@ -22,7 +23,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.params import SkipValidation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core.accounts import Principal, PrincipalCache
+from core.accounts import Principal, PrincipalCache, record_token_use
 from core.roles import Role
 from core.settings import IpNetwork
 
@@ -184,7 +185,13 @@ class PrincipalMiddleware(ASGIMiddleware):
             principals = runtime.cache("core.principals", PrincipalCache)
             principal = principals.kept(runtime.clock, presented.secret)
             if principal is None:
-                async with runtime.transaction() as session:
-                    principal = await principals.resolve(session, runtime.clock, presented.secret)
+                async with runtime.sessions() as session:
+                    principal, use = await principals.resolve(session, runtime.clock, presented.secret)
+                if use is not None:
+                    # Not on the request's path: on SQLite a write here would wait out the busy timeout
+                    # for whatever transaction holds the write lock (an opening's reveals, say).
+                    runtime.shared_transaction_soon(
+                        partial(record_token_use, use=use), "recording a token's use"
+                    )
         scope["user"] = principal
         await next_app(scope, receive, send)

@@ -322,15 +322,45 @@ async def issue_token(
     return secret
 
 
+# When a token was last used is kept coarsely, so reads do not turn into writes on every request.
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """A use of a token whose ``last_used_at`` is due to be recorded (``record_token_use``)."""
+
+    token_id: int
+    at: datetime
+
+
 async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Principal | None:
+    """The principal a token names now (its use recorded in ``session`` when due)."""
     found = await _resolve(session, clock, _token_hash(secret))
-    return found[1] if found is not None else None
+    if found is None:
+        return None
+    if found[2] is not None:
+        await record_token_use(session, found[2])
+    return found[1]
+
+
+async def record_token_use(session: AsyncSession, use: TokenUse) -> None:
+    """Set the token's ``last_used_at`` (never backwards: a later use may have been recorded first)."""
+    await session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.id == use.token_id,
+            (AccessToken.last_used_at.is_(None)) | (AccessToken.last_used_at < use.at),
+        )
+        .values(last_used_at=use.at)
+    )
 
 
 async def _resolve(
     session: AsyncSession, clock: Clock, token_hash: bytes
-) -> tuple[datetime | None, Principal] | None:
-    """The token's expiry and principal, if it is accepted now."""
+) -> tuple[datetime | None, Principal, TokenUse | None] | None:
+    """The token's expiry and principal, if it is accepted now, and its use if that is due to be
+    recorded. Only reads: the caller records the use where it costs the request nothing."""
     # One round trip for the token, its user and the user's roles: every API request and every room
     # socket of a bearer client starts here (unless ``PrincipalCache`` kept it).
     query = (
@@ -348,9 +378,8 @@ async def _resolve(
         return None
     if not user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now  # coarse, so reads do not turn into writes on every request
-    return token.expires_at, principal_of(user, token.id)
+    due = token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RECORDED_EVERY
+    return token.expires_at, principal_of(user, token.id), TokenUse(token.id, now) if due else None
 
 
 def principal_of(user: User, token_id: int) -> Principal:
@@ -400,17 +429,21 @@ class PrincipalCache:
         expires = kept[2]
         return kept[3] if expires is None or clock.now() < expires else None
 
-    async def resolve(self, session: AsyncSession, clock: Clock, secret: str) -> Principal | None:
-        """``resolve_token``, kept for the next PRINCIPAL_SECONDS."""
+    async def resolve(
+        self, session: AsyncSession, clock: Clock, secret: str
+    ) -> tuple[Principal | None, TokenUse | None]:
+        """What ``resolve_token`` finds, kept for the next PRINCIPAL_SECONDS, and the token's use when
+        it is due to be recorded (which this read does not do: see ``record_token_use``)."""
         key, generation, moment = _token_hash(secret), _generation, _moment()
         found = await _resolve(session, clock, key)
         if found is None:
             self._kept.pop(key, None)
-            return None
+            return None, None
+        expires_at, principal, use = found
         if len(self._kept) >= PRINCIPALS_KEPT:
             self._kept.clear()
-        self._kept[key] = (generation, moment, *found)
-        return found[1]
+        self._kept[key] = (generation, moment, expires_at, principal)
+        return principal, use
 
 
 async def revoke_token(session: AsyncSession, clock: Clock, *, user_id: int, token_id: int) -> None:

@@ -2,11 +2,13 @@
 fsync, one round of lock waits) serves all of them.
 
 A unit is an async function of the session. The first caller to arrive starts a committer task;
-whoever arrives while a transaction is being written queues for the next one. Each unit runs in its
-own savepoint, so a unit that raises is undone alone and only its caller sees the error; the others
-are committed. A caller's answer (or error) is given only after the commit, so what it acknowledges
-is durable (docs/durability.md). Room and audit news queued by a unit are published after the
-commit, those of an undone unit never.
+whoever arrives while a transaction is being written queues for the next one. A unit that raises is
+undone alone and only its caller sees the error; the others are committed. Units rarely raise, so a
+batch first runs them one after another with no savepoint (two statements per unit saved); if one
+raises, that transaction is rolled back and the batch runs again with each unit in its own
+savepoint. A caller's answer (or error) is given only after the commit, so what it acknowledges is
+durable (docs/durability.md). Room and audit news queued by a unit are published after the commit,
+those of an undone unit never.
 
 Work that concerns the batch rather than each unit (an opening's progress count, whether its last
 bid is settled) is queued with ``once_per_transaction``: it runs once, after every unit, in the same
@@ -21,6 +23,7 @@ in different orders; PostgreSQL then aborts one with a deadlock (40P01) or a ser
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
@@ -35,6 +38,7 @@ Unit = Callable[[AsyncSession], Awaitable[Any]]
 RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 RETRIES = 5
 ONCE_KEY = "sunbid_once_per_transaction"
+log = logging.getLogger(__name__)
 
 
 async def once_per_transaction(session: AsyncSession, key: Hashable, work: Unit) -> None:
@@ -46,6 +50,11 @@ async def once_per_transaction(session: AsyncSession, key: Hashable, work: Unit)
         await work(session)
     else:
         queued.setdefault(key, work)
+
+
+def _log_failure(done: asyncio.Future[Any], what: str) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.error("%s failed", what, exc_info=done.exception())
 
 
 def retryable(exc: BaseException) -> bool:
@@ -64,6 +73,11 @@ class _Again(Exception):
     """A unit met a conflict with another transaction: the batch's transaction is abandoned and rerun."""
 
 
+class _Isolate(Exception):
+    """A unit raised in a batch run without savepoints: the batch is rolled back and run again with
+    each unit in its own savepoint, so only that unit is undone."""
+
+
 class GroupCommit:
     def __init__(self, transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> None:
         self._transaction = transaction
@@ -79,6 +93,20 @@ class GroupCommit:
         # A caller that goes away does not cancel the others' transaction.
         return await asyncio.shield(done)
 
+    def submit(self, unit: Unit, what: str) -> None:
+        """Queue ``unit`` for the next shared transaction without waiting for it: bookkeeping no answer
+        depends on (when a token was last used). A failure is logged as ``what``."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(lambda finished: _log_failure(finished, what))
+        self._waiting.append((unit, done))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._drain())
+
+    async def settled(self) -> None:
+        """Wait until every queued unit is committed or failed (before the engine is disposed)."""
+        while self._committer is not None:
+            await asyncio.wait([self._committer])
+
     async def _drain(self) -> None:
         try:
             while self._waiting:
@@ -88,14 +116,21 @@ class GroupCommit:
             self._committer = None
 
     async def _commit(self, batch: list[tuple[Unit, asyncio.Future[Any]]]) -> None:
-        for attempt in range(1, RETRIES + 1):
+        isolated = len(batch) == 1  # alone, the transaction is its savepoint
+        attempt = 1
+        while True:
             try:
-                await self._attempt(batch, last=attempt == RETRIES)
+                await self._attempt(batch, last=attempt == RETRIES, isolated=isolated)
                 return
+            except _Isolate:
+                isolated = True  # not a conflict: run again at once, not counted as an attempt
             except _Again:
                 await asyncio.sleep(0.01 * attempt)
+                attempt += 1
 
-    async def _attempt(self, batch: list[tuple[Unit, asyncio.Future[Any]]], *, last: bool) -> None:
+    async def _attempt(
+        self, batch: list[tuple[Unit, asyncio.Future[Any]]], *, last: bool, isolated: bool
+    ) -> None:
         outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
         try:
             async with self._transaction() as session:
@@ -114,6 +149,17 @@ class GroupCommit:
                         outcomes.append((done, None, await unit(session)))
                         once.update(queued)
                         continue
+                    if not isolated:
+                        try:
+                            value = await unit(session)
+                        except Exception as exc:
+                            if retryable(exc) and not last:
+                                raise _Again from exc
+                            raise _Isolate from exc
+                        outcomes.append((done, None, value))
+                        for key, work in queued.items():
+                            once.setdefault(key, work)
+                        continue
                     pending = session.info.setdefault(PENDING_KEY, [])
                     mark = len(pending)
                     try:
@@ -131,7 +177,7 @@ class GroupCommit:
                 session.info.pop(ONCE_KEY, None)
                 for work in once.values():
                     await work(session)
-        except _Again:
+        except (_Again, _Isolate):
             raise
         except Exception as exc:  # the transaction failed: nothing of the batch was stored
             if retryable(exc) and not last:

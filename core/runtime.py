@@ -75,8 +75,21 @@ class Runtime:
     async def shared_transaction(self, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``unit`` in a transaction shared with concurrent units of this process (group commit,
         core/group_commit.py): one commit for all; its result once committed."""
-        group = self.cache("core.group_commit", lambda: GroupCommit(self.transaction))
-        return await group.run(unit)
+        return await self._group_commit().run(unit)
+
+    def shared_transaction_soon(self, unit: Callable[[AsyncSession], Awaitable[Any]], what: str) -> None:
+        """Run ``unit`` in the next shared transaction, not waiting for it (nothing is answered from
+        it; a failure is logged as ``what``). ``close`` waits for it."""
+        self._group_commit().submit(unit, what)
+
+    def _group_commit(self) -> GroupCommit:
+        # One per event loop: a batch's tasks and futures belong to the loop they were made on.
+        groups: dict[asyncio.AbstractEventLoop, GroupCommit] = self.cache("core.group_commit", dict)
+        loop = asyncio.get_running_loop()
+        group = groups.get(loop)
+        if group is None:
+            group = groups[loop] = GroupCommit(self.transaction)
+        return group
 
     def cache(self, key: str, make: Callable[[], T]) -> T:
         """A context's cache for this runtime (``key`` names it, e.g. ``"evaluation.room_states"``):
@@ -86,7 +99,16 @@ class Runtime:
             found = self.caches[key] = make()
         return found
 
+    async def settled(self) -> None:
+        """Wait until what ``shared_transaction_soon`` queued on this event loop is committed (or its
+        failure logged). Another loop's work is its own: a test's client serves the app from its own
+        loop and closes the runtime there."""
+        group = self.caches.get("core.group_commit", {}).get(asyncio.get_running_loop())
+        if group is not None:
+            await group.settled()
+
     async def close(self) -> None:
+        await self.settled()
         await self.engine.dispose()
 
 

@@ -1,9 +1,10 @@
 """Accounts over the real HTTP API: login, cookies, tokens, revocation, rate limiting, organisations."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, select, update
 
 from core import accounts, admin
 from core.clock import ManualClock
@@ -173,3 +174,45 @@ async def test_a_token_revoked_by_another_process_is_refused_within_seconds(  # 
     later = accounts._moment() + accounts.PRINCIPAL_SECONDS
     monkeypatch.setattr(accounts, "_moment", lambda: later)
     assert (await client.get("/api/auth/me", headers=headers)).status_code == 401
+
+
+async def test_a_tokens_use_is_recorded_every_five_minutes_without_the_request_waiting_for_a_write(  # type: ignore[no-untyped-def]
+    runtime: Runtime, client, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moments = iter(range(0, 10**6, int(accounts.PRINCIPAL_SECONDS) + 1))
+    monkeypatch.setattr(accounts, "_moment", lambda: next(moments))  # no principal is kept between requests
+    await make_user(runtime, "hana", Role.BIDDER)
+    headers = await bearer(client, "hana")
+
+    writes: list[str] = []  # the app records a use on its own event loop, after answering
+    event.listen(
+        runtime.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: (
+            writes.append(statement) if "SET last_used_at" in statement else None
+        ),
+    )
+
+    async def recorded(expected: object) -> None:
+        for _ in range(200):
+            async with runtime.sessions() as session:
+                if await session.scalar(select(AccessToken.last_used_at)) == expected:
+                    return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"last_used_at never became {expected}")
+
+    # Another transaction holds the token's row (on SQLite: the whole database's write lock), as an
+    # opening's batch of reveals does: the token's first use is answered at once all the same, and
+    # recorded once that transaction is done.
+    async with runtime.transaction() as session:
+        await session.execute(update(AccessToken).values(name=AccessToken.name))
+        me = await asyncio.wait_for(client.get("/api/auth/me", headers=headers), timeout=10)
+        assert me.status_code == 200
+    await recorded(clock.now())
+
+    clock.advance(timedelta(minutes=4))  # coarse: a use within five minutes is not another write
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+    clock.advance(timedelta(minutes=2))
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+    await recorded(clock.now())
+    assert len(writes) == 2  # the first use and the one six minutes later (in order: one committer)

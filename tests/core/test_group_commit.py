@@ -53,6 +53,34 @@ async def test_concurrent_units_share_commits_and_a_failure_is_undone_alone(runt
     assert report.ok and report.size == 7
 
 
+async def test_a_batch_takes_savepoints_only_once_one_of_its_units_has_failed(runtime: Runtime) -> None:
+    # Savepoints cost two statements per unit: a batch runs its units without them and, only when
+    # one raises, rolls back and runs again with each unit in its own.
+    statements: list[str] = []
+    event.listen(
+        runtime.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: statements.append(statement),
+    )
+    await runtime.shared_transaction(unit(runtime, 0))  # the room's first event creates its head
+    statements.clear()
+    positions = await asyncio.gather(*(runtime.shared_transaction(unit(runtime, i)) for i in range(1, 6)))
+    assert sorted(positions) == list(range(1, 6))
+    assert not [s for s in statements if "SAVEPOINT" in s]
+
+    statements.clear()
+    results = await asyncio.gather(
+        *(runtime.shared_transaction(unit(runtime, 6 + i, fail=i == 1)) for i in range(4)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], Conflict)
+    assert sorted(r for r in results if isinstance(r, int)) == [6, 7, 8]  # gapless after the rerun
+    assert [s for s in statements if s.startswith("SAVEPOINT")]  # the rerun isolated each unit
+    async with runtime.sessions() as session:
+        report = await runtime.audit.verify(session)
+    assert report.ok and report.size == 9
+
+
 async def test_a_lone_unit_is_one_transaction_and_its_error_reaches_its_caller(runtime: Runtime) -> None:
     commits = count_commits(runtime)
     assert await runtime.shared_transaction(unit(runtime, 0)) == 0
