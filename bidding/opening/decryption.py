@@ -96,13 +96,15 @@ class _Ends:
         return n
 
     def view(self) -> _EndsFile:
-        return _EndsFile(bytes(self.head), b"".join(self._tail)[-self.KEEP :], self.size)
+        """The package as a file (once every write is done: the head is shared, not copied)."""
+        tail = self._tail[0] if len(self._tail) == 1 else b"".join(self._tail)
+        return _EndsFile(self.head, tail[-self.KEEP :] if len(tail) > self.KEEP else tail, self.size)
 
 
 class _EndsFile(io.RawIOBase):
     """A seekable read-only file of ``size`` bytes of which only the head and the tail are known."""
 
-    def __init__(self, head: bytes, tail: bytes, size: int) -> None:
+    def __init__(self, head: bytes | bytearray, tail: bytes, size: int) -> None:
         self._head, self._tail, self._size = head, tail, size
         self._tail_start = size - len(tail)
         self._pos = 0
