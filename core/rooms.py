@@ -45,9 +45,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.accounts import Principal
 from core.asgi_send import ASGI_SEND, frame_writer, send_now, text_message
 from core.clock import Clock
+from core.group_commit import deferred
 from core.models import RoomEvent, RoomHead
 from core.pubsub import after_commit
 from core.room_protocol import EncodedEvent, Frame, Hello, Pong, RoomError, encode_frame
+from core.shared_reads import shared_read
 from crypto.signing import canonical_json
 
 if TYPE_CHECKING:
@@ -101,12 +103,15 @@ async def append(
     the JSON object of its fields."""
     if isinstance(data, msgspec.Struct):
         data = msgspec.to_builtins(data)
-    seq = await _next_seq(session, room)
     at = clock.now()
     payload = canonical_json(data).decode()
-    await session.execute(
-        insert(RoomEvent).values(room=room, seq=seq, at=at, kind=kind, audience=audience, payload=payload)
-    )
+    row = {"room": room, "at": at, "kind": kind, "audience": audience, "payload": payload}
+    held = deferred(session, "core.rooms", _HeldEvents)
+    if held is None:
+        seq = row["seq"] = await _next_seq(session, room)
+        await session.execute(insert(RoomEvent).values(row))
+    else:
+        seq = await held.add(session, row)
     after_commit(
         session,
         channel(room),
@@ -126,6 +131,30 @@ async def _next_seq(session: AsyncSession, room: str) -> int:
         return 1
     except IntegrityError:  # another transaction created it first; queue behind it
         return int((await session.execute(bump)).scalar_one())
+
+
+class _HeldEvents:
+    """A shared transaction's room events (core/group_commit.py): numbered as they come, each room's
+    head locked once, and stored together before the commit (one head update per room, one insert)."""
+
+    def __init__(self) -> None:
+        self.heads: dict[str, int] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    async def add(self, session: AsyncSession, row: dict[str, Any]) -> int:
+        room = row["room"]
+        last = self.heads.get(room)
+        if last is None:
+            last = await lock(session, room)
+        seq = row["seq"] = self.heads[room] = last + 1
+        self.rows.append(row)
+        return seq
+
+    async def write(self, session: AsyncSession) -> None:
+        for room, seq in self.heads.items():
+            await session.execute(update(RoomHead).where(RoomHead.room == room).values(seq=seq))
+        if self.rows:
+            await session.execute(insert(RoomEvent), self.rows)
 
 
 async def lock(session: AsyncSession, room: str) -> int:
@@ -153,49 +182,6 @@ async def head(session: AsyncSession, room: str) -> int:
 async def shared_head(runtime: Runtime, room: str) -> int:
     """The room's head as stored now, one read for the sockets that ask together (a crowd joining)."""
     return await shared_read(runtime, f"head:{room}", lambda session: head(session, room))
-
-
-async def shared_read(runtime: Runtime, key: str, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """``read``'s answer as stored now, one read for those who ask for ``key`` together.
-
-    A read is shared only by those who asked before it began, so each gets an answer at least as new
-    as everything committed before it asked: as good as a read of its own. The read takes a connection
-    of its own, so ask holding none (a crowd holding connections while waiting would exhaust the pool).
-    An error is every sharer's error."""
-    waiting: dict[str, asyncio.Future[Any]] = runtime.cache("core.shared_reads", dict)
-    found = waiting.get(key)
-    if found is None:
-        found = waiting[key] = asyncio.get_running_loop().create_future()
-        reading = asyncio.create_task(_read(runtime, key, read, waiting, found))
-        _READS.add(reading)
-        reading.add_done_callback(_READS.discard)
-    return cast(T, await asyncio.shield(found))
-
-
-_READS: set[asyncio.Task[None]] = set()
-
-
-async def _read(
-    runtime: Runtime,
-    key: str,
-    read: Callable[[AsyncSession], Awaitable[Any]],
-    waiting: dict[str, asyncio.Future[Any]],
-    found: asyncio.Future[Any],
-) -> None:
-    try:
-        async with runtime.sessions() as session:
-            await session.connection()  # who asks while this waits for a connection shares the read
-            if waiting.get(key) is found:
-                del waiting[key]  # from here on, a new asker gets a read of its own
-            found.set_result(await read(session))
-    except Exception as exc:
-        if not found.done():
-            found.set_exception(exc)
-    finally:
-        if waiting.get(key) is found:
-            del waiting[key]
-        if not found.done():
-            found.cancel()
 
 
 async def events_after(session: AsyncSession, room: str, after: int, limit: int = BATCH) -> list[RoomEvent]:

@@ -32,6 +32,7 @@ from core.models import RoomEvent
 from core.regions import get_region
 from core.roles import Role
 from core.runtime import Runtime
+from core.shared_reads import shared_read
 from evaluation import scoring
 from evaluation.events import PREFIX, Presence, decode
 from evaluation.models import Clarification, Evaluation, Member
@@ -211,7 +212,7 @@ async def facts(runtime: Runtime, code: str) -> RoomFacts:
     kept: dict[str, RoomFacts] = runtime.cache("evaluation.room_facts", dict)
     found = kept.get(code)
     if found is None:
-        found = await rooms.shared_read(runtime, f"evaluation-room:{code}", partial(_read_facts, code))
+        found = await shared_read(runtime, f"evaluation-room:{code}", partial(_read_facts, code))
         if code not in kept:  # the sharers of one read keep it once (and evict once)
             if len(kept) >= RoomStates.KEPT:
                 kept.pop(next(iter(kept)))

@@ -22,6 +22,7 @@ from core.credit_port import credit
 from core.errors import Conflict, PermissionDenied
 from core.models import Organisation
 from core.runtime import Runtime
+from core.shared_reads import shared_read
 
 # Phases of a lot's opening and outcomes of a bid, by their short names.
 AWAITING_HOST = OpeningPhase.AWAITING_HOST
@@ -84,7 +85,7 @@ async def hall(runtime: Runtime, code: str, lot: str, principal: Principal | Non
     kept: dict[tuple[str, str], Hall] = runtime.cache("bidding.opening_halls", dict)
     found = kept.get((code, lot))
     if found is None:
-        found = await rooms.shared_read(runtime, f"opening-hall:{code}:{lot}", partial(_read_hall, code, lot))
+        found = await shared_read(runtime, f"opening-hall:{code}:{lot}", partial(_read_hall, code, lot))
         if not found.draft:
             if len(kept) >= HALLS_KEPT:
                 kept.pop(next(iter(kept)))
