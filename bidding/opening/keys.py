@@ -9,7 +9,7 @@ import binascii
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import events
@@ -87,15 +87,21 @@ async def _record_opened(
     now = runtime.clock.now()
 
     async def record(session: AsyncSession) -> OpeningBid:
-        bid = await session.get(OpeningBid, bid_id)
-        assert bid is not None
-        bid.outcome = REJECTED if result.reason else OPENED
-        bid.reason = result.reason
-        bid.opened_by = by
-        bid.opened_at = now
-        bid.file_key = file_key  # revealed: the package is the envelope and this key (read_package)
-        bid.form = result.form
-        bid.price = result.price
+        stored = await session.execute(
+            update(OpeningBid)
+            .where(OpeningBid.id == bid_id)
+            .values(
+                outcome=REJECTED if result.reason else OPENED,
+                reason=result.reason,
+                opened_by=by,
+                opened_at=now,
+                file_key=file_key,  # revealed: the package is the envelope and this key (read_package)
+                form=null() if result.form is None else result.form,  # SQL NULL, not JSON null
+                price=result.price,
+            )
+            .returning(OpeningBid)
+        )
+        bid = stored.scalar_one()
         await runtime.audit.append(
             session,
             BID_OPENED,
@@ -144,7 +150,7 @@ async def _settled_once(
     await _progress_once(session, runtime, tender, lot, opening)
 
     async def close(session: AsyncSession) -> None:
-        await close_if_done(session, runtime, opening.id)
+        await close_if_done(session, runtime, opening.tender_id, opening.id)
 
     await once_per_transaction(session, ("opening.close_if_done", opening.id), close)
 
@@ -267,7 +273,7 @@ async def _open_claimed(
                 bid.outcome = QUEUED
             await _progress(session, runtime, tender, lot, opening)
             if isinstance(exc, AgeError):
-                await close_if_done(session, runtime, opening.id)
+                await close_if_done(session, runtime, opening.tender_id, opening.id)
         raise InvalidInput(
             f"投标文件解密失败 (the bid did not decrypt): {exc}", code="decryption_failed"
         ) from None

@@ -106,14 +106,14 @@ def _table_row(
     )
 
 
-async def close_if_done(session: AsyncSession, runtime: Runtime, opening_id: int) -> bool:
+async def close_if_done(session: AsyncSession, runtime: Runtime, tender_id: int, opening_id: int) -> bool:
     """Close the decryption window early once every bid is opened or failed: nothing is left to wait
     for, so the 唱标 follows at once. Called in the transaction that settled a bid; the tender's lock
     serialises two last reveals, so one of them sees the other's outcome. Returns whether it closed."""
-    opening = await session.get(Opening, opening_id)
+    await lock_tender(session, tender_id, runtime.clock)
+    # Read once the lock is held (fresh even if this session had loaded it before).
+    opening = await session.get(Opening, opening_id, populate_existing=True)
     assert opening is not None
-    await lock_tender(session, opening.tender_id, runtime.clock)
-    await session.refresh(opening)
     if opening.phase != DECRYPTING:
         return False
     counts = await _counts(session, opening.id)
