@@ -71,7 +71,8 @@ def deferred(session: AsyncSession, key: Hashable, make: Callable[[], W]) -> W |
     """The batch's writer under ``key`` (made on first use), or None where a write must go straight
     to the database: outside a shared transaction, in a batch rerun with savepoints, and inside a
     savepoint of the caller's own (the batch is then run again with savepoints, so what it wrote
-    straight is never committed beside what a writer holds)."""
+    straight is never committed beside what a writer holds). What a writer holds reaches the
+    database just before the commit: a read in the same batch does not see it yet."""
     writers: dict[Hashable, Any] | None = session.info.get(DEFERRED_KEY)
     if writers is None:
         return None
