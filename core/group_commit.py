@@ -120,9 +120,7 @@ class GroupCommit:
     async def run(self, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``unit`` in the next shared transaction; its result once that transaction committed."""
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._waiting.append((unit, done))
-        if self._committer is None:
-            self._committer = asyncio.create_task(self._drain())
+        self._queue(unit, done)
         # A caller that goes away does not cancel the others' transaction.
         return await asyncio.shield(done)
 
@@ -131,6 +129,9 @@ class GroupCommit:
         depends on (when a token was last used). A failure is logged as ``what``."""
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         done.add_done_callback(lambda finished: _log_failure(finished, what))
+        self._queue(unit, done)
+
+    def _queue(self, unit: Unit, done: asyncio.Future[Any]) -> None:
         self._waiting.append((unit, done))
         if self._committer is None:
             self._committer = asyncio.create_task(self._drain())

@@ -99,16 +99,13 @@ class Runtime:
             found = self.caches[key] = make()
         return found
 
-    async def settled(self) -> None:
+    async def close(self) -> None:
         """Wait until what ``shared_transaction_soon`` queued on this event loop is committed (or its
-        failure logged). Another loop's work is its own: a test's client serves the app from its own
-        loop and closes the runtime there."""
+        failure logged), then dispose of the engine. Another loop's work is its own: a test's client
+        serves the app from its own loop and closes the runtime there."""
         group = self.caches.get("core.group_commit", {}).get(asyncio.get_running_loop())
         if group is not None:
             await group.settled()
-
-    async def close(self) -> None:
-        await self.settled()
         await self.engine.dispose()
 
 

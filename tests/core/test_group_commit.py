@@ -23,6 +23,16 @@ def count_commits(runtime: Runtime) -> list[int]:
     return commits
 
 
+def count_statements(runtime: Runtime) -> list[str]:
+    statements: list[str] = []
+    event.listen(
+        runtime.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: statements.append(" ".join(statement.split())),
+    )
+    return statements
+
+
 def unit(runtime: Runtime, i: int, *, fail: bool = False) -> Any:
     async def work(session: AsyncSession) -> int:
         appended = await runtime.audit.append(session, "test.group", data={"i": i})
@@ -56,12 +66,7 @@ async def test_concurrent_units_share_commits_and_a_failure_is_undone_alone(runt
 async def test_a_batch_takes_savepoints_only_once_one_of_its_units_has_failed(runtime: Runtime) -> None:
     # Savepoints cost two statements per unit: a batch runs its units without them and, only when
     # one raises, rolls back and runs again with each unit in its own.
-    statements: list[str] = []
-    event.listen(
-        runtime.engine.sync_engine,
-        "before_cursor_execute",
-        lambda _c, _cur, statement, *_a: statements.append(statement),
-    )
+    statements = count_statements(runtime)
     await runtime.shared_transaction(unit(runtime, 0))  # the room's first event creates its head
     statements.clear()
     positions = await asyncio.gather(*(runtime.shared_transaction(unit(runtime, i)) for i in range(1, 6)))
@@ -212,16 +217,6 @@ async def test_work_queued_once_per_transaction_runs_once_after_the_units_that_s
     async with runtime.transaction() as session:
         await once_per_transaction(session, "count", counted("count"))
         assert ran == [("count", 5)]
-
-
-def count_statements(runtime: Runtime) -> list[str]:
-    statements: list[str] = []
-    event.listen(
-        runtime.engine.sync_engine,
-        "before_cursor_execute",
-        lambda _c, _cur, statement, *_a: statements.append(" ".join(statement.split())),
-    )
-    return statements
 
 
 async def stored_seqs(runtime: Runtime, room: str) -> list[int]:
