@@ -422,20 +422,11 @@ class RoomConnection:
         ):
             self.wake.set()
             return
-        sees = tuple(entry.audience in self.audiences for entry in entries)
-        if self.write_frame is not None:
-            joined = frames.get(sees)
-            if joined is None:
-                joined = frames[sees] = b"".join(
-                    entry.event_frame if seen else entry.skip_frame
-                    for entry, seen in zip(entries, sees, strict=True)
-                )
-            if self.write_frame(joined):
-                self.sent = entries[-1].seq
-                return
-        for entry, seen in zip(entries, sees, strict=True):
+        if self._write_at_once(entries, frames):
+            return
+        for entry in entries:
             try:
-                self.in_flight = send_now(self.asgi_send, entry.event_message if seen else entry.skip_message)
+                self.in_flight = send_now(self.asgi_send, entry.message(entry.audience in self.audiences))
             except Exception:  # the client is gone: the reader ends this connection
                 self.ready = False
                 return
@@ -443,6 +434,24 @@ class RoomConnection:
             if self.in_flight is not None:  # it waits for the client: the rest goes to the writer
                 self.in_flight.add_done_callback(self._landed)
                 return
+
+    def _write_at_once(self, entries: list[EncodedEvent], frames: dict[tuple[bool, ...], bytes]) -> bool:
+        """Write the frames of ``entries`` (consecutive, the first one after ``sent``) in one write straight
+        to the socket, joined once per audience (``frames``); False where the writer declines (the
+        caller sends them one by one)."""
+        if self.write_frame is None:
+            return False
+        sees = tuple(entry.audience in self.audiences for entry in entries)
+        joined = frames.get(sees)
+        if joined is None:
+            joined = frames[sees] = b"".join(
+                entry.event_frame if seen else entry.skip_frame
+                for entry, seen in zip(entries, sees, strict=True)
+            )
+        if not self.write_frame(joined):
+            return False
+        self.sent = entries[-1].seq
+        return True
 
     def _landed(self, sending: asyncio.Future[None]) -> None:
         self.in_flight = None
@@ -465,11 +474,7 @@ class RoomConnection:
             if self.sent + 1 < hub.first:  # older than what the hub keeps: this socket reads it
                 await self._send_from_database(hub.first - 1)
                 continue
-            for entry in hub.entries_after(self.sent):
-                if entry.seq != self.sent + 1:
-                    break  # the hub trimmed meanwhile: look again
-                await self._send(entry.message(self.viewer.sees(entry.audience)))
-                self.sent = entry.seq
+            await self._send_entries(hub.entries_after(self.sent))
 
     async def _send_from_database(self, upto: int) -> None:
         assert self.hub is not None
@@ -477,9 +482,16 @@ class RoomConnection:
             rows = await events_after(session, self.room, self.sent, min(BATCH, upto - self.sent))
         if not rows:
             self.sent = upto  # nothing stored there (cannot happen: seqs have no gaps)
-        for row in rows:
-            await self._send(_entry_of(row).message(self.viewer.sees(row.audience)))
-            self.sent = row.seq
+        await self._send_entries([_entry_of(row) for row in rows])
+
+    async def _send_entries(self, entries: list[EncodedEvent]) -> None:
+        """Send ``entries`` (consecutive, from the one after ``sent``): in one write where the socket
+        takes it now (a joining socket's backlog), else one send each (caller holds the lock)."""
+        if self.in_flight is None and entries and self._write_at_once(entries, {}):
+            return
+        for entry in entries:
+            await self._send(entry.message(self.viewer.sees(entry.audience)))
+            self.sent = entry.seq
 
     async def write(self) -> None:
         """Send what the hub gains that its pass could not send, as it gains it."""

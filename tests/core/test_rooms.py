@@ -271,6 +271,33 @@ async def test_the_events_of_one_commit_reach_a_socket_in_one_write_encoded_once
     assert all(c.sent == 3 for c in connections)
 
 
+async def test_a_joining_sockets_backlog_goes_in_one_write_and_by_sends_where_the_writer_declines() -> None:
+    # 500 observers joining a room with a hundred events behind it: each gets its backlog in one
+    # write (its audience's event and skip frames joined), not a send per event. Where the direct
+    # write declines (a slow client's full buffer), the same backlog goes by the ordinary sends.
+    hub = rooms.RoomHub(cast(Any, None), cast(Any, None), "r")
+    for seq in range(1, 8):
+        hub.publish(entry(seq))  # no socket yet: the hub only holds them
+    await asyncio.sleep(0)
+    events = [entry(seq) for seq in range(1, 8)]  # 3 and 6 are for supervisors only
+
+    writes: list[bytes] = []
+    direct, by_sends = Client(), Client()
+    joiner = connect_to(hub, direct, ready=False)
+    joiner.write_frame = lambda frame: writes.append(frame) is None
+    declined = connect_to(hub, by_sends, ready=False)
+    declined.write_frame = lambda frame: False
+    for connection in (joiner, declined):
+        async with connection.lock:
+            await connection.send_pending()
+
+    assert writes == [b"".join(e.skip_frame if e.audience != rooms.PUBLIC else e.event_frame for e in events)]
+    assert direct.frames == [] and joiner.sent == 7
+    assert by_sends.seqs() == list(range(1, 8)) and declined.sent == 7
+    kinds = ["event", "event", "skip", "event", "event", "skip", "event"]
+    assert [f["type"] for f in by_sends.frames] == kinds
+
+
 async def test_a_socket_joining_mid_flood_gets_every_event_once_in_order() -> None:
     # A joining socket is in the hub before its backlog is sent: the pass leaves it to its writer
     # until it is ready, then sends to it like any other.
