@@ -7,8 +7,10 @@ Each route declares its roles (core/access.py). Here every non-public route is c
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
-from litestar import Litestar
+import pytest
+from litestar import Litestar, concurrency
 
 from core.access import PUBLIC_MARK, ROLES_KEY, route_handlers
 from core.roles import Role
@@ -55,3 +57,28 @@ async def test_every_protected_route_401_logged_out_and_403_for_other_roles(
             if response.status_code != 403 or response.json().get("error") != "forbidden":
                 failures.append(f"{method} {path} as {role.value} -> {response.status_code}")
     assert not failures, "\n".join(failures)
+
+
+async def test_the_role_check_takes_no_worker_thread(
+    runtime: Runtime,
+    client,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Litestar runs a guard that is a plain function in a worker thread: a thread hop on every request
+    # (and every socket joining a room) for a few set lookups. The role guard runs on the event loop.
+    await make_user(runtime, "guard-thread", Role.SUPERVISOR)
+    headers = await bearer(client, "guard-thread")
+    in_threads: list[object] = []
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            in_threads.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    with Counting(max_workers=1) as executor:
+        # Litestar's own setter refuses a running loop; its executor for worker threads is this field.
+        monkeypatch.setattr(concurrency._State, "EXECUTOR", executor)
+        allowed = await client.get("/api/auth/me", headers=headers)
+        refused = await client.get("/api/auth/me")
+    assert (allowed.status_code, refused.status_code) == (200, 401)
+    assert in_threads == []
