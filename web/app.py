@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
@@ -173,5 +174,12 @@ def summary_of(doc: str) -> tuple[str, str]:
 
 def asgi_app(**kwargs: Any) -> ASGIApp:
     """Entry point for ``uvicorn --factory web.app:asgi_app`` (settings from the environment); room
-    sockets send through the server's own ASGI send (``core.asgi_send.keep_asgi_send``)."""
-    return keep_asgi_send(create_app(**kwargs))
+    sockets send through the server's own ASGI send (``core.asgi_send.keep_asgi_send``).
+
+    A serving process's objects from start-up (modules, mappers, routes, templates: most of its heap)
+    live as long as it does; frozen, the collector's full passes no longer walk them again and again
+    while hundreds of sockets join (bench/rooms.py)."""
+    app = keep_asgi_send(create_app(**kwargs))
+    gc.collect()
+    gc.freeze()
+    return app
