@@ -1,9 +1,10 @@
 """A bid left "decrypting" by a process that died mid-decryption is finished by the advance job with the
 key the bidder revealed (and the server verified) — not left to hold the opening forever, and never
-charged to the bidder."""
+charged to the bidder; and two reveals of one bid open it once."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,31 @@ async def test_a_claim_without_a_kept_key_goes_back_to_the_queue_while_the_windo
     first = await principal(runtime, world.bidders[0].username)
     done = await opening.reveal_key(runtime, first, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
     assert done.outcome == "opened"
+
+
+async def test_two_reveals_of_one_bid_open_it_once_and_the_other_is_told_it_is_taken(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    # Both pass the first read (the bid is queued); only one claim can win.
+    world = await make_world(runtime, client, bidders=2)
+    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    who = await principal(runtime, world.bidders[0].username)
+    key = file_key(sealed[0], world.bidders[0].identity)
+
+    done = await asyncio.gather(
+        opening.reveal_key(runtime, who, CODE, "1", key),
+        opening.reveal_key(runtime, who, CODE, "1", key),
+        return_exceptions=True,
+    )
+
+    opened = [d for d in done if not isinstance(d, BaseException)]
+    refused = [d for d in done if isinstance(d, BaseException)]
+    assert [d.outcome for d in opened] == ["opened"]
+    assert len(refused) == 1 and isinstance(refused[0], Conflict)
+    assert refused[0].code == "already_opened"
+    assert [b.outcome for b in await bids(runtime)] == ["opened", "queued"]
+    async with runtime.sessions() as session:
+        kinds = list(await session.scalars(select(AuditEntry.kind)))
+    assert kinds.count("bid.opened") == 1
