@@ -405,7 +405,7 @@ class RoomConnection:
         self.write_frame = frame_writer(self.asgi_send)
         self.ready = False  # hello and backlog sent: the hub's pass may send to it
         self.in_flight: asyncio.Future[None] | None = None  # a send that had to wait
-        self.audiences = viewer.audiences
+        self.audiences = viewer.audiences  # what this socket sees, tested per event in the hub's pass
 
     def push(self, entries: list[EncodedEvent], frames: dict[tuple[bool, ...], bytes]) -> None:
         """Send ``entries`` (consecutive events) now if this socket is caught up and idle, else leave
@@ -490,7 +490,7 @@ class RoomConnection:
         if self.in_flight is None and entries and self._write_at_once(entries, {}):
             return
         for entry in entries:
-            await self._send(entry.message(self.viewer.sees(entry.audience)))
+            await self._send(entry.message(entry.audience in self.audiences))
             self.sent = entry.seq
 
     async def write(self) -> None:
