@@ -94,23 +94,23 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        try:
-            await_(self._trip(_execute, operation, parameters))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        self._trip(_execute, operation, parameters)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._trip(_execute_many, operation, seq_of_parameters)
+
+    def _trip(self, statement: Any, operation: Any, parameters: Any) -> None:
         try:
-            await_(self._trip(_execute_many, operation, seq_of_parameters))
+            outcome: _Outcome = await_(self._run_in_database_thread(statement, operation, parameters))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows or ())
 
-    async def _trip(self, statement: Any, operation: Any, parameters: Any) -> None:
+    async def _run_in_database_thread(self, statement: Any, operation: Any, parameters: Any) -> _Outcome:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await connection._execute(statement, connection._conn, operation, parameters)
-        self._description, rows, self._rowcount, self._lastrowid = outcome
-        self._rows = collections.deque(rows) if rows else collections.deque()
+            return await connection._execute(statement, connection._conn, operation, parameters)
 
     async def _async_soft_close(self) -> None:
         """Nothing is open in the database thread, and the description is kept here."""
