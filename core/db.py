@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from core.clock import as_utc
-from core.sqlite_async import OneTripDbapi
+from core.sqlite_async import LoopFirstDbapi
 
 # Stable constraint names, so Alembic migrations are the same on both engines.
 NAMING_CONVENTION = {
@@ -104,7 +104,7 @@ async def insert_unless_present(
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         if make_url(url).drivername == "sqlite+aiosqlite":
-            kwargs.setdefault("module", OneTripDbapi())  # one trip to aiosqlite's thread per statement
+            kwargs.setdefault("module", LoopFirstDbapi())  # statements on the loop unless they wait
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -1,12 +1,25 @@
-"""SQLite under asyncio with one trip to the database thread per statement.
+"""SQLite under asyncio: a statement runs right on the event loop, and goes to aiosqlite's thread
+only when it would wait (another process holds the write lock) or runs long (a read past its budget).
 
-SQLAlchemy's aiosqlite adapter makes up to four trips to aiosqlite's thread for every statement (open
-a cursor, execute, fetch the rows, close the cursor), each a queue hand-off there and a wake-up of
-the event loop back: ≈ 0.1 ms apiece on a two-core machine, against ≈ 2 µs for a one-row UPDATE
-itself; through a session such an UPDATE took 0.53 ms, and takes 0.30 ms in one trip. This cursor
-does the four in one trip, on the sqlite3 connection aiosqlite owns, in aiosqlite's own thread. The
-connection, transactions and server-side cursors stay the adapter's. ``core.db.make_engine``
-installs it for ``sqlite+aiosqlite`` URLs.
+SQLAlchemy's aiosqlite adapter sends every statement to aiosqlite's thread, up to four trips each
+(open a cursor, execute, fetch the rows, close the cursor). A trip is a queue hand-off there and a
+wake-up of the event loop back, and each end must take the GIL back from whichever thread holds it:
+while the loop is busy (decrypting bids, answering requests) that is up to the interpreter's switch
+interval (5 ms) per hand-off, against ≈ 2 µs for a one-row UPDATE itself. So a statement that
+neither waits nor runs long is run here, on the sqlite3 connection aiosqlite owns, whole (execute,
+fetch, close) and with the connection's busy timeout at 0:
+
+- a statement refused for another connection's lock (``SQLITE_BUSY``: another process is writing)
+  runs again in the thread with the configured busy timeout, so it waits there, not on the loop
+  (nothing of it was done: the lock is taken before anything is written);
+- a ``SELECT`` still running after ``READ_BUDGET`` is interrupted (a progress handler: a read has
+  nothing to undo) and runs again in the thread, to its end;
+- a write runs to its end here: the platform's writes are a few rows each (a migration that rewrites
+  a big table runs before the server serves); the commit too, whose fsync is the durable commit
+  docs/durability.md promises, taken here instead of handed off.
+
+Server-side (streamed) cursors stay the adapter's, in the thread, with the busy timeout set for
+them. ``core.db.make_engine`` installs all this for ``sqlite+aiosqlite`` URLs.
 
 It reaches two private names, ``aiosqlite.Connection._execute`` (run a function in the connection's
 thread) and ``._conn`` (its sqlite3 connection), and subclasses SQLAlchemy's adapter: pyproject.toml
@@ -16,23 +29,34 @@ bounds both versions for that.
 from __future__ import annotations
 
 import collections
+import re
 import sqlite3
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
+READ_BUDGET = 0.002  # seconds a SELECT may hold the event loop before it is finished in the thread
+_BUDGET_CHECK_EVERY = 1000  # SQLite VM instructions between two looks at the clock
+_DEFAULT_BUSY_SECONDS = 5.0  # sqlite3.connect's own default timeout
+# Setting the busy timeout (not asking for it): the thread's waits take the new value.
+_BUSY_TIMEOUT_PRAGMA = re.compile(r"\s*PRAGMA\s+(main\.)?busy_timeout\s*[=(]", re.IGNORECASE)
+
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
+_Statement = Callable[[sqlite3.Connection, Any, Any], _Outcome]
 
 
 def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
-    """One statement, start to end, in the database thread: its description, rows, counts."""
+    """One statement, start to end: its description, rows, counts."""
     cursor = connection.cursor()
     try:
         if parameters is None:
@@ -55,9 +79,65 @@ def _execute_many(connection: sqlite3.Connection, operation: str, parameters: An
         cursor.close()
 
 
-class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """A client-side cursor that holds nothing open in the database thread: each execute runs there
-    whole and brings back what the statement produced."""
+def _commit(connection: sqlite3.Connection, _operation: Any = None, _parameters: Any = None) -> _Outcome:
+    connection.commit()
+    return None, None, -1, None
+
+
+def _rollback(connection: sqlite3.Connection, _operation: Any = None, _parameters: Any = None) -> _Outcome:
+    connection.rollback()
+    return None, None, -1, None
+
+
+def _set_busy_timeout(connection: sqlite3.Connection, milliseconds: int) -> None:
+    connection.execute(f"PRAGMA busy_timeout={int(milliseconds)}").close()
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+def _is_interrupt(error: sqlite3.Error) -> bool:
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_INTERRUPT
+
+
+def _here(
+    connection: sqlite3.Connection, statement: _Statement, operation: Any, parameters: Any
+) -> _Outcome | None:
+    """The statement run on the calling (event loop) thread, or None where it must go to the thread:
+    refused for another connection's lock, or a read past its budget."""
+    read = isinstance(operation, str) and operation.lstrip()[:6].upper() == "SELECT"
+    if read:
+        deadline = time.perf_counter() + READ_BUDGET
+        connection.set_progress_handler(lambda: time.perf_counter() > deadline, _BUDGET_CHECK_EVERY)
+    try:
+        return statement(connection, operation, parameters)
+    except sqlite3.OperationalError as error:
+        if _is_busy(error) or (read and _is_interrupt(error)):
+            return None
+        raise
+    finally:
+        if read:
+            connection.set_progress_handler(None, 0)
+
+
+def _waiting(busy_ms: int, statement: _Statement) -> _Statement:
+    """``statement`` for the database thread: it waits up to ``busy_ms`` for another connection's
+    lock, as a plain sqlite3 connection would; the loop's statements keep a busy timeout of 0."""
+
+    def run(connection: sqlite3.Connection, operation: Any, parameters: Any) -> _Outcome:
+        _set_busy_timeout(connection, busy_ms)
+        try:
+            return statement(connection, operation, parameters)
+        finally:
+            _set_busy_timeout(connection, 0)
+
+    return run
+
+
+class LoopFirstCursor(AsyncAdapt_aiosqlite_cursor):
+    """A client-side cursor that holds nothing open: each execute runs whole (on the loop, or in one
+    trip to the database thread) and keeps what the statement produced."""
 
     __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
@@ -94,23 +174,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        self._trip(_execute, operation, parameters)
+        self._keep(self._owner().run(_execute, operation, parameters))
+        if isinstance(operation, str) and _BUSY_TIMEOUT_PRAGMA.match(operation):
+            self._owner().take_busy_timeout()
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        self._trip(_execute_many, operation, seq_of_parameters)
+        self._keep(self._owner().run(_execute_many, operation, seq_of_parameters))
 
-    def _trip(self, statement: Any, operation: Any, parameters: Any) -> None:
-        try:
-            outcome: _Outcome = await_(self._run_in_database_thread(statement, operation, parameters))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+    def _owner(self) -> _LoopFirstConnection:
+        return cast("_LoopFirstConnection", self._adapt_connection)
+
+    def _keep(self, outcome: _Outcome) -> None:
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows or ())
-
-    async def _run_in_database_thread(self, statement: Any, operation: Any, parameters: Any) -> _Outcome:
-        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
-            return await connection._execute(statement, connection._conn, operation, parameters)
 
     async def _async_soft_close(self) -> None:
         """Nothing is open in the database thread, and the description is kept here."""
@@ -119,17 +195,78 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
 
-class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+class _WaitingServerSideCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    """The adapter's streamed cursor (it stays in the database thread), waiting for another
+    connection's lock as a statement sent to the thread does."""
+
     __slots__ = ()
-    _cursor_cls = OneTripCursor
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        busy_ms = cast(_LoopFirstConnection, self._adapt_connection).busy_ms
+        await connection._execute(_set_busy_timeout, connection._conn, busy_ms)
+        try:
+            return await super()._execute_async(operation, parameters)
+        finally:
+            await connection._execute(_set_busy_timeout, connection._conn, 0)
 
 
-class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
-    """aiosqlite as SQLAlchemy adapts it, with ``OneTripCursor`` for client-side cursors."""
+class _LoopFirstConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("busy_ms",)
+    _cursor_cls = LoopFirstCursor
+    _ss_cursor_cls = _WaitingServerSideCursor
+
+    def __init__(self, dbapi: Any, connection: Any, busy_ms: int) -> None:
+        super().__init__(dbapi, connection)
+        self.busy_ms = busy_ms
+        _set_busy_timeout(connection._conn, 0)
+
+    def run(self, statement: _Statement, operation: Any, parameters: Any) -> _Outcome:
+        """``statement`` on the loop where it neither waits nor runs long, else in one trip to the
+        database thread (after whatever that thread is running for this connection)."""
+        try:
+            # Awaited even when it runs here: AsyncConnection checks that its driver awaited; a
+            # coroutine that never suspends costs two greenlet switches, not a pass of the loop.
+            return await_(self._run(statement, operation, parameters))
+        except Exception as error:
+            self._handle_exception(error)
+
+    async def _run(self, statement: _Statement, operation: Any, parameters: Any) -> _Outcome:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        if not self._execute_mutex.locked():
+            outcome = _here(connection._conn, statement, operation, parameters)
+            if outcome is not None:
+                return outcome
+        async with self._execute_mutex:
+            return await connection._execute(
+                _waiting(self.busy_ms, statement), connection._conn, operation, parameters
+            )
+
+    def take_busy_timeout(self) -> None:
+        """A ``PRAGMA busy_timeout=…`` just ran here: keep its value for the thread, and 0 here."""
+        conn = self._connection._conn
+        self.busy_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        _set_busy_timeout(conn, 0)
+
+    def commit(self) -> None:
+        if self._connection._connection:
+            self.run(_commit, None, None)
+
+    def rollback(self) -> None:
+        if self._connection._connection:
+            self.run(_rollback, None, None)
+
+
+class LoopFirstDbapi(AsyncAdapt_aiosqlite_dbapi):
+    """aiosqlite as SQLAlchemy adapts it, with statements run on the event loop where they neither
+    wait nor run long (``LoopFirstCursor``)."""
 
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
 
-    def connect(self, *arg: Any, **kw: Any) -> _OneTripConnection:
+    def connect(self, *arg: Any, **kw: Any) -> _LoopFirstConnection:
+        # The connection is used from the loop's thread and from aiosqlite's, never both at once.
+        kw["check_same_thread"] = False
+        busy_ms = round(1000 * float(kw.get("timeout", _DEFAULT_BUSY_SECONDS)))
         adapted = super().connect(*arg, **kw)
-        return _OneTripConnection(self, adapted._connection)
+        return _LoopFirstConnection(self, adapted._connection, busy_ms)
