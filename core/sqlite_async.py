@@ -9,14 +9,15 @@ interval (5 ms) per hand-off, against ≈ 2 µs for a one-row UPDATE itself. So 
 neither waits nor runs long is run here, on the sqlite3 connection aiosqlite owns, whole (execute,
 fetch, close) and with the connection's busy timeout at 0:
 
-- a statement refused for another connection's lock (``SQLITE_BUSY``: another process is writing)
-  runs again in the thread with the configured busy timeout, so it waits there, not on the loop
-  (nothing of it was done: the lock is taken before anything is written);
+- a statement refused for the write lock (``SQLITE_BUSY``: another connection's transaction, of this
+  process or another, is writing) runs again in the thread with the configured busy timeout, so it
+  waits there, not on the loop (nothing of it was done: the lock is taken before anything is written);
 - a ``SELECT`` still running after ``READ_BUDGET`` is interrupted (a progress handler: a read has
   nothing to undo) and runs again in the thread, to its end;
 - a write runs to its end here: the platform's writes are a few rows each (a migration that rewrites
-  a big table runs before the server serves); the commit too, whose fsync is the durable commit
-  docs/durability.md promises, taken here instead of handed off.
+  a big table runs before the server serves);
+- the commit goes to the thread: its fsync (the durable commit docs/durability.md promises) waits
+  behind whatever else the disk is writing — a deadline rush's envelopes — and the loop must not.
 
 Server-side (streamed) cursors stay the adapter's, in the thread, with the busy timeout set for
 them. ``core.db.make_engine`` installs all this for ``sqlite+aiosqlite`` URLs.
@@ -221,19 +222,22 @@ class _LoopFirstConnection(AsyncAdapt_aiosqlite_connection):
         self.busy_ms = busy_ms
         _set_busy_timeout(connection._conn, 0)
 
-    def run(self, statement: _Statement, operation: Any, parameters: Any) -> _Outcome:
-        """``statement`` on the loop where it neither waits nor runs long, else in one trip to the
-        database thread (after whatever that thread is running for this connection)."""
+    def run(
+        self, statement: _Statement, operation: Any, parameters: Any, *, on_loop: bool = True
+    ) -> _Outcome:
+        """``statement`` on the loop where it neither waits nor runs long, else (or if not
+        ``on_loop``) in one trip to the database thread, after whatever that thread is running for
+        this connection."""
         try:
             # Awaited even when it runs here: AsyncConnection checks that its driver awaited; a
             # coroutine that never suspends costs two greenlet switches, not a pass of the loop.
-            return await_(self._run(statement, operation, parameters))
+            return await_(self._run(statement, operation, parameters, on_loop))
         except Exception as error:
             self._handle_exception(error)
 
-    async def _run(self, statement: _Statement, operation: Any, parameters: Any) -> _Outcome:
+    async def _run(self, statement: _Statement, operation: Any, parameters: Any, on_loop: bool) -> _Outcome:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        if not self._execute_mutex.locked():
+        if on_loop and not self._execute_mutex.locked():
             outcome = _here(connection._conn, statement, operation, parameters)
             if outcome is not None:
                 return outcome
@@ -250,7 +254,7 @@ class _LoopFirstConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         if self._connection._connection:
-            self.run(_commit, None, None)
+            self.run(_commit, None, None, on_loop=False)  # the fsync: see the module's docstring
 
     def rollback(self) -> None:
         if self._connection._connection:
