@@ -333,6 +333,7 @@ async def _insert(
         session,
         BID_SUBMITTED,
         data={"sealed": seal(sealed_value(manifest), salt), "envelope_sha256": manifest.envelope_sha256},
+        at=now,  # the instant the deadline was checked at, under the tender's lock: the receipt's time
     )
     size = appended.position + 1
     receipt = Receipt(
@@ -458,6 +459,7 @@ async def withdraw(
             session,
             BID_WITHDRAWN,
             data={"sealed": seal({"withdrawn": submission_id}, submission.seal_salt)},
+            at=moment.now,  # as withdrawn_at: the instant the deadline was checked at
         )
         key = submission.blob_key
     await runtime.blobs.delete(key)  # a withdrawn bid is never opened; its ciphertext need not stay

@@ -139,7 +139,12 @@ class AuditLog:
         actor: str | None = None,
         subject: str | None = None,
         data: dict[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> Appended:
+        """Append an entry; its time is now, or ``at`` where what it records was decided earlier in
+        the same transaction (a bid accepted under its tender's lock: its receipt must carry the
+        instant the deadline was checked at, not the later one the append ran at). Positions, not
+        times, order the log: on PostgreSQL another tender's append can fall between the two."""
         # Bumping the head row first takes its row lock (PostgreSQL) or the write lock (SQLite), so
         # concurrent appends from any number of processes queue here and positions have no gaps.
         bumped = await session.execute(
@@ -153,7 +158,7 @@ class AuditLog:
             raise RuntimeError("audit log head is missing: run `sunbid db upgrade`")
         new_size, packed = row
         position = new_size - 1
-        now = self.clock.now()
+        now = self.clock.now() if at is None else at
         entry = canonical_json(
             {
                 "position": position,

@@ -15,10 +15,10 @@ from bidding.jobs import sweep_staged_uploads
 from bidding.models import StagedUpload, Submission
 from bidding.receipts import ReceiptError, verify_bundle
 from core.accounts import principal_of
-from core.clock import ManualClock
+from core.clock import ManualClock, as_utc
 from core.models import AuditEntry, User
 from core.runtime import Runtime
-from crypto.signing import public_key_from_text
+from crypto.signing import public_key_from_text, utc_timestamp
 from tests.bidding.helpers import (
     SECRET_FORM_TEXT,
     make_world,
@@ -187,6 +187,39 @@ async def test_an_upload_that_straddles_the_deadline_is_rejected_and_leaves_noth
     # One microsecond before the deadline the same bytes are accepted.
     clock.set(deadline - timedelta(microseconds=1))
     assert (await upload(client, bidder, sealed)).status_code == 201
+
+
+async def test_a_bid_accepted_at_the_last_instant_has_a_receipt_of_that_instant_however_late_it_commits(
+    runtime: Runtime,
+    client,  # type: ignore[no-untyped-def]
+    clock: ManualClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = await make_world(runtime, client, bidders=1)
+    tender = await published_tender(runtime, client, world)
+    await register_all(client, world)
+    bidder = world.bidders[0]
+    deadline = runtime.clock.now() + timedelta(days=21)
+    last_instant = deadline - timedelta(microseconds=1)
+    clock.set(last_instant)
+    locked = submissions.lock_tender
+
+    async def lock_then_the_deadline_passes(*args, **kwargs):  # type: ignore[no-untyped-def]
+        moment = await locked(*args, **kwargs)
+        clock.set(deadline + timedelta(seconds=2))  # a busy server finishes the transaction late
+        return moment
+
+    monkeypatch.setattr(submissions, "lock_tender", lock_then_the_deadline_passes)
+    answer = await upload(client, bidder, seal(tmp_path, tender, bidder))
+    assert answer.status_code == 201, answer.text  # decided under the lock, before the deadline
+    receipt = answer.json()["receipt"]["statement"]
+    assert receipt["server_time"] == utc_timestamp(last_instant)  # not the append's later clock
+    async with runtime.sessions() as session:
+        stored = await session.scalar(select(Submission.submitted_at))
+        entry = await session.scalar(select(AuditEntry).order_by(AuditEntry.position.desc()))
+    assert stored is not None and as_utc(stored) == last_instant
+    assert entry is not None and entry.kind == "bid.submitted" and as_utc(entry.created_at) == last_instant
 
 
 async def test_a_crash_mid_upload_leaves_nothing_visible_and_the_janitor_sweeps_staging(
