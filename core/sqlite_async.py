@@ -175,9 +175,11 @@ class LoopFirstCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        self._keep(self._owner().run(_execute, operation, parameters))
+        outcome = self._owner().run(_execute, operation, parameters)
+        self._keep(outcome)
         if isinstance(operation, str) and _BUSY_TIMEOUT_PRAGMA.match(operation):
-            self._owner().take_busy_timeout()
+            _, rows, _, _ = outcome
+            self._owner().keep_busy_timeout(rows[0][0] if rows else 0)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         self._keep(self._owner().run(_execute_many, operation, seq_of_parameters))
@@ -246,11 +248,11 @@ class _LoopFirstConnection(AsyncAdapt_aiosqlite_connection):
                 _waiting(self.busy_ms, statement), connection._conn, operation, parameters
             )
 
-    def take_busy_timeout(self) -> None:
-        """A ``PRAGMA busy_timeout=…`` just ran here: keep its value for the thread, and 0 here."""
-        conn = self._connection._conn
-        self.busy_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-        _set_busy_timeout(conn, 0)
+    def keep_busy_timeout(self, milliseconds: int) -> None:
+        """A ``PRAGMA busy_timeout=…`` answered ``milliseconds``: the thread's waits take it, and the
+        connection goes back to 0 for the loop (the pragma may have run on either)."""
+        self.busy_ms = milliseconds
+        _set_busy_timeout(self._connection._conn, 0)
 
     def commit(self) -> None:
         if self._connection._connection:
