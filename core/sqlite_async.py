@@ -49,6 +49,8 @@ from sqlalchemy.util.concurrency import await_
 READ_BUDGET = 0.002  # seconds a SELECT may hold the event loop before it is finished in the thread
 _BUDGET_CHECK_EVERY = 1000  # SQLite VM instructions between two looks at the clock
 _DEFAULT_BUSY_SECONDS = 5.0  # sqlite3.connect's own default timeout
+# A read, which can be interrupted (matched in place: every statement passes here).
+_READ = re.compile(r"\s*SELECT", re.IGNORECASE)
 # Setting the busy timeout (not asking for it): the thread's waits take the new value.
 _BUSY_TIMEOUT_PRAGMA = re.compile(r"\s*PRAGMA\s+(main\.)?busy_timeout\s*[=(]", re.IGNORECASE)
 
@@ -107,7 +109,7 @@ def _here(
 ) -> _Outcome | None:
     """The statement run on the calling (event loop) thread, or None where it must go to the thread:
     refused for another connection's lock, or a read past its budget."""
-    read = isinstance(operation, str) and operation.lstrip()[:6].upper() == "SELECT"
+    read = isinstance(operation, str) and _READ.match(operation) is not None
     if read:
         deadline = time.perf_counter() + READ_BUDGET
         connection.set_progress_handler(lambda: time.perf_counter() > deadline, _BUDGET_CHECK_EVERY)
