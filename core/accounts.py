@@ -32,7 +32,7 @@ from typing import Annotated
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -344,16 +344,28 @@ async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Pri
     return found[1]
 
 
+# Every request and room socket of a bearer client runs these two: built once, as building a
+# statement costs about what running it does.
+_RECORD_USE = (
+    update(AccessToken)
+    .where(
+        AccessToken.id == bindparam("token_id"),
+        (AccessToken.last_used_at.is_(None)) | (AccessToken.last_used_at < bindparam("at")),
+    )
+    .values(last_used_at=bindparam("at"))
+)
+# One round trip for the token, its user and the user's roles.
+_TOKEN_QUERY = (
+    select(AccessToken, User)
+    .join(User, User.id == AccessToken.user_id)
+    .where(AccessToken.token_hash == bindparam("token_hash"))
+    .options(joinedload(User.roles))
+)
+
+
 async def record_token_use(session: AsyncSession, use: TokenUse) -> None:
     """Set the token's ``last_used_at`` (never backwards: a later use may have been recorded first)."""
-    await session.execute(
-        update(AccessToken)
-        .where(
-            AccessToken.id == use.token_id,
-            (AccessToken.last_used_at.is_(None)) | (AccessToken.last_used_at < use.at),
-        )
-        .values(last_used_at=use.at)
-    )
+    await session.execute(_RECORD_USE, {"token_id": use.token_id, "at": use.at})
 
 
 async def _resolve(
@@ -361,15 +373,9 @@ async def _resolve(
 ) -> tuple[datetime | None, Principal, TokenUse | None] | None:
     """The token's expiry and principal, if it is accepted now, and its use if that is due to be
     recorded. Only reads: the caller records the use where it costs the request nothing."""
-    # One round trip for the token, its user and the user's roles: every API request and every room
-    # socket of a bearer client starts here (unless ``PrincipalCache`` kept it).
-    query = (
-        select(AccessToken, User)
-        .join(User, User.id == AccessToken.user_id)
-        .where(AccessToken.token_hash == token_hash)
-        .options(joinedload(User.roles))
-    )
-    found = (await session.execute(query)).unique().first()
+    # Every API request and every room socket of a bearer client starts here (unless
+    # ``PrincipalCache`` kept it).
+    found = (await session.execute(_TOKEN_QUERY, {"token_hash": token_hash})).unique().first()
     if found is None:
         return None
     token, user = found

@@ -38,7 +38,7 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.types import Message, Send
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,7 +109,7 @@ async def append(
     held = deferred(session, "core.rooms", _HeldEvents)
     if held is None:
         seq = row["seq"] = await _next_seq(session, room)
-        await session.execute(insert(RoomEvent).values(row))
+        await session.execute(_INSERT_EVENTS, row)
     else:
         seq = await held.add(session, row)
     after_commit(
@@ -120,17 +120,30 @@ async def append(
     return seq
 
 
+# Built once (building a statement costs about what running it does). RoomHead rows are never loaded
+# as objects, so the ORM need not look for any to update (synchronize_session).
+_HEAD = (
+    update(RoomHead)
+    .where(RoomHead.room == bindparam("head_room"))
+    .execution_options(synchronize_session=False)
+)
+_BUMP_HEAD = _HEAD.values(seq=RoomHead.seq + 1).returning(RoomHead.seq)
+_TOUCH_HEAD = _HEAD.values(seq=RoomHead.seq).returning(RoomHead.seq)
+_SET_HEAD = _HEAD.values(seq=bindparam("head_seq"))
+_INSERT_HEAD = insert(cast(Table, RoomHead.__table__))
+_INSERT_EVENTS = insert(cast(Table, RoomEvent.__table__))
+
+
 async def _next_seq(session: AsyncSession, room: str) -> int:
-    bump = update(RoomHead).where(RoomHead.room == room).values(seq=RoomHead.seq + 1).returning(RoomHead.seq)
-    seq = (await session.execute(bump)).scalar_one_or_none()
+    seq = (await session.execute(_BUMP_HEAD, {"head_room": room})).scalar_one_or_none()
     if seq is not None:
         return int(seq)
     try:
         async with session.begin_nested():  # the room's first event: create its head
-            await session.execute(insert(RoomHead).values(room=room, seq=1))
+            await session.execute(_INSERT_HEAD, {"room": room, "seq": 1})
         return 1
     except IntegrityError:  # another transaction created it first; queue behind it
-        return int((await session.execute(bump)).scalar_one())
+        return int((await session.execute(_BUMP_HEAD, {"head_room": room})).scalar_one())
 
 
 class _HeldEvents:
@@ -152,9 +165,9 @@ class _HeldEvents:
 
     async def write(self, session: AsyncSession) -> None:
         for room, seq in self.heads.items():
-            await session.execute(update(RoomHead).where(RoomHead.room == room).values(seq=seq))
+            await session.execute(_SET_HEAD, {"head_room": room, "head_seq": seq})
         if self.rows:
-            await session.execute(insert(RoomEvent), self.rows)
+            await session.execute(_INSERT_EVENTS, self.rows)
 
 
 async def lock(session: AsyncSession, room: str) -> int:
@@ -163,16 +176,15 @@ async def lock(session: AsyncSession, room: str) -> int:
     A room whose events must be checked against its state before they are stored (the evaluation
     room) locks first, reads and checks, then appends: no other event can slip in between.
     """
-    touch = update(RoomHead).where(RoomHead.room == room).values(seq=RoomHead.seq).returning(RoomHead.seq)
-    seq = (await session.execute(touch)).scalar_one_or_none()
+    seq = (await session.execute(_TOUCH_HEAD, {"head_room": room})).scalar_one_or_none()
     if seq is not None:
         return int(seq)
     try:
         async with session.begin_nested():
-            await session.execute(insert(RoomHead).values(room=room, seq=0))
+            await session.execute(_INSERT_HEAD, {"room": room, "seq": 0})
         return 0
     except IntegrityError:  # created meanwhile: queue behind its creator
-        return int((await session.execute(touch)).scalar_one())
+        return int((await session.execute(_TOUCH_HEAD, {"head_room": room})).scalar_one())
 
 
 async def head(session: AsyncSession, room: str) -> int:
