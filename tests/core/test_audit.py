@@ -6,7 +6,8 @@ import json
 
 from sqlalchemy import update
 
-from core.models import AuditEntry
+from core.audit import HEAD_ID, ensure_head
+from core.models import AuditEntry, AuditHead
 from core.runtime import Runtime
 from crypto import merkle
 
@@ -43,6 +44,21 @@ async def test_each_append_returns_its_own_inclusion_proof(runtime: Runtime) -> 
             assert a.proof == await runtime.audit.inclusion_proof(session, a.position, size)
             leaf = merkle.leaf_hash(a.entry.encode())
             assert merkle.verify_inclusion(leaf, a.position, size, a.proof, a.root)
+
+
+async def test_size_and_verify_in_the_appending_transaction_count_its_appends(runtime: Runtime) -> None:
+    # The head row is bumped without the ORM updating a loaded copy of it, so what reads the head
+    # must not answer from a copy loaded before the appends (one held here, as a caller might).
+    await append_many(runtime, 2)
+    async with runtime.transaction() as session:
+        await ensure_head(session)
+        held = await session.get(AuditHead, HEAD_ID)
+        assert held is not None and await runtime.audit.size(session) == 2
+        for i in range(3):
+            await runtime.audit.append(session, "test.same_session", data={"i": i})
+        assert await runtime.audit.size(session) == 5
+        report = await runtime.audit.verify(session)
+    assert report.ok and report.size == 5
 
 
 async def test_concurrent_appends_never_collide(runtime: Runtime) -> None:
