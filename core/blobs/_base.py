@@ -158,6 +158,7 @@ class BlobReader(AsyncIterator[bytes]):
         self._chunk_size = validate_chunk_size(chunk_size)
         self._closed = False
         self._complete = False
+        self._unread = size  # a stored blob never changes: once ``size`` bytes came, it has ended
 
     # Back ends implement these two; _read_chunk runs in a worker thread.
     def _read_chunk(self, size: int) -> bytes:
@@ -172,15 +173,18 @@ class BlobReader(AsyncIterator[bytes]):
     async def __anext__(self) -> bytes:
         if self._closed:
             raise StopAsyncIteration
-        try:
-            data = await anyio.to_thread.run_sync(self._read_chunk, self._chunk_size)
-        except BaseException:
-            await self.aclose()
-            raise
+        data = b""
+        if self._unread > 0 or not self.size:  # no trip to the thread only to hear the end
+            try:
+                data = await anyio.to_thread.run_sync(self._read_chunk, self._chunk_size)
+            except BaseException:
+                await self.aclose()
+                raise
         if not data:
             self._complete = True
             await self.aclose()
             raise StopAsyncIteration
+        self._unread -= len(data)
         return data
 
     async def read(self) -> bytes:
