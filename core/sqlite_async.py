@@ -1,5 +1,5 @@
 """SQLite under asyncio: a statement runs right on the event loop, and goes to aiosqlite's thread
-only when it would wait (another process holds the write lock) or runs long (a read past its budget).
+only when it runs long (a read past its budget); one refused for the write lock is asked again.
 
 SQLAlchemy's aiosqlite adapter sends every statement to aiosqlite's thread, up to four trips each
 (open a cursor, execute, fetch the rows, close the cursor). A trip is a queue hand-off there and a
@@ -10,8 +10,11 @@ neither waits nor runs long is run here, on the sqlite3 connection aiosqlite own
 fetch, close) and with the connection's busy timeout at 0:
 
 - a statement refused for the write lock (``SQLITE_BUSY``: another connection's transaction, of this
-  process or another, is writing) runs again in the thread with the configured busy timeout, so it
-  waits there, not on the loop (nothing of it was done: the lock is taken before anything is written);
+  process or another, is writing) is asked again every ``BUSY_POLL``, the loop serving meanwhile,
+  until the busy timeout has passed (nothing of it was done: the lock is taken before anything is
+  written). Not SQLite's own busy handler in the thread: it sleeps 1, 2, 5, 10, 15, 20, 25, 25, …
+  ms between its tries, so a waiter took the lock up to tens of milliseconds after it was free, and
+  two processes taking turns at the lock (a batch each) paid that at every turn;
 - a ``SELECT`` still running after ``READ_BUDGET`` is interrupted (a progress handler: a read has
   nothing to undo) and runs again in the thread, to its end;
 - a write runs to its end here: the platform's writes are a few rows each (a migration that rewrites
@@ -29,6 +32,7 @@ bounds both versions for that.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import re
 import sqlite3
@@ -46,6 +50,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
+BUSY_POLL = 0.001  # seconds between two asks for the write lock another connection holds
 READ_BUDGET = 0.002  # seconds a SELECT may hold the event loop before it is finished in the thread
 _BUDGET_CHECK_EVERY = 1000  # SQLite VM instructions between two looks at the clock
 _DEFAULT_BUSY_SECONDS = 5.0  # sqlite3.connect's own default timeout
@@ -106,9 +111,9 @@ def _is_interrupt(error: sqlite3.Error) -> bool:
 
 def _here(
     connection: sqlite3.Connection, statement: _Statement, operation: Any, parameters: Any
-) -> _Outcome | None:
-    """The statement run on the calling (event loop) thread, or None where it must go to the thread:
-    refused for another connection's lock, or a read past its budget."""
+) -> _Outcome | bool:
+    """The statement run on the calling (event loop) thread, or where it was not: True if refused for
+    another connection's lock, False if a read ran past its budget."""
     read = isinstance(operation, str) and _READ.match(operation) is not None
     if read:
         deadline = time.perf_counter() + READ_BUDGET
@@ -116,8 +121,12 @@ def _here(
     try:
         return statement(connection, operation, parameters)
     except sqlite3.OperationalError as error:
-        if _is_busy(error) or (read and _is_interrupt(error)):
-            return None
+        if _is_busy(error):
+            # Plainly refused for the lock: worth asking again. A variant (a stale WAL snapshot)
+            # goes to the thread, which answers it as a plain connection would.
+            return getattr(error, "sqlite_errorcode", 0) == sqlite3.SQLITE_BUSY
+        if read and _is_interrupt(error):
+            return False
         raise
     finally:
         if read:
@@ -241,13 +250,24 @@ class _LoopFirstConnection(AsyncAdapt_aiosqlite_connection):
 
     async def _run(self, statement: _Statement, operation: Any, parameters: Any, on_loop: bool) -> _Outcome:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        if on_loop and not self._execute_mutex.locked():
+        busy_ms = self.busy_ms
+        give_up = None
+        while on_loop and not self._execute_mutex.locked():
             outcome = _here(connection._conn, statement, operation, parameters)
-            if outcome is not None:
+            if not isinstance(outcome, bool):
                 return outcome
+            if not outcome:  # a read past its budget
+                break
+            # Refused for the lock: asked again in a moment, the loop serving meanwhile.
+            now = time.monotonic()
+            give_up = give_up or now + busy_ms / 1000
+            busy_ms = max(0, int((give_up - now) * 1000))
+            if not busy_ms:
+                break  # the thread answers it as a plain connection would: "database is locked"
+            await asyncio.sleep(BUSY_POLL)
         async with self._execute_mutex:
             return await connection._execute(
-                _waiting(self.busy_ms, statement), connection._conn, operation, parameters
+                _waiting(busy_ms, statement), connection._conn, operation, parameters
             )
 
     def keep_busy_timeout(self, milliseconds: int) -> None:
