@@ -122,8 +122,8 @@ async def lots_of(session: AsyncSession, tender_id: int) -> list[Lot]:
     return list(await session.scalars(select(Lot).where(Lot.tender_id == tender_id).order_by(Lot.id)))
 
 
-# Built once (building a statement costs about what running it does): every bid, withdrawal and
-# transition runs it. It sets the state to itself, so no loaded tender needs updating (synchronize).
+# Built once (core/db.py): every bid, withdrawal and transition runs it. It sets the state to itself,
+# so no loaded tender needs updating (synchronize_session).
 _LOCK_TENDER = (
     update(Tender)
     .where(Tender.id == bindparam("tender_id"))

@@ -344,8 +344,7 @@ async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Pri
     return found[1]
 
 
-# Every request and room socket of a bearer client runs these two: built once, as building a
-# statement costs about what running it does.
+# Every request and room socket of a bearer client runs these two: built once (core/db.py).
 _RECORD_USE = (
     update(AccessToken)
     .where(

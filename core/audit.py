@@ -126,9 +126,9 @@ async def ensure_head(session: AsyncSession) -> None:
         await session.flush()
 
 
-# The append's statements are built once: building one costs about what running it does (the
-# profile in bench/opening.py's note). The head is never kept as an object across an append (``size``
-# and ``verify`` read its columns), so the ORM need not look for one to update (synchronize_session).
+# The append's statements, built once (core/db.py). The head is never kept as an object across an
+# append (``size`` and ``verify`` read its columns), so the ORM need not look for one to update
+# (synchronize_session).
 _BUMP_HEAD = (
     update(AuditHead)
     .where(AuditHead.id == HEAD_ID)

@@ -1,4 +1,12 @@
-"""Async database engine and sessions for SQLite (embedded default) and PostgreSQL."""
+"""Async database engine and sessions for SQLite (embedded default) and PostgreSQL.
+
+Statements that run on every request, bid or room event (a token's lookup, the audit append, a room
+head, the tender lock…) are module constants with bound parameters ("built once"): building and
+caching a statement cost about what running it did on SQLite (#20's profile: 350 → 150 µs for a
+reveal's read, 290 → 150 µs for the token lookup). An ORM UPDATE also looks for loaded objects to
+update alike (synchronize_session, ≈ 90 µs); the constants whose rows are never held as objects
+across them say so and skip that.
+"""
 
 from __future__ import annotations
 

@@ -120,8 +120,8 @@ async def append(
     return seq
 
 
-# Built once (building a statement costs about what running it does). RoomHead rows are never loaded
-# as objects, so the ORM need not look for any to update (synchronize_session).
+# Built once (core/db.py). RoomHead rows are never loaded as objects, so the ORM need not look for
+# any to update (synchronize_session).
 _HEAD = (
     update(RoomHead)
     .where(RoomHead.room == bindparam("head_room"))

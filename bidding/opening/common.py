@@ -161,7 +161,7 @@ async def _bid_rows(
     return [(b, s, o) for b, s, o in rows]
 
 
-# Counted after every batch of reveals: built once (building a statement costs about what running it does).
+# Counted after every batch of reveals: built once (core/db.py).
 _COUNT_OUTCOMES = (
     select(OpeningBid.outcome, func.count())
     .where(OpeningBid.opening_id == bindparam("opening_id"))

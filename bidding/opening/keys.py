@@ -165,7 +165,7 @@ def _check_key_time(tender: Tender, opening: Opening | None, now: datetime) -> N
         raise Conflict("解密窗口未开放 (the decryption window is not open)", code="window_closed")
 
 
-# The reveal's one read for the common case, built once (building it costs about what running it does).
+# The reveal's one read for the common case, built once (core/db.py).
 _OWN_BID = (
     select(Tender, Lot, Opening, OpeningBid, Submission)
     .join(Lot, Lot.tender_id == Tender.id)
