@@ -129,19 +129,9 @@ async def ensure_head(session: AsyncSession) -> None:
 # The append's statements, built once (core/db.py). The head is never kept as an object across an
 # append (``size`` and ``verify`` read its columns), so the ORM need not look for one to update
 # (synchronize_session).
-_BUMP_HEAD = (
-    update(AuditHead)
-    .where(AuditHead.id == HEAD_ID)
-    .values(size=AuditHead.size + 1)
-    .returning(AuditHead.size, AuditHead.frontier)
-    .execution_options(synchronize_session=False)
-)
-_SET_FRONTIER = (
-    update(AuditHead)
-    .where(AuditHead.id == HEAD_ID)
-    .values(frontier=bindparam("new_frontier"))
-    .execution_options(synchronize_session=False)
-)
+_HEAD = update(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(synchronize_session=False)
+_BUMP_HEAD = _HEAD.values(size=AuditHead.size + 1).returning(AuditHead.size, AuditHead.frontier)
+_SET_FRONTIER = _HEAD.values(frontier=bindparam("new_frontier"))
 _INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
 
 
