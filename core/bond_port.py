@@ -1,18 +1,18 @@
 """The bond port: how bidding's opening shows each bid's bond verified without importing guarantees.
 
 guarantees sits above bidding (it reads tenders and lots), so the opening cannot call it. guarantees
-registers ``guarantees.service.verify_bond`` here at start-up (``guarantees/ports.py``, run by
+registers ``guarantees.service`` (its ``verify_bonds``) here at start-up (``guarantees/ports.py``, run by
 ``core.contexts.register_ports`` from ``Runtime.build``); the opening asks ``bonds()``.
 
 Without guarantees, ``bonds()`` is None and the 唱标 table's bond column shows the bond form as a label
-(the tender's amount and forms), as it always did. With it, ``verify_bond`` returns None for a bid it has
+(the tender's amount and forms), as it always did. With it, ``verify_bonds`` answers None for a bid it has
 nothing to say about (the tender asks for no bond and none is recorded): the label again. A tender that
 asks for a bond and received none fails the bid (``no_bond``), as a failed guarantee does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,10 +34,16 @@ class BondCheck:
 
 
 class BondPort(Protocol):
-    async def verify_bond(
-        self, session: AsyncSession, *, tender_code: str, lot: str, bidder_code: str, form: Mapping[str, Any]
-    ) -> BondCheck | None:
-        """The bid's bond verified against the tender, the lot and the bidder (None: nothing to verify)."""
+    async def verify_bonds(
+        self,
+        session: AsyncSession,
+        *,
+        tender_code: str,
+        lot: str,
+        bids: Sequence[tuple[str, Mapping[str, Any]]],
+    ) -> list[BondCheck | None]:
+        """Each bid's bond, given as (bidder's credit code, bid form), verified against the tender, the
+        lot and the bidder, in the bids' order (None: nothing to verify). One call for the lot's bids."""
         ...
 
 

@@ -6,11 +6,11 @@ the platform checks the signature and the rules (guarantees/rules.py), allocates
 document (database row and blob store) and logs the issue without naming the tender or the bidder
 (sealed: who bid is secret until the deadline).
 
-At the opening, bidding asks ``verify_bond`` through the bond port (core/bond_port.py) for each opened
-bid: the guarantee the bid names (``guarantee_number`` in bid.json) or the one issued for its bidder is
-verified again from the stored document (signature by the guarantor's key, amount, validity, the tender,
-lot and bidder it was issued for, its status). A failed bond makes the bid fail qualification in the
-evaluation room (evaluation reads ``OpenedBid.bond_failure``).
+At the opening, bidding asks ``verify_bonds`` through the bond port (core/bond_port.py) for the lot's
+opened bids: for each, the guarantee the bid names (``guarantee_number`` in bid.json) or the one issued
+for its bidder is verified again from the stored document (signature by the guarantor's key, amount,
+validity, the tender, lot and bidder it was issued for, its status). A failed bond makes the bid fail
+qualification in the evaluation room (evaluation reads ``OpenedBid.bond_failure``).
 
 Cash deposits are recorded by the trading centre (supervisors): the payer's account is shown to
 supervisors only. A performance guarantee (Art. 58, guarantees/performance.py) is issued the same way
@@ -43,6 +43,7 @@ from guarantees.issuing import (
     issue_guarantee,
     public_guarantee,
     verify_bond,
+    verify_bonds,
 )
 from guarantees.performance import ContractTerms, issue_performance_guarantee, performance_bond
 from guarantees.releases import release_deposits, release_ended_tenders
@@ -102,4 +103,5 @@ __all__ = [
     "sign_guarantee",
     "sign_performance_guarantee",
     "verify_bond",
+    "verify_bonds",
 ]

@@ -70,18 +70,17 @@ async def _bond_checks(
     """Each opened bid's bond verified through the bond port (guarantees), by OpeningBid id; empty
     without the port (the bond column then shows the tender's bond as a label)."""
     port = bonds()
-    if port is None:
+    opened = [(bid.id, org.credit_code, bid.form) for bid, _sub, org in rows if bid.form is not None]
+    if port is None or not opened:
         return {}
-    out = {}
-    for bid, _sub, org in rows:
-        if bid.form is None:
-            continue
-        check = await port.verify_bond(
-            session, tender_code=tender.code, lot=lot_number, bidder_code=org.credit_code, form=bid.form
-        )
-        if check is not None:
-            out[bid.id] = check
-    return out
+    checks = await port.verify_bonds(
+        session, tender_code=tender.code, lot=lot_number, bids=[(code, form) for _id, code, form in opened]
+    )
+    return {
+        bid_id: check
+        for (bid_id, _code, _form), check in zip(opened, checks, strict=True)
+        if check is not None
+    }
 
 
 def _table_row(

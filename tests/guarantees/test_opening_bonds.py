@@ -106,6 +106,20 @@ async def test_a_guarantee_cannot_serve_another_bidder_or_another_tender(
         unknown = await service.verify_bond(
             session, tender_code=CODE, lot="1", bidder_code=b2.code, form={"guarantee_number": "BH2026000999"}
         )
+        # the 唱标 asks for the lot's bids in one call: each answered as alone, in the order asked
+        together = await service.verify_bonds(
+            session,
+            tender_code=CODE,
+            lot="1",
+            bids=[
+                (b2.code, {"guarantee_number": "BH2026000999"}),
+                (b0.code, {"guarantee_number": number}),
+                (b2.code, {}),
+                (b1.code, {"guarantee_number": number}),
+                (b2.code, {"bond_form": "guarantee_letter"}),
+                (b0.code, {}),
+            ],
+        )
     assert mine is not None and mine.verified
     assert theirs is not None and not theirs.verified and theirs.code == "wrong_bidder"
     assert other_lot is not None and other_lot.code == "wrong_tender"
@@ -114,6 +128,9 @@ async def test_a_guarantee_cannot_serve_another_bidder_or_another_tender(
         nothing is not None and not nothing.verified and nothing.code == "no_bond"
     )  # the tender asks 200 000
     assert unknown is not None and unknown.code == "unknown_guarantee"
+    issued = together[5]  # b0's guarantee was issued for its bid: found without being named
+    assert issued is not None and issued.verified and issued.number == number
+    assert together[:5] == [unknown, mine, nothing, theirs, missing]
 
 
 async def test_a_bid_without_the_bond_the_tender_asks_fails_at_opening_and_qualification(
