@@ -203,15 +203,17 @@ def check_package(
 async def decrypt_into(runtime: Runtime, blob_key: str, file_key: bytes, sink: Any) -> None:
     """Stream the stored envelope through decryption into ``sink``.
 
-    The blob is read in large chunks (``READ_CHUNK``, a whole number of STREAM chunks) and each is
-    fed to an incremental decryptor (every 64 KiB chunk authenticated before it reaches the sink):
-    no thread bridge per chunk, no copy of the ciphertext, and the plaintext written from the
-    decryptor's own buffer. A wrong key raises WrongFileKey before any payload byte is decrypted.
+    The blob is read into one buffer (``READ_CHUNK``, a whole number of STREAM chunks), again and
+    again, and each read is fed to an incremental decryptor (every 64 KiB chunk authenticated before
+    it reaches the sink): no thread bridge per chunk, no copy of the ciphertext, and the plaintext
+    written from the decryptor's own buffer. A wrong key raises WrongFileKey before any payload
+    byte is decrypted.
     """
     decryptor = FileKeyDecryptor(file_key)
+    buffer = memoryview(bytearray(READ_CHUNK))  # one buffer for the whole envelope: cache-warm
     async with await runtime.blobs.open(blob_key, chunk_size=READ_CHUNK) as reader:
-        async for chunk in reader:
-            sink.write(decryptor.feed(chunk))
+        while n := await reader.readinto(buffer):
+            sink.write(decryptor.feed(buffer[:n]))
     sink.write(decryptor.finish())
 
 
@@ -224,9 +226,9 @@ async def decrypt_bid(runtime: Runtime, tender: Tender, lot: Lot, sub: Submissio
     ends = _Ends()
     await decrypt_into(runtime, sub.blob_key, file_key, ends)
     try:
-        form, price, reason = await anyio.to_thread.run_sync(
-            check_package, cast(BinaryIO, ends.view()), tender, lot
-        )
+        # Right here: the two ends are in memory, and reading them is Python work that a thread
+        # would do holding the same interpreter lock (bid.json is at most BID_JSON_LIMIT).
+        form, price, reason = check_package(cast(BinaryIO, ends.view()), tender, lot)
     except _Hole:
         fd, name = tempfile.mkstemp(prefix="sunbid-open-", suffix=".zip")
         path = Path(name)

@@ -159,6 +159,7 @@ class BlobReader(AsyncIterator[bytes]):
         self._closed = False
         self._complete = False
         self._unread = size  # a stored blob never changes: once ``size`` bytes came, it has ended
+        self._left = memoryview(b"")  # what ``readinto`` has not yet handed on of the last chunk
 
     # Back ends implement these two; _read_chunk runs in a worker thread.
     def _read_chunk(self, size: int) -> bytes:
@@ -190,6 +191,25 @@ class BlobReader(AsyncIterator[bytes]):
     async def read(self) -> bytes:
         """The rest of the blob in one bytes object: only for blobs known to be small."""
         return b"".join([chunk async for chunk in self])
+
+    async def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Fill ``buffer`` with the blob's next bytes; how many (possibly fewer than asked: 0 only once
+        the blob has ended). Lets a consumer read a large blob through one buffer of its own, which
+        stays in the processor's cache, instead of a new bytes object per chunk. This form copies
+        each chunk in; a back end that can read straight into the buffer does so."""
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < view.nbytes:
+            if not self._left:
+                try:
+                    self._left = memoryview(await self.__anext__())
+                except StopAsyncIteration:
+                    break
+            n = min(view.nbytes - filled, self._left.nbytes)
+            view[filled : filled + n] = self._left[:n]
+            self._left = self._left[n:]
+            filled += n
+        return filled
 
     async def aclose(self) -> None:
         if not self._closed:

@@ -35,6 +35,20 @@ _TMP_PREFIX = ".~"
 _TMP_SUFFIX = ".part"
 # Write-back of a large blob starts every this many bytes, in the background (see write_all).
 FLUSH_BYTES = 32 * 1024 * 1024
+# preadv's flag "only what is in the page cache, never wait" (Linux 4.14+; None elsewhere).
+_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
+
+
+def _cached_into(fd: int, view: memoryview, at: int) -> int | None:
+    """What of ``view`` the page cache fills from ``at`` without waiting for a disk; None: nothing
+    (not cached, or not known without waiting: a system or file system without RWF_NOWAIT)."""
+    if _NOWAIT is None:
+        return None
+    try:
+        n = os.preadv(fd, [view], at, _NOWAIT)
+    except OSError:  # BlockingIOError: not cached; EOPNOTSUPP/EINVAL: the flag is not supported
+        return None
+    return n or None  # 0 is the end or nothing cached: the thread's plain read tells which
 
 
 def _conflict(key: str) -> ValueError:
@@ -154,6 +168,31 @@ class _FileReader(BlobReader):
 
     def _read_chunk(self, size: int) -> bytes:
         return self._fh.read(size)
+
+    async def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Straight into ``buffer``: right here on the loop for the bytes the page cache holds (the
+        kernel says so: ``RWF_NOWAIT``), else in a worker thread. A hop to a thread and back costs
+        about 0.1 ms on this kind of machine, as much as copying a megabyte from the cache."""
+        view = memoryview(buffer).cast("B")
+        if self._closed or not view.nbytes:
+            return 0
+        fd = self._fh.fileno()
+        at = self._fh.tell()
+        n = 0
+        if self._unread > 0 or not self.size:  # as ``__anext__``: no trip only to hear the end
+            try:
+                n = _cached_into(fd, view, at)
+                if n is None:
+                    n = await anyio.to_thread.run_sync(os.preadv, fd, [view], at)
+            except BaseException:
+                await self.aclose()
+                raise
+        self._fh.seek(at + n)
+        self._unread -= n
+        if not n:
+            self._complete = True
+            await self.aclose()
+        return n
 
     def _release(self, complete: bool) -> None:
         self._fh.close()

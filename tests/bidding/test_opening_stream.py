@@ -1,7 +1,7 @@
-"""The opening decrypts a stored envelope as a stream: a worker thread decrypts while a task on the event
-loop fetches the next chunk (``bidding.opening.decryption.decrypt_into``). What the opening then decides rests
-on which error comes out as itself: the bidder's (an ``AgeError``: the bid does not decrypt, the bidder's
-fault) or the store's (an ``OSError``: the bid goes back to the queue)."""
+"""The opening decrypts a stored envelope as a stream: read from the store into one buffer and fed to an
+incremental decryptor, read after read (``bidding.opening.decryption.decrypt_into``). What the opening then
+decides rests on which error comes out as itself: the bidder's (an ``AgeError``: the bid does not decrypt,
+the bidder's fault) or the store's (an ``OSError``: the bid goes back to the queue)."""
 
 from __future__ import annotations
 
@@ -54,15 +54,15 @@ async def test_a_store_failing_mid_envelope_is_the_stores_os_error_not_a_broken_
 
     async def open_failing_after_one_read(key: str, **options: Any) -> Any:
         reader = await real_open(key, **options)
-        real_read, reads = reader._read_chunk, []
+        real_read, reads = reader.readinto, []
 
-        def read_chunk(size: int) -> bytes:
-            reads.append(size)
+        async def readinto(buffer: Any) -> int:
+            reads.append(len(buffer))
             if len(reads) > 1:
                 raise OSError("the disk went away")
-            return real_read(size)
+            return await real_read(buffer)
 
-        monkeypatch.setattr(reader, "_read_chunk", read_chunk)
+        monkeypatch.setattr(reader, "readinto", readinto)
         return reader
 
     monkeypatch.setattr(blobs, "open", open_failing_after_one_read)

@@ -11,6 +11,7 @@ import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -26,6 +27,7 @@ from core.blobs import (
     open_blob_store,
     validate_key,
 )
+from core.blobs import file as file_store
 from tests.support.s3 import ACCESS_KEY, SECRET_KEY, WeedServer
 
 MiB = 1024 * 1024
@@ -151,6 +153,54 @@ async def test_get_respects_chunk_size(store: BlobStore) -> None:
     sizes = [len(chunk) async for chunk in store.get("k", chunk_size=4096)]
     assert sum(sizes) == 10_000
     assert max(sizes) <= 4096
+
+
+async def read_through(reader: Any, buffer_size: int) -> tuple[bytes, list[int]]:
+    """A blob read with ``readinto`` through one buffer, until it answers 0: its bytes and the counts."""
+    buffer, out, counts = bytearray(buffer_size), bytearray(), []
+    while n := await reader.readinto(buffer):
+        counts.append(n)
+        out += buffer[:n]
+    return bytes(out), counts
+
+
+async def test_readinto_reads_the_blob_through_one_buffer(store: BlobStore) -> None:
+    data = b"".join(chunks(3 * MiB + 4321))
+    await store.put("bids/b.sealed", data)
+
+    reader = await store.open("bids/b.sealed", chunk_size=MiB)
+    async with reader:
+        first = await anext(reader)  # chunks and readinto continue from each other
+        rest, counts = await read_through(reader, 700_000)  # not a multiple of the chunk size
+        assert await reader.readinto(bytearray(10)) == 0  # ended, and stays so
+    assert first + rest == data and max(counts) <= 700_000 and 0 not in counts
+
+
+async def test_the_file_store_reads_the_page_cache_on_the_loop_and_the_rest_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_blob_store(f"file://{tmp_path / 'blobs'}")
+    data = b"".join(chunks(2 * MiB + 17))
+    await store.put("bids/b.sealed", data)  # just written: in the page cache
+    real_run_sync, trips = anyio.to_thread.run_sync, []
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        trips.append(args[0])
+        return await real_run_sync(*args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    async with await store.open("bids/b.sealed") as reader:
+        trips.clear()  # the open's own trip
+        read, counts = await read_through(reader, MiB)
+    assert read == data and sum(counts) == len(data)
+    if file_store._NOWAIT is not None:  # Linux: the kernel says what is cached
+        assert trips == []
+    # as when the blob is not in the page cache (or the system cannot say): every read waits for it
+    monkeypatch.setattr(file_store, "_NOWAIT", None)
+    async with await store.open("bids/b.sealed") as reader:
+        trips.clear()
+        read, counts = await read_through(reader, MiB)
+    assert read == data and counts == [MiB, MiB, 17] and len(trips) == 3
 
 
 async def test_overwrite_replaces(store: BlobStore) -> None:
