@@ -4,12 +4,12 @@ bid form. Nothing of the plaintext is stored: the package decrypts again wheneve
 
 from __future__ import annotations
 
-import collections
 import functools
 import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -67,44 +67,47 @@ class _Ends:
     A bid package is a ZIP: its central directory is at the end and bid.json (written first by the
     bidder's client) near the start, so these two ends are all the opening has to read. Nothing
     else of the plaintext is written anywhere: the package is the envelope plus the revealed file
-    key, and decrypts again whenever it is needed (``read_package``).
+    key, and decrypts again whenever it is needed (``read_package``). The plaintext's size is known
+    from the envelope's before the first byte comes (``expect``), so each kept byte is copied once
+    and no other byte is copied at all.
     """
 
     KEEP = 1 << 20
 
     def __init__(self) -> None:
         self.head = bytearray()
-        self._tail: collections.deque[bytes] = collections.deque()
-        self._tail_size = 0
-        self.size = 0
+        self.tail = bytearray()
+        self.size = 0  # bytes written so far
+        self.expected = -1  # the plaintext's size (``expect``)
+        self._tail_start = 0
+
+    def expect(self, size: int) -> None:
+        self.expected = size
+        self._tail_start = max(0, size - self.KEEP)
+        self.tail = bytearray(size - self._tail_start)
 
     def write(self, data: Any) -> int:
         n = len(data)
-        if not n:
-            return 0
-        if len(self.head) < self.KEEP:
-            self.head += data[: self.KEEP - len(self.head)]
-        if n >= self.KEEP:  # only what can still be the tail is copied (data is a reused buffer)
-            self._tail.clear()
-            self._tail_size = 0
-            data = data[n - self.KEEP :]
-        self._tail.append(bytes(data))
-        self._tail_size += len(data)
-        while self._tail_size - len(self._tail[0]) >= self.KEEP:
-            self._tail_size -= len(self._tail.popleft())
-        self.size += n
+        start, end = self.size, self.size + n
+        if start < self.KEEP:
+            self.head += data[: self.KEEP - start]
+        low, high = max(start, self._tail_start), min(end, self.expected)
+        if low < high:
+            self.tail[low - self._tail_start : high - self._tail_start] = data[low - start : high - start]
+        self.size = end
         return n
 
     def view(self) -> _EndsFile:
-        """The package as a file (once every write is done: the head is shared, not copied)."""
-        tail = self._tail[0] if len(self._tail) == 1 else b"".join(self._tail)
-        return _EndsFile(self.head, tail[-self.KEEP :] if len(tail) > self.KEEP else tail, self.size)
+        """The package as a file (once every write is done: the two ends are shared, not copied)."""
+        if self.size != self.expected:  # not what the envelope's size said: read it whole instead
+            raise _Hole(f"{self.size} bytes of the package came, {self.expected} were expected")
+        return _EndsFile(self.head, self.tail, self.size)
 
 
 class _EndsFile(io.RawIOBase):
     """A seekable read-only file of ``size`` bytes of which only the head and the tail are known."""
 
-    def __init__(self, head: bytes | bytearray, tail: bytes, size: int) -> None:
+    def __init__(self, head: bytes | bytearray, tail: bytes | bytearray, size: int) -> None:
         self._head, self._tail, self._size = head, tail, size
         self._tail_start = size - len(tail)
         self._pos = 0
@@ -200,20 +203,31 @@ def check_package(
     return form, price, None
 
 
-async def decrypt_into(runtime: Runtime, blob_key: str, file_key: bytes, sink: Any) -> None:
+async def decrypt_into(
+    runtime: Runtime,
+    blob_key: str,
+    file_key: bytes,
+    sink: Any,
+    *,
+    plaintext_size: Callable[[int], None] | None = None,
+) -> None:
     """Stream the stored envelope through decryption into ``sink``.
 
     The blob is read into one buffer (``READ_CHUNK``, a whole number of STREAM chunks), again and
     again, and each read is fed to an incremental decryptor (every 64 KiB chunk authenticated before
     it reaches the sink): no thread bridge per chunk, no copy of the ciphertext, and the plaintext
     written from the decryptor's own buffer. A wrong key raises WrongFileKey before any payload
-    byte is decrypted.
+    byte is decrypted. ``plaintext_size`` is told the plaintext's size before its first byte.
     """
     decryptor = FileKeyDecryptor(file_key)
     buffer = memoryview(bytearray(READ_CHUNK))  # one buffer for the whole envelope: cache-warm
     async with await runtime.blobs.open(blob_key, chunk_size=READ_CHUNK) as reader:
         while n := await reader.readinto(buffer):
-            sink.write(decryptor.feed(buffer[:n]))
+            plaintext = decryptor.feed(buffer[:n])
+            if plaintext_size is not None and (size := decryptor.plaintext_size(reader.size)) is not None:
+                plaintext_size(size)
+                plaintext_size = None
+            sink.write(plaintext)
     sink.write(decryptor.finish())
 
 
@@ -224,7 +238,7 @@ async def decrypt_bid(runtime: Runtime, tender: Tender, lot: Lot, sub: Submissio
     directory lies outside them is decrypted a second time into a temporary file.
     """
     ends = _Ends()
-    await decrypt_into(runtime, sub.blob_key, file_key, ends)
+    await decrypt_into(runtime, sub.blob_key, file_key, ends, plaintext_size=ends.expect)
     try:
         # Right here: the two ends are in memory, and reading them is Python work that a thread
         # would do holding the same interpreter lock (bid.json is at most BID_JSON_LIMIT).

@@ -13,7 +13,16 @@ from .header import MAX_HEADER_SIZE, Header, parse_header
 from .recipients import FILE_KEY_SIZE, Identity, Recipient, unwrap_header
 from .scrypt import ScryptRecipient
 from .source import Readable, Source, Writable
-from .stream import NONCE_SIZE, Progress, StreamDecryptor, decrypt_stream, encrypt_stream, payload_key
+from .stream import (
+    ENC_CHUNK_SIZE,
+    NONCE_SIZE,
+    TAG_SIZE,
+    Progress,
+    StreamDecryptor,
+    decrypt_stream,
+    encrypt_stream,
+    payload_key,
+)
 
 __all__ = [
     "FileKeyDecryptor",
@@ -137,6 +146,15 @@ class FileKeyDecryptor:
     def size(self) -> int:
         """Plaintext bytes returned so far."""
         return self._payload.total if self._payload else 0
+
+    def plaintext_size(self, file_size: int) -> int | None:
+        """How many plaintext bytes a file of ``file_size`` bytes holds, once its header is in (None
+        before): its payload's chunks are all full but the last. A file whose payload is not well
+        formed fails its decryption all the same."""
+        if self._payload is None:
+            return None
+        payload = file_size - self._header_end - NONCE_SIZE
+        return max(0, payload - TAG_SIZE * max(1, -(-payload // ENC_CHUNK_SIZE)))
 
     def feed(self, data: bytes | bytearray | memoryview) -> memoryview:
         if self._payload is not None:

@@ -106,3 +106,18 @@ def test_flipped_byte_fails_authentication() -> None:
     bad[-100] ^= 1
     with pytest.raises(PayloadError):
         run(bytes(bad), key, 1 << 20)
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 3 * CHUNK_SIZE + 5]
+)
+def test_the_plaintext_size_is_known_from_the_file_size_once_the_header_is_in(size: int) -> None:
+    _plain, data, key = sealed(size)
+    decryptor = FileKeyDecryptor(key)
+    assert decryptor.plaintext_size(len(data)) is None  # nothing fed: the header's length is unknown
+    decryptor.feed(data[:20])
+    assert decryptor.plaintext_size(len(data)) is None  # the header is not complete yet
+    out = bytearray(decryptor.feed(data[20:]))
+    assert decryptor.plaintext_size(len(data)) == size
+    out += decryptor.finish()
+    assert len(out) == size
