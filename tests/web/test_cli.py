@@ -95,3 +95,36 @@ def test_help_lists_every_command_whole_in_one_style() -> None:
         assert "..." not in line and len(line) <= 80, line  # never cut short, never wrapped
         # one style: English words, then the Chinese name in parentheses
         assert re.fullmatch(r"[A-Z][ -~]*\([^()]*[\u4e00-\u9fff][^()]*\)", description), description
+
+
+FAULTS_PER_BUFFER = """
+import resource, sys
+from web.cli import keep_freed_memory
+kept = keep_freed_memory() if sys.argv[1] == "kept" else None
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+counts = []
+for _ in range(3):  # a 20 MiB buffer, freed at once (as a read buffer is after each bid)
+    before = faults()
+    bytearray(20 << 20)
+    counts.append(faults() - before)
+print(kept, *counts)
+"""
+
+
+def test_the_server_reuses_the_memory_it_frees_instead_of_faulting_it_in_again() -> None:
+    def faults(mode: str) -> tuple[str, list[int]]:
+        kept, *counts = subprocess.run(
+            [sys.executable, "-c", FAULTS_PER_BUFFER, mode], capture_output=True, text=True, check=True
+        ).stdout.split()
+        return kept, [int(n) for n in counts]
+
+    kept, tuned = faults("kept")
+    _, untuned = faults("default")
+    if sys.platform != "linux":
+        return  # glibc's malloc only; elsewhere keep_freed_memory leaves the allocator alone
+    pages = (20 << 20) // 4096
+    # the first buffer's pages are new either way; the next one is the first one's memory again
+    assert kept == "True" and tuned[0] > pages // 2 and tuned[1:] == [0, 0], tuned
+    # by default glibc gave the freed block back and the next one is faulted in anew
+    assert untuned[1] > pages // 2, untuned
