@@ -181,9 +181,10 @@ class _FileReader(BlobReader):
         n = 0
         if self._unread > 0 or not self.size:  # as ``__anext__``: no trip only to hear the end
             try:
-                n = _cached_into(fd, view, at)
-                if n is None:
-                    n = await anyio.to_thread.run_sync(os.preadv, fd, [view], at)
+                read = _cached_into(fd, view, at)
+                if read is None:
+                    read = await anyio.to_thread.run_sync(os.preadv, fd, [view], at)
+                n = read
             except BaseException:
                 await self.aclose()
                 raise
