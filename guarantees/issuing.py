@@ -383,7 +383,7 @@ async def verify_bonds(
 
     The lot's bids are read together (one read each of bidders, named guarantees, issued guarantees
     and deposits), so the 唱标 costs four reads, not four per bid. One bid guarantee and one deposit
-    per bidder and lot (``_register`` and ``record_deposit`` refuse a second)."""
+    per bidder and lot (``register_guarantee`` and ``record_deposit`` refuse a second)."""
     tender = await bidding.tender_by_code(session, tender_code)
     codes = {code.strip().upper() for code, _form in bids}
     bidders = {
