@@ -13,6 +13,7 @@ from bidding.lifecycle import Actor, LifecycleError, Moment, State, Timeline
 from bidding.models import Lot, Registration, Tender
 from core.accounts import Principal
 from core.clock import Clock
+from core.db import table_of
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.roles import Role
 
@@ -122,21 +123,21 @@ async def lots_of(session: AsyncSession, tender_id: int) -> list[Lot]:
     return list(await session.scalars(select(Lot).where(Lot.tender_id == tender_id).order_by(Lot.id)))
 
 
-# Built once (core/db.py): every bid, withdrawal and transition runs it. It sets the state to itself,
-# so no loaded tender needs updating (synchronize_session).
+# Built once, on the table (core/db.py): every bid, withdrawal, reveal and transition runs it. It
+# sets the state to itself, so no loaded tender goes stale.
+_TENDERS = table_of(Tender)
 _LOCK_TENDER = (
-    update(Tender)
-    .where(Tender.id == bindparam("tender_id"))
-    .values(state=Tender.state)
+    update(_TENDERS)
+    .where(_TENDERS.c.id == bindparam("tender_id"))
+    .values(state=_TENDERS.c.state)
     .returning(
-        Tender.state,
-        Tender.registration_start,
-        Tender.registration_end,
-        Tender.clarification_deadline,
-        Tender.bid_deadline,
-        Tender.notice_at,
+        _TENDERS.c.state,
+        _TENDERS.c.registration_start,
+        _TENDERS.c.registration_end,
+        _TENDERS.c.clarification_deadline,
+        _TENDERS.c.bid_deadline,
+        _TENDERS.c.notice_at,
     )
-    .execution_options(synchronize_session=False)
 )
 
 

@@ -14,14 +14,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
+from core.db import table_of
 from core.errors import NotFound
 from core.events import AuditNews
 from core.models import AuditEntry, AuditHead
@@ -126,13 +127,13 @@ async def ensure_head(session: AsyncSession) -> None:
         await session.flush()
 
 
-# The append's statements, built once (core/db.py). The head is never kept as an object across an
-# append (``size`` and ``verify`` read its columns), so the ORM need not look for one to update
-# (synchronize_session).
-_HEAD = update(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(synchronize_session=False)
-_BUMP_HEAD = _HEAD.values(size=AuditHead.size + 1).returning(AuditHead.size, AuditHead.frontier)
+# The append's statements, built once, on the tables (core/db.py). The head is never kept as an
+# object across an append (``size`` and ``verify`` read its columns), so nothing held goes stale.
+_HEADS = table_of(AuditHead)
+_HEAD = update(_HEADS).where(_HEADS.c.id == HEAD_ID)
+_BUMP_HEAD = _HEAD.values(size=_HEADS.c.size + 1).returning(_HEADS.c.size, _HEADS.c.frontier)
 _SET_FRONTIER = _HEAD.values(frontier=bindparam("new_frontier"))
-_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+_INSERT_ENTRY = insert(table_of(AuditEntry))
 
 
 class AuditLog:

@@ -38,13 +38,14 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.types import Message, Send
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Principal
 from core.asgi_send import ASGI_SEND, frame_writer, send_now, text_message
 from core.clock import Clock
+from core.db import table_of
 from core.group_commit import deferred
 from core.models import RoomEvent, RoomHead
 from core.pubsub import after_commit
@@ -120,18 +121,15 @@ async def append(
     return seq
 
 
-# Built once (core/db.py). RoomHead rows are never loaded as objects, so the ORM need not look for
-# any to update (synchronize_session).
-_HEAD = (
-    update(RoomHead)
-    .where(RoomHead.room == bindparam("head_room"))
-    .execution_options(synchronize_session=False)
-)
-_BUMP_HEAD = _HEAD.values(seq=RoomHead.seq + 1).returning(RoomHead.seq)
-_TOUCH_HEAD = _HEAD.values(seq=RoomHead.seq).returning(RoomHead.seq)
+# Built once, on the tables (core/db.py): every room event runs them. RoomHead rows are never loaded
+# as objects, so nothing held in a session goes stale.
+_HEADS = table_of(RoomHead)
+_HEAD = update(_HEADS).where(_HEADS.c.room == bindparam("head_room"))
+_BUMP_HEAD = _HEAD.values(seq=_HEADS.c.seq + 1).returning(_HEADS.c.seq)
+_TOUCH_HEAD = _HEAD.values(seq=_HEADS.c.seq).returning(_HEADS.c.seq)
 _SET_HEAD = _HEAD.values(seq=bindparam("head_seq"))
-_INSERT_HEAD = insert(cast(Table, RoomHead.__table__))
-_INSERT_EVENTS = insert(cast(Table, RoomEvent.__table__))
+_INSERT_HEAD = insert(_HEADS)
+_INSERT_EVENTS = insert(table_of(RoomEvent))
 
 
 async def _next_seq(session: AsyncSession, room: str) -> int:

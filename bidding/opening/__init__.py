@@ -12,7 +12,7 @@ Script, per lot (each lot has its own ``Opening`` row and room ``opening:<tender
                    is replaced by the platform (``autostart_due``)
     decrypting     the host started: bids listed, seal salts revealed, the window counts down;
                    bidders reveal their bids' 16-byte file keys (``reveal_key``); the window
-                   closes early once every bid is opened or failed (``close_if_done``)
+                   closes early once every bid is opened or failed (``settle``)
     custody        window over with bids left and the tender has custodians: they reveal shares
                    (``reveal_share``); k shares are combined, checked against the opening recipient
                    and open what is left
@@ -70,12 +70,12 @@ from bidding.opening.record import (
     OpenedBid,
     answer,
     bids_at_opening,
-    close_if_done,
     confirm,
     finish,
     object_to,
     objected_at_opening,
     opened_bids,
+    settle,
     state_of_opening,
 )
 from bidding.opening.views import (
@@ -128,7 +128,6 @@ __all__ = [
     "autostart_due",
     "bids_at_opening",
     "check_package",
-    "close_if_done",
     "coefficient_from",
     "confirm",
     "contribute",
@@ -147,6 +146,7 @@ __all__ = [
     "reveal_key",
     "reveal_share",
     "room_name",
+    "settle",
     "start",
     "state_of_opening",
 ]

@@ -19,6 +19,7 @@ from bidding.models import BidOutcome, Lot, Notice, Opening, OpeningBid, Opening
 from core import rooms
 from core.accounts import Principal
 from core.credit_port import credit
+from core.db import table_of
 from core.errors import Conflict, PermissionDenied
 from core.models import Organisation
 from core.runtime import Runtime
@@ -162,16 +163,18 @@ async def _bid_rows(
     return [(b, s, o) for b, s, o in rows]
 
 
-# Counted after every batch of reveals: built once (core/db.py).
+# Counted after every batch of reveals: built once, on the table (core/db.py).
+_BIDS = table_of(OpeningBid)
 _COUNT_OUTCOMES = (
-    select(OpeningBid.outcome, func.count())
-    .where(OpeningBid.opening_id == bindparam("opening_id"))
-    .group_by(OpeningBid.outcome)
+    select(_BIDS.c.outcome, func.count())
+    .where(_BIDS.c.opening_id == bindparam("opening_id"))
+    .group_by(_BIDS.c.outcome)
 )
 
 
 async def _counts(session: AsyncSession, opening_id: int) -> dict[str, int]:
     counts: dict[str, int] = {k: 0 for k in OUTCOMES}
+    await session.flush()  # a Core read does not: an outcome just set on a loaded bid counts too
     rows = await session.execute(_COUNT_OUTCOMES, {"opening_id": opening_id})
     for outcome, n in rows:
         counts[outcome] = n
@@ -179,9 +182,16 @@ async def _counts(session: AsyncSession, opening_id: int) -> dict[str, int]:
 
 
 async def _progress(
-    session: AsyncSession, runtime: Runtime, tender: Tender, lot: Lot, opening: Opening
+    session: AsyncSession,
+    runtime: Runtime,
+    tender: Tender,
+    lot: Lot,
+    opening: Opening,
+    counts: dict[str, int] | None = None,
 ) -> None:
-    counts = await _counts(session, opening.id)
+    """The lot's outcome counts as a room event (``counts`` where the caller has just read them)."""
+    if counts is None:
+        counts = await _counts(session, opening.id)
     await rooms.append(
         session,
         runtime.clock,

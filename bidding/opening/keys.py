@@ -9,7 +9,7 @@ import binascii
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, null, select, update
+from sqlalchemy import JSON, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import events
@@ -32,11 +32,12 @@ from bidding.opening.common import (
     room_name,
 )
 from bidding.opening.decryption import Opened, cached_header, decrypt_bid
-from bidding.opening.record import close_if_done
+from bidding.opening.record import settle
 from bidding.opening.views import OwnHeader
 from core import rooms
 from core.accounts import Principal
 from core.clock import as_utc
+from core.db import table_of
 from core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from core.group_commit import once_per_transaction
 from core.roles import Role
@@ -70,6 +71,17 @@ def parse_file_key(text: str) -> bytes:
     return key
 
 
+# The claim, built once, on the table (core/db.py): the bid is not loaded in the claim's session.
+_BIDS = table_of(OpeningBid)
+_CLAIM = (
+    update(_BIDS)
+    .where(_BIDS.c.id == bindparam("bid_id"), _BIDS.c.outcome == QUEUED)
+    .values(
+        outcome=DECRYPTING_BID, file_key=bindparam("file_key"), decrypting_since=bindparam("decrypting_since")
+    )
+)
+
+
 async def _record_opened(
     runtime: Runtime,
     tender: Tender,
@@ -88,20 +100,19 @@ async def _record_opened(
 
     async def record(session: AsyncSession) -> OpeningBid:
         stored = await session.execute(
-            update(OpeningBid)
-            .where(OpeningBid.id == bid_id)
-            .values(
-                outcome=REJECTED if result.reason else OPENED,
-                reason=result.reason,
-                opened_by=by,
-                opened_at=now,
-                file_key=file_key,  # revealed: the package is the envelope and this key (read_package)
-                form=null() if result.form is None else result.form,  # SQL NULL, not JSON null
-                price=result.price,
-            )
-            .returning(OpeningBid)
+            _RECORD,
+            {
+                "bid_id": bid_id,
+                "outcome": REJECTED if result.reason else OPENED,
+                "reason": result.reason,
+                "opened_by": by,
+                "opened_at": now,
+                "file_key": file_key,  # revealed: the package is the envelope and this key (read_package)
+                "form": result.form,
+                "price": result.price,
+            },
         )
-        bid = stored.scalar_one()
+        bid = OpeningBid(**stored.one()._mapping)  # the row as stored, for the answer (not loaded)
         await runtime.audit.append(
             session,
             BID_OPENED,
@@ -131,6 +142,23 @@ async def _record_opened(
     return await runtime.shared_transaction(record)
 
 
+# The outcome, built once, on the table (core/db.py); the bid's other units hold it in no session.
+_RECORD = (
+    update(_BIDS)
+    .where(_BIDS.c.id == bindparam("bid_id"))
+    .values(
+        outcome=bindparam("outcome"),
+        reason=bindparam("reason"),
+        opened_by=bindparam("opened_by"),
+        opened_at=bindparam("opened_at"),
+        file_key=bindparam("file_key"),
+        form=bindparam("form", type_=JSON(none_as_null=True)),  # no form: SQL NULL, not JSON null
+        price=bindparam("price"),
+    )
+    .returning(*_BIDS.c)
+)
+
+
 async def _progress_once(
     session: AsyncSession, runtime: Runtime, tender: Tender, lot: Lot, opening: Opening
 ) -> None:
@@ -145,14 +173,13 @@ async def _progress_once(
 async def _settled_once(
     session: AsyncSession, runtime: Runtime, tender: Tender, lot: Lot, opening: Opening
 ) -> None:
-    """The progress, then whether the lot's last bid is settled (the window then closes early): once
+    """The progress, and whether the lot's last bid is settled (the window then closes early): once
     per shared transaction, after all its reveals, so the last of them is seen."""
-    await _progress_once(session, runtime, tender, lot, opening)
 
-    async def close(session: AsyncSession) -> None:
-        await close_if_done(session, runtime, opening.tender_id, opening.id)
+    async def settled(session: AsyncSession) -> None:
+        await settle(session, runtime, tender, lot, opening)
 
-    await once_per_transaction(session, ("opening.close_if_done", opening.id), close)
+    await once_per_transaction(session, ("opening.settle", opening.id), settled)
 
 
 def _check_key_time(tender: Tender, opening: Opening | None, now: datetime) -> None:
@@ -229,9 +256,7 @@ async def reveal_key(
         # The verified key is kept with the claim, so a decryption cut short by a crash can be
         # finished later by the server itself (``recover_stuck``), window or not.
         claimed = await session.execute(
-            update(OpeningBid)
-            .where(OpeningBid.id == bid_id, OpeningBid.outcome == QUEUED)
-            .values(outcome=DECRYPTING_BID, file_key=file_key, decrypting_since=runtime.clock.now())
+            _CLAIM, {"bid_id": bid_id, "file_key": file_key, "decrypting_since": runtime.clock.now()}
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(
@@ -277,9 +302,10 @@ async def _open_claimed(
                 )
             else:
                 bid.outcome = QUEUED
-            await _progress(session, runtime, tender, lot, opening)
             if isinstance(exc, AgeError):
-                await close_if_done(session, runtime, opening.tender_id, opening.id)
+                await settle(session, runtime, tender, lot, opening)
+            else:
+                await _progress(session, runtime, tender, lot, opening)
         raise InvalidInput(
             f"投标文件解密失败 (the bid did not decrypt): {exc}", code="decryption_failed"
         ) from None

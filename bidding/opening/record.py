@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import events, lifecycle
@@ -55,6 +55,7 @@ from core import rooms
 from core.accounts import Principal
 from core.bond_port import BondCheck, bonds
 from core.clock import as_utc
+from core.db import table_of
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Organisation
 from core.runtime import Runtime
@@ -105,20 +106,25 @@ def _table_row(
     )
 
 
-async def close_if_done(session: AsyncSession, runtime: Runtime, tender_id: int, opening_id: int) -> bool:
-    """Close the decryption window early once every bid is opened or failed: nothing is left to wait
-    for, so the 唱标 follows at once. Called in the transaction that settled a bid; the tender's lock
-    serialises two last reveals, so one of them sees the other's outcome. Returns whether it closed."""
-    await lock_tender(session, tender_id, runtime.clock)
-    # Read once the lock is held (fresh even if this session had loaded it before).
-    opening = await session.get(Opening, opening_id, populate_existing=True)
-    assert opening is not None
-    if opening.phase != DECRYPTING:
+# Read under the tender's lock, built once, on the table (core/db.py).
+_OPENINGS = table_of(Opening)
+_PHASE = select(_OPENINGS.c.phase).where(_OPENINGS.c.id == bindparam("opening_id"))
+
+
+async def settle(session: AsyncSession, runtime: Runtime, tender: Tender, lot: Lot, opening: Opening) -> bool:
+    """After outcomes are recorded: the lot's progress, and the decryption window closes early once
+    every bid is opened or failed (nothing is left to wait for, so the 唱标 follows at once). Called in
+    the transaction that settled the bids; the tender's lock serialises two last reveals, so one of
+    them sees the other's outcome, and the one count under it serves both. Returns whether it closed."""
+    await lock_tender(session, tender.id, runtime.clock)
+    counts = await _counts(session, opening.id)  # read once the lock is held
+    await _progress(session, runtime, tender, lot, opening, counts)
+    phase = (await session.execute(_PHASE, {"opening_id": opening.id})).scalar_one()
+    if phase != DECRYPTING or counts[QUEUED] or counts[DECRYPTING_BID] or not sum(counts.values()):
         return False
-    counts = await _counts(session, opening.id)
-    if counts[QUEUED] or counts[DECRYPTING_BID] or not sum(counts.values()):
-        return False
-    return await _announce(session, runtime, opening, early=True)
+    closing = await session.get(Opening, opening.id, populate_existing=True)
+    assert closing is not None
+    return await _announce(session, runtime, closing, early=True)
 
 
 async def _announce(
