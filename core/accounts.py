@@ -25,6 +25,7 @@ import math
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -34,10 +35,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from core.audit import AuditLog
 from core.clock import Clock
+from core.db import table_of
 from core.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from core.events import ACCOUNT_CREATED
 from core.models import AccessToken, LoginFailure, Organisation, User, UserRole
@@ -344,21 +345,34 @@ async def resolve_token(session: AsyncSession, clock: Clock, secret: str) -> Pri
     return found[1]
 
 
-# Every request and room socket of a bearer client runs these two: built once (core/db.py).
+# Every request and room socket of a bearer client runs these two: built once, on the tables
+# (core/db.py).
+_TOKENS, _USERS, _ROLES = table_of(AccessToken), table_of(User), table_of(UserRole)
 _RECORD_USE = (
-    update(AccessToken)
+    update(_TOKENS)
     .where(
-        AccessToken.id == bindparam("token_id"),
-        (AccessToken.last_used_at.is_(None)) | (AccessToken.last_used_at < bindparam("at")),
+        _TOKENS.c.id == bindparam("token_id"),
+        (_TOKENS.c.last_used_at.is_(None)) | (_TOKENS.c.last_used_at < bindparam("at")),
     )
     .values(last_used_at=bindparam("at"))
 )
-# One round trip for the token, its user and the user's roles.
+# One round trip for the token, its user and the user's roles (a row per role, or one without).
 _TOKEN_QUERY = (
-    select(AccessToken, User)
-    .join(User, User.id == AccessToken.user_id)
-    .where(AccessToken.token_hash == bindparam("token_hash"))
-    .options(joinedload(User.roles))
+    select(
+        _TOKENS.c.id.label("token_id"),
+        _TOKENS.c.expires_at,
+        _TOKENS.c.revoked_at,
+        _TOKENS.c.last_used_at,
+        _USERS.c.id.label("user_id"),
+        _USERS.c.username,
+        _USERS.c.display_name,
+        _USERS.c.organisation_id,
+        _USERS.c.is_active,
+        _ROLES.c.role,
+    )
+    .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+    .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
 )
 
 
@@ -374,17 +388,30 @@ async def _resolve(
     recorded. Only reads: the caller records the use where it costs the request nothing."""
     # Every API request and every room socket of a bearer client starts here (unless
     # ``PrincipalCache`` kept it).
-    found = (await session.execute(_TOKEN_QUERY, {"token_hash": token_hash})).unique().first()
-    if found is None:
+    rows = (await session.execute(_TOKEN_QUERY, {"token_hash": token_hash})).all()
+    if not rows:
         return None
-    token, user = found
+    found = rows[0]
     now = clock.now()
-    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+    if found.revoked_at is not None or (found.expires_at and found.expires_at <= now):
         return None
-    if not user.is_active:
+    if not found.is_active:
         return None
-    due = token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RECORDED_EVERY
-    return token.expires_at, principal_of(user, token.id), TokenUse(token.id, now) if due else None
+    principal = Principal(
+        user_id=found.user_id,
+        username=found.username,
+        display_name=found.display_name,
+        roles=_roles(row.role for row in rows),
+        organisation_id=found.organisation_id,
+        token_id=found.token_id,
+    )
+    due = found.last_used_at is None or now - found.last_used_at > TOKEN_USE_RECORDED_EVERY
+    return found.expires_at, principal, TokenUse(found.token_id, now) if due else None
+
+
+def _roles(names: Iterable[str | None]) -> frozenset[Role]:
+    """The platform's roles among a user's role names (a name no longer known is ignored)."""
+    return frozenset(Role(r) for r in names if r is not None and r in Role._value2member_map_)
 
 
 def principal_of(user: User, token_id: int) -> Principal:
@@ -392,7 +419,7 @@ def principal_of(user: User, token_id: int) -> Principal:
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
-        roles=frozenset(Role(r) for r in user.role_names if r in Role._value2member_map_),
+        roles=_roles(user.role_names),
         organisation_id=user.organisation_id,
         token_id=token_id,
     )

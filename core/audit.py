@@ -25,6 +25,7 @@ from core.clock import Clock
 from core.db import table_of
 from core.errors import NotFound
 from core.events import AuditNews
+from core.group_commit import deferred
 from core.models import AuditEntry, AuditHead
 from core.pubsub import after_commit
 from crypto import merkle
@@ -134,6 +135,34 @@ _HEAD = update(_HEADS).where(_HEADS.c.id == HEAD_ID)
 _BUMP_HEAD = _HEAD.values(size=_HEADS.c.size + 1).returning(_HEADS.c.size, _HEADS.c.frontier)
 _SET_FRONTIER = _HEAD.values(frontier=bindparam("new_frontier"))
 _INSERT_ENTRY = insert(table_of(AuditEntry))
+# A shared transaction holds the head's lock from its first statement (core/group_commit.py): its
+# appends read the head once and write it once (``_HeldEntries``).
+_READ_HEAD = select(_HEADS.c.size, _HEADS.c.frontier).where(_HEADS.c.id == HEAD_ID)
+_SET_HEAD = _HEAD.values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+
+
+class _HeldEntries:
+    """A shared transaction's audit entries: numbered, hashed and signed as they come from the head
+    read once, and stored together just before the commit (one head update, one insert for all)."""
+
+    def __init__(self) -> None:
+        self.size = -1  # the head's size once read
+        self.frontier: list[bytes] = []
+        self.rows: list[dict[str, Any]] = []
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.rows:
+            await session.execute(_SET_HEAD, {"new_size": self.size, "new_frontier": b"".join(self.frontier)})
+            await session.execute(_INSERT_ENTRY, self.rows)
+
+
+async def _head(session: AsyncSession, statement: Any) -> tuple[int, list[bytes]]:
+    """The head's size and frontier as ``statement`` (bump or read) returns them."""
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        raise RuntimeError("audit log head is missing: run `sunbid db upgrade`")
+    size, packed = row
+    return size, unpack(packed)
 
 
 class AuditLog:
@@ -155,13 +184,16 @@ class AuditLog:
         the same transaction (a bid accepted under its tender's lock: its receipt must carry the
         instant the deadline was checked at, not the later one the append ran at). Positions, not
         times, order the log: on PostgreSQL another tender's append can fall between the two."""
-        # Bumping the head row first takes its row lock (PostgreSQL) or the write lock (SQLite), so
-        # concurrent appends from any number of processes queue here and positions have no gaps.
-        bumped = await session.execute(_BUMP_HEAD)
-        row = bumped.one_or_none()
-        if row is None:
-            raise RuntimeError("audit log head is missing: run `sunbid db upgrade`")
-        new_size, packed = row
+        held = deferred(session, "core.audit", _HeldEntries)
+        if held is None:
+            # Bumping the head row first takes its row lock (PostgreSQL) or the write lock (SQLite), so
+            # concurrent appends from any number of processes queue here and positions have no gaps.
+            new_size, before = await _head(session, _BUMP_HEAD)
+        else:  # the shared transaction holds that lock already (core/group_commit.py)
+            if held.size < 0:
+                held.size, held.frontier = await _head(session, _READ_HEAD)
+            held.size += 1
+            new_size, before = held.size, held.frontier
         position = new_size - 1
         now = self.clock.now() if at is None else at
         entry = canonical_json(
@@ -175,26 +207,27 @@ class AuditLog:
             }
         )
         leaf = merkle.leaf_hash(entry)
-        before = unpack(packed)
         # The newest leaf's audit path is the old frontier, nearest subtree first: free to compute here,
         # so receipts never reread the log.
         proof = list(reversed(before))
         frontier = merkle.frontier_append(before, position, leaf)
         root = merkle.frontier_root(frontier)
         checkpoint = self.signer.sign(new_size, root)
-        await session.execute(_SET_FRONTIER, {"new_frontier": b"".join(frontier)})
-        await session.execute(
-            _INSERT_ENTRY,
-            {
-                "position": position,
-                "created_at": now,
-                "kind": kind,
-                "entry": entry.decode(),
-                "leaf_hash": leaf,
-                "root": root,
-                "checkpoint": checkpoint,
-            },
-        )
+        row = {
+            "position": position,
+            "created_at": now,
+            "kind": kind,
+            "entry": entry.decode(),
+            "leaf_hash": leaf,
+            "root": root,
+            "checkpoint": checkpoint,
+        }
+        if held is None:
+            await session.execute(_SET_FRONTIER, {"new_frontier": b"".join(frontier)})
+            await session.execute(_INSERT_ENTRY, row)
+        else:
+            held.frontier = frontier
+            held.rows.append(row)
         appended = Appended(position, now, kind, entry.decode(), leaf, root, checkpoint, proof)
         after_commit(session, CHANNEL, AuditNews(position=position, kind=kind, time=now.isoformat()))
         return appended

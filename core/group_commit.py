@@ -45,6 +45,7 @@ W = TypeVar("W", bound="Deferred")
 Unit = Callable[[AsyncSession], Awaitable[Any]]
 RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 RETRIES = 5
+RIDE_WITHIN = 0.5  # seconds ``submit``'s bookkeeping waits for a batch to ride along with
 ONCE_KEY = "sunbid_once_per_transaction"
 DEFERRED_KEY = "sunbid_deferred_writers"
 UNSAFE_KEY = "sunbid_deferred_in_savepoint"
@@ -115,6 +116,8 @@ class GroupCommit:
     def __init__(self, transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> None:
         self._transaction = transaction
         self._waiting: list[tuple[Unit, asyncio.Future[Any]]] = []
+        self._riding: list[tuple[Unit, asyncio.Future[Any]]] = []  # ``submit``'s, for the next batch
+        self._alone: asyncio.TimerHandle | None = None  # when the riders commit without one
         self._committer: asyncio.Task[None] | None = None
 
     async def run(self, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -125,11 +128,30 @@ class GroupCommit:
         return await asyncio.shield(done)
 
     def submit(self, unit: Unit, what: str) -> None:
-        """Queue ``unit`` for the next shared transaction without waiting for it: bookkeeping no answer
-        depends on (when a token was last used). A failure is logged as ``what``."""
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        """Queue ``unit`` without waiting for it: bookkeeping no answer depends on (when a token was
+        last used). It rides along with the next batch a caller of ``run`` starts (the request that
+        presented the token usually writes next), or commits on its own after ``RIDE_WITHIN``: a
+        transaction of its own would cost about what the request's own does. A failure is logged as
+        ``what``."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
         done.add_done_callback(lambda finished: _log_failure(finished, what))
-        self._queue(unit, done)
+        self._riding.append((unit, done))
+        if self._committer is None:
+            self._arm()
+
+    def _arm(self) -> None:
+        if self._alone is None:
+            self._alone = asyncio.get_running_loop().call_later(RIDE_WITHIN, self._commit_riders)
+
+    def _commit_riders(self) -> None:
+        """The riders commit now, in a batch of their own (none came for them to ride along with)."""
+        if self._alone is not None:
+            self._alone.cancel()
+            self._alone = None
+        if self._riding and self._committer is None:
+            self._waiting, self._riding = self._waiting + self._riding, []
+            self._committer = asyncio.create_task(self._drain())
 
     def _queue(self, unit: Unit, done: asyncio.Future[Any]) -> None:
         self._waiting.append((unit, done))
@@ -138,16 +160,22 @@ class GroupCommit:
 
     async def settled(self) -> None:
         """Wait until every queued unit is committed or failed (before the engine is disposed)."""
-        while self._committer is not None:
+        while True:
+            self._commit_riders()
+            if self._committer is None:
+                return
             await asyncio.wait([self._committer])
 
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
+                batch = self._waiting + self._riding
+                self._waiting, self._riding = [], []
                 await self._commit(batch)
         finally:
             self._committer = None
+            if self._riding:  # came while the last batch was committing
+                self._arm()
 
     async def _commit(self, batch: list[tuple[Unit, asyncio.Future[Any]]]) -> None:
         isolated = len(batch) == 1  # alone, the transaction is its savepoint

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import rooms
+from core import group_commit, rooms
 from core.errors import Conflict
 from core.group_commit import once_per_transaction
 from core.models import RoomEvent
 from core.pubsub import PENDING_KEY
 from core.runtime import Runtime
+from crypto import merkle
 
 
 def count_commits(runtime: Runtime) -> list[int]:
@@ -254,6 +255,73 @@ async def test_a_batchs_room_events_take_one_head_lock_and_one_head_write_per_ro
     assert len([s for s in statements if s.startswith("INSERT INTO room_events")]) <= len(commits)
     async with runtime.sessions() as session:
         assert await rooms.head(session, "test:a") == 14 and await rooms.head(session, "test:b") == 7
+
+
+async def test_bookkeeping_rides_along_with_the_next_batch_or_commits_alone_soon_after(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What no answer waits for (a token's use) costs no transaction of its own when a request's unit
+    # follows: it commits with that unit's batch; with none, it commits alone within RIDE_WITHIN, and
+    # at once when the runtime closes.
+    commits = count_commits(runtime)
+
+    async def audit_size() -> int:
+        async with runtime.sessions() as session:
+            return await runtime.audit.size(session)
+
+    monkeypatch.setattr(group_commit, "RIDE_WITHIN", 60.0)
+    runtime.shared_transaction_soon(unit(runtime, 0), "bookkeeping")
+    await asyncio.sleep(0.05)
+    assert await audit_size() == 0 and not commits  # waiting for a batch to ride along with
+    assert await runtime.shared_transaction(unit(runtime, 1)) in (0, 1)
+    assert await audit_size() == 2 and len(commits) == 1  # both in the unit's one commit
+
+    runtime.shared_transaction_soon(unit(runtime, 2), "bookkeeping")
+    await runtime._group_commit().settled()  # as Runtime.close does: nothing is left behind
+    assert await audit_size() == 3 and len(commits) == 2
+
+    monkeypatch.setattr(group_commit, "RIDE_WITHIN", 0.05)
+    runtime.shared_transaction_soon(unit(runtime, 3), "bookkeeping")
+    for _ in range(100):
+        if await audit_size() == 4:
+            break
+        await asyncio.sleep(0.02)
+    assert await audit_size() == 4 and len(commits) == 3  # alone, soon after
+    async with runtime.sessions() as session:
+        assert (await runtime.audit.verify(session)).ok
+
+
+async def test_a_batchs_audit_entries_read_and_write_the_head_once_and_each_answer_proves_its_entry(
+    runtime: Runtime,
+) -> None:
+    # Audit entries of a batch are numbered, hashed and signed as they come from the head read once,
+    # and stored together before the commit: one head write per batch, not two statements per entry.
+    def appending(i: int) -> Any:
+        async def work(session: AsyncSession) -> list[Any]:
+            found = [await runtime.audit.append(session, "test.group", data={"i": i, "n": n}) for n in (1, 2)]
+            await asyncio.sleep(0)  # let the other callers queue meanwhile
+            return found
+
+        return work
+
+    await runtime.shared_transaction(appending(0))
+    commits, statements = count_commits(runtime), count_statements(runtime)
+    results = await asyncio.gather(*(runtime.shared_transaction(appending(i)) for i in range(1, 7)))
+    answered = [a for found in results for a in found]
+    assert sorted(a.position for a in answered) == list(range(2, 14))  # gapless
+    assert len(commits) < 6  # the units shared transactions
+    assert len([s for s in statements if s.startswith("UPDATE audit_head")]) == len(commits)
+    assert len([s for s in statements if s.startswith("INSERT INTO audit_entries")]) == len(commits)
+    verifier = runtime.audit.signer.verifier_key
+    for a in answered:  # each answer proves its own entry in the tree its checkpoint signs
+        checkpoint = merkle.open_checkpoint(a.checkpoint, verifier)
+        assert checkpoint.size == a.position + 1 and checkpoint.root == a.root
+        assert merkle.verify_inclusion(a.leaf_hash, a.position, a.position + 1, a.proof, a.root)
+    async with runtime.sessions() as session:
+        report = await runtime.audit.verify(session)
+        stored = [await runtime.audit.entry(session, a.position) for a in answered]
+    assert report.ok and report.size == 14
+    assert [(e.entry, e.checkpoint) for e in stored] == [(a.entry, a.checkpoint) for a in answered]
 
 
 @pytest.mark.parametrize("undone", [False, True], ids=["kept", "undone"])
