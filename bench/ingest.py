@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -338,6 +339,14 @@ def main() -> None:
     parser.add_argument("--no-s3", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sunbid-ingest-"))
+    try:
+        print(json.dumps(measure(args, work)))
+    finally:
+        # Every run writes the envelopes and their stored copies (several GiB): never leave them.
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     settings = Settings(var_dir=work / "var", run_scheduler=False)
     bidders = asyncio.run(make_world(settings, 3, max_mib=args.size_mib + 16))
     big, small = work / "big.age", work / "small.age"
@@ -408,7 +417,7 @@ def main() -> None:
     result.setdefault("s3_ratio", None)
     result.setdefault("s3_vs_direct_ratio", None)
     result["peak_rss_mib"] = round(max(rss_fs, rss_s3 if rss_s3 == rss_s3 else 0), 1)
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -113,7 +114,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 async def rush(args: argparse.Namespace, settings: Settings, bidders: list[Bidder], ports: list[int]) -> None:
-    envelope = Path(tempfile.mkdtemp(prefix="sunbid-rush-env-")) / "bid.age"
+    envelope = settings.var_dir.parent / "bid.age"  # in the run's folder, removed with it
     make_envelope(envelope, args.size_mib)
     digest = file_digest(envelope)
     body = envelope.read_bytes()
@@ -186,6 +187,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="sunbid-rush-"))
     settings = Settings(var_dir=work / "var", database_url=args.database_url, run_scheduler=False)
     print(f"setting up {args.bidders} bidders in {work}", file=sys.stderr)
+    try:
+        run(args, settings, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, settings: Settings, work: Path) -> None:
     bidders = asyncio.run(make_world(settings, args.bidders, max_mib=args.size_mib + 1))
     with ExitStack() as stack:
         ports = []
