@@ -17,9 +17,11 @@ MAX_KEY_LENGTH = 512
 # key accepted by one back end is accepted by the other.
 MAX_SEGMENT_LENGTH = 255
 DEFAULT_CHUNK_SIZE = 64 * 1024
-# Async sources are written in batches of about this size, each batch one hop to a worker thread:
-# a source yielding tiny chunks would otherwise cost one thread hop per chunk.
-BLOCK_SIZE = 1024 * 1024
+# Async sources are written in batches of about this size, each batch one hop to a worker thread
+# that hashes and writes it while the next one arrives. Every hop stalls that pipeline a little (the
+# thread must take the GIL back from the busy event loop): 8 MiB batches stored a 1 GiB upload at
+# 665 MiB/s where 1 MiB batches managed 529 (bench/ingest.py), for 14 MiB more memory at most.
+BLOCK_SIZE = 8 * 1024 * 1024
 
 _KEY_CHARS = re.compile(r"[A-Za-z0-9._\-/]+")
 

@@ -28,6 +28,7 @@ from core.blobs import (
     validate_key,
 )
 from core.blobs import file as file_store
+from core.blobs._base import BLOCK_SIZE
 from tests.support.s3 import ACCESS_KEY, SECRET_KEY, WeedServer
 
 MiB = 1024 * 1024
@@ -438,11 +439,11 @@ async def test_streamed_put_memory_is_bounded(store: BlobStore) -> None:
 
     assert info.size == size
     # Far below the object size: for S3 the parts in flight and the one filling, each held once (no
-    # copies); for files two batches of about 1 MiB.
+    # copies); for files the batch being written and the one filling.
     if isinstance(store, S3BlobStore):
         bound = (store.parallel_parts + 1) * store.part_size + 2 * MiB
     else:
-        bound = 8 * MiB
+        bound = 2 * BLOCK_SIZE + 2 * MiB
     assert peak < bound < size / 2, f"peak {peak / MiB:.1f} MiB"
 
 
