@@ -72,7 +72,10 @@ class _Ends:
     and no other byte is copied at all.
     """
 
-    KEEP = 1 << 20
+    # Room for a deflated bid.json of 256 KiB at the head, and at the tail for the central directory
+    # of some two thousand attachments; a package beyond that takes the slow way (``decrypt_bid``).
+    # Every kept byte is a copy: with 1 MiB ends a 5 MiB bid's decryption took 0.24 ms longer.
+    KEEP = 1 << 18
 
     def __init__(self) -> None:
         self.head = bytearray()
