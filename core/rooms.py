@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -97,8 +98,9 @@ async def append(
     data: msgspec.Struct | dict[str, Any],
     *,
     audience: str = PUBLIC,
-) -> int:
-    """Store the room's next event and queue its news for after commit; returns its sequence number.
+) -> int | None:
+    """Store the room's next event and queue its news for after commit; returns its sequence number,
+    or None in a shared transaction (core/group_commit.py), whose events are numbered at its commit.
 
     ``data`` is the event's payload type (its context's ``events.ROOM_EVENTS[kind]``); it travels as
     the JSON object of its fields."""
@@ -107,17 +109,21 @@ async def append(
     at = clock.now()
     payload = canonical_json(data).decode()
     row = {"room": room, "at": at, "kind": kind, "audience": audience, "payload": payload}
+    news: dict[str, Any] = {
+        "seq": None,
+        "kind": kind,
+        "at": at.isoformat(),
+        "audience": audience,
+        "data": data,
+    }
     held = deferred(session, "core.rooms", _HeldEvents)
     if held is None:
-        seq = row["seq"] = await _next_seq(session, room)
+        seq = row["seq"] = news["seq"] = await _next_seq(session, room)
         await session.execute(_INSERT_EVENTS, row)
     else:
-        seq = await held.add(session, row)
-    after_commit(
-        session,
-        channel(room),
-        {"seq": seq, "kind": kind, "at": at.isoformat(), "audience": audience, "data": data},
-    )
+        seq = None
+        held.add(row, news)
+    after_commit(session, channel(room), news)
     return seq
 
 
@@ -125,47 +131,46 @@ async def append(
 # as objects, so nothing held in a session goes stale.
 _HEADS = table_of(RoomHead)
 _HEAD = update(_HEADS).where(_HEADS.c.room == bindparam("head_room"))
-_BUMP_HEAD = _HEAD.values(seq=_HEADS.c.seq + 1).returning(_HEADS.c.seq)
+_BUMP_HEAD = _HEAD.values(seq=_HEADS.c.seq + bindparam("head_by")).returning(_HEADS.c.seq)
 _TOUCH_HEAD = _HEAD.values(seq=_HEADS.c.seq).returning(_HEADS.c.seq)
-_SET_HEAD = _HEAD.values(seq=bindparam("head_seq"))
 _INSERT_HEAD = insert(_HEADS)
 _INSERT_EVENTS = insert(table_of(RoomEvent))
 
 
-async def _next_seq(session: AsyncSession, room: str) -> int:
-    seq = (await session.execute(_BUMP_HEAD, {"head_room": room})).scalar_one_or_none()
+async def _next_seq(session: AsyncSession, room: str, count: int = 1) -> int:
+    """Move the room's head on by ``count`` (locking it until the transaction ends); returns the
+    new head, the last of the ``count`` numbers taken."""
+    bump = {"head_room": room, "head_by": count}
+    seq = (await session.execute(_BUMP_HEAD, bump)).scalar_one_or_none()
     if seq is not None:
         return int(seq)
     try:
         async with session.begin_nested():  # the room's first event: create its head
-            await session.execute(_INSERT_HEAD, {"room": room, "seq": 1})
-        return 1
+            await session.execute(_INSERT_HEAD, {"room": room, "seq": count})
+        return count
     except IntegrityError:  # another transaction created it first; queue behind it
-        return int((await session.execute(_BUMP_HEAD, {"head_room": room})).scalar_one())
+        return int((await session.execute(_BUMP_HEAD, bump)).scalar_one())
 
 
 class _HeldEvents:
-    """A shared transaction's room events (core/group_commit.py): numbered as they come, each room's
-    head locked once, and stored together before the commit (one head update per room, one insert)."""
+    """A shared transaction's room events (core/group_commit.py), stored together just before the
+    commit: numbered then, in the order they came, each room's head moved once by how many it got
+    (one statement, which also locks it), one insert for all. Their news carries those numbers."""
 
     def __init__(self) -> None:
-        self.heads: dict[str, int] = {}
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (row, its news)
 
-    async def add(self, session: AsyncSession, row: dict[str, Any]) -> int:
-        room = row["room"]
-        last = self.heads.get(room)
-        if last is None:
-            last = await lock(session, room)
-        seq = row["seq"] = self.heads[room] = last + 1
-        self.rows.append(row)
-        return seq
+    def add(self, row: dict[str, Any], news: dict[str, Any]) -> None:
+        self.rows.append((row, news))
 
     async def write(self, session: AsyncSession) -> None:
-        for room, seq in self.heads.items():
-            await session.execute(_SET_HEAD, {"head_room": room, "head_seq": seq})
+        counts = Counter(row["room"] for row, _ in self.rows)
+        following = {room: await _next_seq(session, room, n) - n + 1 for room, n in counts.items()}
+        for row, news in self.rows:
+            row["seq"] = news["seq"] = following[row["room"]]
+            following[row["room"]] += 1
         if self.rows:
-            await session.execute(_INSERT_EVENTS, self.rows)
+            await session.execute(_INSERT_EVENTS, [row for row, _ in self.rows])
 
 
 async def lock(session: AsyncSession, room: str) -> int:

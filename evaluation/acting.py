@@ -85,7 +85,9 @@ def _apply(state: Room, event: Event) -> Room:
 async def _store(session: AsyncSession, runtime: Runtime, room: str, event: Event) -> int:
     kind, data = encode(event)
     audience = member_audience(event.member) if isinstance(event, ScoreGiven) else rooms.PUBLIC
-    return await rooms.append(session, runtime.clock, room, kind, data, audience=audience)
+    seq = await rooms.append(session, runtime.clock, room, kind, data, audience=audience)
+    assert seq is not None  # the room's own transaction (not a shared one) numbers it at once
+    return seq
 
 
 async def _after(

@@ -46,6 +46,7 @@ async def ask_clarification(
         ClarificationAsked(id=clarification.id, bidder=ask.bidder, question=clarification.question, by=member,
                            due=clarification.due_at.isoformat()),
     )  # fmt: skip
+    assert seq is not None  # the room's own transaction (not a shared one) numbers it at once
     await runtime.audit.append(
         session, EVALUATION_CLARIFICATION_ASKED, subject=f"evaluation:{evaluation.code}",
         data={"id": clarification.id, "bidder": ask.bidder},

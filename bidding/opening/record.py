@@ -119,8 +119,9 @@ async def settle(session: AsyncSession, runtime: Runtime, tender: Tender, lot: L
     await lock_tender(session, tender.id, runtime.clock)
     counts = await _counts(session, opening.id)  # read once the lock is held
     await _progress(session, runtime, tender, lot, opening, counts)
-    phase = (await session.execute(_PHASE, {"opening_id": opening.id})).scalar_one()
-    if phase != DECRYPTING or counts[QUEUED] or counts[DECRYPTING_BID] or not sum(counts.values()):
+    if counts[QUEUED] or counts[DECRYPTING_BID] or not sum(counts.values()):
+        return False  # bids are left: whatever the phase, nothing closes (and it need not be read)
+    if (await session.execute(_PHASE, {"opening_id": opening.id})).scalar_one() != DECRYPTING:
         return False
     closing = await session.get(Opening, opening.id, populate_existing=True)
     assert closing is not None

@@ -3,6 +3,7 @@ failing unit is undone alone (its audit entry and room news with it), every call
 the commit, and the audit log still verifies."""
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import group_commit, rooms
+from core import runtime as runtime_module
 from core.errors import Conflict
 from core.group_commit import once_per_transaction
 from core.models import RoomEvent
@@ -220,38 +222,54 @@ async def test_work_queued_once_per_transaction_runs_once_after_the_units_that_s
         assert ran == [("count", 5)]
 
 
-async def stored_seqs(runtime: Runtime, room: str) -> list[int]:
+async def stored_events(runtime: Runtime, room: str) -> dict[int, dict[str, Any]]:
     async with runtime.sessions() as session:
-        return list(
-            await session.scalars(select(RoomEvent.seq).where(RoomEvent.room == room).order_by(RoomEvent.seq))
+        rows = await session.execute(
+            select(RoomEvent.seq, RoomEvent.payload).where(RoomEvent.room == room).order_by(RoomEvent.seq)
         )
+        return {seq: json.loads(payload) for seq, payload in rows}
 
 
-async def test_a_batchs_room_events_take_one_head_lock_and_one_head_write_per_room(runtime: Runtime) -> None:
-    # Room events of a batch are numbered as they come and stored together before the commit: each
-    # room's head is locked once and written once per batch, not bumped once per event.
+async def test_a_batchs_room_events_move_each_rooms_head_once_and_their_news_carries_the_stored_numbers(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Room events of a batch are stored together just before the commit and numbered then: each
+    # room's head is moved once per batch by how many events it got (one statement, not a lock and a
+    # write, nor a bump per event); what subscribers hear carries the numbers that were stored.
+    heard: list[tuple[str, dict[str, Any]]] = []  # what is published after each commit
+    publish = runtime_module.publish_pending
+
+    def listen(session: AsyncSession, channels: Any) -> None:
+        heard.extend(session.info.get(PENDING_KEY, []))
+        publish(session, channels)
+
+    monkeypatch.setattr(runtime_module, "publish_pending", listen)
+
     def appending(i: int) -> Any:
-        async def work(session: AsyncSession) -> list[int]:
-            seqs = [
-                await rooms.append(session, runtime.clock, "test:a", "thing", {"i": i, "n": n})
-                for n in (1, 2)
-            ]
-            seqs.append(await rooms.append(session, runtime.clock, "test:b", "thing", {"i": i}))
+        async def work(session: AsyncSession) -> None:
+            for n in (1, 2):
+                assert await rooms.append(session, runtime.clock, "test:a", "thing", {"i": i, "n": n}) is None
+            await rooms.append(session, runtime.clock, "test:b", "thing", {"i": i})
             await asyncio.sleep(0)  # let the other callers queue meanwhile
-            return seqs
 
         return work
 
     await runtime.shared_transaction(appending(0))  # the rooms' first events create their heads
     commits, statements = count_commits(runtime), count_statements(runtime)
-    results = await asyncio.gather(*(runtime.shared_transaction(appending(i)) for i in range(1, 7)))
-    assert sorted(s for seqs in results for s in seqs[:2]) == list(range(3, 15))
-    assert sorted(seqs[2] for seqs in results) == list(range(2, 8))
-    assert await stored_seqs(runtime, "test:a") == list(range(1, 15))  # gapless, every answer stored
-    assert await stored_seqs(runtime, "test:b") == list(range(1, 8))
+    await asyncio.gather(*(runtime.shared_transaction(appending(i)) for i in range(1, 7)))
+    a, b = await stored_events(runtime, "test:a"), await stored_events(runtime, "test:b")
+    assert list(a) == list(range(1, 15)) and list(b) == list(range(1, 8))  # gapless
+    for i in range(7):  # a unit's events keep their order
+        first, second = (seq for seq, data in a.items() if data["i"] == i)
+        assert a[first]["n"] == 1 and a[second]["n"] == 2 and first < second
+    news = {(channel, message["seq"]): message["data"] for channel, message in heard}
+    assert news == {
+        **{(rooms.channel("test:a"), seq): data for seq, data in a.items()},
+        **{(rooms.channel("test:b"), seq): data for seq, data in b.items()},
+    }  # every stored event heard, under the number it was stored with
     head_statements = [s for s in statements if s.startswith("UPDATE room_heads")]
     assert len(commits) < 6  # the units shared transactions
-    assert len(head_statements) == 2 * 2 * len(commits)  # two rooms, each locked and written once
+    assert len(head_statements) == 2 * len(commits)  # two rooms, each head moved once per batch
     assert len([s for s in statements if s.startswith("INSERT INTO room_events")]) <= len(commits)
     async with runtime.sessions() as session:
         assert await rooms.head(session, "test:a") == 14 and await rooms.head(session, "test:b") == 7
@@ -334,29 +352,24 @@ async def test_a_room_event_from_a_units_own_savepoint_reruns_the_batch_so_numbe
         pass
 
     def appending(i: int) -> Any:
-        async def work(session: AsyncSession) -> list[int]:
-            seqs = [await rooms.append(session, runtime.clock, "test:group", "thing", {"i": i})]
+        async def work(session: AsyncSession) -> None:
+            await rooms.append(session, runtime.clock, "test:group", "thing", {"i": i})
             await asyncio.sleep(0)
             if i == 2:
                 try:
                     async with session.begin_nested():
-                        seqs.append(
-                            await rooms.append(session, runtime.clock, "test:group", "inner", {"i": i})
-                        )
+                        await rooms.append(session, runtime.clock, "test:group", "inner", {"i": i})
                         if undone:
                             raise Undo
                 except Undo:
-                    seqs.pop()
-            return seqs
+                    pass
 
         return work
 
     await runtime.shared_transaction(appending(0))
-    results = await asyncio.gather(*(runtime.shared_transaction(appending(i)) for i in range(1, 6)))
-    answered = sorted(s for seqs in results for s in seqs)
-    expected = list(range(2, 7)) if undone else list(range(2, 8))
-    assert answered == expected
-    assert await stored_seqs(runtime, "test:group") == [1, *expected]
+    await asyncio.gather(*(runtime.shared_transaction(appending(i)) for i in range(1, 6)))
+    expected = list(range(1, 7)) if undone else list(range(1, 8))
+    assert list(await stored_events(runtime, "test:group")) == expected
     async with runtime.sessions() as session:
         kinds = list(await session.scalars(select(RoomEvent.kind).where(RoomEvent.room == "test:group")))
         assert await rooms.head(session, "test:group") == expected[-1]
