@@ -300,6 +300,7 @@ async def _write_overlapped(sink: _FileSink, data: AsyncIterable[bytes]) -> None
     """
     in_flight: asyncio.Future[None] | None = None
     batch: list[bytes] = []
+    written: list[bytes] = []
     size = 0
     try:
         async for chunk in data:
@@ -308,10 +309,15 @@ async def _write_overlapped(sink: _FileSink, data: AsyncIterable[bytes]) -> None
             if size >= BLOCK_SIZE:
                 if in_flight is not None:
                     await in_flight
-                in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(sink.write_all, batch))
+                    # The idle worker thread still holds the list it wrote (its last call's
+                    # arguments): empty it, or a third batch would stay in memory.
+                    written.clear()
+                written = batch
+                in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(sink.write_all, written))
                 batch, size = [], 0
         if in_flight is not None:
             await in_flight
+            written.clear()
         in_flight = None
         if batch:
             await anyio.to_thread.run_sync(sink.write_all, batch)
