@@ -37,6 +37,7 @@ class EnvelopeCheck:
         self.expected_length = expected_length
         self.size = 0
         self.header_length: int | None = None
+        self.header: bytes | None = None  # the header's bytes as sent (kept with the submission)
         self.stanzas = 0
         self._prefix = bytearray()
 
@@ -76,7 +77,8 @@ class EnvelopeCheck:
         if not header.stanzas or any(s.type != "X25519" for s in header.stanzas):
             raise BadEnvelope("投标文件须加密给 X25519 接收方 (only X25519 recipients are accepted)")
         self.stanzas = len(header.stanzas)
-        self.header_length = len(header.encode())
+        self.header = bytes(self._prefix[: end + 1])
+        self.header_length = len(self.header)
         self._prefix = bytearray()
 
     def finish(self) -> None:

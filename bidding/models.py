@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Numeric,
@@ -194,6 +195,9 @@ class Submission(Base):
     supersedes: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[SubmissionStatus] = mapped_column(StrEnumType(SubmissionStatus, 16), index=True)
     blob_key: Mapped[str] = mapped_column(String(512))
+    # The envelope's age header as stored (wrapped keys and the header MAC: nothing of the bid), so a
+    # revealed key is checked without reading the blob; None for bids stored before bidding_0011.
+    header: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     envelope_sha256: Mapped[str] = mapped_column(String(64))
     envelope_length: Mapped[int] = mapped_column(BigInteger)
     manifest: Mapped[str] = mapped_column(Text)  # the bidder's signed manifest (canonical JSON)
@@ -247,9 +251,15 @@ class OpeningBid(Base):
     """What the opening made of one sealed bid: its outcome and, once opened, its 唱标 row."""
 
     __tablename__ = "bidding_opening_bids"
+    # Every reveal reads its own bid (by opening and organisation) and counts the opening's outcomes:
+    # with these neither reads the other bids' rows, whatever the number of bids.
+    __table_args__ = (
+        Index("ix_bidding_opening_bids_opening_organisation", "opening_id", "organisation_id"),
+        Index("ix_bidding_opening_bids_opening_outcome", "opening_id", "outcome"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    opening_id: Mapped[int] = mapped_column(ForeignKey("bidding_openings.id", ondelete="CASCADE"), index=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("bidding_openings.id", ondelete="CASCADE"))
     submission_id: Mapped[int] = mapped_column(ForeignKey("bidding_submissions.id"), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     outcome: Mapped[BidOutcome] = mapped_column(StrEnumType(BidOutcome, 16), index=True)

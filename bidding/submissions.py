@@ -259,8 +259,9 @@ async def submit(
         with anyio.CancelScope(shield=True):
             await _forget(runtime, key)
         raise
+    assert check.header is not None  # ``finish`` refused an envelope without one
     try:
-        return await _commit(runtime, principal, signed, manifest, prepared.ids, key, source)
+        return await _commit(runtime, principal, signed, manifest, prepared.ids, key, check.header, source)
     except DomainError:
         await _forget(runtime, key)  # rejected inside the transaction, so certainly not committed
         raise
@@ -284,6 +285,7 @@ async def _commit(
     manifest: BidManifest,
     ids: tuple[int, int, int],
     key: str,
+    header: bytes,
     source: UploadSource | None = None,
 ) -> Accepted:
     tender_id, _, org_id = ids
@@ -300,7 +302,9 @@ async def _commit(
                 await session.execute(delete(StagedUpload).where(StagedUpload.blob_key == key))
                 accepted = Accepted(parse_bundle(existing), False, existing)
             else:
-                accepted = await _insert(session, runtime, principal, signed, manifest, ids, key, moment.now)
+                accepted = await _insert(
+                    session, runtime, principal, signed, manifest, ids, key, header, moment.now
+                )
                 if source is not None:
                     _record_source(session, runtime, principal, accepted.submission, source)
     except IntegrityError as exc:
@@ -321,6 +325,7 @@ async def _insert(
     manifest: BidManifest,
     ids: tuple[int, int, int],
     key: str,
+    header: bytes,
     now: Any,
 ) -> Accepted:
     tender_id, lot_id, org_id = ids
@@ -357,6 +362,7 @@ async def _insert(
         supersedes=manifest.supersedes,
         status=ACTIVE,
         blob_key=key,
+        header=header,
         envelope_sha256=manifest.envelope_sha256,
         envelope_length=manifest.envelope_length,
         manifest=signed.to_json().decode(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, bindparam, select, update
@@ -43,7 +44,9 @@ from core.group_commit import once_per_transaction
 from core.roles import Role
 from core.runtime import Runtime
 from core.texts import spaced
-from crypto.age import AgeError
+from crypto.age import AgeError, WrongFileKey
+
+log = logging.getLogger(__name__)
 
 # What parse_file_key accepts: 32 hex digits, or 22 base64 characters with or without their padding.
 FILE_KEY_PATTERN = spaced(r"([0-9A-Fa-f]{32}|[A-Za-z0-9+/]{22}={0,2})")
@@ -234,9 +237,9 @@ async def reveal_key(
             raise Conflict(
                 f"投标文件已处理：{bid.outcome} (this bid is already {bid.outcome})", code="already_opened"
             )
-        blob_key, bid_id = sub.blob_key, bid.id
+        bid_id = bid.id
     try:
-        header = await cached_header(runtime, blob_key)
+        header = await cached_header(runtime, sub)
     except AgeError as exc:
         raise InvalidInput(
             f"投标文件头无法读取 (envelope header unreadable): {exc}", code="bad_envelope"
@@ -293,18 +296,22 @@ async def _open_claimed(
     try:
         result = await decrypt_bid(runtime, tender, lot, sub, file_key)
     except (AgeError, OSError) as exc:
+        # The payload does not decrypt: the bidder sealed it so. Not so when the envelope's own header
+        # refuses the key its kept copy accepted (the two differ: the server's fault), nor when the
+        # blob could not be read; the bid then goes back to the queue.
+        sealed_so = isinstance(exc, AgeError) and not isinstance(exc, WrongFileKey)
+        if isinstance(exc, WrongFileKey):
+            log.error("envelope %s: its header differs from the copy kept with the submission", sub.blob_key)
         async with runtime.transaction() as session:
             bid = await session.get(OpeningBid, bid_id)
             assert bid is not None
-            if isinstance(exc, AgeError):  # the payload does not decrypt: the bidder sealed it so
+            if sealed_so:
                 await _fail_bid(
                     session, runtime, tender, lot, bid, fault=True, reason=f"投标文件无法解密: {exc}"
                 )
-            else:
-                bid.outcome = QUEUED
-            if isinstance(exc, AgeError):
                 await settle(session, runtime, tender, lot, opening)
             else:
+                bid.outcome = QUEUED
                 await _progress(session, runtime, tender, lot, opening)
         raise InvalidInput(
             f"投标文件解密失败 (the bid did not decrypt): {exc}", code="decryption_failed"
@@ -423,7 +430,7 @@ async def own_header(runtime: Runtime, principal: Principal, code: str, lot_numb
         if row is None:
             raise NotFound("本标段没有贵公司的投标 (your company has no bid in this lot)", code="no_bid")
         bid, sub = row
-    header = await cached_header(runtime, sub.blob_key)
+    header = await cached_header(runtime, sub)
     return OwnHeader(
         submission_id=sub.submission_id,
         outcome=BidOutcome(bid.outcome),

@@ -437,12 +437,14 @@ async def test_a_commit_queued_behind_the_opening_transition_is_rejected(
         runtime, principal, "JLZB-2026-001", "1", sealed.manifest.submission_id, sealed.signed, None
     )
     assert isinstance(staged, submissions._Staged)
-    await runtime.blobs.put(staged.key, sealed.envelope.read_bytes())
+    envelope = sealed.envelope.read_bytes()
+    await runtime.blobs.put(staged.key, envelope)
+    header = envelope[: envelope.index(b"\n", envelope.index(b"\n---") + 1) + 1]
     async with runtime.transaction() as opening:
         await lock_tender(opening, staged.ids[0], runtime.clock)
         await opening.execute(update(Tender).where(Tender.id == staged.ids[0]).values(state="opening"))
         commit = asyncio.create_task(
-            submissions._commit(runtime, principal, sealed.signed, manifest, staged.ids, staged.key)
+            submissions._commit(runtime, principal, sealed.signed, manifest, staged.ids, staged.key, header)
         )
         await asyncio.sleep(0.5)
         assert not commit.done()  # waiting for the opening's lock

@@ -1,0 +1,134 @@
+"""Each submission keeps its envelope's age header: a revealed key is checked against that copy without
+reading the blob store; bids stored before copies were kept still open (their header is read from the
+blob); and an envelope whose own header refuses a key its kept copy accepted is the server's fault,
+never charged to the bidder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from bidding import opening
+from bidding.models import Submission
+from core.clock import ManualClock
+from core.errors import InvalidInput
+from core.runtime import Runtime
+from credit.models import Deduction
+from tests.bidding.helpers import make_world
+from tests.bidding.test_opening import (
+    CODE,
+    bid_all,
+    bids,
+    file_key,
+    host_starts,
+    past_deadline,
+    principal,
+)
+
+
+def header_bytes(envelope: bytes) -> bytes:
+    """An age envelope's header: up to and including the MAC line."""
+    return envelope[: envelope.index(b"\n", envelope.index(b"\n---") + 1) + 1]
+
+
+async def submissions(runtime: Runtime) -> list[Submission]:
+    async with runtime.sessions() as session:
+        return list(await session.scalars(select(Submission).order_by(Submission.id)))
+
+
+def count_blob_opens(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
+    real_open = runtime.blobs.open
+
+    async def counting_open(key: str, **kwargs: Any) -> Any:
+        opened.append(key)
+        return await real_open(key, **kwargs)
+
+    monkeypatch.setattr(runtime.blobs, "open", counting_open)
+    return opened
+
+
+async def test_a_submission_keeps_its_envelopes_header_and_a_key_is_checked_without_the_blob(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await make_world(runtime, client, bidders=2)
+    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
+    stored = await submissions(runtime)
+    for sub, one in zip(stored, sealed, strict=True):
+        assert sub.header == header_bytes(one.envelope.read_bytes())
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    who = await principal(runtime, world.bidders[0].username)
+    opened = count_blob_opens(runtime, monkeypatch)
+
+    # The other bidder's key: refused by the kept header, and the blob store is not touched.
+    with pytest.raises(InvalidInput) as wrong:
+        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[1], world.bidders[1].identity))
+    assert wrong.value.code == "wrong_file_key"
+    assert opened == []
+    # The right key: the blob is read once, to decrypt.
+    done = await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
+    assert done.outcome == "opened"
+    assert opened == [stored[0].blob_key]
+
+
+async def test_a_bid_stored_without_a_kept_header_still_opens(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await make_world(runtime, client, bidders=2)
+    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
+    async with runtime.transaction() as session:  # as bids stored before bidding_0011 are
+        await session.execute(update(Submission).values(header=None))
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    who = await principal(runtime, world.bidders[0].username)
+
+    with pytest.raises(InvalidInput) as wrong:
+        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[1], world.bidders[1].identity))
+    assert wrong.value.code == "wrong_file_key"
+    done = await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
+    assert done.outcome == "opened"
+
+
+async def test_an_envelope_that_differs_from_its_kept_header_goes_back_to_the_queue_and_is_not_charged(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await make_world(runtime, client, bidders=2)
+    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
+    first = (await submissions(runtime))[0]
+    # The first bid's blob now holds the second bidder's envelope; its kept header is its own.
+    await runtime.blobs.put(first.blob_key, sealed[1].envelope.read_bytes())
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    who = await principal(runtime, world.bidders[0].username)
+
+    with pytest.raises(InvalidInput) as failed:
+        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
+    assert failed.value.code == "decryption_failed"
+    assert [b.outcome for b in await bids(runtime)] == ["queued", "queued"]
+    async with runtime.sessions() as session:
+        assert list(await session.scalars(select(Deduction))) == []
+
+
+async def test_a_payload_that_does_not_decrypt_under_the_accepted_key_is_still_the_bidders(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await make_world(runtime, client, bidders=2)
+    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
+    first = (await submissions(runtime))[0]
+    envelope = bytearray(sealed[0].envelope.read_bytes())
+    envelope[-1] ^= 1  # the last chunk's tag: the header, its copy and the key all still agree
+    await runtime.blobs.put(first.blob_key, bytes(envelope))
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    who = await principal(runtime, world.bidders[0].username)
+
+    with pytest.raises(InvalidInput) as failed:
+        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
+    assert failed.value.code == "decryption_failed"
+    assert [b.outcome for b in await bids(runtime)] == ["revoked", "queued"]
+    async with runtime.sessions() as session:
+        assert len(list(await session.scalars(select(Deduction)))) == 1
