@@ -403,6 +403,13 @@ async def recover_stuck(runtime: Runtime, *, older_than: timedelta = STUCK_AFTER
     return recovered
 
 
+def _check_header_allowed(principal: Principal, tender: Tender) -> None:
+    if Role.BIDDER not in principal.roles or principal.organisation_id is None:
+        raise PermissionDenied("只有投标人可以取回自己的投标文件头 (only bidders fetch their headers)")
+    if tender.state in (State.DRAFT, State.PUBLISHED, State.BIDDING):
+        raise NotOpen("投标截止前不能解密 (nothing is decrypted before the deadline)")
+
+
 async def own_header(runtime: Runtime, principal: Principal, code: str, lot_number: str) -> OwnHeader:
     """The age header of the caller's bid in a lot, so its client can unwrap the file key locally.
 
@@ -410,26 +417,22 @@ async def own_header(runtime: Runtime, principal: Principal, code: str, lot_numb
     tender is opening, to the bidding company only.
     """
     async with runtime.sessions() as session:
-        tender = await tender_by_code(session, code)
-        lot = await lot_of(session, tender, lot_number)
-        if Role.BIDDER not in principal.roles or principal.organisation_id is None:
-            raise PermissionDenied("只有投标人可以取回自己的投标文件头 (only bidders fetch their headers)")
-        if tender.state in (State.DRAFT, State.PUBLISHED, State.BIDDING):
-            raise NotOpen("投标截止前不能解密 (nothing is decrypted before the deadline)")
-        opening = await _opening(session, tender, lot)
-        row = (
-            await session.execute(
-                select(OpeningBid, Submission)
-                .join(Submission, Submission.id == OpeningBid.submission_id)
-                .where(
-                    OpeningBid.opening_id == opening.id,
-                    OpeningBid.organisation_id == principal.organisation_id,
+        # One read for the common case (the reveal's); the step-by-step reads only explain a refusal.
+        found = None
+        if principal.organisation_id is not None:
+            found = (
+                await session.execute(
+                    _OWN_BID, {"code": code, "lot": lot_number, "organisation_id": principal.organisation_id}
                 )
-            )
-        ).first()
-        if row is None:
+            ).first()
+        if found is None:
+            tender = await tender_by_code(session, code)
+            lot = await lot_of(session, tender, lot_number)
+            _check_header_allowed(principal, tender)
+            await _opening(session, tender, lot)
             raise NotFound("本标段没有贵公司的投标 (your company has no bid in this lot)", code="no_bid")
-        bid, sub = row
+        tender, _lot, opening, bid, sub = found
+        _check_header_allowed(principal, tender)
     header = await cached_header(runtime, sub)
     return OwnHeader(
         submission_id=sub.submission_id,

@@ -5,19 +5,22 @@ never charged to the bidder."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bidding import opening
 from bidding.models import Submission
 from core.clock import ManualClock
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.runtime import Runtime
 from credit.models import Deduction
-from tests.bidding.helpers import make_world
+from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
 from tests.bidding.test_opening import (
     CODE,
     bid_all,
@@ -37,6 +40,24 @@ def header_bytes(envelope: bytes) -> bytes:
 async def submissions(runtime: Runtime) -> list[Submission]:
     async with runtime.sessions() as session:
         return list(await session.scalars(select(Submission).order_by(Submission.id)))
+
+
+PRICES = ["11000000.00", "10900000.00"]
+
+
+@contextmanager
+def statements_run(runtime: Runtime) -> Iterator[list[str]]:
+    """The statements the runtime's engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
 
 
 def count_blob_opens(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -132,3 +153,37 @@ async def test_a_payload_that_does_not_decrypt_under_the_accepted_key_is_still_t
     assert [b.outcome for b in await bids(runtime)] == ["revoked", "queued"]
     async with runtime.sessions() as session:
         assert len(list(await session.scalars(select(Deduction)))) == 1
+
+
+async def test_a_bidder_fetches_its_kept_header_in_one_read_and_every_refusal_still_says_why(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await make_world(runtime, client, bidders=3)
+    tender = await published_tender(runtime, client, world)
+    await register_all(client, world)
+    sealed = [
+        seal(tmp_path, tender, bidder, price=price)
+        for bidder, price in zip(world.bidders[:2], PRICES, strict=True)
+    ]
+    for bidder, one in zip(world.bidders, sealed, strict=False):
+        assert (await upload(client, bidder, one)).status_code == 201
+    who = [await principal(runtime, b.username) for b in world.bidders]
+    with pytest.raises(opening.NotOpen):  # before the deadline
+        await opening.own_header(runtime, who[0], CODE, "1")
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    opened = count_blob_opens(runtime, monkeypatch)
+
+    with statements_run(runtime) as statements:
+        mine = await opening.own_header(runtime, who[0], CODE, "1")
+    assert base64.b64decode(mine.header) == header_bytes(sealed[0].envelope.read_bytes())
+    assert (mine.outcome, mine.phase) == ("queued", "decrypting")
+    assert opened == [] and len(statements) == 1
+    with pytest.raises(NotFound) as none:  # the third bidder did not bid
+        await opening.own_header(runtime, who[2], CODE, "1")
+    assert none.value.code == "no_bid"
+    with pytest.raises(NotFound):
+        await opening.own_header(runtime, who[0], CODE, "9")
+    agent = await principal(runtime, "agent1")
+    with pytest.raises(PermissionDenied):
+        await opening.own_header(runtime, agent, CODE, "1")
