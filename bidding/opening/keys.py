@@ -10,7 +10,7 @@ import hashlib
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, bindparam, select, update
+from sqlalchemy import JSON, Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import events
@@ -195,7 +195,7 @@ def _check_key_time(tender: Tender, opening: Opening | None, now: datetime) -> N
         raise Conflict("解密窗口未开放 (the decryption window is not open)", code="window_closed")
 
 
-# The reveal's one read for the common case, built once (core/db.py).
+# A bidder's one read for the common case (``_own_bid``), built once (core/db.py).
 _OWN_BID = (
     select(Tender, Lot, Opening, OpeningBid, Submission)
     .join(Lot, Lot.tender_id == Tender.id)
@@ -210,6 +210,17 @@ _OWN_BID = (
 )
 
 
+async def _own_bid(
+    session: AsyncSession, principal: Principal, code: str, lot_number: str
+) -> Row[Tender, Lot, Opening, OpeningBid, Submission] | None:
+    """The caller's bid in a lot with its tender, lot, opening and submission, in one read (the common
+    case of a reveal and of a header fetch); None where there is none to read."""
+    if principal.organisation_id is None:
+        return None
+    values = {"code": code, "lot": lot_number, "organisation_id": principal.organisation_id}
+    return (await session.execute(_OWN_BID, values)).first()
+
+
 async def reveal_key(
     runtime: Runtime, principal: Principal, code: str, lot_number: str, file_key_text: str
 ) -> OpeningBid:
@@ -219,13 +230,8 @@ async def reveal_key(
         raise PermissionDenied("只有投标人可以解密自己的投标文件 (only bidders reveal their keys)")
     now = runtime.clock.now()
     async with runtime.sessions() as session:
-        # One read for the common case; the step-by-step reads below only explain a refusal.
-        found = (
-            await session.execute(
-                _OWN_BID, {"code": code, "lot": lot_number, "organisation_id": principal.organisation_id}
-            )
-        ).first()
-        if found is None:
+        found = await _own_bid(session, principal, code, lot_number)
+        if found is None:  # the step-by-step reads only explain the refusal
             tender = await tender_by_code(session, code)
             lot = await lot_of(session, tender, lot_number)
             _check_key_time(tender, None, now)
@@ -417,15 +423,8 @@ async def own_header(runtime: Runtime, principal: Principal, code: str, lot_numb
     tender is opening, to the bidding company only.
     """
     async with runtime.sessions() as session:
-        # One read for the common case (the reveal's); the step-by-step reads only explain a refusal.
-        found = None
-        if principal.organisation_id is not None:
-            found = (
-                await session.execute(
-                    _OWN_BID, {"code": code, "lot": lot_number, "organisation_id": principal.organisation_id}
-                )
-            ).first()
-        if found is None:
+        found = await _own_bid(session, principal, code, lot_number)
+        if found is None:  # the step-by-step reads only explain the refusal
             tender = await tender_by_code(session, code)
             lot = await lot_of(session, tender, lot_number)
             _check_header_allowed(principal, tender)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ import pytest
 from sqlalchemy import event, select, update
 
 from bidding import opening
+from bidding.client import Sealed
 from bidding.models import Submission
+from core.accounts import Principal
 from core.clock import ManualClock
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.runtime import Runtime
 from credit.models import Deduction
-from tests.bidding.helpers import make_world, published_tender, register_all, seal, upload
+from tests.bidding.helpers import World, make_world, published_tender, register_all, seal, upload
 from tests.bidding.test_opening import (
     CODE,
     bid_all,
@@ -72,87 +75,96 @@ def count_blob_opens(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[
     return opened
 
 
+@dataclass
+class TwoBids:
+    world: World
+    sealed: list[Sealed]
+    stored: list[Submission]
+
+    def key(self, i: int) -> str:
+        """Bidder ``i``'s file key, as its client unwraps it."""
+        return file_key(self.sealed[i], self.world.bidders[i].identity)
+
+
+async def two_bids(runtime: Runtime, client: Any, tmp_path: Path) -> TwoBids:
+    world = await make_world(runtime, client, bidders=2)
+    _tender, sealed = await bid_all(runtime, client, world, tmp_path, PRICES)
+    return TwoBids(world, sealed, await submissions(runtime))
+
+
+async def first_bidder_in_the_window(runtime: Runtime, clock: ManualClock, two: TwoBids) -> Principal:
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    return await principal(runtime, two.world.bidders[0].username)
+
+
+async def deductions(runtime: Runtime) -> list[Deduction]:
+    async with runtime.sessions() as session:
+        return list(await session.scalars(select(Deduction)))
+
+
 async def test_a_submission_keeps_its_envelopes_header_and_a_key_is_checked_without_the_blob(
     runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = await make_world(runtime, client, bidders=2)
-    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
-    stored = await submissions(runtime)
-    for sub, one in zip(stored, sealed, strict=True):
+    two = await two_bids(runtime, client, tmp_path)
+    for sub, one in zip(two.stored, two.sealed, strict=True):
         assert sub.header == header_bytes(one.envelope.read_bytes())
-    await past_deadline(runtime, clock)
-    await host_starts(runtime)
-    who = await principal(runtime, world.bidders[0].username)
+    who = await first_bidder_in_the_window(runtime, clock, two)
     opened = count_blob_opens(runtime, monkeypatch)
 
     # The other bidder's key: refused by the kept header, and the blob store is not touched.
     with pytest.raises(InvalidInput) as wrong:
-        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[1], world.bidders[1].identity))
+        await opening.reveal_key(runtime, who, CODE, "1", two.key(1))
     assert wrong.value.code == "wrong_file_key"
     assert opened == []
     # The right key: the blob is read once, to decrypt.
-    done = await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
-    assert done.outcome == "opened"
-    assert opened == [stored[0].blob_key]
+    assert (await opening.reveal_key(runtime, who, CODE, "1", two.key(0))).outcome == "opened"
+    assert opened == [two.stored[0].blob_key]
 
 
 async def test_a_bid_stored_without_a_kept_header_still_opens(
     runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
 ) -> None:
-    world = await make_world(runtime, client, bidders=2)
-    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
+    two = await two_bids(runtime, client, tmp_path)
     async with runtime.transaction() as session:  # as bids stored before bidding_0011 are
         await session.execute(update(Submission).values(header=None))
-    await past_deadline(runtime, clock)
-    await host_starts(runtime)
-    who = await principal(runtime, world.bidders[0].username)
+    who = await first_bidder_in_the_window(runtime, clock, two)
 
     with pytest.raises(InvalidInput) as wrong:
-        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[1], world.bidders[1].identity))
+        await opening.reveal_key(runtime, who, CODE, "1", two.key(1))
     assert wrong.value.code == "wrong_file_key"
-    done = await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
-    assert done.outcome == "opened"
+    assert (await opening.reveal_key(runtime, who, CODE, "1", two.key(0))).outcome == "opened"
 
 
 async def test_an_envelope_that_differs_from_its_kept_header_goes_back_to_the_queue_and_is_not_charged(
     runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
 ) -> None:
-    world = await make_world(runtime, client, bidders=2)
-    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
-    first = (await submissions(runtime))[0]
+    two = await two_bids(runtime, client, tmp_path)
     # The first bid's blob now holds the second bidder's envelope; its kept header is its own.
-    await runtime.blobs.put(first.blob_key, sealed[1].envelope.read_bytes())
-    await past_deadline(runtime, clock)
-    await host_starts(runtime)
-    who = await principal(runtime, world.bidders[0].username)
+    await runtime.blobs.put(two.stored[0].blob_key, two.sealed[1].envelope.read_bytes())
+    who = await first_bidder_in_the_window(runtime, clock, two)
 
     with pytest.raises(InvalidInput) as failed:
-        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
+        await opening.reveal_key(runtime, who, CODE, "1", two.key(0))
     assert failed.value.code == "decryption_failed"
     assert [b.outcome for b in await bids(runtime)] == ["queued", "queued"]
-    async with runtime.sessions() as session:
-        assert list(await session.scalars(select(Deduction))) == []
+    assert await deductions(runtime) == []
 
 
 async def test_a_payload_that_does_not_decrypt_under_the_accepted_key_is_still_the_bidders(
     runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
 ) -> None:
-    world = await make_world(runtime, client, bidders=2)
-    _tender, sealed = await bid_all(runtime, client, world, tmp_path, ["11000000.00", "10900000.00"])
-    first = (await submissions(runtime))[0]
-    envelope = bytearray(sealed[0].envelope.read_bytes())
+    two = await two_bids(runtime, client, tmp_path)
+    envelope = bytearray(two.sealed[0].envelope.read_bytes())
     envelope[-1] ^= 1  # the last chunk's tag: the header, its copy and the key all still agree
-    await runtime.blobs.put(first.blob_key, bytes(envelope))
-    await past_deadline(runtime, clock)
-    await host_starts(runtime)
-    who = await principal(runtime, world.bidders[0].username)
+    await runtime.blobs.put(two.stored[0].blob_key, bytes(envelope))
+    who = await first_bidder_in_the_window(runtime, clock, two)
 
     with pytest.raises(InvalidInput) as failed:
-        await opening.reveal_key(runtime, who, CODE, "1", file_key(sealed[0], world.bidders[0].identity))
+        await opening.reveal_key(runtime, who, CODE, "1", two.key(0))
     assert failed.value.code == "decryption_failed"
     assert [b.outcome for b in await bids(runtime)] == ["revoked", "queued"]
-    async with runtime.sessions() as session:
-        assert len(list(await session.scalars(select(Deduction)))) == 1
+    assert len(await deductions(runtime)) == 1
 
 
 async def test_a_bidder_fetches_its_kept_header_in_one_read_and_every_refusal_still_says_why(
