@@ -13,7 +13,7 @@ import io
 from collections.abc import AsyncIterable, AsyncIterator
 
 from core.errors import DomainError, InvalidInput
-from crypto.age import AgeError, read_header
+from crypto.age import AgeError, header_end, read_header
 
 HEADER_LIMIT = 1 << 20
 NONCE = 16
@@ -61,23 +61,21 @@ class EnvelopeCheck:
 
     def _feed_header(self, chunk: bytes) -> None:
         self._prefix += chunk
-        if b"\n---" not in self._prefix:
+        end = header_end(self._prefix)
+        if end < 0:  # the MAC line is not all here yet
             if len(self._prefix) > HEADER_LIMIT:
                 raise BadEnvelope("age 文件头过大或缺失 (no age header in the first MiB)")
             if not b"age-encryption.org/v1\n".startswith(bytes(self._prefix[:22])):
                 raise BadEnvelope("不是 age v1 加密文件 (not an age v1 file)")
             return
-        end = self._prefix.find(b"\n", self._prefix.find(b"\n---") + 1)
-        if end < 0:
-            return  # the MAC line is not complete yet
         try:
-            header = read_header(io.BytesIO(bytes(self._prefix[: end + 1])), armor=False)
+            header = read_header(io.BytesIO(bytes(self._prefix[:end])), armor=False)
         except AgeError as exc:
             raise BadEnvelope(f"age 文件头无效 (malformed age header): {exc}") from None
         if not header.stanzas or any(s.type != "X25519" for s in header.stanzas):
             raise BadEnvelope("投标文件须加密给 X25519 接收方 (only X25519 recipients are accepted)")
         self.stanzas = len(header.stanzas)
-        self.header = bytes(self._prefix[: end + 1])
+        self.header = bytes(self._prefix[:end])
         self.header_length = len(self.header)
         self._prefix = bytearray()
 

@@ -23,7 +23,7 @@ from bidding.opening.common import BID_JSON_LIMIT, HEADER_LIMIT, READ_CHUNK
 from core.errors import InvalidInput, NotFound
 from core.numbers import money_input
 from core.runtime import Runtime
-from crypto.age import FileKeyDecryptor, read_header
+from crypto.age import FileKeyDecryptor, header_end, read_header
 from crypto.signing import parse_json
 
 
@@ -33,8 +33,7 @@ async def header_of(runtime: Runtime, blob_key: str) -> Any:
     async with await runtime.blobs.open(blob_key) as reader:
         async for chunk in reader:
             prefix += chunk
-            mark = prefix.find(b"\n---")
-            if mark >= 0 and prefix.find(b"\n", mark + 1) >= 0:
+            if header_end(prefix) >= 0:
                 break
             if len(prefix) > HEADER_LIMIT:
                 break

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .api import FileKeyDecryptor, decrypt, decrypt_with_file_key, encrypt, read_header, unwrap_file_key
 from .errors import AgeError, ArmorError, HeaderError, NoMatchingIdentity, PayloadError, WrongFileKey
-from .header import Header, Stanza
+from .header import Header, Stanza, header_end
 from .recipients import Identity, Recipient
 from .scrypt import ScryptIdentity, ScryptRecipient
 from .x25519 import X25519Identity, X25519Recipient, parse_identities
@@ -33,6 +33,7 @@ __all__ = [
     "decrypt",
     "decrypt_with_file_key",
     "encrypt",
+    "header_end",
     "parse_identities",
     "read_header",
     "unwrap_file_key",

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from .armor import ArmorReader, ArmorWriter
 from .errors import AgeError, HeaderError, WrongFileKey
-from .header import MAX_HEADER_SIZE, Header, parse_header
+from .header import MAX_HEADER_SIZE, Header, header_end, parse_header
 from .recipients import FILE_KEY_SIZE, Identity, Recipient, unwrap_header
 from .scrypt import ScryptRecipient
 from .source import Readable, Source, Writable
@@ -183,19 +183,18 @@ class FileKeyDecryptor:
     def _start(self) -> int:
         """Where the payload starts in the prefix once the header (checked) and nonce are in, else -1."""
         if self.header is None:
-            mark = self._prefix.find(b"\n---")
-            end = self._prefix.find(b"\n", mark + 1) if mark >= 0 else -1
+            end = header_end(self._prefix)
             if end < 0:
                 if len(self._prefix) > MAX_HEADER_SIZE:
                     parse_header(Source(io.BytesIO(bytes(self._prefix))))  # raises "header too large"
                 return -1
-            source = Source(io.BytesIO(bytes(self._prefix[: end + 1])))
+            source = Source(io.BytesIO(bytes(self._prefix[:end])))
             header = parse_header(source)
             if source.read_some(1):
                 raise HeaderError("malformed header")
             if not header.verify(self._file_key):
                 raise WrongFileKey("the file key does not authenticate this header")
-            self.header, self._header_end = header, end + 1
+            self.header, self._header_end = header, end
         start = self._header_end + NONCE_SIZE
         if len(self._prefix) < start:
             return -1

@@ -124,6 +124,15 @@ def _read_stanza(lines: _LineReader, first: bytes) -> Stanza:
             return Stanza(args[0], args[1:], bytes(body))
 
 
+def header_end(data: bytes | bytearray) -> int:
+    """Where the header of a binary age file ends in its first bytes ``data``: the offset just past
+    the MAC line ("--- …\\n"), which is where the payload nonce starts; -1 while that line is not
+    all in ``data``. Only finds the end: ``parse_header`` says whether the header is well formed."""
+    mark = data.find(b"\n" + _FOOTER)
+    end = data.find(b"\n", mark + 1) if mark >= 0 else -1
+    return end + 1 if end >= 0 else -1
+
+
 def parse_header(src: Source) -> Header:
     """Parse the header strictly; the source is left positioned at the payload nonce."""
     lines = _LineReader(src)

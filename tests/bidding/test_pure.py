@@ -19,7 +19,7 @@ from bidding.criteria import (
 from bidding.envelope import BadEnvelope, EnvelopeCheck, TooLarge
 from bidding.inputs import validate_custody
 from core.errors import InvalidInput
-from crypto.age import X25519Identity, encrypt
+from crypto.age import X25519Identity, encrypt, header_end
 
 
 def test_criteria_are_validated_and_normalised() -> None:
@@ -87,7 +87,7 @@ async def test_well_formed_age_files_pass_the_envelope_check(size: int) -> None:
 
 async def test_truncated_or_foreign_files_are_refused() -> None:
     data = sealed(65536 * 2)
-    header = data.index(b"\n---") + data[data.index(b"\n---") + 1 :].index(b"\n") + 2
+    header = header_end(data)
     # Framing catches what no length of STREAM allows; any other truncation is caught by the
     # manifest's SHA-256 (the server cannot see more without the key).
     cases = [

@@ -18,6 +18,7 @@ from core.accounts import principal_of
 from core.clock import ManualClock, as_utc
 from core.models import AuditEntry, User
 from core.runtime import Runtime
+from crypto.age import header_end
 from crypto.signing import public_key_from_text, utc_timestamp
 from tests.bidding.helpers import (
     SECRET_FORM_TEXT,
@@ -439,7 +440,7 @@ async def test_a_commit_queued_behind_the_opening_transition_is_rejected(
     assert isinstance(staged, submissions._Staged)
     envelope = sealed.envelope.read_bytes()
     await runtime.blobs.put(staged.key, envelope)
-    header = envelope[: envelope.index(b"\n", envelope.index(b"\n---") + 1) + 1]
+    header = envelope[: header_end(envelope)]
     async with runtime.transaction() as opening:
         await lock_tender(opening, staged.ids[0], runtime.clock)
         await opening.execute(update(Tender).where(Tender.id == staged.ids[0]).values(state="opening"))

@@ -7,6 +7,7 @@ import os
 import tracemalloc
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from crypto.age import (
     AgeError,
@@ -20,13 +21,14 @@ from crypto.age import (
     bech32,
     decrypt,
     encrypt,
+    header_end,
     parse_identities,
     read_header,
     unwrap_file_key,
 )
 from crypto.age.encoding import b64decode
 from crypto.age.header import MAX_HEADER_SIZE, MAX_STANZAS
-from crypto.age.stream import CHUNK_SIZE
+from crypto.age.stream import CHUNK_SIZE, payload_key
 
 # From the CCTV vectors: this identity opens x25519 and friends.
 KNOWN_IDENTITY = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
@@ -239,6 +241,20 @@ def test_hostile_header_limits() -> None:
         read_header(io.BytesIO(many))
     with pytest.raises(HeaderError, match="truncated"):
         read_header(io.BytesIO(b"age-encryption.org/v1\n-> a b\n"))
+
+
+def test_header_end_is_where_the_payload_nonce_starts_and_unknown_until_the_mac_line_is_whole() -> None:
+    ident = X25519Identity.generate()
+    plain = os.urandom(1000)
+    ct = seal(plain, [ident.recipient(), X25519Identity.generate().recipient()])
+    end = header_end(ct)
+    # The 16 bytes at the end are the nonce: with it the first (and last) chunk opens.
+    key = payload_key(unwrap_file_key(io.BytesIO(ct), [ident]), ct[end : end + 16])
+    assert ChaCha20Poly1305(key).decrypt((1).to_bytes(12, "big"), ct[end + 16 :], None) == plain
+    assert header_end(bytearray(ct[:end])) == end  # the header alone: its end is known
+    for cut in (0, 22, end - 40, end - 1):  # before the MAC line's newline: not yet
+        assert header_end(ct[:cut]) == -1
+    assert header_end(b"age-encryption.org/v1\n-> X25519 abc\n--- no newline yet") == -1
 
 
 def test_header_inspection() -> None:
