@@ -1,9 +1,11 @@
 """Deposits held by a procedure that ends without a contract (《招标投标法实施条例》第三十一条): a tender that
-failed (流标) or was terminated, or a lot the tenderer tenders again after its winner's contract ended
-(contracts calls ``release_deposits`` then). Every deposit still held falls due for refund with interest
-5 days later (``rules.RELEASE_DAYS``); a forfeited deposit (the winner who refused, Art. 74) stays
-forfeited. The job ``release_ended_tenders`` finds the failed and terminated tenders (bidding cannot call
-guarantees: it sits below). Idempotent: a deposit already scheduled, refunded or forfeited is left alone.
+failed (流标) or was terminated, a lot whose opening failed while the tender's other lots go on, or a
+lot the tenderer tenders again after its winner's contract ended (contracts calls ``release_deposits``
+then). Every deposit still held falls due for refund with interest 5 days later
+(``rules.RELEASE_DAYS``); a forfeited deposit (the winner who refused, Art. 74) stays forfeited. The
+job ``release_ended_tenders`` finds the failed and terminated tenders and the failed lots (bidding
+cannot call guarantees: it sits below). Idempotent: a deposit already scheduled, refunded or forfeited
+is left alone.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ async def release_deposits(
 
 async def release_ended_tenders(session: AsyncSession, runtime: Runtime) -> int:
     """Every tender holding deposits that failed or was terminated: its deposits fall due (Art. 31),
-    counted from when it ended (the tender's last change of state). Returns the deposits scheduled."""
+    counted from when it ended (the tender's last change of state). A lot whose opening failed while
+    others go on (流标 of one lot) ends there: its deposits fall due counted from its opening record.
+    Returns the deposits scheduled."""
     codes = list(await session.scalars(select(Deposit.tender_code).where(Deposit.status == HELD).distinct()))
     scheduled = 0
     for code in sorted(codes):
@@ -67,4 +71,7 @@ async def release_ended_tenders(session: AsyncSession, runtime: Runtime) -> int:
         why = ENDED.get(bidding.State(tender.state))
         if why is not None:
             scheduled += len(await release_deposits(session, runtime, code, None, tender.updated_at, why))
+            continue
+        for lot, failed_at in (await bidding.lots_failed_at_opening(session, code)).items():
+            scheduled += len(await release_deposits(session, runtime, code, lot, failed_at, "failed"))
     return scheduled

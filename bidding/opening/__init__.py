@@ -54,6 +54,7 @@ from bidding.opening.common import (
     Hall,
     NotOpen,
     hall,
+    lots_failed_at_opening,
     opening_recorded,
     room_name,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "contribute",
     "finish",
     "hall",
+    "lots_failed_at_opening",
     "object_to",
     "objected_at_opening",
     "open_due",

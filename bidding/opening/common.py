@@ -4,7 +4,7 @@ progress events and the Art. 31 outcome of a bid that cannot be opened."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -18,6 +18,7 @@ from bidding.lifecycle import State
 from bidding.models import BidOutcome, Lot, Notice, Opening, OpeningBid, OpeningPhase, Submission, Tender
 from core import rooms
 from core.accounts import Principal
+from core.clock import as_utc
 from core.credit_port import credit
 from core.db import table_of
 from core.errors import Conflict, PermissionDenied
@@ -101,6 +102,19 @@ async def _read_hall(code: str, lot: str, session: AsyncSession) -> Hall:
     tender = await tender_by_code(session, code)
     number = (await lot_of(session, tender, lot)).number
     return Hall(tender.code, number, tender.tenderer_id, tender.agent_id, tender.state == State.DRAFT)
+
+
+async def lots_failed_at_opening(session: AsyncSession, tender_code: str) -> dict[str, datetime]:
+    """The lots of a tender whose opening failed (流标: too few valid bids), each with when its record
+    was published; a tender that failed as a whole has every lot here."""
+    rows = await session.execute(
+        select(Lot.number, Opening.closed_at)
+        .join(Opening, Opening.lot_id == Lot.id)
+        .join(Tender, Tender.id == Lot.tender_id)
+        .where(Tender.code == tender_code, Opening.phase == FAILED)
+        .order_by(Lot.number)
+    )
+    return {number: as_utc(closed) for number, closed in rows if closed is not None}
 
 
 async def opening_recorded(session: AsyncSession, tender_code: str, lot_number: str) -> bool:

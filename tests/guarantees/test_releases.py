@@ -1,7 +1,8 @@
 """Deposits of a procedure that ends without a contract (《招标投标法实施条例》第三十一条, "及时退还": here 5
 days): a terminated tender's deposits fall due through the job, counted from the termination; a lot
 tendered again after its winner refused has the other bidders' deposits fall due while the refusing
-winner's stays forfeited (Art. 74)."""
+winner's stays forfeited (Art. 74); a lot whose opening failed while the other lot goes on has its
+deposits fall due, counted from its opening record."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from bidding import opening
+from bidding.models import Lot, Opening, Tender
 from contracts import jobs as contract_jobs
 from core.clock import ManualClock, as_utc, end_of_days_after
 from core.runtime import Runtime
 from guarantees import jobs, rules, service
 from tests.contracts.test_guarantee_hooks import deposit, deposits
 from tests.contracts.world import awarded
+from tests.bidding.helpers import make_world
+from tests.bidding.test_opening import bid_all, file_key, host_starts, past_deadline, principal
 from tests.guarantees.world import BOND, CODE, make_gworld
 
 
@@ -90,3 +97,62 @@ async def test_a_lot_tendered_again_refunds_the_other_bidders_deposits(
         assert after[i]["status"] == "refund_due" and after[i]["basis"].endswith("第三十一条")
         due = as_utc(datetime.fromisoformat(after[i]["refund_due_at"]))
         assert due == end_of_days_after(decided, 5)
+
+
+async def test_a_lot_whose_opening_failed_has_its_deposits_fall_due_while_the_other_lot_goes_on(
+    runtime: Runtime, client: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = await make_world(runtime, client, bidders=3)
+    lots = [
+        {"number": n, "title": f"{n}标段", "budget": "12000000.00", "ceiling_price": "11500000.00"}
+        for n in ("1", "2")
+    ]
+    # Three bids on lot 1, none on lot 2: lot 2's opening fails (流标), lot 1's goes on to evaluation.
+    _tender, sealed = await bid_all(
+        runtime, client, world, tmp_path, ["11000000.00", "10900000.00", "10800000.00"], lots=lots
+    )
+    paid = {}
+    for lot, bidder in (("1", world.bidders[0]), ("2", world.bidders[1])):
+        got = await client.post(
+            f"/api/tenders/{CODE}/lots/{lot}/deposits",
+            json={"bidder": bidder.code, "amount": BOND, "payer_account": "6222 0000 1111 2222"},
+            headers=world.supervisor,
+        )
+        assert got.status_code == 201, got.text
+        paid[lot] = got.json()["id"]
+    await past_deadline(runtime, clock)
+    await host_starts(runtime)
+    for one, bidder in zip(sealed, world.bidders, strict=True):
+        who = await principal(runtime, bidder.username)
+        await opening.reveal_key(runtime, who, CODE, "1", file_key(one, bidder.identity))
+    for _ in range(4):
+        await opening.advance(runtime)
+        clock.advance(minutes=31)
+    async with runtime.sessions() as session:
+        phases = dict(
+            (
+                await session.execute(
+                    select(Lot.number, Opening.phase)
+                    .join(Opening, Opening.lot_id == Lot.id)
+                    .order_by(Lot.number)
+                )
+            ).all()
+        )
+        failed_at = await session.scalar(
+            select(Opening.closed_at).join(Lot, Lot.id == Opening.lot_id).where(Lot.number == "2")
+        )
+        state = await session.scalar(select(Tender.state).where(Tender.code == CODE))
+    assert phases == {"1": "closed", "2": "failed"} and state not in ("failed", "cancelled")
+    assert failed_at is not None
+    clock.advance(hours=3)  # the job runs later; the clock counts from the lot's opening record
+    await jobs.release_clock(runtime)
+    await jobs.release_clock(runtime)  # idempotent
+    got = await client.get(f"/api/tenders/{CODE}/lots/2/deposits", headers=world.supervisor)
+    (lot2,) = got.json()
+    assert lot2["id"] == paid["2"] and lot2["status"] == "refund_due"
+    assert lot2["basis"] == "《招标投标法实施条例》第三十一条"
+    due = as_utc(datetime.fromisoformat(lot2["refund_due_at"]))
+    assert due == rules.release_due(as_utc(failed_at)) == end_of_days_after(as_utc(failed_at), 5)
+    got = await client.get(f"/api/tenders/{CODE}/lots/1/deposits", headers=world.supervisor)
+    (lot1,) = got.json()
+    assert lot1["id"] == paid["1"] and lot1["status"] == "held"  # its contract decides (Art. 57)
