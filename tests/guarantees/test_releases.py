@@ -18,10 +18,10 @@ from contracts import jobs as contract_jobs
 from core.clock import ManualClock, as_utc, end_of_days_after
 from core.runtime import Runtime
 from guarantees import jobs, rules, service
-from tests.contracts.test_guarantee_hooks import deposit, deposits
-from tests.contracts.world import awarded
 from tests.bidding.helpers import make_world
 from tests.bidding.test_opening import bid_all, file_key, host_starts, past_deadline, principal
+from tests.contracts.test_guarantee_hooks import deposit, deposits
+from tests.contracts.world import awarded
 from tests.guarantees.world import BOND, CODE, make_gworld
 
 
