@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, MetaData, String, Table, event, make_url
+from sqlalchemy import DateTime, MetaData, String, Table, event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -144,6 +144,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def take_write_lock(session: AsyncSession) -> bool:
+    """On SQLite, take the database's write lock now (BEGIN IMMEDIATE, waiting out the busy timeout) and
+    return True; elsewhere do nothing and return False. A transaction that reads before it writes needs
+    it on SQLite: one started by a read (a SAVEPOINT opens it) cannot take the lock once another
+    connection has committed, and its write is refused ("database is locked") at once."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    await session.execute(text("BEGIN IMMEDIATE"))
+    return True
 
 
 @asynccontextmanager

@@ -38,6 +38,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import take_write_lock
 from core.pubsub import PENDING_KEY
 
 T = TypeVar("T")
@@ -198,13 +199,11 @@ class GroupCommit:
         outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
         try:
             async with self._transaction() as session:
-                if session.get_bind().dialect.name == "sqlite":
-                    # Take the write lock first (waiting out the busy timeout): a batch that read
-                    # before writing could not upgrade once another process had committed.
-                    await session.execute(text("BEGIN IMMEDIATE"))
-                else:
-                    # Every batch appends to the audit log: taking its head's row lock first gives all
-                    # batches of all processes one lock order, so they queue instead of deadlocking.
+                # SQLite: the write lock first (a batch that read before writing could not upgrade
+                # once another process had committed). PostgreSQL: every batch appends to the audit
+                # log, and taking its head's row lock first gives all batches of all processes one
+                # lock order, so they queue instead of deadlocking.
+                if not await take_write_lock(session):
                     await session.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
                 writers: dict[Hashable, Deferred] = {}
                 if defer:

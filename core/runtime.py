@@ -18,7 +18,7 @@ from core.audit import AuditLog, AuditSigner
 from core.blobs import BlobStore, open_blob_store
 from core.clock import Clock, SystemClock
 from core.contexts import register_ports
-from core.db import make_engine, make_sessionmaker
+from core.db import make_engine, make_sessionmaker, take_write_lock
 from core.group_commit import GroupCommit
 from core.pubsub import publish_pending, take_pending
 from core.settings import Settings
@@ -71,6 +71,15 @@ class Runtime:
                 take_pending(session)
                 raise
             publish_pending(session, self.channels)
+
+    @asynccontextmanager
+    async def write_transaction(self) -> AsyncIterator[AsyncSession]:
+        """``transaction`` for work that reads before it writes, as a job does: on SQLite it holds the
+        write lock from the start (``core.db.take_write_lock``), so a commit of another connection
+        between its reads and its first write cannot refuse that write."""
+        async with self.transaction() as session:
+            await take_write_lock(session)
+            yield session
 
     async def shared_transaction(self, unit: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``unit`` in a transaction shared with concurrent units of this process (group commit,

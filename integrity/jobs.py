@@ -17,7 +17,7 @@ async def compute_flags(runtime: Runtime) -> None:
         opened = await stored.opened_since(session)
     for lot in opened:  # bidding's capture job may not have read these packages yet
         await bidding.capture_packages(runtime, limit=None, lot=lot)
-    async with runtime.transaction() as session:
+    async with runtime.write_transaction() as session:  # it reads, then writes lot by lot
         await stored.catch_up(session)
 
 
