@@ -28,7 +28,8 @@ from bidding.common import CODE, is_owner, lots_of, visible_tender
 from bidding.documents import documents_of
 from bidding.inputs import validate_custody
 from bidding.lifecycle import State
-from bidding.models import Lot, Opening, OpeningPhase, Tender, TenderDocument
+from bidding.models import Lot, Tender, TenderDocument
+from bidding.opening.common import lots_failed_at_opening
 from core.accounts import Principal
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.retender_port import RetenderCause, retender_sources
@@ -113,15 +114,11 @@ async def failed_lots(session: AsyncSession, tender: Tender) -> list[Lot]:
     lots = await lots_of(session, tender.id)
     if tender.state == State.FAILED:
         return lots
-    failed = set(
-        await session.scalars(
-            select(Opening.lot_id).where(Opening.tender_id == tender.id, Opening.phase == OpeningPhase.FAILED)
-        )
-    )
+    failed = await lots_failed_at_opening(session, tender.code)
     named = {cause.lot for cause in await retender_causes(session, tender)}
     if None in named:
         return lots
-    return [lot for lot in lots if lot.id in failed or lot.number in named]
+    return [lot for lot in lots if lot.number in failed or lot.number in named]
 
 
 async def retender(

@@ -106,7 +106,7 @@ async def _read_hall(code: str, lot: str, session: AsyncSession) -> Hall:
 
 async def lots_failed_at_opening(session: AsyncSession, tender_code: str) -> dict[str, datetime]:
     """The lots of a tender whose opening failed (流标: too few valid bids), each with when its record
-    was published; a tender that failed as a whole has every lot here."""
+    was published (the failure and its time are written together: ``record._finish``)."""
     rows = await session.execute(
         select(Lot.number, Opening.closed_at)
         .join(Opening, Opening.lot_id == Lot.id)
